@@ -1,0 +1,92 @@
+/*
+ * req.c - request pool. Requests are allocated in chunks that never move, so
+ * pointers stay valid while the pool grows.
+ */
+#include "req.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *const req_stage_names[REQ_NSTAGES] = {
+    "submit", "dispatch", "device", "irq", "blk_complete", "cqe_post", "wakeup", "continuation",
+};
+const char *const req_time_names[REQ_NT] = {
+    "t_issue", "t_submit", "t_dispatch", "t_device_done", "t_irq",
+    "t_blk_done", "t_cqe", "t_ready", "t_continued",
+};
+
+#define REQ_CHUNK 1024
+#define REQ_NIL UINT32_MAX
+
+struct req_pool {
+    req_t **chunk;
+    uint32_t nchunk, capchunk;
+    uint32_t used;      /* slots handed out at least once */
+    uint32_t free_head;
+    uint64_t next_id, live;
+};
+
+req_pool_t *req_pool_new(void)
+{
+    req_pool_t *p = calloc(1, sizeof(*p));
+    if (p)
+        p->free_head = REQ_NIL;
+    return p;
+}
+
+void req_pool_free(req_pool_t *p)
+{
+    if (!p)
+        return;
+    for (uint32_t i = 0; i < p->nchunk; i++)
+        free(p->chunk[i]);
+    free(p->chunk);
+    free(p);
+}
+
+static req_t *req_slot(req_pool_t *p, uint32_t i)
+{
+    return &p->chunk[i / REQ_CHUNK][i % REQ_CHUNK];
+}
+
+req_t *req_alloc(req_pool_t *p)
+{
+    uint32_t i;
+    if (p->free_head != REQ_NIL) {
+        i = p->free_head;
+        p->free_head = req_slot(p, i)->next_free;
+    } else {
+        if (p->used == p->nchunk * REQ_CHUNK) {
+            if (p->nchunk == p->capchunk) {
+                uint32_t cap = p->capchunk ? p->capchunk * 2 : 16;
+                req_t **c = realloc(p->chunk, cap * sizeof(*c));
+                if (!c)
+                    return NULL;
+                p->chunk = c;
+                p->capchunk = cap;
+            }
+            p->chunk[p->nchunk] = malloc(REQ_CHUNK * sizeof(req_t));
+            if (!p->chunk[p->nchunk])
+                return NULL;
+            p->nchunk++;
+        }
+        i = p->used++;
+    }
+    req_t *r = req_slot(p, i);
+    memset(r, 0, sizeof(*r));
+    r->next_free = i; /* remembers its own slot until released */
+    r->id = p->next_id++;
+    r->submit_cpu = r->completion_cpu = r->consumer_cpu = r->gpu = -1;
+    p->live++;
+    return r;
+}
+
+void req_release(req_pool_t *p, req_t *r)
+{
+    uint32_t i = r->next_free;
+    r->next_free = p->free_head;
+    p->free_head = i;
+    p->live--;
+}
+
+uint64_t req_pool_live(const req_pool_t *p) { return p->live; }

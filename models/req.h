@@ -1,0 +1,81 @@
+/*
+ * req.h - one simulated I/O request and its boundary timestamps.
+ *
+ * A request carries one timestamp per boundary of the host I/O path
+ * (DESIGN.md "Request path"); stage i is t[i+1] - t[i], so the stages sum to
+ * the end-to-end latency by construction. Requests come from a pool with a
+ * free list: the workload allocates one, the path fills in the timestamps
+ * and calls `done` when the consumer is ready (or the continuation is done),
+ * and the workload gives it back.
+ */
+#ifndef LATSURF_REQ_H
+#define LATSURF_REQ_H
+
+#include "sim/sim.h"
+
+#include <stdint.h>
+
+enum {
+    T_ISSUE,       /* application decides */
+    T_SUBMIT,      /* SQE consumed by the kernel */
+    T_DISPATCH,    /* blk-mq hands the request to the driver */
+    T_DEVICE_DONE, /* media + controller done, CQE written */
+    T_IRQ,         /* MSI-X handler runs */
+    T_BLK_DONE,    /* blk-mq completion ran (maybe after an IPI) */
+    T_CQE,         /* CQE visible to userspace */
+    T_READY,       /* consumer thread running with the data */
+    T_CONTINUED,   /* bytes usable by the RDMA peer or GPU (= t_ready if none) */
+    REQ_NT
+};
+
+enum {
+    STAGE_SUBMIT,
+    STAGE_DISPATCH,
+    STAGE_DEVICE,
+    STAGE_IRQ,
+    STAGE_BLK_COMPLETE,
+    STAGE_CQE_POST,
+    STAGE_WAKEUP,
+    STAGE_CONTINUATION,
+    REQ_NSTAGES
+};
+
+extern const char *const req_stage_names[REQ_NSTAGES];
+extern const char *const req_time_names[REQ_NT];
+
+typedef enum { REQ_READ = 0, REQ_WRITE = 1 } req_op_t;
+
+typedef struct req req_t;
+typedef void (*req_done_fn)(sim_t *sim, req_t *r);
+
+struct req {
+    uint64_t id;
+    uint64_t offset;     /* bytes */
+    uint32_t bytes;
+    uint32_t flow;
+    uint8_t op;          /* req_op_t */
+    uint8_t cls;         /* pol_class_t */
+    uint8_t gates;       /* a next step waits on it ("useful completion") */
+    uint8_t deferred;    /* CQE posted through deferred work */
+    int16_t submit_cpu, completion_cpu, consumer_cpu;
+    int16_t gpu;         /* -1: no GPU continuation */
+    sim_time_t t[REQ_NT];
+    /* owner's completion hook and cookie */
+    req_done_fn done;
+    void *owner;
+    uint64_t tag;
+    /* scratch for the models while the request is in flight */
+    uint32_t hwq;
+    uint32_t next_free;
+    sim_time_t cpu_ns;   /* host CPU time charged to this request */
+};
+
+typedef struct req_pool req_pool_t;
+
+req_pool_t *req_pool_new(void);
+void req_pool_free(req_pool_t *p);
+req_t *req_alloc(req_pool_t *p); /* zeroed, ids increasing; NULL on ENOMEM */
+void req_release(req_pool_t *p, req_t *r);
+uint64_t req_pool_live(const req_pool_t *p);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * sim.h - the discrete-event engine: an integer-nanosecond clock, a pool of
+ * pending events and the run loop.
+ *
+ * An event is a handler, an opaque context pointer and one 64-bit argument.
+ * Events live in a pool owned by the engine and recycled through a free list,
+ * so scheduling never calls malloc once the pool has grown to the peak number
+ * of pending events. Events with equal times run in the order they were
+ * scheduled (FIFO), which keeps runs deterministic.
+ *
+ * Timers can be cancelled through the handle returned when they were set; a
+ * cancelled event stays in the pending set and is dropped when it reaches the
+ * head (lazy deletion), which keeps cancellation O(1).
+ */
+#ifndef LATSURF_SIM_H
+#define LATSURF_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef uint64_t sim_time_t;            /* nanoseconds since the run started */
+#define SIM_TIME_MAX UINT64_MAX
+#define SIM_US(x) ((sim_time_t)((x) * 1000.0))
+#define SIM_MS(x) ((sim_time_t)((x) * 1000000.0))
+
+typedef struct sim sim_t;
+typedef void (*sim_handler_fn)(sim_t *sim, void *ctx, uint64_t arg);
+
+/* Handle of a scheduled event; {0,0} is never a live event. */
+typedef struct {
+    uint32_t slot;
+    uint32_t gen;
+} sim_timer_t;
+
+sim_t *sim_new(void);
+void sim_free(sim_t *sim);
+
+sim_time_t sim_now(const sim_t *sim);
+
+/* Schedule fn(ctx, arg) at absolute time t (>= now) or after dt. */
+sim_timer_t sim_at(sim_t *sim, sim_time_t t, sim_handler_fn fn, void *ctx, uint64_t arg);
+static inline sim_timer_t sim_after(sim_t *sim, sim_time_t dt, sim_handler_fn fn, void *ctx,
+                                    uint64_t arg)
+{
+    return sim_at(sim, sim_now(sim) + dt, fn, ctx, arg);
+}
+
+/* Cancel a pending event. Returns false if it already ran or was cancelled. */
+bool sim_cancel(sim_t *sim, sim_timer_t timer);
+bool sim_pending(const sim_t *sim, sim_timer_t timer);
+
+/* Run events with time <= until. Returns the number of events executed by
+ * this call. The clock ends at `until` unless sim_stop() was called. */
+uint64_t sim_run(sim_t *sim, sim_time_t until);
+void sim_stop(sim_t *sim);
+
+uint64_t sim_events(const sim_t *sim);   /* executed since sim_new */
+uint64_t sim_npending(const sim_t *sim); /* scheduled, not yet run (incl. cancelled) */
+
+#endif

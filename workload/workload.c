@@ -1,0 +1,40 @@
+/*
+ * workload.c - the workload table.
+ */
+#include "workload.h"
+
+#include "sim/rng.h"
+
+#include <stdio.h>
+#include <string.h>
+
+extern const wl_ops_t wl_poisson_ops;
+
+static const wl_ops_t *const wl_table[] = {
+    &wl_poisson_ops,
+};
+
+#define WL_N (sizeof(wl_table) / sizeof(wl_table[0]))
+
+const wl_ops_t *wl_find(const char *name)
+{
+    for (size_t i = 0; i < WL_N; i++)
+        if (strcmp(wl_table[i]->name, name) == 0)
+            return wl_table[i];
+    return NULL;
+}
+
+const char *const *wl_names(void)
+{
+    static const char *names[WL_N + 1];
+    for (size_t i = 0; i < WL_N; i++)
+        names[i] = wl_table[i]->name;
+    return names;
+}
+
+gsl_rng *wl_rng(const wl_env_t *env, const char *type, const char *what)
+{
+    char name[96];
+    snprintf(name, sizeof(name), "%s.%u.%s", type, env->index, what);
+    return rng_stream_new(env->seed, env->rep, name);
+}

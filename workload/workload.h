@@ -1,0 +1,54 @@
+/*
+ * workload.h - workload generators and trace replays as plug-ins.
+ *
+ * A workload is an ops struct registered in the table in workload.c. Its
+ * `parse` reads the scenario entry (`workload.N`, "type" already taken) into
+ * a params object; `start` creates an instance for one run, which schedules
+ * its own arrivals on the engine and hands requests to the I/O path through
+ * the environment. Requests come back through req->done; the instance gives
+ * them back to the pool. Adding a workload touches its own file and one line
+ * of the table.
+ */
+#ifndef LATSURF_WORKLOAD_H
+#define LATSURF_WORKLOAD_H
+
+#include "models/req.h"
+#include "sim/cfg.h"
+#include "sim/hist.h"
+#include "sim/sim.h"
+
+#include <gsl/gsl_rng.h>
+
+/* What a workload instance may use during a run. */
+typedef struct wl_env {
+    sim_t *sim;
+    req_pool_t *pool;
+    uint64_t seed;        /* scenario seed; streams via wl_rng() */
+    uint32_t rep;
+    uint32_t index;       /* position in the scenario's workload list */
+    uint32_t ncpus;       /* host CPUs, for consumer placement */
+    sim_time_t end;       /* stop issuing new work at this time */
+    /* The I/O path: takes ownership of r until r->done runs. */
+    void (*submit)(void *path, req_t *r);
+    void *path;
+    /* Workload-level measurements, owned by the run's collector. */
+    hist_t *step_stall;   /* per agent step: time waiting on storage */
+    hist_t *query_lat;    /* per query (retrieval) */
+    uint64_t *steps;      /* completed steps */
+} wl_env_t;
+
+typedef struct wl_ops {
+    const char *name;
+    int (*parse)(cfg_t *c, json_t *entry, void **params); /* 0 or -EINVAL (c has why) */
+    void (*params_free)(void *params);
+    int (*start)(const void *params, const wl_env_t *env, void **inst); /* 0 or -errno */
+    void (*inst_free)(void *inst);
+} wl_ops_t;
+
+const wl_ops_t *wl_find(const char *name);
+const char *const *wl_names(void); /* NULL-terminated, for error messages */
+
+/* A stream private to this workload entry: named "<type>.<index>.<what>". */
+gsl_rng *wl_rng(const wl_env_t *env, const char *type, const char *what);
+
+#endif
