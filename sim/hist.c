@@ -69,7 +69,7 @@ uint64_t hist_quantile(const hist_t *h, double q)
 {
     if (h->count == 0)
         return 0;
-    if (q <= 0.0)
+    if (!(q > 0.0)) /* also NaN, which must not reach the integer cast */
         return h->min;
     if (q >= 1.0)
         return h->max;

@@ -28,7 +28,9 @@ void hist_init(hist_t *h);
 void hist_add(hist_t *h, uint64_t v);
 void hist_merge(hist_t *dst, const hist_t *src);
 
-/* q in [0,1]; 0 for an empty histogram. Exact at q=0 (min) and q=1 (max). */
+/* q in [0,1] (below or NaN: min; above: max); 0 for an empty histogram.
+ * Nearest rank: the bucket holding the ceil(q*count)-th smallest value,
+ * reported at its midpoint clamped to [min, max]; exact at q=0 and q=1. */
 uint64_t hist_quantile(const hist_t *h, double q);
 double hist_mean(const hist_t *h);
 double hist_variance(const hist_t *h); /* sample variance, n-1 */
