@@ -6,6 +6,10 @@
  * (scenario seed, replication, entity name) alone. Two policy variants of one
  * scenario therefore see identical arrivals and service draws (common random
  * numbers), and adding an entity never shifts another entity's stream.
+ *
+ * GSL seeds mt19937 from 32 bits, so the derived seed is folded to 32 bits:
+ * two given triples share a stream with probability 2^-32, which matters
+ * only for sets of ~1e5 streams compared with each other.
  */
 #ifndef LATSURF_RNG_H
 #define LATSURF_RNG_H
