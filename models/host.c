@@ -1,0 +1,80 @@
+/*
+ * host.c - parsing the `host` section (see host.h and docs/scenario.md).
+ */
+#include "host.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const iosched_names[] = {"none", "mq-deadline", NULL};
+
+static int host_parse_background(cfg_t *c, json_t *arr, host_cfg_t *h)
+{
+    size_t n = json_array_size(arr);
+    if (n > h->cpus * 4u)
+        return cfg_fail(c, "expected at most %u background tasks", h->cpus * 4u), -EINVAL;
+    h->background = calloc(n ? n : 1, sizeof(*h->background));
+    if (!h->background)
+        return -ENOMEM;
+    for (size_t i = 0; i < n && cfg_ok(c); i++) {
+        size_t m = cfg_push_idx(c, i);
+        json_t *e = json_array_get(arr, i);
+        if (cfg_expect(c, e, JSON_OBJECT)) {
+            host_background_t *b = &h->background[h->nbackground++];
+            cfg_u32(c, e, "cpu", &b->cpu, 0, 0, h->cpus - 1);
+            cfg_f64(c, e, "period_us", &b->period_us, 1000, 1, 1e7);
+            cfg_f64(c, e, "busy_us", &b->busy_us, 100, 0, 1e7);
+            if (cfg_ok(c) && b->busy_us > b->period_us)
+                cfg_fail(c, "busy_us (%g) exceeds period_us (%g)", b->busy_us, b->period_us);
+            cfg_done(c, e);
+        }
+        cfg_pop(c, m);
+    }
+    return cfg_ok(c) ? 0 : -EINVAL;
+}
+
+int host_cfg_parse(cfg_t *c, json_t *host, host_cfg_t *h)
+{
+    memset(h, 0, sizeof(*h));
+    int iosched = HOST_SCHED_NONE;
+    int64_t sqpoll_cpu;
+    cfg_u32(c, host, "cpus", &h->cpus, 16, 1, HOST_MAX_CPUS);
+    cfg_u32(c, host, "numa_nodes", &h->numa_nodes, 1, 1, 64);
+    cfg_str(c, host, "calibration", &h->calibration, NULL);
+    cfg_u32(c, host, "rq_affinity", &h->rq_affinity, 1, 0, 2);
+    cfg_enum(c, host, "io_scheduler", &iosched, HOST_SCHED_NONE, iosched_names);
+    cfg_i64(c, host, "sqpoll_cpu", &sqpoll_cpu, -1, -1, HOST_MAX_CPUS - 1);
+    cfg_f64(c, host, "sqpoll_idle_us", &h->sqpoll_idle_us, 1000, 0, 1e7);
+    /* MAX_SOFTIRQ_RESTART in kernel/softirq.c */
+    cfg_u32(c, host, "ksoftirqd_after", &h->ksoftirqd_after, 10, 1, 1u << 20);
+    h->iosched = (host_iosched_t)iosched;
+    if (cfg_ok(c) && h->numa_nodes > h->cpus) {
+        size_t m = cfg_push(c, "numa_nodes");
+        cfg_fail(c, "expected at most one node per CPU (cpus is %u), got %u", h->cpus,
+                 h->numa_nodes);
+        cfg_pop(c, m);
+    }
+    if (cfg_ok(c) && sqpoll_cpu >= (int64_t)h->cpus) {
+        size_t m = cfg_push(c, "sqpoll_cpu");
+        cfg_fail(c, "expected a CPU below %u, got %lld", h->cpus, (long long)sqpoll_cpu);
+        cfg_pop(c, m);
+    }
+    h->sqpoll_cpu = sqpoll_cpu < 0 ? (int32_t)h->cpus - 1 : (int32_t)sqpoll_cpu;
+    json_t *bg = cfg_take(c, host, "background", JSON_ARRAY);
+    if (bg) {
+        size_t m = cfg_push(c, "background");
+        host_parse_background(c, bg, h);
+        cfg_pop(c, m);
+        json_decref(bg);
+    }
+    cfg_done(c, host);
+    return cfg_ok(c) ? 0 : -EINVAL;
+}
+
+void host_cfg_fini(host_cfg_t *h)
+{
+    free(h->calibration);
+    free(h->background);
+    memset(h, 0, sizeof(*h));
+}

@@ -1,0 +1,43 @@
+/*
+ * host.h - the host's shape: CPUs, NUMA nodes, and the kernel settings of the
+ * I/O path that are not per device (rq_affinity, I/O scheduler, io_uring
+ * set-up, background load). It owns the scenario's `host` section.
+ */
+#ifndef LATSURF_HOST_H
+#define LATSURF_HOST_H
+
+#include "sim/cfg.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define HOST_MAX_CPUS 1024
+
+typedef enum { HOST_SCHED_NONE, HOST_SCHED_MQ_DEADLINE } host_iosched_t;
+
+typedef struct {
+    uint32_t cpu;
+    double period_us, busy_us; /* busy_us of every period_us, at thread priority */
+} host_background_t;
+
+typedef struct {
+    uint32_t cpus, numa_nodes;
+    char *calibration;          /* path, NULL = built-in defaults */
+    uint32_t rq_affinity;       /* 0, 1, 2: Documentation/block/queue-sysfs.rst */
+    host_iosched_t iosched;
+    int32_t sqpoll_cpu;         /* CPU of the SQPOLL thread when a mode uses it */
+    double sqpoll_idle_us;      /* sq_thread_idle */
+    uint32_t ksoftirqd_after;   /* softirq backlog that defers to ksoftirqd */
+    host_background_t *background;
+    uint32_t nbackground;
+} host_cfg_t;
+
+int host_cfg_parse(cfg_t *c, json_t *host, host_cfg_t *out); /* host may be NULL */
+void host_cfg_fini(host_cfg_t *h);
+
+static inline uint32_t host_node_of(const host_cfg_t *h, uint32_t cpu)
+{
+    return (uint32_t)((uint64_t)cpu * h->numa_nodes / h->cpus);
+}
+
+#endif
