@@ -146,16 +146,18 @@ int res_submit(res_t *r, unsigned prio, sim_time_t service, sim_handler_fn done,
 {
     res_account(r);
     res_job_t j = {service, sim_now(r->sim), 0, done, ctx, arg};
-    r->arrivals++;
     if (r->nidle) {
+        r->arrivals++;
         res_start(r, r->idle[--r->nidle], &j);
         return 0;
     }
     if (prio >= r->nprio)
         prio = r->nprio - 1;
     int rc = ring_push(&r->q[prio], &j);
-    if (rc == 0)
+    if (rc == 0) { /* a refused job never arrived: Little's law stays exact */
+        r->arrivals++;
         r->queued++;
+    }
     return rc;
 }
 
