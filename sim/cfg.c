@@ -35,10 +35,12 @@ bool cfg_fail(cfg_t *c, const char *fmt, ...)
 size_t cfg_push(cfg_t *c, const char *key)
 {
     size_t mark = c->plen;
-    int n = snprintf(c->path + c->plen, sizeof(c->path) - c->plen, "%s%s", c->plen ? "." : "",
-                     key);
+    size_t room = sizeof(c->path) - c->plen;
+    int n = snprintf(c->path + c->plen, room, "%s%s", c->plen ? "." : "", key);
+    /* a path too long for the buffer is shown cut off, and later pushes
+     * append nothing, so every pop still lands on its own mark */
     if (n > 0)
-        c->plen += (size_t)n < sizeof(c->path) - c->plen ? (size_t)n : 0;
+        c->plen += (size_t)n < room ? (size_t)n : room - 1;
     return mark;
 }
 
@@ -55,9 +57,9 @@ void cfg_pop(cfg_t *c, size_t mark)
     c->path[mark] = '\0';
 }
 
-static const char *cfg_type_name(json_t *v)
+static const char *cfg_json_type_name(json_type t)
 {
-    switch (json_typeof(v)) {
+    switch (t) {
     case JSON_OBJECT: return "an object";
     case JSON_ARRAY: return "an array";
     case JSON_STRING: return "a string";
@@ -67,6 +69,18 @@ static const char *cfg_type_name(json_t *v)
     case JSON_FALSE: return "a boolean";
     default: return "null";
     }
+}
+
+static const char *cfg_type_name(json_t *v) { return cfg_json_type_name(json_typeof(v)); }
+
+/* A number as written: integers exactly, reals in %g. */
+static const char *cfg_num_text(json_t *v, char buf[32])
+{
+    if (json_is_integer(v))
+        snprintf(buf, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else
+        snprintf(buf, 32, "%g", json_number_value(v));
+    return buf;
 }
 
 /* Take obj[key]; returns a new reference or NULL when missing. */
@@ -83,13 +97,12 @@ static json_t *cfg_pull(json_t *obj, const char *key)
 bool cfg_f64(cfg_t *c, json_t *obj, const char *key, double *out, double def, double lo,
              double hi)
 {
+    *out = def; /* also what a failed read leaves, so no caller reads garbage */
     if (c->failed)
         return false;
     json_t *v = cfg_pull(obj, key);
-    if (!v) {
-        *out = def;
+    if (!v)
         return true;
-    }
     size_t m = cfg_push(c, key);
     bool ok = false;
     if (!json_is_number(v))
@@ -108,23 +121,24 @@ bool cfg_f64(cfg_t *c, json_t *obj, const char *key, double *out, double def, do
 bool cfg_i64(cfg_t *c, json_t *obj, const char *key, int64_t *out, int64_t def, int64_t lo,
              int64_t hi)
 {
+    *out = def;
     if (c->failed)
         return false;
     json_t *v = cfg_pull(obj, key);
-    if (!v) {
-        *out = def;
+    if (!v)
         return true;
-    }
     size_t m = cfg_push(c, key);
     bool ok = false;
+    char num[32];
     double d = json_is_number(v) ? json_number_value(v) : NAN;
     if (!json_is_number(v) || d != floor(d))
         cfg_fail(c, "expected an integer in [%lld, %lld], got %s", (long long)lo, (long long)hi,
                  json_is_number(v) ? "a fraction" : cfg_type_name(v));
     else if (json_is_integer(v) ? (json_integer_value(v) < lo || json_integer_value(v) > hi)
-                                : (d < (double)lo || d > (double)hi))
-        cfg_fail(c, "expected an integer in [%lld, %lld], got %.0f", (long long)lo,
-                 (long long)hi, d);
+                                /* 2^63 rounds to (double)INT64_MAX but does not fit */
+                                : (d < (double)lo || d > (double)hi || d >= 0x1p63))
+        cfg_fail(c, "expected an integer in [%lld, %lld], got %s", (long long)lo,
+                 (long long)hi, cfg_num_text(v, num));
     else {
         *out = json_is_integer(v) ? (int64_t)json_integer_value(v) : (int64_t)d;
         ok = true;
@@ -138,21 +152,19 @@ bool cfg_u32(cfg_t *c, json_t *obj, const char *key, uint32_t *out, uint32_t def
              uint32_t hi)
 {
     int64_t v;
-    if (!cfg_i64(c, obj, key, &v, def, lo, hi))
-        return false;
-    *out = (uint32_t)v;
-    return true;
+    bool ok = cfg_i64(c, obj, key, &v, def, lo, hi);
+    *out = (uint32_t)v; /* def on failure, in range on success */
+    return ok;
 }
 
 bool cfg_bool(cfg_t *c, json_t *obj, const char *key, bool *out, bool def)
 {
+    *out = def;
     if (c->failed)
         return false;
     json_t *v = cfg_pull(obj, key);
-    if (!v) {
-        *out = def;
+    if (!v)
         return true;
-    }
     size_t m = cfg_push(c, key);
     bool ok = json_is_boolean(v);
     if (ok)
@@ -176,10 +188,10 @@ bool cfg_str(cfg_t *c, json_t *obj, const char *key, char **out, const char *def
     }
     size_t m = cfg_push(c, key);
     bool ok = json_is_string(v);
-    if (ok)
-        *out = strdup(json_string_value(v));
-    else
+    if (!ok)
         cfg_fail(c, "expected a string, got %s", cfg_type_name(v));
+    else if (!(*out = strdup(json_string_value(v))))
+        ok = cfg_fail(c, "out of memory");
     cfg_pop(c, m);
     json_decref(v);
     return ok;
@@ -188,13 +200,12 @@ bool cfg_str(cfg_t *c, json_t *obj, const char *key, char **out, const char *def
 bool cfg_enum(cfg_t *c, json_t *obj, const char *key, int *out, int def,
               const char *const *names)
 {
+    *out = def;
     if (c->failed)
         return false;
     json_t *v = cfg_pull(obj, key);
-    if (!v) {
-        *out = def;
+    if (!v)
         return true;
-    }
     size_t m = cfg_push(c, key);
     bool ok = false;
     if (json_is_string(v)) {
@@ -226,9 +237,7 @@ bool cfg_expect(cfg_t *c, json_t *v, json_type type)
         return false;
     if (json_typeof(v) == type)
         return true;
-    const char *want = type == JSON_OBJECT ? "an object" : type == JSON_ARRAY ? "an array"
-                                                                              : "a value";
-    return cfg_fail(c, "expected %s, got %s", want, cfg_type_name(v));
+    return cfg_fail(c, "expected %s, got %s", cfg_json_type_name(type), cfg_type_name(v));
 }
 
 json_t *cfg_take(cfg_t *c, json_t *obj, const char *key, json_type type)

@@ -8,6 +8,8 @@
  * module read, which is how unknown keys become errors instead of being
  * silently ignored. The first error wins; later calls do nothing and return
  * false, so a parser can read a whole section and check once at the end.
+ * A read that fails (or follows a failure) still stores its default (NULL
+ * for strings), so no caller ever sees an uninitialised value.
  */
 #ifndef LATSURF_CFG_H
 #define LATSURF_CFG_H
