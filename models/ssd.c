@@ -1,0 +1,940 @@
+/*
+ * ssd.c - see ssd.h. The device is a small network of servers:
+ *
+ *   SQs --arbitration--> controller cores --FTL lookup--> die (tR) -> channel
+ *       -> PCIe link -> CQE                              (reads)
+ *   SQs --> cores --> write buffer (may wait) -> PCIe link -> CQE     (writes)
+ *   buffer --background--> channel -> die (tPROG); GC: die reads, programs,
+ *   an erase, all at background priority.
+ *
+ * Dies are hand-made servers (not res_t) because a read may suspend the
+ * program or erase in service. Queues are growable rings, commands live in a
+ * slot pool: once warm, nothing is allocated per request. Arbitration keeps,
+ * per class, a FIFO of the SQs that hold commands, so RR and WRR are O(1).
+ * The class of a command also orders the die and channel queues (urgent,
+ * other host commands, background): without it an urgent command fetched
+ * first would still queue behind bulk commands at the die, which the NVMe
+ * arbitration alone cannot prevent once all commands are fetched.
+ */
+#include "models/ssd.h"
+
+#include "sim/res.h"
+#include "sim/rng.h"
+
+#include <errno.h>
+#include <gsl/gsl_randist.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- config */
+
+static const char *const ssd_type_names[] = {"nvme", NULL};
+static const char *const ssd_arb_names[] = {"rr", "wrr", NULL};
+static const char *const ssd_dist_names[] = {"fixed", "exponential", NULL};
+
+/* Read a sub-object (an empty one when absent, so defaults apply the same
+ * way) with its key pushed on the path. */
+static json_t *ssd_sub(cfg_t *c, json_t *obj, const char *key, size_t *mark)
+{
+    json_t *o = cfg_take(c, obj, key, JSON_OBJECT);
+    *mark = cfg_push(c, key);
+    return o ? o : json_object();
+}
+
+static void ssd_sub_end(cfg_t *c, json_t *o, size_t mark)
+{
+    cfg_done(c, o);
+    cfg_pop(c, mark);
+    json_decref(o);
+}
+
+static void ssd_fail_at(cfg_t *c, const char *key, const char *msg, double v)
+{
+    size_t m = cfg_push(c, key);
+    cfg_fail(c, msg, v);
+    cfg_pop(c, m);
+}
+
+static void ssd_parse_irq_cpus(cfg_t *c, json_t *arr, uint32_t host_cpus, ssd_cfg_t *o)
+{
+    size_t m = cfg_push(c, "irq_cpus");
+    size_t n = json_array_size(arr);
+    if (n != o->queues) {
+        cfg_fail(c, "expected %u entries (one CPU per queue), got %zu", o->queues, n);
+    } else if (!(o->irq_cpus = calloc(n, sizeof(*o->irq_cpus)))) {
+        cfg_fail(c, "out of memory");
+    } else {
+        for (size_t i = 0; i < n && cfg_ok(c); i++) {
+            json_t *e = json_array_get(arr, i);
+            size_t mi = cfg_push_idx(c, i);
+            json_int_t v = json_is_integer(e) ? json_integer_value(e) : -1;
+            if (v < 0 || (host_cpus && v >= (json_int_t)host_cpus))
+                cfg_fail(c, "expected a CPU number in [0, %u]", host_cpus ? host_cpus - 1 : 0);
+            else
+                o->irq_cpus[i] = (int32_t)v;
+            cfg_pop(c, mi);
+        }
+    }
+    cfg_pop(c, m);
+}
+
+int ssd_cfg_parse(cfg_t *c, json_t *dev, uint32_t host_cpus, ssd_cfg_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    int type = 0, arb = SSD_ARB_RR, dist = 0;
+    size_t m;
+    json_t *sub;
+
+    cfg_enum(c, dev, "type", &type, 0, ssd_type_names);
+    /* One I/O queue pair per CPU, as the Linux nvme driver creates them. */
+    cfg_u32(c, dev, "queues", &o->queues, host_cpus ? host_cpus : 1, 1, 65535);
+    /* Linux drivers/nvme/host/pci.c: io_queue_depth module parameter = 1024. */
+    cfg_u32(c, dev, "queue_depth", &o->queue_depth, 1024, 2, 65536);
+    /* NVMe Base Spec 2.0: round robin is the arbitration every controller has. */
+    cfg_enum(c, dev, "arbitration", &arb, SSD_ARB_RR, ssd_arb_names);
+    o->arbitration = (ssd_arb_t)arb;
+    cfg_u32(c, dev, "numa_node", &o->numa_node, 0, 0, 1023);
+    /* typical figure: 1 TiB class enterprise drive */
+    cfg_f64(c, dev, "capacity_gib", &o->capacity_gib, 1024, 0.001, 1 << 20);
+    /* MQSim (Tavakkol et al., FAST 2018) default ssdconfig.xml: Overprovisioning_Ratio 0.07 */
+    cfg_f64(c, dev, "over_provisioning", &o->op_fraction, 0.07, 0, 4);
+    /* MQSim default ssdconfig.xml: Data_Cache_Capacity 256 MiB */
+    cfg_f64(c, dev, "write_buffer_mib", &o->write_buffer_mib, 256, 0, 1 << 20);
+
+    sub = ssd_sub(c, dev, "irq_coalescing", &m);
+    /* NVMe Base Spec 2.0, Interrupt Coalescing (Feature 08h): both 0 = off.
+     * The time field counts 100 us units in 8 bits; the threshold is 8 bits. */
+    cfg_f64(c, sub, "time_us", &o->coalesce_time_us, 0, 0, 25500);
+    cfg_u32(c, sub, "threshold", &o->coalesce_threshold, 0, 0, 256);
+    ssd_sub_end(c, sub, m);
+
+    sub = ssd_sub(c, dev, "wrr_weights", &m);
+    /* NVMe Base Spec 2.0, Arbitration (Feature 01h): weights are 8-bit,
+     * 0's based (1..256); no default is mandated - 4:2:1 is an assumption. */
+    o->wrr_weight[SSD_PRIO_URGENT] = 0;
+    cfg_u32(c, sub, "high", &o->wrr_weight[SSD_PRIO_HIGH], 4, 1, 256);
+    cfg_u32(c, sub, "medium", &o->wrr_weight[SSD_PRIO_MEDIUM], 2, 1, 256);
+    cfg_u32(c, sub, "low", &o->wrr_weight[SSD_PRIO_LOW], 1, 1, 256);
+    ssd_sub_end(c, sub, m);
+
+    sub = ssd_sub(c, dev, "controller", &m);
+    /* typical figures (assumption, no published source): firmware cost per
+     * command on one of a few embedded cores; calibrate against a device. */
+    cfg_f64(c, sub, "cmd_ns", &o->ctrl_cmd_ns, 1500, 0, 1e6);
+    cfg_u32(c, sub, "cores", &o->ctrl_cores, 4, 1, 256);
+    ssd_sub_end(c, sub, m);
+
+    sub = ssd_sub(c, dev, "flash", &m);
+    /* DESIGN.md contract; MQSim's default config also has 8 channels x 4 chips */
+    cfg_u32(c, sub, "channels", &o->channels, 8, 1, 256);
+    cfg_u32(c, sub, "dies_per_channel", &o->dies_per_channel, 4, 1, 256);
+    /* MQSim default ssdconfig.xml: Plane_No_Per_Die 2 */
+    cfg_u32(c, sub, "planes_per_die", &o->planes_per_die, 2, 1, 16);
+    /* DESIGN.md contract: 60 / 600 us, typical figures for 3D TLC NAND
+     * (MQSim's default MLC part: 75 / 750 us) */
+    cfg_f64(c, sub, "read_us", &o->read_us, 60, 0.001, 1e5);
+    cfg_f64(c, sub, "program_us", &o->program_us, 600, 0.001, 1e5);
+    /* MQSim default ssdconfig.xml: Block_Erase_Latency 3.8 ms */
+    cfg_f64(c, sub, "erase_us", &o->erase_us, 3800, 0.001, 1e6);
+    cfg_enum(c, sub, "read_dist", &dist, 0, ssd_dist_names);
+    o->read_exponential = dist == 1;
+    /* ONFI 4.0: NV-DDR3 at 800 MT/s on an 8-bit bus = 800 MB/s */
+    cfg_f64(c, sub, "channel_mbps", &o->channel_mbps, 800, 0, 1e5);
+    /* typical figure: 16 KiB pages in 3D TLC NAND (MQSim's MLC default: 8 KiB) */
+    cfg_u32(c, sub, "page_kib", &o->page_kib, 16, 1, 256);
+    /* MQSim default ssdconfig.xml: Page_No_Per_Block 256 */
+    cfg_u32(c, sub, "pages_per_block", &o->pages_per_block, 256, 1, 65536);
+    ssd_sub_end(c, sub, m);
+
+    sub = ssd_sub(c, dev, "ftl", &m);
+    /* A page-level map holds 4 bytes per 4 KiB (1 MiB per GiB); by default
+     * it all fits in DRAM (typical of DRAM-equipped drives). */
+    cfg_f64(c, sub, "map_cache_mib", &o->map_cache_mib, o->capacity_gib, 0, 1 << 20);
+    /* typical figure: one DRAM access of the controller */
+    cfg_f64(c, sub, "map_hit_ns", &o->map_hit_ns, 100, 0, 1e6);
+    ssd_sub_end(c, sub, m);
+
+    sub = ssd_sub(c, dev, "gc", &m);
+    cfg_bool(c, sub, "enabled", &o->gc_enabled, true);
+    /* MQSim default ssdconfig.xml: GC_Exec_Threshold 0.05 */
+    cfg_f64(c, sub, "threshold", &o->gc_threshold, 0.05, 0, 0.5);
+    /* assumption: depends on the workload's overwrite pattern; calibrate */
+    cfg_f64(c, sub, "valid_fraction", &o->gc_valid_fraction, 0.5, 0, 0.99);
+    ssd_sub_end(c, sub, m);
+
+    sub = ssd_sub(c, dev, "suspend", &m);
+    /* Program/erase suspension: Wu and He, FAST 2012. Off by default; the
+     * overhead is an assumption (typical figure), calibrate it. */
+    cfg_bool(c, sub, "enabled", &o->suspend, false);
+    cfg_f64(c, sub, "overhead_us", &o->suspend_us, 20, 0, 1e4);
+    ssd_sub_end(c, sub, m);
+
+    sub = ssd_sub(c, dev, "pcie", &m);
+    /* PCIe Base Spec 4.0: 16 GT/s per lane, 128b/130b; x4 = 7.877 GB/s */
+    cfg_f64(c, sub, "gbps", &o->pcie_gbps, 7.877, 0, 1000);
+    /* 0: IOMMU off or passthrough; set from calibration when translating */
+    cfg_f64(c, sub, "iommu_ns", &o->iommu_ns, 0, 0, 1e6);
+    ssd_sub_end(c, sub, m);
+
+    json_t *irq = cfg_take(c, dev, "irq_cpus", JSON_ARRAY);
+    if (irq) {
+        ssd_parse_irq_cpus(c, irq, host_cpus, o);
+        json_decref(irq);
+    }
+    (void)type;
+
+    /* Cross-field checks: a flush unit (one page per plane) must fit in the
+     * buffer, and each die must hold enough blocks for GC to make progress. */
+    if (cfg_ok(c) && o->write_buffer_mib * 1024 < (double)o->page_kib * o->planes_per_die)
+        ssd_fail_at(c, "write_buffer_mib", "expected at least one page per plane, got %g",
+                    o->write_buffer_mib);
+    if (cfg_ok(c) && o->gc_enabled) {
+        double page_b = o->page_kib * 1024.0;
+        double die_pages = o->capacity_gib * (1 + o->op_fraction) * 1073741824.0 / page_b /
+                           (o->channels * o->dies_per_channel);
+        double reserve = o->pages_per_block * o->gc_valid_fraction + o->planes_per_die;
+        if (die_pages * o->op_fraction / (1 + o->op_fraction) < 2 * reserve ||
+            die_pages * o->gc_threshold < 2 * reserve)
+            ssd_fail_at(c, "capacity_gib",
+                        "too small for GC: each die needs spare and threshold space for two "
+                        "victim blocks (capacity %g GiB)",
+                        o->capacity_gib);
+    }
+    cfg_done(c, dev);
+    if (!cfg_ok(c)) {
+        ssd_cfg_fini(o);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+void ssd_cfg_fini(ssd_cfg_t *cfg)
+{
+    free(cfg->irq_cpus);
+    cfg->irq_cpus = NULL;
+}
+
+/* ------------------------------------------------------------------ rings */
+
+typedef struct {
+    uint64_t a, b;
+} ssd_item_t;
+
+typedef struct {
+    ssd_item_t *v;
+    uint32_t head, n, cap; /* cap is a power of two */
+} ssd_ring_t;
+
+static int ring_push(ssd_ring_t *q, uint64_t a, uint64_t b)
+{
+    if (q->n == q->cap) {
+        uint32_t cap = q->cap ? q->cap * 2 : 8;
+        ssd_item_t *v = malloc(cap * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        for (uint32_t i = 0; i < q->n; i++)
+            v[i] = q->v[(q->head + i) & (q->cap - 1)];
+        free(q->v);
+        q->v = v;
+        q->head = 0;
+        q->cap = cap;
+    }
+    q->v[(q->head + q->n) & (q->cap - 1)] = (ssd_item_t){a, b};
+    q->n++;
+    return 0;
+}
+
+static ssd_item_t ring_pop(ssd_ring_t *q)
+{
+    ssd_item_t it = q->v[q->head];
+    q->head = (q->head + 1) & (q->cap - 1);
+    q->n--;
+    return it;
+}
+
+/* ------------------------------------------------------------------ state */
+
+enum { CLS_URGENT, CLS_HOST, CLS_BG, NCLS }; /* die and channel queue classes */
+
+/* die operations; the kind rides in the top byte of a queued item */
+enum { OP_READ, OP_MAPREAD, OP_PROGRAM, OP_GC_READ, OP_GC_PROG, OP_GC_ERASE };
+/* channel transfers */
+enum { X_READ, X_MAP, X_FLUSH };
+
+#define KIND_SHIFT 56
+#define ARG_MASK ((1ull << KIND_SHIFT) - 1)
+#define CHUNK_BITS 24 /* arg of a read chunk: slot << CHUNK_BITS | chunk */
+
+typedef struct {
+    ssd_ring_t q[NCLS];
+    sim_timer_t timer;
+    sim_time_t start, end, susp_left;
+    uint64_t cur_arg, susp_arg;
+    uint8_t busy, cur_kind, susp_kind, suspended;
+    uint8_t flushing, gc_active, gc_paused;
+    uint32_t gc_step, gc_written;
+    int64_t free_pages;
+    double busy_ns;
+} ssd_die_t;
+
+typedef struct {
+    req_t *r;
+    uint32_t pending; /* chunks still on flash */
+    uint32_t next_free;
+    uint8_t cls;
+} ssd_cmd_t;
+
+#define SLOT_NIL UINT32_MAX
+
+struct ssd {
+    sim_t *sim;
+    ssd_cfg_t cfg;
+    ssd_done_fn done;
+    void *ctx;
+    gsl_rng *rng;
+    int error;
+    bool hold;
+    sim_time_t t0;
+    /* controller */
+    ssd_ring_t *sq;                /* [queues * SSD_NPRIO] of slots */
+    ssd_ring_t active[SSD_NPRIO];  /* SQ rings holding commands, RR order */
+    uint8_t *in_active;
+    uint64_t sq_pending;
+    uint32_t cores_idle;
+    int wrr_cls;
+    uint32_t wrr_left;
+    /* commands */
+    ssd_cmd_t *cmd;
+    uint32_t ncmd, cmd_free;
+    /* FTL: a direct-mapped cache of map pages */
+    uint64_t *map_tag;
+    uint64_t map_lines, lpn_per_map_page;
+    /* flash */
+    ssd_die_t *die;
+    uint32_t ndies;
+    res_t **chan;
+    double chan_ns_per_byte, pcie_ns_per_byte;
+    sim_time_t t_read, t_prog, t_erase, t_susp, t_iommu;
+    uint64_t page_bytes, unit_bytes;
+    int64_t gc_trigger, flush_reserve;
+    uint32_t gc_k, gc_progs;
+    /* write buffer */
+    uint64_t buf_cap, buf_used, buf_dirty;
+    ssd_ring_t wait;
+    uint32_t flush_rr;
+    /* PCIe, one server per direction */
+    res_t *link[2];
+    ssd_stats_t st;
+};
+
+static sim_time_t ns_of(double ns) { return (sim_time_t)llround(ns); }
+
+static void ssd_oom(ssd_t *s) { s->error = -ENOMEM; }
+
+/* --------------------------------------------------------------- helpers */
+
+static uint32_t die_of_page(const ssd_t *s, uint64_t page)
+{
+    /* stripe channel first, then die within the channel (MQSim's CWDP order) */
+    uint32_t ch = (uint32_t)(page % s->cfg.channels);
+    uint32_t dic = (uint32_t)((page / s->cfg.channels) % s->cfg.dies_per_channel);
+    return ch * s->cfg.dies_per_channel + dic;
+}
+
+static uint32_t chan_of_die(const ssd_t *s, uint32_t d) { return d / s->cfg.dies_per_channel; }
+
+static uint32_t nchunks(const ssd_t *s, const req_t *r)
+{
+    if (r->bytes == 0)
+        return 0;
+    return (uint32_t)((r->offset + r->bytes - 1) / s->page_bytes - r->offset / s->page_bytes + 1);
+}
+
+/* page number and bytes of chunk i of r */
+static uint64_t chunk_page(const ssd_t *s, const req_t *r, uint32_t i, uint64_t *bytes)
+{
+    uint64_t p = r->offset / s->page_bytes + i;
+    uint64_t lo = p * s->page_bytes, hi = lo + s->page_bytes, end = r->offset + r->bytes;
+    *bytes = (hi < end ? hi : end) - (lo > r->offset ? lo : r->offset);
+    return p;
+}
+
+static sim_time_t read_time(ssd_t *s)
+{
+    if (!s->rng)
+        return s->t_read;
+    return ns_of(gsl_ran_exponential(s->rng, (double)s->t_read));
+}
+
+/* ------------------------------------------------------------------- dies */
+
+static void die_done(sim_t *sim, void *ctx, uint64_t d);
+
+static void die_start(ssd_t *s, uint32_t d, unsigned kind, uint64_t arg, sim_time_t service)
+{
+    ssd_die_t *die = &s->die[d];
+    die->busy = 1;
+    die->cur_kind = (uint8_t)kind;
+    die->cur_arg = arg;
+    die->start = sim_now(s->sim);
+    die->end = die->start + service;
+    die->timer = sim_at(s->sim, die->end, die_done, s, d);
+}
+
+static bool is_program_or_erase(unsigned kind)
+{
+    return kind == OP_PROGRAM || kind == OP_GC_PROG || kind == OP_GC_ERASE;
+}
+
+static void die_submit(ssd_t *s, uint32_t d, unsigned cls, unsigned kind, sim_time_t service,
+                       uint64_t arg)
+{
+    ssd_die_t *die = &s->die[d];
+    if (!die->busy) {
+        die_start(s, d, kind, arg, service);
+        return;
+    }
+    /* A host read pre-empts a program or erase (one level: a resumed one
+     * can be suspended again, but never two at once). */
+    if (s->cfg.suspend && cls != CLS_BG && !die->suspended &&
+        is_program_or_erase(die->cur_kind)) {
+        sim_time_t now = sim_now(s->sim);
+        sim_cancel(s->sim, die->timer);
+        die->busy_ns += (double)(now - die->start);
+        die->suspended = 1;
+        die->susp_kind = die->cur_kind;
+        die->susp_arg = die->cur_arg;
+        die->susp_left = die->end - now;
+        s->st.suspends++;
+        die_start(s, d, kind, arg, service + s->t_susp);
+        return;
+    }
+    if (ring_push(&die->q[cls], (uint64_t)kind << KIND_SHIFT | arg, service))
+        ssd_oom(s);
+}
+
+static void die_next(ssd_t *s, uint32_t d)
+{
+    ssd_die_t *die = &s->die[d];
+    for (unsigned c = 0; c < NCLS; c++) {
+        if (c == CLS_BG && die->suspended) {
+            die->suspended = 0;
+            die_start(s, d, die->susp_kind, die->susp_arg, die->susp_left);
+            return;
+        }
+        if (die->q[c].n) {
+            ssd_item_t it = ring_pop(&die->q[c]);
+            die_start(s, d, (unsigned)(it.a >> KIND_SHIFT), it.a & ARG_MASK, it.b);
+            return;
+        }
+    }
+}
+
+/* ---------------------------------------------------------- the pipeline */
+
+static void flush_kick(ssd_t *s);
+static void gc_check(ssd_t *s, uint32_t d);
+static void gc_next(ssd_t *s, uint32_t d);
+
+static void cmd_complete(ssd_t *s, uint32_t slot)
+{
+    ssd_cmd_t *c = &s->cmd[slot];
+    req_t *r = c->r;
+    c->r = NULL;
+    c->next_free = s->cmd_free;
+    s->cmd_free = slot;
+    r->t[T_DEVICE_DONE] = sim_now(s->sim);
+    s->done(s->ctx, r);
+}
+
+static void dma_done(sim_t *sim, void *ctx, uint64_t slot)
+{
+    (void)sim;
+    ssd_t *s = ctx;
+    req_t *r = s->cmd[slot].r;
+    if (r->op == REQ_WRITE) {
+        s->buf_dirty += r->bytes;
+        flush_kick(s);
+    }
+    cmd_complete(s, (uint32_t)slot);
+}
+
+static void dma_go(sim_t *sim, void *ctx, uint64_t slot)
+{
+    ssd_t *s = ctx;
+    req_t *r = s->cmd[slot].r;
+    sim_time_t t = ns_of(r->bytes * s->pcie_ns_per_byte);
+    if (t == 0)
+        dma_done(sim, s, slot);
+    else if (res_submit(s->link[r->op == REQ_WRITE], 0, t, dma_done, s, slot))
+        ssd_oom(s);
+}
+
+static void dma_start(ssd_t *s, uint32_t slot)
+{
+    if (s->t_iommu)
+        sim_after(s->sim, s->t_iommu, dma_go, s, slot);
+    else
+        dma_go(s->sim, s, slot);
+}
+
+static void chunk_done(ssd_t *s, uint32_t slot)
+{
+    if (--s->cmd[slot].pending == 0)
+        dma_start(s, slot);
+}
+
+static void chan_done(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    ssd_t *s = ctx;
+    uint64_t a = arg & ARG_MASK;
+    switch (arg >> KIND_SHIFT) {
+    case X_READ:
+        chunk_done(s, (uint32_t)(a >> CHUNK_BITS));
+        break;
+    case X_MAP: {
+        /* the map page is in DRAM: read the data itself */
+        uint32_t slot = (uint32_t)(a >> CHUNK_BITS), chunk = (uint32_t)(a & ((1u << CHUNK_BITS) - 1));
+        ssd_cmd_t *c = &s->cmd[slot];
+        uint64_t bytes, p = chunk_page(s, c->r, chunk, &bytes);
+        die_submit(s, die_of_page(s, p), c->cls, OP_READ, read_time(s), a);
+        break;
+    }
+    case X_FLUSH:
+        die_submit(s, (uint32_t)a, CLS_BG, OP_PROGRAM, s->t_prog, a);
+        break;
+    }
+}
+
+static void chan_xfer(ssd_t *s, uint32_t ch, unsigned cls, uint64_t bytes, unsigned kind,
+                      uint64_t arg)
+{
+    uint64_t tagged = (uint64_t)kind << KIND_SHIFT | arg;
+    sim_time_t t = ns_of((double)bytes * s->chan_ns_per_byte);
+    if (t == 0)
+        chan_done(s->sim, s, tagged);
+    else if (res_submit(s->chan[ch], cls, t, chan_done, s, tagged))
+        ssd_oom(s);
+}
+
+/* --------------------------------------------------- write buffer, flush */
+
+static void buffer_admit(ssd_t *s)
+{
+    while (s->wait.n) {
+        uint32_t slot = (uint32_t)s->wait.v[s->wait.head].a;
+        uint64_t b = s->cmd[slot].r->bytes;
+        /* a write larger than the whole buffer goes in when it is empty */
+        if (s->buf_used && s->buf_used + b > s->buf_cap)
+            return;
+        ring_pop(&s->wait);
+        s->buf_used += b;
+        dma_start(s, slot);
+    }
+}
+
+static void flush_kick(ssd_t *s)
+{
+    while (!s->hold && s->buf_dirty >= s->unit_bytes) {
+        uint32_t d = s->ndies;
+        for (uint32_t i = 0; i < s->ndies; i++) {
+            uint32_t c = (s->flush_rr + i) % s->ndies;
+            ssd_die_t *die = &s->die[c];
+            if (!die->flushing && (!s->cfg.gc_enabled || die->free_pages >= s->flush_reserve)) {
+                d = c;
+                break;
+            }
+        }
+        if (d == s->ndies)
+            return; /* every die is programming or waiting for GC */
+        s->flush_rr = (d + 1) % s->ndies;
+        s->buf_dirty -= s->unit_bytes;
+        s->die[d].flushing = 1;
+        chan_xfer(s, chan_of_die(s, d), CLS_BG, s->unit_bytes, X_FLUSH, d);
+    }
+}
+
+static void flush_done(ssd_t *s, uint32_t d)
+{
+    ssd_die_t *die = &s->die[d];
+    die->flushing = 0;
+    if (s->cfg.gc_enabled)
+        die->free_pages -= s->cfg.planes_per_die;
+    s->st.programs++;
+    s->buf_used -= s->unit_bytes;
+    buffer_admit(s);
+    gc_check(s, d);
+    flush_kick(s);
+}
+
+/* -------------------------------------------------------------------- GC */
+
+/* GC of one victim block on a die: its valid pages are read and programmed
+ * on the same die (copyback, no channel transfer), then the block is erased.
+ * Each step is a separate background operation, so host reads slip in
+ * between steps (and into them, with suspend). */
+static void gc_check(ssd_t *s, uint32_t d)
+{
+    ssd_die_t *die = &s->die[d];
+    if (!s->cfg.gc_enabled || s->hold || die->gc_active || die->free_pages >= s->gc_trigger)
+        return;
+    die->gc_active = 1;
+    die->gc_step = 0;
+    die->gc_written = 0;
+    gc_next(s, d);
+}
+
+static void gc_next(ssd_t *s, uint32_t d)
+{
+    ssd_die_t *die = &s->die[d];
+    if (s->hold) {
+        die->gc_paused = 1;
+        return;
+    }
+    uint32_t step = die->gc_step++;
+    if (step < s->gc_k)
+        die_submit(s, d, CLS_BG, OP_GC_READ, read_time(s), d);
+    else if (step < s->gc_k + s->gc_progs)
+        die_submit(s, d, CLS_BG, OP_GC_PROG, s->t_prog, d);
+    else
+        die_submit(s, d, CLS_BG, OP_GC_ERASE, s->t_erase, d);
+}
+
+static void gc_step_done(ssd_t *s, uint32_t d, unsigned kind)
+{
+    ssd_die_t *die = &s->die[d];
+    if (kind == OP_GC_PROG) {
+        uint32_t n = s->gc_k - die->gc_written;
+        if (n > s->cfg.planes_per_die)
+            n = s->cfg.planes_per_die;
+        die->gc_written += n;
+        die->free_pages -= n;
+        s->st.programs++;
+    } else if (kind == OP_GC_ERASE) {
+        die->free_pages += s->cfg.pages_per_block;
+        die->gc_active = 0;
+        s->st.gc_runs++;
+        s->st.erases++;
+        s->st.gc_pages_moved += s->gc_k;
+        gc_check(s, d);
+        flush_kick(s);
+        return;
+    }
+    gc_next(s, d);
+}
+
+static void die_done(sim_t *sim, void *ctx, uint64_t d64)
+{
+    (void)sim;
+    ssd_t *s = ctx;
+    uint32_t d = (uint32_t)d64;
+    ssd_die_t *die = &s->die[d];
+    unsigned kind = die->cur_kind;
+    uint64_t arg = die->cur_arg;
+    die->busy_ns += (double)(die->end - die->start);
+    die->busy = 0;
+    die_next(s, d);
+    switch (kind) {
+    case OP_READ: {
+        ssd_cmd_t *c = &s->cmd[arg >> CHUNK_BITS];
+        uint64_t bytes;
+        chunk_page(s, c->r, (uint32_t)(arg & ((1u << CHUNK_BITS) - 1)), &bytes);
+        chan_xfer(s, chan_of_die(s, d), c->cls, bytes, X_READ, arg);
+        break;
+    }
+    case OP_MAPREAD:
+        chan_xfer(s, chan_of_die(s, d), s->cmd[arg >> CHUNK_BITS].cls, s->page_bytes, X_MAP,
+                  arg);
+        break;
+    case OP_PROGRAM:
+        flush_done(s, d);
+        break;
+    default:
+        gc_step_done(s, d, kind);
+        break;
+    }
+}
+
+/* ------------------------------------------------- controller, arbitration */
+
+static void chunk_on_flash(ssd_t *s, uint32_t slot, uint32_t chunk)
+{
+    ssd_cmd_t *c = &s->cmd[slot];
+    uint64_t bytes, p = chunk_page(s, c->r, chunk, &bytes);
+    uint64_t arg = (uint64_t)slot << CHUNK_BITS | chunk;
+    uint64_t mp = (p * s->page_bytes >> 12) / s->lpn_per_map_page; /* 4 KiB logical pages */
+    bool hit = s->map_lines && s->map_tag[mp % s->map_lines] == mp;
+    if (hit) {
+        die_submit(s, die_of_page(s, p), c->cls, OP_READ, read_time(s), arg);
+        return;
+    }
+    /* miss: read the map page from the die that holds it first */
+    s->st.map_misses++;
+    if (s->map_lines)
+        s->map_tag[mp % s->map_lines] = mp;
+    die_submit(s, die_of_page(s, mp), c->cls, OP_MAPREAD, read_time(s), arg);
+}
+
+static void cmd_fetched(ssd_t *s, uint32_t slot)
+{
+    ssd_cmd_t *c = &s->cmd[slot];
+    req_t *r = c->r;
+    uint32_t n = nchunks(s, r);
+    if (r->op == REQ_WRITE) {
+        s->st.writes++;
+        if (ring_push(&s->wait, slot, 0)) {
+            ssd_oom(s);
+            return;
+        }
+        if (s->wait.n > 1 || (s->buf_used && s->buf_used + r->bytes > s->buf_cap))
+            s->st.write_waits++;
+        buffer_admit(s);
+        return;
+    }
+    s->st.reads++;
+    if (n == 0) {
+        dma_start(s, slot);
+        return;
+    }
+    c->pending = n;
+    for (uint32_t i = 0; i < n; i++)
+        chunk_on_flash(s, slot, i);
+}
+
+static void ctrl_kick(ssd_t *s);
+
+static void core_done(sim_t *sim, void *ctx, uint64_t slot)
+{
+    (void)sim;
+    ssd_t *s = ctx;
+    s->cores_idle++;
+    cmd_fetched(s, (uint32_t)slot);
+    ctrl_kick(s);
+}
+
+/* Take one command from the SQ at the head of class p's active list. */
+static uint32_t arb_take(ssd_t *s, unsigned p)
+{
+    ssd_ring_t *act = &s->active[p];
+    uint32_t q = (uint32_t)ring_pop(act).a;
+    ssd_ring_t *sq = &s->sq[q];
+    uint32_t slot = (uint32_t)ring_pop(sq).a;
+    if (sq->n)
+        ring_push(act, q, 0); /* cannot fail: the SQ's entry was just popped */
+    else
+        s->in_active[q] = 0;
+    s->sq_pending--;
+    return slot;
+}
+
+static uint32_t arb_pick(ssd_t *s)
+{
+    if (s->cfg.arbitration == SSD_ARB_RR || s->active[SSD_PRIO_URGENT].n)
+        return arb_take(s, SSD_PRIO_URGENT); /* RR keeps every SQ in class 0 */
+    /* NVMe WRR: up to weight commands from high, then medium, then low */
+    for (;;) {
+        if (s->wrr_left && s->active[s->wrr_cls].n) {
+            s->wrr_left--;
+            return arb_take(s, (unsigned)s->wrr_cls);
+        }
+        s->wrr_cls = s->wrr_cls == SSD_PRIO_LOW ? SSD_PRIO_HIGH : s->wrr_cls + 1;
+        s->wrr_left = s->cfg.wrr_weight[s->wrr_cls];
+    }
+}
+
+static sim_time_t cmd_cost(const ssd_t *s, const req_t *r)
+{
+    uint32_t n = nchunks(s, r);
+    return ns_of(s->cfg.ctrl_cmd_ns + (n ? n : 1) * s->cfg.map_hit_ns);
+}
+
+static void ctrl_kick(ssd_t *s)
+{
+    while (s->cores_idle && s->sq_pending) {
+        uint32_t slot = arb_pick(s);
+        sim_time_t t = cmd_cost(s, s->cmd[slot].r);
+        if (t == 0) {
+            cmd_fetched(s, slot);
+            continue;
+        }
+        s->cores_idle--;
+        sim_after(s->sim, t, core_done, s, slot);
+    }
+}
+
+int ssd_submit(ssd_t *s, req_t *r, ssd_prio_t prio)
+{
+    if (s->cmd_free == SLOT_NIL) {
+        uint32_t n = s->ncmd ? s->ncmd * 2 : 256;
+        ssd_cmd_t *c = realloc(s->cmd, n * sizeof(*c));
+        if (!c)
+            return -ENOMEM;
+        for (uint32_t i = n; i-- > s->ncmd;) {
+            c[i].r = NULL;
+            c[i].next_free = s->cmd_free;
+            s->cmd_free = i;
+        }
+        s->cmd = c;
+        s->ncmd = n;
+    }
+    bool wrr = s->cfg.arbitration == SSD_ARB_WRR;
+    unsigned p = wrr && prio < SSD_NPRIO ? (unsigned)prio : SSD_PRIO_URGENT;
+    uint32_t q = (r->hwq % s->cfg.queues) * SSD_NPRIO + p;
+    uint32_t slot = s->cmd_free;
+    if (ring_push(&s->sq[q], slot, 0))
+        return -ENOMEM;
+    if (!s->in_active[q]) {
+        if (ring_push(&s->active[p], q, 0)) {
+            s->sq[q].n--;
+            return -ENOMEM;
+        }
+        s->in_active[q] = 1;
+    }
+    s->cmd_free = s->cmd[slot].next_free;
+    s->cmd[slot] = (ssd_cmd_t){.r = r, .cls = wrr && prio == SSD_PRIO_URGENT ? CLS_URGENT : CLS_HOST};
+    s->sq_pending++;
+    ctrl_kick(s);
+    return 0;
+}
+
+/* ------------------------------------------------------------- lifecycle */
+
+ssd_t *ssd_new(sim_t *sim, const ssd_cfg_t *cfg, uint64_t seed, uint32_t rep, const char *name,
+               ssd_done_fn done, void *ctx)
+{
+    ssd_t *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->sim = sim;
+    s->cfg = *cfg;
+    s->cfg.irq_cpus = NULL; /* not ours; irq.c reads the caller's copy */
+    s->done = done;
+    s->ctx = ctx;
+    s->t0 = sim_now(sim);
+    s->cores_idle = cfg->ctrl_cores;
+    s->cmd_free = SLOT_NIL;
+    s->wrr_cls = SSD_PRIO_HIGH;
+    s->wrr_left = cfg->wrr_weight[SSD_PRIO_HIGH];
+    s->ndies = cfg->channels * cfg->dies_per_channel;
+    s->page_bytes = (uint64_t)cfg->page_kib * 1024;
+    s->unit_bytes = s->page_bytes * cfg->planes_per_die;
+    s->chan_ns_per_byte = cfg->channel_mbps > 0 ? 1000.0 / cfg->channel_mbps : 0;
+    s->pcie_ns_per_byte = cfg->pcie_gbps > 0 ? 1.0 / cfg->pcie_gbps : 0;
+    s->t_read = ns_of(cfg->read_us * 1000);
+    s->t_prog = ns_of(cfg->program_us * 1000);
+    s->t_erase = ns_of(cfg->erase_us * 1000);
+    s->t_susp = ns_of(cfg->suspend_us * 1000);
+    s->t_iommu = ns_of(cfg->iommu_ns);
+    s->buf_cap = (uint64_t)(cfg->write_buffer_mib * 1048576.0);
+
+    /* map entries are 4 bytes per 4 KiB logical page; a map page is a flash page */
+    s->lpn_per_map_page = s->page_bytes / 4;
+    s->map_lines = (uint64_t)(cfg->map_cache_mib * 1048576.0) / s->page_bytes;
+    double cap_pages = cfg->capacity_gib * 1073741824.0 / (double)s->page_bytes;
+    uint64_t map_pages = (uint64_t)ceil(cfg->capacity_gib * 262144.0 / (double)s->lpn_per_map_page);
+    if (s->map_lines > map_pages)
+        s->map_lines = map_pages; /* the whole map fits: no larger array */
+
+    /* space: the drive starts full of valid data (preconditioned), so the
+     * free pages of each die are its over-provisioned share */
+    int64_t die_pages = (int64_t)(cap_pages * (1 + cfg->op_fraction) / s->ndies);
+    int64_t user_pages = (int64_t)(cap_pages / s->ndies);
+    s->gc_k = (uint32_t)lround(cfg->gc_valid_fraction * cfg->pages_per_block);
+    s->gc_progs = (s->gc_k + cfg->planes_per_die - 1) / cfg->planes_per_die;
+    s->gc_trigger = (int64_t)(cfg->gc_threshold * (double)die_pages);
+    s->flush_reserve = (int64_t)s->gc_k + cfg->planes_per_die;
+
+    s->sq = calloc((size_t)cfg->queues * SSD_NPRIO, sizeof(*s->sq));
+    s->in_active = calloc((size_t)cfg->queues * SSD_NPRIO, 1);
+    s->die = calloc(s->ndies, sizeof(*s->die));
+    s->chan = calloc(cfg->channels, sizeof(*s->chan));
+    s->map_tag = malloc((s->map_lines ? s->map_lines : 1) * sizeof(*s->map_tag));
+    s->link[0] = res_new(sim, 1, 1);
+    s->link[1] = res_new(sim, 1, 1);
+    if (cfg->read_exponential) {
+        char buf[128];
+        snprintf(buf, sizeof(buf), "%s.flash", name ? name : "ssd");
+        s->rng = rng_stream_new(seed, rep, buf);
+    }
+    if (!s->sq || !s->in_active || !s->die || !s->chan || !s->map_tag || !s->link[0] ||
+        !s->link[1] || (cfg->read_exponential && !s->rng)) {
+        ssd_free(s);
+        return NULL;
+    }
+    for (uint32_t c = 0; c < cfg->channels; c++)
+        if (!(s->chan[c] = res_new(sim, 1, NCLS))) {
+            ssd_free(s);
+            return NULL;
+        }
+    /* warm cache: line i holds map page i (all of them when the map fits) */
+    for (uint64_t i = 0; i < s->map_lines; i++)
+        s->map_tag[i] = i;
+    for (uint32_t d = 0; d < s->ndies; d++)
+        s->die[d].free_pages = die_pages - user_pages;
+    return s;
+}
+
+void ssd_free(ssd_t *s)
+{
+    if (!s)
+        return;
+    if (s->sq)
+        for (size_t i = 0; i < (size_t)s->cfg.queues * SSD_NPRIO; i++)
+            free(s->sq[i].v);
+    for (unsigned p = 0; p < SSD_NPRIO; p++)
+        free(s->active[p].v);
+    if (s->die)
+        for (uint32_t d = 0; d < s->ndies; d++)
+            for (unsigned c = 0; c < NCLS; c++)
+                free(s->die[d].q[c].v);
+    if (s->chan)
+        for (uint32_t c = 0; c < s->cfg.channels; c++)
+            res_free(s->chan[c]);
+    res_free(s->link[0]);
+    res_free(s->link[1]);
+    free(s->wait.v);
+    free(s->sq);
+    free(s->in_active);
+    free(s->die);
+    free(s->chan);
+    free(s->map_tag);
+    free(s->cmd);
+    if (s->rng)
+        gsl_rng_free(s->rng);
+    free(s);
+}
+
+void ssd_hold_background(ssd_t *s, bool hold)
+{
+    if (s->hold == hold)
+        return;
+    s->hold = hold;
+    if (hold)
+        return;
+    for (uint32_t d = 0; d < s->ndies; d++) {
+        if (s->die[d].gc_paused) {
+            s->die[d].gc_paused = 0;
+            gc_next(s, d);
+        } else {
+            gc_check(s, d);
+        }
+    }
+    flush_kick(s);
+}
+
+void ssd_stats(const ssd_t *s, ssd_stats_t *out)
+{
+    *out = s->st;
+    sim_time_t now = sim_now(s->sim);
+    double busy = 0;
+    for (uint32_t d = 0; d < s->ndies; d++) {
+        const ssd_die_t *die = &s->die[d];
+        busy += die->busy_ns + (die->busy ? (double)(now - die->start) : 0);
+    }
+    double span = (double)(now - s->t0) * s->ndies;
+    out->die_utilisation = span > 0 ? busy / span : 0;
+    out->error = s->error;
+}
