@@ -1,0 +1,510 @@
+/*
+ * replay.c - the `trace` workload: replays a trace file (any format in
+ * trace.h) through the simulated I/O path, streaming it.
+ *
+ * Open-loop records are issued at their t_ns. Closed-loop records wait for
+ * the requests named in `after` to complete, then think_ns. Records are read
+ * in file order as far ahead as the dependency window allows: the last
+ * `window` records (by file position) are kept in a ring, indexed by id, so
+ * an `after` can only name one of them. A ring slot is reused only once its
+ * request is done, so the reader stalls (and open-loop records may issue
+ * late) rather than memory growing. An open-loop record in the future is a
+ * barrier: nothing after it in the file is read before its time, and a
+ * closed-loop record with an empty `after` starts think_ns after the latest
+ * barrier. The whole file is checked once when the scenario is parsed, so a
+ * bad line is a scenario error (file:line) before anything runs.
+ *
+ * Scenario keys (workload entry, docs/traces.md):
+ *   path          trace file, relative to the current directory  (required)
+ *   format        jsonl | fio-iolog | blkparse | msr-csv | disksim  (jsonl)
+ *   time_scale    multiplies t_ns and think_ns (0.5 = twice as fast)  (1)
+ *   loop          start again when a pass is done, until the run ends (false)
+ *   max_requests  stop reading after this many records, 0 = all      (0)
+ *   window        records kept for dependency lookups                (65536)
+ *   qd            at most this many requests in flight, 0 = no cap   (0)
+ *   class, consumer_cpu, gates   defaults for records that do not say
+ *                                (hot-metadata, 0, false)
+ *   start_ms      the trace's time 0 in the run                      (0)
+ *
+ * req->tag is the record's position in the replay (0-based, across passes).
+ */
+#include "workload.h"
+
+#include "policies/policy.h"
+#include "trace.h"
+#include "trace_idmap.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char *path;
+    int fmt;
+    double time_scale, start_ms;
+    bool loop, gates;
+    int cls;
+    int64_t consumer_cpu, max_requests;
+    uint32_t window, qd;
+} replay_params_t;
+
+enum { RP_FREE, RP_BLOCKED, RP_SCHEDULED, RP_QUEUED, RP_ISSUED, RP_DONE };
+
+#define RP_NIL UINT32_MAX
+
+typedef struct {
+    uint64_t id, seq, offset, think;
+    sim_time_t ready, t_done; /* ready: when its last dependency completed */
+    uint32_t bytes, flow, waiting, waiters, next_q;
+    uint8_t state, op, cls, gates;
+    int16_t cpu, gpu;
+} rp_slot_t;
+
+typedef struct {
+    uint32_t waiter, next;
+} rp_edge_t;
+
+typedef struct {
+    replay_params_t p;
+    wl_env_t env;
+    trace_reader_t *rd;
+    rp_slot_t *slot;
+    trace_idmap_t *ids;   /* record id -> slot, for the window */
+    rp_edge_t *edge;
+    uint32_t nedge, capedge, free_edge;
+    uint32_t qhead, qtail;  /* records held back by qd */
+    uint64_t seq;           /* records read, across passes */
+    uint64_t live;          /* read but not done */
+    uint64_t inflight;
+    sim_time_t pass_start, barrier;
+    bool held, stalled, pass_end, eof, stopped, drain_set;
+    uint64_t late;
+    char err[640];
+} replay_t;
+
+static sim_time_t rp_scale(const replay_t *w, uint64_t ns)
+{
+    return (sim_time_t)((double)ns * w->p.time_scale + 0.5);
+}
+
+/* Check the whole trace with the replay's window rule, so the run cannot
+ * fail half way on a bad line. */
+static int rp_check(const replay_params_t *p, char *err, size_t n)
+{
+    trace_reader_t *rd;
+    int rc = trace_open(p->path, trace_fmt_names[p->fmt], &rd, err, n);
+    if (rc < 0)
+        return rc;
+    trace_idmap_t *ids = trace_idmap_new(p->window);
+    uint64_t *ring = malloc(p->window * sizeof(*ring));
+    trace_rec_t rec;
+    uint64_t seq = 0;
+    if (!ids || !ring) {
+        snprintf(err, n, "out of memory");
+        rc = -ENOMEM;
+    }
+    while (rc == 0 && (rc = trace_next(rd, &rec)) == 1) {
+        rc = 0;
+        uint32_t s;
+        for (uint32_t i = 0; i < rec.nafter && rc == 0; i++)
+            if (!trace_idmap_get(ids, rec.after[i], &s)) {
+                snprintf(err, n, "%s:%llu: after: id %llu is not one of the previous %u "
+                         "records (later in the file, missing, or outside the window)",
+                         trace_path(rd), (unsigned long long)rec.line,
+                         (unsigned long long)rec.after[i], p->window);
+                rc = -EINVAL;
+            }
+        if (rc == 0 && trace_idmap_get(ids, rec.id, &s)) {
+            snprintf(err, n, "%s:%llu: id %llu repeats an id among the previous %u records",
+                     trace_path(rd), (unsigned long long)rec.line, (unsigned long long)rec.id,
+                     p->window);
+            rc = -EINVAL;
+        }
+        if (rc == 0) {
+            uint32_t slot = (uint32_t)(seq++ % p->window);
+            if (seq > p->window)
+                trace_idmap_del(ids, ring[slot]);
+            ring[slot] = rec.id;
+            trace_idmap_put(ids, rec.id, slot);
+        }
+    }
+    if (rc < 0 && trace_error(rd)[0])
+        snprintf(err, n, "%s", trace_error(rd));
+    free(ring);
+    trace_idmap_free(ids);
+    trace_close(rd);
+    return rc < 0 ? rc : 0;
+}
+
+static int replay_parse(cfg_t *c, json_t *e, void **out)
+{
+    replay_params_t *p = calloc(1, sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    cfg_str(c, e, "path", &p->path, NULL);
+    cfg_enum(c, e, "format", &p->fmt, 0, trace_fmt_names);
+    cfg_f64(c, e, "time_scale", &p->time_scale, 1.0, 1e-6, 1e6);
+    cfg_bool(c, e, "loop", &p->loop, false);
+    cfg_i64(c, e, "max_requests", &p->max_requests, 0, 0, INT64_MAX);
+    cfg_u32(c, e, "window", &p->window, 65536, 16, 1u << 24);
+    cfg_u32(c, e, "qd", &p->qd, 0, 0, 1u << 20);
+    cfg_enum(c, e, "class", &p->cls, POL_CLASS_HOT_METADATA, pol_class_names);
+    cfg_i64(c, e, "consumer_cpu", &p->consumer_cpu, 0, 0, 4095);
+    cfg_bool(c, e, "gates", &p->gates, false);
+    cfg_f64(c, e, "start_ms", &p->start_ms, 0, 0, 1e9);
+    if (cfg_ok(c) && !p->path)
+        cfg_fail(c, "missing \"path\" (the trace file)");
+    char err[600];
+    if (cfg_ok(c) && rp_check(p, err, sizeof(err)) < 0) {
+        size_t m = cfg_push(c, "path");
+        cfg_fail(c, "%s", err);
+        cfg_pop(c, m);
+    }
+    if (!cfg_ok(c)) {
+        free(p->path);
+        free(p);
+        return -EINVAL;
+    }
+    *out = p;
+    return 0;
+}
+
+static void replay_params_free(void *params)
+{
+    replay_params_t *p = params;
+    if (p)
+        free(p->path);
+    free(p);
+}
+
+static void rp_fail(replay_t *w, const char *msg)
+{
+    if (!w->err[0]) {
+        snprintf(w->err, sizeof(w->err), "%s", msg);
+        fprintf(stderr, "latsurf: trace replay stopped: %s\n", w->err);
+    }
+    w->stopped = true;
+}
+
+static void rp_fire(sim_t *sim, void *ctx, uint64_t slot);
+static void rp_pump(replay_t *w);
+
+static void rp_schedule(replay_t *w, uint32_t s, sim_time_t t)
+{
+    sim_time_t now = sim_now(w->env.sim);
+    w->slot[s].state = RP_SCHEDULED;
+    sim_at(w->env.sim, t > now ? t : now, rp_fire, w, s);
+}
+
+static void rp_done(sim_t *sim, req_t *r);
+
+static void rp_issue(replay_t *w, uint32_t s)
+{
+    rp_slot_t *x = &w->slot[s];
+    req_t *r = req_alloc(w->env.pool);
+    if (!r) {
+        rp_fail(w, "out of memory for requests");
+        return;
+    }
+    r->offset = x->offset;
+    r->bytes = x->bytes;
+    r->op = x->op;
+    r->cls = x->cls;
+    r->gates = x->gates;
+    r->flow = x->flow;
+    uint32_t ncpu = w->env.ncpus ? w->env.ncpus : 1;
+    r->consumer_cpu = (int16_t)(x->cpu % (int)ncpu);
+    r->gpu = x->gpu;
+    r->t[T_ISSUE] = sim_now(w->env.sim);
+    r->done = rp_done;
+    r->owner = w;
+    r->tag = x->seq;
+    x->state = RP_ISSUED;
+    w->inflight++;
+    w->env.submit(w->env.path, r);
+}
+
+static void rp_fire(sim_t *sim, void *ctx, uint64_t slot)
+{
+    replay_t *w = ctx;
+    uint32_t s = (uint32_t)slot;
+    bool was_held = w->held && w->slot[s].seq + 1 == w->seq;
+    if (was_held)
+        w->held = false;
+    if (w->stopped || sim_now(sim) >= w->env.end) {
+        w->stopped = true;
+        return;
+    }
+    if (w->p.qd && (w->inflight >= w->p.qd || w->qhead != RP_NIL)) {
+        w->slot[s].state = RP_QUEUED;
+        w->slot[s].next_q = RP_NIL;
+        if (w->qtail != RP_NIL)
+            w->slot[w->qtail].next_q = s;
+        else
+            w->qhead = s;
+        w->qtail = s;
+    } else {
+        rp_issue(w, s);
+    }
+    if (was_held)
+        rp_pump(w);
+}
+
+/* Slot s's dependencies are all done: issue after its think time. */
+static void rp_ready(replay_t *w, uint32_t s)
+{
+    rp_slot_t *x = &w->slot[s];
+    rp_schedule(w, s, x->ready + rp_scale(w, x->think));
+}
+
+static int rp_add_edge(replay_t *w, uint32_t dep, uint32_t waiter)
+{
+    uint32_t e = w->free_edge;
+    if (e != RP_NIL) {
+        w->free_edge = w->edge[e].next;
+    } else {
+        if (w->nedge == w->capedge) {
+            uint32_t cap = w->capedge ? w->capedge * 2 : 1024;
+            rp_edge_t *ne = realloc(w->edge, cap * sizeof(*ne));
+            if (!ne)
+                return -ENOMEM;
+            w->edge = ne;
+            w->capedge = cap;
+        }
+        e = w->nedge++;
+    }
+    w->edge[e] = (rp_edge_t){waiter, w->slot[dep].waiters};
+    w->slot[dep].waiters = e;
+    return 0;
+}
+
+/* Take record rec into slot s. */
+static void rp_admit(replay_t *w, uint32_t s, const trace_rec_t *rec)
+{
+    rp_slot_t *x = &w->slot[s];
+    x->seq = w->seq - 1;
+    x->id = rec->id;
+    x->offset = rec->offset;
+    x->bytes = rec->bytes;
+    x->flow = rec->flow;
+    x->op = rec->op;
+    x->cls = (uint8_t)(rec->cls >= 0 ? rec->cls : w->p.cls);
+    x->gates = (uint8_t)(rec->gates >= 0 ? rec->gates : w->p.gates);
+    x->cpu = (int16_t)(rec->consumer_cpu >= 0 ? rec->consumer_cpu : w->p.consumer_cpu);
+    x->gpu = (int16_t)rec->gpu;
+    x->think = rec->think_ns;
+    x->waiters = RP_NIL;
+    x->waiting = 0;
+    w->live++;
+    if (!rec->closed) {
+        sim_time_t t = w->pass_start + rp_scale(w, rec->t_ns);
+        sim_time_t now = sim_now(w->env.sim);
+        if (t >= w->env.end) {
+            /* Past the run: this pass reads no further. */
+            x->state = RP_DONE;
+            x->t_done = t;
+            w->live--;
+            w->eof = true;
+            return;
+        }
+        if (t > w->barrier)
+            w->barrier = t;
+        if (t > now)
+            w->held = true;
+        else if (t < now)
+            w->late++;
+        rp_schedule(w, s, t);
+        return;
+    }
+    x->ready = w->barrier;
+    for (uint32_t i = 0; i < rec->nafter; i++) {
+        uint32_t d;
+        if (!trace_idmap_get(w->ids, rec->after[i], &d)) {
+            char msg[400];
+            snprintf(msg, sizeof(msg), "%s:%llu: after: id %llu is not in the window",
+                     trace_path(w->rd), (unsigned long long)rec->line,
+                     (unsigned long long)rec->after[i]);
+            rp_fail(w, msg);
+            return;
+        }
+        if (w->slot[d].state == RP_DONE) {
+            if (w->slot[d].t_done > x->ready)
+                x->ready = w->slot[d].t_done;
+        } else if (rp_add_edge(w, d, s) == 0) {
+            x->waiting++;
+        } else {
+            rp_fail(w, "out of memory for dependencies");
+            return;
+        }
+    }
+    if (x->waiting)
+        x->state = RP_BLOCKED;
+    else
+        rp_ready(w, s);
+}
+
+/* Start the next pass of a looped trace once the previous one is done. */
+static bool rp_next_pass(replay_t *w)
+{
+    char err[600];
+    trace_close(w->rd);
+    w->rd = NULL;
+    if (trace_open(w->p.path, trace_fmt_names[w->p.fmt], &w->rd, err, sizeof(err)) < 0) {
+        rp_fail(w, err);
+        return false;
+    }
+    trace_idmap_clear(w->ids);
+    w->pass_start = w->barrier = sim_now(w->env.sim);
+    w->pass_end = false;
+    return true;
+}
+
+/* Read ahead as far as time, the window and max_requests allow. */
+static void rp_pump(replay_t *w)
+{
+    while (!w->stopped && !w->eof && !w->held) {
+        if (w->pass_end) {
+            if (w->live || !rp_next_pass(w))
+                return;
+        }
+        if (w->p.max_requests && w->seq >= (uint64_t)w->p.max_requests) {
+            w->eof = true;
+            return;
+        }
+        uint32_t s = (uint32_t)(w->seq % w->p.window);
+        rp_slot_t *x = &w->slot[s];
+        if (x->state != RP_FREE && x->state != RP_DONE) {
+            w->stalled = true;
+            return;
+        }
+        trace_rec_t rec;
+        int rc = trace_next(w->rd, &rec);
+        if (rc < 0) {
+            rp_fail(w, trace_error(w->rd));
+            return;
+        }
+        if (rc == 0) {
+            if (w->p.loop && trace_stats(w->rd)->records)
+                w->pass_end = true;
+            else
+                w->eof = true;
+            continue;
+        }
+        uint32_t old;
+        if (x->state == RP_DONE && trace_idmap_get(w->ids, x->id, &old) && old == s)
+            trace_idmap_del(w->ids, x->id);
+        if (!trace_idmap_put(w->ids, rec.id, s)) {
+            rp_fail(w, "dependency window full");
+            return;
+        }
+        w->seq++;
+        rp_admit(w, s, &rec);
+    }
+}
+
+/* Issue what qd held back. An event, not a call from rp_done, so the path
+ * is never re-entered from its own completion. */
+static void rp_drain(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    (void)arg;
+    replay_t *w = ctx;
+    w->drain_set = false;
+    while (w->qhead != RP_NIL && !w->stopped && w->inflight < w->p.qd) {
+        uint32_t q = w->qhead;
+        w->qhead = w->slot[q].next_q;
+        if (w->qhead == RP_NIL)
+            w->qtail = RP_NIL;
+        rp_issue(w, q);
+    }
+}
+
+static void rp_done(sim_t *sim, req_t *r)
+{
+    replay_t *w = r->owner;
+    uint32_t s = (uint32_t)(r->tag % w->p.window);
+    rp_slot_t *x = &w->slot[s];
+    req_release(w->env.pool, r);
+    x->state = RP_DONE;
+    x->t_done = sim_now(sim);
+    w->inflight--;
+    w->live--;
+    for (uint32_t e = x->waiters; e != RP_NIL;) {
+        rp_edge_t ed = w->edge[e];
+        rp_slot_t *y = &w->slot[ed.waiter];
+        if (x->t_done > y->ready)
+            y->ready = x->t_done;
+        if (--y->waiting == 0)
+            rp_ready(w, ed.waiter);
+        w->edge[e].next = w->free_edge;
+        w->free_edge = e;
+        e = ed.next;
+    }
+    x->waiters = RP_NIL;
+    if (w->qhead != RP_NIL && !w->drain_set) {
+        w->drain_set = true;
+        sim_at(sim, sim_now(sim), rp_drain, w, 0);
+    }
+    if (w->stalled || w->pass_end) {
+        w->stalled = false;
+        rp_pump(w);
+    }
+}
+
+static void replay_free(void *inst)
+{
+    replay_t *w = inst;
+    if (!w)
+        return;
+    trace_close(w->rd);
+    trace_idmap_free(w->ids);
+    free(w->slot);
+    free(w->edge);
+    free(w->p.path);
+    free(w);
+}
+
+static void rp_kick(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    (void)arg;
+    rp_pump(ctx);
+}
+
+static int replay_start(const void *params, const wl_env_t *env, void **inst)
+{
+    replay_t *w = calloc(1, sizeof(*w));
+    if (!w)
+        return -ENOMEM;
+    w->p = *(const replay_params_t *)params;
+    w->p.path = strdup(w->p.path);
+    w->env = *env;
+    w->slot = calloc(w->p.window, sizeof(*w->slot));
+    w->ids = trace_idmap_new(w->p.window);
+    w->free_edge = w->qhead = w->qtail = RP_NIL;
+    char err[600];
+    if (!w->p.path || !w->slot || !w->ids) {
+        replay_free(w);
+        return -ENOMEM;
+    }
+    int rc = trace_open(w->p.path, trace_fmt_names[w->p.fmt], &w->rd, err, sizeof(err));
+    if (rc < 0) {
+        fprintf(stderr, "latsurf: %s\n", err);
+        replay_free(w);
+        return rc;
+    }
+    w->pass_start = w->barrier = SIM_MS(w->p.start_ms);
+    /* Reading starts at the first record's time, not before. */
+    sim_at(env->sim, sim_now(env->sim), rp_kick, w, 0);
+    *inst = w;
+    return 0;
+}
+
+const wl_ops_t wl_trace_ops = {
+    .name = "trace",
+    .parse = replay_parse,
+    .params_free = replay_params_free,
+    .start = replay_start,
+    .inst_free = replay_free,
+};

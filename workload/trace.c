@@ -1,0 +1,197 @@
+/*
+ * trace.c - the trace format table and what the readers share: opening,
+ * line reading, "file:line: reason" errors and timestamp normalisation.
+ */
+#include "trace.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const trace_fmt_t trace_jsonl_fmt, trace_fio_fmt, trace_blkparse_fmt, trace_msr_fmt,
+    trace_disksim_fmt;
+
+static const trace_fmt_t *const trace_table[] = {
+    &trace_jsonl_fmt, &trace_fio_fmt, &trace_blkparse_fmt, &trace_msr_fmt, &trace_disksim_fmt,
+};
+
+#define TRACE_NFMT (sizeof(trace_table) / sizeof(trace_table[0]))
+
+const char *const trace_fmt_names[] = {"jsonl", "fio-iolog", "blkparse", "msr-csv", "disksim",
+                                       NULL};
+
+const trace_fmt_t *trace_fmt_find(const char *name)
+{
+    for (size_t i = 0; i < TRACE_NFMT; i++)
+        if (strcmp(trace_table[i]->name, name) == 0)
+            return trace_table[i];
+    return NULL;
+}
+
+int trace_open(const char *path, const char *fmt, trace_reader_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    const trace_fmt_t *f = trace_fmt_find(fmt);
+    if (!f) {
+        snprintf(err, errlen, "unknown trace format '%s' (jsonl, fio-iolog, blkparse, msr-csv, "
+                              "disksim)", fmt);
+        return -EINVAL;
+    }
+    trace_reader_t *r = calloc(1, sizeof(*r));
+    if (!r || !(r->path = strdup(path))) {
+        free(r);
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -ENOMEM;
+    }
+    r->fmt = f;
+    r->f = fopen(path, "r");
+    if (!r->f) {
+        int e = errno;
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
+        trace_close(r);
+        return -e;
+    }
+    int rc = f->open ? f->open(r) : 0;
+    if (rc < 0) {
+        snprintf(err, errlen, "%s", r->err[0] ? r->err : "out of memory");
+        trace_close(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+int trace_next(trace_reader_t *r, trace_rec_t *rec)
+{
+    if (r->err[0])
+        return -EINVAL;
+    int rc = r->fmt->next(r, rec);
+    if (rc <= 0)
+        return rc;
+    if (!rec->closed) {
+        uint64_t raw = rec->t_ns;
+        if (!r->have_base) {
+            r->have_base = true;
+            r->base = raw;
+        }
+        /* A record before the first one's time is clamped, not negative. */
+        uint64_t t = raw >= r->base ? (raw - r->base) * r->fmt->tick_ns : 0;
+        if (r->st.records && t < r->last_t)
+            r->st.out_of_order++;
+        r->last_t = t;
+        if (t > r->st.span_ns)
+            r->st.span_ns = t;
+        rec->t_ns = t;
+    }
+    if (rec->service_ns >= 0)
+        r->st.paired++;
+    r->st.records++;
+    return 1;
+}
+
+const char *trace_error(const trace_reader_t *r) { return r->err; }
+const trace_stats_t *trace_stats(const trace_reader_t *r) { return &r->st; }
+const char *trace_path(const trace_reader_t *r) { return r->path; }
+
+void trace_close(trace_reader_t *r)
+{
+    if (!r)
+        return;
+    if (r->priv && r->fmt->close)
+        r->fmt->close(r);
+    if (r->f)
+        fclose(r->f);
+    free(r->buf);
+    free(r->path);
+    free(r);
+}
+
+char *trace_getline(trace_reader_t *r)
+{
+    size_t len = 0;
+    for (;;) {
+        if (r->cap - len < 2) {
+            size_t cap = r->cap ? r->cap * 2 : 256;
+            if (cap > TRACE_MAX_LINE + 2) {
+                r->lineno++;
+                trace_fail(r, "line longer than %d bytes", TRACE_MAX_LINE);
+                return NULL;
+            }
+            char *b = realloc(r->buf, cap);
+            if (!b) {
+                trace_fail(r, "out of memory");
+                return NULL;
+            }
+            r->buf = b;
+            r->cap = cap;
+        }
+        if (!fgets(r->buf + len, (int)(r->cap - len), r->f)) {
+            if (ferror(r->f)) {
+                trace_fail(r, "read error: %s", strerror(errno));
+                return NULL;
+            }
+            if (len == 0)
+                return NULL;
+            break; /* last line without a newline */
+        }
+        len += strlen(r->buf + len);
+        if (len && r->buf[len - 1] == '\n')
+            break;
+    }
+    r->lineno++;
+    r->st.lines++;
+    while (len && (r->buf[len - 1] == '\n' || r->buf[len - 1] == '\r'))
+        r->buf[--len] = '\0';
+    return r->buf;
+}
+
+static int trace_vfail(trace_reader_t *r, uint64_t line, const char *fmt, va_list ap)
+{
+    if (r->err[0])
+        return -EINVAL;
+    int n = snprintf(r->err, sizeof(r->err), "%s:%llu: ", r->path, (unsigned long long)line);
+    if (n > 0 && (size_t)n < sizeof(r->err))
+        vsnprintf(r->err + n, sizeof(r->err) - (size_t)n, fmt, ap);
+    return -EINVAL;
+}
+
+int trace_fail(trace_reader_t *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = trace_vfail(r, r->lineno, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int trace_fail_at(trace_reader_t *r, uint64_t line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = trace_vfail(r, line, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+void trace_rec_init(trace_rec_t *rec, uint64_t line)
+{
+    memset(rec, 0, sizeof(*rec));
+    rec->bytes = 4096;
+    rec->cls = rec->consumer_cpu = rec->gpu = rec->gates = -1;
+    rec->service_ns = -1;
+    rec->line = line;
+}
+
+bool trace_parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}

@@ -1,0 +1,114 @@
+/*
+ * trace.h - streaming readers for block I/O traces, one ops struct per format.
+ *
+ * A reader turns a trace file into request records one at a time:
+ * trace_open -> trace_next ... -> trace_close. It holds one line buffer and
+ * whatever bounded state its format needs (blkparse's pending-request
+ * window), so memory does not grow with the trace length. Open-loop
+ * timestamps are normalised so the first record is at 0. Lines that are
+ * valid but not requests (file management, sync, plug events) are skipped
+ * and counted; unknown actions are skipped and counted separately; anything
+ * else malformed is an error whose message reads "file:line: reason".
+ *
+ * This module owns the record type, the format table and the line-reading
+ * and error plumbing the formats share (trace.c); each format lives in its
+ * own trace_<fmt>.c. trace_jsonl_write() is the inverse of the jsonl reader,
+ * used by `latsurf import`.
+ */
+#ifndef LATSURF_TRACE_H
+#define LATSURF_TRACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define TRACE_MAX_AFTER 1024   /* ids one closed-loop record may wait on */
+#define TRACE_MAX_LINE (1 << 20)
+
+typedef struct {
+    uint64_t id;
+    bool closed;          /* true: wait for `after`, then think_ns; false: issue at t_ns */
+    uint64_t t_ns;        /* open loop: issue time, normalised (first record at 0) */
+    uint32_t nafter;
+    const uint64_t *after; /* valid until the next trace_next() */
+    uint64_t think_ns;
+    uint8_t op;           /* req_op_t: 0 read, 1 write */
+    uint64_t offset;      /* bytes */
+    uint32_t bytes;
+    uint32_t flow;
+    int cls;              /* pol_class_t, -1: not given (the replay's default) */
+    int consumer_cpu;     /* -1: not given */
+    int gpu;              /* -1: no GPU continuation */
+    int gates;            /* 0/1, -1: not given */
+    int64_t service_ns;   /* issue-to-complete time in the source trace, -1: unknown */
+    uint64_t line;        /* source line that produced the record */
+} trace_rec_t;
+
+typedef struct {
+    uint64_t records;      /* returned by trace_next */
+    uint64_t skipped;      /* valid lines that are not requests */
+    uint64_t unknown;      /* unknown actions, skipped */
+    uint64_t out_of_order; /* open-loop timestamps earlier than the previous one */
+    uint64_t paired;       /* records with a service time (issue-to-complete pair) */
+    uint64_t span_ns;      /* largest normalised open-loop timestamp */
+    uint64_t lines;
+} trace_stats_t;
+
+typedef struct trace_reader trace_reader_t;
+
+/* A format. `next` returns 1 with a record whose t_ns is still raw (in
+ * tick_ns units, not normalised), 0 at end of file, -EINVAL after
+ * trace_fail(). */
+typedef struct trace_fmt {
+    const char *name;
+    uint64_t tick_ns;      /* raw timestamp unit */
+    int (*open)(trace_reader_t *r);   /* allocate r->priv; 0 or -errno */
+    int (*next)(trace_reader_t *r, trace_rec_t *rec);
+    void (*close)(trace_reader_t *r); /* free r->priv */
+} trace_fmt_t;
+
+const trace_fmt_t *trace_fmt_find(const char *name);
+extern const char *const trace_fmt_names[]; /* NULL-terminated, table order */
+
+/* Open path in the named format. On failure returns -errno or -EINVAL and
+ * writes the reason into err. */
+int trace_open(const char *path, const char *fmt, trace_reader_t **out, char *err, size_t errlen);
+/* 1: *rec filled; 0: end of file; <0: error, see trace_error(). */
+int trace_next(trace_reader_t *r, trace_rec_t *rec);
+const char *trace_error(const trace_reader_t *r);
+const trace_stats_t *trace_stats(const trace_reader_t *r);
+const char *trace_path(const trace_reader_t *r);
+void trace_close(trace_reader_t *r);
+
+/* Write rec as one latsurf JSONL line. 0 or -errno. */
+int trace_jsonl_write(FILE *f, const trace_rec_t *rec);
+
+/* ---- for the format implementations ---- */
+
+struct trace_reader {
+    const trace_fmt_t *fmt;
+    FILE *f;
+    char *path;
+    char *buf;
+    size_t cap;
+    uint64_t lineno;
+    void *priv;
+    trace_stats_t st;
+    bool have_base;
+    uint64_t base, last_t;
+    char err[512];
+};
+
+/* Next line without its newline (NULL at EOF or on error: check r->err[0]).
+ * Counts lines; refuses lines longer than TRACE_MAX_LINE. */
+char *trace_getline(trace_reader_t *r);
+/* Record "path:line: reason" and return -EINVAL. */
+int trace_fail(trace_reader_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int trace_fail_at(trace_reader_t *r, uint64_t line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Reset rec to the defaults (read, 4 KiB, flow 0, nothing optional given). */
+void trace_rec_init(trace_rec_t *rec, uint64_t line);
+/* Strict unsigned decimal parse of a whole token. */
+bool trace_parse_u64(const char *s, uint64_t *out);
+
+#endif
