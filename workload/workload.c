@@ -9,9 +9,11 @@
 #include <string.h>
 
 extern const wl_ops_t wl_poisson_ops;
+extern const wl_ops_t wl_trace_ops;
 
 static const wl_ops_t *const wl_table[] = {
     &wl_poisson_ops,
+    &wl_trace_ops,
 };
 
 #define WL_N (sizeof(wl_table) / sizeof(wl_table[0]))
