@@ -75,3 +75,64 @@ CREATE TABLE IF NOT EXISTS calibration (
     samples INTEGER,
     source  TEXT
 );
+
+-- Review views (issue 8; docs/report.md). They summarise the latest run of
+-- each (scenario, mode, variant, replication): re-running a scenario into the
+-- same file replaces, rather than pools with, the earlier replications.
+CREATE INDEX IF NOT EXISTS runs_replication ON runs(scenario, mode, variant, replication);
+CREATE VIEW IF NOT EXISTS v_latest_runs AS
+SELECT r.* FROM runs r
+WHERE r.run_id = (SELECT max(x.run_id) FROM runs x
+                  WHERE x.scenario = r.scenario AND x.mode = r.mode
+                    AND x.variant = r.variant AND x.replication = r.replication);
+
+-- Two-sided 95% Student-t quantiles (gsl_cdf_tdist_Pinv(0.975, df)) for small
+-- df; v_summary uses the Cornish-Fisher expansion above 30 (error < 1e-4).
+-- tests/test_stats.c checks both against GSL.
+CREATE VIEW IF NOT EXISTS v_t95(df, q) AS VALUES
+    (1,12.706205),(2,4.302653),(3,3.182446),(4,2.776445),(5,2.570582),(6,2.446912),
+    (7,2.364624),(8,2.306004),(9,2.262157),(10,2.228139),(11,2.200985),(12,2.178813),
+    (13,2.160369),(14,2.144787),(15,2.131450),(16,2.119905),(17,2.109816),(18,2.100922),
+    (19,2.093024),(20,2.085963),(21,2.079614),(22,2.073873),(23,2.068658),(24,2.063899),
+    (25,2.059539),(26,2.055529),(27,2.051831),(28,2.048407),(29,2.045230),(30,2.042272);
+
+-- Mean and 95% CI over replications of every metric. sqrt() needs SQLite's
+-- math functions (Debian builds them in); ci_low/ci_high are NULL with n < 2.
+CREATE VIEW IF NOT EXISTS v_summary AS
+WITH vals AS (
+    SELECT r.scenario, r.mode, r.variant, m.name AS metric, m.value AS x
+    FROM v_latest_runs r JOIN metrics m ON m.run_id = r.run_id
+    WHERE m.value IS NOT NULL),
+g AS (
+    SELECT scenario, mode, variant, metric, count(*) AS n, avg(x) AS mean
+    FROM vals GROUP BY scenario, mode, variant, metric),
+s AS (
+    SELECT g.scenario, g.mode, g.variant, g.metric, g.n, g.mean,
+           sum((v.x - g.mean) * (v.x - g.mean)) AS ss
+    FROM g JOIN vals v USING (scenario, mode, variant, metric)
+    GROUP BY g.scenario, g.mode, g.variant, g.metric),
+h AS (
+    SELECT s.*, CASE WHEN n > 1 THEN
+        coalesce((SELECT q FROM v_t95 WHERE df = n - 1),
+                 1.959964 + 2.372271 / (n - 1) + 2.822499 / ((n - 1) * (n - 1)))
+        * sqrt(ss / (n - 1) / n) END AS half
+    FROM s)
+SELECT scenario, mode, variant, metric, mean, mean - half AS ci_low, mean + half AS ci_high, n
+FROM h;
+
+-- Per-stage means over replications, in path order, with each stage's share
+-- of the summed stage means: the essay's latency equation, term by term.
+CREATE VIEW IF NOT EXISTS v_stage_breakdown AS
+WITH st AS (
+    SELECT r.scenario, r.mode, r.variant, s.stage, count(*) AS n,
+           avg(s.count) AS count, avg(s.mean_ns) AS mean_ns, avg(s.p50_ns) AS p50_ns,
+           avg(s.p99_ns) AS p99_ns
+    FROM v_latest_runs r JOIN stages s ON s.run_id = r.run_id
+    GROUP BY r.scenario, r.mode, r.variant, s.stage)
+SELECT scenario, mode, variant, stage,
+       CASE stage WHEN 'submit' THEN 1 WHEN 'dispatch' THEN 2 WHEN 'device' THEN 3
+                  WHEN 'irq' THEN 4 WHEN 'blk_complete' THEN 5 WHEN 'cqe_post' THEN 6
+                  WHEN 'wakeup' THEN 7 WHEN 'continuation' THEN 8 ELSE 9 END AS stage_order,
+       n, count, mean_ns, p50_ns, p99_ns,
+       mean_ns / nullif(sum(mean_ns) OVER (PARTITION BY scenario, mode, variant), 0) AS share
+FROM st;

@@ -1,0 +1,322 @@
+/*
+ * report_table.c - see report_table.h. Cells are formatted once into strings
+ * and the columns sized from them, so text and Markdown show the same thing.
+ */
+#include "report_table.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+int report_format_parse(const char *s, report_format_t *f)
+{
+    static const char *const names[] = {"text", "md", "csv"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *f = (report_format_t)i;
+            return 0;
+        }
+    return -EINVAL;
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && strcmp(s + n - k, suf) == 0;
+}
+
+/* Unit and divisor for a metric, chosen from a reference magnitude so that a
+ * row reads in one unit. */
+static const char *unit_of(const char *metric, double ref, double *div)
+{
+    ref = fabs(ref);
+    *div = 1.0;
+    if (has_suffix(metric, "_ns")) {
+        static const struct { double d; const char *u; } t[] = {
+            {1e9, "s"}, {1e6, "ms"}, {1e3, "us"}};
+        for (int i = 0; i < 3; i++)
+            if (ref >= t[i].d) {
+                *div = t[i].d;
+                return t[i].u;
+            }
+        return "ns";
+    }
+    if (strstr(metric, "_rate") || has_suffix(metric, "_fraction")) {
+        *div = 0.01;
+        return "%";
+    }
+    if (strcmp(metric, "iops") == 0 || strcmp(metric, "bytes_per_s") == 0) {
+        static const struct { double d; const char *u; } t[] = {
+            {1e9, "G"}, {1e6, "M"}, {1e3, "k"}};
+        for (int i = 0; i < 3; i++)
+            if (ref >= t[i].d) {
+                *div = t[i].d;
+                return t[i].u;
+            }
+    }
+    return "";
+}
+
+void report_format_value(const char *metric, double x, double half, double scale_ref, char *buf,
+                         size_t len)
+{
+    double div;
+    const char *u = unit_of(metric, scale_ref, &div);
+    double a = fabs(scale_ref / div);
+    int pct = strcmp(u, "%") == 0;
+    int dec = pct ? (a >= 10 ? 1 : 2) : a >= 100 ? 1 : a >= 10 ? 2 : 3;
+    if (!*u && a >= 1000)
+        dec = 0;
+    int n = snprintf(buf, len, "%.*f%s%s", dec, x / div, *u && !pct ? " " : "", u);
+    if (n > 0 && (size_t)n < len && isfinite(half) && half >= 0)
+        snprintf(buf + n, len - (size_t)n, " ± %.*f", dec, half / div);
+}
+
+/* Display columns of a UTF-8 string ("±" is two bytes, one column). */
+static int cols(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+static void pad(FILE *out, const char *s, int width)
+{
+    fputs(s, out);
+    for (int k = cols(s); k < width; k++)
+        fputc(' ', out);
+}
+
+static int shown(const report_metric_t *m, int all)
+{
+    if (all)
+        return 1;
+    for (int i = 0; report_key_metrics[i]; i++)
+        if (strcmp(report_key_metrics[i], m->name) == 0)
+            return 1;
+    return 0;
+}
+
+#define CELL 96
+
+static void append(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+    size_t n = strlen(buf);
+    if (n + 1 >= len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + n, len - n, fmt, ap);
+    va_end(ap);
+}
+
+void report_table_cell(const report_t *r, const report_metric_t *m, size_t v, char *buf,
+                       size_t len)
+{
+    if (!m->have[v]) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    double ref = fabs(m->ci[r->base].mean);
+    if (!m->have[r->base] || ref == 0.0)
+        ref = fabs(m->ci[v].mean);
+    report_format_value(m->name, m->ci[v].mean, m->ci[v].half, ref, buf, len);
+    if (v != r->base && m->have_cmp[v] && isfinite(m->cmp[v].delta_pct))
+        append(buf, len, " (%+.1f%%)", m->cmp[v].delta_pct);
+    if (v != r->base && m->have_cmp[v] && !m->cmp[v].significant)
+        append(buf, len, " ~");
+    if (m->winner == (int)v)
+        append(buf, len, " *");
+}
+
+static void csv_field(FILE *out, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+static void csv_num(FILE *out, double x)
+{
+    if (isfinite(x))
+        fprintf(out, ",%.17g", x);
+    else
+        fputs(",", out);
+}
+
+static void write_csv(const report_t *r, int all, int header, FILE *out)
+{
+    if (header)
+        fputs("scenario,mode,variant,metric,n,mean,ci_low,ci_high,baseline,baseline_value,"
+              "delta_pct,diff_ci_low,diff_ci_high,significant,paired,winner\n",
+              out);
+    for (size_t mi = 0; mi < r->nmetric; mi++) {
+        const report_metric_t *m = &r->metric[mi];
+        if (!shown(m, all))
+            continue;
+        for (size_t v = 0; v < r->nvariant; v++) {
+            if (!m->have[v])
+                continue;
+            const stats_ci_t *c = &m->ci[v];
+            const stats_cmp_t *d = m->have_cmp[v] ? &m->cmp[v] : NULL;
+            csv_field(out, r->scenario);
+            fputc(',', out);
+            csv_field(out, r->mode);
+            fputc(',', out);
+            csv_field(out, r->variant[v]);
+            fprintf(out, ",%s,%zu", m->name, c->n);
+            csv_num(out, c->mean);
+            csv_num(out, c->lo);
+            csv_num(out, c->hi);
+            fputc(',', out);
+            csv_field(out, r->variant[r->base]);
+            csv_num(out, d ? d->baseline_value : NAN);
+            csv_num(out, d ? d->delta_pct : NAN);
+            csv_num(out, d ? d->diff.lo : NAN);
+            csv_num(out, d ? d->diff.hi : NAN);
+            if (d)
+                fprintf(out, ",%d,%d", d->significant, d->paired);
+            else
+                fputs(",,", out);
+            fprintf(out, ",%d\n", m->winner == (int)v);
+        }
+    }
+}
+
+static void md_text(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|')
+            fputc('\\', out);
+        fputc(*s, out);
+    }
+}
+
+static int any_paired(const report_t *r)
+{
+    for (size_t mi = 0; mi < r->nmetric; mi++)
+        for (size_t v = 0; v < r->nvariant; v++)
+            if (r->metric[mi].have_cmp[v] && r->metric[mi].cmp[v].paired)
+                return 1;
+    return 0;
+}
+
+void report_table_write(const report_t *r, report_format_t fmt, int all, int csv_header,
+                        FILE *out)
+{
+    if (fmt == REPORT_CSV) {
+        write_csv(r, all, csv_header, out);
+        return;
+    }
+    size_t nv = r->nvariant, ncol = nv + 1, nrow = 0;
+    for (size_t mi = 0; mi < r->nmetric; mi++)
+        nrow += (size_t)shown(&r->metric[mi], all);
+    char(*c)[CELL] = calloc((nrow + 1) * ncol, CELL);
+    int *w = calloc(ncol, sizeof(*w));
+    if (!c || !w) {
+        free(c);
+        free(w);
+        fputs("(out of memory)\n", out);
+        return;
+    }
+    snprintf(c[0], CELL, "metric");
+    for (size_t v = 0; v < nv; v++)
+        snprintf(c[1 + v], CELL, "%s%s", r->variant[v], v == r->base ? " (baseline)" : "");
+    size_t row = 1;
+    for (size_t mi = 0; mi < r->nmetric; mi++) {
+        const report_metric_t *m = &r->metric[mi];
+        if (!shown(m, all))
+            continue;
+        snprintf(c[row * ncol], CELL, "%s", m->name);
+        for (size_t v = 0; v < nv; v++)
+            report_table_cell(r, m, v, c[row * ncol + 1 + v], CELL);
+        row++;
+    }
+    for (size_t i = 0; i <= nrow; i++)
+        for (size_t k = 0; k < ncol; k++)
+            if (cols(c[i * ncol + k]) > w[k])
+                w[k] = cols(c[i * ncol + k]);
+
+    const char *how = any_paired(r) ? "paired by replication (common random numbers)"
+                                    : "unpaired (Welch)";
+    if (fmt == REPORT_MD) {
+        fprintf(out, "### %s (%s, %zu replications)\n\n", r->scenario, r->mode, r->nrep);
+        for (size_t i = 0; i <= nrow; i++) {
+            for (size_t k = 0; k < ncol; k++) {
+                fputs("| ", out);
+                md_text(out, c[i * ncol + k]);
+                fputc(' ', out);
+            }
+            fputs("|\n", out);
+            if (i == 0) {
+                for (size_t k = 0; k < ncol; k++)
+                    fputs(k ? "| ---: " : "| :--- ", out);
+                fputs("|\n", out);
+            }
+        }
+        fputc('\n', out);
+    } else {
+        fprintf(out, "scenario %s (%s, %zu variants, %zu replications)\n", r->scenario, r->mode,
+                nv, r->nrep);
+        for (size_t i = 0; i <= nrow; i++) {
+            for (size_t k = 0; k < ncol; k++) {
+                if (k + 1 < ncol)
+                    pad(out, c[i * ncol + k], w[k] + 3);
+                else
+                    fputs(c[i * ncol + k], out);
+            }
+            fputc('\n', out);
+        }
+    }
+    fprintf(out,
+            "%smean ± 95%% CI half-width over replications; (%%) change vs %s, %s;%s"
+            "* best mean; ~ difference to %s not significant (its 95%% CI includes 0)%s\n",
+            fmt == REPORT_MD ? "_" : "", r->variant[r->base], how,
+            fmt == REPORT_MD ? " " : "\n", r->variant[r->base], fmt == REPORT_MD ? "_\n" : "");
+    free(c);
+    free(w);
+}
+
+int report_print(sqlite3 *db, const char *scenario, const char *baseline, report_format_t fmt,
+                 int all, FILE *out, char **err)
+{
+    char **names = NULL;
+    char *one[] = {(char *)scenario, NULL};
+    if (!scenario && report_scenarios(db, &names, err))
+        return -1;
+    char **list = scenario ? one : names;
+    int rc = 0;
+    if (!list[0]) {
+        *err = sqlite3_mprintf("the database has no runs");
+        rc = REPORT_NOTFOUND;
+    }
+    for (size_t i = 0; rc == 0 && list[i]; i++) {
+        report_t r;
+        if ((rc = report_load(db, list[i], baseline, &r, err)) != 0)
+            break;
+        if (i && fmt != REPORT_CSV)
+            fputc('\n', out);
+        report_table_write(&r, fmt, all, i == 0, out);
+        report_free(&r);
+    }
+    report_free_names(names);
+    return rc;
+}
+
+int report_print_text(sqlite3 *db, const char *scenario, FILE *out, char **err)
+{
+    return report_print(db, scenario, NULL, REPORT_TEXT, 0, out, err);
+}

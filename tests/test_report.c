@@ -1,0 +1,451 @@
+/* test_report.c - comparisons table, SQL views, text/md/csv tables, the HTML
+ * page and `latsurf report`, on a small database built here with
+ * db_write_run from synthetic results. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "reports/db.h"
+#include "reports/report.h"
+#include "reports/report_html.h"
+#include "reports/report_plot.h"
+#include "reports/report_table.h"
+#include "reports/stats.h"
+
+#include <errno.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define NREP 5
+static const char *const variants[] = {"baseline", "fast", "same"};
+static const char *const stages[] = {"submit", "dispatch", "device", "irq", "blk_complete",
+                                     "cqe_post", "wakeup"};
+
+typedef struct {
+    char dir[64], path[96];
+    sqlite3 *db;
+} fixture_t;
+
+static void add_hist(result_t *res, const char *name, gsl_rng *r, double median, double k,
+                     int n)
+{
+    hist_t *h = malloc(sizeof(*h));
+    hist_init(h);
+    for (int i = 0; i < n; i++)
+        hist_add(h, (uint64_t)(k * gsl_ran_lognormal(r, log(median), 0.5)));
+    assert_int_equal(result_add_hist(res, name, h), 0);
+    free(h);
+}
+
+static void write_run(sqlite3 *db, const char *scen, const char *variant, unsigned rep,
+                      const result_t *res)
+{
+    db_run_info_t info = {.scenario = scen, .variant = variant, .mode = "sim",
+                          .replication = rep, .seed = 100 + rep, .version = "test",
+                          .host = "testhost", .calibration = "default.json",
+                          .scenario_json = "{\"name\": \"syn\", \"run\": {\"replications\": 5}}"};
+    char *err = NULL;
+    int64_t id = db_write_run(db, &info, res, &err);
+    if (id < 0)
+        fprintf(stderr, "db_write_run: %s\n", err);
+    assert_true(id > 0);
+}
+
+/* Scenario "syn": baseline; fast = 10% lower latency, better rates; same =
+ * baseline plus differences that average to zero. Replication noise is
+ * shared by the variants (common random numbers). */
+static void build_syn(sqlite3 *db)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 11);
+    static const double wiggle[NREP] = {100, -100, 50, -50, 0};
+    for (unsigned rep = 0; rep < NREP; rep++) {
+        double c = gsl_ran_gaussian(r, 0.05);
+        for (int v = 0; v < 3; v++) {
+            double k = v == 1 ? 0.9 : 1.0, w = v == 2 ? wiggle[rep] : 0.0;
+            result_t res;
+            result_init(&res);
+            result_set(&res, "lat_p50_ns", 50000.0 * (1 + c) * k + w);
+            result_set(&res, "lat_p99_ns", 200000.0 * (1 + c) * k + w);
+            result_set(&res, "lat_mean_ns", 60000.0 * (1 + c) * k + w);
+            result_set(&res, "locality_miss_rate", v == 1 ? 0.05 + c / 10 : 0.4 + c / 10);
+            result_set(&res, "registration_hit_rate", v == 1 ? 0.9 : 0.0);
+            result_set(&res, "iops", 1e5 * (1 - c) / k + w);
+            result_set(&res, "step_stall_p99_ns", 3e5 * (1 + c) * k);
+            for (size_t s = 0; s < sizeof(stages) / sizeof(stages[0]); s++) {
+                hist_t *h = malloc(sizeof(*h));
+                hist_init(h);
+                for (int i = 0; i < 50; i++)
+                    hist_add(h, (uint64_t)((1000 + 3000 * (s == 2) + i) * k));
+                result_add_stage(&res, stages[s], h);
+                free(h);
+            }
+            add_hist(&res, "lat_ns", r, 50000.0 * (1 + c), k, 2000);
+            add_hist(&res, "step_stall_ns", r, 2e5, k, 300);
+            res.requests = 2000;
+            write_run(db, "syn", variants[v], rep, &res);
+            result_fini(&res);
+        }
+    }
+    gsl_rng_free(r);
+}
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof(*f));
+    snprintf(f->dir, sizeof(f->dir), "/tmp/latsurf-test-report-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof(f->path), "%s/r.sqlite", f->dir);
+    char *err = NULL;
+    f->db = db_open(f->path, &err);
+    if (!f->db) {
+        fprintf(stderr, "db_open: %s\n", err);
+        return -1;
+    }
+    build_syn(f->db);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    db_close(f->db);
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", f->dir);
+    free(f);
+    return 0;
+}
+
+static double q1(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    double x = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_double(st, 0) : NAN;
+    sqlite3_finalize(st);
+    return x;
+}
+
+static void test_compare_table(void **state)
+{
+    fixture_t *f = *state;
+    char *err = NULL;
+    assert_int_equal(report_compare(f->db, "syn", NULL, &err), 0);
+    assert_int_equal(report_compare(f->db, "syn", NULL, &err), 0); /* replaces, not adds */
+    assert_int_equal((int)q1(f->db, "SELECT count(*) FROM comparisons WHERE scenario='syn'"),
+                     2 * 7);
+    assert_int_equal((int)q1(f->db, "SELECT count(DISTINCT baseline) FROM comparisons"), 1);
+    double d = q1(f->db, "SELECT delta_pct FROM comparisons WHERE variant='fast' AND "
+                         "metric='lat_p99_ns'");
+    assert_true(fabs(d + 10.0) < 1e-6);
+    assert_int_equal((int)q1(f->db, "SELECT significant FROM comparisons WHERE variant='fast' "
+                                    "AND metric='lat_p99_ns' AND ci_high < 0"),
+                     1);
+    assert_int_equal((int)q1(f->db, "SELECT significant FROM comparisons WHERE variant='same' "
+                                    "AND metric='lat_p99_ns' AND ci_low < 0 AND ci_high > 0"),
+                     0);
+    assert_int_equal(report_compare(f->db, "syn", "nope", &err), REPORT_NOTFOUND);
+    sqlite3_free(err);
+    assert_int_equal(report_compare(f->db, "nope", NULL, &err), REPORT_NOTFOUND);
+    sqlite3_free(err);
+}
+
+static void test_summary_view_matches_c(void **state)
+{
+    fixture_t *f = *state;
+    report_t r;
+    char *err = NULL;
+    assert_int_equal(report_load(f->db, "syn", NULL, &r, &err), 0);
+    assert_int_equal(r.nvariant, 3);
+    assert_string_equal(r.variant[r.base], "baseline");
+    assert_string_equal(r.metric[0].name, "lat_p50_ns"); /* key metrics first */
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(f->db,
+                                        "SELECT variant, metric, mean, ci_low, ci_high, n "
+                                        "FROM v_summary WHERE scenario='syn'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    int rows = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int mi = report_find_metric(&r, (const char *)sqlite3_column_text(st, 1));
+        size_t v = 0;
+        while (strcmp(r.variant[v], (const char *)sqlite3_column_text(st, 0)) != 0)
+            v++;
+        assert_true(mi >= 0);
+        const stats_ci_t *c = &r.metric[mi].ci[v];
+        double tol = 1e-6 * (fabs(c->mean) + 1);
+        assert_true(fabs(sqlite3_column_double(st, 2) - c->mean) < tol);
+        assert_true(fabs(sqlite3_column_double(st, 3) - c->lo) < tol);
+        assert_true(fabs(sqlite3_column_double(st, 4) - c->hi) < tol);
+        assert_int_equal(sqlite3_column_int(st, 5), NREP);
+        rows++;
+    }
+    sqlite3_finalize(st);
+    assert_int_equal(rows, 3 * 7);
+    /* fast wins latency, hit rate; nothing wins with one variant */
+    int m = report_find_metric(&r, "lat_p99_ns");
+    assert_string_equal(r.variant[r.metric[m].winner], "fast");
+    assert_true(r.metric[m].cmp[1].paired);
+    m = report_find_metric(&r, "registration_hit_rate");
+    assert_string_equal(r.variant[r.metric[m].winner], "fast");
+    report_free(&r);
+    /* stage breakdown: shares sum to 1, device is the biggest term */
+    assert_true(fabs(q1(f->db, "SELECT sum(share) FROM v_stage_breakdown WHERE scenario='syn' "
+                               "AND variant='fast'") - 1.0) < 1e-9);
+    assert_int_equal((int)q1(f->db, "SELECT stage_order FROM v_stage_breakdown WHERE "
+                                    "variant='baseline' ORDER BY mean_ns DESC LIMIT 1"),
+                     3);
+}
+
+/* The t quantiles inside v_summary: the table for small df, the expansion
+ * above 30 (checked through a 40-replication scenario). */
+static void test_view_t_quantiles(void **state)
+{
+    fixture_t *f = *state;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(f->db, "SELECT df, q FROM v_t95", -1, &st, NULL),
+                     SQLITE_OK);
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        double df = sqlite3_column_double(st, 0);
+        assert_true(fabs(sqlite3_column_double(st, 1) - gsl_cdf_tdist_Pinv(0.975, df)) < 1e-5);
+        n++;
+    }
+    sqlite3_finalize(st);
+    assert_int_equal(n, 30);
+    for (unsigned reps = 32; reps <= 122; reps += 90) {
+        char scen[16];
+        snprintf(scen, sizeof(scen), "big%u", reps);
+        double x[122];
+        for (unsigned i = 0; i < reps; i++) {
+            result_t res;
+            result_init(&res);
+            x[i] = 1000.0 + (double)((i * 37) % 11);
+            result_set(&res, "iops", x[i]);
+            write_run(f->db, scen, "only", i, &res);
+            result_fini(&res);
+        }
+        stats_ci_t c;
+        stats_ci(x, reps, 0.95, &c);
+        char sql[160];
+        snprintf(sql, sizeof(sql), "SELECT ci_high - mean FROM v_summary WHERE scenario='%s'",
+                 scen);
+        double half = q1(f->db, sql);
+        printf("# v_summary half-width n=%u: %.6f, GSL %.6f\n", reps, half, c.half);
+        assert_true(fabs(half - c.half) < 2e-4 * c.half);
+    }
+}
+
+static void test_latest_run_wins(void **state)
+{
+    fixture_t *f = *state;
+    result_t res;
+    result_init(&res);
+    for (unsigned rep = 0; rep < 2; rep++) {
+        result_set(&res, "lat_p50_ns", 100.0);
+        write_run(f->db, "rerun", "baseline", rep, &res);
+    }
+    result_set(&res, "lat_p50_ns", 300.0); /* replication 1 again */
+    write_run(f->db, "rerun", "baseline", 1, &res);
+    result_fini(&res);
+    report_t r;
+    char *err = NULL;
+    assert_int_equal(report_load(f->db, "rerun", NULL, &r, &err), 0);
+    assert_int_equal(r.nrep, 2);
+    assert_true(fabs(r.metric[0].ci[0].mean - 200.0) < 1e-9);
+    assert_int_equal(r.metric[0].winner, -1);
+    report_free(&r);
+    assert_true(fabs(q1(f->db, "SELECT mean FROM v_summary WHERE scenario='rerun'") - 200.0) <
+                1e-9);
+}
+
+static char *print(fixture_t *f, report_format_t fmt, int all)
+{
+    char *buf = NULL, *err = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    assert_int_equal(report_print(f->db, "syn", NULL, fmt, all, m, &err), 0);
+    fclose(m);
+    return buf;
+}
+
+static const char *line_of(const char *text, const char *key, char *line, size_t len)
+{
+    const char *p = strstr(text, key);
+    assert_non_null(p);
+    size_t n = strcspn(p, "\n");
+    snprintf(line, len, "%.*s", (int)n, p);
+    return line;
+}
+
+static void test_text_md_csv(void **state)
+{
+    fixture_t *f = *state;
+    char line[512];
+    char *t = print(f, REPORT_TEXT, 0);
+    printf("%s", t);
+    assert_non_null(strstr(t, "scenario syn (sim, 3 variants, 5 replications)"));
+    assert_null(strstr(t, "lat_mean_ns")); /* not a key metric */
+    line_of(t, "lat_p99_ns", line, sizeof(line));
+    assert_non_null(strstr(line, "(-10.0%) *"));       /* fast: significant winner */
+    assert_non_null(strstr(line, "us ± "));          /* units and CI */
+    assert_true(strstr(line, " ~") > strstr(line, "*")); /* same: not significant */
+    line_of(t, "registration_hit_rate", line, sizeof(line));
+    assert_non_null(strstr(line, "90.0% ± 0.0 *"));
+    free(t);
+    t = print(f, REPORT_TEXT, 1);
+    assert_non_null(strstr(t, "lat_mean_ns"));
+    free(t);
+
+    t = print(f, REPORT_MD, 0);
+    assert_non_null(strstr(t, "| metric | baseline (baseline) | fast | same |"));
+    assert_non_null(strstr(t, "| :--- | ---: "));
+    line_of(t, "| lat_p99_ns", line, sizeof(line));
+    assert_non_null(strstr(line, "(-10.0%) *"));
+    free(t);
+
+    t = print(f, REPORT_CSV, 0);
+    assert_true(strncmp(t, "scenario,mode,variant,metric,n,mean,ci_low,ci_high,", 51) == 0);
+    int lines = 0;
+    for (const char *p = t; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, 1 + 3 * 5); /* 5 key metrics present, 3 variants */
+    line_of(t, "syn,sim,fast,lat_p99_ns", line, sizeof(line));
+    double mean, lo, hi;
+    assert_int_equal(sscanf(line, "syn,sim,fast,lat_p99_ns,5,%lf,%lf,%lf", &mean, &lo, &hi), 3);
+    assert_true(lo < mean && mean < hi);
+    assert_non_null(strstr(line, ",1,1,1")); /* significant, paired, winner */
+    free(t);
+}
+
+static char *html(fixture_t *f)
+{
+    char *buf = NULL, *err = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    int rc = report_html_write(f->db, "syn", NULL, f->path, m, &err);
+    if (rc)
+        fprintf(stderr, "report_html_write: %s\n", err);
+    assert_int_equal(rc, 0);
+    fclose(m);
+    return buf;
+}
+
+static int count(const char *s, const char *needle)
+{
+    int n = 0;
+    for (; (s = strstr(s, needle)); s++)
+        n++;
+    return n;
+}
+
+static void test_html_without_gnuplot(void **state)
+{
+    fixture_t *f = *state;
+    setenv("LATSURF_GNUPLOT", "/nonexistent/gnuplot", 1);
+    char *h = html(f);
+    unsetenv("LATSURF_GNUPLOT");
+    assert_non_null(strstr(h, "gnuplot was not found"));
+    assert_null(strstr(h, "<svg"));
+    assert_non_null(strstr(h, "<table class=\"summary\">")); /* tables still there */
+    free(h);
+}
+
+static void test_html_plots(void **state)
+{
+    fixture_t *f = *state;
+    char *svg = NULL, *err = NULL;
+    const char probe[] = "set terminal svg\nplot x\n";
+    int rc = report_plot_svg(probe, sizeof(probe) - 1, &svg, &err);
+    free(svg);
+    free(err);
+    if (rc == -ENOENT) {
+        printf("# skipped: gnuplot is not installed (Debian gnuplot-nox)\n");
+        skip();
+    }
+    assert_int_equal(rc, 0);
+    char *h = html(f);
+    int nsvg = count(h, "<svg");
+    printf("# HTML: %zu bytes, %d plots\n", strlen(h), nsvg);
+    /* CDF + tail, quantile bars, stages, rates, stall CDF + tail + bars */
+    assert_int_equal(nsvg, 8);
+    assert_null(strstr(h, "gnuplot failed"));
+    assert_non_null(strstr(h, "testhost"));       /* provenance */
+    assert_non_null(strstr(h, "default.json"));
+    assert_non_null(strstr(h, "&quot;replications&quot;: 5")); /* scenario, pretty */
+    assert_non_null(strstr(h, "Per-stage breakdown"));
+    assert_non_null(strstr(h, "blk_complete"));
+    assert_null(strstr(h, "<?xml"));
+    /* bench/html_shot.sh screenshots this page in headless Chromium */
+    const char *keep = getenv("LATSURF_TEST_HTML");
+    FILE *k = keep ? fopen(keep, "w") : NULL;
+    if (k) {
+        fputs(h, k);
+        fclose(k);
+    }
+    free(h);
+}
+
+static int run_cli(const char *args)
+{
+    const char *bin = getenv("LATSURF_BIN");
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "%s report %s >/dev/null 2>&1", bin, args);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_cli(void **state)
+{
+    fixture_t *f = *state;
+    if (!getenv("LATSURF_BIN") || access(getenv("LATSURF_BIN"), X_OK) != 0) {
+        printf("# skipped: LATSURF_BIN not set\n");
+        skip();
+    }
+    char a[256];
+    snprintf(a, sizeof(a), "%s --scenario syn --format csv", f->path);
+    assert_int_equal(run_cli(a), 0);
+    snprintf(a, sizeof(a), "%s --scenario syn --format md --all", f->path);
+    assert_int_equal(run_cli(a), 0);
+    snprintf(a, sizeof(a), "%s --scenario syn --html %s/r.html", f->path, f->dir);
+    assert_int_equal(run_cli(a), 0);
+    snprintf(a, sizeof(a), "%s/r.html", f->dir);
+    assert_int_equal(access(a, R_OK), 0);
+    snprintf(a, sizeof(a), "%s --format xml", f->path);
+    assert_int_equal(run_cli(a), 2);
+    snprintf(a, sizeof(a), "%s --scenario nope", f->path);
+    assert_int_equal(run_cli(a), 2);
+    snprintf(a, sizeof(a), "%s --scenario syn --baseline nope", f->path);
+    assert_int_equal(run_cli(a), 2);
+    snprintf(a, sizeof(a), "%s/missing.sqlite", f->dir);
+    assert_int_equal(run_cli(a), 2);
+    assert_int_equal(access(a, F_OK), -1); /* not created by the attempt */
+    assert_int_equal(run_cli(""), 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_compare_table),
+        cmocka_unit_test(test_summary_view_matches_c),
+        cmocka_unit_test(test_view_t_quantiles),
+        cmocka_unit_test(test_latest_run_wins),
+        cmocka_unit_test(test_text_md_csv),
+        cmocka_unit_test(test_html_without_gnuplot),
+        cmocka_unit_test(test_html_plots),
+        cmocka_unit_test(test_cli),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
