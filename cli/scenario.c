@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int scn_errf(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int scn_errf(char *err, size_t n, const char *fmt, ...)
@@ -201,9 +202,37 @@ static void scn_parse_run(cfg_t *c, json_t *root, scn_run_t *run)
     json_decref(r);
 }
 
+static void scn_parse_policy(cfg_t *c, json_t *root, pol_config_t *p)
+{
+    pol_config_defaults(p);
+    json_t *o = cfg_take(c, root, "policy", JSON_OBJECT);
+    if (!o)
+        return;
+    size_t m = cfg_push(c, "policy");
+    double w = p->adaptive_window_ns / 1e6, b = p->adaptive_budget_ns / 1e3,
+           bw = p->throughput_batch_window_ns / 1e3;
+    cfg_u32(c, o, "latency_max_inflight", &p->latency_max_inflight, p->latency_max_inflight, 0,
+            1u << 20);
+    cfg_u32(c, o, "throughput_batch", &p->throughput_batch, p->throughput_batch, 1, 4096);
+    cfg_f64(c, o, "throughput_batch_window_us", &bw, bw, 0, 1e6);
+    cfg_f64(c, o, "prefetch_threshold", &p->prefetch_threshold, p->prefetch_threshold, 0, 1);
+    cfg_f64(c, o, "admission_rate_iops", &p->admission_rate_iops, p->admission_rate_iops, 0, 1e9);
+    cfg_f64(c, o, "admission_burst", &p->admission_burst, p->admission_burst, 1, 1e9);
+    cfg_f64(c, o, "adaptive_budget_us", &b, b, 0.001, 1e9);
+    cfg_f64(c, o, "adaptive_window_ms", &w, w, 0.001, 1e6);
+    cfg_f64(c, o, "adaptive_hysteresis", &p->adaptive_hysteresis, p->adaptive_hysteresis, 0, 0.99);
+    p->adaptive_window_ns = w * 1e6;
+    p->adaptive_budget_ns = b * 1e3;
+    p->throughput_batch_window_ns = bw * 1e3;
+    cfg_done(c, o);
+    cfg_pop(c, m);
+    json_decref(o);
+}
+
 /* Parse host, devices, workload from a copy of the root (consumed). */
 static void scn_parse_model(cfg_t *c, json_t *root, scn_variant_t *v)
 {
+    scn_parse_policy(c, root, &v->polcfg);
     json_t *host = cfg_take(c, root, "host", JSON_OBJECT);
     size_t m = cfg_push(c, "host");
     json_t *h = host ? host : json_object();
@@ -359,6 +388,7 @@ int scn_load(const char *file, char *const *sets, size_t nsets, scn_t **out, cha
         json_object_del(work, "host");
         json_object_del(work, "devices");
         json_object_del(work, "workload");
+        json_object_del(work, "policy");
         cfg_done(&c, work);
     }
     if (cfg_ok(&c) && s->run.baseline && scn_find_variant(s, s->run.baseline) < 0) {
@@ -379,4 +409,25 @@ int scn_load(const char *file, char *const *sets, size_t nsets, scn_t **out, cha
     }
     *out = s;
     return 0;
+}
+
+char *scn_resolve(const scn_t *s, const char *path)
+{
+    if (!path)
+        return NULL;
+    if (path[0] == '/' || access(path, F_OK) == 0)
+        return strdup(path);
+    char buf[4096];
+    const char *slash = strrchr(s->file, '/');
+    if (slash) {
+        snprintf(buf, sizeof(buf), "%.*s/%s", (int)(slash - s->file), s->file, path);
+        if (access(buf, F_OK) == 0)
+            return strdup(buf);
+    }
+#ifdef LATSURF_SOURCE_DIR
+    snprintf(buf, sizeof(buf), "%s/%s", LATSURF_SOURCE_DIR, path);
+    if (access(buf, F_OK) == 0)
+        return strdup(buf);
+#endif
+    return strdup(path);
 }

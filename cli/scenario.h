@@ -5,7 +5,7 @@
  * dotted path, and then every variant gets its own fully parsed copy of the
  * host, devices and workload sections (a variant may carry its own "set"
  * object of overrides). Each section is read by the module that owns it
- * (models/host.c, models/ssd.c, workload/*.c) through sim/cfg.h, so a bad
+ * (models/host.c, models/ssd.c, the workload plug-ins) through sim/cfg.h, so a bad
  * value anywhere is reported as "FILE: PATH: expected ..." and unknown keys
  * are errors.
  */
@@ -27,6 +27,7 @@ typedef struct {
 
 typedef struct {
     pol_variant_t pol;
+    pol_config_t polcfg;         /* the scenario's `policy` tunables */
     host_cfg_t host;
     ssd_cfg_t *dev;
     uint32_t ndev;
@@ -65,5 +66,11 @@ void scn_free(scn_t *s);
 int scn_set(json_t *root, const char *assignment, char *err, size_t errlen);
 
 int scn_find_variant(const scn_t *s, const char *name); /* index or -1 */
+
+/* Resolve a path named in the scenario: as given if it exists (relative to
+ * the current directory), else relative to the scenario file's directory,
+ * else to the source tree. Returns a malloc'ed path (the input if nothing
+ * exists, so the error names what the user wrote). */
+char *scn_resolve(const scn_t *s, const char *path);
 
 #endif

@@ -44,6 +44,7 @@ int host_cfg_parse(cfg_t *c, json_t *host, host_cfg_t *h)
     cfg_str(c, host, "calibration", &h->calibration, NULL);
     cfg_u32(c, host, "rq_affinity", &h->rq_affinity, 1, 0, 2);
     cfg_enum(c, host, "io_scheduler", &iosched, HOST_SCHED_NONE, iosched_names);
+    cfg_bool(c, host, "sqpoll", &h->sqpoll, false);
     cfg_i64(c, host, "sqpoll_cpu", &sqpoll_cpu, -1, -1, HOST_MAX_CPUS - 1);
     cfg_f64(c, host, "sqpoll_idle_us", &h->sqpoll_idle_us, 1000, 0, 1e7);
     /* MAX_SOFTIRQ_RESTART in kernel/softirq.c */

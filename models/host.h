@@ -25,7 +25,8 @@ typedef struct {
     char *calibration;          /* path, NULL = built-in defaults */
     uint32_t rq_affinity;       /* 0, 1, 2: Documentation/block/queue-sysfs.rst */
     host_iosched_t iosched;
-    int32_t sqpoll_cpu;         /* CPU of the SQPOLL thread when a mode uses it */
+    bool sqpoll;                /* io_uring rings use IORING_SETUP_SQPOLL */
+    int32_t sqpoll_cpu;         /* sq_thread_cpu */
     double sqpoll_idle_us;      /* sq_thread_idle */
     uint32_t ksoftirqd_after;   /* softirq backlog that defers to ksoftirqd */
     host_background_t *background;

@@ -64,8 +64,23 @@ struct req {
     req_done_fn done;
     void *owner;
     uint64_t tag;
+    uint64_t buf;        /* buffer region (registration cache key), 0 = private */
+    double budget_ns;    /* latency budget, 0 = none */
+    float prefetch_conf; /* prefetch confidence in [0,1] */
+    uint8_t recurring;   /* flow declared recurring */
+    /* placement decided by the policy, executed by the models */
+    uint8_t wait;        /* pol_wait_t */
+    uint8_t taskrun;     /* pol_taskrun_t */
+    uint8_t coalesce;    /* interrupt coalescing allowed */
+    uint8_t prio;        /* NVMe arbitration class */
+    uint8_t pinned;      /* buffer registered for the continuation */
+    uint8_t polled;      /* reaped by IOPOLL, no interrupt */
+    uint8_t holds_bg;    /* holds the device's background work while in flight */
+    uint16_t dev;        /* target device */
+    uint32_t hwq;        /* hardware queue = SQ/CQ pair = vector */
+    int16_t irq_cpu;     /* where the vector fired */
     /* scratch for the models while the request is in flight */
-    uint32_t hwq;
+    req_t *next;         /* intrusive list link (batches, pending CQEs, waiters) */
     uint32_t next_free;
     sim_time_t cpu_ns;   /* host CPU time charged to this request */
 };

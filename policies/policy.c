@@ -1,12 +1,70 @@
 /*
- * policy.c - name tables shared by every policy module.
+ * policy.c - name tables, tunable defaults, and a policy as the composition
+ * of one choice per axis: affinity, then mode, then hints (hints come last so
+ * that an explicit intent overrides the mode's generic choice).
  */
 #include "policy.h"
 
+#include "affinity.h"
+#include "hints.h"
+#include "mode.h"
+
 #include <stddef.h>
+#include <stdlib.h>
 
 const char *const pol_class_names[] = {"step-critical", "hot-metadata", "prefetch", "bulk", NULL};
 const char *const pol_affinity_names[] = {"kernel", "consumer", "submitter", "numa", NULL};
 const char *const pol_mode_names[] = {"throughput", "latency", "adaptive", NULL};
 const char *const pol_reg_names[] = {"none", "cache", "pool", "intent", NULL};
 const char *const pol_hint_names[] = {"none", "deadline", "prefetch", "admission", NULL};
+
+struct pol {
+    pol_variant_t v;
+    const pol_affinity_ops_t *aff;
+    pol_mode_state_t mode;
+    pol_hints_state_t hints;
+};
+
+void pol_config_defaults(pol_config_t *c)
+{
+    c->latency_max_inflight = 32;
+    c->throughput_batch = 8;
+    c->throughput_batch_window_ns = 20000;
+    c->prefetch_threshold = 0.5;
+    c->admission_rate_iops = 50000;
+    c->admission_burst = 32;
+    c->adaptive_budget_ns = 200000;
+    c->adaptive_window_ns = 5e6;
+    c->adaptive_hysteresis = 0.3;
+}
+
+pol_t *pol_new(const pol_variant_t *v, const pol_config_t *cfg)
+{
+    pol_t *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->v = *v;
+    p->aff = pol_affinity_ops(v->affinity);
+    pol_mode_init(&p->mode, v->mode, cfg);
+    pol_hints_init(&p->hints, v->hints, cfg);
+    return p;
+}
+
+void pol_free(pol_t *p) { free(p); }
+
+void pol_place(pol_t *p, const pol_view_t *view, const pol_intent_t *in, pol_placement_t *out)
+{
+    out->admit = POL_ADMIT;
+    out->retry_ns = 0;
+    out->hold_background = false;
+    p->aff->place(view, in, out);
+    pol_mode_place(&p->mode, view, in, out);
+    pol_hints_place(&p->hints, view, in, out);
+}
+
+void pol_complete(pol_t *p, const pol_view_t *view, const pol_intent_t *in, uint64_t latency_ns)
+{
+    pol_mode_feedback(&p->mode, view->now_ns, in, latency_ns);
+}
+
+pol_mode_t pol_current_mode(const pol_t *p) { return p->mode.current; }

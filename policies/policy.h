@@ -43,4 +43,76 @@ typedef struct {
     pol_hint_t hints;
 } pol_variant_t;
 
+/* What a policy may look at: read-only, filled by the executor. */
+typedef struct {
+    uint32_t ncpus, nnodes;
+    const uint32_t *cpu_node;      /* [ncpus] */
+    uint32_t nqueues;              /* hardware queues of the target device */
+    const uint32_t *queue_irq_cpu; /* [nqueues] CPU each queue's vector fires on */
+    const uint32_t *cpu_queue;     /* [ncpus] the queue blk-mq maps a CPU to */
+    const uint32_t *inflight;      /* [POL_NCLASSES] requests in flight per class */
+    bool poll_queues;              /* the device has polled queues (IOPOLL) */
+    uint64_t now_ns;
+} pol_view_t;
+
+/* What the application declares for a request. */
+typedef struct {
+    pol_class_t cls;
+    int32_t consumer_cpu;          /* -1: no preference */
+    int32_t gpu;                   /* -1: no GPU continuation */
+    double budget_ns;              /* latency budget, 0 = none */
+    double prefetch_confidence;    /* [0,1], for prefetches */
+    uint32_t flow;
+    bool recurring;                /* the flow repeats: worth pre-registering */
+    uint64_t buf;                  /* buffer region id, 0 = private */
+    uint64_t bytes;
+} pol_intent_t;
+
+typedef enum { POL_WAIT_INTERRUPT, POL_WAIT_POLL, POL_WAIT_HYBRID } pol_wait_t;
+typedef enum { POL_TASKRUN_DEFAULT, POL_TASKRUN_COOP, POL_TASKRUN_DEFER } pol_taskrun_t;
+typedef enum { POL_ADMIT, POL_ADMIT_LATER, POL_ADMIT_DROP } pol_admit_t;
+typedef enum { POL_PRIO_URGENT, POL_PRIO_HIGH, POL_PRIO_MEDIUM, POL_PRIO_LOW } pol_prio_t;
+
+/* What the policy decides. */
+typedef struct {
+    uint32_t submit_cpu;           /* ring / submitting thread's CPU */
+    uint32_t hwq;                  /* hardware queue */
+    uint32_t consumer_cpu;         /* where the consumer thread runs */
+    int32_t completion_cpu;        /* force blk-mq completion there; -1 = rq_affinity */
+    pol_wait_t wait;
+    pol_taskrun_t taskrun;
+    bool coalesce;                 /* interrupt coalescing allowed */
+    pol_prio_t prio;               /* NVMe arbitration class */
+    uint32_t batch;                /* SQEs per io_uring_enter (1 = no batching) */
+    double batch_window_ns;        /* longest an SQE waits for its batch */
+    bool hold_background;          /* ask the device to hold GC / flushes */
+    pol_admit_t admit;
+    double retry_ns;               /* for POL_ADMIT_LATER */
+} pol_placement_t;
+
+typedef struct pol pol_t;
+
+/* Tunables of the policies (scenario `policy` section; defaults in docs). */
+typedef struct {
+    uint32_t latency_max_inflight;  /* per class, latency mode */
+    uint32_t throughput_batch;
+    double throughput_batch_window_ns;
+    double prefetch_threshold;      /* hints=prefetch: issue only above */
+    double admission_rate_iops;     /* hints=admission: bulk tokens per second */
+    double admission_burst;
+    double adaptive_budget_ns;      /* mode=adaptive: target p99 */
+    double adaptive_window_ns;
+    double adaptive_hysteresis;     /* leave latency mode below budget * (1 - h) */
+} pol_config_t;
+
+void pol_config_defaults(pol_config_t *c);
+
+pol_t *pol_new(const pol_variant_t *v, const pol_config_t *cfg);
+void pol_free(pol_t *p);
+void pol_place(pol_t *p, const pol_view_t *view, const pol_intent_t *in, pol_placement_t *out);
+/* Completion feedback: latency from issue to ready. */
+void pol_complete(pol_t *p, const pol_view_t *view, const pol_intent_t *in, uint64_t latency_ns);
+/* Current operating mode (adaptive switches between throughput and latency). */
+pol_mode_t pol_current_mode(const pol_t *p);
+
 #endif

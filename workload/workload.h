@@ -32,9 +32,11 @@ typedef struct wl_env {
     void (*submit)(void *path, req_t *r);
     void *path;
     /* Workload-level measurements, owned by the run's collector. */
+    sim_time_t warm;      /* measurements start here (end of warm-up) */
     hist_t *step_stall;   /* per agent step: time waiting on storage */
     hist_t *query_lat;    /* per query (retrieval) */
     uint64_t *steps;      /* completed steps */
+    double *gpu_busy_ns;  /* GPU compute time after warm-up (gpu_idle_fraction) */
 } wl_env_t;
 
 typedef struct wl_ops {

@@ -1,0 +1,111 @@
+/*
+ * runner.c - see runner.h.
+ */
+#include "runner.h"
+
+#include "models/collect.h"
+#include "models/costs.h"
+#include "models/path.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+volatile sig_atomic_t runner_interrupted;
+
+typedef struct {
+    path_t *path;
+    collect_t *col;
+} runner_ctx_t;
+
+static void runner_warm(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    (void)arg;
+    runner_ctx_t *rc = ctx;
+    path_reset_stats(rc->path);
+}
+
+/* Checked every simulated millisecond: cheap, and bounds the wait on Ctrl-C. */
+static void runner_watch(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)ctx;
+    (void)arg;
+    if (runner_interrupted)
+        sim_stop(sim);
+    else
+        sim_after(sim, SIM_MS(1), runner_watch, NULL, 0);
+}
+
+char *runner_calibration(const scn_t *s, uint32_t variant)
+{
+    return scn_resolve(s, s->var[variant].host.calibration);
+}
+
+int runner_run(const scn_t *s, uint32_t vi, uint32_t rep, result_t *out, char *err,
+               size_t errlen)
+{
+    const scn_variant_t *v = &s->var[vi];
+    costs_t costs;
+    char *cal = runner_calibration(s, vi);
+    int rc = costs_load(&costs, cal, err, errlen);
+    free(cal);
+    if (rc)
+        return rc == -ENOENT ? -EINVAL : rc;
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    sim_time_t duration = (sim_time_t)(s->run.duration_ms * 1e6);
+    sim_time_t warm = (sim_time_t)(s->run.warmup_ms * 1e6);
+    sim_t *sim = sim_new();
+    req_pool_t *pool = req_pool_new();
+    collect_t *col = collect_new(warm, s->run.record_requests, out);
+    path_cfg_t pc = {
+        .host = &v->host, .dev = v->dev, .ndev = v->ndev, .variant = &v->pol,
+        .pol = &v->polcfg, .costs = &costs, .seed = s->run.seed, .rep = rep, .col = col,
+    };
+    path_t *path = sim && pool && col ? path_new(sim, &pc) : NULL;
+    void **inst = calloc(v->nwl ? v->nwl : 1, sizeof(*inst));
+    rc = path && inst ? 0 : -ENOMEM;
+    for (uint32_t i = 0; rc == 0 && i < v->nwl; i++) {
+        wl_env_t env = {
+            .sim = sim, .pool = pool, .seed = s->run.seed, .rep = rep, .index = i,
+            .ncpus = v->host.cpus, .end = duration, .submit = path_submit, .path = path,
+            .step_stall = &col->step_stall, .query_lat = &col->query_lat, .steps = &col->steps,
+            .warm = warm, .gpu_busy_ns = &col->gpu_busy_ns,
+        };
+        rc = v->wl[i].ops->start(v->wl[i].params, &env, &inst[i]);
+        if (rc)
+            snprintf(err, errlen, "%s: workload.%u (%s): could not start: %s", s->file, i,
+                     v->wl[i].ops->name, strerror(-rc));
+    }
+    runner_ctx_t ctx = {path, col};
+    if (rc == 0) {
+        sim_at(sim, warm, runner_warm, &ctx, 0);
+        sim_after(sim, SIM_MS(1), runner_watch, NULL, 0);
+        sim_run(sim, duration);
+        if (runner_interrupted)
+            rc = -EINTR;
+    }
+    if (rc == 0) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        collect_totals_t tot = {
+            .measured_ns = (double)(duration - warm),
+            .cpu_ns = path_cpu_ns(path),
+            .events = sim_events(sim),
+            .wall_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+        };
+        rc = collect_result(col, &tot, out);
+    }
+    for (uint32_t i = 0; inst && i < v->nwl; i++)
+        if (inst[i])
+            v->wl[i].ops->inst_free(inst[i]);
+    free(inst);
+    path_free(path);
+    collect_free(col);
+    req_pool_free(pool);
+    sim_free(sim);
+    return rc;
+}

@@ -1,0 +1,130 @@
+/*
+ * irq.c - see irq.h. A CQE that does not allow coalescing (latency mode,
+ * deadline hints) fires the vector at once with whatever is pending, which is
+ * what disabling coalescing per vector (Feature 09h, CD bit) achieves when
+ * such requests own their queue.
+ */
+#include "irq.h"
+
+#include <stdlib.h>
+
+typedef struct {
+    req_t *head, *tail;
+    uint32_t n;
+    sim_timer_t timer;
+} irq_cq_t;
+
+struct irq {
+    sim_t *sim;
+    cpus_t *cpus;
+    const costs_t *costs;
+    irq_deliver_fn deliver;
+    void *ctx;
+    uint32_t nq;
+    uint32_t *cpu;     /* vector -> CPU */
+    irq_cq_t *cq;
+    sim_time_t agg_time;
+    uint32_t threshold;
+    uint64_t count;
+};
+
+uint32_t irq_spread_cpu(uint32_t q, uint32_t nqueues, uint32_t ncpus)
+{
+    return (uint32_t)((uint64_t)q * ncpus / nqueues);
+}
+
+irq_t *irq_new(sim_t *sim, cpus_t *cpus, const costs_t *costs, const ssd_cfg_t *dev,
+               uint32_t ncpus, irq_deliver_fn deliver, void *ctx)
+{
+    irq_t *q = calloc(1, sizeof(*q));
+    if (!q)
+        return NULL;
+    q->nq = dev->queues;
+    q->cpu = calloc(q->nq, sizeof(*q->cpu));
+    q->cq = calloc(q->nq, sizeof(*q->cq));
+    if (!q->cpu || !q->cq) {
+        irq_free(q);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < q->nq; i++)
+        q->cpu[i] = dev->irq_cpus ? (uint32_t)dev->irq_cpus[i] : irq_spread_cpu(i, q->nq, ncpus);
+    q->sim = sim;
+    q->cpus = cpus;
+    q->costs = costs;
+    q->deliver = deliver;
+    q->ctx = ctx;
+    q->agg_time = (sim_time_t)(dev->coalesce_time_us * 1000.0);
+    q->threshold = dev->coalesce_threshold;
+    return q;
+}
+
+void irq_free(irq_t *q)
+{
+    if (!q)
+        return;
+    free(q->cpu);
+    free(q->cq);
+    free(q);
+}
+
+const uint32_t *irq_vector_map(const irq_t *q) { return q->cpu; }
+uint64_t irq_count(const irq_t *q) { return q->count; }
+
+static void irq_handler_done(sim_t *sim, void *ctx, uint64_t arg)
+{
+    irq_t *q = ctx;
+    req_t *r = (req_t *)(uintptr_t)arg;
+    while (r) {
+        req_t *next = r->next;
+        r->next = NULL;
+        r->t[T_IRQ] = sim_now(sim);
+        q->deliver(q->ctx, r);
+        r = next;
+    }
+}
+
+static void irq_fire(irq_t *q, uint32_t i)
+{
+    irq_cq_t *cq = &q->cq[i];
+    sim_cancel(q->sim, cq->timer);
+    req_t *batch = cq->head;
+    cq->head = cq->tail = NULL;
+    cq->n = 0;
+    q->count++;
+    sim_time_t now = sim_now(q->sim);
+    for (req_t *r = batch; r; r = r->next) {
+        r->irq_cpu = (int16_t)q->cpu[i];
+        if (now > r->t[T_DEVICE_DONE])
+            r->deferred = 1; /* held back by coalescing */
+    }
+    cpus_run(q->cpus, q->cpu[i], CPU_HARDIRQ, (sim_time_t)costs_value(q->costs, COST_IRQ_HANDLER),
+             irq_handler_done, q, (uint64_t)(uintptr_t)batch);
+}
+
+static void irq_timer(sim_t *sim, void *ctx, uint64_t i)
+{
+    (void)sim;
+    irq_t *q = ctx;
+    if (q->cq[i].n)
+        irq_fire(q, (uint32_t)i);
+}
+
+void irq_cqe(irq_t *q, req_t *r)
+{
+    irq_cq_t *cq = &q->cq[r->hwq];
+    r->next = NULL;
+    if (cq->tail)
+        cq->tail->next = r;
+    else
+        cq->head = r;
+    cq->tail = r;
+    cq->n++;
+    /* Feature 08h: TIME 0 means no delay, THR <= 1 means one entry per interrupt */
+    bool coalescing = q->agg_time > 0 && q->threshold > 1 && r->coalesce;
+    if (!coalescing || cq->n >= q->threshold) {
+        irq_fire(q, r->hwq);
+        return;
+    }
+    if (cq->n == 1)
+        cq->timer = sim_after(q->sim, q->agg_time, irq_timer, q, r->hwq);
+}

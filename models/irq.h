@@ -1,0 +1,35 @@
+/*
+ * irq.h - MSI-X interrupt delivery for one device: one vector per completion
+ * queue, a vector -> CPU map (managed spread by default, or the scenario's
+ * irq_cpus), and NVMe interrupt coalescing (Feature 08h: aggregation time and
+ * threshold) per completion queue. The hard IRQ handler runs on the vector's
+ * CPU at hard-IRQ level, pre-empting whatever runs there, and reaps every CQE
+ * pending on its queue.
+ */
+#ifndef LATSURF_IRQ_H
+#define LATSURF_IRQ_H
+
+#include "models/costs.h"
+#include "models/cpu.h"
+#include "models/req.h"
+#include "models/ssd.h"
+
+typedef struct irq irq_t;
+/* Called once per reaped CQE after the handler ran: r->t[T_IRQ], r->irq_cpu set. */
+typedef void (*irq_deliver_fn)(void *ctx, req_t *r);
+
+irq_t *irq_new(sim_t *sim, cpus_t *cpus, const costs_t *costs, const ssd_cfg_t *dev,
+               uint32_t ncpus, irq_deliver_fn deliver, void *ctx);
+void irq_free(irq_t *q);
+
+/* The device wrote r's CQE on completion queue r->hwq. */
+void irq_cqe(irq_t *q, req_t *r);
+
+const uint32_t *irq_vector_map(const irq_t *q); /* [queues] -> CPU */
+uint64_t irq_count(const irq_t *q);             /* interrupts raised */
+
+/* The managed spread: queue q serves CPUs [q*n/nq, (q+1)*n/nq) and its
+ * vector fires on the first of them. */
+uint32_t irq_spread_cpu(uint32_t q, uint32_t nqueues, uint32_t ncpus);
+
+#endif

@@ -1,0 +1,19 @@
+/*
+ * mem.h - the consumer's first touch of completed data: a per-KiB cost,
+ * higher when the buffer sits on another NUMA node than the consumer, and
+ * lower when the completion ran on the consumer's own CPU (the completion
+ * path already pulled the request and, for small reads, the data into that
+ * CPU's cache).
+ */
+#ifndef LATSURF_MEM_H
+#define LATSURF_MEM_H
+
+#include "models/costs.h"
+#include "models/host.h"
+
+#include <stdint.h>
+
+double mem_touch_ns(const costs_t *k, const host_cfg_t *h, uint64_t bytes, uint32_t buf_node,
+                    uint32_t consumer_cpu, int32_t completion_cpu);
+
+#endif

@@ -1,0 +1,288 @@
+/*
+ * path.c - see path.h.
+ */
+#include "path.h"
+
+#include "models/blkmq.h"
+#include "models/cpu.h"
+#include "models/irq.h"
+#include "models/uring.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct path_dev path_dev_t;
+
+struct path_dev {
+    path_t *p;
+    uint32_t idx;
+    ssd_t *ssd;
+    irq_t *irq;
+    blkmq_t *blk;
+    uint32_t holds;        /* in-flight requests asking to hold background work */
+    bool poll_queues;
+};
+
+struct path {
+    sim_t *sim;
+    path_cfg_t cfg;
+    cpus_t *cpus;
+    uring_t *uring;
+    path_dev_t *dev;
+    pol_t *pol;
+    uint32_t *cpu_node;
+    uint32_t inflight[POL_NCLASSES];
+    double bg_ns;
+};
+
+#define PTR(x) ((uint64_t)(uintptr_t)(x))
+
+static void path_view(const path_t *p, const path_dev_t *d, pol_view_t *v)
+{
+    v->ncpus = p->cfg.host->cpus;
+    v->nnodes = p->cfg.host->numa_nodes;
+    v->cpu_node = p->cpu_node;
+    v->nqueues = p->cfg.dev[d->idx].queues;
+    v->queue_irq_cpu = irq_vector_map(d->irq);
+    v->cpu_queue = blkmq_cpu_map(d->blk);
+    v->inflight = p->inflight;
+    v->poll_queues = d->poll_queues;
+    v->now_ns = sim_now(p->sim);
+}
+
+static void path_intent(const req_t *r, pol_intent_t *in)
+{
+    in->cls = (pol_class_t)r->cls;
+    in->consumer_cpu = r->consumer_cpu;
+    in->gpu = r->gpu;
+    in->budget_ns = r->budget_ns;
+    in->prefetch_confidence = r->prefetch_conf;
+    in->flow = r->flow;
+    in->recurring = r->recurring;
+    in->buf = r->buf;
+    in->bytes = r->bytes;
+}
+
+/* --- completion side, in path order --- */
+
+static void path_finish(path_t *p, req_t *r)
+{
+    path_dev_t *d = &p->dev[r->dev];
+    collect_req(p->cfg.col, r);
+    pol_view_t v;
+    pol_intent_t in;
+    path_view(p, d, &v);
+    path_intent(r, &in);
+    pol_complete(p->pol, &v, &in, r->t[T_READY] - r->t[T_ISSUE]);
+    p->inflight[r->cls]--;
+    if (r->holds_bg) {
+        r->holds_bg = 0;
+        if (--d->holds == 0)
+            ssd_hold_background(d->ssd, false);
+    }
+    r->done(p->sim, r);
+}
+
+static void on_ready(void *ctx, req_t *r)
+{
+    path_t *p = ctx;
+    r->t[T_CONTINUED] = r->t[T_READY]; /* continuation models hook in here */
+    path_finish(p, r);
+}
+
+static void on_blk_done(void *ctx, req_t *r)
+{
+    path_dev_t *d = ctx;
+    uring_complete(d->p->uring, r);
+}
+
+static void on_irq(void *ctx, req_t *r)
+{
+    path_dev_t *d = ctx;
+    int32_t forced = r->completion_cpu;
+    blkmq_complete(d->blk, r, forced);
+}
+
+static void on_polled(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    path_dev_t *d = ctx;
+    req_t *r = (req_t *)(uintptr_t)arg;
+    blkmq_complete_polled(d->blk, r, (uint32_t)r->consumer_cpu);
+}
+
+static void on_device_done(void *ctx, req_t *r)
+{
+    path_dev_t *d = ctx;
+    if (r->polled) {
+        /* the poller on the consumer CPU finds the CQE within one iteration */
+        sim_after(d->p->sim, (sim_time_t)costs_value(d->p->cfg.costs, COST_POLL), on_polled, d,
+                  PTR(r));
+        return;
+    }
+    irq_cqe(d->irq, r);
+}
+
+/* --- submission side --- */
+
+static void on_dispatch(void *ctx, req_t *r)
+{
+    path_dev_t *d = ctx;
+    ssd_submit(d->ssd, r, (ssd_prio_t)r->prio);
+}
+
+static void on_submitted(void *ctx, req_t *r)
+{
+    path_t *p = ctx;
+    blkmq_submit(p->dev[r->dev].blk, r);
+}
+
+static void path_place(path_t *p, req_t *r);
+
+static void path_retry(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    path_place(ctx, (req_t *)(uintptr_t)arg);
+}
+
+static void path_place(path_t *p, req_t *r)
+{
+    path_dev_t *d = &p->dev[r->dev];
+    pol_view_t v;
+    pol_intent_t in;
+    pol_placement_t pl;
+    path_view(p, d, &v);
+    path_intent(r, &in);
+    pol_place(p->pol, &v, &in, &pl);
+    if (pl.admit == POL_ADMIT_LATER) {
+        sim_after(p->sim, (sim_time_t)(pl.retry_ns > 1 ? pl.retry_ns : 1), path_retry, p, PTR(r));
+        return;
+    }
+    if (pl.admit == POL_ADMIT_DROP) {
+        p->cfg.col->dropped++;
+        r->done(p->sim, r);
+        return;
+    }
+    r->submit_cpu = (int16_t)pl.submit_cpu;
+    r->consumer_cpu = (int16_t)pl.consumer_cpu;
+    r->completion_cpu = (int16_t)pl.completion_cpu; /* -1: rq_affinity decides */
+    r->hwq = pl.hwq;
+    r->wait = (uint8_t)pl.wait;
+    r->taskrun = (uint8_t)pl.taskrun;
+    r->coalesce = pl.coalesce;
+    r->prio = (uint8_t)pl.prio;
+    r->polled = pl.wait != POL_WAIT_INTERRUPT && d->poll_queues;
+    if (pl.hold_background) {
+        r->holds_bg = 1;
+        if (d->holds++ == 0)
+            ssd_hold_background(d->ssd, true);
+    }
+    p->inflight[r->cls]++;
+    uring_submit(p->uring, r, pl.batch ? pl.batch : 1, (sim_time_t)pl.batch_window_ns,
+                 blkmq_submit_cost(d->blk));
+}
+
+void path_submit(void *path, req_t *r)
+{
+    path_t *p = path;
+    if (r->dev >= p->cfg.ndev)
+        r->dev = (uint16_t)(r->dev % p->cfg.ndev);
+    if (r->consumer_cpu >= (int16_t)p->cfg.host->cpus)
+        r->consumer_cpu = (int16_t)(r->consumer_cpu % p->cfg.host->cpus);
+    r->t[T_ISSUE] = sim_now(p->sim);
+    path_place(p, r);
+}
+
+/* --- background load --- */
+
+static void path_nothing(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    (void)ctx;
+    (void)arg;
+}
+
+static void path_background(sim_t *sim, void *ctx, uint64_t i)
+{
+    path_t *p = ctx;
+    const host_background_t *b = &p->cfg.host->background[i];
+    cpus_run(p->cpus, b->cpu, CPU_USER, (sim_time_t)(b->busy_us * 1000), path_nothing, NULL, 0);
+    p->bg_ns += b->busy_us * 1000;
+    sim_after(sim, (sim_time_t)(b->period_us * 1000), path_background, p, i);
+}
+
+/* --- life cycle --- */
+
+path_t *path_new(sim_t *sim, const path_cfg_t *cfg)
+{
+    path_t *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->sim = sim;
+    p->cfg = *cfg;
+    const host_cfg_t *h = cfg->host;
+    p->cpus = cpus_new(sim, h->cpus, (sim_time_t)costs_value(cfg->costs, COST_IDLE_EXIT),
+                       (sim_time_t)costs_value(cfg->costs, COST_IDLE_DEEP_AFTER));
+    p->uring = uring_new(sim, p->cpus, cfg->costs, h, on_submitted, on_ready, p);
+    p->dev = calloc(cfg->ndev, sizeof(*p->dev));
+    p->cpu_node = calloc(h->cpus, sizeof(*p->cpu_node));
+    p->pol = pol_new(cfg->variant, cfg->pol);
+    if (!p->cpus || !p->uring || !p->dev || !p->cpu_node || !p->pol) {
+        path_free(p);
+        return NULL;
+    }
+    for (uint32_t c = 0; c < h->cpus; c++)
+        p->cpu_node[c] = host_node_of(h, c);
+    for (uint32_t i = 0; i < cfg->ndev; i++) {
+        path_dev_t *d = &p->dev[i];
+        char name[16];
+        snprintf(name, sizeof(name), "dev%u", i);
+        d->p = p;
+        d->idx = i;
+        d->ssd = ssd_new(sim, &cfg->dev[i], cfg->seed, cfg->rep, name, on_device_done, d);
+        d->irq = irq_new(sim, p->cpus, cfg->costs, &cfg->dev[i], h->cpus, on_irq, d);
+        d->blk = blkmq_new(sim, p->cpus, cfg->costs, h, cfg->dev[i].queues,
+                           cfg->dev[i].queue_depth, on_dispatch, on_blk_done, d);
+        if (!d->ssd || !d->irq || !d->blk) {
+            path_free(p);
+            return NULL;
+        }
+    }
+    for (uint32_t i = 0; i < h->nbackground; i++)
+        sim_at(sim, 0, path_background, p, i);
+    return p;
+}
+
+void path_free(path_t *p)
+{
+    if (!p)
+        return;
+    for (uint32_t i = 0; p->dev && i < p->cfg.ndev; i++) {
+        ssd_free(p->dev[i].ssd);
+        irq_free(p->dev[i].irq);
+        blkmq_free(p->dev[i].blk);
+    }
+    free(p->dev);
+    uring_free(p->uring);
+    cpus_free(p->cpus);
+    pol_free(p->pol);
+    free(p->cpu_node);
+    free(p);
+}
+
+void path_reset_stats(path_t *p)
+{
+    cpus_reset_stats(p->cpus);
+    uring_reset_stats(p->uring);
+    p->bg_ns = 0;
+}
+
+double path_cpu_ns(const path_t *p)
+{
+    double t = -p->bg_ns + uring_poll_ns(p->uring);
+    for (int l = 0; l < CPU_NLEVELS; l++)
+        t += cpus_busy_ns(p->cpus, UINT32_MAX, (cpu_level_t)l);
+    return t;
+}
+
+const pol_t *path_policy(const path_t *p) { return p->pol; }
