@@ -45,7 +45,7 @@ void collect_req(collect_t *c, const req_t *r)
         hist_add(&c->useful, t[T_READY] - t[T_ISSUE]);
     if (r->gpu >= 0) {
         c->gpu++;
-        hist_add(&c->s2g, t[T_CONTINUED] - (r->polled == 2 ? t[T_DEVICE_DONE] : t[T_READY]));
+        hist_add(&c->s2g, t[T_CONTINUED] - (r->gpu_direct ? t[T_DEVICE_DONE] : t[T_READY]));
     }
     if (r->completion_cpu != r->consumer_cpu)
         c->locality_miss++;

@@ -3,6 +3,8 @@
  */
 #include "host.h"
 
+#include "models/cont.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +71,12 @@ int host_cfg_parse(cfg_t *c, json_t *host, host_cfg_t *h)
         cfg_pop(c, m);
         json_decref(bg);
     }
+    json_t *gpu = cfg_take(c, host, "gpu", JSON_OBJECT);
+    json_t *rdma = cfg_take(c, host, "rdma", JSON_OBJECT);
+    if (cfg_ok(c))
+        cont_cfg_parse(c, gpu, rdma, &h->cont);
+    json_decref(gpu);
+    json_decref(rdma);
     cfg_done(c, host);
     return cfg_ok(c) ? 0 : -EINVAL;
 }
@@ -77,5 +85,6 @@ void host_cfg_fini(host_cfg_t *h)
 {
     free(h->calibration);
     free(h->background);
+    cont_cfg_free(h->cont);
     memset(h, 0, sizeof(*h));
 }

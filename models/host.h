@@ -8,6 +8,8 @@
 
 #include "sim/cfg.h"
 
+struct cont_cfg;
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -31,6 +33,7 @@ typedef struct {
     uint32_t ksoftirqd_after;   /* softirq backlog that defers to ksoftirqd */
     host_background_t *background;
     uint32_t nbackground;
+    struct cont_cfg *cont;      /* host.gpu / host.rdma, owned (models/cont.h) */
 } host_cfg_t;
 
 int host_cfg_parse(cfg_t *c, json_t *host, host_cfg_t *out); /* host may be NULL */

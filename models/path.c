@@ -4,6 +4,7 @@
 #include "path.h"
 
 #include "models/blkmq.h"
+#include "models/cont.h"
 #include "models/cpu.h"
 #include "models/irq.h"
 #include "models/uring.h"
@@ -30,6 +31,7 @@ struct path {
     uring_t *uring;
     path_dev_t *dev;
     pol_t *pol;
+    cont_t *cont;
     uint32_t *cpu_node;
     uint32_t inflight[POL_NCLASSES];
     double bg_ns;
@@ -83,10 +85,19 @@ static void path_finish(path_t *p, req_t *r)
     r->done(p->sim, r);
 }
 
+static void on_continued(void *ctx, req_t *r)
+{
+    path_finish(ctx, r);
+}
+
 static void on_ready(void *ctx, req_t *r)
 {
     path_t *p = ctx;
-    r->t[T_CONTINUED] = r->t[T_READY]; /* continuation models hook in here */
+    if (cont_wanted(r)) {
+        cont_start(p->cont, r);
+        return;
+    }
+    r->t[T_CONTINUED] = r->t[T_READY];
     path_finish(p, r);
 }
 
@@ -227,7 +238,13 @@ path_t *path_new(sim_t *sim, const path_cfg_t *cfg)
     p->dev = calloc(cfg->ndev, sizeof(*p->dev));
     p->cpu_node = calloc(h->cpus, sizeof(*p->cpu_node));
     p->pol = pol_new(cfg->variant, cfg->pol);
-    if (!p->cpus || !p->uring || !p->dev || !p->cpu_node || !p->pol) {
+    cont_env_t ce = {
+        .sim = sim, .cpus = p->cpus, .costs = cfg->costs, .cfg = h->cont,
+        .variant = cfg->variant, .pol = cfg->pol, .col = cfg->col, .seed = cfg->seed,
+        .rep = cfg->rep, .ncpus = h->cpus, .done = on_continued, .ctx = p,
+    };
+    p->cont = p->cpus ? cont_new(&ce) : NULL;
+    if (!p->cpus || !p->uring || !p->dev || !p->cpu_node || !p->pol || !p->cont) {
         path_free(p);
         return NULL;
     }
@@ -266,6 +283,7 @@ void path_free(path_t *p)
     uring_free(p->uring);
     cpus_free(p->cpus);
     pol_free(p->pol);
+    cont_free(p->cont);
     free(p->cpu_node);
     free(p);
 }

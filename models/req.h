@@ -59,6 +59,8 @@ struct req {
     uint8_t deferred;    /* CQE posted through deferred work */
     int16_t submit_cpu, completion_cpu, consumer_cpu;
     int16_t gpu;         /* -1: no GPU continuation */
+    uint8_t rdma;        /* forward the bytes to the RDMA peer when ready */
+    uint8_t gpu_direct;  /* device DMA went straight to the GPU (no host hop) */
     sim_time_t t[REQ_NT];
     /* owner's completion hook and cookie */
     req_done_fn done;
