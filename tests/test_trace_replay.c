@@ -1,0 +1,313 @@
+/* test_trace_replay.c - the `trace` workload on a fake I/O path that completes every request
+ * a fixed delay after submission: open-loop timing, closed-loop dependency order and think
+ * time, barriers, qd, loop, max_requests, the window rule (errors with file:line) and the
+ * real DiskSim traces replayed end to end. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "workload/workload.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DELAY 1000 /* ns from submit to done */
+#define MAXLOG 32
+
+typedef struct fake {
+    sim_t *sim;
+    uint64_t n, inflight, max_inflight;
+    sim_time_t issue[MAXLOG];
+    uint64_t tag[MAXLOG];
+    /* for long runs: check each request against what the test knows */
+    sim_time_t (*expect)(uint64_t tag);
+    uint64_t mismatches;
+} fake_t;
+
+static fake_t *g_fake; /* the run in progress */
+
+static void fake_complete(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)arg;
+    req_t *r = ctx;
+    g_fake->inflight--;
+    r->t[T_READY] = sim_now(sim);
+    r->done(sim, r);
+}
+
+static void fake_submit(void *path, req_t *r)
+{
+    fake_t *f = path;
+    if (f->n < MAXLOG) {
+        f->issue[f->n] = r->t[T_ISSUE];
+        f->tag[f->n] = r->tag;
+    }
+    if (f->expect && f->expect(r->tag) != r->t[T_ISSUE])
+        f->mismatches++;
+    f->n++;
+    f->inflight++;
+    if (f->inflight > f->max_inflight)
+        f->max_inflight = f->inflight;
+    sim_after(f->sim, DELAY, fake_complete, r, 0);
+}
+
+static char *write_tmp(const char *text)
+{
+    char *path = strdup("/tmp/latsurf-replay-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static const char *src_path(const char *rel)
+{
+    static char buf[4][1024];
+    static int k;
+    const char *src = getenv("LATSURF_SRC");
+    char *b = buf[k++ % 4];
+    snprintf(b, sizeof(buf[0]), "%s/%s", src ? src : LATSURF_SOURCE_DIR, rel);
+    return b;
+}
+
+/* Parse an entry; returns 0 or the parse error (message in err). */
+static int parse(const char *json, void **params, char *err, size_t n)
+{
+    const wl_ops_t *ops = wl_find("trace");
+    assert_non_null(ops);
+    json_error_t je;
+    json_t *e = json_loads(json, 0, &je);
+    assert_non_null(e);
+    cfg_t c;
+    cfg_init(&c, "scenario.json");
+    int rc = ops->parse(&c, e, params);
+    if (rc == 0 && !cfg_done(&c, e))
+        rc = -22;
+    if (rc < 0)
+        snprintf(err, n, "%s", c.err);
+    json_decref(e);
+    return rc;
+}
+
+/* Run one trace entry to `end` (then drain) on the fake path. */
+static void replay(const char *json, sim_time_t end, fake_t *f)
+{
+    char err[700];
+    void *params = NULL, *inst = NULL;
+    if (parse(json, &params, err, sizeof(err)) != 0)
+        fail_msg("parse failed: %s", err);
+    const wl_ops_t *ops = wl_find("trace");
+    f->sim = sim_new();
+    req_pool_t *pool = req_pool_new();
+    wl_env_t env = {.sim = f->sim, .pool = pool, .seed = 1, .ncpus = 2, .end = end,
+                    .submit = fake_submit, .path = f};
+    g_fake = f;
+    assert_int_equal(ops->start(params, &env, &inst), 0);
+    sim_run(f->sim, end + 100 * DELAY);
+    assert_int_equal(req_pool_live(pool), 0);
+    ops->inst_free(inst);
+    ops->params_free(params);
+    req_pool_free(pool);
+    sim_free(f->sim);
+}
+
+static void test_open_and_closed(void **state)
+{
+    (void)state;
+    fake_t f = {0};
+    char json[512];
+    snprintf(json, sizeof(json), "{\"path\": \"%s\"}",
+             src_path("tests/fixtures/traces/ok.jsonl"));
+    replay(json, SIM_MS(1), &f);
+    assert_int_equal(f.n, 4);
+    /* id 10 at 0 (normalised); id 13 (open, t=500) is a barrier reached before
+     * id 11 (after 10 + 500 think) and id 12 (after 10 and 11) */
+    assert_int_equal(f.tag[0], 0);
+    assert_int_equal(f.issue[0], 0);
+    assert_int_equal(f.tag[1], 3);
+    assert_int_equal(f.issue[1], 500);
+    assert_int_equal(f.tag[2], 1);
+    assert_int_equal(f.issue[2], DELAY + 500);
+    assert_int_equal(f.tag[3], 2);
+    assert_int_equal(f.issue[3], DELAY + 500 + DELAY);
+}
+
+static void test_barrier_and_scale(void **state)
+{
+    (void)state;
+    char *p = write_tmp("{\"id\":1,\"t_ns\":0}\n{\"id\":2,\"t_ns\":2000}\n"
+                        "{\"id\":3,\"after\":[],\"think_ns\":100}\n"
+                        "{\"id\":4,\"after\":[1,3],\"think_ns\":10}\n");
+    fake_t f = {0};
+    char json[512];
+    snprintf(json, sizeof(json), "{\"path\": \"%s\", \"start_ms\": 0.01}", p);
+    replay(json, SIM_MS(1), &f);
+    assert_int_equal(f.n, 4);
+    assert_int_equal(f.issue[0], 10000);
+    assert_int_equal(f.issue[1], 12000);
+    assert_int_equal(f.issue[2], 12100);               /* empty after: barrier + think */
+    assert_int_equal(f.issue[3], 12100 + DELAY + 10); /* its later dependency + think */
+    fake_t g = {0};
+    snprintf(json, sizeof(json), "{\"path\": \"%s\", \"time_scale\": 0.5}", p);
+    replay(json, SIM_MS(1), &g);
+    assert_int_equal(g.issue[1], 1000);
+    assert_int_equal(g.issue[2], 1050);
+    assert_int_equal(g.issue[3], 1050 + DELAY + 5);
+    unlink(p);
+    free(p);
+}
+
+static void test_qd_loop_max(void **state)
+{
+    (void)state;
+    char *p = write_tmp("{\"id\":1,\"t_ns\":0}\n{\"id\":2,\"t_ns\":0}\n{\"id\":3,\"t_ns\":0}\n"
+                        "{\"id\":4,\"t_ns\":0}\n{\"id\":5,\"t_ns\":100}\n");
+    char json[512];
+    fake_t f = {0};
+    snprintf(json, sizeof(json), "{\"path\": \"%s\", \"qd\": 2}", p);
+    replay(json, SIM_MS(1), &f);
+    assert_int_equal(f.n, 5);
+    assert_int_equal(f.max_inflight, 2);
+    assert_int_equal(f.issue[1], 0);
+    assert_int_equal(f.issue[2], DELAY);
+    assert_int_equal(f.issue[3], DELAY);
+    assert_int_equal(f.issue[4], 2 * DELAY);
+    /* loop: the next pass starts once the last one is done, until the run ends */
+    fake_t g = {0};
+    snprintf(json, sizeof(json), "{\"path\": \"%s\", \"loop\": true}", p);
+    replay(json, 3350, &g);
+    /* passes start at 0, 1100, 2200, 3300; the run ends at 3350, before the last t=100 */
+    assert_int_equal(g.n, 19);
+    assert_int_equal(g.issue[5], DELAY + 100);
+    assert_int_equal(g.tag[5], 5);
+    assert_int_equal(g.issue[10], 2 * (DELAY + 100));
+    fake_t h = {0};
+    snprintf(json, sizeof(json), "{\"path\": \"%s\", \"max_requests\": 3}", p);
+    replay(json, SIM_MS(1), &h);
+    assert_int_equal(h.n, 3);
+    unlink(p);
+    free(p);
+}
+
+static void test_window_errors(void **state)
+{
+    (void)state;
+    char json[512], err[700];
+    void *params;
+    snprintf(json, sizeof(json), "{\"path\": \"%s\"}",
+             src_path("tests/fixtures/traces/bad_future.jsonl"));
+    assert_int_not_equal(parse(json, &params, err, sizeof(err)), 0);
+    if (!strstr(err, "bad_future.jsonl:2: after: id 3"))
+        fail_msg("%s", err);
+    /* 40 records, the last waits on the first: fine with a window of 64, not of 16 */
+    char text[4096] = "";
+    for (int i = 0; i < 39; i++)
+        snprintf(text + strlen(text), sizeof(text) - strlen(text), "{\"id\":%d,\"t_ns\":%d}\n",
+                 i, i);
+    strcat(text, "{\"id\":39,\"after\":[0]}\n");
+    char *p = write_tmp(text);
+    snprintf(json, sizeof(json), "{\"path\": \"%s\", \"window\": 64}", p);
+    assert_int_equal(parse(json, &params, err, sizeof(err)), 0);
+    wl_find("trace")->params_free(params);
+    snprintf(json, sizeof(json), "{\"path\": \"%s\", \"window\": 16}", p);
+    assert_int_not_equal(parse(json, &params, err, sizeof(err)), 0);
+    char want[128];
+    snprintf(want, sizeof(want), "%s:40: after: id 0", p);
+    if (!strstr(err, want))
+        fail_msg("%s", err);
+    unlink(p);
+    free(p);
+    /* scenario errors name the key */
+    assert_int_not_equal(parse("{\"format\": \"disksim\"}", &params, err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "path"));
+    assert_int_not_equal(parse("{\"path\": \"x\", \"format\": \"tar\"}", &params, err,
+                               sizeof(err)), 0);
+    assert_non_null(strstr(err, "format"));
+    assert_int_not_equal(parse("{\"path\": \"/nonexistent/t.jsonl\"}", &params, err,
+                               sizeof(err)), 0);
+    assert_non_null(strstr(err, "cannot open"));
+}
+
+/* A long closed-loop trace through a small window: 8 interleaved chains, each record
+ * waiting on the previous record of its chain. Every issue must be exactly its
+ * dependency's completion + think, and the window must keep wrapping. */
+#define CHAINS 8
+#define CHAIN_N 20000
+static sim_time_t chain_expect(uint64_t tag)
+{
+    uint64_t step = tag / CHAINS;
+    return step * (DELAY + 50);
+}
+
+static void test_long_chains(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/latsurf-chains-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    for (int i = 0; i < CHAINS * CHAIN_N; i++) {
+        if (i < CHAINS)
+            fprintf(f, "{\"id\":%d,\"t_ns\":0}\n", i);
+        else
+            fprintf(f, "{\"id\":%d,\"after\":[%d],\"think_ns\":50}\n", i, i - CHAINS);
+    }
+    fclose(f);
+    fake_t fk = {.expect = chain_expect};
+    char json[256];
+    snprintf(json, sizeof(json), "{\"path\": \"%s\", \"window\": 32}", path);
+    replay(json, SIM_MS(1000), &fk);
+    assert_int_equal(fk.n, CHAINS * CHAIN_N);
+    assert_int_equal(fk.mismatches, 0);
+    assert_true(fk.max_inflight <= CHAINS);
+    unlink(path);
+}
+
+/* The real traces replay open loop: each request issued at its trace time. */
+static sim_time_t *g_times;
+static sim_time_t times_expect(uint64_t tag) { return g_times[tag]; }
+
+static void replay_real(const char *rel, uint64_t n)
+{
+    FILE *t = fopen(src_path(rel), "r");
+    assert_non_null(t);
+    g_times = calloc(n + 1, sizeof(*g_times));
+    unsigned long long ts, first = 0;
+    uint64_t i = 0;
+    while (i <= n && fscanf(t, "%llu %*u %*u %*u %*u", &ts) == 1) {
+        if (i == 0)
+            first = ts;
+        g_times[i++] = ts - first;
+    }
+    fclose(t);
+    assert_int_equal(i, n);
+    fake_t f = {.expect = times_expect};
+    char json[512];
+    snprintf(json, sizeof(json), "{\"path\": \"%s\", \"format\": \"disksim\"}", src_path(rel));
+    replay(json, SIM_MS(61000), &f);
+    assert_int_equal(f.n, n);
+    assert_int_equal(f.mismatches, 0);
+    free(g_times);
+}
+
+static void test_real_traces(void **state)
+{
+    (void)state;
+    replay_real("scenarios/traces/tpcc-small.trace", 6999);
+    replay_real("scenarios/traces/wsrch-small.trace", 24783);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_and_closed), cmocka_unit_test(test_barrier_and_scale),
+        cmocka_unit_test(test_qd_loop_max),     cmocka_unit_test(test_window_errors),
+        cmocka_unit_test(test_long_chains),     cmocka_unit_test(test_real_traces),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
