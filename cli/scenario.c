@@ -20,6 +20,14 @@ static int scn_errf(char *err, size_t n, const char *fmt, ...)
     return -EINVAL;
 }
 
+/* A missing container on a --set path: an array when the next key is an index. */
+static json_t *scn_container_for(const char *next_key)
+{
+    char *end;
+    strtol(next_key, &end, 10);
+    return *next_key && *end == '\0' ? json_array() : json_object();
+}
+
 /* Walk a dotted path, creating missing object members; arrays must already
  * hold the index (or be appended to at index == size). */
 int scn_set(json_t *root, const char *assignment, char *err, size_t errlen)
@@ -62,7 +70,7 @@ int scn_set(json_t *root, const char *assignment, char *err, size_t errlen)
             }
             child = json_array_get(node, (size_t)idx);
             if (!child) {
-                child = json_object();
+                child = scn_container_for(next);
                 json_array_append_new(node, child);
             }
         } else if (json_is_object(node)) {
@@ -70,7 +78,7 @@ int scn_set(json_t *root, const char *assignment, char *err, size_t errlen)
                 return json_object_set_new(node, tok, v) ? -ENOMEM : 0;
             child = json_object_get(node, tok);
             if (!child) {
-                child = json_object();
+                child = scn_container_for(next);
                 json_object_set_new(node, tok, child);
             }
         } else {

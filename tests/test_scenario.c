@@ -1,0 +1,207 @@
+/*
+ * test_scenario.c - scenario loading: defaults, --set by dotted path,
+ * per-variant sets, and bad input. Every bad-input case runs the real
+ * binary and checks exit code 2 and a message naming the file and place.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cli/scenario.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char tmpdir[] = "/tmp/latsurf-scn-XXXXXX";
+
+static const char *write_file(const char *name, const char *text)
+{
+    static char path[512];
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+/* Run latsurf with args; capture stderr; return the exit code. */
+static int run_cli(const char *args, char *out, size_t n)
+{
+    const char *bin = getenv("LATSURF_BIN");
+    if (!bin)
+        bin = "latsurf";
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "cd %s && %s %s 2>&1", tmpdir, bin, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t got = fread(out, 1, n - 1, p);
+    out[got] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static const char *base =
+    "{\"name\":\"t\",\"host\":{\"cpus\":4},\"workload\":[{\"type\":\"poisson\",\"rate_iops\":1000}],"
+    "\"run\":{\"duration_ms\":5,\"warmup_ms\":1,\"replications\":1}}";
+
+static int setup(void **state)
+{
+    (void)state;
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+    return system(cmd);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    const char *f = write_file("min.json", "{}");
+    scn_t *s;
+    char err[512];
+    assert_int_equal(scn_load(f, NULL, 0, &s, err, sizeof(err)), 0);
+    assert_string_equal(s->name, "min");
+    assert_int_equal(s->nvar, 1);
+    assert_string_equal(s->var[0].pol.name, "baseline");
+    assert_int_equal(s->var[0].host.cpus, 16);
+    assert_int_equal(s->var[0].ndev, 1);
+    assert_int_equal(s->var[0].dev[0].queues, 16);
+    assert_int_equal(s->run.replications, 5);
+    assert_true(s->run.duration_ms == 1000 && s->run.warmup_ms == 100);
+    scn_free(s);
+}
+
+static void test_set_paths(void **state)
+{
+    (void)state;
+    const char *f = write_file("set.json", base);
+    char *sets[] = {"host.cpus=8", "run.duration_ms=200", "devices.0.queues=2",
+                    "devices.0.irq_coalescing.time_us=50", "name=renamed"};
+    scn_t *s;
+    char err[512];
+    if (scn_load(f, sets, 5, &s, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(s->var[0].host.cpus, 8);
+    assert_true(s->run.duration_ms == 200);
+    assert_int_equal(s->var[0].dev[0].queues, 2);
+    assert_true(s->var[0].dev[0].coalesce_time_us == 50);
+    assert_string_equal(s->name, "renamed"); /* not JSON: taken as a string */
+    scn_free(s);
+}
+
+static void test_variant_set(void **state)
+{
+    (void)state;
+    const char *f = write_file("vset.json",
+        "{\"host\":{\"cpus\":4},\"variants\":[{\"name\":\"a\"},"
+        "{\"name\":\"b\",\"affinity\":\"consumer\",\"set\":{\"host.rq_affinity\":2}}]}");
+    scn_t *s;
+    char err[512];
+    assert_int_equal(scn_load(f, NULL, 0, &s, err, sizeof(err)), 0);
+    assert_int_equal(s->nvar, 2);
+    assert_int_equal(s->var[0].host.rq_affinity, 1);
+    assert_int_equal(s->var[1].host.rq_affinity, 2);
+    assert_int_equal(s->var[1].pol.affinity, POL_AFF_CONSUMER);
+    assert_string_equal(s->run.baseline, "a");
+    scn_free(s);
+}
+
+typedef struct {
+    const char *file_text; /* NULL: use base */
+    const char *args;      /* extra CLI args */
+    const char *expect;    /* substring the message must hold */
+} bad_case_t;
+
+static const bad_case_t bad_cases[] = {
+    {"{\"name\": \"x\",\n \"host\": {\"cpus\": 4,}\n}", "", ":2:"},            /* malformed JSON */
+    {"{\"name\":\"x\",\"hots\":{}}", "", "hots: unknown key"},
+    {"{\"host\":{\"cpus\":4,\"cpu\":2}}", "", "host.cpu: unknown key"},
+    {"{\"host\":{\"cpus\":\"four\"}}", "", "host.cpus: expected an integer"},
+    {"{\"run\":{\"duration_ms\":-5}}", "", "run.duration_ms: expected a number"},
+    {"{\"host\":{\"cpus\":0}}", "", "host.cpus"},
+    {"{\"host\":{\"cpus\":100000}}", "", "host.cpus"},
+    {"{\"devices\":[{\"type\":\"sata\"}]}", "", "devices.0.type"},
+    {"{\"devices\":[{\"flash\":{\"read_us\":-1}}]}", "", "devices.0.flash.read_us"},
+    {"{\"devices\":{}}", "", "devices: expected an array"},
+    {"{\"workload\":[{\"type\":\"nope\"}]}", "", "workload.0.type"},
+    {"{\"workload\":[{\"rate_iops\":5}]}", "", "workload.0: missing \"type\""},
+    {"{\"workload\":[{\"type\":\"poisson\",\"rate\":5}]}", "", "workload.0.rate: unknown key"},
+    {"{\"variants\":[{\"name\":\"a\",\"affinity\":\"everywhere\"}]}", "", "variants.0.affinity"},
+    {"{\"variants\":[{\"name\":\"a\"},{\"name\":\"a\"}]}", "", "variants.1"},
+    {"{\"variants\":[{\"mode\":\"latency\"}]}", "", "variants.0"},
+    {"{\"run\":{\"duration_ms\":10,\"warmup_ms\":20}}", "", "run.warmup_ms"},
+    {"{\"run\":{\"replications\":0}}", "", "run.replications"},
+    {"{\"run\":{\"baseline\":\"zzz\"}}", "", "run.baseline"},
+    {"[1,2]", "", "expected an object"},
+    {NULL, "--set devices.7.queues=2", "devices"},
+    {NULL, "--set host.cpus=-3", "host.cpus"},
+    {NULL, "--set run.duration_ms=fast", "run.duration_ms"},
+    {NULL, "--set nosuch=1", "nosuch: unknown key"},
+    {NULL, "--set =1", "--set"},
+    {NULL, "--reps 0", "--reps"},
+};
+
+static void test_bad_input_exit_2(void **state)
+{
+    (void)state;
+    char out[4096];
+    for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+        const bad_case_t *c = &bad_cases[i];
+        char name[32], args[1024];
+        snprintf(name, sizeof(name), "bad%zu.json", i);
+        write_file(name, c->file_text ? c->file_text : base);
+        snprintf(args, sizeof(args), "run %s --db out.sqlite -q %s", name, c->args);
+        int rc = run_cli(args, out, sizeof(out));
+        if (rc != 2 || !strstr(out, c->expect))
+            fail_msg("case %zu (%s %s): rc=%d, want 2 and \"%s\" in: %s", i,
+                     c->file_text ? c->file_text : "base", c->args, rc, c->expect, out);
+        /* messages about the file name it */
+        if (c->args[0] == '\0' && !strstr(out, name))
+            fail_msg("case %zu: message does not name %s: %s", i, name, out);
+    }
+}
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    char out[4096];
+    assert_int_equal(run_cli("run does-not-exist.json -q", out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "does-not-exist.json"));
+}
+
+static void test_bad_run_keeps_db_clean(void **state)
+{
+    (void)state;
+    char out[4096];
+    write_file("good.json", base);
+    assert_int_equal(run_cli("run good.json --db keep.sqlite -q", out, sizeof(out)), 0);
+    write_file("bad.json", "{\"host\":{\"cpus\":-1}}");
+    assert_int_equal(run_cli("run bad.json --db keep.sqlite -q", out, sizeof(out)), 2);
+    assert_int_equal(run_cli("report keep.sqlite --format csv", out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "lat_p99_ns"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_set_paths),
+        cmocka_unit_test(test_variant_set),
+        cmocka_unit_test(test_bad_input_exit_2),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_bad_run_keeps_db_clean),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
