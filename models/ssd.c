@@ -144,6 +144,8 @@ int ssd_cfg_parse(cfg_t *c, json_t *dev, uint32_t host_cpus, ssd_cfg_t *o)
     cfg_f64(c, sub, "channel_mbps", &o->channel_mbps, 800, 0, 1e5);
     /* typical figure: 16 KiB pages in 3D TLC NAND (MQSim's MLC default: 8 KiB) */
     cfg_u32(c, sub, "page_kib", &o->page_kib, 16, 1, 256);
+    if (cfg_ok(c) && (o->page_kib & (o->page_kib - 1)))
+        ssd_fail_at(c, "page_kib", "expected a power of two, got %g", (double)o->page_kib);
     /* MQSim default ssdconfig.xml: Page_No_Per_Block 256 */
     cfg_u32(c, sub, "pages_per_block", &o->pages_per_block, 256, 1, 65536);
     ssd_sub_end(c, sub, m);
@@ -281,7 +283,7 @@ typedef struct {
 
 typedef struct {
     req_t *r;
-    uint32_t pending; /* chunks still on flash */
+    uint32_t nchunks, pending; /* flash pages touched, still on flash */
     uint32_t next_free;
     uint8_t cls;
 } ssd_cmd_t;
@@ -310,7 +312,8 @@ struct ssd {
     uint32_t ncmd, cmd_free;
     /* FTL: a direct-mapped cache of map pages */
     uint64_t *map_tag;
-    uint64_t map_lines, lpn_per_map_page;
+    uint64_t map_lines;
+    bool map_all;                  /* the whole map fits: every lookup hits */
     /* flash */
     ssd_die_t *die;
     uint32_t ndies;
@@ -318,6 +321,7 @@ struct ssd {
     double chan_ns_per_byte, pcie_ns_per_byte;
     sim_time_t t_read, t_prog, t_erase, t_susp, t_iommu;
     uint64_t page_bytes, unit_bytes;
+    unsigned page_shift;
     int64_t gc_trigger, flush_reserve;
     uint32_t gc_k, gc_progs;
     /* write buffer */
@@ -329,7 +333,7 @@ struct ssd {
     ssd_stats_t st;
 };
 
-static sim_time_t ns_of(double ns) { return (sim_time_t)llround(ns); }
+static sim_time_t ns_of(double ns) { return (sim_time_t)(ns + 0.5); } /* ns >= 0 */
 
 static void ssd_oom(ssd_t *s) { s->error = -ENOMEM; }
 
@@ -338,9 +342,8 @@ static void ssd_oom(ssd_t *s) { s->error = -ENOMEM; }
 static uint32_t die_of_page(const ssd_t *s, uint64_t page)
 {
     /* stripe channel first, then die within the channel (MQSim's CWDP order) */
-    uint32_t ch = (uint32_t)(page % s->cfg.channels);
-    uint32_t dic = (uint32_t)((page / s->cfg.channels) % s->cfg.dies_per_channel);
-    return ch * s->cfg.dies_per_channel + dic;
+    uint32_t i = (uint32_t)(page % s->ndies); /* (p / C) % D == (p % CD) / C */
+    return (i % s->cfg.channels) * s->cfg.dies_per_channel + i / s->cfg.channels;
 }
 
 static uint32_t chan_of_die(const ssd_t *s, uint32_t d) { return d / s->cfg.dies_per_channel; }
@@ -349,13 +352,14 @@ static uint32_t nchunks(const ssd_t *s, const req_t *r)
 {
     if (r->bytes == 0)
         return 0;
-    return (uint32_t)((r->offset + r->bytes - 1) / s->page_bytes - r->offset / s->page_bytes + 1);
+    return (uint32_t)(((r->offset + r->bytes - 1) >> s->page_shift) - (r->offset >> s->page_shift) +
+                      1);
 }
 
 /* page number and bytes of chunk i of r */
 static uint64_t chunk_page(const ssd_t *s, const req_t *r, uint32_t i, uint64_t *bytes)
 {
-    uint64_t p = r->offset / s->page_bytes + i;
+    uint64_t p = (r->offset >> s->page_shift) + i;
     uint64_t lo = p * s->page_bytes, hi = lo + s->page_bytes, end = r->offset + r->bytes;
     *bytes = (hi < end ? hi : end) - (lo > r->offset ? lo : r->offset);
     return p;
@@ -665,9 +669,9 @@ static void chunk_on_flash(ssd_t *s, uint32_t slot, uint32_t chunk)
     ssd_cmd_t *c = &s->cmd[slot];
     uint64_t bytes, p = chunk_page(s, c->r, chunk, &bytes);
     uint64_t arg = (uint64_t)slot << CHUNK_BITS | chunk;
-    uint64_t mp = (p * s->page_bytes >> 12) / s->lpn_per_map_page; /* 4 KiB logical pages */
-    bool hit = s->map_lines && s->map_tag[mp % s->map_lines] == mp;
-    if (hit) {
+    /* a map page holds page_bytes / 4 entries of 4 KiB: 1024 flash pages */
+    uint64_t mp = p >> 10;
+    if (s->map_all || (s->map_lines && s->map_tag[mp % s->map_lines] == mp)) {
         die_submit(s, die_of_page(s, p), c->cls, OP_READ, read_time(s), arg);
         return;
     }
@@ -682,7 +686,7 @@ static void cmd_fetched(ssd_t *s, uint32_t slot)
 {
     ssd_cmd_t *c = &s->cmd[slot];
     req_t *r = c->r;
-    uint32_t n = nchunks(s, r);
+    uint32_t n = c->nchunks;
     if (r->op == REQ_WRITE) {
         s->st.writes++;
         if (ring_push(&s->wait, slot, 0)) {
@@ -745,9 +749,9 @@ static uint32_t arb_pick(ssd_t *s)
     }
 }
 
-static sim_time_t cmd_cost(const ssd_t *s, const req_t *r)
+static sim_time_t cmd_cost(const ssd_t *s, uint32_t slot)
 {
-    uint32_t n = nchunks(s, r);
+    uint32_t n = s->cmd[slot].nchunks;
     return ns_of(s->cfg.ctrl_cmd_ns + (n ? n : 1) * s->cfg.map_hit_ns);
 }
 
@@ -755,7 +759,7 @@ static void ctrl_kick(ssd_t *s)
 {
     while (s->cores_idle && s->sq_pending) {
         uint32_t slot = arb_pick(s);
-        sim_time_t t = cmd_cost(s, s->cmd[slot].r);
+        sim_time_t t = cmd_cost(s, slot);
         if (t == 0) {
             cmd_fetched(s, slot);
             continue;
@@ -794,7 +798,8 @@ int ssd_submit(ssd_t *s, req_t *r, ssd_prio_t prio)
         s->in_active[q] = 1;
     }
     s->cmd_free = s->cmd[slot].next_free;
-    s->cmd[slot] = (ssd_cmd_t){.r = r, .cls = wrr && prio == SSD_PRIO_URGENT ? CLS_URGENT : CLS_HOST};
+    s->cmd[slot] = (ssd_cmd_t){.r = r, .nchunks = nchunks(s, r),
+                               .cls = wrr && prio == SSD_PRIO_URGENT ? CLS_URGENT : CLS_HOST};
     s->sq_pending++;
     ctrl_kick(s);
     return 0;
@@ -820,6 +825,8 @@ ssd_t *ssd_new(sim_t *sim, const ssd_cfg_t *cfg, uint64_t seed, uint32_t rep, co
     s->wrr_left = cfg->wrr_weight[SSD_PRIO_HIGH];
     s->ndies = cfg->channels * cfg->dies_per_channel;
     s->page_bytes = (uint64_t)cfg->page_kib * 1024;
+    while ((1ull << s->page_shift) < s->page_bytes)
+        s->page_shift++;
     s->unit_bytes = s->page_bytes * cfg->planes_per_die;
     s->chan_ns_per_byte = cfg->channel_mbps > 0 ? 1000.0 / cfg->channel_mbps : 0;
     s->pcie_ns_per_byte = cfg->pcie_gbps > 0 ? 1.0 / cfg->pcie_gbps : 0;
@@ -831,12 +838,13 @@ ssd_t *ssd_new(sim_t *sim, const ssd_cfg_t *cfg, uint64_t seed, uint32_t rep, co
     s->buf_cap = (uint64_t)(cfg->write_buffer_mib * 1048576.0);
 
     /* map entries are 4 bytes per 4 KiB logical page; a map page is a flash page */
-    s->lpn_per_map_page = s->page_bytes / 4;
     s->map_lines = (uint64_t)(cfg->map_cache_mib * 1048576.0) / s->page_bytes;
     double cap_pages = cfg->capacity_gib * 1073741824.0 / (double)s->page_bytes;
-    uint64_t map_pages = (uint64_t)ceil(cfg->capacity_gib * 262144.0 / (double)s->lpn_per_map_page);
-    if (s->map_lines > map_pages)
-        s->map_lines = map_pages; /* the whole map fits: no larger array */
+    uint64_t map_pages = (uint64_t)ceil(cap_pages / 1024);
+    if (s->map_lines >= map_pages) {
+        s->map_all = true;
+        s->map_lines = 0;
+    }
 
     /* space: the drive starts full of valid data (preconditioned), so the
      * free pages of each die are its over-provisioned share */

@@ -206,6 +206,7 @@ static void test_config_errors(void **state)
         {"{\"queues\":2,\"irq_cpus\":[0,99]}", "devices.0.irq_cpus.1: expected a CPU"},
         {"{\"gc\":{\"threshold\":0.9}}", "devices.0.gc.threshold:"},
         {"{\"flash\":\"fast\"}", "devices.0.flash: expected an object"},
+        {"{\"flash\":{\"page_kib\":12}}", "devices.0.flash.page_kib: expected a power of two"},
         {"{\"capacity_gib\":0.001}", "devices.0.capacity_gib: too small for GC"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
