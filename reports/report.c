@@ -116,7 +116,8 @@ static int load_axes(sqlite3 *db, report_t *r, char **err)
     sqlite3_bind_text(st, 1, r->scenario, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, r->mode, -1, SQLITE_STATIC);
     size_t cap = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (r->nvariant == cap) {
             cap = cap ? 2 * cap : 8;
             char **g = realloc(r->variant, cap * sizeof(*g));
@@ -130,6 +131,8 @@ static int load_axes(sqlite3 *db, report_t *r, char **err)
             r->nrep = n;
     }
     sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fail(err, db, "reading runs");
     if (sqlite3_prepare_v2(db,
                            "SELECT DISTINCT m.name FROM v_latest_runs r JOIN metrics m ON "
                            "m.run_id = r.run_id WHERE r.scenario=?1 AND r.mode=?2",
@@ -138,7 +141,7 @@ static int load_axes(sqlite3 *db, report_t *r, char **err)
     sqlite3_bind_text(st, 1, r->scenario, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, r->mode, -1, SQLITE_STATIC);
     cap = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (r->nmetric == cap) {
             cap = cap ? 2 * cap : 32;
             report_metric_t *g = realloc(r->metric, cap * sizeof(*g));
@@ -153,6 +156,8 @@ static int load_axes(sqlite3 *db, report_t *r, char **err)
         m->winner = -1;
     }
     sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fail(err, db, "reading metrics");
     if (r->nmetric)
         qsort(r->metric, r->nmetric, sizeof(*r->metric), metric_order);
     return 0;
@@ -184,7 +189,8 @@ static int load_rows(sqlite3 *db, const report_t *r, row_t **rows, size_t *nrows
     sqlite3_bind_text(st, 2, r->mode, -1, SQLITE_STATIC);
     size_t n = 0, cap = 0;
     row_t *v = NULL;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (n == cap) {
             cap = cap ? 2 * cap : 256;
             row_t *g = realloc(v, cap * sizeof(*g));
@@ -204,6 +210,10 @@ static int load_rows(sqlite3 *db, const report_t *r, row_t **rows, size_t *nrows
                          sqlite3_column_int64(st, 2), sqlite3_column_double(st, 4)};
     }
     sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        return fail(err, db, "reading metrics");
+    }
     *rows = v;
     *nrows = n;
     return 0;

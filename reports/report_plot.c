@@ -104,7 +104,7 @@ int report_plot_svg(const char *script, size_t len, char **svg, char **err)
     char *out = NULL;
     if (rc == 0) {
         out = slurp_fd(pfd[0], &n);
-        int status;
+        int status = -1;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
         /* posix_spawnp reports a missing program as 127 from the child on
