@@ -26,6 +26,7 @@ typedef struct fake {
     /* for long runs: check each request against what the test knows */
     sim_time_t (*expect)(uint64_t tag);
     uint64_t mismatches;
+    bool instant; /* complete at once instead of after DELAY */
 } fake_t;
 
 static fake_t *g_fake; /* the run in progress */
@@ -52,7 +53,7 @@ static void fake_submit(void *path, req_t *r)
     f->inflight++;
     if (f->inflight > f->max_inflight)
         f->max_inflight = f->inflight;
-    sim_after(f->sim, DELAY, fake_complete, r, 0);
+    sim_after(f->sim, f->instant ? 0 : DELAY, fake_complete, r, 0);
 }
 
 static char *write_tmp(const char *text)
@@ -187,6 +188,19 @@ static void test_qd_loop_max(void **state)
     assert_int_equal(g.issue[5], DELAY + 100);
     assert_int_equal(g.tag[5], 5);
     assert_int_equal(g.issue[10], 2 * (DELAY + 100));
+    /* with instant storage a pass takes no time: looping would never end */
+    char *p0 = write_tmp("{\"id\":1,\"t_ns\":7}\n{\"id\":2,\"after\":[1]}\n");
+    fake_t z = {.instant = true};
+    snprintf(json, sizeof(json), "{\"path\": \"%s\", \"loop\": true}", p0);
+    replay(json, SIM_MS(1), &z);
+    assert_int_equal(z.n, 2);
+    unlink(p0);
+    free(p0);
+    /* ... while a pass that does take time loops: 100 ns per pass of 5 */
+    fake_t y = {.instant = true};
+    snprintf(json, sizeof(json), "{\"path\": \"%s\", \"loop\": true}", p);
+    replay(json, 1000, &y);
+    assert_int_equal(y.n, 9 * 5 + 4);
     fake_t h = {0};
     snprintf(json, sizeof(json), "{\"path\": \"%s\", \"max_requests\": 3}", p);
     replay(json, SIM_MS(1), &h);
