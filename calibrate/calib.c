@@ -1,3 +1,732 @@
-/* calib.c - placeholder until issue 6 lands. */
+/*
+ * calib.c - see calib.h.
+ *
+ * Order of work: scratch file; which CPU the device's vector fires on
+ * (/proc/interrupts deltas, confirmed by the trace); untraced QD1 reads
+ * pinned to that CPU and to one other (the fio-comparable numbers); the
+ * same runs traced, joined per request, for the device service time and
+ * the completion chain split by waiter locality; then the CPU-only probes.
+ */
+#define _GNU_SOURCE
 #include "calib.h"
-typedef int calib_placeholder_t;
+
+#include "calibrate/calprobe.h"
+#include "calibrate/calstat.h"
+#include "calibrate/tracejoin.h"
+#include "calibrate/traceparse.h"
+#include "calibrate/tracerec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <numa.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct {
+    const calib_opts_t *o;
+    json_t *params;
+    char notes[2048];
+    int step, nsteps;
+    int fd, created;
+    char path[PATH_MAX];
+    uint64_t nblocks;
+    int irq_cpu, cpu[2], ncpu_used;
+    char ctrl[64], device[512];
+} cal_t;
+
+/* Sample counts: quick / full. */
+typedef struct {
+    size_t file_mib, qd1, qd1_traced, writes_traced, pingpong, ctxsw, poll;
+    int submit_reps, wait_reps, mem_reps, reg_reps;
+} sizes_t;
+
+static const sizes_t quick_sizes = {64, 2000, 1500, 300, 3000, 50, 50, 30, 2000, 10, 5};
+static const sizes_t full_sizes = {256, 20000, 10000, 3000, 30000, 500, 500, 200, 20000, 40, 20};
+
+static void note(cal_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(cal_t *c, const char *fmt, ...)
+{
+    size_t len = strlen(c->notes);
+    if (len + 3 >= sizeof(c->notes))
+        return;
+    if (len)
+        len += (size_t)snprintf(c->notes + len, sizeof(c->notes) - len, "; ");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->notes + len, sizeof(c->notes) - len, fmt, ap);
+    va_end(ap);
+}
+
+static void progress(cal_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void progress(cal_t *c, const char *fmt, ...)
+{
+    c->step++;
+    if (!c->o->progress)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(c->o->progress, "calibrate [%d/%d] ", c->step, c->nsteps);
+    vfprintf(c->o->progress, fmt, ap);
+    fputc('\n', c->o->progress);
+    fflush(c->o->progress);
+    va_end(ap);
+}
+
+/* ---- parameters ------------------------------------------------------- */
+
+static int put(cal_t *c, const char *name, json_t *p)
+{
+    if (!p || json_object_set_new(c->params, name, p))
+        return -ENOMEM;
+    return 0;
+}
+
+/* A distribution parameter from samples; skipped (0) when there are none. */
+static int put_samples(cal_t *c, const char *name, calstat_vec_t *v, const char *unit,
+                       const char *source)
+{
+    if (v->n == 0)
+        return 0;
+    calstat_param_t p;
+    calstat_from_samples(v->v, v->n, &p);
+    return put(c, name, calstat_json(&p, unit, NULL, source));
+}
+
+/* A linear parameter: value is the slope (use_slope) or the intercept. */
+static int put_linear(cal_t *c, const char *name, const calstat_vec_t *x, const calstat_vec_t *y,
+                      int use_slope, const char *unit, const char *x_unit, const char *source)
+{
+    calstat_param_t p;
+    if (calstat_linear(x->v, y->v, x->n, &p))
+        return 0;
+    p.value = use_slope ? p.fit.b : p.fit.a;
+    return put(c, name, calstat_json(&p, unit, x_unit, source));
+}
+
+static int put_fixed(cal_t *c, const char *name, double value, const char *unit, size_t samples,
+                     const char *source)
+{
+    calstat_param_t p = {.value = value, .samples = samples, .fit = {.dist = CALSTAT_FIXED}};
+    return put(c, name, calstat_json(&p, unit, NULL, source));
+}
+
+/* ---- scratch file and device ------------------------------------------ */
+
+static int make_target(cal_t *c, char *err, size_t errlen)
+{
+    const char *t = c->o->target;
+    struct stat st, root;
+    int is_dir = !t || (stat(t, &st) == 0 && S_ISDIR(st.st_mode));
+    if (is_dir) {
+        const char *dir = t;
+        if (!dir) /* a temp file on the root disk: /var/tmp when it is on / */
+            dir = (stat("/var/tmp", &st) == 0 && stat("/", &root) == 0 && st.st_dev == root.st_dev)
+                      ? "/var/tmp"
+                      : "/";
+        snprintf(c->path, sizeof(c->path), "%s/latsurf-calib-XXXXXX", dir);
+        c->fd = mkostemp(c->path, O_DIRECT);
+    } else {
+        snprintf(c->path, sizeof(c->path), "%s", t);
+        c->fd = open(c->path, O_RDWR | O_CREAT | O_EXCL | O_DIRECT, 0600);
+    }
+    if (c->fd < 0) {
+        int e = errno;
+        snprintf(err, errlen, "cannot create %s: %s%s", c->path, strerror(e),
+                 e == EEXIST ? " (give a new file name or a directory)"
+                 : e == EINVAL ? " (the file system has no O_DIRECT)"
+                               : "");
+        return -EINVAL;
+    }
+    c->created = 1;
+    return 0;
+}
+
+static int fill_target(cal_t *c, size_t mib)
+{
+    void *buf;
+    if (posix_memalign(&buf, 4096, 1 << 20))
+        return -ENOMEM;
+    for (size_t i = 0; i < (1 << 20) / sizeof(uint64_t); i++)
+        ((uint64_t *)buf)[i] = i * 0x9e3779b97f4a7c15ull;
+    int rc = 0;
+    for (size_t i = 0; i < mib && !rc; i++) {
+        if (*c->o->stop)
+            rc = -EINTR;
+        else if (pwrite(c->fd, buf, 1 << 20, (off_t)(i << 20)) != 1 << 20)
+            rc = errno ? -errno : -EIO;
+    }
+    free(buf);
+    if (!rc && fsync(c->fd))
+        rc = -errno;
+    c->nblocks = (uint64_t)mib * 256;
+    return rc;
+}
+
+static void read_line(const char *path, char *out, size_t n)
+{
+    out[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    if (fgets(out, (int)n, f))
+        out[strcspn(out, "\n")] = '\0';
+    fclose(f);
+}
+
+/* The disk under the target, its controller ("virtio1", "nvme0": the
+ * prefix of its interrupt names) and a description for provenance. */
+static void describe_device(cal_t *c)
+{
+    struct stat st;
+    char link[PATH_MAX], real[PATH_MAX], disk[64] = "?", sched[128], rq[16];
+    snprintf(c->device, sizeof(c->device), "unknown");
+    if (fstat(c->fd, &st))
+        return;
+    snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(st.st_dev), minor(st.st_dev));
+    if (!realpath(link, real))
+        return;
+    char part[PATH_MAX + 16];
+    snprintf(part, sizeof(part), "%s/partition", real);
+    if (access(part, F_OK) == 0)
+        *strrchr(real, '/') = '\0';
+    snprintf(disk, sizeof(disk), "%s", strrchr(real, '/') + 1);
+    snprintf(link, sizeof(link), "/sys/block/%s/device", disk);
+    if (realpath(link, real))
+        snprintf(c->ctrl, sizeof(c->ctrl), "%s", strrchr(real, '/') + 1);
+    int hwq = 0;
+    for (int i = 0; i < 1024; i++) {
+        snprintf(link, sizeof(link), "/sys/block/%s/mq/%d", disk, i);
+        if (access(link, F_OK) != 0)
+            break;
+        hwq++;
+    }
+    snprintf(link, sizeof(link), "/sys/block/%s/queue/scheduler", disk);
+    read_line(link, sched, sizeof(sched));
+    char *open = strchr(sched, '['), *close = open ? strchr(open, ']') : NULL;
+    if (open && close) {
+        *close = '\0';
+        memmove(sched, open + 1, strlen(open + 1) + 1);
+    }
+    snprintf(link, sizeof(link), "/sys/block/%s/queue/rq_affinity", disk);
+    read_line(link, rq, sizeof(rq));
+    snprintf(c->device, sizeof(c->device),
+             "%s (controller %s, blk-mq %d hw queue%s, scheduler %s, rq_affinity %s)", disk,
+             c->ctrl[0] ? c->ctrl : "?", hwq, hwq == 1 ? "" : "s", sched[0] ? sched : "?",
+             rq[0] ? rq : "?");
+}
+
+/* ---- the measurement steps -------------------------------------------- */
+
+static int first_allowed(int except)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set))
+        return except == 0 ? -1 : 0;
+    for (int i = 0; i < CPU_SETSIZE; i++)
+        if (CPU_ISSET(i, &set) && i != except)
+            return i;
+    return -1;
+}
+
+static int irq_cpu_from_counts(cal_t *c)
+{
+    enum { MAXC = 256 };
+    uint64_t before[MAXC], after[MAXC];
+    int ncpu = (int)sysconf(_SC_NPROCESSORS_CONF);
+    ncpu = ncpu > MAXC ? MAXC : ncpu;
+    c->irq_cpu = -1;
+    if (!c->ctrl[0] || calprobe_irq_counts(c->ctrl, before, ncpu) <= 0)
+        return 0;
+    calprobe_io_t *io = calloc(300, sizeof(*io));
+    if (!io)
+        return -ENOMEM;
+    int rc = calprobe_qd1(c->fd, c->nblocks, first_allowed(-1), 0, 300, 1, io, c->o->stop);
+    free(io);
+    if (rc)
+        return rc;
+    if (calprobe_irq_counts(c->ctrl, after, ncpu) <= 0)
+        return 0;
+    uint64_t best = 0;
+    for (int i = 0; i < ncpu; i++)
+        if (after[i] - before[i] > best) {
+            best = after[i] - before[i];
+            c->irq_cpu = i;
+        }
+    return 0;
+}
+
+static int qd1_untraced(cal_t *c, int cpu, size_t n)
+{
+    calprobe_io_t *io = calloc(n, sizeof(*io));
+    calstat_vec_t v = {0};
+    if (!io)
+        return -ENOMEM;
+    int rc = calprobe_qd1(c->fd, c->nblocks, cpu, 0, n, 100 + (uint64_t)cpu, io, c->o->stop);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = calstat_push(&v, (double)(io[i].t_done - io[i].t_submit));
+    if (!rc) {
+        char name[48], src[160];
+        snprintf(name, sizeof(name), "qd1_read_p50_cpu%d_ns", cpu);
+        snprintf(src, sizeof(src),
+                 "io_uring QD1 4 KiB O_DIRECT random reads, thread pinned to CPU %d, submit to "
+                 "CQE reaped (user space), untraced; value = p50", cpu);
+        rc = put_samples(c, name, &v, "ns", src);
+    }
+    calstat_vec_free(&v);
+    free(io);
+    return rc;
+}
+
+/* Samples from the traced runs, [0] = waiter on the completion CPU, [1] = not. */
+typedef struct {
+    calstat_vec_t dev_read, dev_write, irq_handler, blk_complete, ipi, task_work, cqe_post;
+    calstat_vec_t c2cqe[2], cqe2run[2], c2wake[2], wake2run[2];
+    uint64_t irq_on[64], traced, joined, deferred;
+} chain_t;
+
+static void chain_free(chain_t *ch)
+{
+    calstat_vec_t *all[] = {&ch->dev_read,  &ch->dev_write,  &ch->irq_handler, &ch->blk_complete,
+                            &ch->ipi,       &ch->task_work,  &ch->cqe_post,    &ch->c2cqe[0],
+                            &ch->c2cqe[1],  &ch->cqe2run[0], &ch->cqe2run[1],  &ch->c2wake[0],
+                            &ch->c2wake[1], &ch->wake2run[0], &ch->wake2run[1]};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        calstat_vec_free(all[i]);
+}
+
+static int gather(chain_t *ch, const tracejoin_t *j, int32_t tid, const calprobe_io_t *rd,
+                  size_t nrd, int mono)
+{
+    int rc = 0;
+    for (size_t i = 0; i < j->n && !rc; i++) {
+        const tracejoin_req_t *r = &j->req[i];
+        if (r->pid != tid || !(r->have & TJ_SUBMIT))
+            continue;
+        ch->traced++;
+        if (!(r->have & TJ_READY))
+            continue;
+        ch->joined++;
+        double dev = (double)(r->t_blk_done - r->t_dispatch);
+        if (r->write) {
+            rc = calstat_push(&ch->dev_write, dev);
+            continue;
+        }
+        rc |= calstat_push(&ch->dev_read, dev);
+        int x = !tracejoin_same_cpu(r); /* 0 same, 1 cross */
+        ch->deferred += r->deferred;
+        if (r->have & TJ_IRQ) {
+            rc |= calstat_push(&ch->blk_complete, (double)(r->t_blk_done - r->t_irq));
+            if (r->irq_cpu >= 0 && r->irq_cpu < 64)
+                ch->irq_on[r->irq_cpu]++;
+        }
+        if (r->have & TJ_IRQ_EXIT)
+            rc |= calstat_push(&ch->irq_handler, (double)(r->t_irq_exit - r->t_irq));
+        rc |= calstat_push(&ch->c2cqe[x], (double)(r->t_cqe - r->t_blk_done));
+        if (r->have & TJ_WAKEUP)
+            rc |= calstat_push(&ch->c2wake[x], (double)(r->t_wakeup - r->t_blk_done));
+        if ((r->have & (TJ_WAKEUP | TJ_RUN)) == (TJ_WAKEUP | TJ_RUN) && r->t_run >= r->t_wakeup)
+            rc |= calstat_push(&ch->wake2run[x], (double)(r->t_run - r->t_wakeup));
+        if ((r->have & TJ_RUN) && r->t_run <= r->t_cqe && r->cqe_pid == r->pid)
+            rc |= calstat_push(&ch->task_work, (double)(r->t_cqe - r->t_run));
+        if ((r->have & (TJ_IPI | TJ_WAKEUP)) == (TJ_IPI | TJ_WAKEUP) && r->t_wakeup >= r->t_ipi)
+            rc |= calstat_push(&ch->ipi, (double)(r->t_wakeup - r->t_ipi));
+        if (mono && r->user_data >= 1 && r->user_data <= nrd) {
+            uint64_t seen = rd[r->user_data - 1].t_done;
+            if (seen >= r->t_cqe) {
+                rc |= calstat_push(&ch->cqe2run[x], (double)(seen - r->t_cqe));
+                rc |= calstat_push(&ch->cqe_post, (double)(seen - r->t_cqe));
+            }
+        }
+    }
+    return rc ? -ENOMEM : 0;
+}
+
+/* One recording: QD1 reads (and writes) pinned to cpu, joined per request. */
+static int traced_run(cal_t *c, int cpu, size_t nreads, size_t nwrites, chain_t *ch)
+{
+    static const char *const extra[] = {"irq/irq_handler_exit", NULL};
+    tracerec_t *rec = NULL;
+    char err[256];
+    calprobe_io_t *rd = calloc(nreads, sizeof(*rd)), *wr = calloc(nwrites + 1, sizeof(*wr));
+    FILE *tmp = NULL;
+    traceparse_t tp;
+    tracejoin_t tj;
+    traceparse_init(&tp);
+    tracejoin_init(&tj);
+    int rc = rd && wr ? 0 : -ENOMEM;
+    if (!rc && (rc = tracerec_start(extra, 16384, &rec, err, sizeof(err))))
+        note(c, "tracing failed: %s", err);
+    if (!rc)
+        rc = calprobe_qd1(c->fd, c->nblocks, cpu, 0, nreads, 200 + (uint64_t)cpu, rd,
+                          c->o->stop);
+    if (!rc && nwrites)
+        rc = calprobe_qd1(c->fd, c->nblocks, cpu, 1, nwrites, 300 + (uint64_t)cpu, wr,
+                          c->o->stop);
+    if (!rc)
+        rc = tracerec_stop(rec);
+    if (!rc && !(tmp = tmpfile()))
+        rc = -errno;
+    if (!rc)
+        rc = tracerec_write(rec, tmp, NULL);
+    if (!rc) {
+        rewind(tmp);
+        traceparse_err_t perr;
+        rc = traceparse_file(tmp, &tp, &perr);
+        if (rc == -EINVAL)
+            note(c, "own trace unreadable at line %u: %s", perr.line, perr.what);
+    }
+    if (!rc)
+        rc = tracejoin_run(&tp, &tj);
+    if (!rc)
+        rc = gather(ch, &tj, (int32_t)syscall(SYS_gettid), rd, nreads,
+                    strcmp(tracerec_clock(rec), "mono") == 0);
+    if (rec && tracerec_missing(rec)[0])
+        note(c, "tracepoints missing: %s", tracerec_missing(rec));
+    if (tmp)
+        fclose(tmp);
+    tracerec_free(rec);
+    tracejoin_fini(&tj);
+    traceparse_fini(&tp);
+    free(rd);
+    free(wr);
+    return rc;
+}
+
+static int put_chain(cal_t *c, chain_t *ch)
+{
+    const char *same[2] = {"same", "cross"};
+    int rc = 0;
+    rc |= put_samples(c, "device_read_4k_ns", &ch->dev_read, "ns",
+                      "tracefs block_rq_issue -> block_rq_complete, QD1 4 KiB O_DIRECT reads");
+    rc |= put_samples(c, "device_write_4k_ns", &ch->dev_write, "ns",
+                      "tracefs block_rq_issue -> block_rq_complete, QD1 4 KiB O_DIRECT writes "
+                      "to the scratch file");
+    rc |= put_samples(c, "irq_handler_ns", &ch->irq_handler, "ns",
+                      "tracefs irq_handler_entry -> irq_handler_exit of the device vector");
+    rc |= put_samples(c, "blk_complete_ns", &ch->blk_complete, "ns",
+                      "tracefs irq_handler_entry (device vector) -> block_rq_complete: "
+                      "softirq/IPI completion");
+    rc |= put_samples(c, "ipi_ns", &ch->ipi, "ns",
+                      "tracefs ipi_send_cpu (completion CPU -> waiter CPU) -> sched_wakeup of "
+                      "the waiter");
+    rc |= put_samples(c, "task_work_ns", &ch->task_work, "ns",
+                      "tracefs sched_switch to the waiter -> io_uring_complete posted by its "
+                      "task_work");
+    rc |= put_samples(c, "cqe_post_ns", &ch->cqe_post, "ns",
+                      "io_uring_complete (trace, mono clock) -> CQE reaped in user space "
+                      "(CLOCK_MONOTONIC)");
+    for (int x = 0; x < 2; x++) {
+        char name[48], src[200];
+        snprintf(name, sizeof(name), "complete_to_cqe_%s_ns", same[x]);
+        snprintf(src, sizeof(src), "tracefs block_rq_complete -> io_uring_complete, waiter %s "
+                 "the completion CPU", x ? "not on" : "on");
+        rc |= put_samples(c, name, &ch->c2cqe[x], "ns", src);
+        snprintf(name, sizeof(name), "cqe_to_run_%s_ns", same[x]);
+        snprintf(src, sizeof(src), "io_uring_complete -> waiter running in user space with the "
+                 "CQE, waiter %s the completion CPU", x ? "not on" : "on");
+        rc |= put_samples(c, name, &ch->cqe2run[x], "ns", src);
+        snprintf(name, sizeof(name), "complete_to_wakeup_%s_ns", same[x]);
+        snprintf(src, sizeof(src), "tracefs block_rq_complete -> sched_wakeup of the waiter, "
+                 "waiter %s the completion CPU", x ? "not on" : "on");
+        rc |= put_samples(c, name, &ch->c2wake[x], "ns", src);
+        snprintf(name, sizeof(name), "wakeup_to_run_%s_ns", same[x]);
+        snprintf(src, sizeof(src), "tracefs sched_wakeup -> sched_switch to the waiter, "
+                 "waiter %s the completion CPU", x ? "not on" : "on");
+        rc |= put_samples(c, name, &ch->wake2run[x], "ns", src);
+    }
+    return rc ? -ENOMEM : 0;
+}
+
+static int chain_step(cal_t *c, const sizes_t *sz)
+{
+    char why[256];
+    if (!tracerec_available(why, sizeof(why))) {
+        note(c, "no tracefs (%s): device service and completion-chain parameters not "
+                "measured; device_read_4k_ns is the user-space QD1 latency on the IRQ CPU",
+             why);
+        return 0;
+    }
+    chain_t ch;
+    memset(&ch, 0, sizeof(ch));
+    int rc = 0;
+    for (int i = 0; i < c->ncpu_used && !rc; i++) {
+        progress(c, "traced QD1 reads%s pinned to CPU %d (tracefs)", i == 0 ? " and writes" : "",
+                 c->cpu[i]);
+        rc = traced_run(c, c->cpu[i], sz->qd1_traced, i == 0 ? sz->writes_traced : 0, &ch);
+    }
+    if (!rc) {
+        uint64_t best = 0, total = 0;
+        int cpu = -1;
+        for (int i = 0; i < 64; i++) {
+            total += ch.irq_on[i];
+            if (ch.irq_on[i] > best) {
+                best = ch.irq_on[i];
+                cpu = i;
+            }
+        }
+        if (cpu >= 0) {
+            if (c->irq_cpu >= 0 && c->irq_cpu != cpu)
+                note(c, "/proc/interrupts said the vector fires on CPU %d, the trace says %d",
+                     c->irq_cpu, cpu);
+            c->irq_cpu = cpu;
+            rc = put_fixed(c, "irq_cpu", cpu, "cpu", total,
+                           "CPU of irq_handler_entry for the device vector in the trace "
+                           "(mode), agrees with /proc/interrupts deltas unless noted");
+        }
+        note(c, "traced %llu own I/Os, %llu joined per request, %.0f%% of reads completed "
+                "through deferred work",
+             (unsigned long long)ch.traced, (unsigned long long)ch.joined,
+             ch.dev_read.n ? 100.0 * (double)ch.deferred / (double)ch.dev_read.n : 0.0);
+    }
+    if (!rc)
+        rc = put_chain(c, &ch);
+    chain_free(&ch);
+    return rc;
+}
+
+static int cpu_probes(cal_t *c, const sizes_t *sz)
+{
+    calstat_vec_t x = {0}, y = {0}, v = {0}, w = {0};
+    int cpu = c->cpu[0], rc;
+    progress(c, "io_uring submit cost, batches 1..32 (CPU %d)", cpu);
+    rc = calprobe_submit_batches(c->fd, c->nblocks, cpu, sz->submit_reps, &x, &y, c->o->stop);
+    if (!rc)
+        rc = put_linear(c, "uring_submit_call_ns", &x, &y, 0, "ns", "sqe",
+                        "io_uring_submit() of 1,2,4..32 4 KiB O_DIRECT reads, gsl_fit_linear; "
+                        "value = intercept a (per call)");
+    if (!rc)
+        rc = put_linear(c, "uring_submit_sqe_ns", &x, &y, 1, "ns/sqe", "sqe",
+                        "io_uring_submit() of 1,2,4..32 4 KiB O_DIRECT reads, gsl_fit_linear; "
+                        "value = slope b (per SQE)");
+    calstat_vec_free(&x);
+    calstat_vec_free(&y);
+
+    if (!rc) {
+        progress(c, "io_uring wait and CQ poll cost (CPU %d)", cpu);
+        rc = calprobe_uring_wait(cpu, sz->wait_reps, &v, c->o->stop);
+    }
+    if (!rc)
+        rc = put_samples(c, "uring_wait_ns", &v, "ns",
+                         "io_uring_enter(GETEVENTS, min_complete=1) with the CQE already "
+                         "posted (a NOP)");
+    calstat_vec_free(&v);
+    if (!rc)
+        rc = calprobe_poll(cpu, (int)sz->poll, &v, c->o->stop);
+    if (!rc)
+        rc = put_samples(c, "poll_ns", &v, "ns",
+                         "one io_uring_peek_cqe() on an empty CQ (mean of 10000 per sample)");
+    calstat_vec_free(&v);
+
+    if (!rc && c->ncpu_used > 1) {
+        progress(c, "futex wakeups same CPU and CPU %d <-> CPU %d", c->cpu[0], c->cpu[1]);
+        rc = calprobe_pingpong(cpu, cpu, sz->pingpong, &v, &v, c->o->stop);
+        if (!rc)
+            rc = put_samples(c, "wakeup_same_cpu_ns", &v, "ns",
+                             "futex ping-pong, both threads pinned to one CPU: FUTEX_WAKE -> "
+                             "the woken thread running (only rounds where it slept)");
+        calstat_vec_free(&v);
+        if (!rc)
+            rc = calprobe_pingpong(c->cpu[0], c->cpu[1], sz->pingpong, &v, &w, c->o->stop);
+        if (!rc) {
+            char name[48], src[200];
+            snprintf(name, sizeof(name), "wakeup_cross_to_cpu%d_ns", c->cpu[1]);
+            snprintf(src, sizeof(src), "futex ping-pong, waker on CPU %d, sleeper on CPU %d",
+                     c->cpu[0], c->cpu[1]);
+            rc = put_samples(c, name, &v, "ns", src);
+            snprintf(name, sizeof(name), "wakeup_cross_to_cpu%d_ns", c->cpu[0]);
+            snprintf(src, sizeof(src), "futex ping-pong, waker on CPU %d, sleeper on CPU %d",
+                     c->cpu[1], c->cpu[0]);
+            rc |= put_samples(c, name, &w, "ns", src);
+            for (size_t i = 0; i < w.n && !rc; i++)
+                rc = calstat_push(&v, w.v[i]);
+        }
+        if (!rc)
+            rc = put_samples(c, "wakeup_cross_cpu_ns", &v, "ns",
+                             "futex ping-pong between threads pinned to two CPUs, both "
+                             "directions pooled: FUTEX_WAKE -> the woken thread running");
+        calstat_vec_free(&v);
+        calstat_vec_free(&w);
+    } else if (!rc) {
+        note(c, "one usable CPU: no cross-CPU wakeup");
+    }
+    if (!rc) {
+        progress(c, "context switch (CPU %d)", cpu);
+        rc = calprobe_ctxswitch(cpu, sz->ctxsw, &v, c->o->stop);
+    }
+    if (!rc)
+        rc = put_samples(c, "context_switch_ns", &v, "ns",
+                         "futex ping-pong on one CPU: round-trip time / 2, batches of 100 "
+                         "round trips (includes the futex syscalls)");
+    calstat_vec_free(&v);
+    return rc;
+}
+
+static int mem_probes(cal_t *c, const sizes_t *sz, int quick)
+{
+    static const unsigned mem_kib[] = {64, 256, 1024, 4096, 16384};
+    static const unsigned reg_kib[] = {4, 64, 256, 1024, 4096, 16384};
+    size_t nmem = quick ? 4 : 5, nreg = quick ? 5 : 6;
+    calstat_vec_t x = {0}, y = {0}, mx = {0}, my = {0};
+    int node = numa_available() >= 0 ? numa_node_of_cpu(c->cpu[0]) : -1;
+    progress(c, "memory copy cost (CPU %d, NUMA node %d)", c->cpu[0], node);
+    int rc = calprobe_memcopy(c->cpu[0], node, mem_kib, nmem, sz->mem_reps, &x, &y, c->o->stop);
+    if (!rc)
+        rc = put_linear(c, "mem_touch_local_ns_per_kib", &x, &y, 1, "ns/KiB", "KiB",
+                        "memcpy between two buffers on the local NUMA node (libnuma), 64 KiB.. "
+                        "16 MiB, gsl_fit_linear; value = slope b");
+    calstat_vec_free(&x);
+    calstat_vec_free(&y);
+    int nodes = numa_available() >= 0 ? numa_max_node() + 1 : 1;
+    if (!rc && nodes > 1) {
+        int remote = node == 0 ? 1 : 0;
+        rc = calprobe_memcopy(c->cpu[0], remote, mem_kib, nmem, sz->mem_reps, &x, &y,
+                              c->o->stop);
+        if (!rc)
+            rc = put_linear(c, "mem_touch_remote_ns_per_kib", &x, &y, 1, "ns/KiB", "KiB",
+                            "memcpy between two buffers on a remote NUMA node (libnuma), "
+                            "gsl_fit_linear; value = slope b");
+        calstat_vec_free(&x);
+        calstat_vec_free(&y);
+    } else if (!rc) {
+        note(c, "one NUMA node: mem_touch_remote_ns_per_kib not measured (simulator default "
+                "applies)");
+    }
+    if (!rc) {
+        progress(c, "buffer registration and mlock cost vs size");
+        rc = calprobe_register(reg_kib, nreg, sz->reg_reps, &x, &y, &mx, &my, c->o->stop);
+    }
+    if (!rc)
+        rc = put_linear(c, "reg_buffer_ns", &x, &y, 0, "ns", "KiB",
+                        "io_uring_register_buffers() of one pre-faulted iovec, 4 KiB..16 MiB, "
+                        "gsl_fit_linear; cost = a + b*KiB, value = a");
+    if (!rc)
+        rc = put_linear(c, "mlock_ns", &mx, &my, 0, "ns", "KiB",
+                        "mlock() of pre-faulted memory, 4 KiB..16 MiB, gsl_fit_linear; cost = "
+                        "a + b*KiB, value = a");
+    calstat_vec_free(&x);
+    calstat_vec_free(&y);
+    calstat_vec_free(&mx);
+    calstat_vec_free(&my);
+    return rc;
+}
+
+static json_t *provenance(cal_t *c)
+{
+    struct utsname u;
+    char kernel[512] = "unknown", cpu[256] = "unknown", date[32], host[256] = "";
+    if (uname(&u) == 0)
+        snprintf(kernel, sizeof(kernel), "%s %s %s", u.sysname, u.release, u.version);
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (f && fgets(line, sizeof(line), f))
+        if (strncmp(line, "model name", 10) == 0 && strchr(line, ':')) {
+            char *v = strchr(line, ':') + 1;
+            v += strspn(v, " \t");
+            v[strcspn(v, "\n")] = '\0';
+            snprintf(cpu, sizeof(cpu), "%s", v);
+            break;
+        }
+    if (f)
+        fclose(f);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t len = strlen(cpu);
+    snprintf(cpu + len, sizeof(cpu) - len, " (%ld CPUs online)", ncpu);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    gethostname(host, sizeof(host) - 1);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kernel", kernel, "cpu_model", cpu,
+                     "device", c->device, "date", date, "command",
+                     c->o->command ? c->o->command : "latsurf calibrate", "host", host, "notes",
+                     c->notes);
+}
+
+int calib_run(const calib_opts_t *o, json_t **out, char *err, size_t errlen)
+{
+    static const volatile sig_atomic_t never = 0;
+    calib_opts_t opts = *o;
+    if (!opts.stop)
+        opts.stop = &never;
+    const sizes_t *sz = opts.quick ? &quick_sizes : &full_sizes;
+    cal_t c = {.o = &opts, .fd = -1, .irq_cpu = -1, .nsteps = 12};
+    *out = NULL;
+    snprintf(err, errlen, "calibration failed");
+    c.params = json_object();
+    if (!c.params)
+        return -ENOMEM;
+    int rc = make_target(&c, err, errlen);
+    if (rc)
+        goto out;
+    progress(&c, "writing %zu MiB scratch file %s", sz->file_mib, c.path);
+    if ((rc = fill_target(&c, sz->file_mib))) {
+        snprintf(err, errlen, "writing %s: %s", c.path, strerror(-rc));
+        goto out;
+    }
+    describe_device(&c);
+    progress(&c, "finding the CPU of %s's interrupt vector (/proc/interrupts)",
+             c.ctrl[0] ? c.ctrl : "the device");
+    if ((rc = irq_cpu_from_counts(&c)))
+        goto io_failed;
+    c.cpu[0] = c.irq_cpu >= 0 ? c.irq_cpu : first_allowed(-1);
+    c.cpu[1] = first_allowed(c.cpu[0]);
+    c.ncpu_used = c.cpu[1] >= 0 ? 2 : 1;
+    char why[256];
+    int traced = tracerec_available(why, sizeof(why));
+    c.nsteps = 2 + c.ncpu_used * (traced ? 2 : 1) + (c.ncpu_used > 1 ? 4 : 3) + 2;
+    for (int i = 0; i < c.ncpu_used && !rc; i++) {
+        progress(&c, "QD1 4 KiB reads pinned to CPU %d (untraced)", c.cpu[i]);
+        rc = qd1_untraced(&c, c.cpu[i], sz->qd1);
+    }
+    if (rc || (rc = chain_step(&c, sz)))
+        goto io_failed;
+    if (!json_object_get(c.params, "device_read_4k_ns")) {
+        char name[48];
+        snprintf(name, sizeof(name), "qd1_read_p50_cpu%d_ns", c.cpu[0]);
+        json_t *p = json_deep_copy(json_object_get(c.params, name));
+        if (p) {
+            json_object_set_new(p, "source",
+                                json_string("user-space QD1 read latency on the IRQ CPU "
+                                            "(upper bound: no tracefs)"));
+            rc = put(&c, "device_read_4k_ns", p);
+        }
+        if (!rc && c.irq_cpu >= 0)
+            rc = put_fixed(&c, "irq_cpu", c.irq_cpu, "cpu", 1,
+                           "/proc/interrupts deltas during 300 reads");
+    }
+    if (!rc)
+        rc = cpu_probes(&c, sz);
+    if (!rc)
+        rc = mem_probes(&c, sz, opts.quick);
+io_failed:
+    if (rc == -EINTR) {
+        snprintf(err, errlen, "interrupted");
+    } else if (rc) {
+        snprintf(err, errlen, "measuring on %s: %s", c.path, strerror(-rc));
+    } else {
+        note(&c, "trace clock mono; chain stages split by whether the waiter ran on the CPU "
+                 "that completed the block request");
+        json_t *prov = provenance(&c);
+        *out = json_pack("{s:i, s:o, s:o}", "latsurf_calibration", CALIB_FORMAT_VERSION,
+                         "provenance", prov, "params", c.params);
+        if (!*out)
+            rc = -ENOMEM;
+        c.params = NULL; /* stolen by "o" (or freed with the failed pack) */
+    }
+out:
+    if (c.fd >= 0)
+        close(c.fd);
+    if (c.created)
+        unlink(c.path);
+    json_decref(c.params);
+    return rc;
+}

@@ -1,7 +1,31 @@
 /*
- * calib.h - host calibration: measuring this machine's costs (issue 6).
- * Placeholder until that issue lands.
+ * calib.h - host calibration: runs the probes (calprobe), the traced QD1
+ * runs (tracerec -> traceparse -> tracejoin) and writes the calibration
+ * JSON that the simulator loads (format and parameters: docs/calibration.md).
+ *
+ * calib_run owns the scratch file it creates at the target and removes it
+ * before returning, also when *stop is set by a signal handler.
  */
 #ifndef LATSURF_CALIB_H
 #define LATSURF_CALIB_H
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+
+#define CALIB_FORMAT_VERSION 1
+
+typedef struct {
+    const char *target;   /* directory or new file path; NULL = a temp file on / */
+    int quick;            /* < 60 s instead of a few minutes */
+    const char *command;  /* the command line, for provenance */
+    FILE *progress;       /* step lines; NULL = silent */
+    const volatile sig_atomic_t *stop; /* set asynchronously to abandon the run */
+} calib_opts_t;
+
+/* Measure this host. On success *out is the calibration document (caller
+ * json_decref's it) and 0 is returned; otherwise -EINTR (stopped), -EINVAL
+ * (bad target: the message in err names it) or another negative errno. */
+int calib_run(const calib_opts_t *o, json_t **out, char *err, size_t errlen);
+
 #endif

@@ -1,11 +1,312 @@
 /*
- * cmd_trace.c - `latsurf trace` (placeholder until issue 6 lands).
+ * cmd_trace.c - `latsurf trace record` (tracepoints into a text trace, via
+ * calibrate/tracerec) and `latsurf trace analyze` (per-request join via
+ * calibrate/traceparse + tracejoin, written as a live run with reports/db).
  */
+#include "calibrate/traceparse.h"
+#include "calibrate/tracejoin.h"
+#include "calibrate/tracerec.h"
 #include "cmd.h"
+#include "reports/db.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t trace_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    trace_stop = 1;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int parse_ms(const char *s, long *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtol(s, &end, 10);
+    return errno || *end || end == s || *v < 0 ? -1 : 0;
+}
+
+static int trace_record(int argc, char **argv)
+{
+    const char *out = NULL;
+    long duration_ms = -1;
+    char **cmdv = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            cmdv = argv + i + 1;
+            break;
+        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            out = argv[++i];
+        } else if (strcmp(argv[i], "--duration-ms") == 0 && i + 1 < argc) {
+            if (parse_ms(argv[++i], &duration_ms)) {
+                fprintf(stderr, "latsurf trace record: --duration-ms: expected a number of "
+                                "milliseconds, got '%s'\n", argv[i]);
+                return CMD_BADINPUT;
+            }
+        } else {
+            fprintf(stderr, "latsurf trace record: unexpected argument '%s'\n", argv[i]);
+            return CMD_BADINPUT;
+        }
+    }
+    if (cmdv && !*cmdv)
+        cmdv = NULL;
+    if (!out || (!cmdv && duration_ms < 0)) {
+        fprintf(stderr, "usage: latsurf trace record --out FILE [--duration-ms N] "
+                        "[-- COMMAND ARGS...] (a command, a duration or both)\n");
+        return CMD_BADINPUT;
+    }
+    char why[256];
+    if (!tracerec_available(why, sizeof(why))) {
+        fprintf(stderr, "latsurf trace record: %s\n", why);
+        return CMD_FAIL;
+    }
+    FILE *f = fopen(out, "w");
+    if (!f) {
+        fprintf(stderr, "latsurf trace record: cannot write %s: %s\n", out, strerror(errno));
+        return CMD_BADINPUT;
+    }
+
+    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    trace_stop = 0;
+
+    tracerec_t *rec = NULL;
+    char err[256];
+    int rc = CMD_OK;
+    if (tracerec_start(NULL, 0, &rec, err, sizeof(err)) != 0) {
+        fprintf(stderr, "latsurf trace record: %s\n", err);
+        rc = CMD_FAIL;
+        goto done;
+    }
+    pid_t child = -1;
+    if (cmdv) {
+        fflush(NULL);
+        child = fork();
+        if (child == 0) {
+            signal(SIGINT, SIG_DFL);
+            signal(SIGTERM, SIG_DFL);
+            execvp(cmdv[0], cmdv);
+            fprintf(stderr, "latsurf trace record: cannot run %s: %s\n", cmdv[0],
+                    strerror(errno));
+            _exit(127);
+        }
+        if (child < 0) {
+            fprintf(stderr, "latsurf trace record: fork: %s\n", strerror(errno));
+            rc = CMD_FAIL;
+            goto done;
+        }
+    }
+    uint64_t start = now_ms();
+    int status = 0, reaped = 0, timed_out = 0;
+    while (!trace_stop) {
+        struct timespec nap = {0, 50 * 1000000L};
+        nanosleep(&nap, NULL);
+        if (tracerec_drain(rec) != 0) {
+            fprintf(stderr, "latsurf trace record: reading the trace buffers failed\n");
+            rc = CMD_FAIL;
+            break;
+        }
+        if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
+            reaped = 1;
+            break;
+        }
+        if (duration_ms >= 0 && now_ms() - start >= (uint64_t)duration_ms) {
+            timed_out = 1;
+            break;
+        }
+    }
+    if (child > 0 && !reaped) {
+        kill(child, trace_stop ? SIGINT : SIGTERM);
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+            ;
+    }
+    if (tracerec_stop(rec) != 0 && rc == CMD_OK) {
+        fprintf(stderr, "latsurf trace record: reading the trace buffers failed\n");
+        rc = CMD_FAIL;
+    }
+    char comment[512];
+    int len = snprintf(comment, sizeof(comment), "command:");
+    for (char **a = cmdv; a && *a && len < (int)sizeof(comment) - 2; a++)
+        len += snprintf(comment + len, sizeof(comment) - (size_t)len, " %s", *a);
+    if (!cmdv)
+        snprintf(comment, sizeof(comment), "waited %ld ms", duration_ms);
+    if (tracerec_write(rec, f, comment) != 0) {
+        fprintf(stderr, "latsurf trace record: writing %s failed\n", out);
+        rc = CMD_FAIL;
+    }
+    if (tracerec_missing(rec)[0])
+        fprintf(stderr, "latsurf trace record: not available on this kernel: %s\n",
+                tracerec_missing(rec));
+    fprintf(stderr, "latsurf trace record: %zu events (clock %s) written to %s\n",
+            tracerec_count(rec), tracerec_clock(rec), out);
+    if (trace_stop) {
+        fprintf(stderr, "latsurf trace record: interrupted\n");
+        rc = CMD_FAIL;
+    } else if (child > 0 && !timed_out &&
+               (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+        fprintf(stderr, "latsurf trace record: command %s failed (status %d)\n", cmdv[0],
+                WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        rc = CMD_FAIL;
+    }
+done:
+    tracerec_free(rec); /* removes the instance, also after a signal */
+    if (fclose(f) != 0 && rc == CMD_OK)
+        rc = CMD_FAIL;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    return rc;
+}
+
+static void print_metric(const result_t *res, const char *name, const char *label)
+{
+    double v;
+    if (result_get(res, name, &v) == 0)
+        printf("  %-34s %12.0f\n", label ? label : name, v);
+}
+
+static int trace_analyze(int argc, char **argv)
+{
+    const char *file = NULL, *dbpath = "results.sqlite";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
+            dbpath = argv[++i];
+        else if (argv[i][0] != '-' && !file)
+            file = argv[i];
+        else {
+            fprintf(stderr, "latsurf trace analyze: unexpected argument '%s'\n", argv[i]);
+            return CMD_BADINPUT;
+        }
+    }
+    if (!file) {
+        fprintf(stderr, "usage: latsurf trace analyze FILE [--db FILE]\n");
+        return CMD_BADINPUT;
+    }
+    FILE *f = fopen(file, "r");
+    if (!f) {
+        fprintf(stderr, "latsurf trace analyze: cannot open %s: %s\n", file, strerror(errno));
+        return CMD_BADINPUT;
+    }
+    traceparse_t tp;
+    traceparse_err_t perr = {0, 0, ""};
+    traceparse_init(&tp);
+    int r = traceparse_file(f, &tp, &perr);
+    fclose(f);
+    if (r == -EINVAL) {
+        fprintf(stderr, "latsurf trace analyze: %s:%u: %s\n", file, perr.line, perr.what);
+        traceparse_fini(&tp);
+        return CMD_BADINPUT;
+    }
+    if (r < 0) {
+        fprintf(stderr, "latsurf trace analyze: reading %s: %s\n", file, strerror(-r));
+        traceparse_fini(&tp);
+        return CMD_FAIL;
+    }
+    if (tp.n == 0) {
+        fprintf(stderr, "latsurf trace analyze: %s: no block, irq, io_uring or sched events "
+                        "(expected the text format of /sys/kernel/tracing/trace)\n", file);
+        traceparse_fini(&tp);
+        return CMD_BADINPUT;
+    }
+    tracejoin_t tj;
+    result_t res;
+    tracejoin_init(&tj);
+    result_init(&res);
+    int rc = CMD_OK;
+    if (tracejoin_run(&tp, &tj) || tracejoin_result(&tj, &res, 0)) {
+        fprintf(stderr, "latsurf trace analyze: out of memory\n");
+        rc = CMD_FAIL;
+        goto out;
+    }
+    res.wall_s = (double)(tj.t_last - tj.t_first) / 1e9;
+
+    printf("%s: %zu events (%llu lost), %.3f s\n", file, tp.n, (unsigned long long)tp.lost,
+           res.wall_s);
+    printf("  io_uring read/write I/Os           %12llu\n", (unsigned long long)tj.uring_rw);
+    printf("  joined per request                 %12llu  (%.1f%%)\n",
+           (unsigned long long)tj.joined, 100.0 * tracejoin_rate(&tj));
+    printf("  block requests (not io_uring)      %12llu  (%llu)\n",
+           (unsigned long long)tj.blk_requests, (unsigned long long)tj.blk_unlinked);
+    printf("  completions without a start        %12llu\n",
+           (unsigned long long)tj.orphan_completes);
+    double v;
+    if (result_get(&res, "locality_miss_rate", &v) == 0)
+        printf("  locality_miss_rate                 %12.3f\n", v);
+    if (result_get(&res, "deferred_completion_rate", &v) == 0)
+        printf("  deferred_completion_rate           %12.3f\n", v);
+    static const char *const shown[] = {
+        "lat_p50_ns", "lat_p99_ns", "device_done_to_ready_p50_ns", "device_done_to_ready_p99_ns",
+        "chain_device_service_p50_ns", "chain_irq_handler_p50_ns", "chain_blk_to_wakeup_p50_ns",
+        "chain_ipi_to_wakeup_p50_ns", "chain_wakeup_to_run_p50_ns", "chain_run_to_cqe_p50_ns",
+        "chain_blk_to_ready_same_p50_ns", "chain_blk_to_ready_cross_p50_ns"};
+    for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+        print_metric(&res, shown[i], NULL);
+    if (tj.uring_rw == 0)
+        fprintf(stderr, "latsurf trace analyze: %s has no io_uring read/write I/O to join\n",
+                file);
+
+    char *err = NULL;
+    sqlite3 *db = db_open(dbpath, &err);
+    if (!db) {
+        fprintf(stderr, "latsurf trace analyze: %s: %s\n", dbpath, err ? err : "cannot open");
+        sqlite3_free(err);
+        rc = CMD_FAIL;
+        goto out;
+    }
+    char host[256] = "";
+    gethostname(host, sizeof(host) - 1);
+    db_run_info_t info = {.scenario = file,
+                          .variant = "trace",
+                          .mode = "live",
+                          .host = host,
+                          .version = cmd_version()};
+    int64_t run = db_write_run(db, &info, &res, &err);
+    if (run < 0) {
+        fprintf(stderr, "latsurf trace analyze: %s: %s\n", dbpath, err ? err : "write failed");
+        sqlite3_free(err);
+        rc = CMD_FAIL;
+    } else {
+        printf("wrote run %lld (mode live) to %s\n", (long long)run, dbpath);
+    }
+    db_close(db);
+out:
+    result_fini(&res);
+    tracejoin_fini(&tj);
+    traceparse_fini(&tp);
+    return rc;
+}
 
 int cmd_trace(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "record") == 0) {
+        if (cmd_wants_help("trace", argc - 1, argv + 1))
+            return CMD_OK;
+        return trace_record(argc - 1, argv + 1);
+    }
+    if (argc >= 2 && strcmp(argv[1], "analyze") == 0) {
+        if (cmd_wants_help("trace", argc - 1, argv + 1))
+            return CMD_OK;
+        return trace_analyze(argc - 1, argv + 1);
+    }
     if (cmd_wants_help("trace", argc, argv))
         return CMD_OK;
-    return cmd_not_built("trace", 6);
+    fprintf(stderr, "usage: latsurf trace record --out FILE [--duration-ms N] [-- COMMAND ...]\n"
+                    "       latsurf trace analyze FILE [--db FILE]\n");
+    return CMD_BADINPUT;
 }

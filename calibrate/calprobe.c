@@ -1,0 +1,485 @@
+/*
+ * calprobe.c - see calprobe.h.
+ */
+#define _GNU_SOURCE
+#include "calprobe.h"
+
+#include <errno.h>
+#include <gsl/gsl_rng.h>
+#include <linux/futex.h>
+#include <liburing.h>
+#include <numa.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BLK 4096u
+
+uint64_t calprobe_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+typedef struct {
+    cpu_set_t old;
+    int pinned;
+} pin_t;
+
+/* Pin the calling thread to cpu (cpu < 0: leave it). */
+static int pin(int cpu, pin_t *p)
+{
+    p->pinned = 0;
+    if (cpu < 0)
+        return 0;
+    if (pthread_getaffinity_np(pthread_self(), sizeof(p->old), &p->old))
+        return -EINVAL;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    int rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+    if (rc)
+        return -rc;
+    p->pinned = 1;
+    return 0;
+}
+
+static void unpin(pin_t *p)
+{
+    if (p->pinned)
+        pthread_setaffinity_np(pthread_self(), sizeof(p->old), &p->old);
+}
+
+/* Wait for one CQE; returns its res or a negative errno. */
+static int reap(struct io_uring *ring, uint64_t *user_data)
+{
+    struct io_uring_cqe *cqe;
+    int rc;
+    while ((rc = io_uring_wait_cqe(ring, &cqe)) == -EINTR)
+        ;
+    if (rc < 0)
+        return rc;
+    rc = cqe->res;
+    if (user_data)
+        *user_data = cqe->user_data;
+    io_uring_cqe_seen(ring, cqe);
+    return rc;
+}
+
+int calprobe_qd1(int fd, uint64_t nblocks, int cpu, int write, size_t n, uint64_t seed,
+                 calprobe_io_t *io, calprobe_stop_t *stop)
+{
+    struct io_uring ring;
+    void *buf = NULL;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    pin_t p;
+    int rc = pin(cpu, &p);
+    if (rc || !rng) {
+        gsl_rng_free(rng);
+        return rc ? rc : -ENOMEM;
+    }
+    gsl_rng_set(rng, seed);
+    if ((rc = io_uring_queue_init(8, &ring, 0)) < 0)
+        goto out_pin;
+    if (posix_memalign(&buf, BLK, BLK)) {
+        rc = -ENOMEM;
+        goto out_ring;
+    }
+    memset(buf, 0x5a, BLK);
+    for (size_t i = 0; i < n; i++) {
+        if (*stop) {
+            rc = -EINTR;
+            break;
+        }
+        uint64_t off = gsl_rng_uniform_int(rng, nblocks) * BLK;
+        struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+        if (write)
+            io_uring_prep_write(sqe, fd, buf, BLK, off);
+        else
+            io_uring_prep_read(sqe, fd, buf, BLK, off);
+        sqe->user_data = i + 1;
+        uint64_t t0 = calprobe_now_ns();
+        rc = io_uring_submit(&ring);
+        if (rc < 0)
+            break;
+        rc = reap(&ring, NULL);
+        uint64_t t1 = calprobe_now_ns();
+        if (rc != (int)BLK) {
+            rc = rc < 0 ? rc : -EIO;
+            break;
+        }
+        io[i] = (calprobe_io_t){t0, t1};
+        rc = 0;
+    }
+    free(buf);
+out_ring:
+    io_uring_queue_exit(&ring);
+out_pin:
+    unpin(&p);
+    gsl_rng_free(rng);
+    return rc;
+}
+
+int calprobe_submit_batches(int fd, uint64_t nblocks, int cpu, int reps, calstat_vec_t *x,
+                            calstat_vec_t *y, calprobe_stop_t *stop)
+{
+    enum { MAXB = 32 };
+    struct io_uring ring;
+    void *buf = NULL;
+    pin_t p;
+    int rc = pin(cpu, &p);
+    if (rc)
+        return rc;
+    if ((rc = io_uring_queue_init(2 * MAXB, &ring, 0)) < 0)
+        goto out_pin;
+    if (posix_memalign(&buf, BLK, (size_t)MAXB * BLK)) {
+        rc = -ENOMEM;
+        goto out_ring;
+    }
+    uint64_t off = 0;
+    for (int b = 1; b <= MAXB && !rc; b *= 2)
+        for (int r = 0; r < reps && !rc; r++) {
+            if (*stop) {
+                rc = -EINTR;
+                break;
+            }
+            for (int i = 0; i < b; i++) {
+                struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+                off = (off * 2862933555777941757ull + 3037000493ull) % nblocks;
+                io_uring_prep_read(sqe, fd, (char *)buf + (size_t)i * BLK, BLK, off * BLK);
+            }
+            uint64_t t0 = calprobe_now_ns();
+            int sub = io_uring_submit(&ring);
+            uint64_t t1 = calprobe_now_ns();
+            if (sub != b) {
+                rc = sub < 0 ? sub : -EIO;
+                break;
+            }
+            for (int i = 0; i < b; i++) {
+                int res = reap(&ring, NULL);
+                if (res < 0 && !rc)
+                    rc = res;
+            }
+            if (!rc && (calstat_push(x, b) || calstat_push(y, (double)(t1 - t0))))
+                rc = -ENOMEM;
+        }
+    free(buf);
+out_ring:
+    io_uring_queue_exit(&ring);
+out_pin:
+    unpin(&p);
+    return rc;
+}
+
+int calprobe_uring_wait(int cpu, int reps, calstat_vec_t *out, calprobe_stop_t *stop)
+{
+    struct io_uring ring;
+    pin_t p;
+    int rc = pin(cpu, &p);
+    if (rc)
+        return rc;
+    if ((rc = io_uring_queue_init(8, &ring, 0)) < 0)
+        goto out;
+    for (int r = 0; r < reps && !rc; r++) {
+        if (*stop) {
+            rc = -EINTR;
+            break;
+        }
+        io_uring_prep_nop(io_uring_get_sqe(&ring));
+        if ((rc = io_uring_submit(&ring)) != 1) { /* a NOP completes inline */
+            rc = rc < 0 ? rc : -EIO;
+            break;
+        }
+        uint64_t t0 = calprobe_now_ns();
+        rc = io_uring_enter((unsigned)ring.ring_fd, 0, 1, IORING_ENTER_GETEVENTS, NULL);
+        uint64_t t1 = calprobe_now_ns();
+        if (rc < 0)
+            break;
+        rc = reap(&ring, NULL);
+        if (rc >= 0)
+            rc = calstat_push(out, (double)(t1 - t0));
+    }
+    io_uring_queue_exit(&ring);
+out:
+    unpin(&p);
+    return rc;
+}
+
+int calprobe_poll(int cpu, int batches, calstat_vec_t *out, calprobe_stop_t *stop)
+{
+    enum { K = 10000 };
+    struct io_uring ring;
+    pin_t p;
+    int rc = pin(cpu, &p);
+    if (rc)
+        return rc;
+    if ((rc = io_uring_queue_init(8, &ring, 0)) < 0)
+        goto out;
+    for (int b = 0; b < batches && !rc; b++) {
+        if (*stop) {
+            rc = -EINTR;
+            break;
+        }
+        struct io_uring_cqe *cqe;
+        unsigned hits = 0;
+        uint64_t t0 = calprobe_now_ns();
+        for (int i = 0; i < K; i++)
+            hits += io_uring_peek_cqe(&ring, &cqe) == 0;
+        uint64_t t1 = calprobe_now_ns();
+        rc = hits ? -EIO : calstat_push(out, (double)(t1 - t0) / K);
+    }
+    io_uring_queue_exit(&ring);
+out:
+    unpin(&p);
+    return rc;
+}
+
+/* ---- futex ping-pong -------------------------------------------------- */
+
+typedef struct {
+    _Atomic uint32_t turn; /* whose turn it is: 0 or 1 */
+    _Atomic uint64_t t_wake;
+    _Atomic int quit;
+    size_t rounds, batch; /* batch > 0: context-switch mode */
+    int cpu[2];
+    calstat_vec_t *lat[2];
+    calprobe_stop_t *stop;
+    int err[2];
+} pp_t;
+
+typedef struct {
+    pp_t *pp;
+    int me;
+} pp_arg_t;
+
+static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *to)
+{
+    return syscall(SYS_futex, (uint32_t *)addr, op | FUTEX_PRIVATE_FLAG, val, to, NULL, 0);
+}
+
+static void *pp_thread(void *arg)
+{
+    pp_t *pp = ((pp_arg_t *)arg)->pp;
+    int me = ((pp_arg_t *)arg)->me, other = !me;
+    pin_t p;
+    if ((pp->err[me] = pin(pp->cpu[me], &p)))
+        return NULL;
+    const struct timespec to = {0, 200 * 1000000L};
+    uint64_t batch_start = calprobe_now_ns();
+    for (size_t r = 0; r < pp->rounds && !atomic_load(&pp->quit); r++) {
+        int slept = 0;
+        while (atomic_load(&pp->turn) != (uint32_t)me && !atomic_load(&pp->quit))
+            if (futex(&pp->turn, FUTEX_WAIT, (uint32_t)other, &to) == 0)
+                slept = 1;
+        uint64_t t1 = calprobe_now_ns();
+        if (pp->batch == 0 && slept && r > 0 && pp->lat[me] &&
+            calstat_push(pp->lat[me], (double)(t1 - atomic_load(&pp->t_wake))))
+            pp->err[me] = -ENOMEM;
+        if (pp->batch && me == 0 && r > 0 && r % pp->batch == 0) {
+            /* a round trip is two switches */
+            if (calstat_push(pp->lat[0], (double)(t1 - batch_start) / (2.0 * (double)pp->batch)))
+                pp->err[me] = -ENOMEM;
+            batch_start = calprobe_now_ns();
+        }
+        if (*pp->stop || pp->err[me])
+            atomic_store(&pp->quit, 1);
+        atomic_store(&pp->t_wake, calprobe_now_ns());
+        atomic_store(&pp->turn, (uint32_t)other);
+        futex(&pp->turn, FUTEX_WAKE, 1, NULL);
+    }
+    atomic_store(&pp->quit, 1);
+    futex(&pp->turn, FUTEX_WAKE, 1, NULL);
+    unpin(&p);
+    return NULL;
+}
+
+static int pingpong(pp_t *pp)
+{
+    pthread_t th[2];
+    pp_arg_t args[2] = {{pp, 0}, {pp, 1}};
+    atomic_store(&pp->turn, 0);
+    atomic_store(&pp->quit, 0);
+    if (pthread_create(&th[1], NULL, pp_thread, &args[1]))
+        return -EAGAIN;
+    if (pthread_create(&th[0], NULL, pp_thread, &args[0])) {
+        atomic_store(&pp->quit, 1);
+        pthread_join(th[1], NULL);
+        return -EAGAIN;
+    }
+    pthread_join(th[0], NULL);
+    pthread_join(th[1], NULL);
+    if (*pp->stop)
+        return -EINTR;
+    return pp->err[0] ? pp->err[0] : pp->err[1];
+}
+
+int calprobe_pingpong(int cpu_a, int cpu_b, size_t rounds, calstat_vec_t *to_b,
+                      calstat_vec_t *to_a, calprobe_stop_t *stop)
+{
+    pp_t pp = {.rounds = rounds, .cpu = {cpu_a, cpu_b}, .lat = {to_a, to_b}, .stop = stop};
+    return pingpong(&pp);
+}
+
+int calprobe_ctxswitch(int cpu, size_t batches, calstat_vec_t *out, calprobe_stop_t *stop)
+{
+    pp_t pp = {.rounds = (batches + 1) * 100,
+               .batch = 100,
+               .cpu = {cpu, cpu},
+               .lat = {out, NULL},
+               .stop = stop};
+    return pingpong(&pp);
+}
+
+/* ---- memory ----------------------------------------------------------- */
+
+static void *alloc_on(size_t size, int node)
+{
+    if (node >= 0 && numa_available() >= 0)
+        return numa_alloc_onnode(size, node);
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void free_on(void *p, size_t size, int node)
+{
+    if (!p)
+        return;
+    if (node >= 0 && numa_available() >= 0)
+        numa_free(p, size);
+    else
+        munmap(p, size);
+}
+
+int calprobe_memcopy(int cpu, int node, const unsigned *sizes_kib, size_t nsizes, int reps,
+                     calstat_vec_t *x, calstat_vec_t *y, calprobe_stop_t *stop)
+{
+    size_t max = 0;
+    for (size_t i = 0; i < nsizes; i++)
+        max = sizes_kib[i] * 1024ul > max ? sizes_kib[i] * 1024ul : max;
+    pin_t p;
+    int rc = pin(cpu, &p);
+    if (rc)
+        return rc;
+    char *src = alloc_on(max, node), *dst = alloc_on(max, node);
+    if (!src || !dst) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    memset(src, 1, max); /* fault the pages in: we time copying, not faults */
+    memset(dst, 2, max);
+    for (size_t s = 0; s < nsizes && !rc; s++) {
+        size_t len = sizes_kib[s] * 1024ul;
+        for (int r = 0; r < reps && !rc; r++) {
+            if (*stop) {
+                rc = -EINTR;
+                break;
+            }
+            uint64_t t0 = calprobe_now_ns();
+            memcpy(dst, src, len);
+            __asm__ __volatile__("" : : "r"(dst) : "memory");
+            uint64_t t1 = calprobe_now_ns();
+            if (calstat_push(x, sizes_kib[s]) || calstat_push(y, (double)(t1 - t0)))
+                rc = -ENOMEM;
+        }
+    }
+out:
+    free_on(src, max, node);
+    free_on(dst, max, node);
+    unpin(&p);
+    return rc;
+}
+
+int calprobe_register(const unsigned *sizes_kib, size_t nsizes, int reps, calstat_vec_t *rx,
+                      calstat_vec_t *ry, calstat_vec_t *mx, calstat_vec_t *my,
+                      calprobe_stop_t *stop)
+{
+    size_t max = 0;
+    for (size_t i = 0; i < nsizes; i++)
+        max = sizes_kib[i] * 1024ul > max ? sizes_kib[i] * 1024ul : max;
+    struct io_uring ring;
+    int rc = io_uring_queue_init(4, &ring, 0);
+    if (rc < 0)
+        return rc;
+    char *buf = alloc_on(max, -1);
+    if (!buf) {
+        io_uring_queue_exit(&ring);
+        return -ENOMEM;
+    }
+    memset(buf, 3, max);
+    for (size_t s = 0; s < nsizes && !rc; s++) {
+        size_t len = sizes_kib[s] * 1024ul;
+        for (int r = 0; r < reps && !rc; r++) {
+            if (*stop) {
+                rc = -EINTR;
+                break;
+            }
+            struct iovec iov = {buf, len};
+            uint64_t t0 = calprobe_now_ns();
+            rc = io_uring_register_buffers(&ring, &iov, 1);
+            uint64_t t1 = calprobe_now_ns();
+            if (rc < 0)
+                break;
+            io_uring_unregister_buffers(&ring);
+            uint64_t t2 = calprobe_now_ns();
+            rc = mlock(buf, len) ? -errno : 0;
+            uint64_t t3 = calprobe_now_ns();
+            if (rc)
+                break;
+            munlock(buf, len);
+            if (calstat_push(rx, sizes_kib[s]) || calstat_push(ry, (double)(t1 - t0)) ||
+                calstat_push(mx, sizes_kib[s]) || calstat_push(my, (double)(t3 - t2)))
+                rc = -ENOMEM;
+        }
+    }
+    free_on(buf, max, -1);
+    io_uring_queue_exit(&ring);
+    return rc;
+}
+
+int calprobe_irq_counts(const char *prefix, uint64_t *counts, int ncpu)
+{
+    FILE *f = fopen("/proc/interrupts", "r");
+    if (!f)
+        return -errno;
+    char *line = NULL;
+    size_t cap = 0;
+    int rows = 0, cols = 0;
+    memset(counts, 0, (size_t)ncpu * sizeof(*counts));
+    if (getline(&line, &cap, f) > 0)
+        for (char *tok = strtok(line, " \t\n"); tok; tok = strtok(NULL, " \t\n"))
+            cols += strncmp(tok, "CPU", 3) == 0;
+    while (getline(&line, &cap, f) > 0) {
+        char *colon = strchr(line, ':');
+        if (!colon)
+            continue;
+        /* the name is the last field */
+        size_t len = strlen(line);
+        while (len && (line[len - 1] == '\n' || line[len - 1] == ' '))
+            line[--len] = '\0';
+        char *name = strrchr(line, ' ');
+        if (!name || strncmp(name + 1, prefix, strlen(prefix)) != 0)
+            continue;
+        char *p = colon + 1;
+        for (int c = 0; c < cols; c++) {
+            char *end;
+            unsigned long long v = strtoull(p, &end, 10);
+            if (end == p)
+                break;
+            if (c < ncpu)
+                counts[c] += v;
+            p = end;
+        }
+        rows++;
+    }
+    free(line);
+    fclose(f);
+    return rows;
+}

@@ -1,0 +1,71 @@
+/*
+ * calprobe.h - the host micro-measurements behind `latsurf calibrate`:
+ * io_uring submit/wait/poll costs, QD1 O_DIRECT I/O with per-request user
+ * timestamps, futex wakeups between pinned threads, memory copy, buffer
+ * registration and mlock, and the device's interrupt counts.
+ *
+ * Every probe appends samples (ns, CLOCK_MONOTONIC) to caller-owned
+ * calstat vectors, pins itself where it says so and restores the caller's
+ * affinity, and returns 0, -EINTR when *stop became set, or a negative
+ * errno. Nothing here knows about JSON or tracefs.
+ */
+#ifndef LATSURF_CALPROBE_H
+#define LATSURF_CALPROBE_H
+
+#include "calibrate/calstat.h"
+
+#include <signal.h>
+#include <stdint.h>
+
+typedef const volatile sig_atomic_t calprobe_stop_t;
+
+uint64_t calprobe_now_ns(void); /* CLOCK_MONOTONIC */
+
+/* One QD1 I/O as user space saw it. user_data = index + 1. */
+typedef struct {
+    uint64_t t_submit, t_done;
+} calprobe_io_t;
+
+/* n QD1 4 KiB random O_DIRECT reads (or writes) of fd's first nblocks
+ * 4 KiB blocks, from a thread pinned to cpu. io[n] is filled. */
+int calprobe_qd1(int fd, uint64_t nblocks, int cpu, int write, size_t n, uint64_t seed,
+                 calprobe_io_t *io, calprobe_stop_t *stop);
+
+/* io_uring_submit() time for batches of 1..32 reads: x = batch size,
+ * y = ns per call. reps calls per size. */
+int calprobe_submit_batches(int fd, uint64_t nblocks, int cpu, int reps, calstat_vec_t *x,
+                            calstat_vec_t *y, calprobe_stop_t *stop);
+
+/* io_uring_enter(GETEVENTS, min_complete 1) when the CQE is already there. */
+int calprobe_uring_wait(int cpu, int reps, calstat_vec_t *out, calprobe_stop_t *stop);
+
+/* One io_uring_peek_cqe() on an empty ring: batches of 10000, ns per call. */
+int calprobe_poll(int cpu, int batches, calstat_vec_t *out, calprobe_stop_t *stop);
+
+/* Futex ping-pong between a thread on cpu_a and one on cpu_b (cpu_a ==
+ * cpu_b for the same-CPU case): to_b / to_a get the latency from the waker's
+ * futex_wake to the woken thread running, only for rounds where the woken
+ * thread had really slept. */
+int calprobe_pingpong(int cpu_a, int cpu_b, size_t rounds, calstat_vec_t *to_b,
+                      calstat_vec_t *to_a, calprobe_stop_t *stop);
+
+/* Context switch on one CPU: futex round trips / 2, in batches of 100. */
+int calprobe_ctxswitch(int cpu, size_t batches, calstat_vec_t *out, calprobe_stop_t *stop);
+
+/* memcpy of sizes_kib[i] KiB between buffers on NUMA node `node` (-1 = no
+ * libnuma placement) from a thread on cpu: x = KiB, y = ns. */
+int calprobe_memcopy(int cpu, int node, const unsigned *sizes_kib, size_t nsizes, int reps,
+                     calstat_vec_t *x, calstat_vec_t *y, calprobe_stop_t *stop);
+
+/* io_uring_register_buffers (one iovec) and mlock of pre-touched memory:
+ * x = KiB, y = ns. */
+int calprobe_register(const unsigned *sizes_kib, size_t nsizes, int reps, calstat_vec_t *rx,
+                      calstat_vec_t *ry, calstat_vec_t *mx, calstat_vec_t *my,
+                      calprobe_stop_t *stop);
+
+/* Interrupt counts per CPU, summed over the /proc/interrupts rows whose
+ * name starts with prefix (e.g. "virtio1", "nvme0"). counts[ncpu]; returns
+ * the number of rows matched, or -errno. */
+int calprobe_irq_counts(const char *prefix, uint64_t *counts, int ncpu);
+
+#endif

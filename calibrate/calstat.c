@@ -1,0 +1,148 @@
+/*
+ * calstat.c - see calstat.h.
+ */
+#include "calstat.h"
+
+#include <errno.h>
+#include <gsl/gsl_fit.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+#include <math.h>
+#include <stdlib.h>
+
+const double calstat_q[CALSTAT_NQ] = {0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99};
+
+int calstat_push(calstat_vec_t *v, double x)
+{
+    if (v->n == v->cap) {
+        size_t c = v->cap ? v->cap * 2 : 256;
+        double *p = realloc(v->v, c * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        v->v = p;
+        v->cap = c;
+    }
+    v->v[v->n++] = x;
+    return 0;
+}
+
+void calstat_vec_free(calstat_vec_t *v)
+{
+    free(v->v);
+    v->v = NULL;
+    v->n = v->cap = 0;
+}
+
+/* Zero-length samples (a stage that took < 1 ns on the trace clock) would
+ * break the log; they are treated as 1 ns for the fits only. */
+static double pos(double v) { return v > 1.0 ? v : 1.0; }
+
+static double loglik(const double *x, size_t n, const calstat_fit_t *f)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) {
+        double p = f->dist == CALSTAT_LOGNORMAL ? gsl_ran_lognormal_pdf(pos(x[i]), f->mu, f->sigma)
+                   : f->dist == CALSTAT_GAMMA   ? gsl_ran_gamma_pdf(pos(x[i]), f->k, f->theta)
+                                                : gsl_ran_exponential_pdf(x[i], f->mean);
+        s += p > 0 ? log(p) : -700.0;
+    }
+    return s / (double)n;
+}
+
+void calstat_from_samples(double *x, size_t n, calstat_param_t *p)
+{
+    gsl_sort(x, 1, n);
+    p->samples = n;
+    p->has_q = 1;
+    for (size_t i = 0; i < CALSTAT_NQ; i++)
+        p->q[i] = gsl_stats_quantile_from_sorted_data(x, 1, n, calstat_q[i]);
+    p->value = p->q[4];
+    p->fit = (calstat_fit_t){.dist = CALSTAT_FIXED};
+    if (n < 2 || x[0] == x[n - 1])
+        return;
+
+    double *lx = malloc(n * sizeof(*lx));
+    if (!lx)
+        return; /* keep "fixed": the quantiles still describe the data */
+    for (size_t i = 0; i < n; i++)
+        lx[i] = log(pos(x[i]));
+    calstat_fit_t ln = {.dist = CALSTAT_LOGNORMAL, .mu = gsl_stats_mean(lx, 1, n)};
+    ln.sigma = gsl_stats_sd_m(lx, 1, n, ln.mu);
+    free(lx);
+
+    double mean = gsl_stats_mean(x, 1, n), var = gsl_stats_variance_m(x, 1, n, mean);
+    calstat_fit_t ga = {.dist = CALSTAT_GAMMA, .k = mean * mean / var, .theta = var / mean};
+    calstat_fit_t ex = {.dist = CALSTAT_EXPONENTIAL, .mean = mean};
+
+    ln.loglik = ln.sigma > 0 ? loglik(x, n, &ln) : -INFINITY;
+    ga.loglik = loglik(x, n, &ga);
+    ex.loglik = loglik(x, n, &ex);
+    p->fit = ln;
+    if (ga.loglik > p->fit.loglik)
+        p->fit = ga;
+    if (ex.loglik > p->fit.loglik)
+        p->fit = ex;
+}
+
+int calstat_linear(const double *x, const double *y, size_t n, calstat_param_t *p)
+{
+    double c0, c1, cov00, cov01, cov11, sumsq;
+    size_t distinct = 0;
+    for (size_t i = 1; i < n && !distinct; i++)
+        distinct = x[i] != x[0];
+    if (n < 2 || !distinct)
+        return -EINVAL;
+    gsl_fit_linear(x, 1, y, 1, n, &c0, &c1, &cov00, &cov01, &cov11, &sumsq);
+    p->fit = (calstat_fit_t){.dist = CALSTAT_LINEAR, .a = c0, .b = c1};
+    p->samples = n;
+    p->has_q = 0;
+    return 0;
+}
+
+static json_t *fit_json(const calstat_fit_t *f, const char *x_unit)
+{
+    switch (f->dist) {
+    case CALSTAT_LOGNORMAL:
+        return json_pack("{s:s, s:f, s:f}", "dist", "lognormal", "mu", f->mu, "sigma", f->sigma);
+    case CALSTAT_GAMMA:
+        return json_pack("{s:s, s:f, s:f}", "dist", "gamma", "k", f->k, "theta", f->theta);
+    case CALSTAT_EXPONENTIAL:
+        return json_pack("{s:s, s:f}", "dist", "exponential", "mean", f->mean);
+    case CALSTAT_LINEAR:
+        return json_pack("{s:s, s:f, s:f, s:s}", "dist", "linear", "a", f->a, "b", f->b,
+                         "x_unit", x_unit ? x_unit : "KiB");
+    case CALSTAT_FIXED:
+        break;
+    }
+    return json_pack("{s:s}", "dist", "fixed");
+}
+
+/* ns values are written rounded to 0.1 ns: more digits would be noise. */
+static json_t *num(double v) { return json_real(round(v * 10.0) / 10.0); }
+
+json_t *calstat_json(const calstat_param_t *p, const char *unit, const char *x_unit,
+                     const char *source)
+{
+    static const char *const qn[CALSTAT_NQ] = {"p1",  "p5",  "p10", "p25", "p50",
+                                               "p75", "p90", "p95", "p99"};
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    int bad = json_object_set_new(o, "value", num(p->value));
+    bad |= json_object_set_new(o, "unit", json_string(unit));
+    bad |= json_object_set_new(o, "samples", json_integer((json_int_t)p->samples));
+    if (p->has_q) {
+        json_t *q = json_object();
+        for (size_t i = 0; q && i < CALSTAT_NQ; i++)
+            bad |= json_object_set_new(q, qn[i], num(p->q[i]));
+        bad |= json_object_set_new(o, "quantiles", q);
+    }
+    bad |= json_object_set_new(o, "fit", fit_json(&p->fit, x_unit));
+    bad |= json_object_set_new(o, "source", json_string(source));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}

@@ -1,0 +1,62 @@
+/*
+ * calstat.h - turns measured samples into calibration parameters: the
+ * quantiles, a fitted distribution (GSL) and the JSON object the
+ * simulator's calibration loader reads (docs/calibration.md).
+ *
+ * A calstat_param_t owns nothing: the JSON it builds (jansson) belongs to
+ * the caller.
+ */
+#ifndef LATSURF_CALSTAT_H
+#define LATSURF_CALSTAT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef enum { CALSTAT_FIXED, CALSTAT_LOGNORMAL, CALSTAT_GAMMA, CALSTAT_EXPONENTIAL,
+               CALSTAT_LINEAR } calstat_dist_t;
+
+typedef struct {
+    calstat_dist_t dist;
+    double mu, sigma;  /* lognormal: log-moments */
+    double k, theta;   /* gamma: shape, scale */
+    double mean;       /* exponential */
+    double a, b;       /* linear: y = a + b x */
+    double loglik;     /* of the chosen distribution, per sample */
+} calstat_fit_t;
+
+/* The quantiles written: p1 p5 p10 p25 p50 p75 p90 p95 p99. */
+#define CALSTAT_NQ 9
+extern const double calstat_q[CALSTAT_NQ];
+
+typedef struct {
+    double value;
+    size_t samples;
+    int has_q;
+    double q[CALSTAT_NQ];
+    calstat_fit_t fit;
+} calstat_param_t;
+
+/* A growable array of samples. */
+typedef struct {
+    double *v;
+    size_t n, cap;
+} calstat_vec_t;
+
+int calstat_push(calstat_vec_t *v, double x); /* 0 or -ENOMEM */
+void calstat_vec_free(calstat_vec_t *v);
+
+/* Sorts x in place. Quantiles; value = median; fit = whichever of
+ * lognormal (by log-moments) and gamma (by moments) has the larger
+ * likelihood, or fixed when all samples are equal. n > 0. */
+void calstat_from_samples(double *x, size_t n, calstat_param_t *p);
+
+/* Least-squares y = a + b x (gsl_fit_linear); no quantiles. Returns 0 or
+ * -EINVAL (fewer than 2 distinct x). value is left for the caller. */
+int calstat_linear(const double *x, const double *y, size_t n, calstat_param_t *p);
+
+/* {"value", "unit", "samples", "quantiles", "fit", "source"}; x_unit for
+ * linear fits ("KiB", "sqe"). NULL on ENOMEM. */
+json_t *calstat_json(const calstat_param_t *p, const char *unit, const char *x_unit,
+                     const char *source);
+
+#endif

@@ -1,0 +1,260 @@
+/*
+ * tracerec.c - see tracerec.h.
+ *
+ * Events are read from the instance's raw per-CPU buffers
+ * (tracefs_iterate_raw_events) and printed with libtraceevent rather than
+ * read from the instance's "trace" file, because that file rounds
+ * timestamps to microseconds and the stages we measure are a few µs long.
+ */
+#include "tracerec.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tracefs.h>
+#include <unistd.h>
+
+typedef struct {
+    uint64_t ts, seq;
+    char *text;
+} line_t;
+
+struct tracerec {
+    struct tracefs_instance *inst;
+    struct tep_handle *tep;
+    struct tep_event *sched_switch, *sched_wakeup;
+    struct trace_seq seq;
+    line_t *line;
+    size_t n, cap;
+    int oom;
+    char clock[16];
+    char missing[256];
+};
+
+/* Each default event with its fallbacks, closest first. */
+static const char *const default_events[][3] = {
+    {"block/block_rq_issue", NULL, NULL},
+    {"block/block_rq_complete", NULL, NULL},
+    {"irq/irq_handler_entry", NULL, NULL},
+    {"ipi/ipi_send_cpu", "ipi/ipi_send_cpumask", "ipi/ipi_raise"},
+    {"io_uring/io_uring_submit_req", "io_uring/io_uring_submit_sqe", NULL},
+    {"io_uring/io_uring_complete", NULL, NULL},
+    {"sched/sched_wakeup", NULL, NULL},
+    {"sched/sched_switch", NULL, NULL},
+};
+#define NDEFAULT (sizeof(default_events) / sizeof(default_events[0]))
+
+int tracerec_available(char *why, size_t n)
+{
+    if (geteuid() != 0) {
+        snprintf(why, n, "tracefs needs root");
+        return 0;
+    }
+    const char *dir = tracefs_tracing_dir(); /* mounts tracefs if needed */
+    if (!dir) {
+        snprintf(why, n, "tracefs is not mounted and cannot be mounted");
+        return 0;
+    }
+    char path[512];
+    snprintf(path, sizeof(path), "%s/instances", dir);
+    if (access(path, W_OK) != 0) {
+        snprintf(why, n, "%s is not writable", path);
+        return 0;
+    }
+    return 1;
+}
+
+/* Enable "system/event" exactly (libtracefs takes regular expressions). */
+static int enable(struct tracefs_instance *inst, const char *spec)
+{
+    char sys[64], ev[96];
+    const char *slash = strchr(spec, '/');
+    if (!slash || (size_t)(slash - spec) >= sizeof(sys) - 3)
+        return -1;
+    snprintf(sys, sizeof(sys), "^%.*s$", (int)(slash - spec), spec);
+    snprintf(ev, sizeof(ev), "^%s$", slash + 1);
+    return tracefs_event_enable(inst, sys, ev);
+}
+
+static void note_missing(tracerec_t *r, const char *spec)
+{
+    size_t len = strlen(r->missing);
+    snprintf(r->missing + len, sizeof(r->missing) - len, "%s%s", len ? "," : "", spec);
+}
+
+int tracerec_start(const char *const *extra, size_t buffer_kb, tracerec_t **out, char *err,
+                   size_t n)
+{
+    static unsigned counter;
+    *out = NULL;
+    tracerec_t *r = calloc(1, sizeof(*r));
+    if (!r) {
+        snprintf(err, n, "out of memory");
+        return -ENOMEM;
+    }
+    trace_seq_init(&r->seq);
+    char name[64];
+    snprintf(name, sizeof(name), "latsurf-%d-%u", (int)getpid(), counter++);
+    r->inst = tracefs_instance_create(name);
+    if (!r->inst) {
+        int e = errno ? errno : EIO;
+        snprintf(err, n, "cannot create tracefs instance %s: %s", name, strerror(e));
+        tracerec_free(r);
+        return -e;
+    }
+    static const char *const systems[] = {"block", "irq", "ipi", "io_uring", "sched", NULL};
+    r->tep = tracefs_local_events_system(NULL, systems);
+    if (!r->tep) {
+        snprintf(err, n, "cannot read the event formats from tracefs");
+        tracerec_free(r);
+        return -EIO;
+    }
+    tracefs_load_cmdlines(NULL, r->tep);
+    r->sched_switch = tep_find_event_by_name(r->tep, "sched", "sched_switch");
+    r->sched_wakeup = tep_find_event_by_name(r->tep, "sched", "sched_wakeup");
+    tracefs_instance_set_buffer_size(r->inst, buffer_kb ? buffer_kb : 8192, -1);
+    if (tracefs_instance_file_write(r->inst, "trace_clock", "mono") < 0)
+        tracefs_instance_file_write(r->inst, "trace_clock", "global");
+    char *clock = tracefs_get_clock(r->inst);
+    snprintf(r->clock, sizeof(r->clock), "%s", clock ? clock : "local");
+    free(clock);
+
+    for (size_t i = 0; i < NDEFAULT; i++) {
+        int ok = 0;
+        for (int k = 0; k < 3 && default_events[i][k] && !ok; k++)
+            ok = enable(r->inst, default_events[i][k]) == 0;
+        if (!ok)
+            note_missing(r, default_events[i][0]);
+    }
+    for (size_t i = 0; extra && extra[i]; i++)
+        if (enable(r->inst, extra[i]) != 0)
+            note_missing(r, extra[i]);
+    tracefs_instance_file_clear(r->inst, "trace");
+    if (tracefs_trace_on(r->inst) != 0) {
+        snprintf(err, n, "cannot turn tracing on in instance %s", name);
+        tracerec_free(r);
+        return -EIO;
+    }
+    *out = r;
+    return 0;
+}
+
+/* Teach libtraceevent the comms that sched events carry, so that lines of
+ * short-lived tasks get a name instead of "<...>". */
+static void learn_comm(tracerec_t *r, struct tep_event *ev, struct tep_record *rec,
+                       const char *comm_field, const char *pid_field)
+{
+    struct tep_format_field *cf = tep_find_field(ev, comm_field);
+    struct tep_format_field *pf = tep_find_field(ev, pid_field);
+    unsigned long long pid;
+    if (!cf || !pf || tep_read_number_field(pf, rec->data, &pid) || pid == 0)
+        return;
+    char comm[17];
+    snprintf(comm, sizeof(comm), "%.*s", cf->size < 16 ? cf->size : 16,
+             (const char *)rec->data + cf->offset);
+    const char *known = tep_data_comm_from_pid(r->tep, (int)pid);
+    if (!known || strcmp(known, comm) != 0)
+        tep_override_comm(r->tep, comm, (int)pid);
+}
+
+static int on_event(struct tep_event *ev, struct tep_record *rec, int cpu, void *ctx)
+{
+    tracerec_t *r = ctx;
+    (void)cpu;
+    if (r->oom)
+        return 1;
+    if (ev == r->sched_switch) {
+        learn_comm(r, ev, rec, "prev_comm", "prev_pid");
+        learn_comm(r, ev, rec, "next_comm", "next_pid");
+    } else if (ev == r->sched_wakeup) {
+        learn_comm(r, ev, rec, "comm", "pid");
+    }
+    trace_seq_reset(&r->seq);
+    tep_print_event(r->tep, &r->seq, rec, "%16s-%-7d [%03d] %s ", TEP_PRINT_COMM, TEP_PRINT_PID,
+                    TEP_PRINT_CPU, TEP_PRINT_LATENCY);
+    trace_seq_printf(&r->seq, "%llu.%09llu: ", rec->ts / 1000000000ull,
+                     rec->ts % 1000000000ull);
+    tep_print_event(r->tep, &r->seq, rec, "%s: %s", TEP_PRINT_NAME, TEP_PRINT_INFO);
+    trace_seq_terminate(&r->seq);
+    if (r->n == r->cap) {
+        size_t c = r->cap ? r->cap * 2 : 4096;
+        line_t *p = realloc(r->line, c * sizeof(*p));
+        if (!p) {
+            r->oom = 1;
+            return 1;
+        }
+        r->line = p;
+        r->cap = c;
+    }
+    char *text = strdup(r->seq.buffer);
+    if (!text) {
+        r->oom = 1;
+        return 1;
+    }
+    r->line[r->n] = (line_t){rec->ts, r->n, text};
+    r->n++;
+    return 0;
+}
+
+int tracerec_drain(tracerec_t *r)
+{
+    if (tracefs_iterate_raw_events(r->tep, r->inst, NULL, 0, on_event, r) < 0 && !r->oom)
+        return -EIO;
+    return r->oom ? -ENOMEM : 0;
+}
+
+int tracerec_stop(tracerec_t *r)
+{
+    tracefs_trace_off(r->inst);
+    /* names of the tasks that ran while recording, for lines printed now */
+    tracefs_load_cmdlines(NULL, r->tep);
+    return tracerec_drain(r);
+}
+
+const char *tracerec_missing(const tracerec_t *r) { return r->missing; }
+const char *tracerec_clock(const tracerec_t *r) { return r->clock; }
+size_t tracerec_count(const tracerec_t *r) { return r->n; }
+
+static int cmp_line(const void *a, const void *b)
+{
+    const line_t *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+int tracerec_write(tracerec_t *r, FILE *f, const char *comment)
+{
+    if (r->n)
+        qsort(r->line, r->n, sizeof(*r->line), cmp_line);
+    fprintf(f, "# tracer: nop\n#\n# latsurf trace record: clock=%s, timestamps in ns\n",
+            r->clock);
+    if (comment && *comment)
+        fprintf(f, "# %s\n", comment);
+    if (r->missing[0])
+        fprintf(f, "# events not available on this kernel: %s\n", r->missing);
+    fprintf(f, "# entries-in-buffer/entries-written: %zu/%zu\n#\n", r->n, r->n);
+    fprintf(f, "#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n");
+    for (size_t i = 0; i < r->n; i++)
+        if (fprintf(f, "%s\n", r->line[i].text) < 0)
+            return -EIO;
+    return fflush(f) == 0 ? 0 : -EIO;
+}
+
+void tracerec_free(tracerec_t *r)
+{
+    if (!r)
+        return;
+    if (r->inst) {
+        tracefs_trace_off(r->inst);
+        tracefs_instance_destroy(r->inst);
+        tracefs_instance_free(r->inst);
+    }
+    if (r->tep)
+        tep_free(r->tep);
+    trace_seq_destroy(&r->seq);
+    for (size_t i = 0; i < r->n; i++)
+        free(r->line[i].text);
+    free(r->line);
+    free(r);
+}

@@ -1,0 +1,52 @@
+/*
+ * tracerec.h - records the storage-path tracepoints into a private tracefs
+ * instance (libtracefs) and writes them in the text format of
+ * /sys/kernel/tracing/trace, with ns timestamps on the "mono" clock (the
+ * clock of CLOCK_MONOTONIC, so user-space timestamps line up with it).
+ *
+ * The recorder owns its instance: tracerec_free() always removes it, so a
+ * caller that stops on a signal calls tracerec_free() and nothing is left
+ * behind in /sys/kernel/tracing/instances.
+ */
+#ifndef LATSURF_TRACEREC_H
+#define LATSURF_TRACEREC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct tracerec tracerec_t;
+
+/* Is tracing usable here (root, tracefs mounted or mountable)? 1 yes; 0 no,
+ * with the reason in why. */
+int tracerec_available(char *why, size_t n);
+
+/* Create the instance, enable the default events (block_rq_issue,
+ * block_rq_complete, irq_handler_entry, ipi_send_cpu or the closest ipi
+ * event, io_uring_submit_req, io_uring_complete, sched_wakeup,
+ * sched_switch) plus `extra` ("system/event", NULL-terminated, may be NULL),
+ * and turn tracing on. buffer_kb per CPU, 0 = 8192. Returns 0 or a negative
+ * errno with a message in err. */
+int tracerec_start(const char *const *extra, size_t buffer_kb, tracerec_t **out, char *err,
+                   size_t n);
+
+/* Move what the kernel has buffered into memory. Call it every ~100 ms on
+ * long recordings so the ring buffer does not wrap. Returns 0 or -errno. */
+int tracerec_drain(tracerec_t *r);
+
+/* Tracing off, final drain. */
+int tracerec_stop(tracerec_t *r);
+
+/* Events that could not be enabled on this kernel, comma-separated ("" if
+ * none). */
+const char *tracerec_missing(const tracerec_t *r);
+const char *tracerec_clock(const tracerec_t *r);
+size_t tracerec_count(const tracerec_t *r);
+
+/* Write the recorded events, sorted by time, after a "#" header. */
+int tracerec_write(tracerec_t *r, FILE *f, const char *comment);
+
+/* Remove the instance (if still there) and free everything. NULL is fine. */
+void tracerec_free(tracerec_t *r);
+
+#endif
