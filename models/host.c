@@ -10,6 +10,9 @@
 #include <string.h>
 
 static const char *const iosched_names[] = {"none", "mq-deadline", NULL};
+/* "policy" first: index - 1 is the pol_taskrun_t / pol_wait_t to force */
+static const char *const taskrun_names[] = {"policy", "default", "coop", "defer", NULL};
+static const char *const wait_names[] = {"policy", "interrupt", "poll", "hybrid", NULL};
 
 static int host_parse_background(cfg_t *c, json_t *arr, host_cfg_t *h)
 {
@@ -51,6 +54,10 @@ int host_cfg_parse(cfg_t *c, json_t *host, host_cfg_t *h)
     cfg_f64(c, host, "sqpoll_idle_us", &h->sqpoll_idle_us, 1000, 0, 1e7);
     /* MAX_SOFTIRQ_RESTART in kernel/softirq.c */
     cfg_u32(c, host, "ksoftirqd_after", &h->ksoftirqd_after, 10, 1, 1u << 20);
+    cfg_enum(c, host, "taskrun", &h->taskrun, 0, taskrun_names);
+    cfg_enum(c, host, "wait", &h->wait, 0, wait_names);
+    h->taskrun--;
+    h->wait--;
     h->iosched = (host_iosched_t)iosched;
     if (cfg_ok(c) && h->numa_nodes > h->cpus) {
         size_t m = cfg_push(c, "numa_nodes");

@@ -31,6 +31,8 @@ typedef struct {
     int32_t sqpoll_cpu;         /* sq_thread_cpu */
     double sqpoll_idle_us;      /* sq_thread_idle */
     uint32_t ksoftirqd_after;   /* softirq backlog that defers to ksoftirqd */
+    int taskrun;                /* -1: as the policy says, else pol_taskrun_t forced */
+    int wait;                   /* -1: as the policy says, else pol_wait_t forced */
     host_background_t *background;
     uint32_t nbackground;
     struct cont_cfg *cont;      /* host.gpu / host.rdma, owned (models/cont.h) */

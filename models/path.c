@@ -178,11 +178,12 @@ static void path_place(path_t *p, req_t *r)
     r->consumer_cpu = (int16_t)pl.consumer_cpu;
     r->completion_cpu = (int16_t)pl.completion_cpu; /* -1: rq_affinity decides */
     r->hwq = pl.hwq;
-    r->wait = (uint8_t)pl.wait;
-    r->taskrun = (uint8_t)pl.taskrun;
+    /* the scenario may force the io_uring set-up whatever the policy says */
+    r->wait = (uint8_t)(p->cfg.host->wait >= 0 ? p->cfg.host->wait : (int)pl.wait);
+    r->taskrun = (uint8_t)(p->cfg.host->taskrun >= 0 ? p->cfg.host->taskrun : (int)pl.taskrun);
     r->coalesce = pl.coalesce;
     r->prio = (uint8_t)pl.prio;
-    r->polled = pl.wait != POL_WAIT_INTERRUPT && d->poll_queues;
+    r->polled = r->wait != POL_WAIT_INTERRUPT && d->poll_queues;
     if (pl.hold_background) {
         r->holds_bg = 1;
         if (d->holds++ == 0)
