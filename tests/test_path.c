@@ -1,0 +1,331 @@
+/*
+ * test_path.c - the host I/O path's mechanisms, each asserting a number
+ * derived from the configured costs (a calibration file the test writes with
+ * round, fixed values) rather than a snapshot:
+ *   - at QD1, a consumer away from the interrupt CPU pays exactly the
+ *     cross-CPU minus same-CPU wakeup cost and the cold-cache touch;
+ *   - rq_affinity=2 moves completions to the submitting CPU;
+ *   - coalescing raises device-done-to-ready at low load and lowers
+ *     cpu_ns_per_io at high load;
+ *   - DEFER_TASKRUN defers CQE visibility until the task stops running;
+ *   - the device stage alone matches M/D/1 (Pollaczek-Khinchine);
+ *   - per-stage means sum to lat_mean_ns on every run.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cli/runner.h"
+#include "cli/scenario.h"
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_statistics_double.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/latsurf-path-XXXXXX";
+static char calib[600];
+
+/* Round numbers so that expectations are easy to derive by hand. */
+static const struct {
+    const char *name;
+    double v;
+} test_costs[] = {
+    {"uring_submit_call_ns", 1000}, {"uring_submit_sqe_ns", 200}, {"blk_dispatch_ns", 300},
+    {"irq_handler_ns", 1000},       {"blk_complete_ns", 800},     {"ipi_ns", 1500},
+    {"task_work_ns", 300},          {"cqe_post_ns", 100},         {"wakeup_same_cpu_ns", 2000},
+    {"wakeup_cross_cpu_ns", 5000},  {"context_switch_ns", 1000},  {"idle_exit_ns", 0},
+    {"mem_touch_local_ns_per_kib", 50}, {"mem_touch_remote_ns_per_kib", 100},
+    {"mem_warm_factor", 0.5},       {"poll_ns", 100},
+};
+
+static double cost(const char *name)
+{
+    for (size_t i = 0; i < sizeof(test_costs) / sizeof(test_costs[0]); i++)
+        if (strcmp(test_costs[i].name, name) == 0)
+            return test_costs[i].v;
+    fail_msg("no cost %s", name);
+    return 0;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(calib, sizeof(calib), "%s/calib.json", dir);
+    FILE *f = fopen(calib, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "{\"latsurf_calibration\": 1, \"params\": {");
+    for (size_t i = 0; i < sizeof(test_costs) / sizeof(test_costs[0]); i++)
+        fprintf(f, "%s\"%s\": {\"value\": %g}", i ? "," : "", test_costs[i].name, test_costs[i].v);
+    fprintf(f, "}}\n");
+    fclose(f);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    return system(cmd);
+}
+
+/* Load a scenario text (with %s for the calibration path) plus sets. */
+static scn_t *load(const char *fmt, char **sets, size_t nsets)
+{
+    char text[4096], path[600], err[1024];
+    snprintf(text, sizeof(text), fmt, calib);
+    snprintf(path, sizeof(path), "%s/s.json", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    scn_t *s = NULL;
+    if (scn_load(path, sets, nsets, &s, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    return s;
+}
+
+static double metric(const result_t *r, const char *name)
+{
+    double v;
+    if (result_get(r, name, &v) != 0)
+        fail_msg("no metric %s", name);
+    return v;
+}
+
+static double stage_mean(const result_t *r, const char *stage)
+{
+    for (size_t i = 0; i < r->nstage; i++)
+        if (strcmp(r->stage[i].stage, stage) == 0)
+            return r->stage[i].mean_ns;
+    fail_msg("no stage %s", stage);
+    return 0;
+}
+
+static void run_one(const scn_t *s, uint32_t v, uint32_t rep, result_t *out)
+{
+    char err[1024];
+    result_init(out);
+    int rc = runner_run(s, v, rep, out, err, sizeof(err));
+    if (rc)
+        fail_msg("runner_run: %d %s", rc, err);
+    /* every run: the stages up to the consumer sum to the end-to-end mean */
+    double sum = 0;
+    for (size_t i = 0; i < out->nstage; i++)
+        if (strcmp(out->stage[i].stage, "continuation") != 0)
+            sum += out->stage[i].mean_ns;
+    double lat = metric(out, "lat_mean_ns");
+    if (fabs(sum - lat) > 0.01 * lat)
+        fail_msg("stage means sum to %.1f, lat_mean_ns is %.1f", sum, lat);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Exact median latency of the recorded requests. At this load most requests
+ * meet no queueing, so the median one's latency is the sum of the costs. */
+static uint64_t median_latency(const result_t *r)
+{
+    uint64_t *v = malloc(r->nreq * sizeof(*v));
+    assert_non_null(v);
+    for (size_t i = 0; i < r->nreq; i++)
+        v[i] = r->req[i].t[7] - r->req[i].t[0];
+    qsort(v, r->nreq, sizeof(*v), cmp_u64);
+    uint64_t m = v[r->nreq / 2];
+    free(v);
+    return m;
+}
+
+/* 2 CPUs, one hardware queue whose vector fires on CPU 1, sparse 4 KiB reads. */
+static const char *qd1 =
+    "{\"host\": {\"cpus\": 2, \"calibration\": \"%s\"},"
+    " \"devices\": [{\"queues\": 1, \"irq_cpus\": [1],"
+    "   \"flash\": {\"channels\": 1, \"dies_per_channel\": 1, \"read_us\": 50}}],"
+    " \"workload\": [{\"type\": \"poisson\", \"rate_iops\": 2000, \"consumer_cpu\": 0}],"
+    " \"variants\": [{\"name\": \"kernel\", \"affinity\": \"kernel\"},"
+    "              {\"name\": \"consumer\", \"affinity\": \"consumer\"}],"
+    " \"policy\": {\"throughput_batch\": 1},"
+    " \"run\": {\"duration_ms\": 300, \"warmup_ms\": 10, \"replications\": 1,"
+    "          \"record_requests\": 100000}}";
+
+static void test_locality_costs_wakeup(void **state)
+{
+    (void)state;
+    scn_t *s = load(qd1, NULL, 0);
+    result_t far, near;
+    run_one(s, 0, 0, &far);  /* consumer on CPU 0, IRQ on CPU 1 */
+    run_one(s, 1, 0, &near); /* consumer moved to CPU 1 */
+    assert_true(metric(&far, "locality_miss_rate") > 0.99);
+    assert_true(metric(&near, "locality_miss_rate") < 0.01);
+    /* 4 KiB touch at 50 ns/KiB; warm (completion on the consumer) halves it */
+    double extra = cost("wakeup_cross_cpu_ns") - cost("wakeup_same_cpu_ns") +
+                   4 * cost("mem_touch_local_ns_per_kib") * (1 - cost("mem_warm_factor"));
+    double got = (double)median_latency(&far) - (double)median_latency(&near);
+    printf("QD1 far - near = %.0f ns (expected %.0f)\n", got, extra);
+    assert_true(fabs(got - extra) <= 1.0);
+    /* the histogram's p50 agrees within its 1% error */
+    double dp50 = metric(&far, "lat_p50_ns") - metric(&near, "lat_p50_ns");
+    assert_true(fabs(dp50 - extra) < 0.01 * metric(&far, "lat_p50_ns"));
+    result_fini(&far);
+    result_fini(&near);
+    scn_free(s);
+}
+
+static void test_rq_affinity_moves_completion(void **state)
+{
+    (void)state;
+    char *sets[] = {"host.rq_affinity=2", "variants=[{\"name\":\"kernel\"}]"};
+    scn_t *s = load(qd1, sets, 2);
+    result_t r;
+    run_one(s, 0, 0, &r);
+    assert_true(r.nreq > 100);
+    for (size_t i = 0; i < r.nreq; i++) {
+        assert_int_equal(r.req[i].completion_cpu, r.req[i].submit_cpu);
+        assert_int_equal(r.req[i].completion_cpu, 0);
+    }
+    assert_true(metric(&r, "locality_miss_rate") < 0.01);
+    /* the IPI to the submitter is part of the blk_complete stage */
+    assert_true(stage_mean(&r, "blk_complete") >= cost("ipi_ns") + cost("blk_complete_ns") - 1);
+    result_fini(&r);
+    scn_free(s);
+
+    char *sets0[] = {"host.rq_affinity=0", "variants=[{\"name\":\"kernel\"}]"};
+    s = load(qd1, sets0, 2);
+    run_one(s, 0, 0, &r);
+    for (size_t i = 0; i < r.nreq; i++)
+        assert_int_equal(r.req[i].completion_cpu, 1); /* the IRQ CPU */
+    result_fini(&r);
+    scn_free(s);
+}
+
+static const char *coalesce =
+    "{\"host\": {\"cpus\": 4, \"calibration\": \"%s\"},"
+    " \"devices\": [{\"queues\": 1, \"irq_cpus\": [1],"
+    "   \"irq_coalescing\": {\"time_us\": 0, \"threshold\": 8},"
+    "   \"flash\": {\"channels\": 8, \"dies_per_channel\": 4, \"read_us\": 50}}],"
+    " \"workload\": [{\"type\": \"poisson\", \"rate_iops\": 1000, \"consumer_cpu\": 1}],"
+    " \"policy\": {\"throughput_batch\": 1},"
+    " \"run\": {\"duration_ms\": 200, \"warmup_ms\": 10, \"replications\": 1}}";
+
+static void coalesce_pair(double rate, result_t *off, result_t *on)
+{
+    char r1[64];
+    snprintf(r1, sizeof(r1), "workload.0.rate_iops=%g", rate);
+    char *s_off[] = {r1};
+    char *s_on[] = {r1, "devices.0.irq_coalescing.time_us=50"};
+    scn_t *a = load(coalesce, s_off, 1);
+    run_one(a, 0, 0, off);
+    scn_free(a);
+    scn_t *b = load(coalesce, s_on, 2);
+    run_one(b, 0, 0, on);
+    scn_free(b);
+}
+
+static void test_coalescing(void **state)
+{
+    (void)state;
+    result_t off, on;
+    coalesce_pair(1000, &off, &on); /* low load: CQEs wait for the 50 us timer */
+    double d_off = metric(&off, "device_done_to_ready_p50_ns");
+    double d_on = metric(&on, "device_done_to_ready_p50_ns");
+    printf("low load d2r p50: off %.0f on %.0f\n", d_off, d_on);
+    assert_true(d_on - d_off > 0.9 * 50000);
+    assert_true(metric(&on, "deferred_completion_rate") > 0.9);
+    result_fini(&off);
+    result_fini(&on);
+    coalesce_pair(400000, &off, &on); /* high load: fewer interrupts per I/O */
+    double c_off = metric(&off, "cpu_ns_per_io"), c_on = metric(&on, "cpu_ns_per_io");
+    printf("high load cpu_ns_per_io: off %.0f on %.0f\n", c_off, c_on);
+    assert_true(c_on < c_off - 0.5 * cost("irq_handler_ns"));
+    result_fini(&off);
+    result_fini(&on);
+}
+
+/* A busy thread on the consumer's CPU: default task_work interrupts it with
+ * an IPI, DEFER_TASKRUN waits until the CPU's running thread yields. */
+static const char *deferq =
+    "{\"host\": {\"cpus\": 2, \"calibration\": \"%s\","
+    "            \"background\": [{\"cpu\": 0, \"period_us\": 100, \"busy_us\": 60}]},"
+    " \"devices\": [{\"queues\": 1, \"irq_cpus\": [1],"
+    "   \"flash\": {\"channels\": 1, \"dies_per_channel\": 1, \"read_us\": 50}}],"
+    " \"workload\": [{\"type\": \"poisson\", \"rate_iops\": 2000, \"consumer_cpu\": 0}],"
+    " \"policy\": {\"throughput_batch\": 1},"
+    " \"run\": {\"duration_ms\": 300, \"warmup_ms\": 10, \"replications\": 1}}";
+
+static void test_defer_taskrun(void **state)
+{
+    (void)state;
+    char *def[] = {"host.taskrun=default"};
+    char *defer[] = {"host.taskrun=defer"};
+    scn_t *a = load(deferq, def, 1);
+    result_t ra, rb;
+    run_one(a, 0, 0, &ra);
+    scn_free(a);
+    scn_t *b = load(deferq, defer, 1);
+    run_one(b, 0, 0, &rb);
+    scn_free(b);
+    double ca = stage_mean(&ra, "cqe_post"), cb = stage_mean(&rb, "cqe_post");
+    printf("cqe_post mean: default %.0f, defer %.0f; deferred rate %.2f\n", ca, cb,
+           metric(&rb, "deferred_completion_rate"));
+    /* busy 60% of the time in 60 us spans: a deferred CQE waits ~30 us */
+    assert_true(cb > ca + 10000);
+    assert_true(metric(&rb, "deferred_completion_rate") > 0.3);
+    assert_true(metric(&ra, "deferred_completion_rate") < 0.01);
+    result_fini(&ra);
+    result_fini(&rb);
+}
+
+/* Device stage alone: one die, fixed read time, every other device cost 0. */
+static void test_device_md1(void **state)
+{
+    (void)state;
+    const char *md1 =
+        "{\"host\": {\"cpus\": 1, \"calibration\": \"%s\"},"
+        " \"devices\": [{\"queues\": 1, \"controller\": {\"cmd_ns\": 0},"
+        "   \"ftl\": {\"map_hit_ns\": 0}, \"pcie\": {\"gbps\": 1000, \"iommu_ns\": 0},"
+        "   \"flash\": {\"channels\": 1, \"dies_per_channel\": 1, \"read_us\": 100,"
+        "               \"channel_mbps\": 100000}}],"
+        " \"workload\": [{\"type\": \"poisson\", \"rate_iops\": 7000}],"
+        " \"run\": {\"duration_ms\": 400, \"warmup_ms\": 40, \"replications\": 12}}";
+    scn_t *s = load(md1, NULL, 0);
+    /* service: tR + 4 KiB over the channel (100 B/ns) and PCIe (1000 B/ns) */
+    double S = 100000 + 4096 / 100.0 + 4096 / 1000.0, lambda = 7000 / 1e9, rho = lambda * S;
+    double theory = rho * S / (2 * (1 - rho)) + S; /* Pollaczek-Khinchine W + S */
+    double x[12];
+    for (uint32_t rep = 0; rep < 12; rep++) {
+        result_t r;
+        run_one(s, 0, rep, &r);
+        x[rep] = stage_mean(&r, "device");
+        result_fini(&r);
+    }
+    double m = gsl_stats_mean(x, 1, 12), sd = gsl_stats_sd(x, 1, 12);
+    double half = gsl_cdf_tdist_Pinv(0.995, 11) * sd / sqrt(12);
+    printf("M/D/1 device stage: %.0f +- %.0f, theory %.0f\n", m, half, theory);
+    assert_true(fabs(m - theory) <= half);
+    assert_true(half < 0.1 * theory);
+    scn_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_locality_costs_wakeup),
+        cmocka_unit_test(test_rq_affinity_moves_completion),
+        cmocka_unit_test(test_coalescing),
+        cmocka_unit_test(test_defer_taskrun),
+        cmocka_unit_test(test_device_md1),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
