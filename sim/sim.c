@@ -1,5 +1,11 @@
 /*
  * sim.c - event pool, clock and run loop (see sim.h).
+ *
+ * An event's payload lives in a pool slot; the pending-event set holds only
+ * 16-byte (time, sequence, slot) keys, so heap moves stay small. Freed slots
+ * go on a LIFO free list: the slot an event just vacated is the one its
+ * handler's next sim_at() takes, still in cache. A slot's generation counts
+ * its reuses, which is what makes a stale handle harmless.
  */
 #include "sim.h"
 
@@ -26,18 +32,23 @@ struct sim {
 };
 
 #define SIM_NIL UINT32_MAX
+#define SIM_POOL0 1024
 
 sim_t *sim_new(void)
 {
     sim_t *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
-    if (pes_init(&s->pes, 1024) != 0) {
+    s->ev = malloc(SIM_POOL0 * sizeof(*s->ev));
+    if (!s->ev || pes_init(&s->pes, SIM_POOL0) != 0) {
+        free(s->ev);
         free(s);
         return NULL;
     }
+    s->cap_ev = SIM_POOL0;
     s->free_head = SIM_NIL;
-    s->nev = 1; /* slot 0 is never used, so {0,0} is an invalid handle */
+    s->nev = 1; /* slot 0 is never used, so {0,0} is never a live handle */
+    s->ev[0] = (sim_event_t){0};
     return s;
 }
 
@@ -55,52 +66,61 @@ uint64_t sim_events(const sim_t *s) { return s->executed; }
 uint64_t sim_npending(const sim_t *s) { return s->pes.n; }
 void sim_stop(sim_t *s) { s->stopped = true; }
 
-static uint32_t sim_slot_alloc(sim_t *s)
+static uint32_t sim_slot_grow(sim_t *s)
 {
-    if (s->free_head != SIM_NIL) {
-        uint32_t i = s->free_head;
+    if (s->cap_ev > (SIM_NIL - 1) / 2)
+        return SIM_NIL;
+    uint32_t cap = s->cap_ev * 2;
+    sim_event_t *ev = realloc(s->ev, (size_t)cap * sizeof(*ev));
+    if (!ev)
+        return SIM_NIL;
+    s->ev = ev;
+    s->cap_ev = cap;
+    s->ev[s->nev].gen = 0;
+    return s->nev++;
+}
+
+static inline uint32_t sim_slot_alloc(sim_t *s)
+{
+    uint32_t i = s->free_head;
+    if (i != SIM_NIL) {
         s->free_head = s->ev[i].next_free;
         return i;
     }
-    if (s->nev == s->cap_ev) {
-        uint32_t cap = s->cap_ev ? s->cap_ev * 2 : 1024;
-        sim_event_t *ev = realloc(s->ev, cap * sizeof(*ev));
-        if (!ev)
-            return SIM_NIL;
-        s->ev = ev;
-        s->cap_ev = cap;
-    }
+    if (s->nev == s->cap_ev)
+        return sim_slot_grow(s);
     s->ev[s->nev].gen = 0;
     return s->nev++;
 }
 
 static inline void sim_slot_release(sim_t *s, uint32_t i)
 {
-    s->ev[i].fn = NULL;
-    s->ev[i].gen++;
-    s->ev[i].next_free = s->free_head;
+    sim_event_t *e = &s->ev[i];
+    e->fn = NULL;
+    e->gen++;
+    e->next_free = s->free_head;
     s->free_head = i;
 }
 
 sim_timer_t sim_at(sim_t *s, sim_time_t t, sim_handler_fn fn, void *ctx, uint64_t arg)
 {
-    sim_timer_t h = {0, 0};
     uint32_t i = sim_slot_alloc(s);
     if (i == SIM_NIL)
-        return h;
+        return (sim_timer_t){0, 0};
     if (t < s->now) /* the past is not schedulable: run it next instead */
         t = s->now;
+    if (s->seq == UINT32_MAX) /* once per 4e9 events: keep FIFO across the wrap */
+        s->seq = pes_renumber(&s->pes);
+    if (pes_push(&s->pes, pes_key(t, s->seq, i)) != 0) {
+        sim_slot_release(s, i);
+        return (sim_timer_t){0, 0};
+    }
+    s->seq++;
     sim_event_t *e = &s->ev[i];
     e->fn = fn;
     e->ctx = ctx;
     e->arg = arg;
-    if (pes_push(&s->pes, (pes_key_t){t, s->seq++, i}) != 0) {
-        sim_slot_release(s, i);
-        return h;
-    }
-    h.slot = i;
-    h.gen = e->gen;
-    return h;
+    return (sim_timer_t){i, e->gen};
 }
 
 bool sim_pending(const sim_t *s, sim_timer_t h)
@@ -113,7 +133,7 @@ bool sim_cancel(sim_t *s, sim_timer_t h)
 {
     if (!sim_pending(s, h))
         return false;
-    s->ev[h.slot].fn = NULL; /* released when it reaches the head */
+    s->ev[h.slot].fn = NULL; /* the slot is released when its key reaches the head */
     return true;
 }
 
@@ -123,11 +143,12 @@ uint64_t sim_run(sim_t *s, sim_time_t until)
     s->stopped = false;
     while (!s->stopped && !pes_empty(&s->pes) && pes_top(&s->pes)->t <= until) {
         pes_key_t k = pes_pop(&s->pes);
-        sim_event_t *e = &s->ev[k.slot];
+        uint32_t i = pes_key_slot(k);
+        sim_event_t *e = &s->ev[i];
         sim_handler_fn fn = e->fn;
         void *ctx = e->ctx;
         uint64_t arg = e->arg;
-        sim_slot_release(s, k.slot);
+        sim_slot_release(s, i);
         if (!fn)
             continue; /* cancelled */
         s->now = k.t;
