@@ -25,15 +25,17 @@ cc -std=gnu11 -O2 -I"$here" -o "$work/replay_driver" "$here/bench/trace/replay_d
   "$build/liblatsurf_policies.a" $(pkg-config --libs jansson gsl) -lm
 
 trace="$work/trace.jsonl"
+# %.0f, not %d: mawk clamps %d to 2^31-1
 awk -v n="$lines" 'BEGIN {
   for (i = 0; i < n; i++) {
-    off = (i * 2654435761) % 268435456 * 4096
+    off = (i * 7919 % 262144) * 4096
     if (i % 4 == 3)
-      printf "{\"id\":%d,\"after\":[%d],\"think_ns\":500,\"op\":\"read\",\"offset\":%d,\"bytes\":4096,\"flow\":%d}\n", i, i - 1, off, i % 8
+      printf "{\"id\":%.0f,\"after\":[%.0f],\"think_ns\":500,\"op\":\"read\",\"offset\":%.0f,\"bytes\":4096,\"flow\":%d}\n", i, i - 1, off, i % 8
     else
-      printf "{\"id\":%d,\"t_ns\":%d,\"op\":\"%s\",\"offset\":%d,\"bytes\":4096,\"flow\":%d}\n", i, i * 1000, (i % 5 ? "read" : "write"), off, i % 8
+      printf "{\"id\":%.0f,\"t_ns\":%.0f,\"op\":\"%s\",\"offset\":%.0f,\"bytes\":4096,\"flow\":%d}\n", i, i * 1000, (i % 5 ? "read" : "write"), off, i % 8
   }
 }' > "$trace"
+tail -n 1 "$trace" | grep -q "\"id\":$((lines - 1))," || { echo "trace_rss: generator failed" >&2; exit 1; }
 echo "trace: $lines lines, $(du -m "$trace" | cut -f1) MiB"
 
 timer=()
