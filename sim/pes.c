@@ -205,6 +205,26 @@ void pes_refill(pes_t *q)
     }
 }
 
+/* The heap grew while no rung was below it (the set started with keys
+ * out of order, or Top's span was too wide to split): everything goes back to
+ * Top, to be spread into rung 0 at once. */
+int pes_spill(pes_t *q, pes_key_t key)
+{
+    pes_heap_t *h = &q->bottom;
+    for (size_t i = 0; i < h->n; i++) {
+        pes_list_add(q, &q->top, h->k[i]);
+        q->top_min = h->k[i].t < q->top_min ? h->k[i].t : q->top_min;
+        q->top_max = h->k[i].t > q->top_max ? h->k[i].t : q->top_max;
+        h->k[i] = PES_SENTINEL;
+    }
+    h->n = 0;
+    pes_list_add(q, &q->top, key);
+    q->top_min = key.t < q->top_min ? key.t : q->top_min;
+    q->top_max = key.t > q->top_max ? key.t : q->top_max;
+    pes_refill(q);
+    return 0;
+}
+
 static int pes_cmp(const void *a, const void *b)
 {
     const pes_key_t *x = a, *y = b;

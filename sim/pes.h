@@ -144,6 +144,7 @@ PES_INLINE pes_key_t pes_heap_pop(pes_heap_t *h) /* h->n > 0 */
 
 #define PES_RUNGS 8    /* more rungs than this: the bucket goes to the heap */
 #define PES_THRES 64   /* a bucket larger than this is split into a new rung */
+#define PES_SPILL 512  /* a heap this large with no rungs is spread into a ladder */
 #define PES_NIL UINT32_MAX
 
 typedef struct {
@@ -182,6 +183,7 @@ uint32_t pes_renumber(pes_t *q);
 /* Out-of-line parts of push and pop. */
 int pes_reserve(pes_t *q, uint32_t slot);
 void pes_refill(pes_t *q);
+int pes_spill(pes_t *q, pes_key_t key);
 
 static inline size_t pes_size(const pes_t *q) { return q->n; }
 static inline bool pes_empty(const pes_t *q) { return q->n == 0; }
@@ -218,8 +220,11 @@ PES_INLINE int pes_push(pes_t *q, pes_key_t key)
     uint32_t r = 0;
     while (r < q->nrungs && t < q->rung[r].cur_start)
         r++;
-    if (r == q->nrungs)
+    if (r == q->nrungs) {
+        if (q->nrungs == 0 && q->bottom.n >= PES_SPILL)
+            return pes_spill(q, key);
         return pes_heap_push(&q->bottom, key); /* cannot fail: capacity > n */
+    }
     pes_rung_t *g = &q->rung[r];
     pes_list_add(q, &g->b[(t - g->start) >> g->shift], key);
     return 0;
