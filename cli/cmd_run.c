@@ -10,6 +10,7 @@
 #include "cli/scenario.h"
 #include "reports/db.h"
 #include "reports/report.h"
+#include "reports/report_html.h"
 #include "reports/report_table.h"
 
 #include <errno.h>
@@ -194,6 +195,17 @@ int cmd_run(int argc, char **argv)
         if (report_print_text(db, s->name, stdout, &dberr) != 0) {
             fprintf(stderr, "latsurf run: summary: %s\n", dberr ? dberr : "failed");
             sqlite3_free(dberr);
+        }
+        if (a.html) {
+            if (report_html_file(db, s->name, s->run.baseline, a.db, a.html, &dberr) != 0) {
+                fprintf(stderr, "latsurf run: --report %s: %s\n", a.html,
+                        dberr ? dberr : "failed");
+                sqlite3_free(dberr);
+                dberr = NULL;
+                rc = CMD_FAIL;
+            } else {
+                printf("report written to %s\n", a.html);
+            }
         }
         printf("results written to %s\n", a.db);
     }

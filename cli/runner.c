@@ -6,6 +6,7 @@
 #include "models/collect.h"
 #include "models/costs.h"
 #include "models/path.h"
+#include "reports/stats.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -44,8 +45,12 @@ char *runner_calibration(const scn_t *s, uint32_t variant)
     return scn_resolve(s, s->var[variant].host.calibration);
 }
 
-int runner_run(const scn_t *s, uint32_t vi, uint32_t rep, result_t *out, char *err,
-               size_t errlen)
+#define RUNNER_MSER_BINS 200
+
+/* One run with the warm-up cut at `warm`; with series != NULL the collector
+ * also keeps mean latency per bin of issue time (the MSER-5 pilot). */
+static int runner_once(const scn_t *s, uint32_t vi, uint32_t rep, sim_time_t warm,
+                       double *series, result_t *out, char *err, size_t errlen)
 {
     const scn_variant_t *v = &s->var[vi];
     costs_t costs;
@@ -54,19 +59,21 @@ int runner_run(const scn_t *s, uint32_t vi, uint32_t rep, result_t *out, char *e
     free(cal);
     if (rc)
         return rc == -ENOENT ? -EINVAL : rc;
+    rc = 0;
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     sim_time_t duration = (sim_time_t)(s->run.duration_ms * 1e6);
-    sim_time_t warm = (sim_time_t)(s->run.warmup_ms * 1e6);
     sim_t *sim = sim_new();
     req_pool_t *pool = req_pool_new();
-    collect_t *col = collect_new(warm, s->run.record_requests, out);
+    collect_t *col = collect_new(warm, series ? 0 : s->run.record_requests, out);
+    if (col && series && collect_series(col, RUNNER_MSER_BINS, duration / RUNNER_MSER_BINS))
+        rc = -ENOMEM;
     path_cfg_t pc = {
         .host = &v->host, .dev = v->dev, .ndev = v->ndev, .variant = &v->pol,
         .pol = &v->polcfg, .costs = &costs, .seed = s->run.seed, .rep = rep, .col = col,
     };
-    path_t *path = sim && pool && col ? path_new(sim, &pc) : NULL;
+    path_t *path = sim && pool && col && rc == 0 ? path_new(sim, &pc) : NULL;
     void **inst = calloc(v->nwl ? v->nwl : 1, sizeof(*inst));
     rc = path && inst ? 0 : -ENOMEM;
     for (uint32_t i = 0; rc == 0 && i < v->nwl; i++) {
@@ -98,6 +105,10 @@ int runner_run(const scn_t *s, uint32_t vi, uint32_t rep, result_t *out, char *e
             .wall_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
         };
         rc = collect_result(col, &tot, out);
+        /* the pilot's series: empty bins repeat the last mean */
+        for (uint32_t b = 0; rc == 0 && series && b < RUNNER_MSER_BINS; b++)
+            series[b] = col->series_n[b] ? col->series_sum[b] / (double)col->series_n[b]
+                                         : (b ? series[b - 1] : 0);
     }
     for (uint32_t i = 0; inst && i < v->nwl; i++)
         if (inst[i])
@@ -107,5 +118,30 @@ int runner_run(const scn_t *s, uint32_t vi, uint32_t rep, result_t *out, char *e
     collect_free(col);
     req_pool_free(pool);
     sim_free(sim);
+    return rc;
+}
+
+int runner_run(const scn_t *s, uint32_t vi, uint32_t rep, result_t *out, char *err,
+               size_t errlen)
+{
+    if (!s->run.warmup_auto)
+        return runner_once(s, vi, rep, (sim_time_t)(s->run.warmup_ms * 1e6), NULL, out, err,
+                           errlen);
+    /* "warmup_ms": "auto": a pilot of the same run (same streams) finds the
+     * MSER-5 cut in its latency series; the measured run then starts there */
+    double series[RUNNER_MSER_BINS];
+    result_t pilot;
+    result_init(&pilot);
+    int rc = runner_once(s, vi, rep, 0, series, &pilot, err, errlen);
+    result_fini(&pilot);
+    if (rc)
+        return rc;
+    size_t cut = 0;
+    if (stats_mser5(series, RUNNER_MSER_BINS, &cut) != 0)
+        cut = 0;
+    sim_time_t bin = (sim_time_t)(s->run.duration_ms * 1e6) / RUNNER_MSER_BINS;
+    rc = runner_once(s, vi, rep, (sim_time_t)cut * bin, NULL, out, err, errlen);
+    if (rc == 0)
+        result_set(out, "warmup_cut_ms", (double)((sim_time_t)cut * bin) / 1e6);
     return rc;
 }

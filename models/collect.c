@@ -23,13 +23,38 @@ collect_t *collect_new(sim_time_t warm, uint32_t record_max, result_t *rows)
     return c;
 }
 
-void collect_free(collect_t *c) { free(c); }
+void collect_free(collect_t *c)
+{
+    if (!c)
+        return;
+    free(c->series_sum);
+    free(c->series_n);
+    free(c);
+}
+
+int collect_series(collect_t *c, uint32_t nbins, sim_time_t bin_ns)
+{
+    c->series_sum = calloc(nbins, sizeof(*c->series_sum));
+    c->series_n = calloc(nbins, sizeof(*c->series_n));
+    if (!c->series_sum || !c->series_n)
+        return -ENOMEM;
+    c->nbins = nbins;
+    c->bin_ns = bin_ns ? bin_ns : 1;
+    return 0;
+}
 
 void collect_req(collect_t *c, const req_t *r)
 {
     if (r->t[T_ISSUE] < c->warm)
         return;
     const sim_time_t *t = r->t;
+    if (c->nbins) {
+        uint64_t b = t[T_ISSUE] / c->bin_ns;
+        if (b < c->nbins) {
+            c->series_sum[b] += (double)(t[T_READY] - t[T_ISSUE]);
+            c->series_n[b]++;
+        }
+    }
     c->n++;
     c->bytes += r->bytes;
     if (r->op == REQ_READ)

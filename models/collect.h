@@ -23,12 +23,20 @@ typedef struct {
     uint64_t reg_lookups, reg_hits, reg_registrations, reg_deregistrations, reg_flows;
     double gpu_busy_ns;     /* GPU busy (computing) time, for gpu_idle_fraction */
     result_t *rows;         /* sampled request rows go here (may be NULL) */
+    /* optional time series of latency by issue time, for MSER-5 warm-up */
+    double *series_sum;
+    uint64_t *series_n;
+    uint32_t nbins;
+    sim_time_t bin_ns;
 } collect_t;
 
 collect_t *collect_new(sim_time_t warm, uint32_t record_max, result_t *rows);
 void collect_free(collect_t *c);
 
 void collect_req(collect_t *c, const req_t *r);
+
+/* Keep mean latency per bin of issue time (nbins bins of bin_ns). */
+int collect_series(collect_t *c, uint32_t nbins, sim_time_t bin_ns);
 
 typedef struct {
     double measured_ns;     /* measurement window: duration - warm-up */
