@@ -282,6 +282,26 @@ static void test_long_chains(void **state)
     unlink(path);
 }
 
+/* Overload: 5000 requests all due at once. The window bounds what is outstanding (and so
+ * memory); the rest are issued late, as slots free up, and none is lost. */
+static void test_window_bounds_overload(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/latsurf-burst-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    for (int i = 0; i < 5000; i++)
+        fprintf(f, "{\"id\":%d,\"t_ns\":0}\n", i);
+    fclose(f);
+    fake_t fk = {0};
+    char json[256];
+    snprintf(json, sizeof(json), "{\"path\": \"%s\", \"window\": 64}", path);
+    replay(json, SIM_MS(1000), &fk);
+    assert_int_equal(fk.n, 5000);
+    assert_int_equal(fk.max_inflight, 64);
+    unlink(path);
+}
+
 /* The real traces replay open loop: each request issued at its trace time. */
 static sim_time_t *g_times;
 static sim_time_t times_expect(uint64_t tag) { return g_times[tag]; }
@@ -321,7 +341,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_and_closed), cmocka_unit_test(test_barrier_and_scale),
         cmocka_unit_test(test_qd_loop_max),     cmocka_unit_test(test_window_errors),
-        cmocka_unit_test(test_long_chains),     cmocka_unit_test(test_real_traces),
+        cmocka_unit_test(test_long_chains),     cmocka_unit_test(test_window_bounds_overload),
+        cmocka_unit_test(test_real_traces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
