@@ -8,7 +8,8 @@
  *   read_fraction  probability an I/O is a read         (default 1)
  *   span_bytes     offsets are uniform, aligned, below  (default 1 GiB)
  *   class          pol_class name                       (default "hot-metadata")
- *   consumer_cpu   CPU the consumer thread runs on      (default 0)
+ *   consumer_cpu   CPU the consumer thread runs on, -1 = spread
+ *                  round-robin over all CPUs             (default 0)
  *   gates          completions gate a next step         (default false)
  *   start_ms, stop_ms  active window                    (default whole run)
  */
@@ -33,6 +34,7 @@ typedef struct {
     poisson_params_t p;
     wl_env_t env;
     gsl_rng *arrivals, *addr;
+    uint64_t issued;
 } poisson_t;
 
 static int poisson_parse(cfg_t *c, json_t *e, void **out)
@@ -45,7 +47,7 @@ static int poisson_parse(cfg_t *c, json_t *e, void **out)
     cfg_f64(c, e, "read_fraction", &p->read_fraction, 1.0, 0.0, 1.0);
     cfg_i64(c, e, "span_bytes", &p->span, 1LL << 30, 4096, 1LL << 50);
     cfg_enum(c, e, "class", &p->cls, POL_CLASS_HOT_METADATA, pol_class_names);
-    cfg_i64(c, e, "consumer_cpu", &p->consumer_cpu, 0, 0, 4095);
+    cfg_i64(c, e, "consumer_cpu", &p->consumer_cpu, 0, -1, 4095);
     cfg_bool(c, e, "gates", &p->gates, false);
     cfg_f64(c, e, "start_ms", &p->start_ms, 0, 0, 1e9);
     cfg_f64(c, e, "stop_ms", &p->stop_ms, 1e9, 0, 1e9);
@@ -82,7 +84,10 @@ static void poisson_arrive(sim_t *sim, void *ctx, uint64_t arg)
     r->cls = (uint8_t)w->p.cls;
     r->gates = w->p.gates;
     r->flow = w->env.index;
-    r->consumer_cpu = (int16_t)(w->p.consumer_cpu % (w->env.ncpus ? w->env.ncpus : 1));
+    uint32_t ncpus = w->env.ncpus ? w->env.ncpus : 1;
+    r->consumer_cpu = (int16_t)(w->p.consumer_cpu < 0 ? w->issued % ncpus
+                                                      : (uint64_t)w->p.consumer_cpu % ncpus);
+    w->issued++;
     r->t[T_ISSUE] = now;
     r->done = poisson_done;
     r->owner = w;
