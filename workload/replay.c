@@ -80,7 +80,6 @@ typedef struct {
     uint64_t inflight;
     sim_time_t pass_start, barrier;
     bool held, stalled, pass_end, eof, stopped, drain_set;
-    uint64_t late;
     char err[640];
 } replay_t;
 
@@ -346,8 +345,6 @@ static void rp_admit(replay_t *w, uint32_t s, const trace_rec_t *rec)
             w->barrier = t;
         if (t > now)
             w->held = true;
-        else if (t < now)
-            w->late++;
         rp_schedule(w, s, t);
         return;
     }
