@@ -10,10 +10,20 @@
 
 extern const wl_ops_t wl_poisson_ops;
 extern const wl_ops_t wl_trace_ops;
+extern const wl_ops_t wl_agentic_ops;
+extern const wl_ops_t wl_retrieval_ops;
+extern const wl_ops_t wl_kvcache_ops;
+extern const wl_ops_t wl_checkpoint_ops;
+extern const wl_ops_t wl_bulk_ops;
 
 static const wl_ops_t *const wl_table[] = {
     &wl_poisson_ops,
     &wl_trace_ops,
+    &wl_agentic_ops,
+    &wl_retrieval_ops,
+    &wl_kvcache_ops,
+    &wl_checkpoint_ops,
+    &wl_bulk_ops,
 };
 
 #define WL_N (sizeof(wl_table) / sizeof(wl_table[0]))
