@@ -88,12 +88,14 @@ int pes_init(pes_t *q, size_t cap)
     memset(q, 0, sizeof(*q));
     if (cap < 16)
         cap = 16;
-    q->node = malloc(cap * sizeof(*q->node));
-    if (!q->node || pes_heap_init(&q->bottom, cap) != 0) {
-        free(q->node);
+    q->next = malloc(cap * sizeof(*q->next));
+    q->lkey = malloc(cap * sizeof(*q->lkey));
+    if (!q->next || !q->lkey || pes_heap_init(&q->bottom, cap) != 0) {
+        free(q->next);
+        free(q->lkey);
         return -ENOMEM;
     }
-    q->node_cap = cap;
+    q->slot_cap = cap;
     pes_top_clear(q);
     return 0;
 }
@@ -102,7 +104,8 @@ void pes_fini(pes_t *q)
 {
     for (int r = 0; r < PES_RUNGS; r++)
         free(q->rung[r].b);
-    free(q->node);
+    free(q->next);
+    free(q->lkey);
     pes_heap_fini(&q->bottom);
     memset(q, 0, sizeof(*q));
 }
@@ -112,13 +115,16 @@ int pes_reserve(pes_t *q, uint32_t slot)
     /* The heap can always take every key, so refilling never allocates. */
     if (q->n >= q->bottom.cap && pes_heap_grow(&q->bottom, q->n + 1) != 0)
         return -ENOMEM;
-    if (slot >= q->node_cap) {
-        size_t cap = q->node_cap * 2 > (size_t)slot + 1 ? q->node_cap * 2 : (size_t)slot + 1;
-        pes_node_t *node = realloc(q->node, cap * sizeof(*node));
-        if (!node)
+    if (slot >= q->slot_cap) {
+        size_t cap = q->slot_cap * 2 > (size_t)slot + 1 ? q->slot_cap * 2 : (size_t)slot + 1;
+        uint32_t *next = realloc(q->next, cap * sizeof(*next));
+        if (next)
+            q->next = next;
+        pes_key_t *lkey = next ? realloc(q->lkey, cap * sizeof(*lkey)) : NULL;
+        if (!lkey)
             return -ENOMEM;
-        q->node = node;
-        q->node_cap = cap;
+        q->lkey = lkey;
+        q->slot_cap = cap;
     }
     return 0;
 }
@@ -126,8 +132,8 @@ int pes_reserve(pes_t *q, uint32_t slot)
 static void pes_list_to_heap(pes_t *q, pes_list_t l)
 {
     uint32_t s = l.head;
-    for (uint32_t i = 0; i < l.n; i++, s = q->node[s].next)
-        (void)pes_heap_push(&q->bottom, q->node[s].key); /* capacity >= n */
+    for (uint32_t i = 0; i < l.n; i++, s = q->next[s])
+        (void)pes_heap_push(&q->bottom, q->lkey[s]); /* capacity >= n */
 }
 
 /* Spread list l, whose times lie in [start, start + span], over rung r with
@@ -155,9 +161,9 @@ static int pes_rung_spread(pes_t *q, uint32_t r, uint64_t start, uint64_t span, 
     g->cur_start = start;
     uint32_t s = l.head;
     for (uint32_t i = 0; i < l.n; i++) {
-        uint32_t next = q->node[s].next;
-        pes_list_t *b = &g->b[(q->node[s].key.t - start) >> shift];
-        q->node[s].next = b->head;
+        uint32_t next = q->next[s];
+        pes_list_t *b = &g->b[(q->lkey[s].t - start) >> shift];
+        q->next[s] = b->head;
         b->head = s;
         b->n++;
         s = next;
@@ -234,8 +240,8 @@ static int pes_cmp(const void *a, const void *b)
 static void pes_list_append(pes_t *q, pes_list_t l)
 {
     uint32_t s = l.head;
-    for (uint32_t i = 0; i < l.n; i++, s = q->node[s].next)
-        q->bottom.k[q->bottom.n++] = q->node[s].key;
+    for (uint32_t i = 0; i < l.n; i++, s = q->next[s])
+        q->bottom.k[q->bottom.n++] = q->lkey[s];
 }
 
 uint32_t pes_renumber(pes_t *q)

@@ -145,15 +145,9 @@ PES_INLINE pes_key_t pes_heap_pop(pes_heap_t *h) /* h->n > 0 */
 #define PES_RUNGS 8    /* more rungs than this: the bucket goes to the heap */
 #define PES_THRES 64   /* a bucket larger than this is split into a new rung */
 #define PES_SPILL 512  /* a heap this large with no rungs is spread into a ladder */
-#define PES_NIL UINT32_MAX
 
 typedef struct {
-    pes_key_t key;
-    uint32_t next; /* PES_NIL ends a list */
-} pes_node_t;      /* indexed by the key's slot while it is in Top or a rung */
-
-typedef struct {
-    uint32_t head, n;
+    uint32_t head, n; /* counted, not terminated */
 } pes_list_t;
 
 typedef struct {
@@ -164,8 +158,11 @@ typedef struct {
 
 typedef struct {
     pes_heap_t bottom; /* keys before every rung's current bucket; cap >= n */
-    pes_node_t *node;
-    size_t node_cap;
+    /* List members by slot, links apart from keys: a walk's dependent loads
+     * touch only the compact link array, and the key loads overlap them. */
+    uint32_t *next;
+    pes_key_t *lkey;
+    size_t slot_cap;
     pes_list_t top; /* unsorted; keys with t >= top_start */
     uint64_t top_start, top_min, top_max;
     uint32_t nrungs;
@@ -181,7 +178,7 @@ void pes_fini(pes_t *q);
 uint32_t pes_renumber(pes_t *q);
 
 /* Out-of-line parts of push and pop. */
-int pes_reserve(pes_t *q, uint32_t slot);
+int pes_reserve(pes_t *q, uint32_t slot); /* room for one more key, and for `slot` */
 void pes_refill(pes_t *q);
 int pes_spill(pes_t *q, pes_key_t key);
 
@@ -193,15 +190,15 @@ static inline const pes_key_t *pes_top(const pes_t *q) { return &q->bottom.k[0];
 static inline void pes_list_add(pes_t *q, pes_list_t *l, pes_key_t key)
 {
     uint32_t s = pes_key_slot(key);
-    q->node[s].key = key;
-    q->node[s].next = l->head;
+    q->lkey[s] = key;
+    q->next[s] = l->head;
     l->head = s;
     l->n++;
 }
 
 PES_INLINE int pes_push(pes_t *q, pes_key_t key)
 {
-    if ((q->n >= q->bottom.cap || pes_key_slot(key) >= q->node_cap) &&
+    if ((q->n >= q->bottom.cap || pes_key_slot(key) >= q->slot_cap) &&
         pes_reserve(q, pes_key_slot(key)) != 0)
         return -ENOMEM;
     uint64_t t = key.t;

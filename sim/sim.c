@@ -144,6 +144,9 @@ uint64_t sim_run(sim_t *s, sim_time_t until)
     while (!s->stopped && !pes_empty(&s->pes) && pes_top(&s->pes)->t <= until) {
         pes_key_t k = pes_pop(&s->pes);
         uint32_t i = pes_key_slot(k);
+        /* The next event's record, in flight while this handler runs. */
+        if (!pes_empty(&s->pes))
+            __builtin_prefetch(&s->ev[pes_key_slot(*pes_top(&s->pes))]);
         sim_event_t *e = &s->ev[i];
         sim_handler_fn fn = e->fn;
         void *ctx = e->ctx;
