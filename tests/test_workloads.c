@@ -580,6 +580,7 @@ static void test_parse_errors(void **state)
         {"{\"type\":\"retrieval\",\"hops\":1000,\"beam_width\":1000}", "workload.0.beam_width: hops x"},
         {"{\"type\":\"kvcache\",\"hit_ratio\":1.5}", "workload.0.hit_ratio: expected a number in [0, 1]"},
         {"{\"type\":\"kvcache\",\"gpu\":-2}", "workload.0.gpu: expected an integer"},
+        {"{\"type\":\"kvcache\",\"prefixes\":1073741824}", "workload.0.prefixes: prefixes x blocks"},
         {"{\"type\":\"checkpoint\",\"mode\":\"append\"}", "workload.0.mode: expected one of \"read\", \"write\""},
         {"{\"type\":\"checkpoint\",\"bytes\":\"1M\"}", "workload.0.bytes: expected an integer"},
         {"{\"type\":\"bulk\",\"start_ms\":5,\"stop_ms\":5}", "workload.0.stop_ms: expected a time after"},

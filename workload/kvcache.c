@@ -64,6 +64,12 @@ static int kv_parse(cfg_t *c, json_t *e, void **out)
     cfg_f64(c, e, "budget_us", &p->budget_us, 0, 0, 1e9);
     cfg_i64(c, e, "consumer_cpu", &p->consumer_cpu, -1, -1, 4095);
     gen_window_parse(c, e, &p->start_ms, &p->stop_ms);
+    if (cfg_ok(c) && (double)p->prefixes * p->blocks * p->block_bytes > 0x1p50) {
+        size_t m = cfg_push(c, "prefixes");
+        cfg_fail(c, "prefixes x blocks x block_bytes is at most 2^50 bytes, got %u x %u x %u",
+                 p->prefixes, p->blocks, p->block_bytes);
+        cfg_pop(c, m);
+    }
     if (!cfg_ok(c)) {
         free(p);
         return -EINVAL;
