@@ -572,17 +572,18 @@ static int cpu_probes(cal_t *c, const sizes_t *sz)
 
 static int mem_probes(cal_t *c, const sizes_t *sz, int quick)
 {
-    static const unsigned mem_kib[] = {64, 256, 1024, 4096, 16384};
+    /* from 1 MiB up, so that the slope is memory, not cache */
+    static const unsigned mem_kib[] = {1024, 4096, 16384, 65536};
     static const unsigned reg_kib[] = {4, 64, 256, 1024, 4096, 16384};
-    size_t nmem = quick ? 4 : 5, nreg = quick ? 5 : 6;
+    size_t nmem = quick ? 3 : 4, nreg = quick ? 5 : 6;
     calstat_vec_t x = {0}, y = {0}, mx = {0}, my = {0};
     int node = numa_available() >= 0 ? numa_node_of_cpu(c->cpu[0]) : -1;
     progress(c, "memory copy cost (CPU %d, NUMA node %d)", c->cpu[0], node);
     int rc = calprobe_memcopy(c->cpu[0], node, mem_kib, nmem, sz->mem_reps, &x, &y, c->o->stop);
     if (!rc)
         rc = put_linear(c, "mem_touch_local_ns_per_kib", &x, &y, 1, "ns/KiB", "KiB",
-                        "memcpy between two buffers on the local NUMA node (libnuma), 64 KiB.. "
-                        "16 MiB, gsl_fit_linear; value = slope b");
+                        "memcpy between two pre-faulted buffers on the local NUMA node "
+                        "(libnuma), 1..16 MiB (..64 MiB full), gsl_fit_linear; value = slope b");
     calstat_vec_free(&x);
     calstat_vec_free(&y);
     int nodes = numa_available() >= 0 ? numa_max_node() + 1 : 1;

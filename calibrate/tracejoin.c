@@ -503,11 +503,11 @@ static int build_indexes(ctx_t *c)
         }
     }
 #undef ADD
-    qsort(c->sched, c->nsched, sizeof(jkey_t), cmp_key);
-    qsort(c->irq, c->nirq, sizeof(jkey_t), cmp_key);
-    qsort(c->irqx, c->nirqx, sizeof(jkey_t), cmp_key);
-    qsort(c->ipi, c->nipi, sizeof(jkey_t), cmp_key);
-    qsort(c->sw, c->nsw, sizeof(jkey_t), cmp_key);
+    jkey_t *arr[] = {c->sched, c->irq, c->irqx, c->ipi, c->sw};
+    size_t num[] = {c->nsched, c->nirq, c->nirqx, c->nipi, c->nsw};
+    for (size_t i = 0; i < 5; i++)
+        if (num[i]) /* qsort(NULL, 0) is undefined */
+            qsort(arr[i], num[i], sizeof(jkey_t), cmp_key);
     return 0;
 }
 

@@ -64,16 +64,25 @@ int tracerec_available(char *why, size_t n)
     return 1;
 }
 
-/* Enable "system/event" exactly (libtracefs takes regular expressions). */
-static int enable(struct tracefs_instance *inst, const char *spec)
+/* Enable "system/event" exactly (libtracefs takes regular expressions) and
+ * teach libtraceevent its format. */
+static int enable(tracerec_t *r, const char *spec)
 {
-    char sys[64], ev[96];
+    char sys[64], ev[96], re_sys[72], re_ev[104];
     const char *slash = strchr(spec, '/');
-    if (!slash || (size_t)(slash - spec) >= sizeof(sys) - 3)
+    if (!slash || (size_t)(slash - spec) >= sizeof(sys))
         return -1;
-    snprintf(sys, sizeof(sys), "^%.*s$", (int)(slash - spec), spec);
-    snprintf(ev, sizeof(ev), "^%s$", slash + 1);
-    return tracefs_event_enable(inst, sys, ev);
+    snprintf(sys, sizeof(sys), "%.*s", (int)(slash - spec), spec);
+    snprintf(ev, sizeof(ev), "%s", slash + 1);
+    snprintf(re_sys, sizeof(re_sys), "^%s$", sys);
+    snprintf(re_ev, sizeof(re_ev), "^%s$", ev);
+    int size = 0;
+    char *fmt = tracefs_event_file_read(NULL, sys, ev, "format", &size);
+    int rc = fmt && tep_parse_event(r->tep, fmt, (unsigned long)size, sys) == TEP_ERRNO__SUCCESS
+                 ? tracefs_event_enable(r->inst, re_sys, re_ev)
+                 : -1;
+    free(fmt);
+    return rc;
 }
 
 static void note_missing(tracerec_t *r, const char *spec)
@@ -102,16 +111,22 @@ int tracerec_start(const char *const *extra, size_t buffer_kb, tracerec_t **out,
         tracerec_free(r);
         return -e;
     }
-    static const char *const systems[] = {"block", "irq", "ipi", "io_uring", "sched", NULL};
-    r->tep = tracefs_local_events_system(NULL, systems);
-    if (!r->tep) {
-        snprintf(err, n, "cannot read the event formats from tracefs");
+    tracefs_trace_off(r->inst); /* a new instance starts on */
+    /* Only the formats of the events we enable: libtracefs's
+     * tracefs_local_events() would also parse /proc/kallsyms, which costs
+     * more than the whole recording of a short command. */
+    r->tep = tep_alloc();
+    int hsize = 0;
+    char *header = tracefs_instance_file_read(NULL, "events/header_page", &hsize);
+    if (!r->tep || !header || tep_parse_header_page(r->tep, header, (unsigned long)hsize,
+                                                    (int)sizeof(long)) != 0) {
+        free(header);
+        snprintf(err, n, "cannot read the ring-buffer header format from tracefs");
         tracerec_free(r);
         return -EIO;
     }
+    free(header);
     tracefs_load_cmdlines(NULL, r->tep);
-    r->sched_switch = tep_find_event_by_name(r->tep, "sched", "sched_switch");
-    r->sched_wakeup = tep_find_event_by_name(r->tep, "sched", "sched_wakeup");
     tracefs_instance_set_buffer_size(r->inst, buffer_kb ? buffer_kb : 8192, -1);
     if (tracefs_instance_file_write(r->inst, "trace_clock", "mono") < 0)
         tracefs_instance_file_write(r->inst, "trace_clock", "global");
@@ -122,13 +137,15 @@ int tracerec_start(const char *const *extra, size_t buffer_kb, tracerec_t **out,
     for (size_t i = 0; i < NDEFAULT; i++) {
         int ok = 0;
         for (int k = 0; k < 3 && default_events[i][k] && !ok; k++)
-            ok = enable(r->inst, default_events[i][k]) == 0;
+            ok = enable(r, default_events[i][k]) == 0;
         if (!ok)
             note_missing(r, default_events[i][0]);
     }
     for (size_t i = 0; extra && extra[i]; i++)
-        if (enable(r->inst, extra[i]) != 0)
+        if (enable(r, extra[i]) != 0)
             note_missing(r, extra[i]);
+    r->sched_switch = tep_find_event_by_name(r->tep, "sched", "sched_switch");
+    r->sched_wakeup = tep_find_event_by_name(r->tep, "sched", "sched_wakeup");
     tracefs_instance_file_clear(r->inst, "trace");
     if (tracefs_trace_on(r->inst) != 0) {
         snprintf(err, n, "cannot turn tracing on in instance %s", name);

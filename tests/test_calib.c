@@ -1,0 +1,380 @@
+/*
+ * test_calib.c - calibration: the fits and JSON of calstat, the probes of
+ * calprobe on this host (skipped where io_uring is unavailable), and the
+ * `latsurf calibrate` command: file format, scratch-file clean-up (also on
+ * SIGINT) and bad targets.
+ */
+#define _GNU_SOURCE /* O_DIRECT */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "calibrate/calprobe.h"
+#include "calibrate/calstat.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <jansson.h>
+#include <liburing.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const volatile sig_atomic_t no_stop = 0;
+
+/* ---- calstat ---------------------------------------------------------- */
+
+static void test_fit_lognormal(void **state)
+{
+    (void)state;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 11);
+    enum { N = 5000 };
+    double *x = malloc(N * sizeof(*x));
+    assert_non_null(x);
+    for (int i = 0; i < N; i++)
+        x[i] = gsl_ran_lognormal(r, 10.0, 0.5);
+    calstat_param_t p;
+    calstat_from_samples(x, N, &p);
+    assert_int_equal(p.fit.dist, CALSTAT_LOGNORMAL);
+    assert_true(fabs(p.fit.mu - 10.0) < 0.03);
+    assert_true(fabs(p.fit.sigma - 0.5) < 0.03);
+    assert_true(fabs(p.value / exp(10.0) - 1.0) < 0.03); /* median */
+    assert_int_equal(p.samples, N);
+    for (int i = 1; i < CALSTAT_NQ; i++)
+        assert_true(p.q[i] >= p.q[i - 1]);
+    free(x);
+    gsl_rng_free(r);
+}
+
+static void test_fit_gamma_and_fixed(void **state)
+{
+    (void)state;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 12);
+    enum { N = 5000 };
+    double *x = malloc(N * sizeof(*x));
+    assert_non_null(x);
+    for (int i = 0; i < N; i++)
+        x[i] = gsl_ran_gamma(r, 6.0, 2000.0);
+    calstat_param_t p;
+    calstat_from_samples(x, N, &p);
+    assert_int_equal(p.fit.dist, CALSTAT_GAMMA);
+    assert_true(fabs(p.fit.k / 6.0 - 1.0) < 0.1);
+    assert_true(fabs(p.fit.k * p.fit.theta / 12000.0 - 1.0) < 0.03);
+    for (int i = 0; i < 7; i++)
+        x[i] = 42.0;
+    calstat_from_samples(x, 7, &p);
+    assert_int_equal(p.fit.dist, CALSTAT_FIXED);
+    assert_true(p.value == 42.0);
+    free(x);
+    gsl_rng_free(r);
+}
+
+static void test_linear_and_json(void **state)
+{
+    (void)state;
+    double x[40], y[40];
+    for (int i = 0; i < 40; i++) {
+        x[i] = (double)(4 << (i % 8));
+        y[i] = 500.0 + 12.0 * x[i] + ((i % 3) - 1) * 5.0;
+    }
+    calstat_param_t p;
+    assert_int_equal(calstat_linear(x, y, 40, &p), 0);
+    assert_true(fabs(p.fit.a - 500.0) < 10.0);
+    assert_true(fabs(p.fit.b - 12.0) < 0.05);
+    assert_int_equal(calstat_linear(x, y, 1, &p), -EINVAL);
+    assert_int_equal(calstat_linear(x, y, 40, &p), 0);
+    p.value = p.fit.a;
+    json_t *j = calstat_json(&p, "ns", "KiB", "test");
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "unit")), "ns");
+    assert_int_equal(json_integer_value(json_object_get(j, "samples")), 40);
+    assert_null(json_object_get(j, "quantiles"));
+    json_t *fit = json_object_get(j, "fit");
+    assert_string_equal(json_string_value(json_object_get(fit, "dist")), "linear");
+    assert_string_equal(json_string_value(json_object_get(fit, "x_unit")), "KiB");
+    assert_true(fabs(json_number_value(json_object_get(fit, "b")) - 12.0) < 0.05);
+    json_decref(j);
+
+    double s[5] = {5, 1, 4, 2, 3};
+    calstat_from_samples(s, 5, &p);
+    j = calstat_json(&p, "ns", NULL, "five");
+    json_t *q = json_object_get(j, "quantiles");
+    static const char *const names[] = {"p1", "p5", "p10", "p25", "p50",
+                                        "p75", "p90", "p95", "p99"};
+    for (size_t i = 0; i < 9; i++)
+        assert_non_null(json_object_get(q, names[i]));
+    assert_true(json_number_value(json_object_get(q, "p50")) == 3.0);
+    assert_true(json_number_value(json_object_get(j, "value")) == 3.0);
+    assert_string_equal(json_string_value(json_object_get(j, "source")), "five");
+    json_decref(j);
+}
+
+/* ---- probes ----------------------------------------------------------- */
+
+static int uring_skip(void)
+{
+    struct io_uring ring;
+    int rc = io_uring_queue_init(2, &ring, 0);
+    if (rc < 0) {
+        printf("skipped: io_uring unavailable (%s)\n", strerror(-rc));
+        return 1;
+    }
+    io_uring_queue_exit(&ring);
+    return 0;
+}
+
+static void test_probes(void **state)
+{
+    (void)state;
+    if (uring_skip())
+        skip();
+    calstat_vec_t v = {0}, w = {0}, x = {0}, y = {0};
+    assert_int_equal(calprobe_uring_wait(0, 50, &v, &no_stop), 0);
+    assert_int_equal(v.n, 50);
+    for (size_t i = 0; i < v.n; i++)
+        assert_true(v.v[i] > 0 && v.v[i] < 1e8);
+    calstat_vec_free(&v);
+    assert_int_equal(calprobe_poll(0, 5, &v, &no_stop), 0);
+    assert_int_equal(v.n, 5);
+    calstat_vec_free(&v);
+
+    assert_int_equal(calprobe_pingpong(0, 0, 300, &v, &v, &no_stop), 0);
+    assert_true(v.n > 100); /* on one CPU every wakeup finds the peer asleep */
+    calstat_vec_free(&v);
+    if (sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+        assert_int_equal(calprobe_pingpong(0, 1, 300, &v, &w, &no_stop), 0);
+        assert_true(v.n + w.n > 0);
+        calstat_vec_free(&v);
+        calstat_vec_free(&w);
+    }
+    assert_int_equal(calprobe_ctxswitch(0, 5, &v, &no_stop), 0);
+    assert_int_equal(v.n, 5);
+    calstat_vec_free(&v);
+
+    static const unsigned kib[] = {64, 256};
+    assert_int_equal(calprobe_memcopy(0, -1, kib, 2, 3, &x, &y, &no_stop), 0);
+    assert_int_equal(x.n, 6);
+    assert_true(x.v[5] == 256.0);
+    calstat_vec_free(&x);
+    calstat_vec_free(&y);
+    calstat_vec_t rx = {0}, ry = {0}, mx = {0}, my = {0};
+    assert_int_equal(calprobe_register(kib, 2, 2, &rx, &ry, &mx, &my, &no_stop), 0);
+    assert_int_equal(ry.n, 4);
+    assert_int_equal(my.n, 4);
+    calstat_vec_free(&rx);
+    calstat_vec_free(&ry);
+    calstat_vec_free(&mx);
+    calstat_vec_free(&my);
+
+    uint64_t counts[4];
+    assert_true(calprobe_irq_counts("no-such-irq-name", counts, 4) == 0);
+
+    /* a stop request ends a probe with -EINTR */
+    static const volatile sig_atomic_t stop = 1;
+    assert_int_equal(calprobe_uring_wait(0, 50, &v, &stop), -EINTR);
+    calstat_vec_free(&v);
+}
+
+static void test_qd1_probe(void **state)
+{
+    (void)state;
+    if (uring_skip())
+        skip();
+    char path[64];
+    snprintf(path, sizeof(path), "calib-qd1-%d.dat", (int)getpid());
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_DIRECT, 0600);
+    if (fd < 0) {
+        printf("skipped: no O_DIRECT here (%s)\n", strerror(errno));
+        skip();
+    }
+    void *buf = NULL;
+    assert_int_equal(posix_memalign(&buf, 4096, 1 << 20), 0);
+    memset(buf, 7, 1 << 20);
+    assert_int_equal(pwrite(fd, buf, 1 << 20, 0), 1 << 20);
+    free(buf);
+    calprobe_io_t io[64];
+    memset(io, 0, sizeof(io));
+    assert_int_equal(calprobe_qd1(fd, 256, 0, 0, 64, 1, io, &no_stop), 0);
+    for (int i = 0; i < 64; i++) {
+        assert_true(io[i].t_done > io[i].t_submit);
+        if (i)
+            assert_true(io[i].t_submit >= io[i - 1].t_done);
+    }
+    assert_int_equal(calprobe_qd1(fd, 256, 0, 1, 8, 1, io, &no_stop), 0);
+    close(fd);
+    unlink(path);
+}
+
+/* ---- the command ------------------------------------------------------ */
+
+static const char *bin(void)
+{
+    const char *b = getenv("LATSURF_BIN");
+    return b ? b : "./latsurf";
+}
+
+static int run_cmd(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int dir_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void check_param(json_t *params, const char *name)
+{
+    json_t *p = json_object_get(params, name);
+    if (!p)
+        fail_msg("parameter %s missing", name);
+    assert_true(json_is_number(json_object_get(p, "value")));
+    assert_true(json_is_string(json_object_get(p, "unit")));
+    assert_true(json_is_integer(json_object_get(p, "samples")));
+    assert_true(json_integer_value(json_object_get(p, "samples")) > 0);
+    assert_true(json_is_string(json_object_get(p, "source")));
+    const char *dist = json_string_value(json_object_get(json_object_get(p, "fit"), "dist"));
+    assert_non_null(dist);
+    assert_true(strcmp(dist, "lognormal") == 0 || strcmp(dist, "gamma") == 0 ||
+                strcmp(dist, "exponential") == 0 || strcmp(dist, "fixed") == 0 ||
+                strcmp(dist, "linear") == 0);
+    json_t *q = json_object_get(p, "quantiles");
+    if (q)
+        assert_true(json_number_value(json_object_get(q, "p1")) <=
+                    json_number_value(json_object_get(q, "p99")));
+}
+
+static void test_calibrate_quick(void **state)
+{
+    (void)state;
+    if (uring_skip())
+        skip();
+    char dir[64], out[96];
+    snprintf(dir, sizeof(dir), "calib-target-%d", (int)getpid());
+    snprintf(out, sizeof(out), "calib-out-%d.json", (int)getpid());
+    assert_int_equal(mkdir(dir, 0700), 0);
+    time_t t0 = time(NULL);
+    assert_int_equal(run_cmd("%s calibrate --quick --quiet --target %s --out %s >/dev/null",
+                             bin(), dir, out), 0);
+    printf("calibrate --quick took %ld s\n", (long)(time(NULL) - t0));
+    assert_int_equal(dir_entries(dir), 0); /* the scratch file is gone */
+    rmdir(dir);
+
+    json_error_t err;
+    json_t *doc = json_load_file(out, 0, &err);
+    assert_non_null(doc);
+    assert_int_equal(json_integer_value(json_object_get(doc, "latsurf_calibration")), 1);
+    json_t *prov = json_object_get(doc, "provenance");
+    static const char *const keys[] = {"kernel", "cpu_model", "device", "date",
+                                       "command", "host",      "notes"};
+    for (size_t i = 0; i < 7; i++)
+        assert_true(json_is_string(json_object_get(prov, keys[i])));
+    assert_int_equal(json_object_size(prov), 7);
+    json_t *params = json_object_get(doc, "params");
+    static const char *const always[] = {
+        "uring_submit_call_ns", "uring_submit_sqe_ns", "uring_wait_ns",     "poll_ns",
+        "device_read_4k_ns",    "context_switch_ns",   "mem_touch_local_ns_per_kib",
+        "reg_buffer_ns",        "mlock_ns"};
+    for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
+        check_param(params, always[i]);
+    if (sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+        check_param(params, "wakeup_same_cpu_ns");
+        check_param(params, "wakeup_cross_cpu_ns");
+    }
+    const char *key;
+    json_t *val;
+    int qd1 = 0;
+    json_object_foreach(params, key, val)
+    {
+        check_param(params, key);
+        qd1 += strncmp(key, "qd1_read_p50_cpu", 16) == 0;
+    }
+    assert_true(qd1 >= 1);
+    /* as root with tracefs, the traced part is there too */
+    if (geteuid() == 0 && access("/sys/kernel/tracing/instances", W_OK) == 0) {
+        static const char *const traced[] = {"device_write_4k_ns", "irq_cpu",
+                                             "blk_complete_ns",    "complete_to_cqe_same_ns",
+                                             "cqe_to_run_same_ns", "cqe_post_ns"};
+        for (size_t i = 0; i < sizeof(traced) / sizeof(traced[0]); i++)
+            check_param(params, traced[i]);
+    } else {
+        printf("traced parameters not checked: needs root and tracefs\n");
+    }
+    json_decref(doc);
+    unlink(out);
+}
+
+static void test_calibrate_sigint(void **state)
+{
+    (void)state;
+    if (uring_skip())
+        skip();
+    char dir[64], out[96];
+    snprintf(dir, sizeof(dir), "calib-int-%d", (int)getpid());
+    snprintf(out, sizeof(out), "calib-int-%d.json", (int)getpid());
+    assert_int_equal(mkdir(dir, 0700), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        execl(bin(), bin(), "calibrate", "--quiet", "--target", dir, "--out", out,
+              (char *)NULL);
+        _exit(127);
+    }
+    struct timespec nap = {1, 500 * 1000000L};
+    nanosleep(&nap, NULL);
+    kill(child, SIGINT);
+    int st;
+    assert_int_equal(waitpid(child, &st, 0), child);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 1);
+    assert_int_equal(dir_entries(dir), 0);
+    assert_int_equal(access(out, F_OK), -1);
+    rmdir(dir);
+}
+
+static void test_calibrate_bad_input(void **state)
+{
+    (void)state;
+    assert_int_equal(run_cmd("%s calibrate --quick --target /nonexistent/dir/file 2>/dev/null",
+                             bin()), 2);
+    assert_int_equal(run_cmd("%s calibrate --bogus 2>/dev/null", bin()), 2);
+    assert_int_equal(run_cmd("%s calibrate --quick --out /nonexistent/dir/c.json 2>/dev/null",
+                             bin()), 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fit_lognormal),    cmocka_unit_test(test_fit_gamma_and_fixed),
+        cmocka_unit_test(test_linear_and_json),  cmocka_unit_test(test_probes),
+        cmocka_unit_test(test_qd1_probe),        cmocka_unit_test(test_calibrate_quick),
+        cmocka_unit_test(test_calibrate_sigint), cmocka_unit_test(test_calibrate_bad_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
