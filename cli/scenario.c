@@ -141,6 +141,8 @@ static void scn_parse_devices(cfg_t *c, json_t *root, scn_variant_t *v)
     json_decref(devs);
 }
 
+static char *scn_resolve_file(const char *scenario_file, const char *path);
+
 static void scn_parse_workloads(cfg_t *c, json_t *root, scn_variant_t *v)
 {
     json_t *wls = cfg_take(c, root, "workload", JSON_ARRAY);
@@ -160,6 +162,14 @@ static void scn_parse_workloads(cfg_t *c, json_t *root, scn_variant_t *v)
             } else {
                 cfg_enum(c, e, "type", &type, -1, wl_names());
             }
+        }
+        /* a trace path is resolved like every path a scenario names */
+        json_t *path = json_is_object(e) ? json_object_get(e, "path") : NULL;
+        if (json_is_string(path)) {
+            char *r = scn_resolve_file(c->file, json_string_value(path));
+            if (r)
+                json_object_set_new(e, "path", json_string(r));
+            free(r);
         }
         if (cfg_ok(c)) {
             scn_workload_t *w = &v->wl[v->nwl];
@@ -421,14 +431,19 @@ int scn_load(const char *file, char *const *sets, size_t nsets, scn_t **out, cha
 
 char *scn_resolve(const scn_t *s, const char *path)
 {
+    return scn_resolve_file(s->file, path);
+}
+
+static char *scn_resolve_file(const char *scenario_file, const char *path)
+{
     if (!path)
         return NULL;
     if (path[0] == '/' || access(path, F_OK) == 0)
         return strdup(path);
     char buf[4096];
-    const char *slash = strrchr(s->file, '/');
+    const char *slash = strrchr(scenario_file, '/');
     if (slash) {
-        snprintf(buf, sizeof(buf), "%.*s/%s", (int)(slash - s->file), s->file, path);
+        snprintf(buf, sizeof(buf), "%.*s/%s", (int)(slash - scenario_file), scenario_file, path);
         if (access(buf, F_OK) == 0)
             return strdup(buf);
     }
