@@ -5,7 +5,13 @@
  * transfer to a remote consumer (queue pair, completion queue -> vector ->
  * CPU, polled or event-channel completion). Buffer registration decisions go
  * through the registration policy (policies/registration.h) with calibrated
- * costs. Owns the `host.gpu` and `host.rdma` scenario sections.
+ * costs. Owns the `host.gpu` and `host.rdma` scenario sections (parsed by
+ * models/gpu.c and models/rdma.c, which model the devices; this file
+ * charges the host's side and keeps one transfer record per continuation
+ * in flight, recycled, so a request costs no allocation).
+ *
+ * A request continues on the GPU when r->gpu >= 0, else over RDMA when
+ * r->rdma and host.rdma.enabled; one continuation per request.
  */
 #ifndef LATSURF_CONT_H
 #define LATSURF_CONT_H
@@ -49,10 +55,16 @@ void cont_free(cont_t *c);
 static inline bool cont_wanted(const req_t *r) { return r->gpu >= 0 || r->rdma; }
 
 /* Direct storage-to-GPU path: the device DMA'd into GPU memory, so the
- * bytes are usable at device done (collector measures from there). */
+ * bytes are usable at device done + host.gpu.dma_us, whatever the host does
+ * meanwhile (collector measures from device done). */
 bool cont_direct(const cont_t *c, const req_t *r);
 
-/* Start r's continuation; done(ctx, r) when the bytes are usable. */
+/* Start r's continuation at t_ready; done(ctx, r) when the bytes are usable.
+ * A direct request gets r->gpu_direct = 1 and t_continued = t_device_done +
+ * dma, which is normally before t_ready (done is then called at once). */
 void cont_start(cont_t *c, req_t *r);
+
+/* Buffer region buf was freed (on CPU cpu): its registration goes. */
+void cont_buffer_freed(cont_t *c, uint64_t buf, uint32_t cpu);
 
 #endif

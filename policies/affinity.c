@@ -38,7 +38,7 @@ static void aff_consumer(const pol_view_t *v, const pol_intent_t *in, pol_placem
     uint32_t q = v->cpu_queue[cpu];
     uint32_t irq = v->queue_irq_cpu[q];
     o->submit_cpu = o->consumer_cpu = irq;
-    o->hwq = v->cpu_queue[irq];
+    o->hwq = q; /* the queue known to fire on irq (the irq CPU's own may not) */
     o->completion_cpu = (int32_t)irq;
 }
 

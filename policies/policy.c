@@ -36,6 +36,9 @@ void pol_config_defaults(pol_config_t *c)
     c->adaptive_budget_ns = 200000;
     c->adaptive_window_ns = 5e6;
     c->adaptive_hysteresis = 0.3;
+    c->adaptive_calm_windows = 2;
+    c->reg_cache_bytes = 64ull << 20;
+    c->reg_pool_bytes = 256ull << 20;
 }
 
 pol_t *pol_new(const pol_variant_t *v, const pol_config_t *cfg)
@@ -68,3 +71,9 @@ void pol_complete(pol_t *p, const pol_view_t *view, const pol_intent_t *in, uint
 }
 
 pol_mode_t pol_current_mode(const pol_t *p) { return p->mode.current; }
+
+const pol_switch_t *pol_switches(const pol_t *p, uint32_t *n)
+{
+    *n = p->mode.nsw;
+    return p->mode.sw;
+}

@@ -103,6 +103,9 @@ typedef struct {
     double adaptive_budget_ns;      /* mode=adaptive: target p99 */
     double adaptive_window_ns;
     double adaptive_hysteresis;     /* leave latency mode below budget * (1 - h) */
+    uint32_t adaptive_calm_windows; /* ... for this many windows in a row */
+    uint64_t reg_cache_bytes;       /* registration=cache: LRU byte budget */
+    uint64_t reg_pool_bytes;        /* registration=pool/intent: pre-registered bytes */
 } pol_config_t;
 
 void pol_config_defaults(pol_config_t *c);
@@ -114,5 +117,13 @@ void pol_place(pol_t *p, const pol_view_t *view, const pol_intent_t *in, pol_pla
 void pol_complete(pol_t *p, const pol_view_t *view, const pol_intent_t *in, uint64_t latency_ns);
 /* Current operating mode (adaptive switches between throughput and latency). */
 pol_mode_t pol_current_mode(const pol_t *p);
+
+/* Adaptive mode's switch log, oldest first (the first POL_MAX_SWITCHES). */
+#define POL_MAX_SWITCHES 256
+typedef struct {
+    uint64_t t_ns;
+    pol_mode_t to;
+} pol_switch_t;
+const pol_switch_t *pol_switches(const pol_t *p, uint32_t *n);
 
 #endif
