@@ -6,7 +6,8 @@ Exp(500 ns), one server, N customers, time in ns as floats. Works with the
 SimPy 3/4 API (`import simpy`) or Debian 12's python3-simpy 2.3 (`SimPy`).
 
 usage: simpy_mm1.py [CUSTOMERS]   (default 1000000)
-Prints one line: mm1 simpy customers N wall_s W mean_wait_ns Q mean_sojourn_ns S
+Prints one line: mm1 simpy customers N wall_s W cpu_s C mean_wait_ns Q mean_sojourn_ns S
+version V
 """
 import random
 import sys
@@ -82,14 +83,15 @@ def main():
     n = int(float(sys.argv[1])) if len(sys.argv) > 1 else 1000000
     rng = random.Random(1)
     st = Stats()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
         version = run_simpy3(n, rng, st)
     except ImportError:
         version = run_simpy2(n, rng, st)
-    wall = time.perf_counter() - t0
-    print("mm1 simpy customers %d wall_s %.3f mean_wait_ns %.1f mean_sojourn_ns %.1f version %s"
-          % (st.n, wall, st.wait / st.n, st.sojourn / st.n, version.replace(" ", "-")))
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print("mm1 simpy customers %d wall_s %.3f cpu_s %.3f mean_wait_ns %.1f mean_sojourn_ns %.1f "
+          "version %s" % (st.n, wall, cpu, st.wait / st.n, st.sojourn / st.n,
+                          version.replace(" ", "-")))
     return 0 if st.n == n else 1
 
 
