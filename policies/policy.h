@@ -6,6 +6,10 @@
  * read-only view of the system and returns a placement; it then receives
  * completion feedback. Nothing here includes a simulator, model, kernel or
  * live header: the same objects link into both executors.
+ *
+ * Buffer registration is decided where a transfer needs a registered buffer
+ * (a GPU copy, an RDMA send), through policies/registration.h and the
+ * executor's register/deregister calls; the variant names its policy here.
  */
 #ifndef LATSURF_POLICY_H
 #define LATSURF_POLICY_H
