@@ -2,16 +2,18 @@
  * pes_compare.c - pending-event-set structures on the classic hold model:
  * pop the minimum, push it back at its time + Exp(1 ms), with P keys pending.
  *
- * Compared: a plain binary heap, the previous top-down 4-ary heap, the
- * engine's 4-ary heap (sim/pes.h, bottom-up deletion), a pairing heap and a
- * ladder queue (Tang, Goh and Thng, ACM TOMACS 2005). Every structure holds
- * the engine's 16-byte (time, seq|slot) keys, orders them with pes_before(),
- * and consumes the same increments: one table of GSL exponential draws,
- * walked in the same order. Each hold loop is instantiated per structure so
- * no indirect call sits on the measured path.
+ * Compared: a plain binary heap; the top-down 4-ary heap the engine started
+ * with; pes_heap_t (sim/pes.h: 4-ary, branch-free bottom-up deletion, the
+ * ladder's Bottom); a two-pass pairing heap; and pes_t, the engine's set (a
+ * ladder queue, Tang, Goh and Thng, ACM TOMACS 2005, over pes_heap_t). Every
+ * structure holds the engine's 16-byte (time, seq|slot) keys, orders them
+ * with pes_before(), and consumes the same increments: one table of GSL
+ * exponential draws, walked in the same order. Each hold loop is
+ * instantiated per structure, so no indirect call sits on the measured path.
  *
  * usage: bench_pes_compare [--holds M] [--reps R] [--sizes P1,P2,...]
- * Prints Mevents/s (million holds per second, best of R) per structure and P.
+ * Prints Mevents/s (million holds per CPU second, best of R, repetitions
+ * interleaved across structures) per structure and P.
  */
 #include "sim/pes.h"
 #include "sim/rng.h"
@@ -310,7 +312,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    printf("hold model: Mevents/s (pop + push per event), best of %d, %llu timed holds,\n"
+    printf("hold model: Mevents/s (pop + push per CPU second), best of %d, %llu timed holds,\n"
            "increments Exp(mean %.0f ns) from %u GSL draws shared by all structures\n\n",
            reps, (unsigned long long)holds, MEAN_NS, DRAWS);
     /* Repetitions interleave the structures, so a burst of load from
