@@ -40,6 +40,31 @@ static void runner_watch(sim_t *sim, void *ctx, uint64_t arg)
         sim_after(sim, SIM_MS(1), runner_watch, NULL, 0);
 }
 
+/* The adaptive mode's switches after warm-up: how many, and when it first
+ * went to latency mode and then first came back. */
+static void runner_mode_switches(const pol_t *pol, sim_time_t warm, result_t *out)
+{
+    uint32_t n = 0, count = 0;
+    const pol_switch_t *sw = pol_switches(pol, &n);
+    double to_lat = -1, back = -1;
+    for (uint32_t i = 0; i < n; i++) {
+        if (sw[i].t_ns < warm)
+            continue;
+        count++;
+        if (sw[i].to == POL_MODE_LATENCY && to_lat < 0)
+            to_lat = (double)sw[i].t_ns / 1e6;
+        else if (sw[i].to == POL_MODE_THROUGHPUT && to_lat >= 0 && back < 0)
+            back = (double)sw[i].t_ns / 1e6;
+    }
+    if (!n)
+        return;
+    result_set(out, "mode_switches", count);
+    if (to_lat >= 0)
+        result_set(out, "mode_to_latency_ms", to_lat);
+    if (back >= 0)
+        result_set(out, "mode_to_throughput_ms", back);
+}
+
 char *runner_calibration(const scn_t *s, uint32_t variant)
 {
     return scn_resolve(s, s->var[variant].host.calibration);
@@ -105,6 +130,8 @@ static int runner_once(const scn_t *s, uint32_t vi, uint32_t rep, sim_time_t war
             .wall_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
         };
         rc = collect_result(col, &tot, out);
+        if (rc == 0)
+            runner_mode_switches(path_policy(path), warm, out);
         /* the pilot's series: empty bins repeat the last mean */
         for (uint32_t b = 0; rc == 0 && series && b < RUNNER_MSER_BINS; b++)
             series[b] = col->series_n[b] ? col->series_sum[b] / (double)col->series_n[b]

@@ -239,6 +239,14 @@ static void scn_parse_policy(cfg_t *c, json_t *root, pol_config_t *p)
     cfg_f64(c, o, "adaptive_budget_us", &b, b, 0.001, 1e9);
     cfg_f64(c, o, "adaptive_window_ms", &w, w, 0.001, 1e6);
     cfg_f64(c, o, "adaptive_hysteresis", &p->adaptive_hysteresis, p->adaptive_hysteresis, 0, 0.99);
+    cfg_u32(c, o, "adaptive_calm_windows", &p->adaptive_calm_windows, p->adaptive_calm_windows, 1,
+            1000);
+    double cache_mib = (double)p->reg_cache_bytes / 1048576.0;
+    double pool_mib = (double)p->reg_pool_bytes / 1048576.0;
+    cfg_f64(c, o, "reg_cache_mib", &cache_mib, cache_mib, 0, 1 << 20);
+    cfg_f64(c, o, "reg_pool_mib", &pool_mib, pool_mib, 0, 1 << 20);
+    p->reg_cache_bytes = (uint64_t)(cache_mib * 1048576.0);
+    p->reg_pool_bytes = (uint64_t)(pool_mib * 1048576.0);
     p->adaptive_window_ns = w * 1e6;
     p->adaptive_budget_ns = b * 1e3;
     p->throughput_batch_window_ns = bw * 1e3;
