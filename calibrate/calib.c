@@ -50,7 +50,7 @@ typedef struct {
 } sizes_t;
 
 static const sizes_t quick_sizes = {64, 2000, 1500, 300, 3000, 50, 50, 30, 2000, 10, 5};
-static const sizes_t full_sizes = {256, 20000, 10000, 3000, 30000, 500, 500, 200, 20000, 40, 20};
+static const sizes_t full_sizes = {256, 20000, 10000, 3000, 30000, 500, 500, 200, 20000, 20, 20};
 
 static void note(cal_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(cal_t *c, const char *fmt, ...)
@@ -109,6 +109,11 @@ static int put_linear(cal_t *c, const char *name, const calstat_vec_t *x, const 
     if (calstat_linear(x->v, y->v, x->n, &p))
         return 0;
     p.value = use_slope ? p.fit.b : p.fit.a;
+    if (p.value < 0) { /* the loader takes values >= 0; the fit stays as measured */
+        note(c, "%s: fitted %s %.1f < 0, value set to 0", name, use_slope ? "slope" : "intercept",
+             p.value);
+        p.value = 0;
+    }
     return put(c, name, calstat_json(&p, unit, x_unit, source));
 }
 
@@ -288,17 +293,19 @@ static int qd1_untraced(cal_t *c, int cpu, size_t n)
 
 /* Samples from the traced runs, [0] = waiter on the completion CPU, [1] = not. */
 typedef struct {
-    calstat_vec_t dev_read, dev_write, irq_handler, blk_complete, ipi, task_work, cqe_post;
+    calstat_vec_t dispatch, dev_read, dev_write, irq_handler, blk_complete, ipi, ipi_idle;
+    calstat_vec_t task_work, cqe_post;
     calstat_vec_t c2cqe[2], cqe2run[2], c2wake[2], wake2run[2];
     uint64_t irq_on[64], traced, joined, deferred;
 } chain_t;
 
 static void chain_free(chain_t *ch)
 {
-    calstat_vec_t *all[] = {&ch->dev_read,  &ch->dev_write,  &ch->irq_handler, &ch->blk_complete,
-                            &ch->ipi,       &ch->task_work,  &ch->cqe_post,    &ch->c2cqe[0],
-                            &ch->c2cqe[1],  &ch->cqe2run[0], &ch->cqe2run[1],  &ch->c2wake[0],
-                            &ch->c2wake[1], &ch->wake2run[0], &ch->wake2run[1]};
+    calstat_vec_t *all[] = {&ch->dispatch,   &ch->dev_read,   &ch->dev_write,  &ch->irq_handler,
+                            &ch->blk_complete, &ch->ipi,    &ch->ipi_idle,   &ch->task_work,
+                            &ch->cqe_post,   &ch->c2cqe[0],   &ch->c2cqe[1],   &ch->cqe2run[0],
+                            &ch->cqe2run[1], &ch->c2wake[0],  &ch->c2wake[1],  &ch->wake2run[0],
+                            &ch->wake2run[1]};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         calstat_vec_free(all[i]);
 }
@@ -321,6 +328,7 @@ static int gather(chain_t *ch, const tracejoin_t *j, int32_t tid, const calprobe
             continue;
         }
         rc |= calstat_push(&ch->dev_read, dev);
+        rc |= calstat_push(&ch->dispatch, (double)(r->t_dispatch - r->t_submit));
         int x = !tracejoin_same_cpu(r); /* 0 same, 1 cross */
         ch->deferred += r->deferred;
         if (r->have & TJ_IRQ) {
@@ -338,7 +346,8 @@ static int gather(chain_t *ch, const tracejoin_t *j, int32_t tid, const calprobe
         if ((r->have & TJ_RUN) && r->t_run <= r->t_cqe && r->cqe_pid == r->pid)
             rc |= calstat_push(&ch->task_work, (double)(r->t_cqe - r->t_run));
         if ((r->have & (TJ_IPI | TJ_WAKEUP)) == (TJ_IPI | TJ_WAKEUP) && r->t_wakeup >= r->t_ipi)
-            rc |= calstat_push(&ch->ipi, (double)(r->t_wakeup - r->t_ipi));
+            rc |= calstat_push(r->consumer_idle == 1 ? &ch->ipi_idle : &ch->ipi,
+                               (double)(r->t_wakeup - r->t_ipi));
         if (mono && r->user_data >= 1 && r->user_data <= nrd) {
             uint64_t seen = rd[r->user_data - 1].t_done;
             if (seen >= r->t_cqe) {
@@ -415,9 +424,30 @@ static int put_chain(cal_t *c, chain_t *ch)
     rc |= put_samples(c, "blk_complete_ns", &ch->blk_complete, "ns",
                       "tracefs irq_handler_entry (device vector) -> block_rq_complete: "
                       "softirq/IPI completion");
-    rc |= put_samples(c, "ipi_ns", &ch->ipi, "ns",
-                      "tracefs ipi_send_cpu (completion CPU -> waiter CPU) -> sched_wakeup of "
-                      "the waiter");
+    rc |= put_samples(c, "blk_dispatch_ns", &ch->dispatch, "ns",
+                      "tracefs io_uring_submit_req -> block_rq_issue (io_uring prep, bio, "
+                      "blk-mq and scheduler insert/dispatch), QD1 reads");
+    /* An IPI to an idle CPU also pays for the CPU's exit from idle (on a VM,
+     * a halt exit): split the samples by what the waiter's CPU was doing. */
+    enum { ENOUGH = 20 };
+    if (ch->ipi.n >= ENOUGH && ch->ipi_idle.n >= ENOUGH) {
+        calstat_param_t busy, idle;
+        calstat_from_samples(ch->ipi.v, ch->ipi.n, &busy);
+        calstat_from_samples(ch->ipi_idle.v, ch->ipi_idle.n, &idle);
+        if (idle.value > busy.value)
+            rc |= put_fixed(c, "idle_exit_ns", idle.value - busy.value, "ns", ch->ipi_idle.n,
+                            "median(ipi_send_cpu -> sched_wakeup) when the waiter's CPU was "
+                            "idle minus the same when it was busy");
+        rc |= put_samples(c, "ipi_ns", &ch->ipi, "ns",
+                          "tracefs ipi_send_cpu (completion CPU -> waiter CPU) -> sched_wakeup "
+                          "of the waiter, waiter's CPU busy (not idle)");
+    } else {
+        for (size_t i = 0; i < ch->ipi_idle.n && !rc; i++)
+            rc = calstat_push(&ch->ipi, ch->ipi_idle.v[i]);
+        rc |= put_samples(c, "ipi_ns", &ch->ipi, "ns",
+                          "tracefs ipi_send_cpu (completion CPU -> waiter CPU) -> sched_wakeup "
+                          "of the waiter (includes idle exit where the CPU was idle)");
+    }
     rc |= put_samples(c, "task_work_ns", &ch->task_work, "ns",
                       "tracefs sched_switch to the waiter -> io_uring_complete posted by its "
                       "task_work");
@@ -501,11 +531,11 @@ static int cpu_probes(cal_t *c, const sizes_t *sz)
     rc = calprobe_submit_batches(c->fd, c->nblocks, cpu, sz->submit_reps, &x, &y, c->o->stop);
     if (!rc)
         rc = put_linear(c, "uring_submit_call_ns", &x, &y, 0, "ns", "sqe",
-                        "io_uring_submit() of 1,2,4..32 4 KiB O_DIRECT reads, gsl_fit_linear; "
+                        "io_uring_submit() of 1,2,4..32 4 KiB O_DIRECT reads, gsl_fit_wlinear; "
                         "value = intercept a (per call)");
     if (!rc)
         rc = put_linear(c, "uring_submit_sqe_ns", &x, &y, 1, "ns/sqe", "sqe",
-                        "io_uring_submit() of 1,2,4..32 4 KiB O_DIRECT reads, gsl_fit_linear; "
+                        "io_uring_submit() of 1,2,4..32 4 KiB O_DIRECT reads, gsl_fit_wlinear; "
                         "value = slope b (per SQE)");
     calstat_vec_free(&x);
     calstat_vec_free(&y);
@@ -572,18 +602,19 @@ static int cpu_probes(cal_t *c, const sizes_t *sz)
 
 static int mem_probes(cal_t *c, const sizes_t *sz, int quick)
 {
-    /* from 1 MiB up, so that the slope is memory, not cache */
-    static const unsigned mem_kib[] = {1024, 4096, 16384, 65536};
+    /* from 4 MiB up, so that the slope is memory rather than cache (the
+     * last-level cache of a server CPU holds tens of MiB) */
+    static const unsigned mem_kib[] = {4096, 16384, 65536, 262144};
     static const unsigned reg_kib[] = {4, 64, 256, 1024, 4096, 16384};
     size_t nmem = quick ? 3 : 4, nreg = quick ? 5 : 6;
-    calstat_vec_t x = {0}, y = {0}, mx = {0}, my = {0};
+    calstat_vec_t x = {0}, y = {0}, mx = {0}, my = {0}, dr = {0};
     int node = numa_available() >= 0 ? numa_node_of_cpu(c->cpu[0]) : -1;
     progress(c, "memory copy cost (CPU %d, NUMA node %d)", c->cpu[0], node);
     int rc = calprobe_memcopy(c->cpu[0], node, mem_kib, nmem, sz->mem_reps, &x, &y, c->o->stop);
     if (!rc)
         rc = put_linear(c, "mem_touch_local_ns_per_kib", &x, &y, 1, "ns/KiB", "KiB",
                         "memcpy between two pre-faulted buffers on the local NUMA node "
-                        "(libnuma), 1..16 MiB (..64 MiB full), gsl_fit_linear; value = slope b");
+                        "(libnuma), 4..64 MiB (..256 MiB full), gsl_fit_wlinear; value = slope b");
     calstat_vec_free(&x);
     calstat_vec_free(&y);
     int nodes = numa_available() >= 0 ? numa_max_node() + 1 : 1;
@@ -594,7 +625,7 @@ static int mem_probes(cal_t *c, const sizes_t *sz, int quick)
         if (!rc)
             rc = put_linear(c, "mem_touch_remote_ns_per_kib", &x, &y, 1, "ns/KiB", "KiB",
                             "memcpy between two buffers on a remote NUMA node (libnuma), "
-                            "gsl_fit_linear; value = slope b");
+                            "gsl_fit_wlinear; value = slope b");
         calstat_vec_free(&x);
         calstat_vec_free(&y);
     } else if (!rc) {
@@ -603,20 +634,37 @@ static int mem_probes(cal_t *c, const sizes_t *sz, int quick)
     }
     if (!rc) {
         progress(c, "buffer registration and mlock cost vs size");
-        rc = calprobe_register(reg_kib, nreg, sz->reg_reps, &x, &y, &mx, &my, c->o->stop);
+        rc = calprobe_register(reg_kib, nreg, sz->reg_reps, &x, &y, &mx, &my, &dr, c->o->stop);
     }
     if (!rc)
         rc = put_linear(c, "reg_buffer_ns", &x, &y, 0, "ns", "KiB",
                         "io_uring_register_buffers() of one pre-faulted iovec, 4 KiB..16 MiB, "
-                        "gsl_fit_linear; cost = a + b*KiB, value = a");
+                        "gsl_fit_wlinear; cost = a + b*KiB, value = a");
+    if (!rc) { /* the same fit in the simulator's terms: fixed + per 4 KiB page */
+        calstat_param_t p;
+        if (calstat_linear(x.v, y.v, x.n, &p) == 0) {
+            p.value = p.fit.a > 0 ? p.fit.a : 0;
+            rc = put(c, "reg_fixed_ns", calstat_json(&p, "ns", "KiB",
+                     "io_uring_register_buffers(): intercept a of the reg_buffer_ns fit"));
+            p.value = p.fit.b > 0 ? 4.0 * p.fit.b : 0;
+            if (!rc)
+                rc = put(c, "reg_page_ns", calstat_json(&p, "ns/page", "KiB",
+                         "io_uring_register_buffers(): 4 x slope b of the reg_buffer_ns fit "
+                         "(per 4 KiB page)"));
+        }
+    }
+    if (!rc)
+        rc = put_samples(c, "dereg_ns", &dr, "ns",
+                         "io_uring_unregister_buffers() of one registered buffer, 4 KiB..16 MiB");
     if (!rc)
         rc = put_linear(c, "mlock_ns", &mx, &my, 0, "ns", "KiB",
-                        "mlock() of pre-faulted memory, 4 KiB..16 MiB, gsl_fit_linear; cost = "
+                        "mlock() of pre-faulted memory, 4 KiB..16 MiB, gsl_fit_wlinear; cost = "
                         "a + b*KiB, value = a");
     calstat_vec_free(&x);
     calstat_vec_free(&y);
     calstat_vec_free(&mx);
     calstat_vec_free(&my);
+    calstat_vec_free(&dr);
     return rc;
 }
 
@@ -665,6 +713,9 @@ int calib_run(const calib_opts_t *o, json_t **out, char *err, size_t errlen)
     c.params = json_object();
     if (!c.params)
         return -ENOMEM;
+    char load[64];
+    read_line("/proc/loadavg", load, sizeof(load));
+    note(&c, "%s run, load average at start %.14s", opts.quick ? "quick" : "full", load);
     int rc = make_target(&c, err, errlen);
     if (rc)
         goto out;

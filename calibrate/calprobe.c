@@ -399,7 +399,7 @@ out:
 
 int calprobe_register(const unsigned *sizes_kib, size_t nsizes, int reps, calstat_vec_t *rx,
                       calstat_vec_t *ry, calstat_vec_t *mx, calstat_vec_t *my,
-                      calprobe_stop_t *stop)
+                      calstat_vec_t *dereg, calprobe_stop_t *stop)
 {
     size_t max = 0;
     for (size_t i = 0; i < nsizes; i++)
@@ -427,6 +427,7 @@ int calprobe_register(const unsigned *sizes_kib, size_t nsizes, int reps, calsta
             uint64_t t1 = calprobe_now_ns();
             if (rc < 0)
                 break;
+            uint64_t t1b = calprobe_now_ns();
             io_uring_unregister_buffers(&ring);
             uint64_t t2 = calprobe_now_ns();
             rc = mlock(buf, len) ? -errno : 0;
@@ -435,7 +436,8 @@ int calprobe_register(const unsigned *sizes_kib, size_t nsizes, int reps, calsta
                 break;
             munlock(buf, len);
             if (calstat_push(rx, sizes_kib[s]) || calstat_push(ry, (double)(t1 - t0)) ||
-                calstat_push(mx, sizes_kib[s]) || calstat_push(my, (double)(t3 - t2)))
+                calstat_push(mx, sizes_kib[s]) || calstat_push(my, (double)(t3 - t2)) ||
+                calstat_push(dereg, (double)(t2 - t1b)))
                 rc = -ENOMEM;
         }
     }

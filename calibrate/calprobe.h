@@ -58,10 +58,10 @@ int calprobe_memcopy(int cpu, int node, const unsigned *sizes_kib, size_t nsizes
                      calstat_vec_t *x, calstat_vec_t *y, calprobe_stop_t *stop);
 
 /* io_uring_register_buffers (one iovec) and mlock of pre-touched memory:
- * x = KiB, y = ns. */
+ * x = KiB, y = ns; dereg = io_uring_unregister_buffers ns. */
 int calprobe_register(const unsigned *sizes_kib, size_t nsizes, int reps, calstat_vec_t *rx,
                       calstat_vec_t *ry, calstat_vec_t *mx, calstat_vec_t *my,
-                      calprobe_stop_t *stop);
+                      calstat_vec_t *dereg, calprobe_stop_t *stop);
 
 /* Interrupt counts per CPU, summed over the /proc/interrupts rows whose
  * name starts with prefix (e.g. "virtio1", "nvme0"). counts[ncpu]; returns

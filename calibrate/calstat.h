@@ -50,8 +50,9 @@ void calstat_vec_free(calstat_vec_t *v);
  * likelihood, or fixed when all samples are equal. n > 0. */
 void calstat_from_samples(double *x, size_t n, calstat_param_t *p);
 
-/* Least-squares y = a + b x (gsl_fit_linear); no quantiles. Returns 0 or
- * -EINVAL (fewer than 2 distinct x). value is left for the caller. */
+/* y = a + b x by weighted least squares on the relative error
+ * (gsl_fit_wlinear, w = 1/y^2); no quantiles. Returns 0, -EINVAL (fewer
+ * than 2 distinct x) or -ENOMEM. value is left for the caller. */
 int calstat_linear(const double *x, const double *y, size_t n, calstat_param_t *p);
 
 /* {"value", "unit", "samples", "quantiles", "fit", "source"}; x_unit for

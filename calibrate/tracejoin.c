@@ -414,6 +414,9 @@ static void find_waiter(ctx_t *c, tracejoin_req_t *r, size_t ri)
     }
     if (!(r->have & TJ_READY))
         return;
+    const jkey_t *last = last_at_or_before(c->sw, c->nsw, (uint64_t)r->consumer_cpu, 0,
+                                           r->t_blk_done);
+    r->consumer_idle = last ? c->t->ev[last->idx].u.sw.next_pid == 0 : -1;
     for (size_t i = key_lower(c->sched, c->nsched, pid, 0, r->t_blk_done);
          i < c->nsched && c->sched[i].k1 == pid && c->sched[i].ts <= r->t_ready; i++) {
         const jkey_t *s = &c->sched[i];

@@ -42,6 +42,7 @@ typedef struct {
     int32_t pid, cqe_pid, res; /* submitter (the waiter); task that posted the CQE */
     int16_t submit_cpu, irq_cpu, completion_cpu, consumer_cpu, cqe_cpu;
     uint8_t write, deferred, cqe_ctx;
+    int8_t consumer_idle; /* consumer CPU ran the idle task at t_blk_done: 1, 0, -1 unknown */
     char comm[TP_COMM];
 } tracejoin_req_t;
 

@@ -170,10 +170,12 @@ static void test_probes(void **state)
     assert_true(x.v[5] == 256.0);
     calstat_vec_free(&x);
     calstat_vec_free(&y);
-    calstat_vec_t rx = {0}, ry = {0}, mx = {0}, my = {0};
-    assert_int_equal(calprobe_register(kib, 2, 2, &rx, &ry, &mx, &my, &no_stop), 0);
+    calstat_vec_t rx = {0}, ry = {0}, mx = {0}, my = {0}, dr = {0};
+    assert_int_equal(calprobe_register(kib, 2, 2, &rx, &ry, &mx, &my, &dr, &no_stop), 0);
     assert_int_equal(ry.n, 4);
     assert_int_equal(my.n, 4);
+    assert_int_equal(dr.n, 4);
+    calstat_vec_free(&dr);
     calstat_vec_free(&rx);
     calstat_vec_free(&ry);
     calstat_vec_free(&mx);
