@@ -173,8 +173,17 @@ static void test_mixed_tenant(void **state)
     runs_t r;
     run_scenario("mixed-tenant", 700, &r);
     show(&r, "useful_completion_p99_ns");
+    show(&r, "mode_to_latency_ms");
+    show(&r, "mode_to_throughput_ms");
     assert_true(m(&r, "latency", "useful_completion_p99_ns") <
                 m(&r, "throughput", "useful_completion_p99_ns"));
+    /* docs/policies.md's bounds with 5 ms windows: the tenant runs from 200
+     * to 500 ms; latency mode within two windows of its start, throughput
+     * again within adaptive_calm_windows + 1 = 3 windows of its end */
+    double on = m(&r, "adaptive", "mode_to_latency_ms");
+    double off = m(&r, "adaptive", "mode_to_throughput_ms");
+    assert_true(on >= 200 && on <= 210);
+    assert_true(off >= 500 && off <= 515);
     free_runs(&r);
 }
 
