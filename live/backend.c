@@ -1,0 +1,921 @@
+/*
+ * backend.c - see backend.h.
+ */
+#define _GNU_SOURCE
+#include "backend.h"
+
+#include "live/stamps.h"
+#include "policies/registration.h"
+
+#include <errno.h>
+#include <liburing.h>
+#include <stdarg.h>
+#include <linux/ioprio.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BE_SQ_ENTRIES 512
+#define BE_CQ_ENTRIES 4096
+#define BE_FIXED_SLOTS 1024
+#define BE_WAKE_TAG UINT64_MAX
+#define BE_ALIGN 4096u
+#define BE_POOL_MAX (64ull << 20)    /* free buffer memory kept per worker */
+#define BE_HYBRID_SPIN_MAX_NS 50000  /* hybrid: longest spin after the sleep */
+#define BE_HYBRID_SLEEP_FRACTION 0.5 /* hybrid: sleep through this much of the recent latency */
+
+typedef struct be_buf {
+    struct be_buf *next;
+    void *mem;
+    uint64_t bytes;
+} be_buf_t;
+
+/* A registration policy's region: memory, and its fixed-table index once a
+ * kept registration made it a real registered buffer. */
+typedef struct {
+    void *mem;
+    uint64_t bytes;
+    int32_t fixed;
+} be_region_t;
+
+typedef struct {
+    req_t *r;
+    pol_reg_use_t use;
+    uint32_t next_free;
+    uint16_t ioprio;
+    uint8_t retries;
+} be_slot_t;
+
+typedef struct be_worker be_worker_t;
+
+struct be_worker {
+    live_be_t *be;
+    uint32_t cpu;
+    pthread_t th;
+    bool joined;
+    /* start-up handshake */
+    int setup_rc;
+    bool setup_done;
+    /* set by submitters under mu */
+    pthread_mutex_t mu;
+    req_t *in_head, *in_tail;
+    _Atomic(req_t *) in_peek;     /* non-NULL while the inbox has something */
+    _Atomic int sleeping, stop, mark, wait, batch;
+    _Atomic double window_ns;
+    int efd;
+    /* worker-local */
+    struct io_uring ring;
+    bool ring_ok, iopoll, fixed_ok, no_rt, woke;
+    pol_taskrun_t taskrun;
+    req_t *loc_head, *loc_tail;
+    pol_registry_t *reg;
+    be_slot_t *slot;
+    uint32_t nslot, free_slot;
+    uint32_t *pend;               /* slots prepared, not yet submitted */
+    uint32_t npend, pendcap;
+    uint64_t pend_since;
+    uint32_t inflight;
+    bool fixed_used[BE_FIXED_SLOTS];
+    be_buf_t *pool;
+    uint64_t pool_bytes;
+    double ewma_ns;
+    uint64_t sink;
+    double cpu_mark_ns, cpu_end_ns;
+    live_be_stats_t st;
+};
+
+struct live_be {
+    live_be_cfg_t cfg;
+    pthread_mutex_t mu;           /* workers[], notes, error */
+    pthread_cond_t cv;
+    be_worker_t **w;              /* [ncpus] */
+    int sq_wq_fd;                 /* first SQPOLL ring, shared by the others */
+    _Atomic int marked;
+    bool stopped;
+    char notes[1024];
+    char error[512];
+};
+
+static __thread be_worker_t *be_self;
+
+static uint64_t be_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t be_now(const live_be_t *be) { return be_mono() - be->cfg.t0_ns; }
+
+static double be_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* Append a note once (under be->mu). */
+static void be_note(live_be_t *be, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void be_note(live_be_t *be, const char *fmt, ...)
+{
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&be->mu);
+    if (!strstr(be->notes, line)) {
+        size_t len = strlen(be->notes);
+        snprintf(be->notes + len, sizeof(be->notes) - len, "%s%s", len ? "; " : "", line);
+    }
+    pthread_mutex_unlock(&be->mu);
+}
+
+uint16_t live_be_ioprio(pol_prio_t p)
+{
+    switch (p) {
+    case POL_PRIO_URGENT: return (uint16_t)IOPRIO_PRIO_VALUE(IOPRIO_CLASS_RT, 0);
+    case POL_PRIO_HIGH: return (uint16_t)IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 0);
+    case POL_PRIO_MEDIUM: return 0; /* the task's own class: what an unhinted program gets */
+    case POL_PRIO_LOW: return (uint16_t)IOPRIO_PRIO_VALUE(IOPRIO_CLASS_IDLE, 0);
+    }
+    return 0;
+}
+
+/* --- buffers and registration -------------------------------------- */
+
+static void *be_buf_get(be_worker_t *w, uint64_t bytes)
+{
+    for (be_buf_t **pp = &w->pool; *pp; pp = &(*pp)->next)
+        if ((*pp)->bytes == bytes) {
+            be_buf_t *b = *pp;
+            *pp = b->next;
+            w->pool_bytes -= bytes;
+            void *mem = b->mem;
+            free(b);
+            return mem;
+        }
+    void *mem = NULL;
+    if (posix_memalign(&mem, BE_ALIGN, bytes) != 0)
+        return NULL;
+    memset(mem, 0xa5, bytes); /* fault the pages in now, not during an I/O */
+    return mem;
+}
+
+static void be_buf_put(be_worker_t *w, void *mem, uint64_t bytes)
+{
+    be_buf_t *b = w->pool_bytes + bytes <= BE_POOL_MAX ? malloc(sizeof(*b)) : NULL;
+    if (!b) {
+        free(mem);
+        return;
+    }
+    *b = (be_buf_t){w->pool, mem, bytes};
+    w->pool = b;
+    w->pool_bytes += bytes;
+}
+
+static uint64_t be_round(uint64_t bytes) { return (bytes + BE_ALIGN - 1) / BE_ALIGN * BE_ALIGN; }
+
+static int64_t be_reg(void *ctx, uint64_t buf, uint64_t bytes, void **handle)
+{
+    (void)buf;
+    be_worker_t *w = ctx;
+    be_region_t *g = malloc(sizeof(*g));
+    if (!g)
+        return -ENOMEM;
+    g->bytes = be_round(bytes);
+    g->fixed = -1;
+    g->mem = be_buf_get(w, g->bytes);
+    if (!g->mem) {
+        free(g);
+        return -ENOMEM;
+    }
+    *handle = g;
+    return 0;
+}
+
+static int64_t be_dereg(void *ctx, uint64_t buf, uint64_t bytes, void *handle)
+{
+    (void)buf;
+    (void)bytes;
+    be_worker_t *w = ctx;
+    be_region_t *g = handle;
+    if (g->fixed >= 0) {
+        struct iovec none = {0};
+        io_uring_register_buffers_update_tag(&w->ring, (unsigned)g->fixed, &none, NULL, 1);
+        w->fixed_used[g->fixed] = false;
+    }
+    be_buf_put(w, g->mem, g->bytes);
+    free(g);
+    return 0;
+}
+
+/* A kept registration becomes a fixed buffer of the ring: the real
+ * io_uring_register_buffers_update, once per region. */
+static void be_fix(be_worker_t *w, be_region_t *g)
+{
+    for (int32_t i = 0; i < BE_FIXED_SLOTS; i++)
+        if (!w->fixed_used[i]) {
+            struct iovec iov = {g->mem, g->bytes};
+            if (io_uring_register_buffers_update_tag(&w->ring, (unsigned)i, &iov, NULL, 1) == 1) {
+                w->fixed_used[i] = true;
+                g->fixed = i;
+            }
+            return;
+        }
+}
+
+/* --- submission ------------------------------------------------------ */
+
+static uint32_t be_slot_get(be_worker_t *w)
+{
+    if (w->free_slot == UINT32_MAX) {
+        uint32_t n = w->nslot ? w->nslot * 2 : 256;
+        if (n > 1u << LIVE_STAMPS_SLOT_BITS)
+            return UINT32_MAX;
+        be_slot_t *s = realloc(w->slot, n * sizeof(*s));
+        if (!s)
+            return UINT32_MAX;
+        for (uint32_t i = w->nslot; i < n; i++)
+            s[i].next_free = i + 1 < n ? i + 1 : UINT32_MAX;
+        w->slot = s;
+        w->free_slot = w->nslot;
+        w->nslot = n;
+    }
+    uint32_t i = w->free_slot;
+    w->free_slot = w->slot[i].next_free;
+    return i;
+}
+
+static void be_slot_put(be_worker_t *w, uint32_t i)
+{
+    w->slot[i].next_free = w->free_slot;
+    w->free_slot = i;
+}
+
+static void be_fail(be_worker_t *w, int rc, const char *what)
+{
+    live_be_t *be = w->be;
+    pthread_mutex_lock(&be->mu);
+    if (!be->error[0])
+        snprintf(be->error, sizeof(be->error), "CPU %u: %s: %s", w->cpu, what, strerror(-rc));
+    pthread_mutex_unlock(&be->mu);
+}
+
+static int be_flush(be_worker_t *w)
+{
+    if (!io_uring_sq_ready(&w->ring))
+        return 0;
+    int rc = io_uring_submit(&w->ring);
+    if (rc < 0)
+        return rc;
+    uint64_t t = be_now(w->be);
+    for (uint32_t i = 0; i < w->npend; i++)
+        w->slot[w->pend[i]].r->t[T_SUBMIT] = t;
+    w->npend = 0;
+    return 0;
+}
+
+static struct io_uring_sqe *be_sqe(be_worker_t *w)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+    if (!sqe && be_flush(w) == 0)
+        sqe = io_uring_get_sqe(&w->ring);
+    return sqe;
+}
+
+static int be_queue_io(be_worker_t *w, uint32_t i)
+{
+    be_slot_t *s = &w->slot[i];
+    req_t *r = s->r;
+    be_region_t *g = s->use.handle;
+    struct io_uring_sqe *sqe = be_sqe(w);
+    if (!sqe)
+        return -EBUSY;
+    int fd = w->be->cfg.fd;
+    bool wr = r->op == REQ_WRITE;
+    if (g->fixed >= 0) {
+        if (wr)
+            io_uring_prep_write_fixed(sqe, fd, g->mem, r->bytes, r->offset, g->fixed);
+        else
+            io_uring_prep_read_fixed(sqe, fd, g->mem, r->bytes, r->offset, g->fixed);
+        w->st.fixed_reads++;
+    } else if (wr) {
+        io_uring_prep_write(sqe, fd, g->mem, r->bytes, r->offset);
+    } else {
+        io_uring_prep_read(sqe, fd, g->mem, r->bytes, r->offset);
+    }
+    sqe->ioprio = s->ioprio;
+    io_uring_sqe_set_data64(sqe, LIVE_STAMPS_UD(r->id, i));
+    if (w->npend == w->pendcap) {
+        uint32_t n = w->pendcap ? w->pendcap * 2 : 64;
+        uint32_t *p = realloc(w->pend, n * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        w->pend = p;
+        w->pendcap = n;
+    }
+    if (w->npend == 0)
+        w->pend_since = be_now(w->be);
+    w->pend[w->npend++] = i;
+    return 0;
+}
+
+static pol_intent_t be_intent(const req_t *r)
+{
+    return (pol_intent_t){
+        .cls = (pol_class_t)r->cls, .consumer_cpu = r->consumer_cpu, .gpu = r->gpu,
+        .budget_ns = r->budget_ns, .prefetch_confidence = r->prefetch_conf, .flow = r->flow,
+        .recurring = r->recurring, .buf = r->buf, .bytes = r->bytes,
+    };
+}
+
+static int be_prep(be_worker_t *w, req_t *r)
+{
+    uint32_t i = be_slot_get(w);
+    if (i == UINT32_MAX)
+        return -ENOMEM;
+    be_slot_t *s = &w->slot[i];
+    *s = (be_slot_t){.r = r, .next_free = UINT32_MAX};
+    pol_intent_t in = be_intent(r);
+    int rc = pol_reg_acquire(w->reg, &in, &s->use);
+    if (rc < 0) {
+        be_slot_put(w, i);
+        return rc;
+    }
+    be_region_t *g = s->use.handle;
+    if (!s->use.temporary && g->fixed < 0 && w->fixed_ok)
+        be_fix(w, g);
+    pol_prio_t prio = (pol_prio_t)r->prio;
+    if (w->no_rt && prio == POL_PRIO_URGENT)
+        prio = POL_PRIO_HIGH;
+    s->ioprio = live_be_ioprio(prio);
+    if (r->submit_cpu != (int16_t)w->cpu)
+        w->st.submit_elsewhere++;
+    if (r->taskrun != w->taskrun)
+        w->st.taskrun_mismatch++;
+    rc = be_queue_io(w, i);
+    if (rc) {
+        pol_reg_release(w->reg, &s->use);
+        be_slot_put(w, i);
+        return rc;
+    }
+    w->inflight++;
+    return 0;
+}
+
+/* --- completion ------------------------------------------------------ */
+
+/* Read every cache line: the consumer really has the data. */
+static uint64_t be_touch(const void *mem, uint32_t bytes)
+{
+    const volatile uint64_t *p = mem;
+    uint64_t s = 0;
+    for (uint32_t k = 0; k < bytes / 8; k += 8)
+        s += p[k];
+    return s;
+}
+
+static void be_stamp_cpus(be_worker_t *w, req_t *r)
+{
+    const live_topo_t *t = w->be->cfg.topo;
+    uint32_t me = w->cpu;
+    uint32_t irq = w->iopoll ? me : t->queue_irq_cpu[t->cpu_queue[me]];
+    uint32_t comp = t->rq_affinity == 2   ? me
+                    : t->rq_affinity == 1 ? (t->cpu_node[irq] == t->cpu_node[me] ? irq : me)
+                                          : irq;
+    r->irq_cpu = (int16_t)irq;
+    r->completion_cpu = (int16_t)comp;
+    r->polled = w->iopoll;
+}
+
+static void be_rearm_wake(be_worker_t *w)
+{
+    struct io_uring_sqe *sqe = be_sqe(w);
+    if (!sqe)
+        return;
+    io_uring_prep_poll_multishot(sqe, w->efd, POLLIN);
+    io_uring_sqe_set_data64(sqe, BE_WAKE_TAG);
+}
+
+static void be_complete(be_worker_t *w, uint64_t ud, int32_t res, uint32_t flags)
+{
+    if (ud == BE_WAKE_TAG) {
+        uint64_t v;
+        if (read(w->efd, &v, sizeof(v)) < 0) { /* nothing to clear */ }
+        if (!(flags & IORING_CQE_F_MORE))
+            be_rearm_wake(w);
+        return;
+    }
+    uint32_t i = (uint32_t)(ud & ((1u << LIVE_STAMPS_SLOT_BITS) - 1));
+    be_slot_t *s = &w->slot[i];
+    req_t *r = s->r;
+    if ((res == -EPERM && s->ioprio >> IOPRIO_CLASS_SHIFT == IOPRIO_CLASS_RT) ||
+        (res == -EAGAIN && s->retries < 8)) {
+        /* RT class needs CAP_SYS_ADMIN: run it as best effort, and say so */
+        if (res == -EPERM) {
+            w->no_rt = true;
+            w->st.prio_refused++;
+            s->ioprio = live_be_ioprio(POL_PRIO_HIGH);
+        }
+        s->retries++;
+        if (be_queue_io(w, i) == 0)
+            return;
+    }
+    uint64_t t_cqe = be_now(w->be);
+    be_region_t *g = s->use.handle;
+    if (res != (int32_t)r->bytes) {
+        w->st.errors++;
+        if (!w->st.first_error)
+            w->st.first_error = res < 0 ? res : -EIO;
+    } else {
+        w->sink += be_touch(g->mem, r->bytes);
+    }
+    uint64_t t_ready = be_now(w->be);
+    pol_reg_release(w->reg, &s->use);
+    be_slot_put(w, i);
+    w->inflight--;
+    /* what user space cannot see is left at the nearest stamp it can */
+    r->t[T_DISPATCH] = r->t[T_SUBMIT];
+    r->t[T_DEVICE_DONE] = r->t[T_IRQ] = r->t[T_BLK_DONE] = r->t[T_CQE] = t_cqe;
+    r->t[T_READY] = t_ready;
+    be_stamp_cpus(w, r);
+    /* a CQE found without sleeping was posted by task_work that waited for
+     * this task's next kernel entry (COOP/DEFER), as in the model */
+    r->deferred = w->taskrun != POL_TASKRUN_DEFAULT && !w->woke &&
+                  atomic_load_explicit(&w->wait, memory_order_relaxed) == POL_WAIT_INTERRUPT;
+    double lat = (double)(t_ready - r->t[T_ISSUE]);
+    w->ewma_ns = w->ewma_ns > 0 ? 0.9 * w->ewma_ns + 0.1 * lat : lat;
+    w->be->cfg.done(w->be->cfg.ctx, r);
+}
+
+static int be_reap(be_worker_t *w)
+{
+    struct io_uring_cqe *cqe;
+    unsigned head, n = 0;
+    io_uring_for_each_cqe(&w->ring, head, cqe)
+    {
+        uint64_t ud = cqe->user_data;
+        int32_t res = cqe->res;
+        uint32_t flags = cqe->flags;
+        io_uring_cq_advance(&w->ring, 1); /* before the callback: it may queue more */
+        be_complete(w, ud, res, flags);
+        n++;
+    }
+    if (n)
+        w->woke = false;
+    return (int)n;
+}
+
+/* --- the worker thread ----------------------------------------------- */
+
+static int be_ring_setup(be_worker_t *w, pol_wait_t wait)
+{
+    live_be_t *be = w->be;
+    const host_cfg_t *h = be->cfg.host;
+    const live_topo_t *t = be->cfg.topo;
+    pol_taskrun_t tr = w->taskrun;
+    bool want_poll = wait != POL_WAIT_INTERRUPT;
+    if (want_poll && !t->poll_queues)
+        be_note(be, "IOPOLL unavailable on %s (queue/io_poll=0: no polled queues); polling the "
+                "CQ ring instead", t->disk);
+    bool iopoll = want_poll && t->poll_queues, sq = h && h->sqpoll;
+    for (;;) {
+        struct io_uring_params p = {.flags = IORING_SETUP_CQSIZE, .cq_entries = BE_CQ_ENTRIES};
+        if (tr == POL_TASKRUN_COOP)
+            p.flags |= IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+        else if (tr == POL_TASKRUN_DEFER)
+            p.flags |= IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER |
+                       IORING_SETUP_TASKRUN_FLAG;
+        if (sq) {
+            p.flags |= IORING_SETUP_SQPOLL | IORING_SETUP_SQ_AFF;
+            p.sq_thread_cpu = h->sqpoll_cpu >= 0 && (uint32_t)h->sqpoll_cpu < t->ncpus
+                                  ? (uint32_t)h->sqpoll_cpu
+                                  : t->ncpus - 1;
+            p.sq_thread_idle = h->sqpoll_idle_us >= 1000 ? (uint32_t)(h->sqpoll_idle_us / 1000) : 1;
+            pthread_mutex_lock(&be->mu);
+            if (be->sq_wq_fd >= 0) {
+                p.flags |= IORING_SETUP_ATTACH_WQ;
+                p.wq_fd = (uint32_t)be->sq_wq_fd;
+            }
+            pthread_mutex_unlock(&be->mu);
+        }
+        if (iopoll)
+            p.flags |= IORING_SETUP_IOPOLL;
+        int rc = io_uring_queue_init_params(BE_SQ_ENTRIES, &w->ring, &p);
+        if (rc == 0) {
+            w->iopoll = iopoll;
+            w->taskrun = tr;
+            if (sq) {
+                pthread_mutex_lock(&be->mu);
+                if (be->sq_wq_fd < 0)
+                    be->sq_wq_fd = w->ring.ring_fd;
+                pthread_mutex_unlock(&be->mu);
+            }
+            return 0;
+        }
+        if (rc != -EINVAL)
+            return rc;
+        /* the kernel refused the combination: step down, and say so */
+        if (iopoll) {
+            iopoll = false;
+            be_note(be, "IOPOLL ring refused by the kernel: interrupt-driven ring");
+        } else if (sq) {
+            sq = false;
+            be_note(be, "SQPOLL refused with this task_work mode: no SQPOLL");
+        } else if (tr != POL_TASKRUN_DEFAULT) {
+            be_note(be, "%s task_work refused: default set-up",
+                    tr == POL_TASKRUN_DEFER ? "DEFER_TASKRUN" : "COOP_TASKRUN");
+            tr = POL_TASKRUN_DEFAULT;
+        } else {
+            return rc;
+        }
+    }
+}
+
+static int be_worker_setup(be_worker_t *w, pol_wait_t wait)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(w->cpu, &set);
+    if (sched_setaffinity(0, sizeof(set), &set) != 0)
+        return -errno;
+    int rc = be_ring_setup(w, wait);
+    if (rc)
+        return rc;
+    w->ring_ok = true;
+    live_be_t *be = w->be;
+    if (be->cfg.registration != POL_REG_NONE) {
+        rc = io_uring_register_buffers_sparse(&w->ring, BE_FIXED_SLOTS);
+        w->fixed_ok = rc == 0;
+        if (rc)
+            be_note(be, "no sparse fixed-buffer table (%s): kept registrations use plain reads",
+                    strerror(-rc));
+    }
+    pol_reg_ops_t ops = {be_reg, be_dereg};
+    w->reg = pol_reg_new(be->cfg.registration, be->cfg.polcfg, &ops, w);
+    if (!w->reg)
+        return -ENOMEM;
+    if (!w->iopoll) { /* IOPOLL rings take only polled I/O; those workers spin anyway */
+        be_rearm_wake(w);
+        rc = io_uring_submit(&w->ring);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void be_take_inbox(be_worker_t *w)
+{
+    if (!atomic_load_explicit(&w->in_peek, memory_order_acquire))
+        return;
+    pthread_mutex_lock(&w->mu);
+    req_t *h = w->in_head, *t = w->in_tail;
+    w->in_head = w->in_tail = NULL;
+    atomic_store_explicit(&w->in_peek, NULL, memory_order_release);
+    pthread_mutex_unlock(&w->mu);
+    if (!h)
+        return;
+    if (w->loc_tail)
+        w->loc_tail->next = h;
+    else
+        w->loc_head = h;
+    w->loc_tail = t;
+}
+
+static bool be_needs_enter(be_worker_t *w)
+{
+    return w->iopoll || (IO_URING_READ_ONCE(*w->ring.sq.kflags) &
+                         (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW));
+}
+
+static void be_wait(be_worker_t *w)
+{
+    pol_wait_t wm = (pol_wait_t)atomic_load_explicit(&w->wait, memory_order_relaxed);
+    if (w->iopoll)
+        wm = POL_WAIT_POLL;
+    uint64_t now = be_now(w->be);
+    uint64_t window = (uint64_t)atomic_load_explicit(&w->window_ns, memory_order_relaxed);
+    uint64_t deadline = w->npend ? w->pend_since + window : UINT64_MAX;
+    if (wm == POL_WAIT_POLL || (w->npend && deadline <= now)) {
+        if (be_needs_enter(w))
+            io_uring_get_events(&w->ring);
+        return;
+    }
+    if (wm == POL_WAIT_HYBRID && w->inflight && w->ewma_ns > 0) {
+        /* sleep through part of the expected latency, then spin */
+        uint64_t nap = (uint64_t)(w->ewma_ns * BE_HYBRID_SLEEP_FRACTION);
+        struct io_uring_cqe *cqe;
+        struct __kernel_timespec ts = {.tv_sec = (long long)(nap / 1000000000ull),
+                                       .tv_nsec = (long long)(nap % 1000000000ull)};
+        io_uring_wait_cqe_timeout(&w->ring, &cqe, &ts);
+        uint64_t until = be_now(w->be) + BE_HYBRID_SPIN_MAX_NS;
+        while (!io_uring_cq_ready(&w->ring) && be_now(w->be) < until &&
+               !atomic_load_explicit(&w->in_peek, memory_order_relaxed)) {
+            if (be_needs_enter(w))
+                io_uring_get_events(&w->ring);
+        }
+        if (io_uring_cq_ready(&w->ring))
+            return;
+    }
+    atomic_store(&w->sleeping, 1);
+    if (atomic_load(&w->in_peek) || atomic_load(&w->stop)) {
+        atomic_store(&w->sleeping, 0);
+        return;
+    }
+    struct io_uring_cqe *cqe;
+    if (deadline != UINT64_MAX) {
+        uint64_t d = deadline - now;
+        struct __kernel_timespec ts = {.tv_sec = (long long)(d / 1000000000ull),
+                                       .tv_nsec = (long long)(d % 1000000000ull)};
+        io_uring_wait_cqe_timeout(&w->ring, &cqe, &ts);
+    } else {
+        io_uring_wait_cqe(&w->ring, &cqe);
+    }
+    atomic_store(&w->sleeping, 0);
+    w->woke = true;
+}
+
+static void be_worker_loop(be_worker_t *w)
+{
+    for (;;) {
+        bool did = false;
+        be_take_inbox(w);
+        while (w->loc_head) {
+            req_t *r = w->loc_head;
+            w->loc_head = r->next;
+            if (!w->loc_head)
+                w->loc_tail = NULL;
+            r->next = NULL;
+            int rc = be_prep(w, r);
+            if (rc) {
+                be_fail(w, rc, "queueing an I/O");
+                /* give it back done-but-failed so the run can wind down */
+                w->st.errors++;
+                if (!w->st.first_error)
+                    w->st.first_error = rc;
+                r->t[T_SUBMIT] = r->t[T_DISPATCH] = r->t[T_DEVICE_DONE] = r->t[T_IRQ] =
+                    r->t[T_BLK_DONE] = r->t[T_CQE] = r->t[T_READY] = be_now(w->be);
+                w->be->cfg.done(w->be->cfg.ctx, r);
+            }
+            did = true;
+        }
+        if (w->npend) {
+            uint32_t batch = (uint32_t)atomic_load_explicit(&w->batch, memory_order_relaxed);
+            uint64_t window = (uint64_t)atomic_load_explicit(&w->window_ns, memory_order_relaxed);
+            if (w->npend >= batch || be_now(w->be) >= w->pend_since + window ||
+                atomic_load(&w->stop)) {
+                int rc = be_flush(w);
+                if (rc < 0 && rc != -EAGAIN && rc != -EBUSY && rc != -EINTR)
+                    be_fail(w, rc, "io_uring_submit");
+            }
+        } else if (io_uring_sq_ready(&w->ring)) {
+            io_uring_submit(&w->ring); /* a re-armed wake-up poll */
+        }
+        if (be_reap(w) > 0)
+            did = true;
+        if (atomic_exchange(&w->mark, 0)) {
+            pol_reg_stats_reset(w->reg);
+            w->cpu_mark_ns = be_thread_cpu_ns();
+        }
+        if (atomic_load(&w->stop) && !w->inflight && !w->npend && !w->loc_head &&
+            !atomic_load(&w->in_peek))
+            break;
+        if (!did)
+            be_wait(w);
+    }
+}
+
+static void *be_worker_main(void *arg)
+{
+    be_worker_t *w = arg;
+    be_self = w;
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* the driver thread handles them */
+    int rc = be_worker_setup(w, (pol_wait_t)atomic_load(&w->wait));
+    live_be_t *be = w->be;
+    pthread_mutex_lock(&be->mu);
+    w->setup_rc = rc;
+    w->setup_done = true;
+    pthread_cond_broadcast(&be->cv);
+    pthread_mutex_unlock(&be->mu);
+    if (rc == 0) {
+        if (atomic_load(&be->marked))
+            w->cpu_mark_ns = be_thread_cpu_ns();
+        be_worker_loop(w);
+        w->cpu_end_ns = be_thread_cpu_ns();
+        const pol_reg_stats_t *rs = pol_reg_stats(w->reg);
+        w->st.reg_lookups = rs->lookups;
+        w->st.reg_hits = rs->hits;
+        w->st.reg_registrations = rs->registrations;
+        w->st.reg_deregistrations = rs->deregistrations;
+        w->st.reg_flows = rs->flows;
+    }
+    /* buffers unregistered (each kept region, then the table) before the ring goes */
+    pol_reg_free(w->reg);
+    w->reg = NULL;
+    if (w->fixed_ok)
+        io_uring_unregister_buffers(&w->ring);
+    if (w->ring_ok)
+        io_uring_queue_exit(&w->ring);
+    w->ring_ok = false;
+    return NULL;
+}
+
+/* --- the public side ------------------------------------------------- */
+
+live_be_t *live_be_new(const live_be_cfg_t *cfg, char *err, size_t errlen)
+{
+    live_be_t *be = calloc(1, sizeof(*be));
+    if (be)
+        be->w = calloc(cfg->topo->ncpus, sizeof(*be->w));
+    if (!be || !be->w) {
+        free(be);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    be->cfg = *cfg;
+    be->sq_wq_fd = -1;
+    pthread_mutex_init(&be->mu, NULL);
+    pthread_cond_init(&be->cv, NULL);
+    return be;
+}
+
+static void be_worker_destroy(be_worker_t *w)
+{
+    if (!w)
+        return;
+    for (be_buf_t *b = w->pool, *n; b; b = n) {
+        n = b->next;
+        free(b->mem);
+        free(b);
+    }
+    if (w->efd >= 0)
+        close(w->efd);
+    pthread_mutex_destroy(&w->mu);
+    free(w->slot);
+    free(w->pend);
+    free(w);
+}
+
+/* Start the worker of cpu (under be->mu) and wait for its ring. */
+static be_worker_t *be_start(live_be_t *be, uint32_t cpu, const pol_placement_t *pl,
+                             const req_t *r, int *rc)
+{
+    be_worker_t *w = calloc(1, sizeof(*w));
+    if (!w) {
+        *rc = -ENOMEM;
+        return NULL;
+    }
+    w->be = be;
+    w->cpu = cpu;
+    w->free_slot = UINT32_MAX;
+    w->taskrun = (pol_taskrun_t)r->taskrun;
+    atomic_store(&w->wait, (int)r->wait);
+    atomic_store(&w->batch, (int)(pl->batch ? pl->batch : 1));
+    atomic_store(&w->window_ns, pl->batch_window_ns);
+    atomic_store(&w->mark, 0);
+    pthread_mutex_init(&w->mu, NULL);
+    w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (w->efd < 0 || pthread_create(&w->th, NULL, be_worker_main, w) != 0) {
+        *rc = w->efd < 0 ? -errno : -EAGAIN;
+        be_worker_destroy(w);
+        return NULL;
+    }
+    while (!w->setup_done)
+        pthread_cond_wait(&be->cv, &be->mu);
+    *rc = w->setup_rc;
+    if (*rc) {
+        pthread_join(w->th, NULL);
+        if (!be->error[0])
+            snprintf(be->error, sizeof(be->error), "CPU %u: setting up the io_uring ring: %s",
+                     cpu, strerror(-*rc));
+        be_worker_destroy(w);
+        return NULL;
+    }
+    return w;
+}
+
+int live_be_submit(live_be_t *be, req_t *r, const pol_placement_t *pl)
+{
+    uint32_t cpu = (uint32_t)r->consumer_cpu % be->cfg.topo->ncpus;
+    be_worker_t *w = __atomic_load_n(&be->w[cpu], __ATOMIC_ACQUIRE);
+    if (!w) {
+        int rc = 0;
+        pthread_mutex_lock(&be->mu);
+        if (!be->w[cpu] && !be->stopped)
+            __atomic_store_n(&be->w[cpu], be_start(be, cpu, pl, r, &rc), __ATOMIC_RELEASE);
+        w = be->w[cpu];
+        pthread_mutex_unlock(&be->mu);
+        if (!w)
+            return rc ? rc : -ESHUTDOWN;
+    }
+    atomic_store_explicit(&w->wait, (int)r->wait, memory_order_relaxed);
+    atomic_store_explicit(&w->batch, (int)(pl->batch ? pl->batch : 1), memory_order_relaxed);
+    atomic_store_explicit(&w->window_ns, pl->batch_window_ns, memory_order_relaxed);
+    r->next = NULL;
+    if (be_self == w) {
+        if (w->loc_tail)
+            w->loc_tail->next = r;
+        else
+            w->loc_head = r;
+        w->loc_tail = r;
+        return 0;
+    }
+    pthread_mutex_lock(&w->mu);
+    if (w->in_tail)
+        w->in_tail->next = r;
+    else
+        w->in_head = r;
+    w->in_tail = r;
+    atomic_store(&w->in_peek, w->in_head);
+    pthread_mutex_unlock(&w->mu);
+    if (atomic_load(&w->sleeping))
+        eventfd_write(w->efd, 1);
+    return 0;
+}
+
+void live_be_mark(live_be_t *be)
+{
+    pthread_mutex_lock(&be->mu);
+    atomic_store(&be->marked, 1);
+    for (uint32_t c = 0; c < be->cfg.topo->ncpus; c++)
+        if (be->w[c]) {
+            atomic_store(&be->w[c]->mark, 1);
+            if (atomic_load(&be->w[c]->sleeping))
+                eventfd_write(be->w[c]->efd, 1);
+        }
+    pthread_mutex_unlock(&be->mu);
+}
+
+static void be_stop(live_be_t *be)
+{
+    pthread_mutex_lock(&be->mu);
+    bool already = be->stopped;
+    be->stopped = true;
+    pthread_mutex_unlock(&be->mu);
+    if (already)
+        return;
+    for (uint32_t c = 0; c < be->cfg.topo->ncpus; c++) {
+        be_worker_t *w = be->w[c];
+        if (!w)
+            continue;
+        atomic_store(&w->stop, 1);
+        eventfd_write(w->efd, 1);
+        pthread_join(w->th, NULL);
+        w->joined = true;
+    }
+}
+
+void live_be_stats(live_be_t *be, live_be_stats_t *st)
+{
+    be_stop(be);
+    memset(st, 0, sizeof(*st));
+    for (uint32_t c = 0; c < be->cfg.topo->ncpus; c++) {
+        be_worker_t *w = be->w[c];
+        if (!w)
+            continue;
+        const live_be_stats_t *s = &w->st;
+        st->reg_lookups += s->reg_lookups;
+        st->reg_hits += s->reg_hits;
+        st->reg_registrations += s->reg_registrations;
+        st->reg_deregistrations += s->reg_deregistrations;
+        st->reg_flows += s->reg_flows;
+        st->taskrun_mismatch += s->taskrun_mismatch;
+        st->submit_elsewhere += s->submit_elsewhere;
+        st->prio_refused += s->prio_refused;
+        st->fixed_reads += s->fixed_reads;
+        st->errors += s->errors;
+        if (!st->first_error)
+            st->first_error = s->first_error;
+        st->cpu_ns += w->cpu_end_ns - w->cpu_mark_ns;
+        st->workers++;
+    }
+}
+
+void live_be_free(live_be_t *be)
+{
+    if (!be)
+        return;
+    be_stop(be);
+    for (uint32_t c = 0; c < be->cfg.topo->ncpus; c++)
+        be_worker_destroy(be->w[c]);
+    free(be->w);
+    pthread_mutex_destroy(&be->mu);
+    pthread_cond_destroy(&be->cv);
+    free(be);
+}
+
+const char *live_be_notes(live_be_t *be) { return be->notes; }
+const char *live_be_error(live_be_t *be) { return be->error; }

@@ -1,0 +1,91 @@
+/*
+ * backend.h - the live io_uring engine: executes policy placements on a
+ * real host with liburing and O_DIRECT.
+ *
+ * One worker thread per consumer CPU, pinned there (sched_setaffinity), owns
+ * one ring and is both the submitter and the consumer of its requests, so a
+ * request's SQE, CQE, buffer and registration never leave that thread. The
+ * ring is set up from the first placement it serves: task_work mode
+ * (default, COOP_TASKRUN, DEFER_TASKRUN + SINGLE_ISSUER), SQPOLL from the
+ * host section (sq_thread_cpu), IOPOLL when the placement polls and the
+ * device has polled queues. Waits follow the latest placement: sleep in
+ * io_uring_wait_cqe, busy peek, or hybrid (sleep about half the recent
+ * latency, then peek). SQEs are batched per the placement (batch, window).
+ * Buffers go through the registration policy (policies/registration.h):
+ * a registration kept across transfers is a real fixed buffer
+ * (io_uring_register_buffers_update into a sparse table), a per-transfer one
+ * is a plain read whose pages the kernel pins for that I/O. Priority classes
+ * become ioprio (URGENT -> RT, HIGH/MEDIUM -> BE, LOW -> IDLE).
+ *
+ * Stamped here: t_submit (io_uring_submit returned), t_cqe (the worker has
+ * the CQE) and t_ready (it has read every cache line of the data); the
+ * kernel stamps in between are left to the caller (tracefs or nearest
+ * known). Requests cross threads only through a worker's inbox; the
+ * completion callback runs on the worker thread.
+ */
+#ifndef LATSURF_LIVE_BACKEND_H
+#define LATSURF_LIVE_BACKEND_H
+
+#include "live/topology.h"
+#include "models/host.h"
+#include "models/req.h"
+#include "policies/policy.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct live_be live_be_t;
+
+/* A request is done on its consumer: t_submit, t_cqe and t_ready are set. */
+typedef void (*live_be_done_fn)(void *ctx, req_t *r);
+
+typedef struct {
+    int fd;
+    const live_topo_t *topo;
+    const host_cfg_t *host;        /* sqpoll, sqpoll_cpu, sqpoll_idle_us */
+    pol_reg_t registration;
+    const pol_config_t *polcfg;
+    uint64_t t0_ns;                /* CLOCK_MONOTONIC of run time 0 */
+    live_be_done_fn done;
+    void *ctx;
+} live_be_cfg_t;
+
+typedef struct {
+    uint64_t reg_lookups, reg_hits, reg_registrations, reg_deregistrations, reg_flows;
+    double cpu_ns;                 /* worker CPU time since live_be_mark */
+    uint64_t taskrun_mismatch;     /* placements whose task_work mode the ring lacks */
+    uint64_t submit_elsewhere;     /* submit_cpu != consumer_cpu: submitted by the consumer */
+    uint64_t prio_refused;         /* RT ioprio refused: retried as best effort */
+    uint64_t fixed_reads;          /* I/Os on a registered buffer */
+    uint64_t errors;               /* failed or short I/Os */
+    int first_error;               /* -errno of the first, 0 if none */
+    uint32_t workers;
+} live_be_stats_t;
+
+/* Returns NULL with err set on failure. */
+live_be_t *live_be_new(const live_be_cfg_t *cfg, char *err, size_t errlen);
+
+/* Hand r to the worker of pl->consumer_cpu (started on first use). Any
+ * thread. 0, or -errno (the worker could not start: err in live_be_error). */
+int live_be_submit(live_be_t *be, req_t *r, const pol_placement_t *pl);
+
+/* The measurement window starts: registration counters and CPU time restart. */
+void live_be_mark(live_be_t *be);
+
+/* Stop the workers once they have reaped every CQE, then tear down rings
+ * and registrations. Call when nothing is in flight. */
+void live_be_free(live_be_t *be);
+
+/* Stops the workers first (each once it has reaped every CQE). */
+void live_be_stats(live_be_t *be, live_be_stats_t *st);
+
+/* Ring set-ups and anything the host could not do as asked ("" if none). */
+const char *live_be_notes(live_be_t *be);
+/* The first fatal worker error ("" if none). */
+const char *live_be_error(live_be_t *be);
+
+/* The ioprio value for a priority class. */
+uint16_t live_be_ioprio(pol_prio_t p);
+
+#endif
