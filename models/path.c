@@ -257,6 +257,7 @@ path_t *path_new(sim_t *sim, const path_cfg_t *cfg)
         snprintf(name, sizeof(name), "dev%u", i);
         d->p = p;
         d->idx = i;
+        d->poll_queues = cfg->dev[i].poll_queues > 0;
         d->ssd = ssd_new(sim, &cfg->dev[i], cfg->seed, cfg->rep, name, on_device_done, d);
         d->irq = irq_new(sim, p->cpus, cfg->costs, &cfg->dev[i], h->cpus, on_irq, d);
         d->blk = blkmq_new(sim, p->cpus, cfg->costs, h, cfg->dev[i].queues,

@@ -92,6 +92,8 @@ int ssd_cfg_parse(cfg_t *c, json_t *dev, uint32_t host_cpus, ssd_cfg_t *o)
     cfg_u32(c, dev, "queues", &o->queues, host_cpus ? host_cpus : 1, 1, 65535);
     /* Linux drivers/nvme/host/pci.c: io_queue_depth module parameter = 1024. */
     cfg_u32(c, dev, "queue_depth", &o->queue_depth, 1024, 2, 65536);
+    /* nvme.poll_queues module parameter: 0 by default, so no IOPOLL */
+    cfg_u32(c, dev, "poll_queues", &o->poll_queues, 0, 0, 4096);
     /* NVMe Base Spec 2.0: round robin is the arbitration every controller has. */
     cfg_enum(c, dev, "arbitration", &arb, SSD_ARB_RR, ssd_arb_names);
     o->arbitration = (ssd_arb_t)arb;

@@ -32,6 +32,7 @@ typedef struct {
     /* queues */
     uint32_t queues;            /* I/O SQ/CQ pairs = MSI-X vectors */
     uint32_t queue_depth;       /* entries per SQ (and blk-mq tags per hw queue) */
+    uint32_t poll_queues;       /* > 0: polled queues exist, so IOPOLL is possible */
     ssd_arb_t arbitration;
     uint32_t wrr_weight[SSD_NPRIO]; /* high, medium, low used */
     double ctrl_cmd_ns;         /* controller cost per command (fetch, decode) */

@@ -287,6 +287,36 @@ static void test_defer_taskrun(void **state)
     result_fini(&rb);
 }
 
+/* IOPOLL: with polled queues a polling consumer reaps its own CQ - no
+ * interrupt, the completion runs on the consumer CPU, the CPU spins. */
+static void test_iopoll(void **state)
+{
+    (void)state;
+    char *irq[] = {"host.wait=interrupt", "variants=[{\"name\":\"kernel\"}]"};
+    char *polled[] = {"host.wait=poll", "variants=[{\"name\":\"kernel\"}]",
+                      "devices.0.poll_queues=1"};
+    scn_t *a = load(qd1, irq, 2);
+    result_t ra, rb;
+    run_one(a, 0, 0, &ra);
+    scn_free(a);
+    scn_t *b = load(qd1, polled, 3);
+    run_one(b, 0, 0, &rb);
+    scn_free(b);
+    assert_true(metric(&ra, "locality_miss_rate") > 0.99); /* IRQ on CPU 1 */
+    assert_true(metric(&rb, "locality_miss_rate") < 0.01);
+    for (size_t i = 0; i < rb.nreq; i++)
+        assert_int_equal(rb.req[i].completion_cpu, 0);
+    /* the poller finds the CQE within one iteration: the irq stage is poll_ns */
+    double irq_stage = stage_mean(&rb, "irq");
+    printf("IOPOLL irq stage %.0f ns, cpu_ns_per_io %.0f vs %.0f with interrupts\n", irq_stage,
+           metric(&rb, "cpu_ns_per_io"), metric(&ra, "cpu_ns_per_io"));
+    assert_true(fabs(irq_stage - cost("poll_ns")) < 1);
+    /* spinning for the ~55 us device time costs far more CPU than an IRQ */
+    assert_true(metric(&rb, "cpu_ns_per_io") > metric(&ra, "cpu_ns_per_io") + 20000);
+    result_fini(&ra);
+    result_fini(&rb);
+}
+
 /* Device stage alone: one die, fixed read time, every other device cost 0. */
 static void test_device_md1(void **state)
 {
@@ -325,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_rq_affinity_moves_completion),
         cmocka_unit_test(test_coalescing),
         cmocka_unit_test(test_defer_taskrun),
+        cmocka_unit_test(test_iopoll),
         cmocka_unit_test(test_device_md1),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
