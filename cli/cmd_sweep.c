@@ -216,19 +216,15 @@ int cmd_sweep(int argc, char **argv)
                 "built without MPI (install libopenmpi-dev and rebuild)\n", mpi_size);
         rc = CMD_FAIL;
     }
-    if (rc == CMD_OK && mpi_size >= 1 && sweep_mpi_built()) {
-        if (sweep_mpi_init(&rank, &size) != 0) {
-            fprintf(stderr, "latsurf sweep: MPI_Init failed\n");
-            rc = CMD_FAIL;
-        } else {
-            use_mpi = 1;
-        }
-    }
     if (rc != CMD_OK) {
         free(a.sets), free(a.grids);
         return rc;
     }
+    use_mpi = mpi_size >= 1 && sweep_mpi_built();
+    rank = use_mpi ? sweep_mpi_env_rank() : 0;
 
+    /* Everything that forks comes before MPI_Init: the plan, the database
+     * (rank 0: which tasks are left) and the worker pool. */
     char err[2048] = "";
     sweep_plan_t plan;
     int r = sweep_plan_load(&plan, a.scenario, a.sets, a.nsets, a.grids, a.ngrid, err,
@@ -253,34 +249,48 @@ int cmd_sweep(int argc, char **argv)
             rc = CMD_FAIL;
         }
     }
-    if (use_mpi && !sweep_mpi_all_ok(rc == CMD_OK) && rc == CMD_OK)
-        rc = CMD_FAIL; /* another rank said why */
+    /* one worker per rank by default under mpirun, which starts a rank per core */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned workers = a.workers > 0 ? (unsigned)a.workers : use_mpi ? 1u : ncpu > 0 ? (unsigned)ncpu : 1u;
+    if (!use_mpi && workers > ntodo)
+        workers = (unsigned)ntodo;
+    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+    sigaction(SIGINT, &sa, &old_int); /* before the fork: workers stop on Ctrl-C too */
+    sigaction(SIGTERM, &sa, &old_term);
+    sweep_pool_t *pool = NULL;
+    if (rc == CMD_OK && (r = sweep_pool_start(&pool, &plan, workers, err, sizeof(err))) != 0) {
+        fprintf(stderr, "latsurf sweep: %s\n", err);
+        rc = CMD_FAIL;
+    }
+    if (use_mpi) {
+        int mr = sweep_mpi_init(&rank, &size);
+        if (mr != 0) {
+            fprintf(stderr, "latsurf sweep: MPI_Init failed\n");
+            rc = CMD_FAIL;
+            use_mpi = 0;
+        } else if (!sweep_mpi_all_ok(rc == CMD_OK) && rc == CMD_OK) {
+            rc = CMD_FAIL; /* another rank said why */
+        }
+    }
     if (rc == CMD_OK) {
         size_t nvar = plan.npoint ? plan.point[0].scn->nvar : 0;
-        unsigned workers = a.workers > 0 ? (unsigned)a.workers
-                                         : (unsigned)(sysconf(_SC_NPROCESSORS_ONLN) > 0
-                                                          ? sysconf(_SC_NPROCESSORS_ONLN) : 1);
+        unsigned nrep = plan.npoint ? plan.point[0].scn->run.replications : 0;
         w.total = ntodo;
         w.progress = rank == 0 && !a.quiet && isatty(STDERR_FILENO);
-        if (rank == 0 && !a.quiet) {
-            fprintf(stderr, "sweep %s: %zu points x %zu variants x replications = %zu tasks, "
-                    "%zu already in %s, %zu to run on %u %s\n",
-                    plan.npoint ? plan.point[0].scn->name : "?", plan.npoint, nvar, plan.ntask,
-                    plan.ntask - ntodo, a.db, ntodo, use_mpi ? (unsigned)size : workers,
-                    use_mpi ? "MPI ranks" : "workers");
-            if (use_mpi && a.workers > 0)
-                fprintf(stderr, "latsurf sweep: --workers is ignored under mpirun (one task at a "
-                        "time per rank)\n");
-        }
-        struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
-        sigaction(SIGINT, &sa, &old_int);
-        sigaction(SIGTERM, &sa, &old_term);
+        char how[64];
+        if (use_mpi)
+            snprintf(how, sizeof(how), "%d MPI ranks x %u workers", size, workers);
+        else
+            snprintf(how, sizeof(how), "%u workers", workers);
+        if (rank == 0 && !a.quiet)
+            fprintf(stderr, "sweep %s: %zu points x %zu variants x %u replications = %zu tasks, "
+                    "%zu already in %s, %zu to run on %s\n",
+                    plan.point[0].scn->name, plan.npoint, nvar, nrep, plan.ntask,
+                    plan.ntask - ntodo, a.db, ntodo, how);
         w.t0 = now_s();
-        r = use_mpi ? sweep_mpi_run(&plan, todo, ntodo, &w.sink, err, sizeof(err))
-                    : sweep_local_run(&plan, todo, ntodo, workers, &w.sink, err, sizeof(err));
+        r = use_mpi ? sweep_mpi_run(&plan, pool, todo, ntodo, &w.sink, err, sizeof(err))
+                    : sweep_local_run(&plan, pool, todo, ntodo, &w.sink, err, sizeof(err));
         double el = now_s() - w.t0;
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
         if (w.progress)
             sweep_draw(&w, 1);
         rc = sweep_exit_code(r);
@@ -291,13 +301,16 @@ int cmd_sweep(int argc, char **argv)
                 fprintf(stderr, "latsurf sweep: %s\n", err[0] ? err : strerror(-r));
             if (r == 0)
                 sweep_compare(w.db, &plan);
-            printf("sweep %s: %zu of %zu tasks run in %.2f s (%.2f tasks/s, %u %s), %zu skipped "
+            printf("sweep %s: %zu of %zu tasks run in %.2f s (%.2f tasks/s, %s), %zu skipped "
                    "as done, %zu left; results in %s\n",
-                   plan.npoint ? plan.point[0].scn->name : "?", w.done, ntodo, el,
-                   el > 0 ? (double)w.done / el : 0.0, use_mpi ? (unsigned)size : workers,
-                   use_mpi ? "MPI ranks" : "workers", plan.ntask - ntodo, ntodo - w.done, a.db);
+                   plan.point[0].scn->name, w.done, ntodo, el,
+                   el > 0 ? (double)w.done / el : 0.0, how, plan.ntask - ntodo, ntodo - w.done,
+                   a.db);
         }
     }
+    sweep_pool_free(pool);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     if (use_mpi)
         sweep_mpi_finalize();
     free(todo);

@@ -23,10 +23,21 @@
 #include <unistd.h>
 
 typedef struct {
-    pid_t pid;
-    int task_fd, res_fd;   /* parent's ends; -1 once closed */
-    int64_t busy;          /* task index, or -1 */
+    pid_t pid;           /* -1 once reaped */
+    int task_fd, res_fd; /* parent's ends; -1 once closed */
+    int64_t busy;        /* task index, or -1 */
 } sweep_worker_t;
+
+struct sweep_pool {
+    const sweep_plan_t *p;
+    sweep_worker_t *w;
+    unsigned n;
+    struct pollfd *fds;
+    unsigned *who;
+    sweep_buf_t buf;
+    char host[256];
+    struct sigaction old_pipe;
+};
 
 static int read_full(int fd, void *buf, size_t n)
 {
@@ -85,11 +96,11 @@ static void sweep_worker_main(const sweep_plan_t *p, int task_fd, int res_fd, pi
             _exit(1);
         result_fini(&res);
     }
-    /* _exit: the parent's stdio buffers and SQLite handle are not ours */
+    /* _exit: the parent's stdio buffers, SQLite handle and MPI are not ours */
     _exit(r == 0 ? 0 : 1);
 }
 
-static int sweep_spawn(const sweep_plan_t *p, sweep_worker_t *w, size_t i, const char *host)
+static int sweep_spawn(sweep_pool_t *pool, unsigned i)
 {
     int tp[2], rp[2];
     if (pipe2(tp, O_CLOEXEC) != 0)
@@ -109,165 +120,230 @@ static int sweep_spawn(const sweep_plan_t *p, sweep_worker_t *w, size_t i, const
     }
     if (pid == 0) {
         /* drop the other workers' pipes, or their EOFs would never come */
-        for (size_t j = 0; j < i; j++) {
-            close(w[j].task_fd);
-            close(w[j].res_fd);
+        for (unsigned j = 0; j < i; j++) {
+            close(pool->w[j].task_fd);
+            close(pool->w[j].res_fd);
         }
         close(tp[1]);
         close(rp[0]);
-        sweep_worker_main(p, tp[0], rp[1], parent, host);
+        sweep_worker_main(pool->p, tp[0], rp[1], parent, pool->host);
     }
     close(tp[0]);
     close(rp[1]);
-    w[i] = (sweep_worker_t){.pid = pid, .task_fd = tp[1], .res_fd = rp[0], .busy = -1};
+    pool->w[i] = (sweep_worker_t){.pid = pid, .task_fd = tp[1], .res_fd = rp[0], .busy = -1};
     return 0;
 }
 
-static int sweep_give(sweep_worker_t *w, uint32_t t)
+int sweep_pool_start(sweep_pool_t **out, const sweep_plan_t *p, unsigned n, char *err,
+                     size_t errlen)
 {
-    int rc = write_full(w->task_fd, &t, sizeof(t));
-    if (rc == 0)
-        w->busy = t;
-    return rc;
+    *out = NULL;
+    sweep_pool_t *pool = calloc(1, sizeof(*pool));
+    if (!pool || !(pool->w = calloc(n ? n : 1, sizeof(*pool->w))) ||
+        !(pool->fds = calloc(n ? n : 1, sizeof(*pool->fds))) ||
+        !(pool->who = calloc(n ? n : 1, sizeof(*pool->who)))) {
+        sweep_pool_free(pool);
+        return -ENOMEM;
+    }
+    pool->p = p;
+    gethostname(pool->host, sizeof(pool->host) - 1);
+    /* a dead worker's pipe must be an EPIPE here, not a fatal signal */
+    struct sigaction ign = {.sa_handler = SIG_IGN};
+    sigaction(SIGPIPE, &ign, &pool->old_pipe);
+    for (; pool->n < n; pool->n++) {
+        int rc = sweep_spawn(pool, pool->n);
+        if (rc) {
+            snprintf(err, errlen, "starting worker %u: %s", pool->n + 1, strerror(-rc));
+            sweep_pool_free(pool);
+            return rc;
+        }
+    }
+    *out = pool;
+    return 0;
 }
 
-/* Why a worker's pipe closed: reap it and say how it ended. */
-static void sweep_reap_msg(const sweep_plan_t *p, sweep_worker_t *w, char *err, size_t errlen)
+unsigned sweep_pool_size(const sweep_pool_t *pool) { return pool->n; }
+
+unsigned sweep_pool_idle(const sweep_pool_t *pool)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < pool->n; i++)
+        k += pool->w[i].busy < 0 && pool->w[i].task_fd >= 0;
+    return k;
+}
+
+unsigned sweep_pool_busy(const sweep_pool_t *pool)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < pool->n; i++)
+        k += pool->w[i].busy >= 0;
+    return k;
+}
+
+int sweep_pool_give(sweep_pool_t *pool, uint32_t t)
+{
+    for (unsigned i = 0; i < pool->n; i++) {
+        sweep_worker_t *w = &pool->w[i];
+        if (w->busy >= 0 || w->task_fd < 0)
+            continue;
+        int rc = write_full(w->task_fd, &t, sizeof(t));
+        if (rc == 0)
+            w->busy = t;
+        else
+            close_fd(&w->task_fd); /* it died while idle: never use it again */
+        return rc;
+    }
+    return -EBUSY;
+}
+
+/* A worker's pipe failed: reap it and make the error frame for its task. */
+static void sweep_dead_frame(sweep_pool_t *pool, sweep_worker_t *w, int killed)
 {
     int st = 0;
-    pid_t pid = w->pid;
-    w->pid = -1;
-    if (waitpid(pid, &st, 0) != pid)
+    close_fd(&w->res_fd);
+    close_fd(&w->task_fd);
+    if (killed)
+        kill(w->pid, SIGKILL);
+    if (waitpid(w->pid, &st, 0) != w->pid)
         st = 0;
-    const char *key = w->busy >= 0 ? p->task[w->busy].key : "(none)";
+    char msg[256];
     if (WIFSIGNALED(st))
-        snprintf(err, errlen, "worker %d was killed by signal %d running task %s", (int)pid,
-                 WTERMSIG(st), key);
+        snprintf(msg, sizeof(msg), "worker %d was killed by signal %d", (int)w->pid,
+                 WTERMSIG(st));
     else
-        snprintf(err, errlen, "worker %d exited (status %d) running task %s", (int)pid,
-                 WIFEXITED(st) ? WEXITSTATUS(st) : -1, key);
+        snprintf(msg, sizeof(msg), "worker %d exited (status %d) without a result", (int)w->pid,
+                 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    w->pid = -1;
+    if (sweep_wire_pack(&pool->buf, (uint32_t)w->busy, -ECHILD, pool->host, msg, NULL) != 0)
+        pool->buf.len = 0;
 }
 
-/* One frame from worker w: deliver it (or record why not). Returns 0, or a
- * negative errno that stops the sweep. */
-static int sweep_collect(const sweep_plan_t *p, sweep_worker_t *w, sweep_buf_t *b,
-                         sweep_sink_t *sink, int deliver, char *err, size_t errlen)
+/* Read worker w's frame into pool->buf; on failure pool->buf holds an error frame. */
+static void sweep_read_frame(sweep_pool_t *pool, sweep_worker_t *w)
 {
     uint64_t len = 0;
     int r = read_full(w->res_fd, &len, sizeof(len));
     if (r == 1 && len > ((uint64_t)1 << 34))
         r = -EPROTO;
-    if (r == 1 && len > b->cap) {
-        uint8_t *np = realloc(b->p, len);
+    if (r == 1 && len > pool->buf.cap) {
+        uint8_t *np = realloc(pool->buf.p, len);
         if (np) {
-            b->p = np;
-            b->cap = len;
+            pool->buf.p = np;
+            pool->buf.cap = len;
         } else {
             r = -ENOMEM;
         }
     }
     if (r == 1)
-        r = read_full(w->res_fd, b->p, len);
-    if (r != 1) {
-        /* EOF: the worker is gone; else the stream is out of step: end it */
-        close_fd(&w->res_fd);
-        close_fd(&w->task_fd);
-        if (r < 0)
-            kill(w->pid, SIGKILL);
-        sweep_reap_msg(p, w, err, errlen);
-        w->busy = -1;
-        return r < 0 ? r : -ECHILD;
+        r = read_full(w->res_fd, pool->buf.p, len);
+    if (r == 1)
+        pool->buf.len = len;
+    else /* EOF: the worker is gone; else the stream is out of step: end it */
+        sweep_dead_frame(pool, w, r < 0);
+}
+
+int sweep_pool_poll(sweep_pool_t *pool, int timeout_ms, sweep_frame_fn fn, void *ctx, char *err,
+                    size_t errlen)
+{
+    nfds_t n = 0;
+    for (unsigned i = 0; i < pool->n; i++)
+        if (pool->w[i].busy >= 0) {
+            pool->fds[n] = (struct pollfd){.fd = pool->w[i].res_fd, .events = POLLIN};
+            pool->who[n++] = i;
+        }
+    int k = poll(pool->fds, n, timeout_ms);
+    if (k < 0 && errno != EINTR) {
+        snprintf(err, errlen, "poll: %s", strerror(errno));
+        return -errno;
     }
-    uint32_t task;
-    int rc = sweep_wire_accept(p, b->p, len, sink, deliver, &task, err, errlen);
-    w->busy = -1;
+    int rc = 0;
+    for (nfds_t j = 0; k > 0 && j < n; j++) {
+        if (!(pool->fds[j].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        sweep_worker_t *w = &pool->w[pool->who[j]];
+        sweep_read_frame(pool, w);
+        w->busy = -1;
+        char e2[1024] = "";
+        int r = pool->buf.len ? fn(ctx, pool->buf.p, pool->buf.len, e2, sizeof(e2)) : -ENOMEM;
+        if (r && !rc) {
+            rc = r;
+            snprintf(err, errlen, "%s", e2[0] ? e2 : strerror(-r));
+        }
+    }
     return rc;
 }
 
-int sweep_local_run(const sweep_plan_t *p, const uint32_t *todo, size_t ntodo, unsigned workers,
-                    sweep_sink_t *sink, char *err, size_t errlen)
+void sweep_pool_stop(sweep_pool_t *pool, int interrupt)
 {
-    if (ntodo == 0)
-        return 0;
-    size_t nw = workers < 1 ? 1 : workers;
-    if (nw > ntodo)
-        nw = ntodo;
-    sweep_worker_t *w = calloc(nw, sizeof(*w));
-    struct pollfd *fds = calloc(nw, sizeof(*fds));
-    size_t *who = calloc(nw, sizeof(*who));
-    if (!w || !fds || !who) {
-        free(w), free(fds), free(who);
-        return -ENOMEM;
+    for (unsigned i = 0; i < pool->n; i++) {
+        close_fd(&pool->w[i].task_fd);
+        if (interrupt && pool->w[i].busy >= 0 && pool->w[i].pid > 0)
+            kill(pool->w[i].pid, SIGINT);
     }
-    char host[256] = "";
-    gethostname(host, sizeof(host) - 1);
-    /* a dead worker's pipe must be an EPIPE here, not a fatal signal */
-    struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
-    sigaction(SIGPIPE, &ign, &old_pipe);
+}
 
-    int rc = 0;
-    size_t started = 0, next = 0;
-    for (; started < nw && rc == 0; started++)
-        if ((rc = sweep_spawn(p, w, started, host)) != 0)
-            snprintf(err, errlen, "starting worker %zu: %s", started + 1, strerror(-rc));
-    for (size_t i = 0; i < started && rc == 0 && next < ntodo; i++)
-        rc = sweep_give(&w[i], todo[next++]);
-    sweep_buf_t buf = {0};
-    int stopping = 0;
+void sweep_pool_free(sweep_pool_t *pool)
+{
+    if (!pool)
+        return;
+    for (unsigned i = 0; i < pool->n; i++) {
+        /* closing both pipes ends an idle worker, and a busy one at its next write */
+        close_fd(&pool->w[i].task_fd);
+        close_fd(&pool->w[i].res_fd);
+        if (pool->w[i].pid > 0)
+            waitpid(pool->w[i].pid, NULL, 0);
+    }
+    if (pool->w)
+        sigaction(SIGPIPE, &pool->old_pipe, NULL);
+    sweep_buf_free(&pool->buf);
+    free(pool->w);
+    free(pool->fds);
+    free(pool->who);
+    free(pool);
+}
+
+typedef struct {
+    const sweep_plan_t *p;
+    sweep_sink_t *sink;
+} sweep_local_ctx_t;
+
+static int sweep_local_frame(void *ctx, const void *frame, size_t len, char *err, size_t errlen)
+{
+    sweep_local_ctx_t *c = ctx;
+    uint32_t task;
+    return sweep_wire_accept(c->p, frame, len, c->sink, 1, &task, err, errlen);
+}
+
+int sweep_local_run(const sweep_plan_t *p, sweep_pool_t *pool, const uint32_t *todo,
+                    size_t ntodo, sweep_sink_t *sink, char *err, size_t errlen)
+{
+    sweep_local_ctx_t ctx = {.p = p, .sink = sink};
+    size_t next = 0;
+    int rc = 0, stopping = 0;
     for (;;) {
         if (!stopping && (rc || runner_interrupted)) {
-            /* no more tasks; in-flight ones stop at their next check */
             stopping = 1;
-            for (size_t i = 0; i < started; i++) {
-                close_fd(&w[i].task_fd);
-                if (w[i].busy >= 0 && w[i].pid > 0)
-                    kill(w[i].pid, SIGINT);
+            sweep_pool_stop(pool, 1);
+        }
+        while (!stopping && next < ntodo && sweep_pool_idle(pool)) {
+            int g = sweep_pool_give(pool, todo[next++]);
+            if (g) {
+                rc = g;
+                snprintf(err, errlen, "handing out a task: %s", strerror(-g));
+                break;
             }
         }
-        size_t n = 0;
-        for (size_t i = 0; i < started; i++)
-            if (w[i].busy >= 0 && w[i].res_fd >= 0) {
-                fds[n] = (struct pollfd){.fd = w[i].res_fd, .events = POLLIN};
-                who[n++] = i;
-            }
-        if (n == 0)
+        if (sweep_pool_busy(pool) == 0 &&
+            (stopping || rc || next >= ntodo || sweep_pool_idle(pool) == 0))
             break;
         /* the timeout bounds how late a Ctrl-C that lands just before poll is seen */
-        int k = poll(fds, n, 200);
-        if (k < 0 && errno != EINTR) {
-            rc = rc ? rc : -errno;
-            snprintf(err, errlen, "poll: %s", strerror(errno));
-            break;
-        }
-        for (size_t j = 0; k > 0 && j < n; j++) {
-            if (!(fds[j].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            sweep_worker_t *wk = &w[who[j]];
-            char e2[1024] = "";
-            int r = sweep_collect(p, wk, &buf, sink, rc == 0, e2, sizeof(e2));
-            if (r && !rc) {
-                rc = r;
-                snprintf(err, errlen, "%s", e2);
-            }
-            if (!stopping && !rc && !runner_interrupted && next < ntodo && wk->task_fd >= 0) {
-                int g = sweep_give(wk, todo[next++]);
-                if (g) {
-                    rc = g;
-                    snprintf(err, errlen, "handing a task to worker %d: %s", (int)wk->pid,
-                             strerror(-g));
-                }
-            }
+        char e2[1024] = "";
+        int r = sweep_pool_poll(pool, 200, sweep_local_frame, &ctx, e2, sizeof(e2));
+        if (r && !rc) {
+            rc = r;
+            snprintf(err, errlen, "%s", e2);
         }
     }
-    for (size_t i = 0; i < started; i++) {
-        close_fd(&w[i].task_fd);
-        close_fd(&w[i].res_fd);
-        if (w[i].pid > 0)
-            waitpid(w[i].pid, NULL, 0);
-    }
-    sigaction(SIGPIPE, &old_pipe, NULL);
-    sweep_buf_free(&buf);
-    free(w), free(fds), free(who);
     if (rc == 0 && next < ntodo)
         rc = -EINTR;
     return rc;

@@ -1,10 +1,11 @@
 /*
  * sweep_mpi.c - see sweep_mpi.h. Messages: TAG_TASK carries one uint32
- * task index from rank 0 (SWEEP_MPI_STOP ends a rank); TAG_RESULT carries a
- * sweep_wire frame to rank 0. Rank 0 polls with MPI_Iprobe and a short
- * sleep rather than a blocking probe: OpenMPI spins in blocking calls, which
- * would steal a core from the ranks computing beside it, and the poll also
- * lets it see Ctrl-C.
+ * from rank 0 (a task index, SWEEP_MPI_ABORT: interrupt what you hold, or
+ * SWEEP_MPI_STOP: leave); TAG_RESULT carries a sweep_wire frame to rank 0.
+ * Ranks poll (MPI_Iprobe, then poll() on their pool's pipes for a
+ * millisecond) rather than block in MPI: OpenMPI spins in blocking calls,
+ * which would take a core from the workers beside it, and polling also lets
+ * a rank see Ctrl-C.
  */
 #include "sweep_mpi.h"
 
@@ -12,22 +13,35 @@
 #include "cli/sweep_wire.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-int sweep_mpi_env_size(void)
+static int sweep_env_int(const char *const *vars, size_t n)
 {
-    /* OpenMPI, then the PMI variables MPICH's hydra and Slurm set */
-    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE"};
-    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+    for (size_t i = 0; i < n; i++) {
         const char *v = getenv(vars[i]);
         if (v && *v)
             return atoi(v);
     }
-    return 0;
+    return -1;
+}
+
+/* OpenMPI, then the PMIx/PMI variables MPICH's hydra and Slurm set */
+int sweep_mpi_env_size(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE"};
+    int v = sweep_env_int(vars, sizeof(vars) / sizeof(vars[0]));
+    return v < 0 ? 0 : v;
+}
+
+int sweep_mpi_env_rank(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"};
+    int v = sweep_env_int(vars, sizeof(vars) / sizeof(vars[0]));
+    return v < 0 ? 0 : v;
 }
 
 #ifndef LATSURF_HAVE_MPI
@@ -40,10 +54,10 @@ int sweep_mpi_init(int *rank, int *size)
     return -ENOTSUP;
 }
 int sweep_mpi_all_ok(int ok) { return ok; }
-int sweep_mpi_run(const sweep_plan_t *p, const uint32_t *todo, size_t ntodo, sweep_sink_t *sink,
-                  char *err, size_t errlen)
+int sweep_mpi_run(const sweep_plan_t *p, sweep_pool_t *pool, const uint32_t *todo, size_t ntodo,
+                  sweep_sink_t *sink, char *err, size_t errlen)
 {
-    (void)p, (void)todo, (void)ntodo, (void)sink;
+    (void)p, (void)pool, (void)todo, (void)ntodo, (void)sink;
     snprintf(err, errlen, "built without MPI");
     return -ENOTSUP;
 }
@@ -56,8 +70,8 @@ void sweep_mpi_finalize(void) {}
 #define TAG_TASK 1
 #define TAG_RESULT 2
 #define SWEEP_MPI_STOP UINT32_MAX
-#define SWEEP_MPI_DEPTH 2 /* tasks in hand per rank: the next is there when one ends */
-#define SWEEP_MPI_NBUF 3  /* frames a rank may have in flight to rank 0 */
+#define SWEEP_MPI_ABORT (UINT32_MAX - 1)
+#define SWEEP_MPI_POLL_MS 1
 
 int sweep_mpi_built(void) { return 1; }
 
@@ -79,183 +93,208 @@ int sweep_mpi_all_ok(int ok)
 
 void sweep_mpi_finalize(void) { MPI_Finalize(); }
 
-static char sweep_mpi_host[MPI_MAX_PROCESSOR_NAME + 1];
+/* --- ranks other than 0 --- */
 
-static const char *sweep_host(void)
+typedef struct {
+    sweep_buf_t buf;
+    char host[256];
+} sweep_serve_t;
+
+static void sweep_send_frame(const void *frame, size_t len)
 {
-    if (!sweep_mpi_host[0]) {
-        int n = 0;
-        MPI_Get_processor_name(sweep_mpi_host, &n);
-    }
-    return sweep_mpi_host;
+    MPI_Send(frame, (int)len, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
 }
 
-/* A rank other than 0: run tasks until told to stop. Results go out with
- * MPI_Isend so the next task starts while rank 0 is busy with its own. */
-static int sweep_mpi_serve(const sweep_plan_t *p)
+/* Answer task t without running it (interrupted, or a result too big to send). */
+static void sweep_refuse(sweep_serve_t *s, uint32_t t, int rc, const char *msg)
 {
-    sweep_buf_t buf[SWEEP_MPI_NBUF] = {{0}};
-    MPI_Request req[SWEEP_MPI_NBUF];
-    for (int i = 0; i < SWEEP_MPI_NBUF; i++)
-        req[i] = MPI_REQUEST_NULL;
-    int rc = 0, slot = 0;
-    for (;;) {
-        uint32_t t;
-        MPI_Recv(&t, 1, MPI_UINT32_T, 0, TAG_TASK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        if (t == SWEEP_MPI_STOP)
-            break;
-        result_t res;
-        result_init(&res);
-        char err[1024] = "";
-        int r = sweep_run_task(p, t, &res, err, sizeof(err));
-        MPI_Wait(&req[slot], MPI_STATUS_IGNORE); /* the frame sent NBUF tasks ago */
-        int pr = sweep_wire_pack(&buf[slot], t, r, sweep_host(), err[0] ? err : strerror(-r), &res);
-        if (pr == 0 && buf[slot].len > (size_t)INT32_MAX)
-            pr = sweep_wire_pack(&buf[slot], t, -EFBIG, sweep_host(),
-                                 "result over 2 GiB: record fewer requests", NULL);
-        result_fini(&res);
-        if (pr) {
-            rc = pr;
-            break;
-        }
-        MPI_Isend(buf[slot].p, (int)buf[slot].len, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD,
-                  &req[slot]);
-        slot = (slot + 1) % SWEEP_MPI_NBUF;
+    if (sweep_wire_pack(&s->buf, t, rc, s->host, msg, NULL) != 0)
+        MPI_Abort(MPI_COMM_WORLD, 1); /* rank 0 would wait for this answer forever */
+    sweep_send_frame(s->buf.p, s->buf.len);
+}
+
+static int sweep_forward(void *ctx, const void *frame, size_t len, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    if (len <= INT_MAX) {
+        sweep_send_frame(frame, len);
+        return 0;
     }
-    MPI_Waitall(SWEEP_MPI_NBUF, req, MPI_STATUSES_IGNORE);
-    for (int i = 0; i < SWEEP_MPI_NBUF; i++)
-        sweep_buf_free(&buf[i]);
-    if (rc) /* rank 0 would wait for this rank's answer forever */
+    sweep_wire_hdr_t h;
+    result_t res;
+    result_init(&res);
+    int rc = sweep_wire_unpack(frame, len, &h, &res);
+    result_fini(&res);
+    if (rc)
         MPI_Abort(MPI_COMM_WORLD, 1);
-    return rc;
+    sweep_refuse(ctx, h.task, -EFBIG, "result over 2 GiB: record fewer requests");
+    return 0;
 }
+
+static int sweep_mpi_serve(sweep_pool_t *pool)
+{
+    sweep_serve_t s = {0};
+    gethostname(s.host, sizeof(s.host) - 1);
+    /* rank 0 sends at most as many tasks as this rank has workers */
+    int cap = (int)sweep_pool_size(pool);
+    MPI_Gather(&cap, 1, MPI_INT, NULL, 0, MPI_INT, 0, MPI_COMM_WORLD);
+    uint32_t *q = calloc((size_t)cap + 1, sizeof(*q));
+    if (!q)
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    size_t nq = 0;
+    int aborted = 0, stop = 0;
+    while (!stop) {
+        int flag = 0;
+        while (!stop && MPI_Iprobe(0, TAG_TASK, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE) ==
+                            MPI_SUCCESS && flag) {
+            uint32_t t;
+            MPI_Recv(&t, 1, MPI_UINT32_T, 0, TAG_TASK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            if (t == SWEEP_MPI_STOP)
+                stop = 1;
+            else if (t == SWEEP_MPI_ABORT)
+                runner_interrupted = 1;
+            else if (nq < (size_t)cap + 1)
+                q[nq++] = t;
+            else
+                sweep_refuse(&s, t, -EPROTO, "more tasks than workers were sent");
+        }
+        if (runner_interrupted && !aborted) {
+            aborted = 1;
+            sweep_pool_stop(pool, 1);
+        }
+        /* in order: earlier tasks first; with no live worker left, answer at once */
+        int dead = sweep_pool_idle(pool) + sweep_pool_busy(pool) == 0;
+        size_t head = 0;
+        for (; head < nq && (aborted || dead || sweep_pool_idle(pool)); head++) {
+            int g = aborted ? -EINTR : dead ? -ECHILD : sweep_pool_give(pool, q[head]);
+            if (g)
+                sweep_refuse(&s, q[head], g,
+                             g == -EINTR ? "interrupted" : dead ? "no live worker on this rank"
+                                                                 : strerror(-g));
+        }
+        memmove(q, q + head, (nq - head) * sizeof(*q));
+        nq -= head;
+        char err[256];
+        if (!stop)
+            sweep_pool_poll(pool, SWEEP_MPI_POLL_MS, sweep_forward, &s, err, sizeof(err));
+    }
+    free(q);
+    sweep_buf_free(&s.buf);
+    return 0;
+}
+
+/* --- rank 0 --- */
 
 typedef struct {
     const sweep_plan_t *p;
-    const uint32_t *todo;
-    size_t ntodo, next;
-    int *out;        /* [size]: tasks each rank holds */
-    size_t inflight; /* at other ranks */
+    sweep_sink_t *sink;
     int rc;
     char *err;
     size_t errlen;
-    sweep_buf_t buf;
 } sweep_coord_t;
 
 static void sweep_fail(sweep_coord_t *c, int rc, const char *msg)
 {
-    if (c->rc == 0) {
+    if (c->rc == 0 && rc) {
         c->rc = rc;
         snprintf(c->err, c->errlen, "%s", msg);
     }
 }
 
-static int sweep_handing_out(const sweep_coord_t *c)
+static int sweep_accept(void *ctx, const void *frame, size_t len, char *err, size_t errlen)
 {
-    return c->rc == 0 && !runner_interrupted && c->next < c->ntodo;
+    sweep_coord_t *c = ctx;
+    uint32_t task;
+    return sweep_wire_accept(c->p, frame, len, c->sink, 1, &task, err, errlen);
 }
 
-static void sweep_send(sweep_coord_t *c, int r)
+/* Take every frame that has arrived from the other ranks. */
+static void sweep_drain(sweep_coord_t *c, sweep_buf_t *b, int *out, size_t *inflight)
 {
-    uint32_t t = c->todo[c->next++];
-    MPI_Send(&t, 1, MPI_UINT32_T, r, TAG_TASK, MPI_COMM_WORLD);
-    c->out[r]++;
-    c->inflight++;
-}
-
-/* Take every frame that has arrived; refill the ranks that sent them. */
-static void sweep_drain(sweep_coord_t *c, sweep_sink_t *sink)
-{
-    int flag;
+    int flag = 0;
     MPI_Status st;
     while (MPI_Iprobe(MPI_ANY_SOURCE, TAG_RESULT, MPI_COMM_WORLD, &flag, &st) == MPI_SUCCESS &&
            flag) {
         int n = 0;
         MPI_Get_count(&st, MPI_BYTE, &n);
-        if ((size_t)n > c->buf.cap) {
-            uint8_t *np = realloc(c->buf.p, (size_t)n);
-            if (!np) {
-                sweep_fail(c, -ENOMEM, "out of memory receiving a result");
+        if ((size_t)n > b->cap) {
+            uint8_t *np = realloc(b->p, (size_t)n);
+            if (!np)
                 MPI_Abort(MPI_COMM_WORLD, 1);
-            }
-            c->buf.p = np;
-            c->buf.cap = (size_t)n;
+            b->p = np;
+            b->cap = (size_t)n;
         }
-        MPI_Recv(c->buf.p, n, MPI_BYTE, st.MPI_SOURCE, TAG_RESULT, MPI_COMM_WORLD,
-                 MPI_STATUS_IGNORE);
-        c->out[st.MPI_SOURCE]--;
-        c->inflight--;
+        MPI_Recv(b->p, n, MPI_BYTE, st.MPI_SOURCE, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        out[st.MPI_SOURCE]--;
+        (*inflight)--;
         char e2[1024] = "";
-        uint32_t task;
-        int r = sweep_wire_accept(c->p, c->buf.p, (size_t)n, sink, c->rc == 0, &task, e2,
-                                  sizeof(e2));
-        if (r)
-            sweep_fail(c, r, e2);
-        if (sweep_handing_out(c))
-            sweep_send(c, st.MPI_SOURCE);
+        sweep_fail(c, sweep_accept(c, b->p, (size_t)n, e2, sizeof(e2)), e2);
     }
 }
 
-static void sweep_run_here(sweep_coord_t *c, sweep_sink_t *sink)
+static void sweep_tell_all(int size, const int *out, uint32_t what)
 {
-    uint32_t t = c->todo[c->next++];
-    result_t res;
-    result_init(&res);
-    char e2[1024] = "", msg[1200];
-    int r = sweep_run_task(c->p, t, &res, e2, sizeof(e2));
-    if (r == 0) {
-        r = sink->deliver(sink, t, &res, sweep_host(), e2, sizeof(e2));
-        snprintf(msg, sizeof(msg), "%s", e2);
-    } else {
-        snprintf(msg, sizeof(msg), "task %s%s%s", c->p->task[t].key,
-                 r == -EINTR ? " was interrupted" : ": ",
-                 r == -EINTR ? "" : (e2[0] ? e2 : strerror(-r)));
-    }
-    if (r)
-        sweep_fail(c, r, msg);
-    result_fini(&res);
-}
-
-static int sweep_mpi_coordinate(const sweep_plan_t *p, const uint32_t *todo, size_t ntodo,
-                                int size, sweep_sink_t *sink, char *err, size_t errlen)
-{
-    sweep_coord_t c = {.p = p, .todo = todo, .ntodo = ntodo, .err = err, .errlen = errlen};
-    if (!(c.out = calloc((size_t)size, sizeof(int)))) {
-        MPI_Abort(MPI_COMM_WORLD, 1);
-        return -ENOMEM;
-    }
-    for (int d = 0; d < SWEEP_MPI_DEPTH; d++)
-        for (int r = 1; r < size && sweep_handing_out(&c); r++)
-            sweep_send(&c, r);
-    for (;;) {
-        sweep_drain(&c, sink);
-        if (sweep_handing_out(&c)) {
-            sweep_run_here(&c, sink);
-            continue;
-        }
-        if (c.inflight == 0)
-            break;
-        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
-    }
-    uint32_t stop = SWEEP_MPI_STOP;
     for (int r = 1; r < size; r++)
-        MPI_Send(&stop, 1, MPI_UINT32_T, r, TAG_TASK, MPI_COMM_WORLD);
-    sweep_buf_free(&c.buf);
-    free(c.out);
-    if (c.rc == 0 && c.next < ntodo)
+        if (!out || out[r])
+            MPI_Send(&what, 1, MPI_UINT32_T, r, TAG_TASK, MPI_COMM_WORLD);
+}
+
+static int sweep_mpi_coordinate(const sweep_plan_t *p, sweep_pool_t *pool, const uint32_t *todo,
+                                size_t ntodo, int size, sweep_sink_t *sink, char *err,
+                                size_t errlen)
+{
+    int *cap = calloc((size_t)size, sizeof(int)), *out = calloc((size_t)size, sizeof(int));
+    if (!cap || !out)
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    int mine = (int)sweep_pool_size(pool);
+    MPI_Gather(&mine, 1, MPI_INT, cap, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    sweep_coord_t c = {.p = p, .sink = sink, .err = err, .errlen = errlen};
+    sweep_buf_t b = {0};
+    size_t next = 0, inflight = 0;
+    int stopping = 0, workers = 0;
+    for (int r = 0; r < size; r++)
+        workers += cap[r];
+    if (workers == 0)
+        sweep_fail(&c, -ECHILD, "no rank has a worker");
+    for (;;) {
+        if (!stopping && (c.rc || runner_interrupted)) {
+            stopping = 1;
+            sweep_pool_stop(pool, 1);
+            sweep_tell_all(size, out, SWEEP_MPI_ABORT);
+        }
+        sweep_drain(&c, &b, out, &inflight);
+        for (int r = 1; r < size && !stopping; r++)
+            for (; out[r] < cap[r] && next < ntodo; out[r]++, inflight++)
+                MPI_Send(&todo[next++], 1, MPI_UINT32_T, r, TAG_TASK, MPI_COMM_WORLD);
+        while (!stopping && next < ntodo && sweep_pool_idle(pool)) {
+            int g = sweep_pool_give(pool, todo[next++]);
+            if (g)
+                sweep_fail(&c, g, "handing a task to a local worker failed");
+        }
+        if (inflight == 0 && sweep_pool_busy(pool) == 0 && (stopping || next >= ntodo))
+            break;
+        char e2[1024] = "";
+        sweep_fail(&c, sweep_pool_poll(pool, SWEEP_MPI_POLL_MS, sweep_accept, &c, e2, sizeof(e2)),
+                   e2);
+    }
+    sweep_tell_all(size, NULL, SWEEP_MPI_STOP);
+    sweep_buf_free(&b);
+    free(cap);
+    free(out);
+    if (c.rc == 0 && next < ntodo)
         c.rc = -EINTR;
     return c.rc;
 }
 
-int sweep_mpi_run(const sweep_plan_t *p, const uint32_t *todo, size_t ntodo, sweep_sink_t *sink,
-                  char *err, size_t errlen)
+int sweep_mpi_run(const sweep_plan_t *p, sweep_pool_t *pool, const uint32_t *todo, size_t ntodo,
+                  sweep_sink_t *sink, char *err, size_t errlen)
 {
     int rank = 0, size = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     if (rank != 0)
-        return sweep_mpi_serve(p);
-    return sweep_mpi_coordinate(p, todo, ntodo, size, sink, err, errlen);
+        return sweep_mpi_serve(pool);
+    return sweep_mpi_coordinate(p, pool, todo, ntodo, size, sink, err, errlen);
 }
 
 #endif

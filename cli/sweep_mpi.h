@@ -1,20 +1,23 @@
 /*
- * sweep_mpi.h - a sweep's tasks on the ranks of an MPI job (OpenMPI's
- * mpirun, across machines). Rank 0 hands out task indices dynamically,
- * keeping two in hand at each other rank, runs tasks itself between
- * messages, and is the only rank that delivers results (so the only SQLite
- * writer); the other ranks run what they are given and send sweep_wire
- * frames back. Built only when CMake found MPI (LATSURF_HAVE_MPI); without
- * it every call but sweep_mpi_env_size returns -ENOTSUP.
+ * sweep_mpi.h - a sweep's tasks spread over the ranks of an MPI job
+ * (OpenMPI's mpirun, across machines). Every rank runs its tasks on its own
+ * sweep_local pool, forked before MPI_Init; the rank processes themselves
+ * only move task indices and result frames. Rank 0 hands out tasks
+ * dynamically, as many to a rank as it has workers, and is the only rank
+ * that delivers results (so the only SQLite writer). Built only when CMake
+ * found MPI (LATSURF_HAVE_MPI); without it the calls return -ENOTSUP.
  */
 #ifndef LATSURF_SWEEP_MPI_H
 #define LATSURF_SWEEP_MPI_H
 
 #include "cli/sweep.h"
+#include "cli/sweep_local.h"
 
-/* The size of the MPI job this process was started in, read from the
- * launcher's environment (before MPI_Init); 0 when not under mpirun. */
+/* The size of the MPI job this process was started in and its rank, read
+ * from the launcher's environment (before MPI_Init); size 0 when not under
+ * mpirun. */
 int sweep_mpi_env_size(void);
+int sweep_mpi_env_rank(void);
 
 /* 1 when this binary was built with MPI. */
 int sweep_mpi_built(void);
@@ -26,11 +29,12 @@ int sweep_mpi_init(int *rank, int *size);
  * (a rank that could not load the plan or open the database stops them all). */
 int sweep_mpi_all_ok(int ok);
 
-/* Collective: run todo[0..ntodo) over all ranks. todo and sink are used on
- * rank 0 only. Returns on every rank 0, or a negative errno (err set on
- * rank 0): -EINTR, -EINVAL (a task's input was bad) or a runtime error. */
-int sweep_mpi_run(const sweep_plan_t *p, const uint32_t *todo, size_t ntodo, sweep_sink_t *sink,
-                  char *err, size_t errlen);
+/* Collective: run todo[0..ntodo) on every rank's pool. todo and sink are
+ * used on rank 0 only. Returns 0 or a negative errno on every rank; on rank
+ * 0 -EINTR (interrupted), -EINVAL (a task's input was bad) or a runtime
+ * error, with err set. */
+int sweep_mpi_run(const sweep_plan_t *p, sweep_pool_t *pool, const uint32_t *todo, size_t ntodo,
+                  sweep_sink_t *sink, char *err, size_t errlen);
 
 void sweep_mpi_finalize(void);
 
