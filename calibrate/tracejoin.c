@@ -227,7 +227,7 @@ nomem:
     return -ENOMEM;
 }
 
-static void link(ctx_t *c, blkpair_t *b, size_t ri)
+static void link_pair(ctx_t *c, blkpair_t *b, size_t ri)
 {
     const traceparse_ev_t *is = &c->t->ev[b->issue], *co = &c->t->ev[b->complete];
     tracejoin_req_t *r = &c->j->req[ri];
@@ -311,7 +311,7 @@ static int link_submit_issue(ctx_t *c)
             while (head < tail && !can_own(&c->j->req[fifo[head]], co))
                 head++; /* completed without block I/O (cache hit, error) */
             if (head < tail)
-                link(c, b, fifo[head++]);
+                link_pair(c, b, fifo[head++]);
         }
     }
     free(fifo);
@@ -339,7 +339,7 @@ static void link_kworker(ctx_t *c)
             start++;
         for (size_t r = start; r < c->j->n && c->j->req[r].t_submit <= is->ts; r++)
             if (can_own(&c->j->req[r], co)) {
-                link(c, b, r);
+                link_pair(c, b, r);
                 break;
             }
     }
