@@ -28,38 +28,49 @@ cat > "$work/bench.json" <<JSON
  "run": {"duration_ms": $task_ms, "warmup_ms": 100, "replications": $reps}}
 JSON
 args=(sweep "$work/bench.json" --grid host.cpus=4,8 --quiet)
+tasks=$((2 * 2 * reps))
 
 echo "== machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== sweep: 2 points x 2 variants x $reps replications, ${task_ms} ms at 100k IOPS per task"
 
 # tasks/s from the summary line "... (X tasks/s, ...)"
 rate() { sed -n 's/.*(\([0-9.]*\) tasks\/s.*/\1/p' <<<"$1"; }
+# run a sweep; print its summary and the CPU seconds it got (all processes)
+TIMEFORMAT='%U %S'
+bench() {
+  local name=$1; shift
+  { time "$@" > "$work/out" 2> "$work/err"; } 2> "$work/time" || { cat "$work/err" >&2; exit 1; }
+  local out cpu
+  out=$(cat "$work/out")
+  cpu=$(awk '{ print $1 + $2 }' "$work/time")
+  r[$name]=$(rate "$out")
+  c[$name]=$cpu
+  echo "$name: $out; cpu ${cpu} s"
+}
 
-declare -A r
+declare -A r c
 for w in 1 2; do
-  out=$("$bin" "${args[@]}" --db "$work/local$w.sqlite" --workers "$w")
-  r[local$w]=$(rate "$out")
-  echo "local, $w worker(s): $out"
+  bench local$w "$bin" "${args[@]}" --db "$work/local$w.sqlite" --workers "$w"
 done
 ranks=""
 if command -v mpirun >/dev/null && "$bin" sweep --help | grep -q "MPI support: built in"; then
   root=""; [ "$(id -u)" -eq 0 ] && root=--allow-run-as-root
   for n in 1 2; do
-    out=$(mpirun $root --oversubscribe -np "$n" "$bin" "${args[@]}" --db "$work/mpi$n.sqlite")
-    r[mpi$n]=$(rate "$out")
-    echo "MPI, $n rank(s): $out"
+    bench mpi$n mpirun $root --oversubscribe -np "$n" "$bin" "${args[@]}" --db "$work/mpi$n.sqlite"
   done
   ranks=yes
 else
   echo "MPI: skipped (needs mpirun and a latsurf built with libopenmpi-dev)"
 fi
 
+echo "== load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-printf "%-10s %10s %10s %8s\n" "" "1 (t/s)" "2 (t/s)" "ratio"
-awk -v a="${r[local1]}" -v b="${r[local2]}" \
-    'BEGIN { printf "%-10s %10.2f %10.2f %7.2fx\n", "local", a, b, b / a }'
-if [ -n "$ranks" ]; then
-  awk -v a="${r[mpi1]}" -v b="${r[mpi2]}" \
-      'BEGIN { printf "%-10s %10.2f %10.2f %7.2fx\n", "MPI", a, b, b / a }'
-fi
-echo "target: 2 workers >= 1.8x 1 worker"
+# cpu/task: CPU seconds per task, all processes (overhead shows as growth from 1 to 2)
+printf "%-6s %9s %9s %7s   %13s %13s\n" "" "1: task/s" "2: task/s" "ratio" "1: cpu/task" "2: cpu/task"
+row() {
+  awk -v n="$1" -v a="${r[${1}1]}" -v b="${r[${1}2]}" -v ca="${c[${1}1]}" -v cb="${c[${1}2]}" \
+      -v t="$tasks" 'BEGIN { printf "%-6s %9.2f %9.2f %6.2fx   %12.3fs %12.3fs\n", n, a, b, b / a, ca / t, cb / t }'
+}
+row local
+[ -n "$ranks" ] && row mpi
+echo "target: 2 workers >= 1.8x 1 worker (wall clock: needs 2 otherwise idle cores)"

@@ -223,8 +223,8 @@ int cmd_sweep(int argc, char **argv)
     use_mpi = mpi_size >= 1 && sweep_mpi_built();
     rank = use_mpi ? sweep_mpi_env_rank() : 0;
 
-    /* Everything that forks comes before MPI_Init: the plan, the database
-     * (rank 0: which tasks are left) and the worker pool. */
+    /* The worker pool forks before MPI_Init, so what the workers run (the
+     * plan) and what sizes the pool (rank 0's pending tasks) come first. */
     char err[2048] = "";
     sweep_plan_t plan;
     int r = sweep_plan_load(&plan, a.scenario, a.sets, a.nsets, a.grids, a.ngrid, err,
@@ -251,7 +251,10 @@ int cmd_sweep(int argc, char **argv)
     }
     /* one worker per rank by default under mpirun, which starts a rank per core */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned workers = a.workers > 0 ? (unsigned)a.workers : use_mpi ? 1u : ncpu > 0 ? (unsigned)ncpu : 1u;
+    unsigned workers = a.workers > 0 ? (unsigned)a.workers
+                       : use_mpi     ? 1u
+                       : ncpu > 0    ? (unsigned)ncpu
+                                     : 1u;
     if (!use_mpi && workers > ntodo)
         workers = (unsigned)ntodo;
     struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;

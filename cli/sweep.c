@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int sweep_errf(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int sweep_errf(char *err, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int sweep_errf(char *err, size_t n, const char *fmt, ...)
 {
     va_list ap;

@@ -403,7 +403,8 @@ static void test_rerun_adds_nothing(void **state)
     snprintf(args, sizeof(args), "sweep sw.json %s --reps 3 --db ref3.sqlite -q", grid_args);
     assert_int_equal(run_cli(args, out, sizeof(out)), 0);
     assert_non_null(strstr(out, "12 of 12 tasks run"));
-    assert_int_equal(db_int(path_in("ref3.sqlite"), "SELECT count(*) FROM runs"), GRID_TASKS * 3 / 2);
+    assert_int_equal(db_int(path_in("ref3.sqlite"), "SELECT count(*) FROM runs"),
+                     GRID_TASKS * 3 / 2);
 }
 
 static void test_killed_sweep_resumes(void **state)
