@@ -1,11 +1,390 @@
 /*
- * cmd_validate.c - `latsurf validate` (placeholder until issue 7 lands).
+ * cmd_validate.c - `latsurf validate`: the same workload live and simulated,
+ * side by side. Calibrates first when a variant's calibration is missing or
+ * was measured on another host or kernel (calibrate/calib.h, --quick, on
+ * the target's filesystem), runs every variant live, then simulates each
+ * with that calibration (runner_run), and reports per variant the p50/p99
+ * relative error of the simulator, the Wasserstein-1 distance between the
+ * two latency distributions, and whether the variants rank the same way.
+ *
+ * Runs go to the database as usual (mode 'live' and 'sim'); the verdict
+ * goes to `comparisons` with variant "<variant>:sim" against baseline
+ * "<variant>" (the live run is the reference), so value = simulated,
+ * baseline_value = live and delta_pct = the simulator's error in percent.
+ * Metric "lat_w1_ns" has the distance as value and the live mean as
+ * baseline_value (delta_pct = distance / live mean); variant "*:sim"
+ * against "*" carries "ranking_p50_agrees" and "ranking_p99_agrees" (1/0).
  */
+#define _GNU_SOURCE
 #include "cmd.h"
+
+#include "calibrate/calib.h"
+#include "cli/live_common.h"
+#include "cli/runner.h"
+#include "reports/db.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#define VAL_STALE_DAYS 30
+
+typedef struct {
+    hist_t live, sim;
+    bool have_live, have_sim;
+} val_var_t;
+
+/* --- calibration ----------------------------------------------------- */
+
+/* NULL when the calibration at path describes this host and kernel and is
+ * recent; else why not. */
+static const char *val_cal_stale(const char *path, char *why, size_t n)
+{
+    if (!path) {
+        snprintf(why, n, "the scenario uses the built-in defaults");
+        return why;
+    }
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    if (!doc) {
+        snprintf(why, n, "%s is missing or unreadable", path);
+        return why;
+    }
+    json_t *prov = json_object_get(doc, "provenance");
+    const char *kernel = json_string_value(json_object_get(prov, "kernel"));
+    const char *host = json_string_value(json_object_get(prov, "host"));
+    const char *date = json_string_value(json_object_get(prov, "date"));
+    struct utsname u;
+    uname(&u);
+    char me[256] = "";
+    gethostname(me, sizeof(me) - 1);
+    const char *r = NULL;
+    struct tm tm = {0};
+    if (!host || strcmp(host, me) != 0) {
+        snprintf(why, n, "%s was measured on %s, not this host (%s)", path,
+                 host ? host : "no recorded host", me);
+        r = why;
+    } else if (!kernel || !strstr(kernel, u.release)) {
+        snprintf(why, n, "%s was measured under another kernel (%s)", path,
+                 kernel ? kernel : "none recorded");
+        r = why;
+    } else if (!date || !strptime(date, "%Y-%m-%dT%H:%M:%SZ", &tm) ||
+               difftime(time(NULL), timegm(&tm)) > VAL_STALE_DAYS * 86400.0) {
+        snprintf(why, n, "%s is older than %d days", path, VAL_STALE_DAYS);
+        r = why;
+    }
+    json_decref(doc);
+    return r;
+}
+
+/* Measure this host (quick) into out, on the target's filesystem. */
+static int val_calibrate(const livecmd_args_t *a, const livecmd_ctx_t *c, const char *out)
+{
+    char *dup = strdup(a->target), err[512];
+    if (!dup)
+        return CMD_FAIL;
+    calib_opts_t o = {
+        .target = c->tgt.blockdev ? NULL : dirname(dup), .quick = 1,
+        .command = "latsurf validate (calibrate --quick)", .progress = a->quiet ? NULL : stderr,
+        .stop = &livecmd_stop,
+    };
+    json_t *doc = NULL;
+    int rc = calib_run(&o, &doc, err, sizeof(err));
+    free(dup);
+    if (rc) {
+        fprintf(stderr, "latsurf validate: calibration: %s\n", err);
+        return rc == -EINVAL ? CMD_BADINPUT : CMD_FAIL;
+    }
+    rc = json_dump_file(doc, out, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(doc);
+    if (rc) {
+        fprintf(stderr, "latsurf validate: cannot write %s\n", out);
+        return CMD_FAIL;
+    }
+    if (!a->quiet)
+        fprintf(stderr, "latsurf validate: calibration written to %s\n", out);
+    return CMD_OK;
+}
+
+/* Make every selected variant's calibration current, calibrating at most
+ * once: a missing named file is created where named; a stale or absent one
+ * is replaced, for this run, by calibration-HOST.json next to the database. */
+static int val_calibration(const livecmd_args_t *a, livecmd_ctx_t *c)
+{
+    scn_t *s = c->s;
+    char *made = NULL;
+    int rc = CMD_OK;
+    for (uint32_t v = 0; v < s->nvar && rc == CMD_OK; v++) {
+        if (!c->selected[v])
+            continue;
+        char *cal = runner_calibration(s, v), why[1024];
+        const char *stale = val_cal_stale(cal, why, sizeof(why));
+        if (stale && !a->no_calibrate) {
+            if (!made) {
+                struct stat st;
+                if (cal && stat(cal, &st) != 0) {
+                    made = strdup(cal);
+                } else {
+                    char *d = strdup(a->db), host[200] = "";
+                    gethostname(host, sizeof(host) - 1);
+                    if (d && asprintf(&made, "%s/calibration-%s.json", dirname(d), host) < 0)
+                        made = NULL;
+                    free(d);
+                }
+                if (!made) {
+                    free(cal);
+                    return CMD_FAIL;
+                }
+                if (!a->quiet)
+                    fprintf(stderr, "latsurf validate: calibrating (%s)\n", stale);
+                rc = val_calibrate(a, c, made);
+            }
+            if (rc == CMD_OK) {
+                free(s->var[v].host.calibration);
+                s->var[v].host.calibration = strdup(made);
+            }
+        } else if (stale && !a->quiet) {
+            fprintf(stderr, "latsurf validate: note: %s (--no-calibrate)\n", stale);
+        }
+        free(cal);
+    }
+    free(made);
+    return rc;
+}
+
+/* --- comparison ------------------------------------------------------ */
+
+static const hist_t *val_hist(const result_t *r, const char *metric)
+{
+    for (size_t i = 0; i < r->nhist; i++)
+        if (strcmp(r->hist[i].metric, metric) == 0)
+            return r->hist[i].hist;
+    return NULL;
+}
+
+static void val_keep(hist_t *dst, bool *have, const result_t *res)
+{
+    const hist_t *h = val_hist(res, "lat");
+    if (!h)
+        return;
+    if (!*have)
+        hist_init(dst);
+    hist_merge(dst, h);
+    *have = true;
+}
+
+static void val_on_live(void *ctx, uint32_t v, uint32_t rep, const result_t *res)
+{
+    (void)rep;
+    val_var_t *vv = ctx;
+    val_keep(&vv[v].live, &vv[v].have_live, res);
+}
+
+/* Wasserstein-1 between two histograms of the same layout: mass at bucket
+ * midpoints, integral of |F_a - F_b| between consecutive midpoints. */
+static double val_w1(const hist_t *a, const hist_t *b)
+{
+    if (!a->count || !b->count)
+        return NAN;
+    double fa = 0, fb = 0, w = 0, prev = 0;
+    bool started = false;
+    for (unsigned i = 0; i < HIST_NBUCKETS; i++) {
+        if (!a->bucket[i] && !b->bucket[i])
+            continue;
+        uint64_t lo, hi;
+        hist_bucket_range(i, &lo, &hi);
+        double mid = ((double)lo + (double)hi) / 2;
+        if (started)
+            w += fabs(fa - fb) * (mid - prev);
+        fa += (double)a->bucket[i] / (double)a->count;
+        fb += (double)b->bucket[i] / (double)b->count;
+        prev = mid;
+        started = true;
+    }
+    return w;
+}
+
+static int val_put(sqlite3 *db, const char *scn, const char *variant, const char *baseline,
+                   const char *metric, double value, double base)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db,
+                                "INSERT INTO comparisons(scenario, variant, baseline, metric, "
+                                "value, baseline_value, delta_pct) VALUES(?1,?2,?3,?4,?5,?6,?7)",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, scn, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, variant, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, baseline, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, metric, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 5, value);
+    sqlite3_bind_double(st, 6, base);
+    if (base != 0 && isfinite(base) && isfinite(value))
+        sqlite3_bind_double(st, 7, (value - base) / base * 100);
+    else
+        sqlite3_bind_null(st, 7);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Same order of the selected variants by quantile q, live and simulated? */
+static bool val_rank_agrees(const livecmd_ctx_t *c, const val_var_t *vv, double q)
+{
+    for (uint32_t i = 0; i < c->s->nvar; i++)
+        for (uint32_t j = i + 1; j < c->s->nvar; j++) {
+            if (!vv[i].have_live || !vv[j].have_live || !vv[i].have_sim || !vv[j].have_sim)
+                continue;
+            double dl = (double)hist_quantile(&vv[i].live, q) - (double)hist_quantile(&vv[j].live, q);
+            double ds = (double)hist_quantile(&vv[i].sim, q) - (double)hist_quantile(&vv[j].sim, q);
+            if ((dl > 0) != (ds > 0) || (dl < 0) != (ds < 0))
+                return false;
+        }
+    return true;
+}
+
+static int val_report(const livecmd_args_t *a, livecmd_ctx_t *c, val_var_t *vv)
+{
+    scn_t *s = c->s;
+    sqlite3 *db = c->db;
+    int rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    sqlite3_stmt *del;
+    if (rc == SQLITE_OK &&
+        (rc = sqlite3_prepare_v2(db, "DELETE FROM comparisons WHERE scenario=?1 AND baseline "
+                                 "NOT LIKE '%:sim' AND variant LIKE '%:sim'", -1, &del, NULL)) ==
+            SQLITE_OK) {
+        sqlite3_bind_text(del, 1, s->name, -1, SQLITE_STATIC);
+        rc = sqlite3_step(del) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+        sqlite3_finalize(del);
+    }
+    printf("\nvalidate %s: simulated (calibrated) against live, per variant\n", s->name);
+    printf("%-16s %10s %10s %8s %10s %10s %8s %10s %7s\n", "variant", "live p50", "sim p50",
+           "err", "live p99", "sim p99", "err", "W1", "W1/mean");
+    for (uint32_t v = 0; v < s->nvar && rc == SQLITE_OK; v++) {
+        if (!vv[v].have_live || !vv[v].have_sim)
+            continue;
+        const hist_t *L = &vv[v].live, *S = &vv[v].sim;
+        double l50 = (double)hist_quantile(L, 0.5), s50 = (double)hist_quantile(S, 0.5);
+        double l99 = (double)hist_quantile(L, 0.99), s99 = (double)hist_quantile(S, 0.99);
+        double w1 = val_w1(L, S), lmean = hist_mean(L);
+        printf("%-16s %8.1fus %8.1fus %+7.1f%% %8.1fus %8.1fus %+7.1f%% %8.1fus %6.1f%%\n",
+               s->var[v].pol.name, l50 / 1e3, s50 / 1e3, (s50 - l50) / l50 * 100, l99 / 1e3,
+               s99 / 1e3, (s99 - l99) / l99 * 100, w1 / 1e3, w1 / lmean * 100);
+        char variant[96];
+        snprintf(variant, sizeof(variant), "%s:sim", s->var[v].pol.name);
+        const char *base = s->var[v].pol.name;
+        rc = val_put(db, s->name, variant, base, "lat_p50_ns", s50, l50);
+        if (rc == SQLITE_OK)
+            rc = val_put(db, s->name, variant, base, "lat_p99_ns", s99, l99);
+        if (rc == SQLITE_OK)
+            rc = val_put(db, s->name, variant, base, "lat_mean_ns", hist_mean(S), lmean);
+        if (rc == SQLITE_OK)
+            rc = val_put(db, s->name, variant, base, "lat_w1_ns", w1, lmean);
+    }
+    bool r50 = val_rank_agrees(c, vv, 0.5), r99 = val_rank_agrees(c, vv, 0.99);
+    if (rc == SQLITE_OK)
+        rc = val_put(db, s->name, "*:sim", "*", "ranking_p50_agrees", r50, 1);
+    if (rc == SQLITE_OK)
+        rc = val_put(db, s->name, "*:sim", "*", "ranking_p99_agrees", r99, 1);
+    printf("ranking of variants by p50: %s; by p99: %s\n", r50 ? "agrees" : "DIFFERS",
+           r99 ? "agrees" : "DIFFERS");
+    if (rc == SQLITE_OK && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+        printf("comparisons (variant \"<name>:sim\" against \"<name>\") written to %s\n", a->db);
+        return CMD_OK;
+    }
+    fprintf(stderr, "latsurf validate: %s: %s\n", a->db, sqlite3_errmsg(db));
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return CMD_FAIL;
+}
+
+/* --- the command ----------------------------------------------------- */
+
+static int val_simulate(const livecmd_args_t *a, livecmd_ctx_t *c, val_var_t *vv)
+{
+    scn_t *s = c->s;
+    uint32_t reps = a->sim_reps ? a->sim_reps : s->run.replications;
+    for (uint32_t rep = 0; rep < reps; rep++)
+        for (uint32_t v = 0; v < s->nvar; v++) {
+            if (!c->selected[v])
+                continue;
+            if (livecmd_stop) {
+                fprintf(stderr, "latsurf validate: interrupted; finished runs kept in %s\n", a->db);
+                return CMD_FAIL;
+            }
+            result_t res;
+            result_init(&res);
+            char err[1024] = "";
+            int r = runner_run(s, v, rep, &res, err, sizeof(err));
+            if (r == 0) {
+                char *cal = runner_calibration(s, v), *dberr = NULL;
+                db_run_info_t info = {
+                    .scenario = s->name, .variant = s->var[v].pol.name, .mode = "sim",
+                    .replication = rep, .seed = s->run.seed, .calibration = cal,
+                    .host = c->host, .version = cmd_version(), .scenario_json = s->json,
+                };
+                if (db_write_run(c->db, &info, &res, &dberr) < 0) {
+                    fprintf(stderr, "latsurf validate: %s: %s\n", a->db, dberr);
+                    sqlite3_free(dberr);
+                    r = -EIO;
+                }
+                free(cal);
+                val_keep(&vv[v].sim, &vv[v].have_sim, &res);
+            } else {
+                fprintf(stderr, "latsurf validate: simulating %s: %s\n", s->var[v].pol.name,
+                        err[0] ? err : strerror(-r));
+            }
+            result_fini(&res);
+            if (r)
+                return r == -EINVAL ? CMD_BADINPUT : CMD_FAIL;
+        }
+    return CMD_OK;
+}
 
 int cmd_validate(int argc, char **argv)
 {
-    if (cmd_wants_help("validate", argc, argv))
+    if (cmd_wants_help("validate", argc, argv)) {
+        printf("\nOptions: those of latsurf live (--target, --db, --duration-ms, --reps,\n"
+               "--variant, --set, --trace, --quiet), and\n"
+               "  --sim-reps N       simulated replications (default: the scenario's)\n"
+               "  --no-calibrate     simulate with the calibration as it is\n"
+               "Calibrates (quick, on the target's filesystem) when a variant's calibration\n"
+               "is missing, from another host or kernel, or older than %d days. Writes the\n"
+               "runs and comparisons rows (variant \"<name>:sim\", baseline \"<name>\").\n",
+               VAL_STALE_DAYS);
         return CMD_OK;
-    return cmd_not_built("validate", 7);
+    }
+    livecmd_args_t a;
+    int rc = livecmd_parse("validate", argc, argv, &a);
+    if (rc != CMD_OK) {
+        livecmd_args_free(&a);
+        return rc;
+    }
+    livecmd_ctx_t c;
+    val_var_t *vv = NULL;
+    livecmd_signals(true);
+    rc = livecmd_open(&a, &c);
+    if (rc == CMD_OK && !(vv = calloc(c.s->nvar, sizeof(*vv))))
+        rc = CMD_FAIL;
+    if (rc == CMD_OK)
+        rc = val_calibration(&a, &c);
+    if (rc == CMD_OK)
+        rc = livecmd_run(&a, &c, val_on_live, vv);
+    if (rc == CMD_OK)
+        rc = val_simulate(&a, &c, vv);
+    if (rc == CMD_OK)
+        rc = val_report(&a, &c, vv);
+    livecmd_signals(false);
+    free(vv);
+    livecmd_close(&c);
+    livecmd_args_free(&a);
+    return rc;
 }

@@ -5,6 +5,7 @@
 #include "live_common.h"
 
 #include "cli/cmd.h"
+#include "cli/runner.h"
 #include "live/live.h"
 #include "live/rdma.h"
 #include "reports/db.h"
@@ -25,6 +26,7 @@ static void livecmd_on_signal(int sig)
 {
     (void)sig;
     livecmd_stop = 1;
+    runner_interrupted = 1; /* validate's simulations stop too */
 }
 
 void livecmd_signals(bool on)
@@ -33,6 +35,7 @@ void livecmd_signals(bool on)
         struct sigaction sa = {.sa_handler = livecmd_on_signal};
         sigemptyset(&sa.sa_mask);
         livecmd_stop = 0;
+        runner_interrupted = 0;
         sigaction(SIGINT, &sa, &livecmd_old_int);
         sigaction(SIGTERM, &sa, &livecmd_old_term);
     } else {
@@ -254,7 +257,8 @@ void livecmd_close(livecmd_ctx_t *c)
         db_close(c->db);
     live_topo_fini(&c->topo);
     live_target_close(&c->tgt);
-    scn_free(c->s);
+    if (c->s)
+        scn_free(c->s);
     free(c->selected);
     free(c->host);
     memset(c, 0, sizeof(*c));

@@ -20,12 +20,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The io_uring user_data of request id in slot: id in the high 40 bits. */
+/* The io_uring user_data of request id in slot: the id's low 39 bits above
+ * the slot, so it is never all ones (the backend's wake-up tag). */
 #define LIVE_STAMPS_SLOT_BITS 24
 #define LIVE_STAMPS_ID(ud) ((ud) >> LIVE_STAMPS_SLOT_BITS)
 #define LIVE_STAMPS_UD(id, slot)                                                                 \
-    ((((uint64_t)(id) & ((1ull << (64 - LIVE_STAMPS_SLOT_BITS)) - 2)) << LIVE_STAMPS_SLOT_BITS) | \
-     (uint64_t)(slot))
+    ((((uint64_t)(id) & ((1ull << 39) - 1)) << LIVE_STAMPS_SLOT_BITS) | (uint64_t)(slot))
 
 typedef struct live_stamps live_stamps_t;
 

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# bench/live_vs_fio.sh - latsurf live against fio on the same job.
+#
+# Runs scenarios/host-qd1.json live (variants kernel and consumer: QD1 4 KiB
+# random O_DIRECT reads through io_uring) and fio with the same job (4k
+# randread, QD1, io_uring, O_DIRECT, the same file and span) pinned with
+# taskset to the CPU the live variant's consumer ran on (read back from the
+# run's request rows). Rounds alternate live and fio so that drift in a
+# shared host's load hits both alike; the medians over rounds are compared.
+# Then the backend's own overhead: IOPS of the kernel variant against fio at
+# QD1 and at QD32 on CPU 0.
+#
+# Checks (exit 1 if any fails): each live p50 within 10% of fio's, live
+# IOPS within 5% of fio's at QD1 and QD32.
+#
+# Environment: LATSURF_BIN (default build/latsurf), LIVE_DIR (scratch
+# directory on the device under test; default a new one in /var/tmp),
+# ROUNDS (5), DUR_MS (2000 per run), SCENARIO (scenarios/host-qd1.json).
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+bin=${LATSURF_BIN:-$src/build/latsurf}
+scn=${SCENARIO:-$src/scenarios/host-qd1.json}
+rounds=${ROUNDS:-5}
+dur_ms=${DUR_MS:-2000}
+dir=${LIVE_DIR:-$(mktemp -d /var/tmp/latsurf-live.XXXXXX)}
+for tool in fio taskset sqlite3 python3; do
+  command -v $tool >/dev/null || { echo "live_vs_fio: $tool not found (scripts/deps.sh)" >&2; exit 2; }
+done
+[ -x "$bin" ] || { echo "live_vs_fio: $bin not built (make, or set LATSURF_BIN)" >&2; exit 2; }
+target=$dir/target.dat
+db=$dir/live.sqlite
+span=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['workload'][0]['span_bytes'])" "$scn")
+rm -f "$db"
+trap 'rm -f "$db" "$dir"/fio.json' EXIT
+
+# The target: created (and marked) by latsurf, written with data so that
+# reads reach the device.
+"$bin" live "$scn" --target "$target" --create "$span" --variant kernel --duration-ms 200 \
+  --db "$dir/warm.sqlite" --quiet
+rm -f "$dir/warm.sqlite"
+
+secs=$(python3 -c "print($dur_ms/1000)")
+ramp=$(python3 -c "print($dur_ms/10000)")
+# fio job = the scenario's workload; prints "p50_ns iops"
+fio_run() { # cpu iodepth
+  taskset -c "$1" fio --name=live_vs_fio --filename="$target" --size="$span" --rw=randread \
+    --bs=4k --iodepth="$2" --ioengine=io_uring --direct=1 --norandommap --randrepeat=0 \
+    --time_based --runtime="$secs" --ramp_time="$ramp" --lat_percentiles=1 \
+    --output-format=json --output="$dir/fio.json" >/dev/null
+  python3 - "$dir/fio.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))['jobs'][0]['read']
+print(r['lat_ns']['percentile']['50.000000'], r['iops'])
+EOF
+}
+# latsurf live, one variant; prints "p50_ns iops consumer_cpu"
+live_run() { # variant [extra args]
+  local v=$1; shift
+  "$bin" live "$scn" --target "$target" --variant "$v" --duration-ms "$dur_ms" --db "$db" \
+    --set run.record_requests=1 --quiet "$@"
+  sqlite3 -separator ' ' "$db" "
+    WITH r AS (SELECT max(run_id) AS id FROM runs WHERE variant = '$v' AND mode = 'live')
+    SELECT (SELECT value FROM metrics, r WHERE run_id = r.id AND name = 'lat_p50_ns'),
+           (SELECT value FROM metrics, r WHERE run_id = r.id AND name = 'iops'),
+           (SELECT consumer_cpu FROM requests, r WHERE run_id = r.id LIMIT 1);"
+}
+
+results=$dir/results.txt
+: >"$results"
+for ((i = 1; i <= rounds; i++)); do
+  for v in kernel consumer; do
+    read -r lp lio cpu < <(live_run $v)
+    read -r fp fio < <(fio_run "$cpu" 1)
+    echo "qd1 $v $cpu $lp $lio $fp $fio" | tee -a "$results"
+  done
+  read -r lp lio cpu < <(live_run kernel --set workload.0.queue_depth=32)
+  read -r fp fio < <(fio_run "$cpu" 32)
+  echo "qd32 kernel $cpu $lp $lio $fp $fio" | tee -a "$results"
+done
+
+python3 - "$results" <<'EOF'
+import statistics as st, sys
+rows = [l.split() for l in open(sys.argv[1])]
+ok = True
+print()
+print("%-5s %-9s %3s %12s %12s %7s %10s %10s %7s" % ("qd", "variant", "cpu", "live p50 us",
+      "fio p50 us", "ratio", "live IOPS", "fio IOPS", "ratio"))
+for qd, v in (("qd1", "kernel"), ("qd1", "consumer"), ("qd32", "kernel")):
+    rs = [r for r in rows if r[0] == qd and r[1] == v]
+    lp = st.median(float(r[3]) for r in rs); li = st.median(float(r[4]) for r in rs)
+    fp = st.median(float(r[5]) for r in rs); fi = st.median(float(r[6]) for r in rs)
+    pr, ir = lp / fp, li / fi
+    checks = []
+    if qd == "qd1":
+        checks.append(("p50", abs(pr - 1) <= 0.10))
+    checks.append(("IOPS", abs(ir - 1) <= 0.05))
+    ok &= all(c for _, c in checks)
+    print("%-5s %-9s %3s %12.1f %12.1f %7.3f %10.0f %10.0f %7.3f  %s" % (qd, v, rs[0][2],
+          lp / 1e3, fp / 1e3, pr, li, fi, ir,
+          " ".join("%s %s" % (n, "ok" if c else "FAIL") for n, c in checks)))
+print("\n(medians of %d rounds; p50 within 10%%, IOPS within 5%% at QD1 and QD32)" % len(rs))
+sys.exit(0 if ok else 1)
+EOF
