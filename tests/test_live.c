@@ -1,0 +1,430 @@
+/*
+ * test_live.c - the live backend and `latsurf live` / `latsurf validate`:
+ * a live run on a small file writes runs with mode 'live' and the contract
+ * metrics, with ordered stamps and the policy's placement in the request
+ * rows; the safety refusals (mounted block device, --allow-write on a file
+ * latsurf did not create, writes without --allow-write, a target too
+ * small) exit 2; SIGINT keeps the finished variants and nothing half
+ * written; validate writes its comparisons. Plus the small parsers.
+ *
+ * Live runs skip (with the reason) where io_uring or O_DIRECT is missing.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "live/target.h"
+#include "live/topology.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <math.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* In the build tree, not /tmp: it must be on a filesystem with O_DIRECT. */
+static char dir[] = "latsurf-live-XXXXXX";
+static char why_skip[256];
+
+static const char *bin(void)
+{
+    const char *b = getenv("LATSURF_BIN");
+    return b ? b : "latsurf";
+}
+
+static const char *path_in(const char *name)
+{
+    static char p[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
+    return p[k];
+}
+
+static void write_file(const char *name, const char *text)
+{
+    FILE *f = fopen(path_in(name), "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Run latsurf with args in dir; stdout+stderr into out; the exit code. */
+static int run_cli(const char *args, char *out, size_t n)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd), "cd %s && %s %s 2>&1", dir, bin(), args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t got = fread(out, 1, n - 1, p);
+    out[got] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static double db_num(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(path_in(db), &h), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    double v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_double(st, 0) : NAN;
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return v;
+}
+
+/* QD1 4 KiB random reads over 4 MiB; two affinity variants. */
+static const char *scn =
+    "{\"name\":\"live-t\",\"host\":{\"cpus\":2},"
+    "\"devices\":[{\"type\":\"nvme\",\"queues\":1}],"
+    "\"workload\":[{\"type\":\"bulk\",\"queue_depth\":1,\"bytes\":4096,\"read_fraction\":1,"
+    "\"span_bytes\":4194304,\"class\":\"hot-metadata\",\"consumer_cpu\":0}],"
+    "\"policy\":{\"throughput_batch\":1},"
+    "\"variants\":[{\"name\":\"kernel\",\"affinity\":\"kernel\"},"
+    "{\"name\":\"consumer\",\"affinity\":\"consumer\"}],"
+    "\"run\":{\"duration_ms\":250,\"warmup_ms\":50,\"replications\":1,\"record_requests\":50}}";
+
+static int setup(void **state)
+{
+    (void)state;
+    if (!mkdtemp(dir))
+        return -1;
+    write_file("s.json", scn);
+    struct io_uring ring;
+    int rc = io_uring_queue_init(4, &ring, 0);
+    if (rc) {
+        snprintf(why_skip, sizeof(why_skip), "io_uring unavailable: %s", strerror(-rc));
+        return 0;
+    }
+    io_uring_queue_exit(&ring);
+    int fd = open(path_in("odirect"), O_CREAT | O_RDWR | O_DIRECT, 0644);
+    if (fd < 0)
+        snprintf(why_skip, sizeof(why_skip), "no O_DIRECT in %s: %s", dir, strerror(errno));
+    else
+        close(fd);
+    unlink(path_in("odirect"));
+    char out[4096];
+    if (!why_skip[0] && run_cli("live s.json --target t.dat --create 4M --duration-ms 60 "
+                                "--db warm.sqlite -q", out, sizeof(out)) != 0)
+        snprintf(why_skip, sizeof(why_skip), "a first live run failed: %.200s", out);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    return system(cmd);
+}
+
+#define NEED_LIVE()                                                                              \
+    do {                                                                                         \
+        if (why_skip[0]) {                                                                       \
+            fprintf(stderr, "skipped: %s\n", why_skip);                                          \
+            skip();                                                                              \
+        }                                                                                        \
+    } while (0)
+
+/* ---- parsers ---------------------------------------------------------- */
+
+static void test_cpulist(void **state)
+{
+    (void)state;
+    bool m[16] = {0};
+    assert_int_equal(live_topo_parse_cpulist("0-3,8,10-11\n", m, 16), 7);
+    assert_true(m[0] && m[3] && m[8] && m[11] && !m[4] && !m[9]);
+    bool z[4] = {0};
+    assert_int_equal(live_topo_parse_cpulist("2-9", z, 4), 2); /* clipped to the CPUs we have */
+    assert_int_equal(live_topo_parse_cpulist("3-1", z, 4), -EINVAL);
+    assert_int_equal(live_topo_parse_cpulist("x", z, 4), -EINVAL);
+}
+
+static void test_sizes(void **state)
+{
+    (void)state;
+    uint64_t v;
+    assert_int_equal(live_target_parse_size("4096", &v), 0);
+    assert_int_equal(v, 4096);
+    assert_int_equal(live_target_parse_size("256M", &v), 0);
+    assert_int_equal(v, 256ull << 20);
+    assert_int_equal(live_target_parse_size("2GiB", &v), 0);
+    assert_int_equal(v, 2ull << 30);
+    assert_int_equal(live_target_parse_size("0", &v), -EINVAL);
+    assert_int_equal(live_target_parse_size("-1G", &v), -EINVAL);
+    assert_int_equal(live_target_parse_size("12Q", &v), -EINVAL);
+    assert_int_equal(live_target_parse_size("99999999999T", &v), -EINVAL);
+}
+
+/* The host's map for the filesystem under test: queues fire on real CPUs
+ * and every CPU maps to a queue. */
+static void test_topology(void **state)
+{
+    (void)state;
+    live_topo_t t;
+    char err[256];
+    int rc = live_topo_read(".", &t, err, sizeof(err));
+    if (rc) {
+        fprintf(stderr, "skipped: no block device behind '.': %s\n", err);
+        skip();
+    }
+    assert_true(t.ncpus >= 1 && t.nqueues >= 1 && t.nnodes >= 1);
+    for (uint32_t q = 0; q < t.nqueues; q++)
+        assert_true(t.queue_irq_cpu[q] < t.ncpus);
+    for (uint32_t c = 0; c < t.ncpus; c++)
+        assert_true(t.cpu_queue[c] < t.nqueues);
+    assert_true(t.logical_block >= 512);
+    live_topo_fini(&t);
+}
+
+/* ---- live runs -------------------------------------------------------- */
+
+static void test_live_run(void **state)
+{
+    (void)state;
+    NEED_LIVE();
+    char out[8192];
+    unlink(path_in("r.sqlite"));
+    int rc = run_cli("live s.json --target t.dat --db r.sqlite --duration-ms 250", out,
+                     sizeof(out));
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "live kernel"));
+    assert_non_null(strstr(out, "live consumer"));
+    assert_int_equal(db_num("r.sqlite", "SELECT count(*) FROM runs WHERE mode='live'"), 2);
+    assert_int_equal(db_num("r.sqlite", "SELECT count(*) FROM runs WHERE mode!='live'"), 0);
+    static const char *const metrics[] = {
+        "lat_mean_ns", "lat_p50_ns", "lat_p90_ns", "lat_p99_ns", "lat_p999_ns", "lat_max_ns",
+        "device_done_to_ready_p50_ns", "device_done_to_ready_p99_ns", "locality_miss_rate",
+        "deferred_completion_rate", "iops", "bytes_per_s", "cpu_ns_per_io",
+    };
+    for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
+        char sql[256];
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM metrics JOIN runs USING(run_id) WHERE mode='live' AND "
+                 "name='%s' AND value IS NOT NULL",
+                 metrics[i]);
+        if (db_num("r.sqlite", sql) != 2)
+            fail_msg("metric %s missing from a live run", metrics[i]);
+    }
+    /* something ran, at plausible device speeds */
+    assert_true(db_num("r.sqlite", "SELECT min(value) FROM metrics WHERE name='iops'") > 10);
+    assert_true(db_num("r.sqlite", "SELECT min(value) FROM metrics WHERE name='lat_p50_ns'") >
+                1000);
+    /* stamps are ordered, so the stages add up to the latency */
+    assert_true(db_num("r.sqlite", "SELECT count(*) FROM requests") > 20);
+    assert_int_equal(db_num("r.sqlite",
+                            "SELECT count(*) FROM requests WHERE NOT (t_issue <= t_submit AND "
+                            "t_submit <= t_dispatch AND t_dispatch <= t_device_done AND "
+                            "t_device_done <= t_irq AND t_irq <= t_blk_done AND t_blk_done <= "
+                            "t_cqe AND t_cqe <= t_ready AND t_ready <= t_continued)"),
+                     0);
+    double ssum = db_num("r.sqlite", "SELECT sum(mean_ns) FROM stages WHERE run_id = 1");
+    double mean = db_num("r.sqlite",
+                         "SELECT value FROM metrics WHERE run_id = 1 AND name = 'lat_mean_ns'");
+    assert_true(fabs(ssum - mean) <= 0.01 * mean);
+    assert_int_equal(db_num("r.sqlite", "SELECT count(*) FROM histograms WHERE metric='lat'") > 0,
+                     1);
+    /* the policy placed every request: kernel keeps the consumer where the
+     * workload put it (CPU 0); consumer moves it to its queue's vector CPU */
+    live_topo_t t;
+    char err[256];
+    assert_int_equal(live_topo_read(path_in("t.dat"), &t, err, sizeof(err)), 0);
+    char sql[256];
+    assert_int_equal(db_num("r.sqlite", "SELECT count(*) FROM requests r JOIN runs USING(run_id) "
+                                        "WHERE variant='kernel' AND consumer_cpu != 0"),
+                     0);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM requests JOIN runs USING(run_id) WHERE variant='consumer' "
+             "AND consumer_cpu != %u",
+             t.queue_irq_cpu[t.cpu_queue[0]]);
+    assert_int_equal(db_num("r.sqlite", sql), 0);
+    live_topo_fini(&t);
+}
+
+static void test_refuse_mounted_blockdev(void **state)
+{
+    (void)state;
+    struct stat st;
+    assert_int_equal(stat("/", &st), 0);
+    char uevent[128], line[128], dev[160] = "";
+    snprintf(uevent, sizeof(uevent), "/sys/dev/block/%u:%u/uevent", major(st.st_dev),
+             minor(st.st_dev));
+    FILE *f = fopen(uevent, "r");
+    while (f && fgets(line, sizeof(line), f))
+        if (strncmp(line, "DEVNAME=", 8) == 0) {
+            line[strcspn(line, "\n")] = '\0';
+            snprintf(dev, sizeof(dev), "/dev/%s", line + 8);
+        }
+    if (f)
+        fclose(f);
+    if (!dev[0] || stat(dev, &st) != 0 || !S_ISBLK(st.st_mode)) {
+        fprintf(stderr, "skipped: / is not on a block device node we can name\n");
+        skip();
+    }
+    char args[512], out[4096];
+    snprintf(args, sizeof(args), "live s.json --target %s --db b.sqlite --duration-ms 50", dev);
+    assert_int_equal(run_cli(args, out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "refusing a block device in use"));
+    assert_non_null(strstr(out, dev));
+}
+
+static void test_refuse_writes(void **state)
+{
+    (void)state;
+    NEED_LIVE();
+    char out[4096];
+    /* a file latsurf did not create: --allow-write refused */
+    FILE *f = fopen(path_in("foreign.dat"), "w");
+    assert_non_null(f);
+    for (int i = 0; i < 4096; i++)
+        fputs("0123456789abcdef", f);
+    fclose(f);
+    assert_int_equal(run_cli("live s.json --target foreign.dat --allow-write --db w.sqlite "
+                             "--duration-ms 50", out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "did not create"));
+    /* reading it is fine; it is not ours, so --create refuses to touch it */
+    assert_int_equal(run_cli("live s.json --target foreign.dat --create 8M --db w.sqlite "
+                             "--duration-ms 50", out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "not created by latsurf"));
+    /* a writing workload without --allow-write */
+    assert_int_equal(run_cli("live s.json --target t.dat --db w.sqlite --duration-ms 100 "
+                             "--set workload.0.read_fraction=0.5", out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "--allow-write"));
+    /* ... and with it, on a file latsurf created */
+    assert_int_equal(run_cli("live s.json --target t.dat --db w.sqlite --duration-ms 100 "
+                             "--variant kernel --set workload.0.read_fraction=0.5 --allow-write",
+                             out, sizeof(out)), 0);
+    /* a target smaller than the workload's span */
+    assert_int_equal(run_cli("live s.json --target small.dat --create 64K --db w.sqlite "
+                             "--duration-ms 100", out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "has 65536 bytes"));
+    /* nothing half-written: only the run that succeeded is in the database */
+    assert_int_equal(db_num("w.sqlite", "SELECT count(*) FROM runs"), 1);
+    /* no RDMA device here, or none built: a scenario that needs it exits 2 */
+    char vs[4096];
+    snprintf(vs, sizeof(vs), "%.*s,\"rdma\":{}}%s", (int)(strchr(scn, '}') - scn), scn,
+             strchr(scn, '}') + 1);
+    write_file("rdma.json", vs);
+    int rc = run_cli("live rdma.json --target t.dat --db w.sqlite --duration-ms 50", out,
+                     sizeof(out));
+    if (!strstr(out, "RDMA device") && !strstr(out, "without libibverbs") && rc == 0) {
+        fprintf(stderr, "note: this host has an RDMA device; the no-device refusal is untested\n");
+        return;
+    }
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(out, "host.rdma"));
+}
+
+/* SIGINT after the first variant finished: it is kept, the second is
+ * dropped after its I/O is reaped, and the exit is prompt. */
+static void test_sigint(void **state)
+{
+    (void)state;
+    NEED_LIVE();
+    unlink(path_in("i.sqlite"));
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(pfd[1], 1);
+        close(pfd[0]);
+        if (chdir(dir) != 0)
+            _exit(127);
+        execl(bin(), bin(), "live", "s.json", "--target", "t.dat", "--db", "i.sqlite",
+              "--duration-ms", "400", (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    FILE *f = fdopen(pfd[0], "r");
+    char line[512];
+    bool first = false;
+    while (!first && fgets(line, sizeof(line), f))
+        first = strstr(line, "live kernel") != NULL;
+    assert_true(first);
+    usleep(150000); /* well inside the second variant */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    kill(pid, SIGINT);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    fclose(f);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 1);
+    assert_true((double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9 < 2.0);
+    assert_int_equal(db_num("i.sqlite", "SELECT count(*) FROM runs"), 1);
+    assert_int_equal(db_num("i.sqlite", "SELECT count(*) FROM runs WHERE variant='kernel' AND "
+                                        "mode='live'"),
+                     1);
+    assert_true(db_num("i.sqlite", "SELECT count(*) FROM metrics") > 10);
+}
+
+/* validate with the built-in calibration: live and sim runs, and its rows
+ * in comparisons. */
+static void test_validate(void **state)
+{
+    (void)state;
+    NEED_LIVE();
+    char out[8192];
+    unlink(path_in("v.sqlite"));
+    int rc = run_cli("validate s.json --target t.dat --db v.sqlite --duration-ms 200 "
+                     "--sim-reps 1 --no-calibrate",
+                     out, sizeof(out));
+    if (rc != 0)
+        fail_msg("validate exited %d: %s", rc, out);
+    assert_non_null(strstr(out, "ranking of variants by p50"));
+    assert_int_equal(db_num("v.sqlite", "SELECT count(*) FROM runs WHERE mode='live'"), 2);
+    assert_int_equal(db_num("v.sqlite", "SELECT count(*) FROM runs WHERE mode='sim'"), 2);
+    static const char *const m[] = {"lat_p50_ns", "lat_p99_ns", "lat_mean_ns", "lat_w1_ns"};
+    for (size_t i = 0; i < 4; i++) {
+        char sql[256];
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM comparisons WHERE scenario='live-t' AND metric='%s' AND "
+                 "((variant='kernel:sim' AND baseline='kernel') OR (variant='consumer:sim' AND "
+                 "baseline='consumer')) AND value > 0 AND baseline_value > 0",
+                 m[i]);
+        assert_int_equal(db_num("v.sqlite", sql), 2);
+    }
+    /* value is the simulator's, baseline_value the live run's */
+    assert_true(fabs(db_num("v.sqlite",
+                            "SELECT c.baseline_value - m.value FROM comparisons c, metrics m "
+                            "JOIN runs r USING(run_id) WHERE c.variant='kernel:sim' AND "
+                            "c.metric='lat_mean_ns' AND r.variant='kernel' AND r.mode='live' "
+                            "AND m.name='lat_mean_ns'")) <
+                0.02 * db_num("v.sqlite", "SELECT value FROM metrics m JOIN runs r USING(run_id) "
+                                          "WHERE r.variant='kernel' AND r.mode='live' AND "
+                                          "m.name='lat_mean_ns'"));
+    double agree = db_num("v.sqlite", "SELECT value FROM comparisons WHERE variant='*:sim' AND "
+                                      "metric='ranking_p50_agrees'");
+    assert_true(agree == 0 || agree == 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cpulist),
+        cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_topology),
+        cmocka_unit_test(test_live_run),
+        cmocka_unit_test(test_refuse_mounted_blockdev),
+        cmocka_unit_test(test_refuse_writes),
+        cmocka_unit_test(test_sigint),
+        cmocka_unit_test(test_validate),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
