@@ -551,13 +551,15 @@ static void test_one_policy_library(void **st)
     assert_int_equal(sym_type(&mod, "pol_place", false), 'U');
     assert_int_equal(sym_type(&mod, "pol_reg_acquire", false), 'U');
     snprintf(lib, sizeof(lib), "%s/liblatsurf_live.a", bdir);
-    bool have_live = nm_archive(lib, &live) == 0;
+    assert_int_equal(nm_archive(lib, &live), 0);
+    assert_int_equal(sym_type(&live, "pol_place", false), 'U');
+    assert_int_equal(sym_type(&live, "pol_reg_acquire", false), 'U');
     for (int i = 0; i < pol.n; i++) {
         if (pol.type[i] == 'U')
             continue;
         if (sym_type(&mod, pol.name[i], true))
             fail_msg("models defines its own %s", pol.name[i]);
-        if (have_live && sym_type(&live, pol.name[i], true))
+        if (sym_type(&live, pol.name[i], true))
             fail_msg("live defines its own %s", pol.name[i]);
     }
 }
