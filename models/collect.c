@@ -61,10 +61,14 @@ void collect_req(collect_t *c, const req_t *r)
         c->reads++;
     else
         c->writes++;
-    for (int s = 0; s < REQ_NSTAGES; s++)
+    /* On the direct GPU path the bytes can be usable before the host's
+     * consumer is: the continuation stage is then 0, not negative. */
+    sim_time_t end = t[T_CONTINUED] > t[T_READY] ? t[T_CONTINUED] : t[T_READY];
+    for (int s = 0; s < STAGE_CONTINUATION; s++)
         hist_add(&c->stage[s], t[s + 1] - t[s]);
+    hist_add(&c->stage[STAGE_CONTINUATION], end - t[T_READY]);
     hist_add(&c->lat, t[T_READY] - t[T_ISSUE]);
-    hist_add(&c->e2e, t[T_CONTINUED] - t[T_ISSUE]);
+    hist_add(&c->e2e, end - t[T_ISSUE]);
     hist_add(&c->d2r, t[T_READY] - t[T_DEVICE_DONE]);
     if (r->gates)
         hist_add(&c->useful, t[T_READY] - t[T_ISSUE]);
