@@ -277,7 +277,7 @@ static int check_order(void)
 
 int main(int argc, char **argv)
 {
-    uint64_t holds = 5000000;
+    uint64_t holds = 3000000;
     int reps = 3;
     size_t sizes[16] = {100, 1000, 10000, 100000, 1000000};
     size_t nsizes = 5;
