@@ -31,6 +31,9 @@ args=(sweep "$work/bench.json" --grid host.cpus=4,8 --quiet)
 tasks=$((2 * 2 * reps))
 
 echo "== machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v n="$(nproc)" 'BEGIN { if (l > n / 2)
+  printf "warning: load %s on %d CPUs: other work shares the cores; wall-clock ratios are noise\n", l, n }'
+
 echo "== sweep: 2 points x 2 variants x $reps replications, ${task_ms} ms at 100k IOPS per task"
 
 # tasks/s from the summary line "... (X tasks/s, ...)"
