@@ -47,7 +47,8 @@ int scn_set(json_t *root, const char *assignment, char *err, size_t errlen)
     if (!v)
         v = json_string(val); /* not JSON: take it as a string */
     if (!v)
-        return -ENOMEM;
+        return scn_errf(err, errlen, "--set %.*s: the value is not valid UTF-8 text", (int)klen,
+                        assignment);
 
     json_t *node = root;
     char *save = NULL, *tok = strtok_r(key, ".", &save);
@@ -69,17 +70,22 @@ int scn_set(json_t *root, const char *assignment, char *err, size_t errlen)
                 return rc ? -ENOMEM : 0;
             }
             child = json_array_get(node, (size_t)idx);
-            if (!child) {
-                child = scn_container_for(next);
-                json_array_append_new(node, child);
+            /* the *_new calls free the child when they fail */
+            if (!child && json_array_append_new(node, child = scn_container_for(next))) {
+                json_decref(v);
+                return -ENOMEM;
             }
         } else if (json_is_object(node)) {
             if (!next)
-                return json_object_set_new(node, tok, v) ? -ENOMEM : 0;
+                return json_object_set_new(node, tok, v)
+                           ? scn_errf(err, errlen, "--set %.*s: '%s' is not a valid key (UTF-8 "
+                                      "text)", (int)klen, assignment, tok)
+                           : 0;
             child = json_object_get(node, tok);
-            if (!child) {
-                child = scn_container_for(next);
-                json_object_set_new(node, tok, child);
+            if (!child && json_object_set_new(node, tok, child = scn_container_for(next))) {
+                json_decref(v);
+                return scn_errf(err, errlen, "--set %.*s: '%s' is not a valid key (UTF-8 text)",
+                                (int)klen, assignment, tok);
             }
         } else {
             json_decref(v);
@@ -309,7 +315,7 @@ static void scn_parse_variant(cfg_t *c, json_t *base, json_t *ventry, size_t i, 
             char *assign = malloc(len);
             if (text && assign) {
                 snprintf(assign, len, "%s=%s", key, text);
-                char e2[512];
+                char e2[512] = "out of memory";
                 if (scn_set(copy, assign, e2, sizeof(e2)) != 0) {
                     size_t ms = cfg_push(c, "set");
                     cfg_push(c, key);
@@ -362,7 +368,7 @@ int scn_load(const char *file, char *const *sets, size_t nsets, scn_t **out, cha
         return scn_errf(err, errlen, "%s: (top level): expected an object", file);
     }
     for (size_t i = 0; i < nsets; i++) {
-        char e2[512];
+        char e2[512] = "out of memory";
         if (scn_set(root, sets[i], e2, sizeof(e2)) != 0) {
             json_decref(root);
             return scn_errf(err, errlen, "%s: %s", file, e2);

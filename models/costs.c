@@ -8,6 +8,7 @@
 #include <gsl/gsl_randist.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,12 +64,45 @@ static int costs_bad(char *err, size_t n, const char *path, const char *name, co
     return -EINVAL;
 }
 
-static int costs_parse_param(cost_t *c, json_t *p, const char *path, const char *name, char *err,
-                             size_t n)
+/* The largest value a cost may take. The models cast costs to sim_time_t
+ * and divide by bandwidths, so a value must be finite and bounded (and a
+ * bandwidth positive): 10 s for any time, 10 TB/s, a ratio of 1. */
+static double costs_max(cost_id_t id)
 {
+    const char *u = costs_info[id].unit;
+    return strcmp(u, "GB/s") == 0 ? 1e4 : strcmp(u, "ratio") == 0 ? 1 : 1e10;
+}
+
+static double costs_min(cost_id_t id) { return strcmp(costs_info[id].unit, "GB/s") == 0 ? 1e-6 : 0; }
+
+static bool costs_in_range(cost_id_t id, json_t *v)
+{
+    double x = json_number_value(v);
+    return json_is_number(v) && x >= costs_min(id) && x <= costs_max(id);
+}
+
+/* A fit's parameters: bounded so that its draws stay finite and its
+ * sampler terminates (GSL's gamma recurses once per unit of k below 1). */
+static bool costs_fit_ok(cost_kind_t kind, double a, double b, double max)
+{
+    switch (kind) {
+    case COST_LOGNORMAL: return a >= -50 && a <= log(max) && b > 0 && b <= 5;
+    case COST_GAMMA: return a > 0 && a <= 1e6 && b > 0 && a * b <= max;
+    case COST_EXPONENTIAL: return a > 0 && a <= max;
+    default: return true;
+    }
+}
+
+static int costs_parse_param(cost_t *c, cost_id_t id, json_t *p, const char *path,
+                             const char *name, char *err, size_t n)
+{
+    char what[128];
     json_t *v = json_object_get(p, "value");
-    if (!json_is_number(v) || !isfinite(json_number_value(v)) || json_number_value(v) < 0)
-        return costs_bad(err, n, path, name, "expected \"value\": a number >= 0");
+    if (!costs_in_range(id, v)) {
+        snprintf(what, sizeof(what), "expected \"value\": a number in [%g, %g] (%s)",
+                 costs_min(id), costs_max(id), costs_info[id].unit);
+        return costs_bad(err, n, path, name, what);
+    }
     c->value = json_number_value(v);
     c->kind = COST_FIXED;
     c->measured = 1;
@@ -79,7 +113,12 @@ static int costs_parse_param(cost_t *c, json_t *p, const char *path, const char 
         int have = 0;
         for (int i = 0; i < COST_NQ; i++) {
             json_t *x = json_object_get(q, costs_qname[i]);
-            if (json_is_number(x) && json_number_value(x) >= 0) {
+            if (x && !costs_in_range(id, x)) {
+                snprintf(what, sizeof(what), "quantiles.%s: expected a number in [%g, %g]",
+                         costs_qname[i], costs_min(id), costs_max(id));
+                return costs_bad(err, n, path, name, what);
+            }
+            if (x) {
                 c->q[i] = json_number_value(x);
                 have++;
             }
@@ -109,7 +148,8 @@ static int costs_parse_param(cost_t *c, json_t *p, const char *path, const char 
             c->kind = COST_EXPONENTIAL;
         }
         if (c->kind != COST_FIXED) {
-            if (!json_is_number(a) || !json_is_number(b) || !(json_number_value(b) > 0))
+            if (!json_is_number(a) || !json_is_number(b) ||
+                !costs_fit_ok(c->kind, json_number_value(a), json_number_value(b), costs_max(id)))
                 return costs_bad(err, n, path, name, "fit parameters missing or out of range");
             c->a = json_number_value(a);
             c->b = json_number_value(b);
@@ -153,7 +193,7 @@ int costs_load(costs_t *k, const char *path, char *err, size_t n)
                 rc = costs_bad(err, n, path, name, "expected an object");
                 break;
             }
-            if ((rc = costs_parse_param(&k->c[id], p, path, name, err, n)) != 0)
+            if ((rc = costs_parse_param(&k->c[id], (cost_id_t)id, p, path, name, err, n)) != 0)
                 break;
         }
     }
@@ -163,9 +203,8 @@ int costs_load(costs_t *k, const char *path, char *err, size_t n)
     return rc;
 }
 
-double costs_draw(const costs_t *k, cost_id_t id, gsl_rng *r)
+static double costs_draw_raw(const cost_t *c, gsl_rng *r)
 {
-    const cost_t *c = &k->c[id];
     switch (c->kind) {
     case COST_FIXED:
         return c->value;
@@ -188,4 +227,14 @@ double costs_draw(const costs_t *k, cost_id_t id, gsl_rng *r)
         return gsl_ran_exponential(r, c->a);
     }
     return c->value;
+}
+
+double costs_draw(const costs_t *k, cost_id_t id, gsl_rng *r)
+{
+    const cost_t *c = &k->c[id];
+    if (c->kind == COST_FIXED)
+        return c->value;
+    /* a fit's far tail is cut at the largest value a cost may take */
+    double x = costs_draw_raw(c, r), max = costs_max(id);
+    return x >= 0 && x <= max ? x : x > max ? max : c->value;
 }

@@ -5,6 +5,7 @@
 #include "trace.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,11 @@ int trace_next(trace_reader_t *r, trace_rec_t *rec)
     int rc = r->fmt->next(r, rec);
     if (rc <= 0)
         return rc;
+    /* Every field must survive the JSONL writer (signed 64-bit integers) and
+     * the models' offset arithmetic. */
+    if (rec->offset > (uint64_t)INT64_MAX - rec->bytes)
+        return trace_fail_at(r, rec->line, "offset %llu: beyond 2^63 bytes",
+                             (unsigned long long)rec->offset);
     if (!rec->closed) {
         uint64_t raw = rec->t_ns;
         if (!r->have_base) {
@@ -76,7 +82,11 @@ int trace_next(trace_reader_t *r, trace_rec_t *rec)
             r->base = raw;
         }
         /* A record before the first one's time is clamped, not negative. */
-        uint64_t t = raw >= r->base ? (raw - r->base) * r->fmt->tick_ns : 0;
+        uint64_t t = raw >= r->base ? raw - r->base : 0;
+        if (t > (uint64_t)INT64_MAX / r->fmt->tick_ns)
+            return trace_fail_at(r, rec->line, "timestamp: more than 2^63 ns after the first "
+                                 "record");
+        t *= r->fmt->tick_ns;
         if (r->st.records && t < r->last_t)
             r->st.out_of_order++;
         r->last_t = t;
