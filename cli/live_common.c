@@ -209,6 +209,7 @@ int livecmd_open(const livecmd_args_t *a, livecmd_ctx_t *c)
                     s->file, what);
             return CMD_BADINPUT;
         }
+        c->rdma = true;
     }
     if (a->create) {
         struct stat st;
@@ -301,7 +302,7 @@ int livecmd_run(const livecmd_args_t *a, livecmd_ctx_t *c, livecmd_run_fn fn, vo
                 .target = &c->tgt, .topo = &c->topo, .variant = &v->pol, .polcfg = &v->polcfg,
                 .host = &v->host, .wl = wl, .nwl = v->nwl, .seed = s->run.seed, .rep = rep,
                 .duration_ms = s->run.duration_ms, .warmup_ms = s->run.warmup_ms,
-                .record_requests = s->run.record_requests, .trace = a->trace,
+                .record_requests = s->run.record_requests, .trace = a->trace, .rdma = c->rdma,
                 .stop = &livecmd_stop,
             };
             result_t res;

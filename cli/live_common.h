@@ -40,6 +40,7 @@ typedef struct {
     sqlite3 *db;
     bool *selected;               /* [s->nvar] */
     char *host;
+    bool rdma;                    /* the scenario has RDMA continuations (a device was found) */
 } livecmd_ctx_t;
 
 /* Set by the commands' SIGINT/SIGTERM handler. */

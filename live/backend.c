@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "backend.h"
 
+#include "live/rdma.h"
 #include "live/stamps.h"
 #include "policies/registration.h"
 
@@ -44,6 +45,7 @@ typedef struct {
     void *mem;
     uint64_t bytes;
     int32_t fixed;
+    void *mr;          /* RDMA memory registration, kept with the region */
 } be_region_t;
 
 typedef struct {
@@ -77,6 +79,7 @@ struct be_worker {
     pol_taskrun_t taskrun;
     req_t *loc_head, *loc_tail;
     pol_registry_t *reg;
+    live_rdma_t *rdma;
     be_slot_t *slot;
     uint32_t nslot, free_slot;
     uint32_t *pend;               /* slots prepared, not yet submitted */
@@ -193,6 +196,7 @@ static int64_t be_reg(void *ctx, uint64_t buf, uint64_t bytes, void **handle)
         return -ENOMEM;
     g->bytes = be_round(bytes);
     g->fixed = -1;
+    g->mr = NULL;
     g->mem = be_buf_get(w, g->bytes);
     if (!g->mem) {
         free(g);
@@ -213,6 +217,7 @@ static int64_t be_dereg(void *ctx, uint64_t buf, uint64_t bytes, void *handle)
         io_uring_register_buffers_update_tag(&w->ring, (unsigned)g->fixed, &none, NULL, 1);
         w->fixed_used[g->fixed] = false;
     }
+    live_rdma_dereg(g->mr);
     be_buf_put(w, g->mem, g->bytes);
     free(g);
     return 0;
@@ -406,6 +411,29 @@ static void be_rearm_wake(be_worker_t *w)
     io_uring_sqe_set_data64(sqe, BE_WAKE_TAG);
 }
 
+/* The RDMA continuation: the region's memory registered as the storage
+ * registration was decided (kept: once for the region's life; per
+ * transfer: around this send), then written to the peer. */
+static int be_rdma(be_worker_t *w, const be_slot_t *s, be_region_t *g, const req_t *r)
+{
+    void *mr = g->mr;
+    bool temporary = false;
+    if (!mr) {
+        mr = live_rdma_reg(w->rdma, g->mem, g->bytes);
+        if (!mr)
+            return -errno ? -errno : -ENOMEM;
+        if (s->use.temporary)
+            temporary = true;
+        else
+            g->mr = mr;
+    }
+    int rc = live_rdma_send(w->rdma, mr, g->mem, r->bytes,
+                            (pol_wait_t)atomic_load_explicit(&w->wait, memory_order_relaxed));
+    if (temporary)
+        live_rdma_dereg(mr);
+    return rc;
+}
+
 static void be_complete(be_worker_t *w, uint64_t ud, int32_t res, uint32_t flags)
 {
     if (ud == BE_WAKE_TAG) {
@@ -440,6 +468,15 @@ static void be_complete(be_worker_t *w, uint64_t ud, int32_t res, uint32_t flags
         w->sink += be_touch(g->mem, r->bytes);
     }
     uint64_t t_ready = be_now(w->be);
+    if (w->rdma && r->rdma && res == (int32_t)r->bytes) {
+        int rc = be_rdma(w, s, g, r);
+        if (rc) {
+            w->st.errors++;
+            if (!w->st.first_error)
+                w->st.first_error = rc;
+        }
+        r->t[T_CONTINUED] = be_now(w->be);
+    }
     pol_reg_release(w->reg, &s->use);
     be_slot_put(w, i);
     w->inflight--;
@@ -559,6 +596,14 @@ static int be_worker_setup(be_worker_t *w, pol_wait_t wait)
         if (rc)
             be_note(be, "no sparse fixed-buffer table (%s): kept registrations use plain reads",
                     strerror(-rc));
+    }
+    if (be->cfg.rdma) {
+        char err[256];
+        rc = live_rdma_open(&w->rdma, err, sizeof(err));
+        if (rc) {
+            be_note(be, "%s", err);
+            return rc;
+        }
     }
     pol_reg_ops_t ops = {be_reg, be_dereg};
     w->reg = pol_reg_new(be->cfg.registration, be->cfg.polcfg, &ops, w);
@@ -684,6 +729,7 @@ static void be_worker_loop(be_worker_t *w)
             did = true;
         if (atomic_exchange(&w->mark, 0)) {
             pol_reg_stats_reset(w->reg);
+            w->st.fixed_reads = 0;
             w->cpu_mark_ns = be_thread_cpu_ns();
         }
         if (atomic_load(&w->stop) && !w->inflight && !w->npend && !w->loc_head &&
@@ -725,6 +771,8 @@ static void *be_worker_main(void *arg)
     /* buffers unregistered (each kept region, then the table) before the ring goes */
     pol_reg_free(w->reg);
     w->reg = NULL;
+    live_rdma_close(w->rdma);
+    w->rdma = NULL;
     if (w->fixed_ok)
         io_uring_unregister_buffers(&w->ring);
     if (w->ring_ok)

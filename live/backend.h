@@ -17,6 +17,9 @@
  * is a plain read whose pages the kernel pins for that I/O. Priority classes
  * become ioprio (URGENT -> RT, HIGH/MEDIUM -> BE, LOW -> IDLE).
  *
+ * With cfg.rdma, a request marked r->rdma then has its bytes written to the
+ * RDMA peer by the same worker (live/rdma.h), which stamps t_continued.
+ *
  * Stamped here: t_submit (io_uring_submit returned), t_cqe (the worker has
  * the CQE) and t_ready (it has read every cache line of the data); the
  * kernel stamps in between are left to the caller (tracefs or nearest
@@ -46,6 +49,7 @@ typedef struct {
     const host_cfg_t *host;        /* sqpoll, sqpoll_cpu, sqpoll_idle_us */
     pol_reg_t registration;
     const pol_config_t *polcfg;
+    bool rdma;                     /* requests with r->rdma continue over RDMA (live/rdma.h) */
     uint64_t t0_ns;                /* CLOCK_MONOTONIC of run time 0 */
     live_be_done_fn done;
     void *ctx;

@@ -32,7 +32,7 @@ typedef struct {
     pthread_cond_t cv;
     uint64_t t0;
     uint32_t inflight[POL_NCLASSES];
-    uint64_t outstanding, hwq_moved, held;
+    uint64_t outstanding, hwq_moved, held, continued;
     uint64_t npending;                  /* sim_npending when the driver went to sleep */
     bool stopping, sleeping;
     int fail;
@@ -133,6 +133,8 @@ static void live_place(live_t *L, req_t *r)
         L->hwq_moved++;
     if (pl.hold_background)
         L->held++;
+    if (r->gpu >= 0 || (r->rdma && !L->c->rdma))
+        L->continued++;
     L->inflight[r->cls]++;
     L->outstanding++;
     int rc = live_be_submit(L->be, r, &pl);
@@ -203,7 +205,8 @@ static void live_done(void *ctx, req_t *r)
     uint64_t now = live_mono() - L->t0;
     if (!L->stopping && now > sim_now(L->sim))
         sim_run(L->sim, now);
-    r->t[T_CONTINUED] = r->t[T_READY];
+    if (r->t[T_CONTINUED] < r->t[T_READY])
+        r->t[T_CONTINUED] = r->t[T_READY];
     if (L->kept)
         live_keep(L, r);
     else
@@ -257,6 +260,10 @@ static void live_notes(live_t *L, live_stamps_t *st, const char *stamp_note, cha
     if (L->held)
         NOTE("%llu requests asked to hold device background work: not available live",
              (unsigned long long)L->held);
+    if (L->continued)
+        NOTE("%llu requests asked for a GPU or RDMA continuation: not executed live "
+             "(t_continued = t_ready)",
+             (unsigned long long)L->continued);
     if (stamp_note && stamp_note[0])
         NOTE("%s", stamp_note);
     (void)st;
@@ -297,7 +304,8 @@ int live_run(const live_cfg_t *c, result_t *out, char *notes, size_t nlen, char 
     L->t0 = live_mono();
     live_be_cfg_t bc = {
         .fd = c->target->fd, .topo = c->topo, .host = c->host,
-        .registration = c->variant->registration, .polcfg = c->polcfg, .t0_ns = L->t0,
+        .registration = c->variant->registration, .polcfg = c->polcfg, .rdma = c->rdma,
+        .t0_ns = L->t0,
         .done = live_done, .ctx = L,
     };
     if (!rc && !(L->be = live_be_new(&bc, err, errlen)))

@@ -51,6 +51,7 @@ typedef struct {
     double duration_ms, warmup_ms;
     uint32_t record_requests;            /* request rows kept in the result */
     bool trace;                          /* kernel stamps from tracefs (live/stamps.h) */
+    bool rdma;                           /* RDMA continuations (the CLI checked a device) */
     const volatile sig_atomic_t *stop;   /* set by a signal handler: wind down */
 } live_cfg_t;
 
