@@ -4,7 +4,8 @@
 set -eu
 pkgs=(build-essential cmake pkg-config libgsl-dev libsqlite3-dev sqlite3 libjansson-dev
       liburing-dev libnuma-dev libcmocka-dev libtracefs-dev libtraceevent-dev
-      python3-simpy fio gnuplot-nox openmpi-bin libopenmpi-dev ${LATSURF_EXTRA_PKGS:-})
+      python3-simpy fio gnuplot-nox openmpi-bin libopenmpi-dev libibverbs-dev
+      ${LATSURF_EXTRA_PKGS:-})
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
