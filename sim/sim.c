@@ -1,11 +1,12 @@
 /*
  * sim.c - event pool, clock and run loop (see sim.h).
  *
- * An event's payload lives in a pool slot; the pending-event set holds only
- * 16-byte (time, sequence, slot) keys, so heap moves stay small. Freed slots
- * go on a LIFO free list: the slot an event just vacated is the one its
- * handler's next sim_at() takes, still in cache. A slot's generation counts
- * its reuses, which is what makes a stale handle harmless.
+ * An event's payload lives in a pool slot; the pending-event set (pes.h)
+ * moves only 16-byte (time, sequence, slot) keys. Freed slots go on a LIFO
+ * free list: the slot an event just vacated is the one its handler's next
+ * sim_at() takes, still in cache. A slot's generation counts its reuses,
+ * which is what makes a stale handle harmless. docs/engine.md has the design
+ * and its measurements.
  */
 #include "sim.h"
 
