@@ -196,6 +196,8 @@ static void scn_parse_workloads(cfg_t *c, json_t *root, scn_variant_t *v)
     json_decref(wls);
 }
 
+#define SCN_MAX_TOTAL_MS 1e8 /* 28 hours of simulated time per variant */
+
 static void scn_parse_run(cfg_t *c, json_t *root, scn_run_t *run)
 {
     json_t *r = cfg_take(c, root, "run", JSON_OBJECT);
@@ -220,6 +222,13 @@ static void scn_parse_run(cfg_t *c, json_t *root, scn_run_t *run)
         cfg_fail(c, "expected less than duration_ms (%g), got %g", run->duration_ms,
                  run->warmup_ms);
         cfg_pop(c, mw);
+    }
+    /* each bound alone still allows a run of years of wall time */
+    if (cfg_ok(c) && run->replications * run->duration_ms > SCN_MAX_TOTAL_MS) {
+        size_t mr = cfg_push(c, "replications");
+        cfg_fail(c, "replications x duration_ms is at most %g ms of simulated time, got %u x %g",
+                 SCN_MAX_TOTAL_MS, run->replications, run->duration_ms);
+        cfg_pop(c, mr);
     }
     cfg_done(c, r);
     cfg_pop(c, m);

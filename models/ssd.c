@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SSD_MAX_MAP_LINES (1u << 22) /* cached map pages: 32 MiB of tags */
+
 /* ---------------------------------------------------------------- config */
 
 static const char *const ssd_type_names[] = {"nvme", NULL};
@@ -194,6 +196,17 @@ int ssd_cfg_parse(cfg_t *c, json_t *dev, uint32_t host_cpus, ssd_cfg_t *o)
     if (cfg_ok(c) && o->write_buffer_mib * 1024 < (double)o->page_kib * o->planes_per_die)
         ssd_fail_at(c, "write_buffer_mib", "expected at least one page per plane, got %g",
                     o->write_buffer_mib);
+    /* A map cache smaller than the whole map keeps one tag per cached map
+     * page: bound it, since the tags are allocated and filled per run. */
+    if (cfg_ok(c)) {
+        double page_b = o->page_kib * 1024.0;
+        double lines = floor(o->map_cache_mib * 1048576.0 / page_b);
+        double map_pages = ceil(o->capacity_gib * 1073741824.0 / page_b / 1024);
+        if (lines < map_pages && lines > SSD_MAX_MAP_LINES)
+            ssd_fail_at(c, "ftl.map_cache_mib",
+                        "expected the whole map or at most 2^22 map pages cached, got %g MiB",
+                        o->map_cache_mib);
+    }
     if (cfg_ok(c) && o->gc_enabled) {
         double page_b = o->page_kib * 1024.0;
         double die_pages = o->capacity_gib * (1 + o->op_fraction) * 1073741824.0 / page_b /
