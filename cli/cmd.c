@@ -33,7 +33,8 @@ static const cmd_t cmd_table[] = {
     {"report", cmd_report,
      "report DB [--html FILE] [--format text|md|csv] [--scenario NAME] [--baseline NAME] [--all]",
      "summarise a results database"},
-    {"bench", cmd_bench, "bench [hold|path] [--events N]",
+    {"bench", cmd_bench,
+     "bench [hold|path] [--events N] [--pending P] [--draws table|gsl] [--requests N]",
      "measure the engine (hold model) or the full simulated path"},
 };
 

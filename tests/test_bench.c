@@ -1,6 +1,6 @@
 /*
  * test_bench.c - `latsurf bench`: the hold model runs through the engine and
- * reports a rate, `path` says it is not built yet, bad options exit 2.
+ * reports a rate, `path` runs the full simulated path, bad options exit 2.
  * Rates are not asserted (they depend on the machine): docs/engine.md has them.
  */
 #include <setjmp.h>
@@ -52,12 +52,14 @@ static void test_hold_reports_rate(void **state)
     assert_non_null(strstr(out, "gsl_ran_exponential per event"));
 }
 
-static void test_path_not_built(void **state)
+static void test_path_runs(void **state)
 {
     (void)state;
     char out[4096];
-    assert_int_equal(latsurf("bench path", out, sizeof out), 1);
-    assert_non_null(strstr(out, "latsurf bench path: not built yet (issue 3)"));
+    assert_int_equal(latsurf("bench path --requests 2e4", out, sizeof out), 0);
+    assert_non_null(strstr(out, "requests/s"));
+    assert_non_null(strstr(out, "peak RSS"));
+    assert_int_equal(latsurf("bench path --requests 5", out, sizeof out), 2);
 }
 
 static void test_bad_input(void **state)
@@ -86,7 +88,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hold_reports_rate),
-        cmocka_unit_test(test_path_not_built),
+        cmocka_unit_test(test_path_runs),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_help_lists_benches),
     };
