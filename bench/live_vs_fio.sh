@@ -5,23 +5,23 @@
 # random O_DIRECT reads through io_uring) and fio with the same job (4k
 # randread, QD1, io_uring, O_DIRECT, the same file and span) pinned with
 # taskset to the CPU the live variant's consumer ran on (read back from the
-# run's request rows). Rounds alternate live and fio so that drift in a
-# shared host's load hits both alike; the medians over rounds are compared.
-# Then the backend's own overhead: IOPS of the kernel variant against fio at
-# QD1 and at QD32 on CPU 0.
+# run's request rows). Each round runs live and fio back to back (in
+# alternating order), so that drift in a shared host's load hits both alike;
+# the median over rounds of the per-round ratio is compared. Then the
+# backend's own overhead: IOPS of the kernel variant against fio at QD32.
 #
 # Checks (exit 1 if any fails): each live p50 within 10% of fio's, live
 # IOPS within 5% of fio's at QD1 and QD32.
 #
 # Environment: LATSURF_BIN (default build/latsurf), LIVE_DIR (scratch
 # directory on the device under test; default a new one in /var/tmp),
-# ROUNDS (5), DUR_MS (2000 per run), SCENARIO (scenarios/host-qd1.json).
+# ROUNDS (8), DUR_MS (1500 per run), SCENARIO (scenarios/host-qd1.json).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 bin=${LATSURF_BIN:-$src/build/latsurf}
 scn=${SCENARIO:-$src/scenarios/host-qd1.json}
-rounds=${ROUNDS:-5}
-dur_ms=${DUR_MS:-2000}
+rounds=${ROUNDS:-8}
+dur_ms=${DUR_MS:-1500}
 dir=${LIVE_DIR:-$(mktemp -d /var/tmp/latsurf-live.XXXXXX)}
 for tool in fio taskset sqlite3 python3; do
   command -v $tool >/dev/null || { echo "live_vs_fio: $tool not found (scripts/deps.sh)" >&2; exit 2; }
@@ -29,6 +29,7 @@ done
 [ -x "$bin" ] || { echo "live_vs_fio: $bin not built (make, or set LATSURF_BIN)" >&2; exit 2; }
 target=$dir/target.dat
 db=$dir/live.sqlite
+results=$dir/results.txt
 span=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['workload'][0]['span_bytes'])" "$scn")
 rm -f "$db"
 trap 'rm -f "$db" "$dir"/fio.json' EXIT
@@ -47,11 +48,10 @@ fio_run() { # cpu iodepth
     --bs=4k --iodepth="$2" --ioengine=io_uring --direct=1 --norandommap --randrepeat=0 \
     --time_based --runtime="$secs" --ramp_time="$ramp" --lat_percentiles=1 \
     --output-format=json --output="$dir/fio.json" >/dev/null
-  python3 - "$dir/fio.json" <<'EOF'
+  python3 -c "
 import json, sys
 r = json.load(open(sys.argv[1]))['jobs'][0]['read']
-print(r['lat_ns']['percentile']['50.000000'], r['iops'])
-EOF
+print(r['lat_ns']['percentile']['50.000000'], r['iops'])" "$dir/fio.json"
 }
 # latsurf live, one variant; prints "p50_ns iops consumer_cpu"
 live_run() { # variant [extra args]
@@ -64,40 +64,57 @@ live_run() { # variant [extra args]
            (SELECT value FROM metrics, r WHERE run_id = r.id AND name = 'iops'),
            (SELECT consumer_cpu FROM requests, r WHERE run_id = r.id LIMIT 1);"
 }
+# one pair: live then fio on odd rounds, fio then live on even ones; the
+# CPU is where this variant's consumer ran (in the previous round if fio
+# goes first)
+pair() { # round qd variant [live args]
+  local i=$1 qd=$2 v=$3; shift 3
+  local depth=1 lp lio cpu fp fio
+  [ "$qd" = qd32 ] && depth=32
+  if ((i % 2)); then
+    read -r lp lio cpu < <(live_run "$v" "$@")
+    read -r fp fio < <(fio_run "$cpu" $depth)
+  else
+    cpu=$(awk -v q="$qd" -v v="$v" '$1 == q && $2 == v {c = $3} END {print c}' "$results")
+    read -r fp fio < <(fio_run "$cpu" $depth)
+    read -r lp lio cpu < <(live_run "$v" "$@")
+  fi
+  echo "$qd $v $cpu $lp $lio $fp $fio" | tee -a "$results"
+}
 
-results=$dir/results.txt
 : >"$results"
 for ((i = 1; i <= rounds; i++)); do
-  for v in kernel consumer; do
-    read -r lp lio cpu < <(live_run $v)
-    read -r fp fio < <(fio_run "$cpu" 1)
-    echo "qd1 $v $cpu $lp $lio $fp $fio" | tee -a "$results"
-  done
-  read -r lp lio cpu < <(live_run kernel --set workload.0.queue_depth=32)
-  read -r fp fio < <(fio_run "$cpu" 32)
-  echo "qd32 kernel $cpu $lp $lio $fp $fio" | tee -a "$results"
+  pair $i qd1 kernel
+  pair $i qd1 consumer
+  pair $i qd32 kernel --set workload.0.queue_depth=32
 done
 
-python3 - "$results" <<'EOF'
+python3 - "$results" <<'PY'
 import statistics as st, sys
 rows = [l.split() for l in open(sys.argv[1])]
+def q(x, p):
+    x = sorted(x); k = (len(x) - 1) * p; f = int(k)
+    return x[f] + (x[min(f + 1, len(x) - 1)] - x[f]) * (k - f)
 ok = True
 print()
-print("%-5s %-9s %3s %12s %12s %7s %10s %10s %7s" % ("qd", "variant", "cpu", "live p50 us",
-      "fio p50 us", "ratio", "live IOPS", "fio IOPS", "ratio"))
+print("%-5s %-9s %3s %11s %11s %-19s %10s %10s %-19s" % ("qd", "variant", "cpu", "live p50 us",
+      "fio p50 us", "p50 ratio [IQR]", "live IOPS", "fio IOPS", "IOPS ratio [IQR]"))
 for qd, v in (("qd1", "kernel"), ("qd1", "consumer"), ("qd32", "kernel")):
     rs = [r for r in rows if r[0] == qd and r[1] == v]
-    lp = st.median(float(r[3]) for r in rs); li = st.median(float(r[4]) for r in rs)
-    fp = st.median(float(r[5]) for r in rs); fi = st.median(float(r[6]) for r in rs)
-    pr, ir = lp / fp, li / fi
+    lp = [float(r[3]) for r in rs]; li = [float(r[4]) for r in rs]
+    fp = [float(r[5]) for r in rs]; fi = [float(r[6]) for r in rs]
+    # paired by round: the ratio cancels the load drift both runs of a round share
+    pr = [a / b for a, b in zip(lp, fp)]; ir = [a / b for a, b in zip(li, fi)]
     checks = []
     if qd == "qd1":
-        checks.append(("p50", abs(pr - 1) <= 0.10))
-    checks.append(("IOPS", abs(ir - 1) <= 0.05))
+        checks.append(("p50", abs(st.median(pr) - 1) <= 0.10))
+    checks.append(("IOPS", abs(st.median(ir) - 1) <= 0.05))
     ok &= all(c for _, c in checks)
-    print("%-5s %-9s %3s %12.1f %12.1f %7.3f %10.0f %10.0f %7.3f  %s" % (qd, v, rs[0][2],
-          lp / 1e3, fp / 1e3, pr, li, fi, ir,
-          " ".join("%s %s" % (n, "ok" if c else "FAIL") for n, c in checks)))
-print("\n(medians of %d rounds; p50 within 10%%, IOPS within 5%% at QD1 and QD32)" % len(rs))
+    print("%-5s %-9s %3s %11.1f %11.1f %5.3f [%.2f,%.2f]  %10.0f %10.0f %5.3f [%.2f,%.2f]  %s" % (
+          qd, v, rs[-1][2], st.median(lp) / 1e3, st.median(fp) / 1e3, st.median(pr),
+          q(pr, .25), q(pr, .75), st.median(li), st.median(fi), st.median(ir), q(ir, .25),
+          q(ir, .75), " ".join("%s %s" % (n, "ok" if c else "FAIL") for n, c in checks)))
+print("\n%d rounds, live and fio back to back; medians, and for the ratios the median of the"
+      "\nper-round ratios [quartiles]. Pass: p50 within 10%%, IOPS within 5%%." % len(rs))
 sys.exit(0 if ok else 1)
-EOF
+PY
