@@ -4,7 +4,8 @@
  *  - absurd sizes and counts exit 2 naming the file and the JSON path,
  *    before anything allocates in proportion to them;
  *  - the same scenario and seed give byte-identical metrics across
- *    processes, and `sweep` gives the same numbers with 1 or 2 workers;
+ *    processes, and `sweep` gives the same numbers with 1 or 2 workers
+ *    and 2 MPI ranks (where mpirun and an MPI build are present);
  *  - SIGINT stops `latsurf run` with the finished replications kept;
  *  - after SIGKILL the database passes integrity_check, holds no run
  *    without its rows, and a rerun completes (`sweep` resumes).
@@ -364,6 +365,28 @@ static void test_sweep_workers_determinism(void **state)
     assert_string_equal(w1b, w2b);
     assert_string_equal(w1, run);
     assert_string_not_equal(w1, w1b);
+    /* MPI ranks, where the build has MPI and mpirun is here */
+    if (system("command -v mpirun >/dev/null 2>&1") == 0) {
+        char cmd[8192];
+        snprintf(cmd, sizeof(cmd),
+                 "cd %s && mpirun --allow-run-as-root --oversubscribe -np 2 %s sweep det.json "
+                 "--grid run.seed=11,12 --db swmpi.sqlite 2>&1",
+                 tmpdir, bin());
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        out[fread(out, 1, sizeof(out) - 1, p)] = '\0';
+        int st = pclose(p);
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(out, "2 MPI ranks")) {
+            char *m = db_values("swmpi.sqlite", "r.scenario LIKE '%seed=11%'");
+            assert_string_equal(w1, m);
+            free(m);
+        } else {
+            print_message("MPI ranks not compared (no MPI in this build or mpirun failed): %.200s\n",
+                          out);
+        }
+    } else {
+        print_message("MPI ranks not compared: no mpirun\n");
+    }
     free(w1);
     free(w2);
     free(run);
