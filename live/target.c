@@ -257,9 +257,10 @@ int live_target_open(const char *path, bool allow_write, live_target_t *t, char 
         return -EINVAL;
     }
     if (t->size == 0) {
+        snprintf(err, errlen, "%s: empty target%s", path,
+                 t->blockdev ? " (the device has no capacity)"
+                             : " (create one with latsurf live --create SIZE)");
         live_target_close(t);
-        snprintf(err, errlen, "%s: empty target (create one with latsurf live --create SIZE)",
-                 path);
         return -EINVAL;
     }
     t->path = strdup(path);
