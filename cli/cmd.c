@@ -16,7 +16,8 @@ static const cmd_t cmd_table[] = {
      "[--quiet]",
      "simulate a scenario's variants and write results to SQLite"},
     {"sweep", cmd_sweep,
-     "sweep SCENARIO --grid KEY=V1,V2,... [--grid ...] [--db FILE] [--workers N]",
+     "sweep SCENARIO --grid KEY=V1,V2,... [--grid ...] [--db FILE] [--workers N] "
+     "[--set KEY=VAL]... [--reps N] [--seed N] [--quiet]",
      "run a grid of scenario points (local workers, or MPI ranks under mpirun)"},
     {"calibrate", cmd_calibrate, "calibrate [--target PATH] [--out FILE.json] [--quick] [--quiet]",
      "measure this host's costs into a calibration file"},
