@@ -126,11 +126,12 @@ static int val_calibration(const livecmd_args_t *a, livecmd_ctx_t *c)
         if (!c->selected[v])
             continue;
         char *cal = runner_calibration(s, v), why[1024];
-        const char *stale = val_cal_stale(cal, why, sizeof(why));
+        const char *stale = a->recalibrate ? "--recalibrate: measuring the host now"
+                                           : val_cal_stale(cal, why, sizeof(why));
         if (stale && !a->no_calibrate) {
             if (!made) {
                 struct stat st;
-                if (cal && stat(cal, &st) != 0) {
+                if (cal && stat(cal, &st) != 0 && !a->recalibrate) {
                     made = strdup(cal);
                 } else {
                     char *d = strdup(a->db), host[200] = "";
@@ -356,6 +357,8 @@ int cmd_validate(int argc, char **argv)
                "--variant, --set, --trace, --quiet), and\n"
                "  --sim-reps N       simulated replications (default: the scenario's)\n"
                "  --no-calibrate     simulate with the calibration as it is\n"
+               "  --recalibrate      measure the host now (into calibration-HOST.json next to\n"
+               "                     the database), so both sides see the same host load\n"
                "Calibrates (quick, on the target's filesystem) when a variant's calibration\n"
                "is missing, from another host or kernel, or older than %d days. Writes the\n"
                "runs and comparisons rows (variant \"<name>:sim\", baseline \"<name>\").\n",

@@ -55,7 +55,7 @@ static int bad(const char *cmd, const char *fmt, const char *arg)
 int livecmd_parse(const char *cmd, int argc, char **argv, livecmd_args_t *a)
 {
     enum { O_TARGET = 256, O_DB, O_DUR, O_ALLOW, O_CREATE, O_REPS, O_SET, O_VARIANT, O_TRACE,
-           O_QUIET, O_SIMREPS, O_NOCAL };
+           O_QUIET, O_SIMREPS, O_NOCAL, O_RECAL };
     static const struct option opts[] = {
         {"target", required_argument, NULL, O_TARGET},
         {"db", required_argument, NULL, O_DB},
@@ -69,6 +69,7 @@ int livecmd_parse(const char *cmd, int argc, char **argv, livecmd_args_t *a)
         {"quiet", no_argument, NULL, O_QUIET},
         {"sim-reps", required_argument, NULL, O_SIMREPS},
         {"no-calibrate", no_argument, NULL, O_NOCAL},
+        {"recalibrate", no_argument, NULL, O_RECAL},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof(*a));
@@ -122,6 +123,11 @@ int livecmd_parse(const char *cmd, int argc, char **argv, livecmd_args_t *a)
                 return bad(cmd, "--no-calibrate is an option of validate%s", "");
             a->no_calibrate = true;
             break;
+        case O_RECAL:
+            if (!validate)
+                return bad(cmd, "--recalibrate is an option of validate%s", "");
+            a->recalibrate = true;
+            break;
         default:
             return bad(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -134,6 +140,8 @@ int livecmd_parse(const char *cmd, int argc, char **argv, livecmd_args_t *a)
         return bad(cmd, "a SCENARIO file is required%s", "");
     if (!a->target)
         return bad(cmd, "--target PATH is required (a file, or an unmounted block device)%s", "");
+    if (a->recalibrate && a->no_calibrate)
+        return bad(cmd, "--recalibrate and --no-calibrate exclude each other%s", "");
     return CMD_OK;
 }
 

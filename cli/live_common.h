@@ -30,7 +30,7 @@ typedef struct {
     bool allow_write, trace, quiet;
     /* validate only */
     uint32_t sim_reps;            /* 0 = the scenario's */
-    bool no_calibrate;
+    bool no_calibrate, recalibrate;
 } livecmd_args_t;
 
 typedef struct {
