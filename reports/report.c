@@ -381,7 +381,11 @@ int report_store(sqlite3 *db, const report_t *r, char **err)
     *err = NULL;
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(db, "DELETE FROM comparisons WHERE scenario=?1", -1, &del, NULL);
+        /* rows `latsurf validate` wrote (variant "<v>:sim") are not ours to replace */
+        rc = sqlite3_prepare_v2(db,
+                                "DELETE FROM comparisons WHERE scenario=?1"
+                                " AND variant NOT LIKE '%:sim'",
+                                -1, &del, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(db,
                                 "INSERT INTO comparisons(scenario, variant, baseline, metric,"
