@@ -531,11 +531,11 @@ static int cpu_probes(cal_t *c, const sizes_t *sz)
     rc = calprobe_submit_batches(c->fd, c->nblocks, cpu, sz->submit_reps, &x, &y, c->o->stop);
     if (!rc)
         rc = put_linear(c, "uring_submit_call_ns", &x, &y, 0, "ns", "sqe",
-                        "io_uring_submit() of 1,2,4..32 4 KiB O_DIRECT reads, gsl_fit_wlinear; "
+                        "io_uring_submit() of 1,2,4..32 NOP SQEs, gsl_fit_wlinear; "
                         "value = intercept a (per call)");
     if (!rc)
         rc = put_linear(c, "uring_submit_sqe_ns", &x, &y, 1, "ns/sqe", "sqe",
-                        "io_uring_submit() of 1,2,4..32 4 KiB O_DIRECT reads, gsl_fit_wlinear; "
+                        "io_uring_submit() of 1,2,4..32 NOP SQEs, gsl_fit_wlinear; "
                         "value = slope b (per SQE)");
     calstat_vec_free(&x);
     calstat_vec_free(&y);

@@ -42,6 +42,7 @@ const cost_info_t costs_info[COST_N] = {
     [COST_RDMA_CQ_EVENT] = {"rdma_cq_event_ns", "ns", "typical; completion channel + wakeup", 5000},
     [COST_GPU_COPY_LAUNCH] = {"gpu_copy_launch_ns", "ns", "typical; cudaMemcpyAsync launch", 5000},
     [COST_GPU_GBPS] = {"gpu_gbps", "GB/s", "PCIe Gen4 x16 effective", 25},
+    [COST_DEVICE_READ_4K] = {"device_read_4k_ns", "ns", "typical TLC NVMe QD1 4 KiB random read", 80000},
 };
 
 static const double costs_qp[COST_NQ] = {0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99};

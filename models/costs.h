@@ -42,6 +42,7 @@ typedef enum {
     COST_RDMA_CQ_EVENT,     /* completion channel event -> consumer runs */
     COST_GPU_COPY_LAUNCH,   /* host-to-device copy launch */
     COST_GPU_GBPS,          /* copy engine bandwidth, GB/s */
+    COST_DEVICE_READ_4K,    /* QD1 4 KiB read, block_rq_issue -> block_rq_complete */
     COST_N
 } cost_id_t;
 

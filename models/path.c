@@ -8,6 +8,7 @@
 #include "models/cpu.h"
 #include "models/irq.h"
 #include "models/uring.h"
+#include "sim/rng.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@ typedef struct path_dev path_dev_t;
 struct path_dev {
     path_t *p;
     uint32_t idx;
+    gsl_rng *read_rng;     /* flash.read_dist "calibrated" */
     ssd_t *ssd;
     irq_t *irq;
     blkmq_t *blk;
@@ -223,6 +225,13 @@ static void path_background(sim_t *sim, void *ctx, uint64_t i)
     sim_after(sim, (sim_time_t)(b->period_us * 1000), path_background, p, i);
 }
 
+/* QD1 device time drawn from the calibration (flash.read_dist "calibrated"). */
+static double path_draw_device_read(void *ctx)
+{
+    path_dev_t *d = ctx;
+    return costs_draw(d->p->cfg.costs, COST_DEVICE_READ_4K, d->read_rng);
+}
+
 /* --- life cycle --- */
 
 path_t *path_new(sim_t *sim, const path_cfg_t *cfg)
@@ -266,6 +275,15 @@ path_t *path_new(sim_t *sim, const path_cfg_t *cfg)
             path_free(p);
             return NULL;
         }
+        if (cfg->dev[i].read_calibrated) {
+            char sname[32];
+            snprintf(sname, sizeof(sname), "dev%u.read", i);
+            if (!(d->read_rng = rng_stream_new(cfg->seed, cfg->rep, sname))) {
+                path_free(p);
+                return NULL;
+            }
+            ssd_set_read_sampler(d->ssd, path_draw_device_read, d);
+        }
     }
     for (uint32_t i = 0; i < h->nbackground; i++)
         sim_at(sim, 0, path_background, p, i);
@@ -278,6 +296,8 @@ void path_free(path_t *p)
         return;
     for (uint32_t i = 0; p->dev && i < p->cfg.ndev; i++) {
         ssd_free(p->dev[i].ssd);
+        if (p->dev[i].read_rng)
+            gsl_rng_free(p->dev[i].read_rng);
         irq_free(p->dev[i].irq);
         blkmq_free(p->dev[i].blk);
     }

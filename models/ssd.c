@@ -34,7 +34,7 @@
 
 static const char *const ssd_type_names[] = {"nvme", NULL};
 static const char *const ssd_arb_names[] = {"rr", "wrr", NULL};
-static const char *const ssd_dist_names[] = {"fixed", "exponential", NULL};
+static const char *const ssd_dist_names[] = {"fixed", "exponential", "calibrated", NULL};
 
 /* Read a sub-object (an empty one when absent, so defaults apply the same
  * way) with its key pushed on the path. */
@@ -144,6 +144,7 @@ int ssd_cfg_parse(cfg_t *c, json_t *dev, uint32_t host_cpus, ssd_cfg_t *o)
     cfg_f64(c, sub, "erase_us", &o->erase_us, 3800, 0.001, 1e6);
     cfg_enum(c, sub, "read_dist", &dist, 0, ssd_dist_names);
     o->read_exponential = dist == 1;
+    o->read_calibrated = dist == 2;
     /* ONFI 4.0: NV-DDR3 at 800 MT/s on an 8-bit bus = 800 MB/s */
     cfg_f64(c, sub, "channel_mbps", &o->channel_mbps, 800, 0, 1e5);
     /* typical figure: 16 KiB pages in 3D TLC NAND (MQSim's MLC default: 8 KiB) */
@@ -335,6 +336,9 @@ struct ssd {
     res_t **chan;
     double chan_ns_per_byte, pcie_ns_per_byte;
     sim_time_t t_read, t_prog, t_erase, t_susp, t_iommu;
+    double (*read_draw)(void *ctx); /* read_dist "calibrated" */
+    void *read_ctx;
+    double read_rest_ns;            /* fixed device costs of a QD1 4 KiB read */
     uint64_t page_bytes, unit_bytes;
     unsigned page_shift;
     int64_t gc_trigger, flush_reserve;
@@ -382,6 +386,10 @@ static uint64_t chunk_page(const ssd_t *s, const req_t *r, uint32_t i, uint64_t 
 
 static sim_time_t read_time(ssd_t *s)
 {
+    if (s->read_draw) {
+        double t = s->read_draw(s->read_ctx) - s->read_rest_ns;
+        return t > 0 ? ns_of(t) : 0;
+    }
     if (!s->rng)
         return s->t_read;
     return ns_of(gsl_ran_exponential(s->rng, (double)s->t_read));
@@ -850,6 +858,8 @@ ssd_t *ssd_new(sim_t *sim, const ssd_cfg_t *cfg, uint64_t seed, uint32_t rep, co
     s->t_erase = ns_of(cfg->erase_us * 1000);
     s->t_susp = ns_of(cfg->suspend_us * 1000);
     s->t_iommu = ns_of(cfg->iommu_ns);
+    s->read_rest_ns = cfg->ctrl_cmd_ns + cfg->map_hit_ns + 4096 * s->chan_ns_per_byte +
+                      4096 * s->pcie_ns_per_byte + cfg->iommu_ns;
     s->buf_cap = (uint64_t)(cfg->write_buffer_mib * 1048576.0);
 
     /* map entries are 4 bytes per 4 KiB logical page; a map page is a flash page */
@@ -960,4 +970,10 @@ void ssd_stats(const ssd_t *s, ssd_stats_t *out)
     double span = (double)(now - s->t0) * s->ndies;
     out->die_utilisation = span > 0 ? busy / span : 0;
     out->error = s->error;
+}
+
+void ssd_set_read_sampler(ssd_t *s, double (*draw)(void *ctx), void *ctx)
+{
+    s->read_draw = draw;
+    s->read_ctx = ctx;
 }

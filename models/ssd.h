@@ -46,6 +46,8 @@ typedef struct {
     uint32_t channels, dies_per_channel, planes_per_die;
     double read_us, program_us, erase_us;
     bool read_exponential;      /* theory checks: exponential instead of fixed tR */
+    bool read_calibrated;       /* tR so that QD1 4 KiB reads follow the host's
+                                   calibrated device_read_4k_ns distribution */
     double channel_mbps;        /* per channel transfer rate, MB/s; 0 = free */
     uint32_t page_kib, pages_per_block;
     /* FTL */
@@ -81,6 +83,10 @@ void ssd_free(ssd_t *s);
 /* Submit r on SQ r->hwq (taken modulo queues) with the given arbitration
  * class; the class only matters under WRR. 0, or -ENOMEM (r not taken). */
 int ssd_submit(ssd_t *s, req_t *r, ssd_prio_t prio);
+
+/* With flash.read_dist "calibrated": draw(ctx) gives a QD1 4 KiB device
+ * time; tR is that minus the device's own fixed costs of such a read. */
+void ssd_set_read_sampler(ssd_t *s, double (*draw)(void *ctx), void *ctx);
 
 /* Pause or resume background work (write-buffer flushes and GC) - the
  * deadline hint uses it. Operations already on a die finish. */

@@ -200,7 +200,7 @@ static void uring_wake(sim_t *sim, void *ctx, uint64_t arg)
     sim_time_t touch = (sim_time_t)mem_touch_ns(u->costs, u->host, r->bytes,
                                                 host_node_of(u->host, (uint32_t)r->submit_cpu),
                                                 (uint32_t)r->consumer_cpu, r->completion_cpu);
-    sim_time_t work = NS(u->costs, COST_CONTEXT_SWITCH) + NS(u->costs, COST_TASK_WORK) +
+    sim_time_t work = NS(u->costs, COST_TASK_WORK) +
                       NS(u->costs, COST_CQE_POST) + touch;
     cpus_run(u->cpus, (uint32_t)r->consumer_cpu, CPU_USER, work, uring_consumer_ran, u, arg);
 }
@@ -241,8 +241,14 @@ void uring_complete(uring_t *u, req_t *r)
     }
     bool sleeping = cpus_queued(u->cpus, me, CPU_USER) == 0;
     if (sleeping) {
-        sim_after(u->sim, NS(u->costs, c == me ? COST_WAKEUP_SAME : COST_WAKEUP_CROSS), uring_wake,
-                  u, arg);
+        /* Woken from the completion's interrupt context: on its own CPU the
+         * task is switched in when the interrupt returns (a context switch);
+         * on another CPU it takes a cross-CPU wakeup (IPI, remote schedule,
+         * switch-in), which wakeup_cross_cpu_ns measures whole. The
+         * thread-to-thread wakeup_same_cpu_ns does not apply: no thread
+         * has to switch out for the task to run. */
+        sim_after(u->sim, NS(u->costs, c == me ? COST_CONTEXT_SWITCH : COST_WAKEUP_CROSS),
+                  uring_wake, u, arg);
         return;
     }
     if (r->taskrun == POL_TASKRUN_DEFAULT) {

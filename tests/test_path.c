@@ -3,7 +3,7 @@
  * derived from the configured costs (a calibration file the test writes with
  * round, fixed values) rather than a snapshot:
  *   - at QD1, a consumer away from the interrupt CPU pays exactly the
- *     cross-CPU minus same-CPU wakeup cost and the cold-cache touch;
+ *     cross-CPU wakeup instead of a switch-in, and the cold-cache touch;
  *   - rq_affinity=2 moves completions to the submitting CPU;
  *   - coalescing raises device-done-to-ready at low load and lowers
  *     cpu_ns_per_io at high load;
@@ -169,8 +169,10 @@ static void test_locality_costs_wakeup(void **state)
     run_one(s, 1, 0, &near); /* consumer moved to CPU 1 */
     assert_true(metric(&far, "locality_miss_rate") > 0.99);
     assert_true(metric(&near, "locality_miss_rate") < 0.01);
-    /* 4 KiB touch at 50 ns/KiB; warm (completion on the consumer) halves it */
-    double extra = cost("wakeup_cross_cpu_ns") - cost("wakeup_same_cpu_ns") +
+    /* far: a cross-CPU wakeup; near: the switch-in when the interrupt
+     * returns. 4 KiB touch at 50 ns/KiB; warm (completion on the consumer)
+     * halves it */
+    double extra = cost("wakeup_cross_cpu_ns") - cost("context_switch_ns") +
                    4 * cost("mem_touch_local_ns_per_kib") * (1 - cost("mem_warm_factor"));
     double got = (double)median_latency(&far) - (double)median_latency(&near);
     printf("QD1 far - near = %.0f ns (expected %.0f)\n", got, extra);
@@ -317,6 +319,45 @@ static void test_iopoll(void **state)
     result_fini(&rb);
 }
 
+/* flash.read_dist "calibrated": the QD1 device stage follows the host's
+ * measured device_read_4k_ns distribution (its quantiles), tR being what is
+ * left after the device's own fixed costs. */
+static void test_calibrated_device_reads(void **state)
+{
+    (void)state;
+    char cal[700];
+    snprintf(cal, sizeof(cal), "%s/devcal.json", dir);
+    FILE *f = fopen(cal, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"latsurf_calibration\": 1, \"params\": {\"device_read_4k_ns\": {\"value\": 90000,"
+               " \"quantiles\": {\"p1\": 60000, \"p5\": 62000, \"p10\": 64000, \"p25\": 76000,"
+               " \"p50\": 90000, \"p75\": 104000, \"p90\": 124000, \"p95\": 139000,"
+               " \"p99\": 260000}}}}\n");
+    fclose(f);
+    char calset[800];
+    snprintf(calset, sizeof(calset), "host.calibration=%s", cal);
+    char *sets[] = {calset, "devices.0.flash.read_dist=calibrated",
+                    "variants=[{\"name\":\"kernel\"}]", "workload.0.rate_iops=500",
+                    "run.duration_ms=4000"};
+    scn_t *s = load(qd1, sets, 5);
+    result_t r;
+    run_one(s, 0, 0, &r);
+    uint64_t *dev = malloc(r.nreq * sizeof(*dev));
+    assert_non_null(dev);
+    for (size_t i = 0; i < r.nreq; i++)
+        dev[i] = r.req[i].t[3] - r.req[i].t[2];
+    qsort(dev, r.nreq, sizeof(*dev), cmp_u64);
+    double p50 = (double)dev[r.nreq / 2], p90 = (double)dev[r.nreq * 9 / 10];
+    printf("calibrated device stage over %zu reads: p50 %.0f (90000), p90 %.0f (124000)\n",
+           r.nreq, p50, p90);
+    /* ~2000 samples: the sample median is within ~3% of the target */
+    assert_true(fabs(p50 - 90000) < 0.04 * 90000);
+    assert_true(fabs(p90 - 124000) < 0.06 * 124000);
+    free(dev);
+    result_fini(&r);
+    scn_free(s);
+}
+
 /* Device stage alone: one die, fixed read time, every other device cost 0. */
 static void test_device_md1(void **state)
 {
@@ -356,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_coalescing),
         cmocka_unit_test(test_defer_taskrun),
         cmocka_unit_test(test_iopoll),
+        cmocka_unit_test(test_calibrated_device_reads),
         cmocka_unit_test(test_device_md1),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
