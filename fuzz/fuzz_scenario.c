@@ -3,7 +3,10 @@
  * short run of what it accepts.
  *
  * Input: scenario JSON text, optionally followed by a line "--" and then one
- * `--set KEY=VALUE` assignment per line. A scenario that loads is then run
+ * `--set KEY=VALUE` assignment per line; or, when it does not start with
+ * '{', only assignment lines, applied to a small valid scenario with every
+ * workload type and two variants (so mutations of values reach the models
+ * instead of failing in the JSON parser). A scenario that loads is then run
  * for 50 us of simulated time (variant 0 and the last, replication 0, at
  * most 50 recorded requests): building the models and starting the
  * workloads is where a value the loader let through would allocate or loop
@@ -17,11 +20,23 @@
 #include "cli/scenario.h"
 #include "sim/result.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define FUZZ_SCN_MAX_SETS 16
+
+static const char fuzz_scn_base[] =
+    "{\"name\":\"fz\",\"host\":{\"cpus\":4,\"numa_nodes\":2},"
+    "\"devices\":[{\"queues\":2,\"irq_coalescing\":{\"time_us\":10,\"threshold\":4}}],"
+    "\"workload\":[{\"type\":\"poisson\",\"rate_iops\":200000},{\"type\":\"agentic\",\"agents\":2},"
+    "{\"type\":\"retrieval\"},{\"type\":\"kvcache\"},{\"type\":\"checkpoint\"},"
+    "{\"type\":\"bulk\"},{\"type\":\"trace\",\"path\":\"tests/fixtures/traces/fio_v3.log\","
+    "\"format\":\"fio-iolog\"}],"
+    "\"variants\":[{\"name\":\"base\"},{\"name\":\"co\",\"affinity\":\"consumer\","
+    "\"mode\":\"adaptive\",\"registration\":\"cache\",\"hints\":\"deadline\"}],"
+    "\"run\":{\"duration_ms\":1,\"warmup_ms\":0,\"replications\":1}}";
 #define FUZZ_SCN_RUN_MS 0.05
 
 static void fuzz_scn_run(scn_t *s)
@@ -51,14 +66,17 @@ int fuzz_scenario_one(const uint8_t *data, size_t size)
     }
     char *sets[FUZZ_SCN_MAX_SETS], *save = NULL;
     size_t nsets = 0, json_len = size;
-    char *sep = strstr(text, "\n--\n");
-    if (sep) {
+    bool sets_only = text[strspn(text, " \t\r\n")] != '{';
+    char *sep = sets_only ? NULL : strstr(text, "\n--\n");
+    char *lines = sets_only ? text : sep ? sep + 4 : NULL;
+    if (sep)
         json_len = (size_t)(sep - text);
-        for (char *l = strtok_r(sep + 4, "\n", &save); l && nsets < FUZZ_SCN_MAX_SETS;
-             l = strtok_r(NULL, "\n", &save))
-            sets[nsets++] = l;
-    }
-    const char *path = fuzz_write(data, json_len);
+    for (char *l = lines ? strtok_r(lines, "\n", &save) : NULL; l && nsets < FUZZ_SCN_MAX_SETS;
+         l = strtok_r(NULL, "\n", &save))
+        sets[nsets++] = l;
+    const char *path = sets_only ? fuzz_write((const uint8_t *)fuzz_scn_base,
+                                              sizeof(fuzz_scn_base) - 1)
+                                 : fuzz_write(data, json_len);
     if (path) {
         scn_t *s = NULL;
         char err[1024] = "";
