@@ -80,10 +80,14 @@ static int runner_once(const scn_t *s, uint32_t vi, uint32_t rep, sim_time_t war
     const scn_variant_t *v = &s->var[vi];
     costs_t costs;
     char *cal = runner_calibration(s, vi);
-    int rc = costs_load(&costs, cal, err, errlen);
+    char why[512];
+    int rc = costs_load(&costs, cal, why, sizeof(why));
     free(cal);
-    if (rc)
+    if (rc) {
+        /* name the scenario key that led here, then what is wrong in the file */
+        snprintf(err, errlen, "%s: host.calibration: %s", s->file, why);
         return rc == -ENOENT ? -EINVAL : rc;
+    }
     rc = 0;
 
     struct timespec t0, t1;
