@@ -18,7 +18,7 @@ build=${FUZZ_BUILD:-build-fuzz}
 out=${FUZZ_OUT:-$build/fuzz-out}
 all="scenario costs tracefs trace_jsonl trace_fio trace_blkparse trace_msr trace_disksim"
 names=${*:-$all}
-command -v clang >/dev/null || { echo "fuzz.sh: needs clang (apt-get install clang)" >&2; exit 2; }
+command -v clang >/dev/null || { echo "fuzz.sh: needs clang and libFuzzer (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
 cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DLATSURF_FUZZ=ON \
       -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" --target fuzz -j "${FUZZ_JOBS:-1}" >/dev/null
