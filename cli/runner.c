@@ -29,15 +29,20 @@ static void runner_warm(sim_t *sim, void *ctx, uint64_t arg)
     path_reset_stats(rc->path);
 }
 
-/* Checked every simulated millisecond: cheap, and bounds the wait on Ctrl-C. */
+/* Requests in flight at once beyond which a run is called overloaded: the
+ * offered load exceeds what the modelled host serves, and the backlog would
+ * otherwise grow memory without bound (~200 bytes a request). */
+#define RUNNER_MAX_INFLIGHT (1u << 20)
+
+/* Checked every simulated millisecond: cheap, and bounds the wait on Ctrl-C
+ * and on an overloaded run. */
 static void runner_watch(sim_t *sim, void *ctx, uint64_t arg)
 {
-    (void)ctx;
     (void)arg;
-    if (runner_interrupted)
+    if (runner_interrupted || req_pool_overflowed(ctx))
         sim_stop(sim);
     else
-        sim_after(sim, SIM_MS(1), runner_watch, NULL, 0);
+        sim_after(sim, SIM_MS(1), runner_watch, ctx, 0);
 }
 
 /* The adaptive mode's switches after warm-up: how many, and when it first
@@ -95,6 +100,8 @@ static int runner_once(const scn_t *s, uint32_t vi, uint32_t rep, sim_time_t war
     sim_time_t duration = (sim_time_t)(s->run.duration_ms * 1e6);
     sim_t *sim = sim_new();
     req_pool_t *pool = req_pool_new();
+    if (pool)
+        req_pool_set_limit(pool, RUNNER_MAX_INFLIGHT);
     collect_t *col = collect_new(warm, series ? 0 : s->run.record_requests, out);
     if (col && series && collect_series(col, RUNNER_MSER_BINS, duration / RUNNER_MSER_BINS))
         rc = -ENOMEM;
@@ -120,10 +127,18 @@ static int runner_once(const scn_t *s, uint32_t vi, uint32_t rep, sim_time_t war
     runner_ctx_t ctx = {path, col};
     if (rc == 0) {
         sim_at(sim, warm, runner_warm, &ctx, 0);
-        sim_after(sim, SIM_MS(1), runner_watch, NULL, 0);
+        sim_after(sim, SIM_MS(1), runner_watch, pool, 0);
         sim_run(sim, duration);
         if (runner_interrupted)
             rc = -EINTR;
+        else if (req_pool_overflowed(pool)) {
+            snprintf(err, errlen,
+                     "%s: workload: more than %u requests in flight at %.3f ms: the offered load "
+                     "exceeds what the modelled host and devices serve (lower the rates or "
+                     "queue depths)",
+                     s->file, RUNNER_MAX_INFLIGHT, (double)sim_now(sim) / 1e6);
+            rc = -EINVAL;
+        }
     }
     if (rc == 0) {
         clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -24,6 +24,8 @@ struct req_pool {
     uint32_t used;      /* slots handed out at least once */
     uint32_t free_head;
     uint64_t next_id, live;
+    uint64_t limit;
+    bool overflowed;
 };
 
 req_pool_t *req_pool_new(void)
@@ -52,6 +54,10 @@ static req_t *req_slot(req_pool_t *p, uint32_t i)
 req_t *req_alloc(req_pool_t *p)
 {
     uint32_t i;
+    if (p->limit && p->live >= p->limit) {
+        p->overflowed = true;
+        return NULL;
+    }
     if (p->free_head != REQ_NIL) {
         i = p->free_head;
         p->free_head = req_slot(p, i)->next_free;
@@ -90,3 +96,6 @@ void req_release(req_pool_t *p, req_t *r)
 }
 
 uint64_t req_pool_live(const req_pool_t *p) { return p->live; }
+
+void req_pool_set_limit(req_pool_t *p, uint64_t max) { p->limit = max; }
+bool req_pool_overflowed(const req_pool_t *p) { return p->overflowed; }

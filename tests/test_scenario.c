@@ -145,6 +145,10 @@ static const bad_case_t bad_cases[] = {
     {"{\"run\":{\"replications\":0}}", "", "run.replications"},
     {"{\"run\":{\"baseline\":\"zzz\"}}", "", "run.baseline"},
     {"[1,2]", "", "expected an object"},
+    /* overload: the backlog is refused instead of growing memory */
+    {"{\"workload\":[{\"type\":\"poisson\",\"rate_iops\":1e9}],"
+     "\"run\":{\"duration_ms\":20,\"warmup_ms\":1,\"replications\":1}}",
+     "", "requests in flight"},
     {NULL, "--set devices.7.queues=2", "devices"},
     {NULL, "--set host.cpus=-3", "host.cpus"},
     {NULL, "--set run.duration_ms=fast", "run.duration_ms"},
