@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -32,44 +34,24 @@ static char tmpdir[] = "/tmp/latsurf-hard-XXXXXX";
 
 static const char *path_of(const char *name)
 {
-    static char path[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(path[k], sizeof(path[k]), "%s/%s", tmpdir, name);
-    return path[k];
+    return tu_path(tmpdir, name);
 }
 
 static void write_file(const char *name, const char *text)
 {
-    FILE *f = fopen(path_of(name), "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    tu_write(tmpdir, name, text);
 }
 
 /* The binary, absolute: the commands run in tmpdir. */
 static const char *bin(void)
 {
-    static char path[4096];
-    if (!path[0]) {
-        const char *b = getenv("LATSURF_BIN");
-        if (!b || !realpath(b, path))
-            snprintf(path, sizeof(path), "%s", b ? b : "latsurf");
-    }
-    return path;
+    return tu_bin();
 }
 
 /* Run latsurf with args in tmpdir; output (both streams) into out. */
 static int run_cli(const char *args, char *out, size_t n)
 {
-    char cmd[8192];
-    snprintf(cmd, sizeof(cmd), "cd %s && %s %s 2>&1", tmpdir, bin(), args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t got = fread(out, 1, n - 1, p);
-    out[got] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return tu_cli(tmpdir, args, out, n);
 }
 
 /* Start latsurf with argv (NULL-terminated, argv[0] ignored) in tmpdir,

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "live/target.h"
 #include "live/topology.h"
 
@@ -41,38 +43,23 @@ static char why_skip[256];
 
 static const char *bin(void)
 {
-    const char *b = getenv("LATSURF_BIN");
-    return b ? b : "latsurf";
+    return tu_bin();
 }
 
 static const char *path_in(const char *name)
 {
-    static char p[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
-    return p[k];
+    return tu_path(dir, name);
 }
 
 static void write_file(const char *name, const char *text)
 {
-    FILE *f = fopen(path_in(name), "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    tu_write(dir, name, text);
 }
 
 /* Run latsurf with args in dir; stdout+stderr into out; the exit code. */
 static int run_cli(const char *args, char *out, size_t n)
 {
-    char cmd[4096];
-    snprintf(cmd, sizeof(cmd), "cd %s && %s %s 2>&1", dir, bin(), args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t got = fread(out, 1, n - 1, p);
-    out[got] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return tu_cli(dir, args, out, n);
 }
 
 static double db_num(const char *db, const char *sql)

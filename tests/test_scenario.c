@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "cli/scenario.h"
 
 #include <errno.h>
@@ -22,29 +24,13 @@ static char tmpdir[] = "/tmp/latsurf-scn-XXXXXX";
 
 static const char *write_file(const char *name, const char *text)
 {
-    static char path[512];
-    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
+    tu_write(tmpdir, name, text);
+    return tu_path(tmpdir, name);
 }
 
-/* Run latsurf with args; capture stderr; return the exit code. */
 static int run_cli(const char *args, char *out, size_t n)
 {
-    const char *bin = getenv("LATSURF_BIN");
-    if (!bin)
-        bin = "latsurf";
-    char cmd[2048];
-    snprintf(cmd, sizeof(cmd), "cd %s && %s %s 2>&1", tmpdir, bin, args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t got = fread(out, 1, n - 1, p);
-    out[got] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return tu_cli(tmpdir, args, out, n);
 }
 
 static const char *base =

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "cli/sweep.h"
 #include "cli/sweep_wire.h"
 
@@ -38,37 +40,23 @@ static const char *grid_args = "--grid host.cpus=2,4,8 --grid workload.0.rate_io
 
 static const char *bin(void)
 {
-    const char *b = getenv("LATSURF_BIN");
-    return b ? b : "latsurf";
+    return tu_bin();
 }
 
 static const char *path_in(const char *name)
 {
-    static char p[4][600];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof(p[k]), "%s/%s", tmpdir, name);
-    return p[k];
+    return tu_path(tmpdir, name);
 }
 
 /* Run a shell command line in tmpdir; capture stdout+stderr; exit code. */
 static int run_sh(const char *cmdline, char *out, size_t n)
 {
-    char cmd[4096];
-    snprintf(cmd, sizeof(cmd), "cd %s && %s 2>&1", tmpdir, cmdline);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t got = fread(out, 1, n - 1, p);
-    out[got] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return tu_sh(tmpdir, cmdline, out, n);
 }
 
 static int run_cli(const char *args, char *out, size_t n)
 {
-    char cmd[4096];
-    snprintf(cmd, sizeof(cmd), "%s %s", bin(), args);
-    return run_sh(cmd, out, n);
+    return tu_cli(tmpdir, args, out, n);
 }
 
 /* The first column of the first row, or -1 when there is none or the query
