@@ -288,8 +288,7 @@ static void scn_parse_model(cfg_t *c, json_t *root, scn_variant_t *v)
         scn_parse_workloads(c, root, v);
 }
 
-static void scn_parse_variant(cfg_t *c, json_t *base, json_t *ventry, size_t i, scn_variant_t *v,
-                              char *err, size_t errlen)
+static void scn_parse_variant(cfg_t *c, json_t *base, json_t *ventry, size_t i, scn_variant_t *v)
 {
     size_t m = cfg_push(c, "variants");
     cfg_push_idx(c, i);
@@ -345,8 +344,6 @@ static void scn_parse_variant(cfg_t *c, json_t *base, json_t *ventry, size_t i, 
             snprintf(c->err + strlen(c->err), sizeof(c->err) - strlen(c->err),
                      " (with variant \"%s\"'s set)", v->pol.name);
     }
-    (void)err;
-    (void)errlen;
     json_decref(copy);
     json_decref(sets);
     free(name);
@@ -413,7 +410,7 @@ int scn_load(const char *file, char *const *sets, size_t nsets, scn_t **out, cha
         /* Each variant parses its own copy; the parse consumes keys, so the
          * leftovers of the last copy tell unknown top-level keys. */
         json_t *base_copy = json_deep_copy(work);
-        scn_parse_variant(&c, base_copy, ve, i, &s->var[i], err, errlen);
+        scn_parse_variant(&c, base_copy, ve, i, &s->var[i]);
         s->nvar++;
         if (cfg_ok(&c) && scn_find_variant(s, s->var[i].pol.name) != (int)i) {
             size_t m = cfg_push(&c, "variants");
