@@ -334,15 +334,6 @@ static int be_queue_io(be_worker_t *w, uint32_t i)
     return 0;
 }
 
-static pol_intent_t be_intent(const req_t *r)
-{
-    return (pol_intent_t){
-        .cls = (pol_class_t)r->cls, .consumer_cpu = r->consumer_cpu, .gpu = r->gpu,
-        .budget_ns = r->budget_ns, .prefetch_confidence = r->prefetch_conf, .flow = r->flow,
-        .recurring = r->recurring, .buf = r->buf, .bytes = r->bytes,
-    };
-}
-
 static int be_prep(be_worker_t *w, req_t *r)
 {
     uint32_t i = be_slot_get(w);
@@ -350,7 +341,7 @@ static int be_prep(be_worker_t *w, req_t *r)
         return -ENOMEM;
     be_slot_t *s = &w->slot[i];
     *s = (be_slot_t){.r = r, .next_free = UINT32_MAX};
-    pol_intent_t in = be_intent(r);
+    pol_intent_t in = req_intent(r);
     int rc = pol_reg_acquire(w->reg, &in, &s->use);
     if (rc < 0) {
         be_slot_put(w, i);

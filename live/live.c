@@ -78,15 +78,6 @@ static void live_view(live_t *L, pol_view_t *v)
     v->now_ns = sim_now(L->sim);
 }
 
-static void live_intent(const req_t *r, pol_intent_t *in)
-{
-    *in = (pol_intent_t){
-        .cls = (pol_class_t)r->cls, .consumer_cpu = r->consumer_cpu, .gpu = r->gpu,
-        .budget_ns = r->budget_ns, .prefetch_confidence = r->prefetch_conf, .flow = r->flow,
-        .recurring = r->recurring, .buf = r->buf, .bytes = r->bytes,
-    };
-}
-
 static void live_place(live_t *L, req_t *r);
 
 static void live_retry(sim_t *sim, void *ctx, uint64_t arg)
@@ -107,7 +98,7 @@ static void live_place(live_t *L, req_t *r)
     pol_intent_t in;
     pol_placement_t pl;
     live_view(L, &v);
-    live_intent(r, &in);
+    in = req_intent(r);
     memset(&pl, 0, sizeof(pl));
     pol_place(L->pol, &v, &in, &pl);
     if (pl.admit == POL_ADMIT_LATER) {
@@ -214,7 +205,7 @@ static void live_done(void *ctx, req_t *r)
     pol_view_t v;
     pol_intent_t in;
     live_view(L, &v);
-    live_intent(r, &in);
+    in = req_intent(r);
     pol_complete(L->pol, &v, &in, r->t[T_READY] - r->t[T_ISSUE]);
     L->inflight[r->cls]--;
     L->outstanding--;

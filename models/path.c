@@ -54,19 +54,6 @@ static void path_view(const path_t *p, const path_dev_t *d, pol_view_t *v)
     v->now_ns = sim_now(p->sim);
 }
 
-static void path_intent(const req_t *r, pol_intent_t *in)
-{
-    in->cls = (pol_class_t)r->cls;
-    in->consumer_cpu = r->consumer_cpu;
-    in->gpu = r->gpu;
-    in->budget_ns = r->budget_ns;
-    in->prefetch_confidence = r->prefetch_conf;
-    in->flow = r->flow;
-    in->recurring = r->recurring;
-    in->buf = r->buf;
-    in->bytes = r->bytes;
-}
-
 /* --- completion side, in path order --- */
 
 static void path_finish(path_t *p, req_t *r)
@@ -76,7 +63,7 @@ static void path_finish(path_t *p, req_t *r)
     pol_view_t v;
     pol_intent_t in;
     path_view(p, d, &v);
-    path_intent(r, &in);
+    in = req_intent(r);
     pol_complete(p->pol, &v, &in, r->t[T_READY] - r->t[T_ISSUE]);
     p->inflight[r->cls]--;
     if (r->holds_bg) {
@@ -165,7 +152,7 @@ static void path_place(path_t *p, req_t *r)
     pol_intent_t in;
     pol_placement_t pl;
     path_view(p, d, &v);
-    path_intent(r, &in);
+    in = req_intent(r);
     pol_place(p->pol, &v, &in, &pl);
     if (pl.admit == POL_ADMIT_LATER) {
         sim_after(p->sim, (sim_time_t)(pl.retry_ns > 1 ? pl.retry_ns : 1), path_retry, p, PTR(r));

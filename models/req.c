@@ -15,6 +15,15 @@ const char *const req_time_names[REQ_NT] = {
     "t_blk_done", "t_cqe", "t_ready", "t_continued",
 };
 
+pol_intent_t req_intent(const req_t *r)
+{
+    return (pol_intent_t){
+        .cls = (pol_class_t)r->cls, .consumer_cpu = r->consumer_cpu, .gpu = r->gpu,
+        .budget_ns = r->budget_ns, .prefetch_confidence = r->prefetch_conf, .flow = r->flow,
+        .recurring = r->recurring, .buf = r->buf, .bytes = r->bytes,
+    };
+}
+
 #define REQ_CHUNK 1024
 #define REQ_NIL UINT32_MAX
 

@@ -11,6 +11,7 @@
 #ifndef LATSURF_REQ_H
 #define LATSURF_REQ_H
 
+#include "policies/policy.h"
 #include "sim/sim.h"
 
 #include <stdbool.h>
@@ -87,6 +88,10 @@ struct req {
     uint32_t next_free;
     sim_time_t cpu_ns;   /* host CPU time charged to this request */
 };
+
+/* The intent the application declared with r, as the policies see it: the
+ * one conversion both executors (models/path.c and live/) use. */
+pol_intent_t req_intent(const req_t *r);
 
 typedef struct req_pool req_pool_t;
 
