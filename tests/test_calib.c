@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "calibrate/calprobe.h"
 #include "calibrate/calstat.h"
 
@@ -222,23 +224,6 @@ static void test_qd1_probe(void **state)
 
 /* ---- the command ------------------------------------------------------ */
 
-static const char *bin(void)
-{
-    const char *b = getenv("LATSURF_BIN");
-    return b ? b : "./latsurf";
-}
-
-static int run_cmd(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static int dir_entries(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -282,8 +267,8 @@ static void test_calibrate_quick(void **state)
     snprintf(out, sizeof(out), "calib-out-%d.json", (int)getpid());
     assert_int_equal(mkdir(dir, 0700), 0);
     time_t t0 = time(NULL);
-    assert_int_equal(run_cmd("%s calibrate --quick --quiet --target %s --out %s >/dev/null",
-                             bin(), dir, out), 0);
+    assert_int_equal(tu_systemf("%s calibrate --quick --quiet --target %s --out %s >/dev/null",
+                             tu_bin(), dir, out), 0);
     printf("calibrate --quick took %ld s\n", (long)(time(NULL) - t0));
     assert_int_equal(dir_entries(dir), 0); /* the scratch file is gone */
     rmdir(dir);
@@ -344,7 +329,7 @@ static void test_calibrate_sigint(void **state)
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
-        execl(bin(), bin(), "calibrate", "--quiet", "--target", dir, "--out", out,
+        execl(tu_bin(), tu_bin(), "calibrate", "--quiet", "--target", dir, "--out", out,
               (char *)NULL);
         _exit(127);
     }
@@ -363,11 +348,11 @@ static void test_calibrate_sigint(void **state)
 static void test_calibrate_bad_input(void **state)
 {
     (void)state;
-    assert_int_equal(run_cmd("%s calibrate --quick --target /nonexistent/dir/file 2>/dev/null",
-                             bin()), 2);
-    assert_int_equal(run_cmd("%s calibrate --bogus 2>/dev/null", bin()), 2);
-    assert_int_equal(run_cmd("%s calibrate --quick --out /nonexistent/dir/c.json 2>/dev/null",
-                             bin()), 2);
+    assert_int_equal(tu_systemf("%s calibrate --quick --target /nonexistent/dir/file 2>/dev/null",
+                             tu_bin()), 2);
+    assert_int_equal(tu_systemf("%s calibrate --bogus 2>/dev/null", tu_bin()), 2);
+    assert_int_equal(tu_systemf("%s calibrate --quick --out /nonexistent/dir/c.json 2>/dev/null",
+                             tu_bin()), 2);
 }
 
 int main(void)

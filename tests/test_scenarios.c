@@ -96,13 +96,11 @@ static void test_default(void **state)
     assert_true(m(&r, "coordinated", "locality_miss_rate") <
                 m(&r, "baseline", "locality_miss_rate"));
     assert_true(m(&r, "affinity-only", "locality_miss_rate") < 0.01);
-    double hit_c = m(&r, "coordinated", "registration_hit_rate");
-    double hit_b = m(&r, "baseline", "registration_hit_rate");
-    if (!isnan(hit_c))
-        assert_true(hit_c > hit_b || (isnan(hit_b) && hit_c > 0));
-    double gap_c = m(&r, "coordinated", "storage_to_gpu_gap_p99_ns");
-    if (!isnan(gap_c))
-        assert_true(gap_c < m(&r, "baseline", "storage_to_gpu_gap_p99_ns"));
+    /* the agents' chunks continue to GPU 0, so both metrics exist (NAN fails) */
+    assert_true(m(&r, "coordinated", "registration_hit_rate") >
+                m(&r, "baseline", "registration_hit_rate"));
+    assert_true(m(&r, "coordinated", "storage_to_gpu_gap_p99_ns") <
+                m(&r, "baseline", "storage_to_gpu_gap_p99_ns"));
     free_runs(&r);
 }
 

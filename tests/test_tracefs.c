@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "calibrate/tracejoin.h"
 #include "calibrate/traceparse.h"
 #include "calibrate/tracerec.h"
@@ -438,23 +440,6 @@ static void test_pid_reuse(void **state)
 
 /* ---- the commands ----------------------------------------------------- */
 
-static const char *bin(void)
-{
-    const char *b = getenv("LATSURF_BIN");
-    return b ? b : "./latsurf";
-}
-
-static int run_cmd(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void test_analyze_command(void **state)
 {
     (void)state;
@@ -463,7 +448,7 @@ static void test_analyze_command(void **state)
     snprintf(db, sizeof(db), "tracefs-test-%d.sqlite", (int)getpid());
     snprintf(out, sizeof(out), "tracefs-test-%d.out", (int)getpid());
     unlink(db);
-    assert_int_equal(run_cmd("%s trace analyze %s --db %s > %s", bin(), fx, db, out), 0);
+    assert_int_equal(tu_systemf("%s trace analyze %s --db %s > %s", tu_bin(), fx, db, out), 0);
     sqlite3 *s;
     assert_int_equal(sqlite3_open(db, &s), SQLITE_OK);
     sqlite3_stmt *q;
@@ -483,14 +468,14 @@ static void test_analyze_command(void **state)
     unlink(db);
 
     /* bad input: a missing file, and a file that is not a trace */
-    assert_int_equal(run_cmd("%s trace analyze /nonexistent/trace.txt --db %s 2>%s", bin(),
+    assert_int_equal(tu_systemf("%s trace analyze /nonexistent/trace.txt --db %s 2>%s", tu_bin(),
                              db, out), 2);
     FILE *f = fopen(out, "w");
     assert_non_null(f);
     fputs("          <idle>-0       [000] d..2.   1.000001: sched_switch: prev_comm=a\n"
           "not a trace line at all\n", f);
     fclose(f);
-    assert_int_equal(run_cmd("%s trace analyze %s --db %s 2>%s.err", bin(), out, db, out), 2);
+    assert_int_equal(tu_systemf("%s trace analyze %s --db %s 2>%s.err", tu_bin(), out, db, out), 2);
     char errpath[80], msg[512] = "";
     snprintf(errpath, sizeof(errpath), "%s.err", out);
     f = fopen(errpath, "r");
@@ -540,7 +525,7 @@ static void test_record_fio(void **state)
     (void)state;
     if (live_skip())
         skip();
-    if (run_cmd("command -v fio >/dev/null") != 0) {
+    if (tu_systemf("command -v fio >/dev/null") != 0) {
         printf("skipped: fio is not installed\n");
         skip();
     }
@@ -548,10 +533,10 @@ static void test_record_fio(void **state)
     snprintf(trace, sizeof(trace), "tracefs-rec-%d.txt", (int)getpid());
     snprintf(data, sizeof(data), "tracefs-rec-%d.dat", (int)getpid());
     snprintf(db, sizeof(db), "tracefs-rec-%d.sqlite", (int)getpid());
-    assert_int_equal(run_cmd("%s trace record --out %s -- fio --name=qd1 --filename=%s "
+    assert_int_equal(tu_systemf("%s trace record --out %s -- fio --name=qd1 --filename=%s "
                              "--size=16M --rw=randread --bs=4k --direct=1 --ioengine=io_uring "
                              "--iodepth=1 --number_ios=1000 --output-format=terse >/dev/null "
-                             "2>&1", bin(), trace, data), 0);
+                             "2>&1", tu_bin(), trace, data), 0);
     assert_int_equal(instances_of(0), 0);
     traceparse_t t;
     tracejoin_t j;
@@ -587,7 +572,7 @@ static void test_record_sigint(void **state)
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
-        execl(bin(), bin(), "trace", "record", "--out", trace, "--duration-ms", "20000",
+        execl(tu_bin(), tu_bin(), "trace", "record", "--out", trace, "--duration-ms", "20000",
               (char *)NULL);
         _exit(127);
     }
@@ -609,7 +594,7 @@ static void test_record_sigint(void **state)
     unlink(trace);
 
     /* without a command: --duration-ms alone */
-    assert_int_equal(run_cmd("%s trace record --out %s --duration-ms 50 2>/dev/null", bin(),
+    assert_int_equal(tu_systemf("%s trace record --out %s --duration-ms 50 2>/dev/null", tu_bin(),
                              trace), 0);
     assert_int_equal(instances_of(0), 0);
     unlink(trace);

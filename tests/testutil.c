@@ -54,3 +54,14 @@ int tu_cli(const char *dir, const char *args, char *out, size_t n)
     snprintf(cmd, sizeof(cmd), "%s %s", tu_bin(), args);
     return tu_sh(dir, cmd, out, n);
 }
+
+int tu_systemf(const char *fmt, ...)
+{
+    char cmd[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}

@@ -21,6 +21,9 @@ void tu_write(const char *dir, const char *name, const char *text);
  * the exit status, or -1 if it did not exit. */
 int tu_sh(const char *dir, const char *cmdline, char *out, size_t n);
 
+/* system() of a printf-formatted command line; its exit status or -1. */
+int tu_systemf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Run `latsurf ARGS` in dir, as tu_sh. */
 int tu_cli(const char *dir, const char *args, char *out, size_t n);
 
