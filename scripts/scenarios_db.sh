@@ -10,6 +10,6 @@ mkdir -p "$out"
 for s in "$src"/scenarios/*.json; do
   n=$(basename "$s" .json)
   rm -f "$out/$n.sqlite"
-  (cd "$src" && "$bin" run "$s" --db "$out/$n.sqlite" --seed 7 --reps 2 "$@" >/dev/null) ||
+  (cd "$src" && "$bin" run "$s" --db "$out/$n.sqlite" --seed 7 --reps 2 --set run.record_requests=2000 "$@" >/dev/null) ||
     echo "$n: exit $?" >&2
 done
