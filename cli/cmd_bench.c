@@ -6,7 +6,7 @@
  */
 #include "cmd.h"
 
-#include "cli/bench_path.h"
+#include "run/bench_path.h"
 
 #include "sim/rng.h"
 #include "sim/sim.h"

@@ -5,7 +5,7 @@
  */
 #include "cmd.h"
 
-#include "cli/live_common.h"
+#include "run/liverun.h"
 
 #include <stdio.h>
 

@@ -6,8 +6,8 @@
  */
 #include "cmd.h"
 
-#include "cli/runner.h"
-#include "cli/scenario.h"
+#include "run/runner.h"
+#include "run/scenario.h"
 #include "reports/db.h"
 #include "reports/report.h"
 #include "reports/report_html.h"

@@ -6,10 +6,10 @@
  */
 #include "cmd.h"
 
-#include "cli/runner.h"
-#include "cli/sweep.h"
-#include "cli/sweep_local.h"
-#include "cli/sweep_mpi.h"
+#include "run/runner.h"
+#include "sweep/sweep.h"
+#include "sweep/sweep_local.h"
+#include "sweep/sweep_mpi.h"
 #include "reports/db.h"
 #include "reports/report.h"
 

@@ -19,8 +19,8 @@
 #include "cmd.h"
 
 #include "calibrate/calib.h"
-#include "cli/live_common.h"
-#include "cli/runner.h"
+#include "run/liverun.h"
+#include "run/runner.h"
 #include "reports/db.h"
 
 #include <errno.h>

@@ -16,8 +16,8 @@
  */
 #include "fuzz/fuzz_util.h"
 
-#include "cli/runner.h"
-#include "cli/scenario.h"
+#include "run/runner.h"
+#include "run/scenario.h"
 #include "sim/result.h"
 
 #include <stdbool.h>

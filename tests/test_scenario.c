@@ -11,7 +11,7 @@
 
 #include "testutil.h"
 
-#include "cli/scenario.h"
+#include "run/scenario.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cli/runner.h"
-#include "cli/scenario.h"
+#include "run/runner.h"
+#include "run/scenario.h"
 
 #include <dirent.h>
 #include <math.h>

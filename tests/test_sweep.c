@@ -13,8 +13,8 @@
 
 #include "testutil.h"
 
-#include "cli/sweep.h"
-#include "cli/sweep_wire.h"
+#include "sweep/sweep.h"
+#include "sweep/sweep_wire.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cli/runner.h"
-#include "cli/scenario.h"
+#include "run/runner.h"
+#include "run/scenario.h"
 #include "workload/workload.h"
 
 #include <gsl/gsl_rng.h>

@@ -2,10 +2,10 @@
  * live_common.c - see live_common.h.
  */
 #define _GNU_SOURCE
-#include "live_common.h"
+#include "liverun.h"
 
 #include "cli/cmd.h"
-#include "cli/runner.h"
+#include "run/runner.h"
 #include "live/live.h"
 #include "live/rdma.h"
 #include "reports/db.h"

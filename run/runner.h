@@ -9,7 +9,7 @@
 #ifndef LATSURF_RUNNER_H
 #define LATSURF_RUNNER_H
 
-#include "cli/scenario.h"
+#include "run/scenario.h"
 #include "sim/result.h"
 
 #include <signal.h>

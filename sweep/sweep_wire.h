@@ -12,7 +12,7 @@
 #ifndef LATSURF_SWEEP_WIRE_H
 #define LATSURF_SWEEP_WIRE_H
 
-#include "cli/sweep.h"
+#include "sweep/sweep.h"
 #include "sim/result.h"
 
 #include <stddef.h>

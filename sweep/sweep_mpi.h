@@ -10,8 +10,8 @@
 #ifndef LATSURF_SWEEP_MPI_H
 #define LATSURF_SWEEP_MPI_H
 
-#include "cli/sweep.h"
-#include "cli/sweep_local.h"
+#include "sweep/sweep.h"
+#include "sweep/sweep_local.h"
 
 /* The size of the MPI job this process was started in and its rank, read
  * from the launcher's environment (before MPI_Init); size 0 when not under

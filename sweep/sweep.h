@@ -13,7 +13,7 @@
 #ifndef LATSURF_SWEEP_H
 #define LATSURF_SWEEP_H
 
-#include "cli/scenario.h"
+#include "run/scenario.h"
 #include "sim/result.h"
 
 #include <sqlite3.h>

@@ -5,8 +5,8 @@
 #include "bench_path.h"
 
 #include "cli/cmd.h"
-#include "cli/runner.h"
-#include "cli/scenario.h"
+#include "run/runner.h"
+#include "run/scenario.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  */
 #include "sweep.h"
 
-#include "cli/runner.h"
+#include "run/runner.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -8,8 +8,8 @@
 #define _GNU_SOURCE
 #include "sweep_local.h"
 
-#include "cli/runner.h"
-#include "cli/sweep_wire.h"
+#include "run/runner.h"
+#include "sweep/sweep_wire.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -9,8 +9,8 @@
  */
 #include "sweep_mpi.h"
 
-#include "cli/runner.h"
-#include "cli/sweep_wire.h"
+#include "run/runner.h"
+#include "sweep/sweep_wire.h"
 
 #include <errno.h>
 #include <limits.h>

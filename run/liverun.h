@@ -8,7 +8,7 @@
 #ifndef LATSURF_LIVE_COMMON_H
 #define LATSURF_LIVE_COMMON_H
 
-#include "cli/scenario.h"
+#include "run/scenario.h"
 #include "live/target.h"
 #include "live/topology.h"
 #include "sim/result.h"

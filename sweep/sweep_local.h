@@ -12,7 +12,7 @@
 #ifndef LATSURF_SWEEP_LOCAL_H
 #define LATSURF_SWEEP_LOCAL_H
 
-#include "cli/sweep.h"
+#include "sweep/sweep.h"
 
 typedef struct sweep_pool sweep_pool_t;
 
