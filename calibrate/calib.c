@@ -22,6 +22,7 @@
 #include <numa.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -72,13 +73,14 @@ static void progress(cal_t *c, const char *fmt, ...)
     c->step++;
     if (!c->o->progress)
         return;
+    char line[256];
+    int n = snprintf(line, sizeof(line), "calibrate [%d/%d] ", c->step, c->nsteps);
     va_list ap;
     va_start(ap, fmt);
-    fprintf(c->o->progress, "calibrate [%d/%d] ", c->step, c->nsteps);
-    vfprintf(c->o->progress, fmt, ap);
-    fputc('\n', c->o->progress);
-    fflush(c->o->progress);
+    if (n >= 0 && (size_t)n < sizeof(line))
+        vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
     va_end(ap);
+    c->o->progress(c->o->progress_arg, line);
 }
 
 /* ---- parameters ------------------------------------------------------- */

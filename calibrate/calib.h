@@ -11,7 +11,6 @@
 
 #include <jansson.h>
 #include <signal.h>
-#include <stdio.h>
 
 #define CALIB_FORMAT_VERSION 1
 
@@ -19,7 +18,10 @@ typedef struct {
     const char *target;   /* directory or new file path; NULL = a temp file on / */
     int quick;            /* < 60 s instead of a few minutes */
     const char *command;  /* the command line, for provenance */
-    FILE *progress;       /* step lines; NULL = silent */
+    /* Called with each step line ("calibrate [3/12] ..."), no newline; NULL
+     * = silent. The CLI decides where it goes: this module prints nothing. */
+    void (*progress)(void *arg, const char *line);
+    void *progress_arg;
     const volatile sig_atomic_t *stop; /* set asynchronously to abandon the run */
 } calib_opts_t;
 

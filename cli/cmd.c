@@ -70,6 +70,13 @@ int cmd_wants_help(const char *name, int argc, char **argv)
     return 0;
 }
 
+void cmd_progress_stderr(void *arg, const char *line)
+{
+    (void)arg;
+    fprintf(stderr, "%s\n", line);
+    fflush(stderr);
+}
+
 int cmd_not_built(const char *name, int issue)
 {
     fprintf(stderr, "latsurf %s: not built yet (issue %d)\n", name, issue);

@@ -35,6 +35,9 @@ const char *cmd_version(void);
 
 /* Shared by commands: is argv[i] "-h" or "--help"? Prints usage if so. */
 int cmd_wants_help(const char *name, int argc, char **argv);
+/* A progress callback for library code (calib_opts_t.progress): the line
+ * and a newline to stderr, flushed. */
+void cmd_progress_stderr(void *arg, const char *line);
 /* Print "latsurf NAME: not built yet (issue N)" and return CMD_FAIL. */
 int cmd_not_built(const char *name, int issue);
 

@@ -64,7 +64,7 @@ int cmd_calibrate(int argc, char **argv)
     calib_opts_t o = {.target = target,
                       .quick = quick,
                       .command = command,
-                      .progress = !quiet && isatty(STDERR_FILENO) ? stderr : NULL,
+                      .progress = !quiet && isatty(STDERR_FILENO) ? cmd_progress_stderr : NULL,
                       .stop = &calibrate_stop};
     json_t *doc = NULL;
     char err[512];

@@ -93,7 +93,7 @@ static int val_calibrate(const livecmd_args_t *a, const livecmd_ctx_t *c, const 
         return CMD_FAIL;
     calib_opts_t o = {
         .target = c->tgt.blockdev ? NULL : dirname(dup), .quick = 1,
-        .command = "latsurf validate (calibrate --quick)", .progress = a->quiet ? NULL : stderr,
+        .command = "latsurf validate (calibrate --quick)", .progress = a->quiet ? NULL : cmd_progress_stderr,
         .stop = &livecmd_stop,
     };
     json_t *doc = NULL;

@@ -316,7 +316,7 @@ int live_run(const live_cfg_t *c, result_t *out, char *notes, size_t nlen, char 
         rc = c->wl[i].ops->start(c->wl[i].params, &env, &inst[i]);
         if (rc)
             snprintf(err, errlen, "workload.%u (%s): could not start: %s", i, c->wl[i].ops->name,
-                     strerror(-rc));
+                     sim_error(L->sim) ? sim_error_msg(L->sim) : strerror(-rc));
     }
     /* the driver: due timers, the warm-up mark, the end */
     bool marked = false;
@@ -327,6 +327,10 @@ int live_run(const live_cfg_t *c, result_t *out, char *notes, size_t nlen, char 
         if (now >= end)
             break;
         sim_run(L->sim, now);
+        if (sim_error(L->sim)) { /* the workload or the engine failed: the run did */
+            live_failf(L, sim_error(L->sim), "%s", sim_error_msg(L->sim));
+            break;
+        }
         if (!marked && now >= warm) {
             marked = true;
             live_be_mark(L->be);
@@ -417,6 +421,10 @@ int live_run(const live_cfg_t *c, result_t *out, char *notes, size_t nlen, char 
         result_set(out, "live_prio_refused", (double)bs.prio_refused);
         if (st)
             result_set(out, "live_traced_requests", (double)L->nkept);
+        if (rc == 0 && out->error) {
+            rc = out->error;
+            snprintf(err, errlen, "out of memory for the run's results");
+        }
     }
     if (L->be)
         live_notes(L, st, stamp_note, notes, nlen);

@@ -135,8 +135,11 @@ static int64_t cont_acquire(cont_t *c, cont_xfer_t *x)
         .cls = (pol_class_t)r->cls, .consumer_cpu = r->consumer_cpu, .gpu = r->gpu,
         .flow = r->flow, .recurring = r->recurring, .buf = r->buf, .bytes = r->bytes,
     };
-    if (pol_reg_acquire(c->reg, &in, &x->use) != 0)
-        return 0; /* the simulator's register never fails */
+    int rc = pol_reg_acquire(c->reg, &in, &x->use);
+    if (rc != 0) { /* the simulator's register returns costs, so this is a bug */
+        sim_fail(c->env.sim, rc, "continuation: buffer registration failed (%d)", rc);
+        return 0;
+    }
     x->registered = 1;
     cont_sync_stats(c);
     return x->use.cost_ns;
@@ -159,8 +162,10 @@ static uint32_t cont_xfer_new(cont_t *c, req_t *r)
         /* grow by doubling: amortised, none in steady state */
         uint32_t cap = c->nx ? c->nx * 2 : 64;
         cont_xfer_t *x = realloc(c->x, cap * sizeof(*x));
-        if (!x)
+        if (!x) {
+            sim_fail(c->env.sim, -ENOMEM, "continuation: out of memory tracking a transfer");
             return XNONE;
+        }
         for (uint32_t i = c->nx; i < cap; i++)
             x[i].next_free = i + 1 < cap ? i + 1 : XNONE;
         c->x = x;
@@ -197,7 +202,7 @@ static void cont_gpu_launched(sim_t *sim, void *ctx, uint64_t i)
     cont_t *c = ctx;
     req_t *r = c->x[i].r;
     if (gpu_copy(c->gpu, (uint32_t)r->gpu, r->bytes, cont_gpu_copied, c, i) != 0)
-        cont_gpu_copied(sim, c, i); /* out of memory: the copy takes no time */
+        cont_gpu_copied(sim, c, i); /* out of memory: the run has failed (sim_fail) */
 }
 
 static void cont_gpu(cont_t *c, cont_xfer_t *x, uint32_t i)
@@ -267,7 +272,7 @@ static void cont_rdma_posted(sim_t *sim, void *ctx, uint64_t i)
 {
     cont_t *c = ctx;
     if (rdma_send(c->nic, c->x[i].r->bytes, i) != 0)
-        cont_rdma_landed(sim, c, i); /* out of memory: the wire takes no time */
+        cont_rdma_landed(sim, c, i); /* out of memory: the run has failed (sim_fail) */
 }
 
 static void cont_rdma(cont_t *c, cont_xfer_t *x, uint32_t i)
@@ -341,7 +346,7 @@ void cont_start(cont_t *c, req_t *r)
     bool gpu = r->gpu >= 0, rdma = !gpu && r->rdma && c->cfg.rdma.enabled;
     uint32_t i = gpu || rdma ? cont_xfer_new(c, r) : XNONE;
     if (i == XNONE) {
-        r->t[T_CONTINUED] = now; /* nothing to do (or no memory to track it) */
+        r->t[T_CONTINUED] = now; /* nothing to do (or out of memory: the run has failed) */
         c->env.done(c->env.ctx, r);
         return;
     }

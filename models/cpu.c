@@ -144,10 +144,11 @@ int cpus_run(cpus_t *c, uint32_t cpu, cpu_level_t lvl, sim_time_t work, sim_hand
         sim_cancel(c->sim, p->timer);
         p->running = -1;
     }
-    if (dq_push_back(&p->q[lvl], &job))
-        return -ENOMEM;
-    cpu_dispatch(c, p);
-    return 0;
+    int rc = dq_push_back(&p->q[lvl], &job);
+    if (rc)
+        sim_fail(c->sim, rc, "cpu %u: out of memory queueing work", cpu);
+    cpu_dispatch(c, p); /* a pre-empted job runs on */
+    return rc;
 }
 
 bool cpus_idle(const cpus_t *c, uint32_t cpu) { return c->cpu[cpu].running < 0; }

@@ -24,7 +24,8 @@ typedef struct cpus cpus_t;
 cpus_t *cpus_new(sim_t *sim, uint32_t n, sim_time_t idle_exit_ns, sim_time_t idle_deep_ns);
 void cpus_free(cpus_t *c);
 
-/* Run `work` ns of CPU time at `lvl` on `cpu`; fn(sim, ctx, arg) when done. */
+/* Run `work` ns of CPU time at `lvl` on `cpu`; fn(sim, ctx, arg) when done.
+ * 0, or -ENOMEM with the run's sticky error set (sim_fail). */
 int cpus_run(cpus_t *c, uint32_t cpu, cpu_level_t lvl, sim_time_t work, sim_handler_fn fn,
              void *ctx, uint64_t arg);
 

@@ -128,7 +128,7 @@ static void on_device_done(void *ctx, req_t *r)
 static void on_dispatch(void *ctx, req_t *r)
 {
     path_dev_t *d = ctx;
-    ssd_submit(d->ssd, r, (ssd_prio_t)r->prio);
+    ssd_submit(d->ssd, r, (ssd_prio_t)r->prio); /* a refusal fails the run (sim_fail) */
 }
 
 static void on_submitted(void *ctx, req_t *r)

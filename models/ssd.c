@@ -354,7 +354,13 @@ struct ssd {
 
 static sim_time_t ns_of(double ns) { return (sim_time_t)(ns + 0.5); } /* ns >= 0 */
 
-static void ssd_oom(ssd_t *s) { s->error = -ENOMEM; }
+/* Out of memory inside the model: the command or flash operation at hand is
+ * lost, so the run fails (the engine's sticky error) rather than go on short. */
+static int ssd_oom(ssd_t *s)
+{
+    s->error = -ENOMEM;
+    return sim_fail(s->sim, -ENOMEM, "ssd: out of memory queueing a command or flash operation");
+}
 
 /* --------------------------------------------------------------- helpers */
 
@@ -798,7 +804,7 @@ int ssd_submit(ssd_t *s, req_t *r, ssd_prio_t prio)
         uint32_t n = s->ncmd ? s->ncmd * 2 : 256;
         ssd_cmd_t *c = realloc(s->cmd, n * sizeof(*c));
         if (!c)
-            return -ENOMEM;
+            return ssd_oom(s);
         for (uint32_t i = n; i-- > s->ncmd;) {
             c[i].r = NULL;
             c[i].next_free = s->cmd_free;
@@ -812,11 +818,11 @@ int ssd_submit(ssd_t *s, req_t *r, ssd_prio_t prio)
     uint32_t q = (r->hwq % s->cfg.queues) * SSD_NPRIO + p;
     uint32_t slot = s->cmd_free;
     if (ring_push(&s->sq[q], slot, 0))
-        return -ENOMEM;
+        return ssd_oom(s);
     if (!s->in_active[q]) {
         if (ring_push(&s->active[p], q, 0)) {
             s->sq[q].n--;
-            return -ENOMEM;
+            return ssd_oom(s);
         }
         s->in_active[q] = 1;
     }

@@ -81,7 +81,8 @@ ssd_t *ssd_new(sim_t *sim, const ssd_cfg_t *cfg, uint64_t seed, uint32_t rep, co
 void ssd_free(ssd_t *s);
 
 /* Submit r on SQ r->hwq (taken modulo queues) with the given arbitration
- * class; the class only matters under WRR. 0, or -ENOMEM (r not taken). */
+ * class; the class only matters under WRR. 0, or -ENOMEM (r not taken; the
+ * run's sticky error is set, see sim_fail). */
 int ssd_submit(ssd_t *s, req_t *r, ssd_prio_t prio);
 
 /* With flash.read_dist "calibrated": draw(ctx) gives a QD1 4 KiB device
@@ -96,7 +97,7 @@ typedef struct {
     uint64_t reads, writes, map_misses, programs, gc_runs, gc_pages_moved, suspends, erases;
     uint64_t write_waits;       /* writes that found the write buffer full */
     double die_utilisation;     /* busy die-time / (dies x elapsed) since ssd_new */
-    int error;                  /* sticky -ENOMEM from inside the model, else 0 */
+    int error;                  /* sticky -ENOMEM from inside the model (also sim_fail), else 0 */
 } ssd_stats_t;
 void ssd_stats(const ssd_t *s, ssd_stats_t *out);
 

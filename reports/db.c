@@ -169,6 +169,10 @@ static int db_insert_rows(sqlite3 *db, int64_t id, const result_t *res)
 int64_t db_write_run(sqlite3 *db, const db_run_info_t *info, const result_t *res, char **err)
 {
     *err = NULL;
+    if (res->error) { /* an incomplete result is never a row (docs/design.md, error policy) */
+        *err = sqlite3_mprintf("the run's results are incomplete (out of memory)");
+        return -1;
+    }
     int64_t id = -1;
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, err);
     if (rc == SQLITE_OK)

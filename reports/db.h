@@ -24,7 +24,8 @@ sqlite3 *db_open(const char *path, char **err);
 void db_close(sqlite3 *db);
 
 /* Write one run and everything in res in one transaction; returns the new
- * run_id, or -1 with *err set. */
+ * run_id, or -1 with *err set. A result with res->error set (incomplete) is
+ * refused. */
 int64_t db_write_run(sqlite3 *db, const db_run_info_t *info, const result_t *res, char **err);
 
 #endif

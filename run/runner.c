@@ -34,15 +34,16 @@ static void runner_warm(sim_t *sim, void *ctx, uint64_t arg)
  * otherwise grow memory without bound (~200 bytes a request). */
 #define RUNNER_MAX_INFLIGHT (1u << 20)
 
-/* Checked every simulated millisecond: cheap, and bounds the wait on Ctrl-C
- * and on an overloaded run. */
+/* Checked every simulated millisecond: cheap, and bounds the wait on Ctrl-C.
+ * (An overloaded run stops at once: the pool's refusal is a sticky error.) */
 static void runner_watch(sim_t *sim, void *ctx, uint64_t arg)
 {
+    (void)ctx;
     (void)arg;
-    if (runner_interrupted || req_pool_overflowed(ctx))
+    if (runner_interrupted)
         sim_stop(sim);
     else
-        sim_after(sim, SIM_MS(1), runner_watch, ctx, 0);
+        sim_after(sim, SIM_MS(1), runner_watch, NULL, 0);
 }
 
 /* The adaptive mode's switches after warm-up: how many, and when it first
@@ -122,12 +123,12 @@ static int runner_once(const scn_t *s, uint32_t vi, uint32_t rep, sim_time_t war
         rc = v->wl[i].ops->start(v->wl[i].params, &env, &inst[i]);
         if (rc)
             snprintf(err, errlen, "%s: workload.%u (%s): could not start: %s", s->file, i,
-                     v->wl[i].ops->name, strerror(-rc));
+                     v->wl[i].ops->name, sim_error(sim) ? sim_error_msg(sim) : strerror(-rc));
     }
     runner_ctx_t ctx = {path, col};
     if (rc == 0) {
         sim_at(sim, warm, runner_warm, &ctx, 0);
-        sim_after(sim, SIM_MS(1), runner_watch, pool, 0);
+        sim_after(sim, SIM_MS(1), runner_watch, NULL, 0);
         sim_run(sim, duration);
         if (runner_interrupted)
             rc = -EINTR;
@@ -138,6 +139,10 @@ static int runner_once(const scn_t *s, uint32_t vi, uint32_t rep, sim_time_t war
                      "queue depths)",
                      s->file, RUNNER_MAX_INFLIGHT, (double)sim_now(sim) / 1e6);
             rc = -EINVAL;
+        } else if (sim_error(sim)) { /* the event path failed: the run is not a result */
+            snprintf(err, errlen, "%s: the run failed at %.3f ms: %s", s->file,
+                     (double)sim_now(sim) / 1e6, sim_error_msg(sim));
+            rc = sim_error(sim);
         }
     }
     if (rc == 0) {
@@ -151,6 +156,10 @@ static int runner_once(const scn_t *s, uint32_t vi, uint32_t rep, sim_time_t war
         rc = collect_result(col, &tot, out);
         if (rc == 0)
             runner_mode_switches(path_policy(path), warm, out);
+        if (rc == 0 && out->error)
+            rc = out->error;
+        if (rc)
+            snprintf(err, errlen, "%s: out of memory for the run's results", s->file);
         /* the pilot's series: empty bins repeat the last mean */
         for (uint32_t b = 0; rc == 0 && series && b < RUNNER_MSER_BINS; b++)
             series[b] = col->series_n[b] ? col->series_sum[b] / (double)col->series_n[b]

@@ -157,6 +157,9 @@ int res_submit(res_t *r, unsigned prio, sim_time_t service, sim_handler_fn done,
     if (rc == 0) { /* a refused job never arrived: Little's law stays exact */
         r->arrivals++;
         r->queued++;
+    } else {
+        sim_fail(r->sim, rc, "resource: out of memory queueing a job (%llu queued)",
+                 (unsigned long long)r->queued);
     }
     return rc;
 }

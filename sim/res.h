@@ -18,7 +18,8 @@ typedef struct res res_t;
 res_t *res_new(sim_t *sim, unsigned servers, unsigned nprio);
 void res_free(res_t *r);
 
-/* 0, or -ENOMEM. prio >= nprio is clamped to the lowest class. */
+/* 0, or -ENOMEM (the job is refused and the run's sticky error set, see
+ * sim_fail). prio >= nprio is clamped to the lowest class. */
 int res_submit(res_t *r, unsigned prio, sim_time_t service, sim_handler_fn done, void *ctx,
                uint64_t arg);
 

@@ -20,15 +20,22 @@ void result_fini(result_t *r)
     memset(r, 0, sizeof(*r));
 }
 
+static int result_oom(result_t *r)
+{
+    if (!r->error)
+        r->error = -ENOMEM;
+    return -ENOMEM;
+}
+
 /* Grow *arr (element size sz) so that one more fits. */
-static int grow(void **arr, size_t *cap, size_t n, size_t sz)
+static int grow(result_t *r, void **arr, size_t *cap, size_t n, size_t sz)
 {
     if (n < *cap)
         return 0;
     size_t c = *cap ? *cap * 2 : 16;
     void *p = realloc(*arr, c * sz);
     if (!p)
-        return -ENOMEM;
+        return result_oom(r);
     *arr = p;
     *cap = c;
     return 0;
@@ -41,7 +48,7 @@ int result_set(result_t *r, const char *name, double value)
             r->metric[i].value = value;
             return 0;
         }
-    if (grow((void **)&r->metric, &r->capmetric, r->nmetric, sizeof(*r->metric)))
+    if (grow(r, (void **)&r->metric, &r->capmetric, r->nmetric, sizeof(*r->metric)))
         return -ENOMEM;
     result_metric_t *m = &r->metric[r->nmetric++];
     strncpy(m->name, name, sizeof(m->name) - 1);
@@ -62,7 +69,7 @@ int result_get(const result_t *r, const char *name, double *value)
 
 int result_add_stage(result_t *r, const char *stage, const hist_t *h)
 {
-    if (grow((void **)&r->stage, &r->capstage, r->nstage, sizeof(*r->stage)))
+    if (grow(r, (void **)&r->stage, &r->capstage, r->nstage, sizeof(*r->stage)))
         return -ENOMEM;
     result_stage_t *s = &r->stage[r->nstage++];
     strncpy(s->stage, stage, sizeof(s->stage) - 1);
@@ -76,11 +83,11 @@ int result_add_stage(result_t *r, const char *stage, const hist_t *h)
 
 int result_add_hist(result_t *r, const char *metric, const hist_t *h)
 {
-    if (grow((void **)&r->hist, &r->caphist, r->nhist, sizeof(*r->hist)))
+    if (grow(r, (void **)&r->hist, &r->caphist, r->nhist, sizeof(*r->hist)))
         return -ENOMEM;
     hist_t *copy = malloc(sizeof(*copy));
     if (!copy)
-        return -ENOMEM;
+        return result_oom(r);
     *copy = *h;
     result_hist_t *e = &r->hist[r->nhist++];
     strncpy(e->metric, metric, sizeof(e->metric) - 1);
@@ -91,7 +98,7 @@ int result_add_hist(result_t *r, const char *metric, const hist_t *h)
 
 int result_add_req(result_t *r, const result_req_t *row)
 {
-    if (grow((void **)&r->req, &r->capreq, r->nreq, sizeof(*r->req)))
+    if (grow(r, (void **)&r->req, &r->capreq, r->nreq, sizeof(*r->req)))
         return -ENOMEM;
     r->req[r->nreq++] = *row;
     return 0;

@@ -47,10 +47,15 @@ typedef struct {
     size_t nreq, capreq;
     uint64_t events, requests;
     double wall_s;
+    /* Sticky: the first add that failed (-ENOMEM), else 0. A result with an
+     * error is incomplete: it is reported, never written. */
+    int error;
 } result_t;
 
 void result_init(result_t *r);
 void result_fini(result_t *r);
+/* The adders return 0 or -ENOMEM, which they also keep in r->error, so a
+ * collector may call them on the event path without checking each. */
 int result_set(result_t *r, const char *name, double value); /* add or replace */
 int result_get(const result_t *r, const char *name, double *value); /* 0 or -ENOENT */
 int result_add_stage(result_t *r, const char *stage, const hist_t *h);

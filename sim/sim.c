@@ -12,6 +12,9 @@
 
 #include "pes.h"
 
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 typedef struct {
@@ -30,6 +33,8 @@ struct sim {
     uint32_t seq;
     bool stopped;
     uint64_t executed;
+    int error;        /* sticky: the first failure's code, 0 while none */
+    char errmsg[512];
 };
 
 #define SIM_NIL UINT32_MAX
@@ -66,6 +71,32 @@ sim_time_t sim_now(const sim_t *s) { return s->now; }
 uint64_t sim_events(const sim_t *s) { return s->executed; }
 uint64_t sim_npending(const sim_t *s) { return s->pes.n; }
 void sim_stop(sim_t *s) { s->stopped = true; }
+
+int sim_fail(sim_t *s, int code, const char *fmt, ...)
+{
+    if (code == 0)
+        code = -EIO; /* a failure always reads as one */
+    if (s->error)
+        return code;
+    s->error = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+    va_end(ap);
+    s->stopped = true;
+    return code;
+}
+
+int sim_error(const sim_t *s) { return s->error; }
+const char *sim_error_msg(const sim_t *s) { return s->errmsg; }
+
+/* Out of line, so the scheduling fast path stays small. */
+static __attribute__((noinline, cold)) sim_timer_t sim_at_failed(sim_t *s)
+{
+    sim_fail(s, -ENOMEM, "engine: out of memory for a pending event (%llu pending at %.3f ms)",
+             (unsigned long long)s->pes.n, (double)s->now / 1e6);
+    return (sim_timer_t){0, 0};
+}
 
 static uint32_t sim_slot_grow(sim_t *s)
 {
@@ -107,14 +138,14 @@ sim_timer_t sim_at(sim_t *s, sim_time_t t, sim_handler_fn fn, void *ctx, uint64_
 {
     uint32_t i = sim_slot_alloc(s);
     if (i == SIM_NIL)
-        return (sim_timer_t){0, 0};
+        return sim_at_failed(s);
     if (t < s->now) /* the past is not schedulable: run it next instead */
         t = s->now;
     if (s->seq == UINT32_MAX) /* once per 4e9 events: keep FIFO across the wrap */
         s->seq = pes_renumber(&s->pes);
     if (pes_push(&s->pes, pes_key(t, s->seq, i)) != 0) {
         sim_slot_release(s, i);
-        return (sim_timer_t){0, 0};
+        return sim_at_failed(s);
     }
     s->seq++;
     sim_event_t *e = &s->ev[i];
@@ -141,6 +172,8 @@ bool sim_cancel(sim_t *s, sim_timer_t h)
 uint64_t sim_run(sim_t *s, sim_time_t until)
 {
     uint64_t n0 = s->executed;
+    if (s->error) /* a failed run stays stopped */
+        return 0;
     s->stopped = false;
     while (!s->stopped && !pes_empty(&s->pes) && pes_top(&s->pes)->t <= until) {
         pes_key_t k = pes_pop(&s->pes);

@@ -11,6 +11,10 @@
  * Timers can be cancelled through the handle returned when they were set; a
  * cancelled event stays in the pending set and is dropped when it reaches the
  * head (lazy deletion), which keeps cancellation O(1).
+ *
+ * A run has one sticky error (see sim_fail): the first failure on the event
+ * path is recorded with its message and stops the run, so a request is never
+ * lost silently; the caller checks sim_error() after sim_run().
  */
 #ifndef LATSURF_SIM_H
 #define LATSURF_SIM_H
@@ -37,7 +41,9 @@ void sim_free(sim_t *sim);
 
 sim_time_t sim_now(const sim_t *sim);
 
-/* Schedule fn(ctx, arg) at absolute time t (>= now) or after dt. */
+/* Schedule fn(ctx, arg) at absolute time t (>= now) or after dt. If the
+ * event cannot be stored (out of memory) it returns {0,0} and sets the
+ * sticky error, so callers need not check. */
 sim_timer_t sim_at(sim_t *sim, sim_time_t t, sim_handler_fn fn, void *ctx, uint64_t arg);
 static inline sim_timer_t sim_after(sim_t *sim, sim_time_t dt, sim_handler_fn fn, void *ctx,
                                     uint64_t arg)
@@ -53,6 +59,17 @@ bool sim_pending(const sim_t *sim, sim_timer_t timer);
  * this call. The clock ends at `until` unless sim_stop() was called. */
 uint64_t sim_run(sim_t *sim, sim_time_t until);
 void sim_stop(sim_t *sim);
+
+/* The sticky error. sim_fail() records the first failure of the run (code a
+ * negative errno, message printf-style) and stops it: sim_run() returns after
+ * the handler that failed and, from then on, runs nothing. Later failures
+ * keep the first. Any module on the event path that cannot go on (an
+ * allocation, a refused sim_at, a workload that cannot generate) calls it
+ * where it fails; the caller of sim_run() checks sim_error() and treats the
+ * run as failed. Returns code, so `return sim_fail(...)` reads naturally. */
+int sim_fail(sim_t *sim, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int sim_error(const sim_t *sim);             /* 0, or the first failure's code */
+const char *sim_error_msg(const sim_t *sim); /* "" while sim_error() is 0 */
 
 uint64_t sim_events(const sim_t *sim);   /* executed since sim_new */
 uint64_t sim_npending(const sim_t *sim); /* scheduled, not yet run (incl. cancelled) */

@@ -225,7 +225,7 @@ static void ag_reads(sim_t *sim, void *ctx, uint64_t arg)
         uint32_t bytes = meta ? p->meta_bytes : chunk ? p->chunk_bytes : p->pf_bytes;
         uint64_t off = gen_offset(a->rng, (uint64_t)p->span, bytes);
         double conf = meta || chunk ? 0 : p->pf_lo + (p->pf_hi - p->pf_lo) * gsl_rng_uniform(a->rng);
-        req_t *r = req_alloc(w->env.pool);
+        req_t *r = wl_req_alloc(&w->env);
         if (!r) {
             if (meta || chunk)
                 a->pending--;

@@ -74,7 +74,7 @@ static void gen_loop_issue(gen_loop_t *l)
             l->over = true;
             break;
         }
-        req_t *r = req_alloc(l->env.pool);
+        req_t *r = wl_req_alloc(&l->env);
         if (!r)
             break;
         if (!l->fill(l->ctx, r)) {

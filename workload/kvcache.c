@@ -99,7 +99,7 @@ static void kv_arrive(sim_t *sim, void *ctx, uint64_t arg)
     for (uint32_t j = 0; j < w->p.blocks; j++) {
         if (gsl_rng_uniform(w->blocks) < w->p.hit_ratio)
             continue;
-        req_t *r = req_alloc(w->env.pool);
+        req_t *r = wl_req_alloc(&w->env);
         if (!r)
             continue;
         r->offset = (prefix * w->p.blocks + j) * w->p.block_bytes;

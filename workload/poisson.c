@@ -74,7 +74,7 @@ static void poisson_arrive(sim_t *sim, void *ctx, uint64_t arg)
     sim_time_t next = now + (sim_time_t)(gsl_ran_exponential(w->arrivals, 1e9 / w->p.rate) + 0.5);
     if (next < w->env.end && (double)next < w->p.stop_ms * 1e6)
         sim_at(sim, next, poisson_arrive, w, 0);
-    req_t *r = req_alloc(w->env.pool);
+    req_t *r = wl_req_alloc(&w->env);
     if (!r)
         return;
     uint64_t blocks = (uint64_t)w->p.span / w->p.bytes;

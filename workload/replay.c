@@ -12,7 +12,9 @@
  * barrier: nothing after it in the file is read before its time, and a
  * closed-loop record with an empty `after` starts think_ns after the latest
  * barrier. The whole file is checked once when the scenario is parsed, so a
- * bad line is a scenario error (file:line) before anything runs.
+ * bad line is a scenario error (file:line) before anything runs; should the
+ * file change or memory run out after that, the replay stops and the run
+ * fails with the reason (wl_fail), never a silently shorter replay.
  *
  * Scenario keys (workload entry, docs/traces.md):
  *   path          trace file, relative to the current directory  (required)
@@ -80,7 +82,6 @@ typedef struct {
     uint64_t inflight;
     sim_time_t pass_start, barrier;
     bool held, stalled, pass_end, eof, stopped, drain_set;
-    char err[640];
 } replay_t;
 
 static sim_time_t rp_scale(const replay_t *w, uint64_t ns)
@@ -211,12 +212,10 @@ static void replay_params_free(void *params)
     free(p);
 }
 
-static void rp_fail(replay_t *w, const char *msg)
+/* The replay cannot go on: it stops, and the run fails with msg. */
+static void rp_fail(replay_t *w, int code, const char *msg)
 {
-    if (!w->err[0]) {
-        snprintf(w->err, sizeof(w->err), "%s", msg);
-        fprintf(stderr, "latsurf: trace replay stopped: %s\n", w->err);
-    }
+    wl_fail(&w->env, code, "trace replay stopped: %s", msg);
     w->stopped = true;
 }
 
@@ -235,9 +234,9 @@ static void rp_done(sim_t *sim, req_t *r);
 static void rp_issue(replay_t *w, uint32_t s)
 {
     rp_slot_t *x = &w->slot[s];
-    req_t *r = req_alloc(w->env.pool);
-    if (!r) {
-        rp_fail(w, "out of memory for requests");
+    req_t *r = wl_req_alloc(&w->env);
+    if (!r) { /* the run has failed (wl_req_alloc said why) */
+        w->stopped = true;
         return;
     }
     r->offset = x->offset;
@@ -356,7 +355,7 @@ static void rp_admit(replay_t *w, uint32_t s, const trace_rec_t *rec)
             snprintf(msg, sizeof(msg), "%s:%llu: after: id %llu is not in the window",
                      trace_path(w->rd), (unsigned long long)rec->line,
                      (unsigned long long)rec->after[i]);
-            rp_fail(w, msg);
+            rp_fail(w, -EINVAL, msg);
             return;
         }
         if (w->slot[d].state == RP_DONE) {
@@ -365,7 +364,7 @@ static void rp_admit(replay_t *w, uint32_t s, const trace_rec_t *rec)
         } else if (rp_add_edge(w, d, s) == 0) {
             x->waiting++;
         } else {
-            rp_fail(w, "out of memory for dependencies");
+            rp_fail(w, -ENOMEM, "out of memory for dependencies");
             return;
         }
     }
@@ -387,8 +386,9 @@ static bool rp_next_pass(replay_t *w)
     }
     trace_close(w->rd);
     w->rd = NULL;
-    if (trace_open(w->p.path, trace_fmt_names[w->p.fmt], &w->rd, err, sizeof(err)) < 0) {
-        rp_fail(w, err);
+    int rc = trace_open(w->p.path, trace_fmt_names[w->p.fmt], &w->rd, err, sizeof(err));
+    if (rc < 0) {
+        rp_fail(w, rc, err);
         return false;
     }
     trace_idmap_clear(w->ids);
@@ -418,7 +418,7 @@ static void rp_pump(replay_t *w)
         trace_rec_t rec;
         int rc = trace_next(w->rd, &rec);
         if (rc < 0) {
-            rp_fail(w, trace_error(w->rd));
+            rp_fail(w, rc, trace_error(w->rd));
             return;
         }
         if (rc == 0) {
@@ -432,7 +432,7 @@ static void rp_pump(replay_t *w)
         if (x->state == RP_DONE && trace_idmap_get(w->ids, x->id, &old) && old == s)
             trace_idmap_del(w->ids, x->id);
         if (!trace_idmap_put(w->ids, rec.id, s)) {
-            rp_fail(w, "dependency window full");
+            rp_fail(w, -EINVAL, "dependency window full (the trace changed since it was checked)");
             return;
         }
         w->seq++;
@@ -527,7 +527,7 @@ static int replay_start(const void *params, const wl_env_t *env, void **inst)
     }
     int rc = trace_open(w->p.path, trace_fmt_names[w->p.fmt], &w->rd, err, sizeof(err));
     if (rc < 0) {
-        fprintf(stderr, "latsurf: %s\n", err);
+        wl_fail(env, rc, "%s", err);
         replay_free(w);
         return rc;
     }

@@ -106,8 +106,10 @@ static rt_query_t *rt_get(retrieval_t *w)
 {
     if (!w->free_q) {
         rt_chunk_t *ch = malloc(sizeof(*ch) + RT_CHUNK * w->stride);
-        if (!ch)
+        if (!ch) {
+            wl_fail(&w->env, -ENOMEM, "out of memory for a query");
             return NULL;
+        }
         ch->next = w->chunks;
         w->chunks = ch;
         for (size_t i = 0; i < RT_CHUNK; i++) {
@@ -160,7 +162,7 @@ static void rt_hop(retrieval_t *w, rt_query_t *q)
     sim_time_t now = sim_now(w->env.sim);
     q->pending = w->p.width + 1;
     for (uint32_t i = 0; i < w->p.width; i++) {
-        req_t *r = req_alloc(w->env.pool);
+        req_t *r = wl_req_alloc(&w->env);
         if (!r) {
             q->pending--;
             continue;

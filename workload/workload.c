@@ -5,6 +5,8 @@
 
 #include "sim/rng.h"
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,6 +44,28 @@ const char *const *wl_names(void)
     for (size_t i = 0; i < WL_N; i++)
         names[i] = wl_table[i]->name;
     return names;
+}
+
+int wl_fail(const wl_env_t *env, int code, const char *fmt, ...)
+{
+    char msg[480];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return sim_fail(env->sim, code, "workload.%u: %s", env->index, msg);
+}
+
+req_t *wl_req_alloc(const wl_env_t *env)
+{
+    req_t *r = req_alloc(env->pool);
+    if (!r) {
+        if (req_pool_overflowed(env->pool))
+            wl_fail(env, -EOVERFLOW, "the request pool refused a request: too many in flight");
+        else
+            wl_fail(env, -ENOMEM, "out of memory for a request");
+    }
+    return r;
 }
 
 gsl_rng *wl_rng(const wl_env_t *env, const char *type, const char *what)

@@ -8,6 +8,11 @@
  * the environment. Requests come back through req->done; the instance gives
  * them back to the pool. Adding a workload touches its own file and one line
  * of the table.
+ *
+ * Errors: a workload never prints or exits. `parse` reports through the
+ * cfg_t (file and JSON path); `start` and everything a workload does during
+ * the run report through wl_fail(), which sets the engine's sticky error
+ * (sim_fail): the run stops and the runner reports the message.
  */
 #ifndef LATSURF_WORKLOAD_H
 #define LATSURF_WORKLOAD_H
@@ -43,12 +48,24 @@ typedef struct wl_ops {
     const char *name;
     int (*parse)(cfg_t *c, json_t *entry, void **params); /* 0 or -EINVAL (c has why) */
     void (*params_free)(void *params);
-    int (*start)(const void *params, const wl_env_t *env, void **inst); /* 0 or -errno */
+    /* 0 or -errno; a failure with more to say than strerror leaves its
+     * message with wl_fail() */
+    int (*start)(const void *params, const wl_env_t *env, void **inst);
     void (*inst_free)(void *inst);
 } wl_ops_t;
 
 const wl_ops_t *wl_find(const char *name);
 const char *const *wl_names(void); /* NULL-terminated, for error messages */
+
+/* The workload cannot go on: the run fails with "workload.<index>: <message>"
+ * as its sticky error (the first failure of a run wins). Returns code. */
+int wl_fail(const wl_env_t *env, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A fresh request from the pool, or NULL when there is none (out of memory,
+ * or the pool's in-flight limit): the run has then failed through wl_fail,
+ * so the caller only stops issuing. */
+req_t *wl_req_alloc(const wl_env_t *env);
 
 /* A stream private to this workload entry: named "<type>.<index>.<what>". */
 gsl_rng *wl_rng(const wl_env_t *env, const char *type, const char *what);
