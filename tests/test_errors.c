@@ -12,8 +12,8 @@
 
 #include "testutil.h"
 
-#include "cli/runner.h"
-#include "cli/scenario.h"
+#include "run/runner.h"
+#include "run/scenario.h"
 #include "reports/db.h"
 #include "workload/workload.h"
 
