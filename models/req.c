@@ -7,14 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const req_stage_names[REQ_NSTAGES] = {
-    "submit", "dispatch", "device", "irq", "blk_complete", "cqe_post", "wakeup", "continuation",
-};
-const char *const req_time_names[REQ_NT] = {
-    "t_issue", "t_submit", "t_dispatch", "t_device_done", "t_irq",
-    "t_blk_done", "t_cqe", "t_ready", "t_continued",
-};
-
 pol_intent_t req_intent(const req_t *r)
 {
     return (pol_intent_t){
