@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const req_op_names[] = {"read", "write", NULL};
+_Static_assert(sizeof(req_op_names) / sizeof(req_op_names[0]) == REQ_NOPS + 1,
+               "one name per op, then NULL");
+
 pol_intent_t req_intent(const req_t *r)
 {
     return (pol_intent_t){

@@ -19,7 +19,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef enum { REQ_READ = 0, REQ_WRITE = 1 } req_op_t;
+typedef enum { REQ_READ = 0, REQ_WRITE = 1, REQ_NOPS } req_op_t;
+extern const char *const req_op_names[]; /* "read", "write", NULL */
 
 typedef struct req req_t;
 typedef void (*req_done_fn)(sim_t *sim, req_t *r);

@@ -4,6 +4,7 @@
  */
 #include "db.h"
 
+#include "policies/policy.h"
 #include "reports/compare.h"
 
 #include <stdio.h>
@@ -167,14 +168,13 @@ static int db_insert_rows(sqlite3 *db, int64_t id, const result_t *res)
             rc = db_step(h);
         }
     }
-    static const char *const cls[] = {"step-critical", "hot-metadata", "prefetch", "bulk"};
     for (size_t i = 0; rc == SQLITE_OK && i < res->nreq; i++) {
         const result_req_t *r = &res->req[i];
         int k = 1;
         sqlite3_bind_int64(q, k++, id);
         sqlite3_bind_int64(q, k++, (sqlite3_int64)r->req_id);
         sqlite3_bind_int64(q, k++, r->flow);
-        bind_text(q, k++, r->cls < 4 ? cls[r->cls] : NULL);
+        bind_text(q, k++, r->cls < POL_NCLASSES ? pol_class_names[r->cls] : NULL);
         bind_text(q, k++, r->op ? "write" : "read");
         sqlite3_bind_int64(q, k++, (sqlite3_int64)r->bytes);
         sqlite3_bind_int(q, k++, r->submit_cpu);

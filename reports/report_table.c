@@ -13,7 +13,8 @@
 int report_format_parse(const char *s, report_format_t *f)
 {
     static const char *const names[] = {"text", "md", "csv"};
-    for (int i = 0; i < 3; i++)
+    _Static_assert(sizeof(names) / sizeof(names[0]) == REPORT_NFORMATS, "one name per format");
+    for (int i = 0; i < REPORT_NFORMATS; i++)
         if (strcmp(s, names[i]) == 0) {
             *f = (report_format_t)i;
             return 0;

@@ -14,7 +14,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 
-typedef enum { REPORT_TEXT, REPORT_MD, REPORT_CSV } report_format_t;
+typedef enum { REPORT_TEXT, REPORT_MD, REPORT_CSV, REPORT_NFORMATS } report_format_t;
 
 /* "text" | "md" | "csv"; 0 or -EINVAL. */
 int report_format_parse(const char *s, report_format_t *f);
