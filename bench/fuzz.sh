@@ -16,7 +16,8 @@ secs=${1:-60}
 shift || true
 build=${FUZZ_BUILD:-build-fuzz}
 out=${FUZZ_OUT:-$build/fuzz-out}
-all="scenario costs tracefs trace_jsonl trace_fio trace_blkparse trace_msr trace_disksim"
+# every harness has a corpus folder (one per trace reader file, see CMakeLists.txt)
+all=$(ls fuzz/corpus | tr '\n' ' ')
 names=${*:-$all}
 command -v clang >/dev/null || { echo "fuzz.sh: needs clang and libFuzzer (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
 cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DLATSURF_FUZZ=ON \

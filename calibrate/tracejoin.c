@@ -568,21 +568,35 @@ out:
 
 /* ---- result ----------------------------------------------------------- */
 
-/* Chain histograms beyond the contract stages (tracejoin.h). */
+/* Histograms: latency, device-done-to-ready and the chain beyond the
+ * contract stages (tracejoin.h), each with the metric its median goes to. */
 enum {
     H_LAT, H_DDR, H_DEVICE, H_IRQ_HANDLER, H_BLK_TO_WAKEUP, H_WAKEUP_TO_RUN, H_RUN_TO_CQE,
     H_IPI_TO_WAKEUP, H_BLK_TO_CQE_SAME, H_BLK_TO_CQE_CROSS, H_BLK_TO_READY_SAME,
     H_BLK_TO_READY_CROSS, H_N
 };
-static const char *const hist_names[H_N] = {
-    "lat_ns",           "device_done_to_ready_ns",  "chain_device_service_ns",
-    "chain_irq_handler_ns", "chain_blk_to_wakeup_ns", "chain_wakeup_to_run_ns",
-    "chain_run_to_cqe_ns",  "chain_ipi_to_wakeup_ns", "chain_blk_to_cqe_same_ns",
-    "chain_blk_to_cqe_cross_ns", "chain_blk_to_ready_same_ns", "chain_blk_to_ready_cross_ns"};
+static const struct {
+    const char *hist; /* histograms.metric */
+    int p50;          /* metric_id_t of its median, -1: set with the contract metrics */
+} tj_hist[] = {
+    [H_LAT] = {"lat_ns", -1},
+    [H_DDR] = {"device_done_to_ready_ns", -1},
+    [H_DEVICE] = {"chain_device_service_ns", METRIC_CHAIN_DEVICE_SERVICE_P50},
+    [H_IRQ_HANDLER] = {"chain_irq_handler_ns", METRIC_CHAIN_IRQ_HANDLER_P50},
+    [H_BLK_TO_WAKEUP] = {"chain_blk_to_wakeup_ns", METRIC_CHAIN_BLK_TO_WAKEUP_P50},
+    [H_WAKEUP_TO_RUN] = {"chain_wakeup_to_run_ns", METRIC_CHAIN_WAKEUP_TO_RUN_P50},
+    [H_RUN_TO_CQE] = {"chain_run_to_cqe_ns", METRIC_CHAIN_RUN_TO_CQE_P50},
+    [H_IPI_TO_WAKEUP] = {"chain_ipi_to_wakeup_ns", METRIC_CHAIN_IPI_TO_WAKEUP_P50},
+    [H_BLK_TO_CQE_SAME] = {"chain_blk_to_cqe_same_ns", METRIC_CHAIN_BLK_TO_CQE_SAME_P50},
+    [H_BLK_TO_CQE_CROSS] = {"chain_blk_to_cqe_cross_ns", METRIC_CHAIN_BLK_TO_CQE_CROSS_P50},
+    [H_BLK_TO_READY_SAME] = {"chain_blk_to_ready_same_ns", METRIC_CHAIN_BLK_TO_READY_SAME_P50},
+    [H_BLK_TO_READY_CROSS] = {"chain_blk_to_ready_cross_ns",
+                              METRIC_CHAIN_BLK_TO_READY_CROSS_P50},
+};
+_Static_assert(sizeof(tj_hist) / sizeof(tj_hist[0]) == H_N, "one row per histogram");
 
-static const char *const stage_names[] = {"submit",       "dispatch", "device", "irq",
-                                          "blk_complete", "cqe_post", "wakeup"};
-#define NSTAGE (sizeof(stage_names) / sizeof(stage_names[0]))
+/* A trace sees the stages submit..wakeup; the continuation is not traced. */
+#define NSTAGE STAGE_CONTINUATION
 
 static uint64_t sub(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
 
@@ -602,8 +616,10 @@ int tracejoin_result(const tracejoin_t *j, result_t *res, size_t max_rows)
             continue;
         uint64_t t_irq = (r->have & TJ_IRQ) ? r->t_irq : r->t_blk_done;
         uint64_t t_dev = t_irq; /* the device-done instant is seen as its interrupt */
-        uint64_t t[9] = {r->t_submit, r->t_submit, r->t_dispatch, t_dev, t_irq,
-                         r->t_blk_done, r->t_cqe, r->t_ready, 0};
+        uint64_t t[REQ_NT] = {
+            [T_ISSUE] = r->t_submit, [T_SUBMIT] = r->t_submit, [T_DISPATCH] = r->t_dispatch,
+            [T_DEVICE_DONE] = t_dev, [T_IRQ] = t_irq, [T_BLK_DONE] = r->t_blk_done,
+            [T_CQE] = r->t_cqe, [T_READY] = r->t_ready, [T_CONTINUED] = 0};
         for (size_t s = 0; s < NSTAGE; s++)
             hist_add(&st[s], t[s + 1] - t[s]);
         n++;
@@ -639,8 +655,8 @@ int tracejoin_result(const tracejoin_t *j, result_t *res, size_t max_rows)
                                 .cls = 255,
                                 .op = r->write,
                                 .deferred = r->deferred};
-            for (int k = 0; k < 8; k++)
-                row.t[k] = t[k] - j->t_first; /* relative to the first event */
+            for (int k = 0; k < T_CONTINUED; k++) /* t_continued stays 0: not traced */
+                row.t[k] = t[k] - j->t_first;     /* relative to the first event */
             if ((rc = result_add_req(res, &row)))
                 goto out;
             rows++;
@@ -650,41 +666,37 @@ int tracejoin_result(const tracejoin_t *j, result_t *res, size_t max_rows)
     res->requests = n;
     double span_s = n && last > first ? (double)(last - first) / 1e9 : 0;
     struct {
-        const char *name;
+        metric_id_t id;
         double v;
     } m[] = {
-        {"join_rate", tracejoin_rate(j)},
-        {"locality_miss_rate", n ? (double)miss / (double)n : 0},
-        {"deferred_completion_rate", n ? (double)deferred / (double)n : 0},
-        {"iops", span_s > 0 ? (double)n / span_s : 0},
-        {"bytes_per_s", span_s > 0 ? (double)bytes / span_s : 0},
-        {"lat_mean_ns", hist_mean(&h[H_LAT])},
-        {"lat_p50_ns", (double)hist_quantile(&h[H_LAT], 0.50)},
-        {"lat_p90_ns", (double)hist_quantile(&h[H_LAT], 0.90)},
-        {"lat_p99_ns", (double)hist_quantile(&h[H_LAT], 0.99)},
-        {"lat_p999_ns", (double)hist_quantile(&h[H_LAT], 0.999)},
-        {"lat_max_ns", (double)h[H_LAT].max},
-        {"device_done_to_ready_p50_ns", (double)hist_quantile(&h[H_DDR], 0.50)},
-        {"device_done_to_ready_p99_ns", (double)hist_quantile(&h[H_DDR], 0.99)},
+        {METRIC_JOIN_RATE, tracejoin_rate(j)},
+        {METRIC_LOCALITY_MISS, n ? (double)miss / (double)n : 0},
+        {METRIC_DEFERRED, n ? (double)deferred / (double)n : 0},
+        {METRIC_IOPS, span_s > 0 ? (double)n / span_s : 0},
+        {METRIC_BYTES_PER_S, span_s > 0 ? (double)bytes / span_s : 0},
+        {METRIC_LAT_MEAN, hist_mean(&h[H_LAT])},
+        {METRIC_LAT_P50, (double)hist_quantile(&h[H_LAT], 0.50)},
+        {METRIC_LAT_P90, (double)hist_quantile(&h[H_LAT], 0.90)},
+        {METRIC_LAT_P99, (double)hist_quantile(&h[H_LAT], 0.99)},
+        {METRIC_LAT_P999, (double)hist_quantile(&h[H_LAT], 0.999)},
+        {METRIC_LAT_MAX, (double)h[H_LAT].max},
+        {METRIC_D2R_P50, (double)hist_quantile(&h[H_DDR], 0.50)},
+        {METRIC_D2R_P99, (double)hist_quantile(&h[H_DDR], 0.99)},
     };
     for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
-        if ((rc = result_set(res, m[i].name, m[i].v)))
+        if ((rc = result_set_id(res, m[i].id, m[i].v)))
             goto out;
-    for (size_t i = 2; i < H_N; i++) {
-        if (!h[i].count)
-            continue;
-        char name[48];
-        size_t len = strlen(hist_names[i]) - 3; /* drop "_ns" */
-        snprintf(name, sizeof(name), "%.*s_p50_ns", (int)len, hist_names[i]);
-        if ((rc = result_set(res, name, (double)hist_quantile(&h[i], 0.5))))
+    for (size_t i = 0; i < H_N; i++)
+        if (tj_hist[i].p50 >= 0 && h[i].count &&
+            (rc = result_set_id(res, (metric_id_t)tj_hist[i].p50,
+                                (double)hist_quantile(&h[i], 0.5))))
             goto out;
-    }
     if (n)
         for (size_t s = 0; s < NSTAGE; s++)
-            if ((rc = result_add_stage(res, stage_names[s], &st[s])))
+            if ((rc = result_add_stage(res, metric_stage_names[s], &st[s])))
                 goto out;
     for (size_t i = 0; i < H_N; i++)
-        if (h[i].count && (rc = result_add_hist(res, hist_names[i], &h[i])))
+        if (h[i].count && (rc = result_add_hist(res, tj_hist[i].hist, &h[i])))
             goto out;
 out:
     free(h);

@@ -24,11 +24,12 @@ void traceparse_fini(traceparse_t *t)
 
 const char *traceparse_type_name(traceparse_type_t type)
 {
-    static const char *const names[TP_NTYPES] = {
+    static const char *const names[] = {
         "block_rq_issue",     "block_rq_complete", "irq_handler_entry",
         "irq_handler_exit",   "ipi",               "io_uring_submit_req",
         "io_uring_complete",  "io_uring_task_add", "sched_wakeup",
         "sched_switch"};
+    _Static_assert(sizeof(names) / sizeof(names[0]) == TP_NTYPES, "one name per event type");
     return (unsigned)type < TP_NTYPES ? names[type] : "?";
 }
 

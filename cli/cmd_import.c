@@ -16,10 +16,18 @@
 #include <string.h>
 #include <unistd.h>
 
+/* FORMAT is any reader of workload/trace.c's table. */
+static void import_formats(FILE *f)
+{
+    char names[256];
+    trace_fmt_list(names, sizeof(names), " | ");
+    fprintf(f, "FORMAT: %s\n", names);
+}
+
 static int import_usage(void)
 {
-    fprintf(stderr, "usage: latsurf import fio-iolog|blkparse|msr-csv|disksim FILE --out "
-                    "TRACE.jsonl\n");
+    fprintf(stderr, "usage: latsurf %s\n", cmd_find("import")->usage);
+    import_formats(stderr);
     return CMD_BADINPUT;
 }
 
@@ -43,8 +51,10 @@ static int import_copy(trace_reader_t *rd, FILE *out, const char *tmp)
 
 int cmd_import(int argc, char **argv)
 {
-    if (cmd_wants_help("import", argc, argv))
+    if (cmd_wants_help("import", argc, argv)) {
+        import_formats(stdout);
         return CMD_OK;
+    }
     const char *fmt = NULL, *in = NULL, *outpath = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--out") == 0 || strcmp(argv[i], "-o") == 0) {
@@ -66,12 +76,12 @@ int cmd_import(int argc, char **argv)
     }
     if (!fmt || !in || !outpath)
         return import_usage();
+    char err[600];
     if (!trace_fmt_find(fmt)) {
-        fprintf(stderr, "latsurf import: unknown format '%s' (fio-iolog, blkparse, msr-csv, "
-                        "disksim, jsonl)\n", fmt);
+        trace_fmt_list(err, sizeof(err), ", ");
+        fprintf(stderr, "latsurf import: unknown format '%s' (%s)\n", fmt, err);
         return CMD_BADINPUT;
     }
-    char err[600];
     trace_reader_t *rd;
     if (trace_open(in, fmt, &rd, err, sizeof(err)) < 0) {
         fprintf(stderr, "latsurf import: %s\n", err);

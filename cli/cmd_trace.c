@@ -174,11 +174,11 @@ done:
     return rc;
 }
 
-static void print_metric(const result_t *res, const char *name, const char *label)
+static void print_metric(const result_t *res, metric_id_t id)
 {
     double v;
-    if (result_get(res, name, &v) == 0)
-        printf("  %-34s %12.0f\n", label ? label : name, v);
+    if (result_get_id(res, id, &v) == 0)
+        printf("  %-34s %12.0f\n", metric_info[id].name, v);
 }
 
 static int trace_analyze(int argc, char **argv)
@@ -246,17 +246,18 @@ static int trace_analyze(int argc, char **argv)
     printf("  completions without a start        %12llu\n",
            (unsigned long long)tj.orphan_completes);
     double v;
-    if (result_get(&res, "locality_miss_rate", &v) == 0)
-        printf("  locality_miss_rate                 %12.3f\n", v);
-    if (result_get(&res, "deferred_completion_rate", &v) == 0)
-        printf("  deferred_completion_rate           %12.3f\n", v);
-    static const char *const shown[] = {
-        "lat_p50_ns", "lat_p99_ns", "device_done_to_ready_p50_ns", "device_done_to_ready_p99_ns",
-        "chain_device_service_p50_ns", "chain_irq_handler_p50_ns", "chain_blk_to_wakeup_p50_ns",
-        "chain_ipi_to_wakeup_p50_ns", "chain_wakeup_to_run_p50_ns", "chain_run_to_cqe_p50_ns",
-        "chain_blk_to_ready_same_p50_ns", "chain_blk_to_ready_cross_p50_ns"};
+    if (result_get_id(&res, METRIC_LOCALITY_MISS, &v) == 0)
+        printf("  %-34s %12.3f\n", metric_info[METRIC_LOCALITY_MISS].name, v);
+    if (result_get_id(&res, METRIC_DEFERRED, &v) == 0)
+        printf("  %-34s %12.3f\n", metric_info[METRIC_DEFERRED].name, v);
+    static const metric_id_t shown[] = {
+        METRIC_LAT_P50, METRIC_LAT_P99, METRIC_D2R_P50, METRIC_D2R_P99,
+        METRIC_CHAIN_DEVICE_SERVICE_P50, METRIC_CHAIN_IRQ_HANDLER_P50,
+        METRIC_CHAIN_BLK_TO_WAKEUP_P50, METRIC_CHAIN_IPI_TO_WAKEUP_P50,
+        METRIC_CHAIN_WAKEUP_TO_RUN_P50, METRIC_CHAIN_RUN_TO_CQE_P50,
+        METRIC_CHAIN_BLK_TO_READY_SAME_P50, METRIC_CHAIN_BLK_TO_READY_CROSS_P50};
     for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
-        print_metric(&res, shown[i], NULL);
+        print_metric(&res, shown[i]);
     if (tj.uring_rw == 0)
         fprintf(stderr, "latsurf trace analyze: %s has no io_uring read/write I/O to join\n",
                 file);

@@ -8,7 +8,8 @@
  * two latency distributions, and whether the variants rank the same way.
  *
  * Runs go to the database as usual (mode 'live' and 'sim'); the verdict
- * goes to `comparisons` with variant "<variant>:sim" against baseline
+ * goes to `comparisons` as validate's rows (reports/compare.h: a later run
+ * or report keeps them) with variant "<variant>:sim" against baseline
  * "<variant>" (the live run is the reference), so value = simulated,
  * baseline_value = live and delta_pct = the simulator's error in percent.
  * Metric "lat_w1_ns" has the distance as value and the live mean as
@@ -21,6 +22,7 @@
 #include "calibrate/calib.h"
 #include "run/liverun.h"
 #include "run/runner.h"
+#include "reports/compare.h"
 #include "reports/db.h"
 
 #include <errno.h>
@@ -213,29 +215,18 @@ static double val_w1(const hist_t *a, const hist_t *b)
     return w;
 }
 
-static int val_put(sqlite3 *db, const char *scn, const char *variant, const char *baseline,
-                   const char *metric, double value, double base)
+/* A validate row: value = simulated, baseline_value = live, delta_pct = the
+ * simulator's error in percent. */
+static compare_row_t val_row(const char *variant, const char *baseline, const char *metric,
+                             double value, double base)
 {
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(db,
-                                "INSERT INTO comparisons(scenario, variant, baseline, metric, "
-                                "value, baseline_value, delta_pct) VALUES(?1,?2,?3,?4,?5,?6,?7)",
-                                -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, scn, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, variant, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, baseline, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 4, metric, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 5, value);
-    sqlite3_bind_double(st, 6, base);
-    if (base != 0 && isfinite(base) && isfinite(value))
-        sqlite3_bind_double(st, 7, (value - base) / base * 100);
-    else
-        sqlite3_bind_null(st, 7);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+    return (compare_row_t){
+        .variant = variant, .baseline = baseline, .metric = metric, .value = value,
+        .baseline_value = base,
+        .delta_pct = base != 0 && isfinite(base) && isfinite(value) ? (value - base) / base * 100
+                                                                     : NAN,
+        .ci_low = NAN, .ci_high = NAN, .significant = -1,
+    };
 }
 
 /* Same order of the selected variants by quantile q, live and simulated? */
@@ -256,21 +247,19 @@ static bool val_rank_agrees(const livecmd_ctx_t *c, const val_var_t *vv, double 
 static int val_report(const livecmd_args_t *a, livecmd_ctx_t *c, val_var_t *vv)
 {
     scn_t *s = c->s;
-    sqlite3 *db = c->db;
-    int rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-    sqlite3_stmt *del;
-    if (rc == SQLITE_OK &&
-        (rc = sqlite3_prepare_v2(db, "DELETE FROM comparisons WHERE scenario=?1 AND baseline "
-                                 "NOT LIKE '%:sim' AND variant LIKE '%:sim'", -1, &del, NULL)) ==
-            SQLITE_OK) {
-        sqlite3_bind_text(del, 1, s->name, -1, SQLITE_STATIC);
-        rc = sqlite3_step(del) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-        sqlite3_finalize(del);
+    compare_row_t *rows = malloc((4 * (size_t)s->nvar + 2) * sizeof(*rows));
+    char (*variant)[96] = malloc((size_t)s->nvar * sizeof(*variant));
+    size_t n = 0;
+    if (!rows || !variant) {
+        free(rows);
+        free(variant);
+        fprintf(stderr, "latsurf validate: out of memory\n");
+        return CMD_FAIL;
     }
     printf("\nvalidate %s: simulated (calibrated) against live, per variant\n", s->name);
     printf("%-16s %10s %10s %8s %10s %10s %8s %10s %7s\n", "variant", "live p50", "sim p50",
            "err", "live p99", "sim p99", "err", "W1", "W1/mean");
-    for (uint32_t v = 0; v < s->nvar && rc == SQLITE_OK; v++) {
+    for (uint32_t v = 0; v < s->nvar; v++) {
         if (!vv[v].have_live || !vv[v].have_sim)
             continue;
         const hist_t *L = &vv[v].live, *S = &vv[v].sim;
@@ -280,30 +269,29 @@ static int val_report(const livecmd_args_t *a, livecmd_ctx_t *c, val_var_t *vv)
         printf("%-16s %8.1fus %8.1fus %+7.1f%% %8.1fus %8.1fus %+7.1f%% %8.1fus %6.1f%%\n",
                s->var[v].pol.name, l50 / 1e3, s50 / 1e3, (s50 - l50) / l50 * 100, l99 / 1e3,
                s99 / 1e3, (s99 - l99) / l99 * 100, w1 / 1e3, w1 / lmean * 100);
-        char variant[96];
-        snprintf(variant, sizeof(variant), "%s:sim", s->var[v].pol.name);
+        snprintf(variant[v], sizeof(variant[v]), "%s:sim", s->var[v].pol.name);
         const char *base = s->var[v].pol.name;
-        rc = val_put(db, s->name, variant, base, "lat_p50_ns", s50, l50);
-        if (rc == SQLITE_OK)
-            rc = val_put(db, s->name, variant, base, "lat_p99_ns", s99, l99);
-        if (rc == SQLITE_OK)
-            rc = val_put(db, s->name, variant, base, "lat_mean_ns", hist_mean(S), lmean);
-        if (rc == SQLITE_OK)
-            rc = val_put(db, s->name, variant, base, "lat_w1_ns", w1, lmean);
+        rows[n++] = val_row(variant[v], base, metric_info[METRIC_LAT_P50].name, s50, l50);
+        rows[n++] = val_row(variant[v], base, metric_info[METRIC_LAT_P99].name, s99, l99);
+        rows[n++] = val_row(variant[v], base, metric_info[METRIC_LAT_MEAN].name, hist_mean(S),
+                            lmean);
+        rows[n++] = val_row(variant[v], base, "lat_w1_ns", w1, lmean);
     }
     bool r50 = val_rank_agrees(c, vv, 0.5), r99 = val_rank_agrees(c, vv, 0.99);
-    if (rc == SQLITE_OK)
-        rc = val_put(db, s->name, "*:sim", "*", "ranking_p50_agrees", r50, 1);
-    if (rc == SQLITE_OK)
-        rc = val_put(db, s->name, "*:sim", "*", "ranking_p99_agrees", r99, 1);
+    rows[n++] = val_row("*:sim", "*", "ranking_p50_agrees", r50, 1);
+    rows[n++] = val_row("*:sim", "*", "ranking_p99_agrees", r99, 1);
     printf("ranking of variants by p50: %s; by p99: %s\n", r50 ? "agrees" : "DIFFERS",
            r99 ? "agrees" : "DIFFERS");
-    if (rc == SQLITE_OK && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+    char *err = NULL;
+    int rc = compare_replace(c->db, s->name, COMPARE_VALIDATE, rows, n, &err);
+    free(rows);
+    free(variant);
+    if (rc == 0) {
         printf("comparisons (variant \"<name>:sim\" against \"<name>\") written to %s\n", a->db);
         return CMD_OK;
     }
-    fprintf(stderr, "latsurf validate: %s: %s\n", a->db, sqlite3_errmsg(db));
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    fprintf(stderr, "latsurf validate: %s: %s\n", a->db, err);
+    sqlite3_free(err);
     return CMD_FAIL;
 }
 

@@ -1,8 +1,8 @@
 /*
  * fuzz_trace.c - the trace readers (workload/trace.h), one harness per
- * format: the fuzz build compiles this file once per format with
- * FUZZ_TRACE_FMT set ("jsonl", "fio-iolog", "blkparse", "msr-csv",
- * "disksim").
+ * format: the fuzz build compiles this file once per reader file
+ * workload/trace_<file>.c, as fuzz_trace_<file> with FUZZ_TRACE_FMT set to
+ * that reader's format name (CMakeLists.txt reads it from the file).
  *
  * Input: the trace file. Every record is read to the end or the first
  * error, checked against the reader's contract (an error has a message

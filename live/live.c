@@ -414,13 +414,13 @@ int live_run(const live_cfg_t *c, result_t *out, char *notes, size_t nlen, char 
             .wall_s = (double)(live_mono() - L->t0) / 1e9,
         };
         rc = collect_result(L->col, &tot, out);
-        result_set(out, "live_workers", bs.workers);
-        result_set(out, "live_fixed_io_rate",
-                   L->col->n ? (double)bs.fixed_reads / (double)L->col->n : 0);
-        result_set(out, "live_taskrun_mismatch", (double)bs.taskrun_mismatch);
-        result_set(out, "live_prio_refused", (double)bs.prio_refused);
+        rc |= result_set_id(out, METRIC_LIVE_WORKERS, bs.workers);
+        rc |= result_set_id(out, METRIC_LIVE_FIXED_IO_RATE,
+                            L->col->n ? (double)bs.fixed_reads / (double)L->col->n : 0);
+        rc |= result_set_id(out, METRIC_LIVE_TASKRUN_MISMATCH, (double)bs.taskrun_mismatch);
+        rc |= result_set_id(out, METRIC_LIVE_PRIO_REFUSED, (double)bs.prio_refused);
         if (st)
-            result_set(out, "live_traced_requests", (double)L->nkept);
+            rc |= result_set_id(out, METRIC_LIVE_TRACED_REQUESTS, (double)L->nkept);
         if (rc == 0 && out->error) {
             rc = out->error;
             snprintf(err, errlen, "out of memory for the run's results");

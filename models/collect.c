@@ -92,54 +92,53 @@ void collect_req(collect_t *c, const req_t *r)
     }
 }
 
-static void put_quantiles(result_t *o, const char *prefix, const hist_t *h)
+/* p50 and p99 of h into the metrics p50 and p99. */
+static int put_quantiles(result_t *o, metric_id_t p50, metric_id_t p99, const hist_t *h)
 {
-    char name[64];
-    snprintf(name, sizeof(name), "%s_p50_ns", prefix);
-    result_set(o, name, (double)hist_quantile(h, 0.50));
-    snprintf(name, sizeof(name), "%s_p99_ns", prefix);
-    result_set(o, name, (double)hist_quantile(h, 0.99));
+    return result_set_id(o, p50, (double)hist_quantile(h, 0.50)) |
+           result_set_id(o, p99, (double)hist_quantile(h, 0.99));
 }
 
 int collect_result(const collect_t *c, const collect_totals_t *t, result_t *o)
 {
     double n = (double)c->n;
     double secs = t->measured_ns / 1e9;
-    result_set(o, "lat_mean_ns", hist_mean(&c->lat));
-    result_set(o, "lat_p50_ns", (double)hist_quantile(&c->lat, 0.50));
-    result_set(o, "lat_p90_ns", (double)hist_quantile(&c->lat, 0.90));
-    result_set(o, "lat_p99_ns", (double)hist_quantile(&c->lat, 0.99));
-    result_set(o, "lat_p999_ns", (double)hist_quantile(&c->lat, 0.999));
-    result_set(o, "lat_max_ns", (double)c->lat.max * (c->lat.count > 0));
-    put_quantiles(o, "device_done_to_ready", &c->d2r);
+    int rc = 0;
+    rc |= result_set_id(o, METRIC_LAT_MEAN, hist_mean(&c->lat));
+    rc |= result_set_id(o, METRIC_LAT_P50, (double)hist_quantile(&c->lat, 0.50));
+    rc |= result_set_id(o, METRIC_LAT_P90, (double)hist_quantile(&c->lat, 0.90));
+    rc |= result_set_id(o, METRIC_LAT_P99, (double)hist_quantile(&c->lat, 0.99));
+    rc |= result_set_id(o, METRIC_LAT_P999, (double)hist_quantile(&c->lat, 0.999));
+    rc |= result_set_id(o, METRIC_LAT_MAX, (double)c->lat.max * (c->lat.count > 0));
+    rc |= put_quantiles(o, METRIC_D2R_P50, METRIC_D2R_P99, &c->d2r);
     if (c->useful.count)
-        put_quantiles(o, "useful_completion", &c->useful);
-    result_set(o, "locality_miss_rate", n ? (double)c->locality_miss / n : 0);
-    result_set(o, "deferred_completion_rate", n ? (double)c->deferred / n : 0);
+        rc |= put_quantiles(o, METRIC_USEFUL_P50, METRIC_USEFUL_P99, &c->useful);
+    rc |= result_set_id(o, METRIC_LOCALITY_MISS, n ? (double)c->locality_miss / n : 0);
+    rc |= result_set_id(o, METRIC_DEFERRED, n ? (double)c->deferred / n : 0);
     if (c->reg_lookups) {
-        result_set(o, "registration_hit_rate", (double)c->reg_hits / (double)c->reg_lookups);
-        result_set(o, "registration_churn_per_flow",
-                   c->reg_flows ? (double)(c->reg_registrations + c->reg_deregistrations) /
-                                      (double)c->reg_flows
-                                : 0);
+        rc |= result_set_id(o, METRIC_REG_HIT, (double)c->reg_hits / (double)c->reg_lookups);
+        rc |= result_set_id(o, METRIC_REG_CHURN,
+                            c->reg_flows ? (double)(c->reg_registrations +
+                                                    c->reg_deregistrations) /
+                                               (double)c->reg_flows
+                                         : 0);
     }
     if (c->s2g.count)
-        put_quantiles(o, "storage_to_gpu_gap", &c->s2g);
+        rc |= put_quantiles(o, METRIC_S2G_P50, METRIC_S2G_P99, &c->s2g);
     if (c->step_stall.count) {
-        put_quantiles(o, "step_stall", &c->step_stall);
+        rc |= put_quantiles(o, METRIC_STEP_STALL_P50, METRIC_STEP_STALL_P99, &c->step_stall);
         if (t->measured_ns > 0 && c->gpu_busy_ns > 0)
-            result_set(o, "gpu_idle_fraction", 1.0 - c->gpu_busy_ns / t->measured_ns);
+            rc |= result_set_id(o, METRIC_GPU_IDLE, 1.0 - c->gpu_busy_ns / t->measured_ns);
     }
     if (c->query_lat.count)
-        put_quantiles(o, "query_latency", &c->query_lat);
-    result_set(o, "iops", secs > 0 ? n / secs : 0);
-    result_set(o, "bytes_per_s", secs > 0 ? (double)c->bytes / secs : 0);
-    result_set(o, "cpu_ns_per_io", n ? t->cpu_ns / n : 0);
-    result_set(o, "requests_dropped", (double)c->dropped);
-    result_set(o, "e2e_mean_ns", hist_mean(&c->e2e));
-    int rc = 0;
+        rc |= put_quantiles(o, METRIC_QUERY_P50, METRIC_QUERY_P99, &c->query_lat);
+    rc |= result_set_id(o, METRIC_IOPS, secs > 0 ? n / secs : 0);
+    rc |= result_set_id(o, METRIC_BYTES_PER_S, secs > 0 ? (double)c->bytes / secs : 0);
+    rc |= result_set_id(o, METRIC_CPU_NS_PER_IO, n ? t->cpu_ns / n : 0);
+    rc |= result_set_id(o, METRIC_REQUESTS_DROPPED, (double)c->dropped);
+    rc |= result_set_id(o, METRIC_E2E_MEAN, hist_mean(&c->e2e));
     for (int s = 0; s < REQ_NSTAGES && !rc; s++)
-        rc = result_add_stage(o, req_stage_names[s], &c->stage[s]);
+        rc = result_add_stage(o, metric_stage_names[s], &c->stage[s]);
     if (!rc)
         rc = result_add_hist(o, "lat", &c->lat);
     if (!rc)

@@ -3,8 +3,9 @@
  * histograms (end to end, per stage, device-done-to-ready, useful
  * completions, storage-to-GPU gap), locality and deferral counts, and a
  * sample of request rows. Requests issued before the warm-up cut are not
- * counted. Owns its histograms; collect_result() writes the contract metric
- * names of DESIGN.md into a result_t.
+ * counted. Owns its histograms; collect_result() writes the metrics, by
+ * their ids in sim/metric.h, and the stages into a result_t (-ENOMEM when
+ * one does not fit).
  */
 #ifndef LATSURF_COLLECT_H
 #define LATSURF_COLLECT_H

@@ -13,6 +13,10 @@ static const char *const iosched_names[] = {"none", "mq-deadline", NULL};
 /* "policy" first: index - 1 is the pol_taskrun_t / pol_wait_t to force */
 static const char *const taskrun_names[] = {"policy", "default", "coop", "defer", NULL};
 static const char *const wait_names[] = {"policy", "interrupt", "poll", "hybrid", NULL};
+#define HOST_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+_Static_assert(HOST_NELEM(iosched_names) == HOST_NSCHEDS + 1, "one name per scheduler, then NULL");
+_Static_assert(HOST_NELEM(taskrun_names) == POL_NTASKRUNS + 2, "policy, one per mode, NULL");
+_Static_assert(HOST_NELEM(wait_names) == POL_NWAITS + 2, "policy, one per wait, NULL");
 
 static int host_parse_background(cfg_t *c, json_t *arr, host_cfg_t *h)
 {

@@ -15,7 +15,7 @@ struct cont_cfg;
 
 #define HOST_MAX_CPUS 1024
 
-typedef enum { HOST_SCHED_NONE, HOST_SCHED_MQ_DEADLINE } host_iosched_t;
+typedef enum { HOST_SCHED_NONE, HOST_SCHED_MQ_DEADLINE, HOST_NSCHEDS } host_iosched_t;
 
 typedef struct {
     uint32_t cpu;

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 
 const char *const rdma_cq_mode_names[] = {"auto", "poll", "event", NULL};
+_Static_assert(sizeof(rdma_cq_mode_names) / sizeof(rdma_cq_mode_names[0]) == RDMA_NCQ_MODES + 1,
+               "one name per completion mode, then NULL");
 
 struct rdma {
     sim_t *sim;

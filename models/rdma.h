@@ -19,8 +19,8 @@
 #include <stdint.h>
 
 /* auto: poll when the policy chose a polling wait for the request, else event. */
-typedef enum { RDMA_CQ_AUTO, RDMA_CQ_POLL, RDMA_CQ_EVENT } rdma_cq_mode_t;
-extern const char *const rdma_cq_mode_names[];
+typedef enum { RDMA_CQ_AUTO, RDMA_CQ_POLL, RDMA_CQ_EVENT, RDMA_NCQ_MODES } rdma_cq_mode_t;
+extern const char *const rdma_cq_mode_names[]; /* NULL-terminated */
 
 typedef struct {
     bool enabled;           /* forward requests marked r->rdma */

@@ -7,13 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const req_stage_names[REQ_NSTAGES] = {
-    "submit", "dispatch", "device", "irq", "blk_complete", "cqe_post", "wakeup", "continuation",
-};
-const char *const req_time_names[REQ_NT] = {
-    "t_issue", "t_submit", "t_dispatch", "t_device_done", "t_irq",
-    "t_blk_done", "t_cqe", "t_ready", "t_continued",
-};
+const char *const req_op_names[] = {"read", "write", NULL};
+_Static_assert(sizeof(req_op_names) / sizeof(req_op_names[0]) == REQ_NOPS + 1,
+               "one name per op, then NULL");
 
 pol_intent_t req_intent(const req_t *r)
 {

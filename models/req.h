@@ -2,50 +2,25 @@
  * req.h - one simulated I/O request and its boundary timestamps.
  *
  * A request carries one timestamp per boundary of the host I/O path
- * (DESIGN.md "Request path"); stage i is t[i+1] - t[i], so the stages sum to
- * the end-to-end latency by construction. Requests come from a pool with a
- * free list: the workload allocates one, the path fills in the timestamps
- * and calls `done` when the consumer is ready (or the continuation is done),
- * and the workload gives it back.
+ * (DESIGN.md "Request path", indexed by sim/metric.h's T_*); stage i is
+ * t[i+1] - t[i], so the stages sum to the end-to-end latency by
+ * construction. Requests come from a pool with a free list: the workload
+ * allocates one, the path fills in the timestamps and calls `done` when the
+ * consumer is ready (or the continuation is done), and the workload gives it
+ * back.
  */
 #ifndef LATSURF_REQ_H
 #define LATSURF_REQ_H
 
 #include "policies/policy.h"
+#include "sim/metric.h"
 #include "sim/sim.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
-enum {
-    T_ISSUE,       /* application decides */
-    T_SUBMIT,      /* SQE consumed by the kernel */
-    T_DISPATCH,    /* blk-mq hands the request to the driver */
-    T_DEVICE_DONE, /* media + controller done, CQE written */
-    T_IRQ,         /* MSI-X handler runs */
-    T_BLK_DONE,    /* blk-mq completion ran (maybe after an IPI) */
-    T_CQE,         /* CQE visible to userspace */
-    T_READY,       /* consumer thread running with the data */
-    T_CONTINUED,   /* bytes usable by the RDMA peer or GPU (= t_ready if none) */
-    REQ_NT
-};
-
-enum {
-    STAGE_SUBMIT,
-    STAGE_DISPATCH,
-    STAGE_DEVICE,
-    STAGE_IRQ,
-    STAGE_BLK_COMPLETE,
-    STAGE_CQE_POST,
-    STAGE_WAKEUP,
-    STAGE_CONTINUATION,
-    REQ_NSTAGES
-};
-
-extern const char *const req_stage_names[REQ_NSTAGES];
-extern const char *const req_time_names[REQ_NT];
-
-typedef enum { REQ_READ = 0, REQ_WRITE = 1 } req_op_t;
+typedef enum { REQ_READ = 0, REQ_WRITE = 1, REQ_NOPS } req_op_t;
+extern const char *const req_op_names[]; /* "read", "write", NULL */
 
 typedef struct req req_t;
 typedef void (*req_done_fn)(sim_t *sim, req_t *r);

@@ -34,7 +34,12 @@
 
 static const char *const ssd_type_names[] = {"nvme", NULL};
 static const char *const ssd_arb_names[] = {"rr", "wrr", NULL};
+_Static_assert(sizeof(ssd_arb_names) / sizeof(ssd_arb_names[0]) == SSD_NARBS + 1,
+               "one name per arbitration, then NULL");
+enum { SSD_DIST_FIXED, SSD_DIST_EXPONENTIAL, SSD_DIST_CALIBRATED, SSD_NDISTS };
 static const char *const ssd_dist_names[] = {"fixed", "exponential", "calibrated", NULL};
+_Static_assert(sizeof(ssd_dist_names) / sizeof(ssd_dist_names[0]) == SSD_NDISTS + 1,
+               "one name per read distribution, then NULL");
 
 /* Read a sub-object (an empty one when absent, so defaults apply the same
  * way) with its key pushed on the path. */
@@ -142,9 +147,9 @@ int ssd_cfg_parse(cfg_t *c, json_t *dev, uint32_t host_cpus, ssd_cfg_t *o)
     cfg_f64(c, sub, "program_us", &o->program_us, 600, 0.001, 1e5);
     /* MQSim default ssdconfig.xml: Block_Erase_Latency 3.8 ms */
     cfg_f64(c, sub, "erase_us", &o->erase_us, 3800, 0.001, 1e6);
-    cfg_enum(c, sub, "read_dist", &dist, 0, ssd_dist_names);
-    o->read_exponential = dist == 1;
-    o->read_calibrated = dist == 2;
+    cfg_enum(c, sub, "read_dist", &dist, SSD_DIST_FIXED, ssd_dist_names);
+    o->read_exponential = dist == SSD_DIST_EXPONENTIAL;
+    o->read_calibrated = dist == SSD_DIST_CALIBRATED;
     /* ONFI 4.0: NV-DDR3 at 800 MT/s on an 8-bit bus = 800 MB/s */
     cfg_f64(c, sub, "channel_mbps", &o->channel_mbps, 800, 0, 1e5);
     /* typical figure: 16 KiB pages in 3D TLC NAND (MQSim's MLC default: 8 KiB) */

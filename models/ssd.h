@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef enum { SSD_ARB_RR, SSD_ARB_WRR } ssd_arb_t;
+typedef enum { SSD_ARB_RR, SSD_ARB_WRR, SSD_NARBS } ssd_arb_t;
 /* NVMe WRR classes (NVMe Base Spec 2.0, "Weighted Round Robin with Urgent
  * Priority Class" arbitration): urgent is strict priority. */
 typedef enum { SSD_PRIO_URGENT, SSD_PRIO_HIGH, SSD_PRIO_MEDIUM, SSD_PRIO_LOW, SSD_NPRIO } ssd_prio_t;

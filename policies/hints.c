@@ -39,6 +39,7 @@ void pol_hints_place(pol_hints_state_t *h, const pol_view_t *v, const pol_intent
 {
     switch (h->kind) {
     case POL_HINT_NONE:
+    case POL_NHINTS: /* not a hint */
         break;
     case POL_HINT_DEADLINE:
         if (in->cls == POL_CLASS_STEP_CRITICAL) {

@@ -18,6 +18,13 @@ const char *const pol_mode_names[] = {"throughput", "latency", "adaptive", NULL}
 const char *const pol_reg_names[] = {"none", "cache", "pool", "intent", NULL};
 const char *const pol_hint_names[] = {"none", "deadline", "prefetch", "admission", NULL};
 
+#define POL_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+_Static_assert(POL_NELEM(pol_class_names) == POL_NCLASSES + 1, "one name per class, then NULL");
+_Static_assert(POL_NELEM(pol_affinity_names) == POL_NAFFINITIES + 1, "one name per affinity");
+_Static_assert(POL_NELEM(pol_mode_names) == POL_NMODES + 1, "one name per mode, then NULL");
+_Static_assert(POL_NELEM(pol_reg_names) == POL_NREGS + 1, "one name per registration policy");
+_Static_assert(POL_NELEM(pol_hint_names) == POL_NHINTS + 1, "one name per hint, then NULL");
+
 struct pol {
     pol_variant_t v;
     const pol_affinity_ops_t *aff;

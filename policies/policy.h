@@ -29,11 +29,14 @@ typedef enum {
 extern const char *const pol_class_names[]; /* NULL-terminated, by pol_class_t */
 
 /* The four policy axes a scenario variant picks one of each. */
-typedef enum { POL_AFF_KERNEL, POL_AFF_CONSUMER, POL_AFF_SUBMITTER, POL_AFF_NUMA } pol_affinity_t;
-typedef enum { POL_MODE_THROUGHPUT, POL_MODE_LATENCY, POL_MODE_ADAPTIVE } pol_mode_t;
-typedef enum { POL_REG_NONE, POL_REG_CACHE, POL_REG_POOL, POL_REG_INTENT } pol_reg_t;
-typedef enum { POL_HINT_NONE, POL_HINT_DEADLINE, POL_HINT_PREFETCH, POL_HINT_ADMISSION } pol_hint_t;
+typedef enum { POL_AFF_KERNEL, POL_AFF_CONSUMER, POL_AFF_SUBMITTER, POL_AFF_NUMA,
+               POL_NAFFINITIES } pol_affinity_t;
+typedef enum { POL_MODE_THROUGHPUT, POL_MODE_LATENCY, POL_MODE_ADAPTIVE, POL_NMODES } pol_mode_t;
+typedef enum { POL_REG_NONE, POL_REG_CACHE, POL_REG_POOL, POL_REG_INTENT, POL_NREGS } pol_reg_t;
+typedef enum { POL_HINT_NONE, POL_HINT_DEADLINE, POL_HINT_PREFETCH, POL_HINT_ADMISSION,
+               POL_NHINTS } pol_hint_t;
 
+/* NULL-terminated, by the enums above (policy.c asserts the lengths). */
 extern const char *const pol_affinity_names[];
 extern const char *const pol_mode_names[];
 extern const char *const pol_reg_names[];
@@ -72,8 +75,8 @@ typedef struct {
     uint64_t bytes;
 } pol_intent_t;
 
-typedef enum { POL_WAIT_INTERRUPT, POL_WAIT_POLL, POL_WAIT_HYBRID } pol_wait_t;
-typedef enum { POL_TASKRUN_DEFAULT, POL_TASKRUN_COOP, POL_TASKRUN_DEFER } pol_taskrun_t;
+typedef enum { POL_WAIT_INTERRUPT, POL_WAIT_POLL, POL_WAIT_HYBRID, POL_NWAITS } pol_wait_t;
+typedef enum { POL_TASKRUN_DEFAULT, POL_TASKRUN_COOP, POL_TASKRUN_DEFER, POL_NTASKRUNS } pol_taskrun_t;
 typedef enum { POL_ADMIT, POL_ADMIT_LATER, POL_ADMIT_DROP } pol_admit_t;
 typedef enum { POL_PRIO_URGENT, POL_PRIO_HIGH, POL_PRIO_MEDIUM, POL_PRIO_LOW } pol_prio_t;
 

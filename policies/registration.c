@@ -144,6 +144,7 @@ static uint64_t reg_key(const pol_registry_t *g, const pol_intent_t *in)
 {
     switch (g->kind) {
     case POL_REG_NONE:
+    case POL_NREGS: /* not a policy */
         return 0;
     case POL_REG_CACHE:
     case POL_REG_POOL:

@@ -4,6 +4,9 @@
  */
 #include "db.h"
 
+#include "policies/policy.h"
+#include "reports/compare.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -25,7 +28,8 @@ sqlite3 *db_open(const char *path, char **err)
      * writer leaves a database that recovers on the next open. */
     if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
                      err) != SQLITE_OK ||
-        sqlite3_exec(db, db_schema_sql, NULL, NULL, err) != SQLITE_OK) {
+        sqlite3_exec(db, db_schema_sql, NULL, NULL, err) != SQLITE_OK ||
+        compare_migrate(db, err) != SQLITE_OK) {
         char *e = sqlite3_mprintf("%s: %s", path, *err ? *err : sqlite3_errmsg(db));
         sqlite3_free(*err);
         *err = e;
@@ -88,6 +92,21 @@ static int db_insert_run(sqlite3 *db, const db_run_info_t *in, const result_t *r
     return rc;
 }
 
+/* The stage names' path order, for v_stage_breakdown (schema.sql). */
+static int db_stage_order(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO stage_order(stage, position) "
+                                "VALUES(?,?)", -1, &st, NULL);
+    for (int i = 0; rc == SQLITE_OK && i < REQ_NSTAGES; i++) {
+        sqlite3_bind_text(st, 1, metric_stage_names[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, i + 1);
+        rc = db_step(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int db_insert_rows(sqlite3 *db, int64_t id, const result_t *res)
 {
     sqlite3_stmt *m = NULL, *s = NULL, *h = NULL, *q = NULL;
@@ -103,19 +122,27 @@ static int db_insert_rows(sqlite3 *db, int64_t id, const result_t *res)
                                 "INSERT INTO histograms(run_id,metric,lo_ns,hi_ns,count)"
                                 " VALUES(?,?,?,?,?)",
                                 -1, &h, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(
-            db,
-            "INSERT INTO requests(run_id,req_id,flow,class,op,bytes,submit_cpu,completion_cpu,"
-            "consumer_cpu,t_issue,t_submit,t_dispatch,t_device_done,t_irq,t_blk_done,t_cqe,"
-            "t_ready,t_continued,deferred) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            -1, &q, NULL);
+    if (rc == SQLITE_OK) {
+        /* one column per boundary timestamp, named as in sim/metric.h */
+        char sql[512] = "INSERT INTO requests(run_id,req_id,flow,class,op,bytes,submit_cpu,"
+                        "completion_cpu,consumer_cpu,deferred";
+        size_t n = strlen(sql);
+        for (int t = 0; t < REQ_NT; t++)
+            n += (size_t)snprintf(sql + n, sizeof(sql) - n, ",%s", metric_time_names[t]);
+        n += (size_t)snprintf(sql + n, sizeof(sql) - n, ") VALUES(?,?,?,?,?,?,?,?,?,?");
+        for (int t = 0; t < REQ_NT; t++)
+            n += (size_t)snprintf(sql + n, sizeof(sql) - n, ",?");
+        snprintf(sql + n, sizeof(sql) - n, ")");
+        rc = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
+    }
     for (size_t i = 0; rc == SQLITE_OK && i < res->nmetric; i++) {
         sqlite3_bind_int64(m, 1, id);
         bind_text(m, 2, res->metric[i].name);
         sqlite3_bind_double(m, 3, res->metric[i].value);
         rc = db_step(m);
     }
+    if (rc == SQLITE_OK && res->nstage)
+        rc = db_stage_order(db);
     for (size_t i = 0; rc == SQLITE_OK && i < res->nstage; i++) {
         const result_stage_t *e = &res->stage[i];
         sqlite3_bind_int64(s, 1, id);
@@ -141,22 +168,21 @@ static int db_insert_rows(sqlite3 *db, int64_t id, const result_t *res)
             rc = db_step(h);
         }
     }
-    static const char *const cls[] = {"step-critical", "hot-metadata", "prefetch", "bulk"};
     for (size_t i = 0; rc == SQLITE_OK && i < res->nreq; i++) {
         const result_req_t *r = &res->req[i];
         int k = 1;
         sqlite3_bind_int64(q, k++, id);
         sqlite3_bind_int64(q, k++, (sqlite3_int64)r->req_id);
         sqlite3_bind_int64(q, k++, r->flow);
-        bind_text(q, k++, r->cls < 4 ? cls[r->cls] : NULL);
+        bind_text(q, k++, r->cls < POL_NCLASSES ? pol_class_names[r->cls] : NULL);
         bind_text(q, k++, r->op ? "write" : "read");
         sqlite3_bind_int64(q, k++, (sqlite3_int64)r->bytes);
         sqlite3_bind_int(q, k++, r->submit_cpu);
         sqlite3_bind_int(q, k++, r->completion_cpu);
         sqlite3_bind_int(q, k++, r->consumer_cpu);
-        for (int t = 0; t < 9; t++)
-            sqlite3_bind_int64(q, k++, (sqlite3_int64)r->t[t]);
         sqlite3_bind_int(q, k++, r->deferred);
+        for (int t = 0; t < REQ_NT; t++)
+            sqlite3_bind_int64(q, k++, (sqlite3_int64)r->t[t]);
         rc = db_step(q);
     }
     sqlite3_finalize(m);

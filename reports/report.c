@@ -5,19 +5,14 @@
  */
 #include "report.h"
 
+#include "reports/compare.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-const char *const report_key_metrics[] = {
-    "lat_p50_ns",          "lat_p99_ns",           "useful_completion_p99_ns",
-    "device_done_to_ready_p99_ns", "locality_miss_rate", "deferred_completion_rate",
-    "registration_hit_rate", "storage_to_gpu_gap_p99_ns", "iops",
-    NULL,
-};
 
 typedef struct {
     size_t v, m;
@@ -82,26 +77,18 @@ int report_find_metric(const report_t *r, const char *name)
     return -1;
 }
 
-static int higher_is_better(const char *m)
-{
-    size_t n = strlen(m);
-    return strcmp(m, "iops") == 0 || strcmp(m, "bytes_per_s") == 0 ||
-           (n >= 8 && strcmp(m + n - 8, "hit_rate") == 0);
-}
+int report_is_key(const report_metric_t *m) { return m->id >= 0 && metric_info[m->id].key; }
 
-static int key_rank(const char *m)
-{
-    for (int i = 0; report_key_metrics[i]; i++)
-        if (strcmp(report_key_metrics[i], m) == 0)
-            return i;
-    return 1000;
-}
-
+/* Key metrics first, in registry order, then the rest by name. */
 static int metric_order(const void *a, const void *b)
 {
     const report_metric_t *x = a, *y = b;
-    int d = key_rank(x->name) - key_rank(y->name);
-    return d ? d : strcmp(x->name, y->name);
+    int kx = report_is_key(x), ky = report_is_key(y);
+    if (kx != ky)
+        return ky - kx;
+    if (kx)
+        return x->id - y->id;
+    return strcmp(x->name, y->name);
 }
 
 /* Variants and metric names; everything else is filled by summarise(). */
@@ -152,7 +139,8 @@ static int load_axes(sqlite3 *db, report_t *r, char **err)
         report_metric_t *m = &r->metric[r->nmetric++];
         memset(m, 0, sizeof(*m));
         snprintf(m->name, sizeof(m->name), "%s", (const char *)sqlite3_column_text(st, 0));
-        m->higher_better = higher_is_better(m->name);
+        m->id = metric_find(m->name);
+        m->better = m->id >= 0 ? metric_info[m->id].better : METRIC_LOWER;
         m->winner = -1;
     }
     sqlite3_finalize(st);
@@ -281,10 +269,10 @@ static int summarise(report_t *r, const row_t *rows, size_t nrows)
             if (m->winner < 0)
                 m->winner = (int)v;
             double w = m->ci[m->winner].mean;
-            if (m->higher_better ? a > w : a < w)
+            if (m->better == METRIC_HIGHER ? a > w : a < w)
                 m->winner = (int)v;
         }
-        if (nhave < 2)
+        if (nhave < 2 || m->better == METRIC_NEITHER)
             m->winner = -1;
     }
     free(x);
@@ -367,64 +355,31 @@ void report_free(report_t *r)
     memset(r, 0, sizeof(*r));
 }
 
-static void bind_real(sqlite3_stmt *st, int i, double x)
-{
-    if (isfinite(x))
-        sqlite3_bind_double(st, i, x);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 int report_store(sqlite3 *db, const report_t *r, char **err)
 {
-    sqlite3_stmt *del = NULL, *ins = NULL;
-    *err = NULL;
-    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc == SQLITE_OK)
-        /* rows `latsurf validate` wrote (variant "<v>:sim") are not ours to replace */
-        rc = sqlite3_prepare_v2(db,
-                                "DELETE FROM comparisons WHERE scenario=?1"
-                                " AND variant NOT LIKE '%:sim'",
-                                -1, &del, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(db,
-                                "INSERT INTO comparisons(scenario, variant, baseline, metric,"
-                                " value, baseline_value, delta_pct, ci_low, ci_high, significant)"
-                                " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
-                                -1, &ins, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(del, 1, r->scenario, -1, SQLITE_STATIC);
-        rc = sqlite3_step(del) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    size_t n = 0;
+    compare_row_t *rows = malloc((r->nmetric * r->nvariant + 1) * sizeof(*rows));
+    if (!rows) {
+        *err = sqlite3_mprintf("out of memory");
+        return -1;
     }
-    for (size_t mi = 0; rc == SQLITE_OK && mi < r->nmetric; mi++) {
+    for (size_t mi = 0; mi < r->nmetric; mi++) {
         const report_metric_t *m = &r->metric[mi];
-        for (size_t v = 0; rc == SQLITE_OK && v < r->nvariant; v++) {
+        for (size_t v = 0; v < r->nvariant; v++) {
             if (!m->have_cmp[v])
                 continue;
             const stats_cmp_t *c = &m->cmp[v];
-            sqlite3_bind_text(ins, 1, r->scenario, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins, 2, r->variant[v], -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins, 3, r->variant[r->base], -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins, 4, m->name, -1, SQLITE_STATIC);
-            bind_real(ins, 5, c->value);
-            bind_real(ins, 6, c->baseline_value);
-            bind_real(ins, 7, c->delta_pct);
-            bind_real(ins, 8, c->diff.lo);
-            bind_real(ins, 9, c->diff.hi);
-            sqlite3_bind_int(ins, 10, c->significant);
-            rc = sqlite3_step(ins) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-            sqlite3_reset(ins);
+            rows[n++] = (compare_row_t){
+                .variant = r->variant[v], .baseline = r->variant[r->base], .metric = m->name,
+                .value = c->value, .baseline_value = c->baseline_value,
+                .delta_pct = c->delta_pct, .ci_low = c->diff.lo, .ci_high = c->diff.hi,
+                .significant = c->significant,
+            };
         }
     }
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    if (rc != SQLITE_OK)
-        *err = sqlite3_mprintf("writing comparisons: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(del);
-    sqlite3_finalize(ins);
-    if (rc != SQLITE_OK)
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    return rc == SQLITE_OK ? 0 : -1;
+    int rc = compare_replace(db, r->scenario, COMPARE_REPORT, rows, n, err);
+    free(rows);
+    return rc;
 }
 
 int report_compare(sqlite3 *db, const char *scenario, const char *baseline, char **err)

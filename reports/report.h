@@ -14,23 +14,27 @@
 #define LATSURF_REPORT_H
 
 #include "reports/stats.h"
+#include "sim/metric.h"
 
 #include <sqlite3.h>
 #include <stddef.h>
 
 enum { REPORT_ERR = -1, REPORT_NOTFOUND = -2 };
 
-/* The table `latsurf run` prints: these, in this order, where present. */
-extern const char *const report_key_metrics[];
-
+/* A metric's flags (direction, key, unit, plot group) come from the registry
+ * in sim/metric.h; a name it does not hold (an older database) reads as
+ * lower-is-better, not key, unitless. The key metrics, in registry order,
+ * are the table `latsurf run` prints. */
 typedef struct {
     char name[48];
-    int higher_better;
+    int id;             /* metric_id_t, -1 when the registry lacks the name */
+    metric_better_t better;
     int *have;          /* [nvariant]: the variant has the metric */
     stats_ci_t *ci;     /* [nvariant] */
     stats_cmp_t *cmp;   /* [nvariant] against the baseline; have_cmp says valid */
     int *have_cmp;
-    int winner;         /* variant index, -1 with fewer than two variants */
+    int winner;         /* variant index, -1 with fewer than two variants or
+                           when the metric ranks nothing (METRIC_NEITHER) */
 } report_metric_t;
 
 typedef struct {
@@ -55,10 +59,11 @@ int report_load(sqlite3 *db, const char *scenario, const char *baseline, report_
                 char **err);
 void report_free(report_t *r);
 
-/* Replace the scenario's rows of `comparisons` (one transaction): for every
- * variant != baseline and every metric, the means, delta_pct, the CI of the
- * difference and whether it is significant. `latsurf run` calls this after
- * all replications; `latsurf report` refreshes it. */
+/* Replace the scenario's report-owned rows of `comparisons` (one
+ * transaction, reports/compare.h; validate's rows stay): for every variant !=
+ * baseline and every metric, the means, delta_pct, the CI of the difference
+ * and whether it is significant. `latsurf run` calls this after all
+ * replications; `latsurf report` refreshes it. */
 int report_compare(sqlite3 *db, const char *scenario, const char *baseline, char **err);
 
 /* Store a loaded summary in `comparisons` (what report_compare does). */
@@ -66,5 +71,8 @@ int report_store(sqlite3 *db, const report_t *r, char **err);
 
 /* Index of metric `name` in r, or -1. */
 int report_find_metric(const report_t *r, const char *name);
+
+/* Is m a key metric (sim/metric.h)? */
+int report_is_key(const report_metric_t *m);
 
 #endif

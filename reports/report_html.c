@@ -229,15 +229,35 @@ static void plot_stages(page_t *p)
     free(share);
 }
 
+/* The bar charts: one per plot group of the metric registry (sim/metric.h). */
+static const struct {
+    const char *title, *ylabel;
+    double div;
+} bar_chart[METRIC_NPLOT] = {
+    [METRIC_PLOT_LATENCY] = {"Latency quantiles (mean of replications, 95% CI)", "us", 1e3},
+    [METRIC_PLOT_RATES] = {"Rates (percent, 95% CI)", "percent", 0.01},
+    [METRIC_PLOT_STEP_STALL] = {"Step stall quantiles (95% CI)", "us", 1e3},
+    [METRIC_PLOT_GPU_GAP] = {"Storage-to-GPU gap quantiles (95% CI)", "us", 1e3},
+};
+
+/* Indices in p->r of the group's metrics, in registry order (at most 8). */
+static int bar_metrics(const page_t *p, metric_plot_t group, int idx[8])
+{
+    int k = 0;
+    for (int id = 0; id < METRIC_N && k < 8; id++)
+        if (metric_info[id].plot == group &&
+            (idx[k] = report_find_metric(p->r, metric_info[id].name)) >= 0)
+            k++;
+    return k;
+}
+
 /* Clustered bars with 95% CI error bars, one cluster per variant. */
-static void plot_bars(page_t *p, const char *title, const char *ylabel, double div,
-                      const char *const *names)
+static void plot_bars(page_t *p, metric_plot_t group)
 {
     const report_t *r = p->r;
-    int idx[8], k = 0;
-    for (int i = 0; names[i] && k < 8; i++)
-        if ((idx[k] = report_find_metric(r, names[i])) >= 0)
-            k++;
+    const char *title = bar_chart[group].title, *ylabel = bar_chart[group].ylabel;
+    double div = bar_chart[group].div;
+    int idx[8], k = bar_metrics(p, group, idx);
     if (!k)
         return;
     char *b;
@@ -408,27 +428,21 @@ static void scenario_section(page_t *p)
     fputs("<h3>Latency</h3>\n", p->out);
     if (lat[0])
         plot_cdf(p, lat, "Latency");
-    static const char *const q[] = {"lat_p50_ns", "lat_p90_ns", "lat_p99_ns", "lat_p999_ns",
-                                    NULL};
-    plot_bars(p, "Latency quantiles (mean of replications, 95% CI)", "us", 1e3, q);
+    int idx[8];
+    plot_bars(p, METRIC_PLOT_LATENCY);
     plot_stages(p);
-    static const char *const rates[] = {"locality_miss_rate", "deferred_completion_rate",
-                                        "registration_hit_rate", "gpu_idle_fraction", NULL};
     fputs("<h3>Locality, deferral, registration</h3>\n", p->out);
-    plot_bars(p, "Rates (percent, 95% CI)", "percent", 0.01, rates);
-    static const char *const ss[] = {"step_stall_p50_ns", "step_stall_p99_ns", NULL};
-    static const char *const gg[] = {"storage_to_gpu_gap_p50_ns", "storage_to_gpu_gap_p99_ns",
-                                     NULL};
-    if (stall[0] || report_find_metric(p->r, ss[0]) >= 0 || report_find_metric(p->r, ss[1]) >= 0)
+    plot_bars(p, METRIC_PLOT_RATES);
+    if (stall[0] || bar_metrics(p, METRIC_PLOT_STEP_STALL, idx))
         fputs("<h3>Step stall</h3>\n", p->out);
     if (stall[0])
         plot_cdf(p, stall, "Step stall");
-    plot_bars(p, "Step stall quantiles (95% CI)", "us", 1e3, ss);
-    if (gap[0] || report_find_metric(p->r, gg[0]) >= 0 || report_find_metric(p->r, gg[1]) >= 0)
+    plot_bars(p, METRIC_PLOT_STEP_STALL);
+    if (gap[0] || bar_metrics(p, METRIC_PLOT_GPU_GAP, idx))
         fputs("<h3>Storage to GPU gap</h3>\n", p->out);
     if (gap[0])
         plot_cdf(p, gap, "Storage-to-GPU gap");
-    plot_bars(p, "Storage-to-GPU gap quantiles (95% CI)", "us", 1e3, gg);
+    plot_bars(p, METRIC_PLOT_GPU_GAP);
     fputs("</section>\n", p->out);
 }
 

@@ -13,7 +13,8 @@
 int report_format_parse(const char *s, report_format_t *f)
 {
     static const char *const names[] = {"text", "md", "csv"};
-    for (int i = 0; i < 3; i++)
+    _Static_assert(sizeof(names) / sizeof(names[0]) == REPORT_NFORMATS, "one name per format");
+    for (int i = 0; i < REPORT_NFORMATS; i++)
         if (strcmp(s, names[i]) == 0) {
             *f = (report_format_t)i;
             return 0;
@@ -21,42 +22,39 @@ int report_format_parse(const char *s, report_format_t *f)
     return -EINVAL;
 }
 
-static int has_suffix(const char *s, const char *suf)
-{
-    size_t n = strlen(s), k = strlen(suf);
-    return n >= k && strcmp(s + n - k, suf) == 0;
-}
-
 /* Unit and divisor for a metric, chosen from a reference magnitude so that a
- * row reads in one unit. */
+ * row reads in one unit; the metric's unit comes from the registry
+ * (sim/metric.h), and a name it lacks prints as a plain number. */
 static const char *unit_of(const char *metric, double ref, double *div)
 {
+    static const struct { double d; const char *u; } time[] = {
+        {1e9, "s"}, {1e6, "ms"}, {1e3, "us"}};
+    static const struct { double d; const char *u; } si[] = {{1e9, "G"}, {1e6, "M"}, {1e3, "k"}};
+    int id = metric_find(metric);
     ref = fabs(ref);
     *div = 1.0;
-    if (has_suffix(metric, "_ns")) {
-        static const struct { double d; const char *u; } t[] = {
-            {1e9, "s"}, {1e6, "ms"}, {1e3, "us"}};
+    switch (id < 0 ? METRIC_UNIT_COUNT : metric_info[id].unit) {
+    case METRIC_UNIT_NS:
         for (int i = 0; i < 3; i++)
-            if (ref >= t[i].d) {
-                *div = t[i].d;
-                return t[i].u;
+            if (ref >= time[i].d) {
+                *div = time[i].d;
+                return time[i].u;
             }
         return "ns";
-    }
-    if (strstr(metric, "_rate") || has_suffix(metric, "_fraction")) {
+    case METRIC_UNIT_FRACTION:
         *div = 0.01;
         return "%";
-    }
-    if (strcmp(metric, "iops") == 0 || strcmp(metric, "bytes_per_s") == 0) {
-        static const struct { double d; const char *u; } t[] = {
-            {1e9, "G"}, {1e6, "M"}, {1e3, "k"}};
+    case METRIC_UNIT_PER_S:
+    case METRIC_UNIT_BYTES_PER_S:
         for (int i = 0; i < 3; i++)
-            if (ref >= t[i].d) {
-                *div = t[i].d;
-                return t[i].u;
+            if (ref >= si[i].d) {
+                *div = si[i].d;
+                return si[i].u;
             }
+        return "";
+    default:
+        return "";
     }
-    return "";
 }
 
 void report_format_value(const char *metric, double x, double half, double scale_ref, char *buf,
@@ -90,15 +88,7 @@ static void pad(FILE *out, const char *s, int width)
         fputc(' ', out);
 }
 
-static int shown(const report_metric_t *m, int all)
-{
-    if (all)
-        return 1;
-    for (int i = 0; report_key_metrics[i]; i++)
-        if (strcmp(report_key_metrics[i], m->name) == 0)
-            return 1;
-    return 0;
-}
+static int shown(const report_metric_t *m, int all) { return all || report_is_key(m); }
 
 #define CELL 96
 

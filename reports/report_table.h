@@ -14,12 +14,12 @@
 #include <sqlite3.h>
 #include <stdio.h>
 
-typedef enum { REPORT_TEXT, REPORT_MD, REPORT_CSV } report_format_t;
+typedef enum { REPORT_TEXT, REPORT_MD, REPORT_CSV, REPORT_NFORMATS } report_format_t;
 
 /* "text" | "md" | "csv"; 0 or -EINVAL. */
 int report_format_parse(const char *s, report_format_t *f);
 
-/* One loaded summary. all: every metric, not only report_key_metrics.
+/* One loaded summary. all: every metric, not only the key metrics.
  * csv_header: print the CSV header line first (CSV only). */
 void report_table_write(const report_t *r, report_format_t fmt, int all, int csv_header,
                         FILE *out);

@@ -58,13 +58,18 @@ CREATE TABLE IF NOT EXISTS requests (
 );
 CREATE INDEX IF NOT EXISTS requests_run ON requests(run_id);
 
+-- Written only through reports/compare.h. owner: who wrote the row and alone
+-- replaces it: 'report' (run, sweep, report: variant vs baseline) or
+-- 'validate' (calibrated simulator vs live). A database from before the
+-- column gets it on open (compare_migrate), with the same default.
 CREATE TABLE IF NOT EXISTS comparisons (
     scenario TEXT NOT NULL,
     variant  TEXT NOT NULL,
     baseline TEXT NOT NULL,
     metric   TEXT NOT NULL,
     value REAL, baseline_value REAL, delta_pct REAL, ci_low REAL, ci_high REAL,
-    significant INTEGER
+    significant INTEGER,
+    owner    TEXT NOT NULL DEFAULT 'report'
 );
 
 CREATE TABLE IF NOT EXISTS calibration (
@@ -120,6 +125,13 @@ h AS (
 SELECT scenario, mode, variant, metric, mean, mean - half AS ci_low, mean + half AS ci_high, n
 FROM h;
 
+-- Path order of the stage names (1 = submit), from sim/metric.h's table:
+-- the writer records it with every run's stages, so no SQL copies the names.
+CREATE TABLE IF NOT EXISTS stage_order (
+    stage    TEXT PRIMARY KEY,
+    position INTEGER NOT NULL
+);
+
 -- Per-stage means over replications, in path order, with each stage's share
 -- of the summed stage means: the essay's latency equation, term by term.
 CREATE VIEW IF NOT EXISTS v_stage_breakdown AS
@@ -129,10 +141,9 @@ WITH st AS (
            avg(s.p99_ns) AS p99_ns
     FROM v_latest_runs r JOIN stages s ON s.run_id = r.run_id
     GROUP BY r.scenario, r.mode, r.variant, s.stage)
-SELECT scenario, mode, variant, stage,
-       CASE stage WHEN 'submit' THEN 1 WHEN 'dispatch' THEN 2 WHEN 'device' THEN 3
-                  WHEN 'irq' THEN 4 WHEN 'blk_complete' THEN 5 WHEN 'cqe_post' THEN 6
-                  WHEN 'wakeup' THEN 7 WHEN 'continuation' THEN 8 ELSE 9 END AS stage_order,
-       n, count, mean_ns, p50_ns, p99_ns,
-       mean_ns / nullif(sum(mean_ns) OVER (PARTITION BY scenario, mode, variant), 0) AS share
-FROM st;
+SELECT st.scenario, st.mode, st.variant, st.stage,
+       coalesce(o.position, 9) AS stage_order,
+       st.n, st.count, st.mean_ns, st.p50_ns, st.p99_ns,
+       st.mean_ns / nullif(sum(st.mean_ns) OVER (PARTITION BY st.scenario, st.mode, st.variant),
+                           0) AS share
+FROM st LEFT JOIN stage_order o ON o.stage = st.stage;

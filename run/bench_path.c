@@ -94,7 +94,7 @@ int bench_path_main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double iops = 0;
-    result_get(&res, "iops", &iops);
+    result_get_id(&res, METRIC_IOPS, &iops);
     printf("%.0f requests/s\n", (double)res.requests / cpu);
     printf("  %llu simulated requests (%.0f simulated IOPS), %llu events, %.1f events/request\n"
            "  %.3f s CPU, %.3f s wall (%.0f requests/s of wall time), peak RSS %ld KiB\n",

@@ -280,10 +280,10 @@ static void print_run(const livecmd_args_t *a, const scn_variant_t *v, uint32_t 
     if (a->quiet)
         return;
     double p50 = 0, p99 = 0, iops = 0, miss = 0;
-    result_get(res, "lat_p50_ns", &p50);
-    result_get(res, "lat_p99_ns", &p99);
-    result_get(res, "iops", &iops);
-    result_get(res, "locality_miss_rate", &miss);
+    result_get_id(res, METRIC_LAT_P50, &p50);
+    result_get_id(res, METRIC_LAT_P99, &p99);
+    result_get_id(res, METRIC_IOPS, &iops);
+    result_get_id(res, METRIC_LOCALITY_MISS, &miss);
     printf("live %-16s rep %u: p50 %8.1f us  p99 %8.1f us  %9.0f IOPS  locality miss %.2f  "
            "(%llu requests)\n",
            v->pol.name, rep, p50 / 1e3, p99 / 1e3, iops, miss, (unsigned long long)res->requests);

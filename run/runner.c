@@ -64,11 +64,11 @@ static void runner_mode_switches(const pol_t *pol, sim_time_t warm, result_t *ou
     }
     if (!n)
         return;
-    result_set(out, "mode_switches", count);
+    result_set_id(out, METRIC_MODE_SWITCHES, count);
     if (to_lat >= 0)
-        result_set(out, "mode_to_latency_ms", to_lat);
+        result_set_id(out, METRIC_MODE_TO_LATENCY_MS, to_lat);
     if (back >= 0)
-        result_set(out, "mode_to_throughput_ms", back);
+        result_set_id(out, METRIC_MODE_TO_THROUGHPUT_MS, back);
 }
 
 char *runner_calibration(const scn_t *s, uint32_t variant)
@@ -197,6 +197,6 @@ int runner_run(const scn_t *s, uint32_t vi, uint32_t rep, result_t *out, char *e
     sim_time_t bin = (sim_time_t)(s->run.duration_ms * 1e6) / RUNNER_MSER_BINS;
     rc = runner_once(s, vi, rep, (sim_time_t)cut * bin, NULL, out, err, errlen);
     if (rc == 0)
-        result_set(out, "warmup_cut_ms", (double)((sim_time_t)cut * bin) / 1e6);
+        result_set_id(out, METRIC_WARMUP_CUT_MS, (double)((sim_time_t)cut * bin) / 1e6);
     return rc;
 }

@@ -57,6 +57,16 @@ int result_set(result_t *r, const char *name, double value)
     return 0;
 }
 
+int result_set_id(result_t *r, metric_id_t id, double value)
+{
+    return result_set(r, metric_info[id].name, value);
+}
+
+int result_get_id(const result_t *r, metric_id_t id, double *value)
+{
+    return result_get(r, metric_info[id].name, value);
+}
+
 int result_get(const result_t *r, const char *name, double *value)
 {
     for (size_t i = 0; i < r->nmetric; i++)

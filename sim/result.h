@@ -7,6 +7,7 @@
 #define LATSURF_RESULT_H
 
 #include "hist.h"
+#include "metric.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -27,13 +28,13 @@ typedef struct {
     hist_t *hist; /* owned */
 } result_hist_t;
 
-/* One sampled request row: ids, cpus and the nine boundary timestamps. */
+/* One sampled request row: ids, cpus and the boundary timestamps (T_*). */
 typedef struct {
     uint64_t req_id, bytes;
     uint32_t flow;
     int16_t submit_cpu, completion_cpu, consumer_cpu;
     uint8_t cls, op, deferred;
-    uint64_t t[9];
+    uint64_t t[REQ_NT];
 } result_req_t;
 
 typedef struct {
@@ -55,9 +56,13 @@ typedef struct {
 void result_init(result_t *r);
 void result_fini(result_t *r);
 /* The adders return 0 or -ENOMEM, which they also keep in r->error, so a
- * collector may call them on the event path without checking each. */
-int result_set(result_t *r, const char *name, double value); /* add or replace */
-int result_get(const result_t *r, const char *name, double *value); /* 0 or -ENOENT */
+ * collector may call them on the event path without checking each.
+ * Collectors set registered metrics by id (metric.h); the name forms carry
+ * rows through unchanged (sweep wire format, tests). */
+int result_set_id(result_t *r, metric_id_t id, double value); /* add or replace; 0 or -ENOMEM */
+int result_get_id(const result_t *r, metric_id_t id, double *value); /* 0 or -ENOENT */
+int result_set(result_t *r, const char *name, double value);
+int result_get(const result_t *r, const char *name, double *value);
 int result_add_stage(result_t *r, const char *stage, const hist_t *h);
 int result_add_hist(result_t *r, const char *metric, const hist_t *h); /* copies h */
 int result_add_req(result_t *r, const result_req_t *row);

@@ -5,7 +5,8 @@
  * rows; the safety refusals (mounted block device, --allow-write on a file
  * latsurf did not create, writes without --allow-write, a target too
  * small) exit 2; SIGINT keeps the finished variants and nothing half
- * written; validate writes its comparisons. Plus the small parsers.
+ * written; validate writes its comparisons, and a later run keeps them.
+ * Plus the small parsers.
  *
  * Live runs skip (with the reason) where io_uring or O_DIRECT is missing.
  */
@@ -401,6 +402,32 @@ static void test_validate(void **state)
     assert_true(agree == 0 || agree == 1);
 }
 
+/* validate's comparisons are its own: a later `latsurf run` of the scenario
+ * into the same database writes its rows beside them and keeps them.
+ * (tests/test_report.c checks the same ownership without live I/O.) */
+static void test_validate_rows_survive_run(void **state)
+{
+    (void)state;
+    NEED_LIVE();
+    char out[8192];
+    unlink(path_in("vr.sqlite"));
+    int rc = run_cli("validate s.json --target t.dat --db vr.sqlite --duration-ms 200 "
+                     "--sim-reps 1 --no-calibrate --quiet",
+                     out, sizeof(out));
+    if (rc != 0)
+        fail_msg("validate exited %d: %s", rc, out);
+    static const char *const sim_rows = "SELECT count(*) FROM comparisons WHERE "
+                                        "scenario='live-t' AND variant LIKE '%:sim'";
+    double before = db_num("vr.sqlite", sim_rows);
+    assert_true(before >= 4 + 2); /* 4 per variant with both sides, 2 ranking rows */
+    rc = run_cli("run s.json --db vr.sqlite --reps 2 --quiet", out, sizeof(out));
+    if (rc != 0)
+        fail_msg("run exited %d: %s", rc, out);
+    assert_true(db_num("vr.sqlite", sim_rows) == before);
+    assert_true(db_num("vr.sqlite", "SELECT count(*) FROM comparisons WHERE scenario='live-t' "
+                                    "AND variant='consumer' AND baseline='kernel'") > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -412,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_refuse_writes),
         cmocka_unit_test(test_sigint),
         cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_validate_rows_survive_run),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

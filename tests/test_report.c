@@ -1,12 +1,13 @@
-/* test_report.c - comparisons table, SQL views, text/md/csv tables, the HTML
- * page and `latsurf report`, on a small database built here with
- * db_write_run from synthetic results. */
+/* test_report.c - comparisons table (and its owners), SQL views, text/md/csv
+ * tables, the HTML page and `latsurf report`, on a small database built here
+ * with db_write_run from synthetic results. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "reports/compare.h"
 #include "reports/db.h"
 #include "reports/report.h"
 #include "reports/report_html.h"
@@ -271,6 +272,132 @@ static void test_latest_run_wins(void **state)
                 1e-9);
 }
 
+/* Scenario "direction" (written once): b has the higher join_rate and more
+ * mode switches. */
+static void build_direction(fixture_t *f)
+{
+    static int built;
+    if (built++)
+        return;
+    for (unsigned rep = 0; rep < 2; rep++)
+        for (int v = 0; v < 2; v++) {
+            result_t res;
+            result_init(&res);
+            result_set_id(&res, METRIC_JOIN_RATE, v ? 0.9 : 0.5);
+            result_set_id(&res, METRIC_MODE_SWITCHES, v ? 5 : 1);
+            write_run(f->db, "direction", v ? "b" : "a", rep, &res);
+            result_fini(&res);
+        }
+}
+
+/* The direction a metric wins in comes from the registry (sim/metric.h),
+ * not from its name: join_rate is higher-is-better. */
+static void test_direction_from_registry(void **state)
+{
+    fixture_t *f = *state;
+    build_direction(f);
+    report_t r;
+    char *err = NULL;
+    assert_int_equal(report_load(f->db, "direction", NULL, &r, &err), 0);
+    int m = report_find_metric(&r, "join_rate");
+    assert_true(m >= 0);
+    assert_string_equal(r.variant[r.metric[m].winner], "b");
+    report_free(&r);
+}
+
+/* A descriptive metric (METRIC_NEITHER) names no winner. */
+static void test_descriptive_metric_has_no_winner(void **state)
+{
+    fixture_t *f = *state;
+    build_direction(f);
+    report_t r;
+    char *err = NULL;
+    assert_int_equal(report_load(f->db, "direction", NULL, &r, &err), 0);
+    int m = report_find_metric(&r, "mode_switches");
+    assert_true(m >= 0 && r.metric[m].have[0] && r.metric[m].have[1]);
+    assert_int_equal(r.metric[m].winner, -1);
+    report_free(&r);
+}
+
+static int count_owned(sqlite3 *db, const char *owner)
+{
+    char sql[160];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM comparisons WHERE scenario='syn' AND owner='%s'", owner);
+    return (int)q1(db, sql);
+}
+
+static const compare_row_t val_rows[] = {
+    {"baseline:sim", "baseline", "lat_p50_ns", 1.0, 2.0, -50.0, NAN, NAN, -1},
+    {"*:sim", "*", "ranking_p50_agrees", 1.0, 1.0, 0.0, NAN, NAN, -1},
+};
+
+/* The report replaces its own rows of a scenario and keeps validate's. */
+static void test_report_keeps_validate_rows(void **state)
+{
+    fixture_t *f = *state;
+    char *err = NULL;
+    assert_int_equal(compare_replace(f->db, "syn", COMPARE_VALIDATE, val_rows, 2, &err), 0);
+    assert_int_equal(report_compare(f->db, "syn", NULL, &err), 0);
+    assert_int_equal(report_compare(f->db, "syn", NULL, &err), 0);
+    assert_int_equal(count_owned(f->db, "validate"), 2);
+    assert_int_equal(count_owned(f->db, "report"), 2 * 7);
+    assert_true(q1(f->db, "SELECT delta_pct FROM comparisons WHERE variant='baseline:sim'") ==
+                -50.0);
+    assert_int_equal((int)q1(f->db, "SELECT count(*) FROM comparisons WHERE variant="
+                                    "'baseline:sim' AND ci_low IS NULL AND significant IS NULL"),
+                     1);
+    assert_int_equal(compare_replace(f->db, "syn", COMPARE_VALIDATE, NULL, 0, &err), 0);
+    assert_int_equal(count_owned(f->db, "validate"), 0);
+}
+
+/* A validate replaces its own rows and keeps the report's. */
+static void test_validate_keeps_report_rows(void **state)
+{
+    fixture_t *f = *state;
+    char *err = NULL;
+    assert_int_equal(report_compare(f->db, "syn", NULL, &err), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(compare_replace(f->db, "syn", COMPARE_VALIDATE, val_rows, 2, &err), 0);
+    assert_int_equal(count_owned(f->db, "validate"), 2);
+    assert_int_equal(count_owned(f->db, "report"), 2 * 7);
+    assert_int_equal(compare_replace(f->db, "syn", COMPARE_VALIDATE, NULL, 0, &err), 0);
+}
+
+/* A database from before the owner column gets it on open; its ":sim" rows
+ * (validate's by the old convention) become validate's and survive a report. */
+static void test_old_database_gets_owners(void **state)
+{
+    fixture_t *f = *state;
+    char path[128];
+    snprintf(path, sizeof(path), "%s/old.sqlite", f->dir);
+    sqlite3 *old;
+    assert_int_equal(sqlite3_open(path, &old), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(old,
+                     "CREATE TABLE comparisons (scenario TEXT NOT NULL, variant TEXT NOT NULL,"
+                     " baseline TEXT NOT NULL, metric TEXT NOT NULL, value REAL,"
+                     " baseline_value REAL, delta_pct REAL, ci_low REAL, ci_high REAL,"
+                     " significant INTEGER);"
+                     "INSERT INTO comparisons(scenario, variant, baseline, metric, value)"
+                     " VALUES('s', 'a:sim', 'a', 'lat_p50_ns', 1), ('s', 'b', 'a', 'iops', 2);",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(old);
+    char *err = NULL;
+    sqlite3 *db = db_open(path, &err);
+    assert_non_null(db);
+    assert_int_equal((int)q1(db, "SELECT count(*) FROM comparisons WHERE owner='validate' AND "
+                                 "variant='a:sim'"),
+                     1);
+    assert_int_equal((int)q1(db, "SELECT count(*) FROM comparisons WHERE owner='report' AND "
+                                 "variant='b'"),
+                     1);
+    assert_int_equal(compare_replace(db, "s", COMPARE_REPORT, NULL, 0, &err), 0);
+    assert_int_equal((int)q1(db, "SELECT count(*) FROM comparisons"), 1);
+    db_close(db);
+}
+
 static char *print(fixture_t *f, report_format_t fmt, int all)
 {
     char *buf = NULL, *err = NULL;
@@ -446,6 +573,11 @@ int main(void)
         cmocka_unit_test(test_html_without_gnuplot),
         cmocka_unit_test(test_html_plots),
         cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_direction_from_registry),
+        cmocka_unit_test(test_descriptive_metric_has_no_winner),
+        cmocka_unit_test(test_report_keeps_validate_rows),
+        cmocka_unit_test(test_validate_keeps_report_rows),
+        cmocka_unit_test(test_old_database_gets_owners),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -46,8 +46,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-enum { AG_FIXED, AG_EXPONENTIAL, AG_LOGNORMAL };
+enum { AG_FIXED, AG_EXPONENTIAL, AG_LOGNORMAL, AG_NDISTS };
 static const char *const ag_dist_names[] = {"fixed", "exponential", "lognormal", NULL};
+_Static_assert(sizeof(ag_dist_names) / sizeof(ag_dist_names[0]) == AG_NDISTS + 1,
+               "one name per think distribution, then NULL");
 
 #define AG_MAX_AGENTS 65535
 #define AG_MAX_READS 4096

@@ -25,8 +25,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-static const char *const ckpt_mode_names[] = {"read", "write", NULL};
-
 typedef struct {
     int mode, cls;
     uint32_t bytes, qd, passes;
@@ -46,7 +44,7 @@ static int ckpt_parse(cfg_t *c, json_t *e, void **out)
     ckpt_params_t *p = calloc(1, sizeof(*p));
     if (!p)
         return -ENOMEM;
-    cfg_enum(c, e, "mode", &p->mode, 0, ckpt_mode_names);
+    cfg_enum(c, e, "mode", &p->mode, REQ_READ, req_op_names); /* req_op_t */
     cfg_u32(c, e, "bytes", &p->bytes, 1u << 20, 4096, 1u << 30);
     cfg_u32(c, e, "queue_depth", &p->qd, 32, 1, 65536);
     cfg_i64(c, e, "file_bytes", &p->file, 4LL << 30, 4096, 1LL << 50);
@@ -77,7 +75,7 @@ static bool ckpt_fill(void *ctx, req_t *r)
     r->offset = (uint64_t)w->p.base + w->pos;
     r->bytes = left < w->p.bytes ? (uint32_t)left : w->p.bytes;
     w->pos += r->bytes;
-    r->op = w->p.mode == 0 ? REQ_READ : REQ_WRITE;
+    r->op = (uint8_t)w->p.mode;
     r->cls = (uint8_t)w->p.cls;
     r->consumer_cpu = gen_cpu(w->p.consumer_cpu, 0, w->loop.env.ncpus);
     r->gpu = (int16_t)w->p.gpu;

@@ -94,7 +94,7 @@ static sim_time_t rp_scale(const replay_t *w, uint64_t ns)
 static int rp_check(const replay_params_t *p, char *err, size_t n)
 {
     trace_reader_t *rd;
-    int rc = trace_open(p->path, trace_fmt_names[p->fmt], &rd, err, n);
+    int rc = trace_open(p->path, trace_fmt_names()[p->fmt], &rd, err, n);
     if (rc < 0)
         return rc;
     trace_idmap_t *ids = trace_idmap_new(p->window);
@@ -177,7 +177,7 @@ static int replay_parse(cfg_t *c, json_t *e, void **out)
     if (!p)
         return -ENOMEM;
     cfg_str(c, e, "path", &p->path, NULL);
-    cfg_enum(c, e, "format", &p->fmt, 0, trace_fmt_names);
+    cfg_enum(c, e, "format", &p->fmt, 0, trace_fmt_names());
     cfg_f64(c, e, "time_scale", &p->time_scale, 1.0, 1e-6, 1e6);
     cfg_bool(c, e, "loop", &p->loop, false);
     cfg_i64(c, e, "max_requests", &p->max_requests, 0, 0, INT64_MAX);
@@ -386,7 +386,7 @@ static bool rp_next_pass(replay_t *w)
     }
     trace_close(w->rd);
     w->rd = NULL;
-    int rc = trace_open(w->p.path, trace_fmt_names[w->p.fmt], &w->rd, err, sizeof(err));
+    int rc = trace_open(w->p.path, trace_fmt_names()[w->p.fmt], &w->rd, err, sizeof(err));
     if (rc < 0) {
         rp_fail(w, rc, err);
         return false;
@@ -525,7 +525,7 @@ static int replay_start(const void *params, const wl_env_t *env, void **inst)
         replay_free(w);
         return -ENOMEM;
     }
-    int rc = trace_open(w->p.path, trace_fmt_names[w->p.fmt], &w->rd, err, sizeof(err));
+    int rc = trace_open(w->p.path, trace_fmt_names()[w->p.fmt], &w->rd, err, sizeof(err));
     if (rc < 0) {
         wl_fail(env, rc, "%s", err);
         replay_free(w);

@@ -33,8 +33,10 @@
 #include <gsl/gsl_randist.h>
 #include <stdlib.h>
 
-enum { RT_GATES_ALL, RT_GATES_LAST, RT_GATES_NONE };
+enum { RT_GATES_ALL, RT_GATES_LAST, RT_GATES_NONE, RT_NGATES };
 static const char *const rt_gates_names[] = {"all", "last", "none", NULL};
+_Static_assert(sizeof(rt_gates_names) / sizeof(rt_gates_names[0]) == RT_NGATES + 1,
+               "one name per gates mode, then NULL");
 
 #define RT_CHUNK 64
 

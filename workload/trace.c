@@ -10,17 +10,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const trace_fmt_t trace_jsonl_fmt, trace_fio_fmt, trace_blkparse_fmt, trace_msr_fmt,
-    trace_disksim_fmt;
+/* The formats, in the order users see them: one line per reader file
+ * workload/trace_<file>.c, which defines `const trace_fmt_t trace_<file>_fmt`.
+ * Everything else that lists formats (the scenario's "format" key, `latsurf
+ * import`, its usage text, the fuzz harnesses in CMakeLists.txt) derives
+ * from this table or from the reader files. */
+#define TRACE_FORMATS(X)                                                                          \
+    X(jsonl)                                                                                      \
+    X(fio)                                                                                        \
+    X(blkparse)                                                                                   \
+    X(msr)                                                                                        \
+    X(disksim)
 
-static const trace_fmt_t *const trace_table[] = {
-    &trace_jsonl_fmt, &trace_fio_fmt, &trace_blkparse_fmt, &trace_msr_fmt, &trace_disksim_fmt,
-};
+#define TRACE_DECLARE(file) extern const trace_fmt_t trace_##file##_fmt;
+TRACE_FORMATS(TRACE_DECLARE)
+#undef TRACE_DECLARE
+
+#define TRACE_ROW(file) &trace_##file##_fmt,
+static const trace_fmt_t *const trace_table[] = {TRACE_FORMATS(TRACE_ROW)};
+#undef TRACE_ROW
 
 #define TRACE_NFMT (sizeof(trace_table) / sizeof(trace_table[0]))
-
-const char *const trace_fmt_names[] = {"jsonl", "fio-iolog", "blkparse", "msr-csv", "disksim",
-                                       NULL};
 
 const trace_fmt_t *trace_fmt_find(const char *name)
 {
@@ -30,13 +40,36 @@ const trace_fmt_t *trace_fmt_find(const char *name)
     return NULL;
 }
 
+const char *const *trace_fmt_names(void)
+{
+    static const char *names[TRACE_NFMT + 1];
+    for (size_t i = 0; i < TRACE_NFMT; i++)
+        names[i] = trace_table[i]->name;
+    return names;
+}
+
+int trace_fmt_list(char *buf, size_t len, const char *sep)
+{
+    size_t n = 0;
+    if (len)
+        buf[0] = '\0';
+    for (size_t i = 0; i < TRACE_NFMT; i++) {
+        int k = snprintf(buf + n, len - n, "%s%s", i ? sep : "", trace_table[i]->name);
+        if (k < 0 || (size_t)k >= len - n)
+            return -ENOSPC;
+        n += (size_t)k;
+    }
+    return 0;
+}
+
 int trace_open(const char *path, const char *fmt, trace_reader_t **out, char *err, size_t errlen)
 {
     *out = NULL;
     const trace_fmt_t *f = trace_fmt_find(fmt);
     if (!f) {
-        snprintf(err, errlen, "unknown trace format '%s' (jsonl, fio-iolog, blkparse, msr-csv, "
-                              "disksim)", fmt);
+        char names[256];
+        trace_fmt_list(names, sizeof(names), ", ");
+        snprintf(err, errlen, "unknown trace format '%s' (%s)", fmt, names);
         return -EINVAL;
     }
     trace_reader_t *r = calloc(1, sizeof(*r));

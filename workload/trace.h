@@ -12,7 +12,8 @@
  *
  * This module owns the record type, the format table and the line-reading
  * and error plumbing the formats share (trace.c); each format lives in its
- * own trace_<fmt>.c. trace_jsonl_write() is the inverse of the jsonl reader,
+ * own trace_<file>.c and is one line of the table in trace.c: format names
+ * come only from there. trace_jsonl_write() is the inverse of the jsonl reader,
  * used by `latsurf import`.
  */
 #ifndef LATSURF_TRACE_H
@@ -20,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #define TRACE_MAX_AFTER 1024   /* ids one closed-loop record may wait on */
@@ -68,7 +70,10 @@ typedef struct trace_fmt {
 } trace_fmt_t;
 
 const trace_fmt_t *trace_fmt_find(const char *name);
-extern const char *const trace_fmt_names[]; /* NULL-terminated, table order */
+/* Format names in table order, NULL-terminated (for cfg_enum and messages). */
+const char *const *trace_fmt_names(void);
+/* The names joined by sep into buf: 0, or -ENOSPC when they do not fit. */
+int trace_fmt_list(char *buf, size_t len, const char *sep);
 
 /* Open path in the named format. On failure returns -errno or -EINVAL and
  * writes the reason into err. */

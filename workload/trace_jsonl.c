@@ -4,6 +4,7 @@
  */
 #include "trace.h"
 
+#include "models/req.h"
 #include "policies/policy.h"
 
 #include <errno.h>
@@ -15,7 +16,6 @@ typedef struct {
     uint64_t after[TRACE_MAX_AFTER];
 } jsonl_t;
 
-static const char *const jsonl_ops[] = {"read", "write", NULL};
 
 static int jsonl_open(trace_reader_t *r)
 {
@@ -97,7 +97,7 @@ static int jsonl_fields(trace_reader_t *r, json_t *o, trace_rec_t *rec)
         jsonl_int(r, o, "consumer_cpu", 0, 4095, &cpu, &seen) < 0 ||
         jsonl_int(r, o, "gpu", -1, 255, &gpu, &seen) < 0 ||
         jsonl_int(r, o, "service_ns", 0, INT64_MAX, &svc, &seen) < 0 ||
-        jsonl_name(r, o, "op", jsonl_ops, &op, &seen) < 0 ||
+        jsonl_name(r, o, "op", req_op_names, &op, &seen) < 0 ||
         jsonl_name(r, o, "class", pol_class_names, &rec->cls, &seen) < 0)
         return -EINVAL;
     if (id < 0)
@@ -189,7 +189,7 @@ int trace_jsonl_write(FILE *f, const trace_rec_t *rec)
     } else {
         rc |= json_object_set_new(o, "t_ns", json_integer((json_int_t)rec->t_ns));
     }
-    rc |= json_object_set_new(o, "op", json_string(jsonl_ops[rec->op ? 1 : 0]));
+    rc |= json_object_set_new(o, "op", json_string(req_op_names[rec->op ? REQ_WRITE : REQ_READ]));
     rc |= json_object_set_new(o, "offset", json_integer((json_int_t)rec->offset));
     rc |= json_object_set_new(o, "bytes", json_integer(rec->bytes));
     rc |= json_object_set_new(o, "flow", json_integer(rec->flow));
