@@ -14,11 +14,11 @@
 #include <string.h>
 #include <time.h>
 
-volatile sig_atomic_t runner_interrupted;
-
 typedef struct {
     path_t *path;
     collect_t *col;
+    req_pool_t *pool;
+    const volatile sig_atomic_t *stop;
 } runner_ctx_t;
 
 static void runner_warm(sim_t *sim, void *ctx, uint64_t arg)
@@ -39,7 +39,8 @@ static void runner_warm(sim_t *sim, void *ctx, uint64_t arg)
 static void runner_watch(sim_t *sim, void *ctx, uint64_t arg)
 {
     (void)arg;
-    if (runner_interrupted || req_pool_overflowed(ctx))
+    const runner_ctx_t *rc = ctx;
+    if ((rc->stop && *rc->stop) || req_pool_overflowed(rc->pool))
         sim_stop(sim);
     else
         sim_after(sim, SIM_MS(1), runner_watch, ctx, 0);
@@ -80,7 +81,8 @@ char *runner_calibration(const scn_t *s, uint32_t variant)
 /* One run with the warm-up cut at `warm`; with series != NULL the collector
  * also keeps mean latency per bin of issue time (the MSER-5 pilot). */
 static int runner_once(const scn_t *s, uint32_t vi, uint32_t rep, sim_time_t warm,
-                       double *series, result_t *out, char *err, size_t errlen)
+                       const volatile sig_atomic_t *stop, double *series, result_t *out,
+                       char *err, size_t errlen)
 {
     const scn_variant_t *v = &s->var[vi];
     costs_t costs;
@@ -124,12 +126,12 @@ static int runner_once(const scn_t *s, uint32_t vi, uint32_t rep, sim_time_t war
             snprintf(err, errlen, "%s: workload.%u (%s): could not start: %s", s->file, i,
                      v->wl[i].ops->name, strerror(-rc));
     }
-    runner_ctx_t ctx = {path, col};
+    runner_ctx_t ctx = {path, col, pool, stop};
     if (rc == 0) {
         sim_at(sim, warm, runner_warm, &ctx, 0);
-        sim_after(sim, SIM_MS(1), runner_watch, pool, 0);
+        sim_after(sim, SIM_MS(1), runner_watch, &ctx, 0);
         sim_run(sim, duration);
-        if (runner_interrupted)
+        if (stop && *stop)
             rc = -EINTR;
         else if (req_pool_overflowed(pool)) {
             snprintf(err, errlen,
@@ -167,18 +169,18 @@ static int runner_once(const scn_t *s, uint32_t vi, uint32_t rep, sim_time_t war
     return rc;
 }
 
-int runner_run(const scn_t *s, uint32_t vi, uint32_t rep, result_t *out, char *err,
-               size_t errlen)
+int runner_run(const scn_t *s, uint32_t vi, uint32_t rep, const volatile sig_atomic_t *stop,
+               result_t *out, char *err, size_t errlen)
 {
     if (!s->run.warmup_auto)
-        return runner_once(s, vi, rep, (sim_time_t)(s->run.warmup_ms * 1e6), NULL, out, err,
-                           errlen);
+        return runner_once(s, vi, rep, (sim_time_t)(s->run.warmup_ms * 1e6), stop, NULL, out,
+                           err, errlen);
     /* "warmup_ms": "auto": a pilot of the same run (same streams) finds the
      * MSER-5 cut in its latency series; the measured run then starts there */
     double series[RUNNER_MSER_BINS];
     result_t pilot;
     result_init(&pilot);
-    int rc = runner_once(s, vi, rep, 0, series, &pilot, err, errlen);
+    int rc = runner_once(s, vi, rep, 0, stop, series, &pilot, err, errlen);
     result_fini(&pilot);
     if (rc)
         return rc;
@@ -186,7 +188,7 @@ int runner_run(const scn_t *s, uint32_t vi, uint32_t rep, result_t *out, char *e
     if (stats_mser5(series, RUNNER_MSER_BINS, &cut) != 0)
         cut = 0;
     sim_time_t bin = (sim_time_t)(s->run.duration_ms * 1e6) / RUNNER_MSER_BINS;
-    rc = runner_once(s, vi, rep, (sim_time_t)cut * bin, NULL, out, err, errlen);
+    rc = runner_once(s, vi, rep, (sim_time_t)cut * bin, stop, NULL, out, err, errlen);
     if (rc == 0)
         result_set(out, "warmup_cut_ms", (double)((sim_time_t)cut * bin) / 1e6);
     return rc;
