@@ -116,11 +116,11 @@ int collect_result(const collect_t *c, const collect_totals_t *t, result_t *o)
         put_quantiles(o, "useful_completion", &c->useful);
     result_set(o, "locality_miss_rate", n ? (double)c->locality_miss / n : 0);
     result_set(o, "deferred_completion_rate", n ? (double)c->deferred / n : 0);
-    if (c->reg_lookups) {
-        result_set(o, "registration_hit_rate", (double)c->reg_hits / (double)c->reg_lookups);
+    if (c->reg.lookups) {
+        result_set(o, "registration_hit_rate", (double)c->reg.hits / (double)c->reg.lookups);
         result_set(o, "registration_churn_per_flow",
-                   c->reg_flows ? (double)(c->reg_registrations + c->reg_deregistrations) /
-                                      (double)c->reg_flows
+                   c->reg.flows ? (double)(c->reg.registrations + c->reg.deregistrations) /
+                                      (double)c->reg.flows
                                 : 0);
     }
     if (c->s2g.count)

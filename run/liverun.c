@@ -7,6 +7,7 @@
 #include "live/live.h"
 #include "live/rdma.h"
 #include "reports/db.h"
+#include "run/harness.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -153,23 +154,23 @@ int liverun_run(const liverun_opts_t *o, liverun_t *c, liverun_done_fn fn, void 
             if (!c->selected[vi])
                 continue;
             scn_variant_t *v = &s->var[vi];
-            live_wl_t *wl = calloc(v->nwl ? v->nwl : 1, sizeof(*wl));
-            if (!wl)
-                return liverun_errf(err, errlen, -ENOMEM, "out of memory");
-            for (uint32_t i = 0; i < v->nwl; i++)
-                wl[i] = (live_wl_t){v->wl[i].ops, v->wl[i].params};
+            char notes[2048], why[1024];
             live_cfg_t lc = {
-                .target = &c->tgt, .topo = &c->topo, .variant = &v->pol, .polcfg = &v->polcfg,
-                .host = &v->host, .wl = wl, .nwl = v->nwl, .seed = s->run.seed, .rep = rep,
-                .duration_ms = s->run.duration_ms, .warmup_ms = s->run.warmup_ms,
-                .record_requests = s->run.record_requests, .trace = o->trace, .rdma = c->rdma,
-                .stop = o->stop,
+                .target = &c->tgt, .topo = &c->topo, .host = &v->host, .trace = o->trace,
+                .rdma = c->rdma, .notes = notes, .nlen = sizeof(notes),
+            };
+            harness_cfg_t hc = {
+                .ops = &live_exec_ops, .exec_cfg = &lc, .variant = &v->pol,
+                .polcfg = &v->polcfg, .host = &v->host, .wl = v->wl, .nwl = v->nwl,
+                .seed = s->run.seed, .rep = rep,
+                .warm = (sim_time_t)(s->run.warmup_ms * 1e6),
+                .end = (sim_time_t)(s->run.duration_ms * 1e6),
+                .record_requests = s->run.record_requests, .stop = o->stop,
             };
             result_t res;
             result_init(&res);
-            char notes[2048], why[1024];
-            int r = live_run(&lc, &res, notes, sizeof(notes), why, sizeof(why));
-            free(wl);
+            notes[0] = '\0';
+            int r = harness_run(&hc, &res, why, sizeof(why));
             if (notes[0] && o->note)
                 o->note(o->note_ctx, v->pol.name, notes);
             if (r == 0) {
@@ -193,7 +194,7 @@ int liverun_run(const liverun_opts_t *o, liverun_t *c, liverun_done_fn fn, void 
                                   done, o->db);
             } else {
                 rc = liverun_errf(err, errlen, r == -EINVAL ? -EINVAL : r < 0 ? r : -EIO, "%s: %s",
-                                  v->pol.name, why);
+                                  v->pol.name, why[0] ? why : strerror(r < 0 ? -r : EIO));
             }
             result_fini(&res);
         }

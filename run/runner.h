@@ -1,6 +1,8 @@
 /*
  * runner.h - one simulated run: a scenario's variant and replication on a
- * fresh engine, from workload start to the result's metrics. Everything
+ * fresh engine, from workload start to the result's metrics, through the
+ * harness (run/harness.h) on the simulated executor (models/path.h), after
+ * an MSER-5 pilot run when run.warmup_ms is "auto". Everything
  * random draws from streams named by entity and seeded by (run.seed,
  * replication) alone, so all variants of a replication see the same
  * arrivals and service draws (common random numbers), whatever process or
