@@ -212,8 +212,10 @@ int harness_run(const harness_cfg_t *c, result_t *out, char *err, size_t errlen)
     };
     if (rc == 0)
         rc = c->ops->init(&env, c->exec_cfg, &h.x, &h.shape, err, errlen);
-    if (rc == 0 && (h.shape.ncpus == 0 || h.shape.ndev == 0))
+    if (rc == 0 && (h.shape.ncpus == 0 || h.shape.ndev == 0)) {
+        snprintf(err, errlen, "the %s executor offers no CPU or no device", c->ops->name);
         rc = -EINVAL;
+    }
     void **inst = calloc(c->nwl ? c->nwl : 1, sizeof(*inst));
     if (rc == 0 && !inst)
         rc = -ENOMEM;
@@ -232,14 +234,14 @@ int harness_run(const harness_cfg_t *c, result_t *out, char *err, size_t errlen)
     if (rc == 0)
         rc = harness_results(&h, &t0, out, err, errlen);
 
-    harness_lock(&h, true);
+    /* the executor first: it completes what is still in flight (a run that
+     * never ran), through the workloads, and stops its threads */
+    if (h.x)
+        c->ops->free(h.x);
     for (uint32_t i = 0; inst && i < c->nwl; i++)
         if (inst[i])
             c->wl[i].ops->inst_free(inst[i]);
-    harness_lock(&h, false);
     free(inst);
-    if (h.x)
-        c->ops->free(h.x);
     pol_free(h.pol);
     collect_free(h.col);
     req_pool_free(h.pool);
