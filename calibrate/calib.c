@@ -702,6 +702,46 @@ static json_t *provenance(cal_t *c)
                      c->notes);
 }
 
+/* Reads back what provenance() wrote. */
+const char *calib_stale(const char *path, double max_age_days, char *why, size_t n)
+{
+    if (!path) {
+        snprintf(why, n, "the scenario uses the built-in defaults");
+        return why;
+    }
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    if (!doc) {
+        snprintf(why, n, "%s is missing or unreadable", path);
+        return why;
+    }
+    json_t *prov = json_object_get(doc, "provenance");
+    const char *kernel = json_string_value(json_object_get(prov, "kernel"));
+    const char *host = json_string_value(json_object_get(prov, "host"));
+    const char *date = json_string_value(json_object_get(prov, "date"));
+    struct utsname u;
+    uname(&u);
+    char me[256] = "";
+    gethostname(me, sizeof(me) - 1);
+    const char *r = NULL;
+    struct tm tm = {0};
+    if (!host || strcmp(host, me) != 0) {
+        snprintf(why, n, "%s was measured on %s, not this host (%s)", path,
+                 host ? host : "no recorded host", me);
+        r = why;
+    } else if (!kernel || !strstr(kernel, u.release)) {
+        snprintf(why, n, "%s was measured under another kernel (%s)", path,
+                 kernel ? kernel : "none recorded");
+        r = why;
+    } else if (!date || !strptime(date, "%Y-%m-%dT%H:%M:%SZ", &tm) ||
+               difftime(time(NULL), timegm(&tm)) > max_age_days * 86400.0) {
+        snprintf(why, n, "%s is older than %g days", path, max_age_days);
+        r = why;
+    }
+    json_decref(doc);
+    return r;
+}
+
 int calib_run(const calib_opts_t *o, json_t **out, char *err, size_t errlen)
 {
     static const volatile sig_atomic_t never = 0;

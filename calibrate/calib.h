@@ -30,4 +30,9 @@ typedef struct {
  * (bad target: the message in err names it) or another negative errno. */
 int calib_run(const calib_opts_t *o, json_t **out, char *err, size_t errlen);
 
+/* Is the calibration at path (NULL: the built-in defaults) stale for this
+ * host? NULL when its provenance names this host and running kernel and is
+ * at most max_age_days old; else why not, written into why. */
+const char *calib_stale(const char *path, double max_age_days, char *why, size_t n);
+
 #endif

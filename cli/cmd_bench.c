@@ -1,7 +1,7 @@
 /*
  * cmd_bench.c - `latsurf bench [NAME] [OPTIONS]`: named benchmarks, one row
  * each in bench_table. `hold` drives the real engine (sim_at/sim_run) with the
- * classic hold model; `path` (cli/bench_path.c) the full simulated request
+ * classic hold model; `path` (run/bench_path.c) the full simulated request
  * path. docs/engine.md explains the numbers.
  */
 #include "cmd.h"
@@ -188,9 +188,39 @@ out:
 
 /* ---- path ---------------------------------------------------------------- */
 
+/* argv[0] is "path"; options --requests N (default 1e6). */
 static int bench_path(int argc, char **argv)
 {
-    return bench_path_main(argc, argv);
+    double n = 1e6;
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "--requests") == 0 || strcmp(argv[i], "--events") == 0) &&
+            i + 1 < argc) {
+            char *end;
+            n = strtod(argv[++i], &end);
+            if (*end || !(n >= 1000) || n > 1e10) {
+                fprintf(stderr, "latsurf bench path: --requests: expected 1000..1e10, got %s\n",
+                        argv[i]);
+                return CMD_BADINPUT;
+            }
+        } else {
+            fprintf(stderr, "latsurf bench path: unknown option '%s'\n", argv[i]);
+            return CMD_BADINPUT;
+        }
+    }
+    bench_path_result_t r;
+    char err[1024] = "";
+    int rc = bench_path_run(n, &r, err, sizeof(err));
+    if (rc) {
+        fprintf(stderr, "latsurf bench path: %s\n", err[0] ? err : strerror(-rc));
+        return CMD_FAIL;
+    }
+    printf("%.0f requests/s\n", (double)r.requests / r.cpu_s);
+    printf("  %llu simulated requests (%.0f simulated IOPS), %llu events, %.1f events/request\n"
+           "  %.3f s CPU, %.3f s wall (%.0f requests/s of wall time), peak RSS %ld KiB\n",
+           (unsigned long long)r.requests, r.iops, (unsigned long long)r.events,
+           (double)r.events / (double)(r.requests ? r.requests : 1), r.cpu_s, r.wall_s,
+           (double)r.requests / r.wall_s, r.maxrss_kib);
+    return CMD_OK;
 }
 
 /* ---- dispatch ------------------------------------------------------------ */

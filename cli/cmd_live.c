@@ -5,7 +5,7 @@
  */
 #include "cmd.h"
 
-#include "run/liverun.h"
+#include "cli/live_opts.h"
 
 #include <stdio.h>
 
@@ -35,15 +35,15 @@ int cmd_live(int argc, char **argv)
         livecmd_args_free(&a);
         return rc;
     }
-    livecmd_ctx_t c;
+    liverun_t c;
     livecmd_signals(true);
     rc = livecmd_open(&a, &c);
     if (rc == CMD_OK)
         rc = livecmd_run(&a, &c, NULL, NULL);
     if (rc == CMD_OK && !a.quiet)
-        printf("results written to %s\n", a.db);
+        printf("results written to %s\n", a.run.db);
     livecmd_signals(false);
-    livecmd_close(&c);
+    liverun_close(&c);
     livecmd_args_free(&a);
     return rc;
 }

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +31,13 @@ typedef struct {
     int quiet;
 } run_args_t;
 
+/* Set by SIGINT/SIGTERM; the run in progress sees it through runner_run's stop. */
+static volatile sig_atomic_t run_stop;
+
 static void on_sigint(int sig)
 {
     (void)sig;
-    runner_interrupted = 1;
+    run_stop = 1;
 }
 
 static int run_parse_args(int argc, char **argv, run_args_t *a)
@@ -154,7 +158,7 @@ int cmd_run(int argc, char **argv)
                         s->var[v].pol.name, rep);
             result_t res;
             result_init(&res);
-            int r = runner_run(s, v, rep, &res, err, sizeof(err));
+            int r = runner_run(s, v, rep, &run_stop, &res, err, sizeof(err));
             if (r == 0) {
                 char *cal = runner_calibration(s, v);
                 db_run_info_t info = {

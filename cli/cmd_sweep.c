@@ -43,10 +43,14 @@ typedef struct {
     double t0, last_draw;
 } sweep_writer_t;
 
+/* Set by SIGINT/SIGTERM, here and in the forked workers (their own copy):
+ * passed to the pool and the back ends as their stop flag. */
+static volatile sig_atomic_t sweep_stop;
+
 static void on_signal(int sig)
 {
     (void)sig;
-    runner_interrupted = 1;
+    sweep_stop = 1;
 }
 
 static double now_s(void)
@@ -261,7 +265,7 @@ int cmd_sweep(int argc, char **argv)
     sigaction(SIGINT, &sa, &old_int); /* before the fork: workers stop on Ctrl-C too */
     sigaction(SIGTERM, &sa, &old_term);
     sweep_pool_t *pool = NULL;
-    if (rc == CMD_OK && (r = sweep_pool_start(&pool, &plan, workers, err, sizeof(err))) != 0) {
+    if (rc == CMD_OK && (r = sweep_pool_start(&pool, &plan, workers, &sweep_stop, err, sizeof(err))) != 0) {
         fprintf(stderr, "latsurf sweep: %s\n", err);
         rc = CMD_FAIL;
     }
@@ -291,8 +295,10 @@ int cmd_sweep(int argc, char **argv)
                     plan.point[0].scn->name, plan.npoint, nvar, nrep, plan.ntask,
                     plan.ntask - ntodo, a.db, ntodo, how);
         w.t0 = now_s();
-        r = use_mpi ? sweep_mpi_run(&plan, pool, todo, ntodo, &w.sink, err, sizeof(err))
-                    : sweep_local_run(&plan, pool, todo, ntodo, &w.sink, err, sizeof(err));
+        r = use_mpi ? sweep_mpi_run(&plan, pool, todo, ntodo, &w.sink, &sweep_stop, err,
+                                    sizeof(err))
+                    : sweep_local_run(&plan, pool, todo, ntodo, &w.sink, &sweep_stop, err,
+                                      sizeof(err));
         double el = now_s() - w.t0;
         if (w.progress)
             sweep_draw(&w, 1);

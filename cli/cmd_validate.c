@@ -20,10 +20,11 @@
 #include "cmd.h"
 
 #include "calibrate/calib.h"
-#include "run/liverun.h"
+#include "cli/live_opts.h"
 #include "run/runner.h"
 #include "reports/compare.h"
 #include "reports/db.h"
+#include "reports/stats.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -33,8 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #define VAL_STALE_DAYS 30
@@ -46,51 +45,10 @@ typedef struct {
 
 /* --- calibration ----------------------------------------------------- */
 
-/* NULL when the calibration at path describes this host and kernel and is
- * recent; else why not. */
-static const char *val_cal_stale(const char *path, char *why, size_t n)
-{
-    if (!path) {
-        snprintf(why, n, "the scenario uses the built-in defaults");
-        return why;
-    }
-    json_error_t je;
-    json_t *doc = json_load_file(path, 0, &je);
-    if (!doc) {
-        snprintf(why, n, "%s is missing or unreadable", path);
-        return why;
-    }
-    json_t *prov = json_object_get(doc, "provenance");
-    const char *kernel = json_string_value(json_object_get(prov, "kernel"));
-    const char *host = json_string_value(json_object_get(prov, "host"));
-    const char *date = json_string_value(json_object_get(prov, "date"));
-    struct utsname u;
-    uname(&u);
-    char me[256] = "";
-    gethostname(me, sizeof(me) - 1);
-    const char *r = NULL;
-    struct tm tm = {0};
-    if (!host || strcmp(host, me) != 0) {
-        snprintf(why, n, "%s was measured on %s, not this host (%s)", path,
-                 host ? host : "no recorded host", me);
-        r = why;
-    } else if (!kernel || !strstr(kernel, u.release)) {
-        snprintf(why, n, "%s was measured under another kernel (%s)", path,
-                 kernel ? kernel : "none recorded");
-        r = why;
-    } else if (!date || !strptime(date, "%Y-%m-%dT%H:%M:%SZ", &tm) ||
-               difftime(time(NULL), timegm(&tm)) > VAL_STALE_DAYS * 86400.0) {
-        snprintf(why, n, "%s is older than %d days", path, VAL_STALE_DAYS);
-        r = why;
-    }
-    json_decref(doc);
-    return r;
-}
-
 /* Measure this host (quick) into out, on the target's filesystem. */
-static int val_calibrate(const livecmd_args_t *a, const livecmd_ctx_t *c, const char *out)
+static int val_calibrate(const livecmd_args_t *a, const liverun_t *c, const char *out)
 {
-    char *dup = strdup(a->target), err[512];
+    char *dup = strdup(a->run.target), err[512];
     if (!dup)
         return CMD_FAIL;
     calib_opts_t o = {
@@ -119,7 +77,7 @@ static int val_calibrate(const livecmd_args_t *a, const livecmd_ctx_t *c, const 
 /* Make every selected variant's calibration current, calibrating at most
  * once: a missing named file is created where named; a stale or absent one
  * is replaced, for this run, by calibration-HOST.json next to the database. */
-static int val_calibration(const livecmd_args_t *a, livecmd_ctx_t *c)
+static int val_calibration(const livecmd_args_t *a, liverun_t *c)
 {
     scn_t *s = c->s;
     char *made = NULL;
@@ -129,14 +87,14 @@ static int val_calibration(const livecmd_args_t *a, livecmd_ctx_t *c)
             continue;
         char *cal = runner_calibration(s, v), why[1024];
         const char *stale = a->recalibrate ? "--recalibrate: measuring the host now"
-                                           : val_cal_stale(cal, why, sizeof(why));
+                                           : calib_stale(cal, VAL_STALE_DAYS, why, sizeof(why));
         if (stale && !a->no_calibrate) {
             if (!made) {
                 struct stat st;
                 if (cal && stat(cal, &st) != 0 && !a->recalibrate) {
                     made = strdup(cal);
                 } else {
-                    char *d = strdup(a->db), host[200] = "";
+                    char *d = strdup(a->run.db), host[200] = "";
                     gethostname(host, sizeof(host) - 1);
                     if (d && asprintf(&made, "%s/calibration-%s.json", dirname(d), host) < 0)
                         made = NULL;
@@ -191,30 +149,6 @@ static void val_on_live(void *ctx, uint32_t v, uint32_t rep, const result_t *res
     val_keep(&vv[v].live, &vv[v].have_live, res);
 }
 
-/* Wasserstein-1 between two histograms of the same layout: mass at bucket
- * midpoints, integral of |F_a - F_b| between consecutive midpoints. */
-static double val_w1(const hist_t *a, const hist_t *b)
-{
-    if (!a->count || !b->count)
-        return NAN;
-    double fa = 0, fb = 0, w = 0, prev = 0;
-    bool started = false;
-    for (unsigned i = 0; i < HIST_NBUCKETS; i++) {
-        if (!a->bucket[i] && !b->bucket[i])
-            continue;
-        uint64_t lo, hi;
-        hist_bucket_range(i, &lo, &hi);
-        double mid = ((double)lo + (double)hi) / 2;
-        if (started)
-            w += fabs(fa - fb) * (mid - prev);
-        fa += (double)a->bucket[i] / (double)a->count;
-        fb += (double)b->bucket[i] / (double)b->count;
-        prev = mid;
-        started = true;
-    }
-    return w;
-}
-
 /* A validate row: value = simulated, baseline_value = live, delta_pct = the
  * simulator's error in percent. */
 static compare_row_t val_row(const char *variant, const char *baseline, const char *metric,
@@ -230,7 +164,7 @@ static compare_row_t val_row(const char *variant, const char *baseline, const ch
 }
 
 /* Same order of the selected variants by quantile q, live and simulated? */
-static bool val_rank_agrees(const livecmd_ctx_t *c, const val_var_t *vv, double q)
+static bool val_rank_agrees(const liverun_t *c, const val_var_t *vv, double q)
 {
     for (uint32_t i = 0; i < c->s->nvar; i++)
         for (uint32_t j = i + 1; j < c->s->nvar; j++) {
@@ -244,7 +178,7 @@ static bool val_rank_agrees(const livecmd_ctx_t *c, const val_var_t *vv, double 
     return true;
 }
 
-static int val_report(const livecmd_args_t *a, livecmd_ctx_t *c, val_var_t *vv)
+static int val_report(const livecmd_args_t *a, liverun_t *c, val_var_t *vv)
 {
     scn_t *s = c->s;
     compare_row_t *rows = malloc((4 * (size_t)s->nvar + 2) * sizeof(*rows));
@@ -265,7 +199,7 @@ static int val_report(const livecmd_args_t *a, livecmd_ctx_t *c, val_var_t *vv)
         const hist_t *L = &vv[v].live, *S = &vv[v].sim;
         double l50 = (double)hist_quantile(L, 0.5), s50 = (double)hist_quantile(S, 0.5);
         double l99 = (double)hist_quantile(L, 0.99), s99 = (double)hist_quantile(S, 0.99);
-        double w1 = val_w1(L, S), lmean = hist_mean(L);
+        double w1 = stats_w1_hist(L, S), lmean = hist_mean(L);
         printf("%-16s %8.1fus %8.1fus %+7.1f%% %8.1fus %8.1fus %+7.1f%% %8.1fus %6.1f%%\n",
                s->var[v].pol.name, l50 / 1e3, s50 / 1e3, (s50 - l50) / l50 * 100, l99 / 1e3,
                s99 / 1e3, (s99 - l99) / l99 * 100, w1 / 1e3, w1 / lmean * 100);
@@ -287,17 +221,17 @@ static int val_report(const livecmd_args_t *a, livecmd_ctx_t *c, val_var_t *vv)
     free(rows);
     free(variant);
     if (rc == 0) {
-        printf("comparisons (variant \"<name>:sim\" against \"<name>\") written to %s\n", a->db);
+        printf("comparisons (variant \"<name>:sim\" against \"<name>\") written to %s\n", a->run.db);
         return CMD_OK;
     }
-    fprintf(stderr, "latsurf validate: %s: %s\n", a->db, err);
+    fprintf(stderr, "latsurf validate: %s: %s\n", a->run.db, err);
     sqlite3_free(err);
     return CMD_FAIL;
 }
 
 /* --- the command ----------------------------------------------------- */
 
-static int val_simulate(const livecmd_args_t *a, livecmd_ctx_t *c, val_var_t *vv)
+static int val_simulate(const livecmd_args_t *a, liverun_t *c, val_var_t *vv)
 {
     scn_t *s = c->s;
     uint32_t reps = a->sim_reps ? a->sim_reps : s->run.replications;
@@ -306,13 +240,14 @@ static int val_simulate(const livecmd_args_t *a, livecmd_ctx_t *c, val_var_t *vv
             if (!c->selected[v])
                 continue;
             if (livecmd_stop) {
-                fprintf(stderr, "latsurf validate: interrupted; finished runs kept in %s\n", a->db);
+                fprintf(stderr, "latsurf validate: interrupted; finished runs kept in %s\n",
+                        a->run.db);
                 return CMD_FAIL;
             }
             result_t res;
             result_init(&res);
             char err[1024] = "";
-            int r = runner_run(s, v, rep, &res, err, sizeof(err));
+            int r = runner_run(s, v, rep, &livecmd_stop, &res, err, sizeof(err));
             if (r == 0) {
                 char *cal = runner_calibration(s, v), *dberr = NULL;
                 db_run_info_t info = {
@@ -321,7 +256,7 @@ static int val_simulate(const livecmd_args_t *a, livecmd_ctx_t *c, val_var_t *vv
                     .host = c->host, .version = cmd_version(), .scenario_json = s->json,
                 };
                 if (db_write_run(c->db, &info, &res, &dberr) < 0) {
-                    fprintf(stderr, "latsurf validate: %s: %s\n", a->db, dberr);
+                    fprintf(stderr, "latsurf validate: %s: %s\n", a->run.db, dberr);
                     sqlite3_free(dberr);
                     r = -EIO;
                 }
@@ -359,7 +294,7 @@ int cmd_validate(int argc, char **argv)
         livecmd_args_free(&a);
         return rc;
     }
-    livecmd_ctx_t c;
+    liverun_t c;
     val_var_t *vv = NULL;
     livecmd_signals(true);
     rc = livecmd_open(&a, &c);
@@ -375,7 +310,7 @@ int cmd_validate(int argc, char **argv)
         rc = val_report(&a, &c, vv);
     livecmd_signals(false);
     free(vv);
-    livecmd_close(&c);
+    liverun_close(&c);
     livecmd_args_free(&a);
     return rc;
 }

@@ -58,7 +58,7 @@ static void fuzz_scn_run(scn_t *s)
         result_t res;
         result_init(&res);
         char err[1024];
-        runner_run(s, vars[i], 0, &res, err, sizeof(err));
+        runner_run(s, vars[i], 0, NULL, &res, err, sizeof(err));
         result_fini(&res);
     }
 }

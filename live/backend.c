@@ -752,12 +752,7 @@ static void *be_worker_main(void *arg)
             w->cpu_mark_ns = be_thread_cpu_ns();
         be_worker_loop(w);
         w->cpu_end_ns = be_thread_cpu_ns();
-        const pol_reg_stats_t *rs = pol_reg_stats(w->reg);
-        w->st.reg_lookups = rs->lookups;
-        w->st.reg_hits = rs->hits;
-        w->st.reg_registrations = rs->registrations;
-        w->st.reg_deregistrations = rs->deregistrations;
-        w->st.reg_flows = rs->flows;
+        w->st.reg = *pol_reg_stats(w->reg);
     }
     /* buffers unregistered (each kept region, then the table) before the ring goes */
     pol_reg_free(w->reg);
@@ -926,11 +921,7 @@ void live_be_stats(live_be_t *be, live_be_stats_t *st)
         if (!w)
             continue;
         const live_be_stats_t *s = &w->st;
-        st->reg_lookups += s->reg_lookups;
-        st->reg_hits += s->reg_hits;
-        st->reg_registrations += s->reg_registrations;
-        st->reg_deregistrations += s->reg_deregistrations;
-        st->reg_flows += s->reg_flows;
+        pol_reg_stats_add(&st->reg, &s->reg);
         st->taskrun_mismatch += s->taskrun_mismatch;
         st->submit_elsewhere += s->submit_elsewhere;
         st->prio_refused += s->prio_refused;

@@ -33,6 +33,7 @@
 #include "models/host.h"
 #include "models/req.h"
 #include "policies/policy.h"
+#include "policies/registration.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -56,7 +57,7 @@ typedef struct {
 } live_be_cfg_t;
 
 typedef struct {
-    uint64_t reg_lookups, reg_hits, reg_registrations, reg_deregistrations, reg_flows;
+    pol_reg_stats_t reg;           /* summed over the workers' registries */
     double cpu_ns;                 /* worker CPU time since live_be_mark */
     uint64_t taskrun_mismatch;     /* placements whose task_work mode the ring lacks */
     uint64_t submit_elsewhere;     /* submit_cpu != consumer_cpu: submitted by the consumer */

@@ -23,20 +23,22 @@
 
 typedef struct {
     const live_cfg_t *c;
-    sim_t *sim;
-    req_pool_t *pool;
-    collect_t *col;
-    pol_t *pol;
+    exec_env_t env;                     /* the harness's engine, pool, collector, ... */
+    sim_t *sim;                         /* env.sim */
     live_be_t *be;
+    live_stamps_t *st;                  /* tracefs mode */
+    char stamp_note[256];
     pthread_mutex_t mu;                 /* the engine lock */
     pthread_cond_t cv;
+    bool sync_ready;                    /* mu and cv initialised */
     uint64_t t0;
-    uint32_t inflight[POL_NCLASSES];
     uint64_t outstanding, hwq_moved, held, continued;
     uint64_t npending;                  /* sim_npending when the driver went to sleep */
-    bool stopping, sleeping;
+    bool stopping, sleeping, marked, interrupted;
+    double cpu_mark, cpu_end;           /* the driver thread's CPU time */
     int fail;
     char failmsg[512];
+    live_be_stats_t bs;                 /* after finish */
     /* tracefs mode: finished requests wait here for their kernel stamps */
     req_t *kept;
     size_t nkept, capkept;
@@ -70,78 +72,19 @@ static void live_failf(live_t *L, int rc, const char *fmt, ...)
     pthread_cond_signal(&L->cv);
 }
 
-static void live_view(live_t *L, pol_view_t *v)
+/* exec_ops_t.view: inflight and now_ns are the harness's. */
+static void live_view(void *x, const req_t *r, pol_view_t *v)
 {
-    memset(v, 0, sizeof(*v));
+    (void)r;
+    live_t *L = x;
     live_topo_view(L->c->topo, v);
-    v->inflight = L->inflight;
-    v->now_ns = sim_now(L->sim);
 }
 
-static void live_place(live_t *L, req_t *r);
-
-static void live_retry(sim_t *sim, void *ctx, uint64_t arg)
+/* exec_ops_t.refuse, under the engine lock: nothing new once the run winds
+ * down or failed; a request the target cannot serve fails the run. */
+static bool live_refuse(void *x, const req_t *r)
 {
-    (void)sim;
-    live_place(ctx, (req_t *)(uintptr_t)arg);
-}
-
-/* Under the engine lock. */
-static void live_place(live_t *L, req_t *r)
-{
-    if (L->stopping || L->fail) {
-        r->done(L->sim, r);
-        return;
-    }
-    const host_cfg_t *h = L->c->host;
-    pol_view_t v;
-    pol_intent_t in;
-    pol_placement_t pl;
-    live_view(L, &v);
-    in = req_intent(r);
-    memset(&pl, 0, sizeof(pl));
-    pol_place(L->pol, &v, &in, &pl);
-    if (pl.admit == POL_ADMIT_LATER) {
-        sim_after(L->sim, (sim_time_t)(pl.retry_ns > 1 ? pl.retry_ns : 1), live_retry, L,
-                  (uint64_t)(uintptr_t)r);
-        return;
-    }
-    if (pl.admit == POL_ADMIT_DROP) {
-        L->col->dropped++;
-        r->done(L->sim, r);
-        return;
-    }
-    r->submit_cpu = (int16_t)pl.submit_cpu;
-    r->consumer_cpu = (int16_t)(pl.consumer_cpu % L->c->topo->ncpus);
-    r->completion_cpu = (int16_t)pl.completion_cpu;
-    r->hwq = pl.hwq;
-    r->wait = (uint8_t)(h && h->wait >= 0 ? h->wait : (int)pl.wait);
-    r->taskrun = (uint8_t)(h && h->taskrun >= 0 ? h->taskrun : (int)pl.taskrun);
-    r->coalesce = pl.coalesce;
-    r->prio = (uint8_t)pl.prio;
-    /* on a real host the hardware queue follows the submitting CPU */
-    if (pl.hwq != L->c->topo->cpu_queue[r->consumer_cpu])
-        L->hwq_moved++;
-    if (pl.hold_background)
-        L->held++;
-    if (r->gpu >= 0 || (r->rdma && !L->c->rdma))
-        L->continued++;
-    L->inflight[r->cls]++;
-    L->outstanding++;
-    int rc = live_be_submit(L->be, r, &pl);
-    if (rc) {
-        L->inflight[r->cls]--;
-        L->outstanding--;
-        live_failf(L, rc, "%s", live_be_error(L->be)[0] ? live_be_error(L->be) : strerror(-rc));
-        r->done(L->sim, r);
-    }
-}
-
-/* wl_env_t.submit: under the engine lock (called from sim handlers and
- * from completions). */
-static void live_submit(void *ctx, req_t *r)
-{
-    live_t *L = ctx;
+    live_t *L = x;
     const live_target_t *t = L->c->target;
     uint32_t lb = L->c->topo->logical_block ? L->c->topo->logical_block : 512;
     if (!L->stopping && !L->fail) {
@@ -163,29 +106,50 @@ static void live_submit(void *ctx, req_t *r)
                        "%u-byte logical blocks (O_DIRECT)",
                        t->path, r->bytes, (unsigned long long)r->offset, lb);
     }
-    r->dev = 0;
-    if (r->consumer_cpu >= (int16_t)L->c->topo->ncpus)
-        r->consumer_cpu = (int16_t)(r->consumer_cpu % (int16_t)L->c->topo->ncpus);
-    r->t[T_ISSUE] = sim_now(L->sim);
-    live_place(L, r);
+    return L->stopping || L->fail;
 }
 
-static void live_keep(live_t *L, const req_t *r)
+/* exec_ops_t.submit, under the engine lock. */
+static int live_submit(void *x, req_t *r, const pol_placement_t *pl)
 {
-    if (r->t[T_ISSUE] < L->col->warm)
-        return;
+    live_t *L = x;
+    /* on a real host the hardware queue follows the submitting CPU */
+    if (pl->hwq != L->c->topo->cpu_queue[r->consumer_cpu])
+        L->hwq_moved++;
+    if (pl->hold_background)
+        L->held++;
+    if (r->gpu >= 0 || (r->rdma && !L->c->rdma))
+        L->continued++;
+    L->outstanding++;
+    int rc = live_be_submit(L->be, r, pl);
+    if (rc) {
+        L->outstanding--;
+        live_failf(L, rc, "%s", live_be_error(L->be)[0] ? live_be_error(L->be) : strerror(-rc));
+    }
+    return rc;
+}
+
+/* exec_ops_t.keep: in tracefs mode a finished request waits for its kernel
+ * stamps (collected in finish); beyond LIVE_TRACE_MAX it is collected now. */
+static bool live_keep(void *x, const req_t *r)
+{
+    live_t *L = x;
+    if (!L->kept)
+        return false;
+    if (r->t[T_ISSUE] < L->env.col->warm)
+        return true; /* not measured */
     if (L->nkept == L->capkept) {
         size_t n = L->capkept ? L->capkept * 2 : 4096;
         req_t *k = n <= LIVE_TRACE_MAX ? realloc(L->kept, n * sizeof(*k)) : NULL;
         if (!k) {
             L->unkept++;
-            collect_req(L->col, r);
-            return;
+            return false;
         }
         L->kept = k;
         L->capkept = n;
     }
     L->kept[L->nkept++] = *r;
+    return true;
 }
 
 /* live_be_done_fn: on the consumer's worker thread. */
@@ -198,18 +162,8 @@ static void live_done(void *ctx, req_t *r)
         sim_run(L->sim, now);
     if (r->t[T_CONTINUED] < r->t[T_READY])
         r->t[T_CONTINUED] = r->t[T_READY];
-    if (L->kept)
-        live_keep(L, r);
-    else
-        collect_req(L->col, r);
-    pol_view_t v;
-    pol_intent_t in;
-    live_view(L, &v);
-    in = req_intent(r);
-    pol_complete(L->pol, &v, &in, r->t[T_READY] - r->t[T_ISSUE]);
-    L->inflight[r->cls]--;
     L->outstanding--;
-    r->done(L->sim, r);
+    L->env.complete(L->env.harness, r);
     /* the driver sleeps without a tick when no timer is pending: wake it if
      * this completion scheduled one, or if it waits for the last I/O */
     if (L->sleeping && (sim_npending(L->sim) > L->npending || L->outstanding == 0))
@@ -224,8 +178,7 @@ static void live_abs(struct timespec *ts, uint64_t rel_ns, uint64_t t0)
     ts->tv_nsec = (long)(a % 1000000000ull);
 }
 
-static void live_notes(live_t *L, live_stamps_t *st, const char *stamp_note, char *notes,
-                       size_t nlen)
+static void live_notes(live_t *L, const char *stamp_note, char *notes, size_t nlen)
 {
     size_t len = 0;
     notes[0] = '\0';
@@ -257,108 +210,59 @@ static void live_notes(live_t *L, live_stamps_t *st, const char *stamp_note, cha
              (unsigned long long)L->continued);
     if (stamp_note && stamp_note[0])
         NOTE("%s", stamp_note);
-    (void)st;
 #undef NOTE
 }
 
-int live_run(const live_cfg_t *c, result_t *out, char *notes, size_t nlen, char *err,
-             size_t errlen)
+/* --- the executor --- */
+
+static int live_init(const exec_env_t *env, const void *cfg, void **x, exec_shape_t *shape,
+                     char *err, size_t errlen)
 {
+    const live_cfg_t *c = cfg;
+    if (c->notes && c->nlen)
+        c->notes[0] = '\0';
     live_t *L = calloc(1, sizeof(*L));
+    *x = L;
     if (!L)
         return -ENOMEM;
     L->c = c;
-    notes[0] = '\0';
-    err[0] = '\0';
-    sim_time_t warm = (sim_time_t)(c->warmup_ms * 1e6);
-    sim_time_t end = (sim_time_t)(c->duration_ms * 1e6);
+    L->env = *env;
+    L->sim = env->sim;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&L->cv, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&L->mu, NULL);
-    L->sim = sim_new();
-    L->pool = req_pool_new();
-    L->col = collect_new(warm, c->record_requests, out);
-    L->pol = pol_new(c->variant, c->polcfg);
-    int rc = L->sim && L->pool && L->col && L->pol ? 0 : -ENOMEM;
-
-    char stamp_note[256] = "";
-    live_stamps_t *st = NULL;
-    if (!rc && c->trace) {
-        int tr = live_stamps_start(&st, stamp_note, sizeof(stamp_note));
-        if (tr == 0)
-            L->kept = malloc(4096 * sizeof(*L->kept)), L->capkept = L->kept ? 4096 : 0;
-    }
-
+    L->sync_ready = true;
+    if (c->trace && live_stamps_start(&L->st, L->stamp_note, sizeof(L->stamp_note)) == 0)
+        L->kept = malloc(4096 * sizeof(*L->kept)), L->capkept = L->kept ? 4096 : 0;
     L->t0 = live_mono();
     live_be_cfg_t bc = {
         .fd = c->target->fd, .topo = c->topo, .host = c->host,
-        .registration = c->variant->registration, .polcfg = c->polcfg, .rdma = c->rdma,
+        .registration = env->variant->registration, .polcfg = env->polcfg, .rdma = c->rdma,
         .t0_ns = L->t0,
         .done = live_done, .ctx = L,
     };
-    if (!rc && !(L->be = live_be_new(&bc, err, errlen)))
-        rc = -ENOMEM;
-    void **inst = calloc(c->nwl ? c->nwl : 1, sizeof(*inst));
-    if (!inst)
-        rc = -ENOMEM;
+    if (!(L->be = live_be_new(&bc, err, errlen)))
+        return -ENOMEM;
+    shape->ncpus = c->topo->ncpus;
+    shape->ndev = 1;
+    return 0;
+}
 
-    pthread_mutex_lock(&L->mu);
-    for (uint32_t i = 0; rc == 0 && i < c->nwl; i++) {
-        wl_env_t env = {
-            .sim = L->sim, .pool = L->pool, .seed = c->seed, .rep = c->rep, .index = i,
-            .ncpus = c->topo->ncpus, .end = end, .submit = live_submit, .path = L,
-            .step_stall = &L->col->step_stall, .query_lat = &L->col->query_lat,
-            .steps = &L->col->steps, .warm = warm, .gpu_busy_ns = &L->col->gpu_busy_ns,
-        };
-        rc = c->wl[i].ops->start(c->wl[i].params, &env, &inst[i]);
-        if (rc)
-            snprintf(err, errlen, "workload.%u (%s): could not start: %s", i, c->wl[i].ops->name,
-                     sim_error(L->sim) ? sim_error_msg(L->sim) : strerror(-rc));
-    }
-    /* the driver: due timers, the warm-up mark, the end */
-    bool marked = false;
-    double cpu_mark = 0, cpu_end = 0;
-    uint64_t last_drain = 0;
-    while (rc == 0 && !L->fail && !(c->stop && *c->stop)) {
-        uint64_t now = live_mono() - L->t0;
-        if (now >= end)
-            break;
-        sim_run(L->sim, now);
-        if (sim_error(L->sim)) { /* the workload or the engine failed: the run did */
-            live_failf(L, sim_error(L->sim), "%s", sim_error_msg(L->sim));
-            break;
-        }
-        if (!marked && now >= warm) {
-            marked = true;
-            live_be_mark(L->be);
-            cpu_mark = live_thread_cpu_ns();
-        }
-        if (st && now - last_drain >= LIVE_TRACE_DRAIN_NS) {
-            pthread_mutex_unlock(&L->mu);
-            live_stamps_drain(st);
-            pthread_mutex_lock(&L->mu);
-            last_drain = now;
-        }
-        L->npending = sim_npending(L->sim);
-        uint64_t next = L->npending ? now + LIVE_TICK_NS : now + LIVE_POLL_STOP_NS;
-        if (!marked && next > warm)
-            next = warm;
-        if (next > end)
-            next = end;
-        if (st && next > last_drain + LIVE_TRACE_DRAIN_NS)
-            next = last_drain + LIVE_TRACE_DRAIN_NS;
-        struct timespec ts;
-        live_abs(&ts, next, L->t0);
-        L->sleeping = true;
-        pthread_cond_timedwait(&L->cv, &L->mu, &ts);
-        L->sleeping = false;
-    }
-    cpu_end = live_thread_cpu_ns();
-    bool interrupted = c->stop && *c->stop;
-    /* wind down: nothing new is issued, every CQE is reaped */
+static void live_lock(void *x, bool on)
+{
+    live_t *L = x;
+    if (on)
+        pthread_mutex_lock(&L->mu);
+    else
+        pthread_mutex_unlock(&L->mu);
+}
+
+/* Under the engine lock: nothing new is issued, every CQE is reaped. */
+static void live_wind_down(live_t *L)
+{
     L->stopping = true;
     uint64_t drain_until = live_mono() - L->t0 + LIVE_DRAIN_NS;
     while (L->outstanding) {
@@ -373,77 +277,144 @@ int live_run(const live_cfg_t *c, result_t *out, char *notes, size_t nlen, char 
             break;
         }
     }
-    pthread_mutex_unlock(&L->mu);
+}
 
-    live_be_stats_t bs = {0};
-    if (L->be)
-        live_be_stats(L->be, &bs); /* joins the workers: every CQE reaped */
-    if (st) {
-        int fr = live_stamps_fill(st, L->t0, L->kept, L->nkept, stamp_note, sizeof(stamp_note));
-        if (fr < 0 && !stamp_note[0])
-            snprintf(stamp_note, sizeof(stamp_note), "tracefs join failed: %s", strerror(-fr));
+/* The driver: due timers, the warm-up mark, the end; then the wind-down. */
+static int live_drive(void *x, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    live_t *L = x;
+    const volatile sig_atomic_t *stop = L->env.stop;
+    sim_time_t warm = L->env.warm, end = L->env.end;
+    uint64_t last_drain = 0;
+    pthread_mutex_lock(&L->mu);
+    while (!L->fail && !(stop && *stop)) {
+        uint64_t now = live_mono() - L->t0;
+        if (now >= end)
+            break;
+        sim_run(L->sim, now);
+        if (sim_error(L->sim)) { /* the workload or the engine failed: the run did */
+            live_failf(L, sim_error(L->sim), "%s", sim_error_msg(L->sim));
+            break;
+        }
+        if (!L->marked && now >= warm) {
+            L->marked = true;
+            live_be_mark(L->be);
+            L->cpu_mark = live_thread_cpu_ns();
+        }
+        if (L->st && now - last_drain >= LIVE_TRACE_DRAIN_NS) {
+            pthread_mutex_unlock(&L->mu);
+            live_stamps_drain(L->st);
+            pthread_mutex_lock(&L->mu);
+            last_drain = now;
+        }
+        L->npending = sim_npending(L->sim);
+        uint64_t next = L->npending ? now + LIVE_TICK_NS : now + LIVE_POLL_STOP_NS;
+        if (!L->marked && next > warm)
+            next = warm;
+        if (next > end)
+            next = end;
+        if (L->st && next > last_drain + LIVE_TRACE_DRAIN_NS)
+            next = last_drain + LIVE_TRACE_DRAIN_NS;
+        struct timespec ts;
+        live_abs(&ts, next, L->t0);
+        L->sleeping = true;
+        pthread_cond_timedwait(&L->cv, &L->mu, &ts);
+        L->sleeping = false;
+    }
+    L->cpu_end = live_thread_cpu_ns();
+    L->interrupted = stop && *stop;
+    live_wind_down(L);
+    pthread_mutex_unlock(&L->mu);
+    return 0;
+}
+
+static int live_finish(void *x, collect_totals_t *tot, char *err, size_t errlen)
+{
+    live_t *L = x;
+    collect_t *col = L->env.col;
+    live_be_stats(L->be, &L->bs); /* joins the workers: every CQE reaped */
+    if (L->st) {
+        int fr = live_stamps_fill(L->st, L->t0, L->kept, L->nkept, L->stamp_note,
+                                  sizeof(L->stamp_note));
+        if (fr < 0 && !L->stamp_note[0])
+            snprintf(L->stamp_note, sizeof(L->stamp_note), "tracefs join failed: %s",
+                     strerror(-fr));
     }
     for (size_t i = 0; i < L->nkept; i++)
-        collect_req(L->col, &L->kept[i]);
+        collect_req(col, &L->kept[i]);
+    if (L->c->notes && L->c->nlen)
+        live_notes(L, L->stamp_note, L->c->notes, L->c->nlen);
 
-    if (rc == 0 && L->fail) {
-        rc = L->fail;
+    double warm_ms = (double)L->env.warm / 1e6, end_ms = (double)L->env.end / 1e6;
+    if (L->fail) {
         snprintf(err, errlen, "%s", L->failmsg);
-    } else if (rc == 0 && bs.errors) {
-        rc = -EIO;
-        snprintf(err, errlen, "%s: %llu I/Os failed or were short (first: %s)", c->target->path,
-                 (unsigned long long)bs.errors, strerror(-bs.first_error));
-    } else if (rc == 0 && interrupted) {
-        rc = -EINTR;
+        return L->fail;
+    }
+    if (L->bs.errors) {
+        snprintf(err, errlen, "%s: %llu I/Os failed or were short (first: %s)",
+                 L->c->target->path, (unsigned long long)L->bs.errors,
+                 strerror(-L->bs.first_error));
+        return -EIO;
+    }
+    if (L->interrupted) {
         snprintf(err, errlen, "interrupted");
-    } else if (rc == 0 && L->col->n == 0) {
-        rc = -EIO;
+        return -EINTR;
+    }
+    if (col->n == 0) {
         snprintf(err, errlen, "no request completed inside the measurement window (%.0f ms "
-                 "after a %.0f ms warm-up)", c->duration_ms - c->warmup_ms, c->warmup_ms);
+                 "after a %.0f ms warm-up)", end_ms - warm_ms, warm_ms);
+        return -EIO;
     }
-    if (rc == 0) {
-        L->col->reg_lookups = bs.reg_lookups;
-        L->col->reg_hits = bs.reg_hits;
-        L->col->reg_registrations = bs.reg_registrations;
-        L->col->reg_deregistrations = bs.reg_deregistrations;
-        L->col->reg_flows = bs.reg_flows;
-        collect_totals_t tot = {
-            .measured_ns = (double)(end - warm),
-            .cpu_ns = bs.cpu_ns + (marked ? cpu_end - cpu_mark : 0),
-            .events = sim_events(L->sim),
-            .wall_s = (double)(live_mono() - L->t0) / 1e9,
-        };
-        rc = collect_result(L->col, &tot, out);
-        rc |= result_set_id(out, METRIC_LIVE_WORKERS, bs.workers);
-        rc |= result_set_id(out, METRIC_LIVE_FIXED_IO_RATE,
-                            L->col->n ? (double)bs.fixed_reads / (double)L->col->n : 0);
-        rc |= result_set_id(out, METRIC_LIVE_TASKRUN_MISMATCH, (double)bs.taskrun_mismatch);
-        rc |= result_set_id(out, METRIC_LIVE_PRIO_REFUSED, (double)bs.prio_refused);
-        if (st)
-            rc |= result_set_id(out, METRIC_LIVE_TRACED_REQUESTS, (double)L->nkept);
-        if (rc == 0 && out->error) {
-            rc = out->error;
-            snprintf(err, errlen, "out of memory for the run's results");
-        }
-    }
-    if (L->be)
-        live_notes(L, st, stamp_note, notes, nlen);
-
-    pthread_mutex_lock(&L->mu);
-    for (uint32_t i = 0; inst && i < c->nwl; i++)
-        if (inst[i])
-            c->wl[i].ops->inst_free(inst[i]);
-    pthread_mutex_unlock(&L->mu);
-    free(inst);
-    live_be_free(L->be);
-    live_stamps_free(st);
-    free(L->kept);
-    pol_free(L->pol);
-    collect_free(L->col);
-    req_pool_free(L->pool);
-    sim_free(L->sim);
-    pthread_cond_destroy(&L->cv);
-    pthread_mutex_destroy(&L->mu);
-    free(L);
-    return rc;
+    col->reg = L->bs.reg;
+    tot->cpu_ns = L->bs.cpu_ns + (L->marked ? L->cpu_end - L->cpu_mark : 0);
+    return 0;
 }
+
+static void live_results(void *x, result_t *out)
+{
+    live_t *L = x;
+    const collect_t *col = L->env.col;
+    result_set_id(out, METRIC_LIVE_WORKERS, L->bs.workers);
+    result_set_id(out, METRIC_LIVE_FIXED_IO_RATE,
+               col->n ? (double)L->bs.fixed_reads / (double)col->n : 0);
+    result_set_id(out, METRIC_LIVE_TASKRUN_MISMATCH, (double)L->bs.taskrun_mismatch);
+    result_set_id(out, METRIC_LIVE_PRIO_REFUSED, (double)L->bs.prio_refused);
+    if (L->st)
+        result_set_id(out, METRIC_LIVE_TRACED_REQUESTS, (double)L->nkept);
+}
+
+static void live_free(void *x)
+{
+    live_t *L = x;
+    if (!L)
+        return;
+    if (L->be && !L->stopping) { /* the run never started: reap what the workloads issued */
+        pthread_mutex_lock(&L->mu);
+        live_wind_down(L);
+        pthread_mutex_unlock(&L->mu);
+    }
+    live_be_free(L->be);
+    live_stamps_free(L->st);
+    free(L->kept);
+    if (L->sync_ready) {
+        pthread_cond_destroy(&L->cv);
+        pthread_mutex_destroy(&L->mu);
+    }
+    free(L);
+}
+
+const exec_ops_t live_exec_ops = {
+    .name = "live",
+    .init = live_init,
+    .refuse = live_refuse,
+    .view = live_view,
+    .submit = live_submit,
+    .keep = live_keep,
+    .lock = live_lock,
+    .run = live_drive,
+    .finish = live_finish,
+    .results = live_results,
+    .free = live_free,
+};

@@ -115,12 +115,12 @@ int collect_result(const collect_t *c, const collect_totals_t *t, result_t *o)
         rc |= put_quantiles(o, METRIC_USEFUL_P50, METRIC_USEFUL_P99, &c->useful);
     rc |= result_set_id(o, METRIC_LOCALITY_MISS, n ? (double)c->locality_miss / n : 0);
     rc |= result_set_id(o, METRIC_DEFERRED, n ? (double)c->deferred / n : 0);
-    if (c->reg_lookups) {
-        rc |= result_set_id(o, METRIC_REG_HIT, (double)c->reg_hits / (double)c->reg_lookups);
+    if (c->reg.lookups) {
+        rc |= result_set_id(o, METRIC_REG_HIT, (double)c->reg.hits / (double)c->reg.lookups);
         rc |= result_set_id(o, METRIC_REG_CHURN,
-                            c->reg_flows ? (double)(c->reg_registrations +
-                                                    c->reg_deregistrations) /
-                                               (double)c->reg_flows
+                            c->reg.flows ? (double)(c->reg.registrations +
+                                                    c->reg.deregistrations) /
+                                               (double)c->reg.flows
                                          : 0);
     }
     if (c->s2g.count)

@@ -11,6 +11,7 @@
 #define LATSURF_COLLECT_H
 
 #include "models/req.h"
+#include "policies/registration.h"
 #include "sim/hist.h"
 #include "sim/result.h"
 
@@ -20,8 +21,7 @@ typedef struct {
     hist_t lat, e2e, d2r, useful, s2g, step_stall, query_lat, stage[REQ_NSTAGES];
     uint64_t n, reads, writes, bytes, locality_miss, deferred, gpu, dropped;
     uint64_t steps;
-    /* registration (filled by the continuation models) */
-    uint64_t reg_lookups, reg_hits, reg_registrations, reg_deregistrations, reg_flows;
+    pol_reg_stats_t reg;    /* registration: the executor's registry's counters */
     double gpu_busy_ns;     /* GPU busy (computing) time, for gpu_idle_fraction */
     result_t *rows;         /* sampled request rows go here (may be NULL) */
     /* optional time series of latency by issue time, for MSER-5 warm-up */

@@ -106,12 +106,7 @@ static void cont_sync_stats(cont_t *c)
     collect_t *col = c->env.col;
     if (!col)
         return;
-    const pol_reg_stats_t *st = pol_reg_stats(c->reg);
-    col->reg_lookups = st->lookups;
-    col->reg_hits = st->hits;
-    col->reg_registrations = st->registrations;
-    col->reg_deregistrations = st->deregistrations;
-    col->reg_flows = st->flows;
+    col->reg = *pol_reg_stats(c->reg);
 }
 
 static void cont_nothing(sim_t *sim, void *ctx, uint64_t arg)

@@ -10,9 +10,11 @@
 #include "models/uring.h"
 #include "sim/rng.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+typedef struct path path_t;
 typedef struct path_dev path_dev_t;
 
 struct path_dev {
@@ -28,30 +30,30 @@ struct path_dev {
 
 struct path {
     sim_t *sim;
+    exec_env_t env;
     path_cfg_t cfg;
     cpus_t *cpus;
     uring_t *uring;
     path_dev_t *dev;
-    pol_t *pol;
     cont_t *cont;
     uint32_t *cpu_node;
-    uint32_t inflight[POL_NCLASSES];
     double bg_ns;
 };
 
 #define PTR(x) ((uint64_t)(uintptr_t)(x))
 
-static void path_view(const path_t *p, const path_dev_t *d, pol_view_t *v)
+/* exec_ops_t.view: inflight and now_ns are the harness's. */
+static void path_view(void *x, const req_t *r, pol_view_t *v)
 {
+    const path_t *p = x;
+    const path_dev_t *d = &p->dev[r->dev];
     v->ncpus = p->cfg.host->cpus;
     v->nnodes = p->cfg.host->numa_nodes;
     v->cpu_node = p->cpu_node;
     v->nqueues = p->cfg.dev[d->idx].queues;
     v->queue_irq_cpu = irq_vector_map(d->irq);
     v->cpu_queue = blkmq_cpu_map(d->blk);
-    v->inflight = p->inflight;
     v->poll_queues = d->poll_queues;
-    v->now_ns = sim_now(p->sim);
 }
 
 /* --- completion side, in path order --- */
@@ -59,19 +61,12 @@ static void path_view(const path_t *p, const path_dev_t *d, pol_view_t *v)
 static void path_finish(path_t *p, req_t *r)
 {
     path_dev_t *d = &p->dev[r->dev];
-    collect_req(p->cfg.col, r);
-    pol_view_t v;
-    pol_intent_t in;
-    path_view(p, d, &v);
-    in = req_intent(r);
-    pol_complete(p->pol, &v, &in, r->t[T_READY] - r->t[T_ISSUE]);
-    p->inflight[r->cls]--;
     if (r->holds_bg) {
         r->holds_bg = 0;
         if (--d->holds == 0)
             ssd_hold_background(d->ssd, false);
     }
-    r->done(p->sim, r);
+    p->env.complete(p->env.harness, r);
 }
 
 static void on_continued(void *ctx, req_t *r)
@@ -137,61 +132,20 @@ static void on_submitted(void *ctx, req_t *r)
     blkmq_submit(p->dev[r->dev].blk, r);
 }
 
-static void path_place(path_t *p, req_t *r);
-
-static void path_retry(sim_t *sim, void *ctx, uint64_t arg)
+/* exec_ops_t.submit: r carries its placement (req_apply_placement). */
+static int path_submit(void *x, req_t *r, const pol_placement_t *pl)
 {
-    (void)sim;
-    path_place(ctx, (req_t *)(uintptr_t)arg);
-}
-
-static void path_place(path_t *p, req_t *r)
-{
+    path_t *p = x;
     path_dev_t *d = &p->dev[r->dev];
-    pol_view_t v;
-    pol_intent_t in;
-    pol_placement_t pl;
-    path_view(p, d, &v);
-    in = req_intent(r);
-    pol_place(p->pol, &v, &in, &pl);
-    if (pl.admit == POL_ADMIT_LATER) {
-        sim_after(p->sim, (sim_time_t)(pl.retry_ns > 1 ? pl.retry_ns : 1), path_retry, p, PTR(r));
-        return;
-    }
-    if (pl.admit == POL_ADMIT_DROP) {
-        p->cfg.col->dropped++;
-        r->done(p->sim, r);
-        return;
-    }
-    r->submit_cpu = (int16_t)pl.submit_cpu;
-    r->consumer_cpu = (int16_t)pl.consumer_cpu;
-    r->completion_cpu = (int16_t)pl.completion_cpu; /* -1: rq_affinity decides */
-    r->hwq = pl.hwq;
-    /* the scenario may force the io_uring set-up whatever the policy says */
-    r->wait = (uint8_t)(p->cfg.host->wait >= 0 ? p->cfg.host->wait : (int)pl.wait);
-    r->taskrun = (uint8_t)(p->cfg.host->taskrun >= 0 ? p->cfg.host->taskrun : (int)pl.taskrun);
-    r->coalesce = pl.coalesce;
-    r->prio = (uint8_t)pl.prio;
     r->polled = r->wait != POL_WAIT_INTERRUPT && d->poll_queues;
-    if (pl.hold_background) {
+    if (pl->hold_background) {
         r->holds_bg = 1;
         if (d->holds++ == 0)
             ssd_hold_background(d->ssd, true);
     }
-    p->inflight[r->cls]++;
-    uring_submit(p->uring, r, pl.batch ? pl.batch : 1, (sim_time_t)pl.batch_window_ns,
+    uring_submit(p->uring, r, pl->batch ? pl->batch : 1, (sim_time_t)pl->batch_window_ns,
                  blkmq_submit_cost(d->blk));
-}
-
-void path_submit(void *path, req_t *r)
-{
-    path_t *p = path;
-    if (r->dev >= p->cfg.ndev)
-        r->dev = (uint16_t)(r->dev % p->cfg.ndev);
-    if (r->consumer_cpu >= (int16_t)p->cfg.host->cpus)
-        r->consumer_cpu = (int16_t)(r->consumer_cpu % p->cfg.host->cpus);
-    r->t[T_ISSUE] = sim_now(p->sim);
-    path_place(p, r);
+    return 0;
 }
 
 /* --- background load --- */
@@ -221,12 +175,16 @@ static double path_draw_device_read(void *ctx)
 
 /* --- life cycle --- */
 
-path_t *path_new(sim_t *sim, const path_cfg_t *cfg)
+static void path_free(path_t *p);
+
+static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
 {
     path_t *p = calloc(1, sizeof(*p));
     if (!p)
         return NULL;
+    sim_t *sim = env->sim;
     p->sim = sim;
+    p->env = *env;
     p->cfg = *cfg;
     const host_cfg_t *h = cfg->host;
     p->cpus = cpus_new(sim, h->cpus, (sim_time_t)costs_value(cfg->costs, COST_IDLE_EXIT),
@@ -234,14 +192,13 @@ path_t *path_new(sim_t *sim, const path_cfg_t *cfg)
     p->uring = uring_new(sim, p->cpus, cfg->costs, h, on_submitted, on_ready, p);
     p->dev = calloc(cfg->ndev, sizeof(*p->dev));
     p->cpu_node = calloc(h->cpus, sizeof(*p->cpu_node));
-    p->pol = pol_new(cfg->variant, cfg->pol);
     cont_env_t ce = {
         .sim = sim, .cpus = p->cpus, .costs = cfg->costs, .cfg = h->cont,
-        .variant = cfg->variant, .pol = cfg->pol, .col = cfg->col, .seed = cfg->seed,
-        .rep = cfg->rep, .ncpus = h->cpus, .done = on_continued, .ctx = p,
+        .variant = env->variant, .pol = env->polcfg, .col = env->col, .seed = env->seed,
+        .rep = env->rep, .ncpus = h->cpus, .done = on_continued, .ctx = p,
     };
     p->cont = p->cpus ? cont_new(&ce) : NULL;
-    if (!p->cpus || !p->uring || !p->dev || !p->cpu_node || !p->pol || !p->cont) {
+    if (!p->cpus || !p->uring || !p->dev || !p->cpu_node || !p->cont) {
         path_free(p);
         return NULL;
     }
@@ -254,7 +211,7 @@ path_t *path_new(sim_t *sim, const path_cfg_t *cfg)
         d->p = p;
         d->idx = i;
         d->poll_queues = cfg->dev[i].poll_queues > 0;
-        d->ssd = ssd_new(sim, &cfg->dev[i], cfg->seed, cfg->rep, name, on_device_done, d);
+        d->ssd = ssd_new(sim, &cfg->dev[i], env->seed, env->rep, name, on_device_done, d);
         d->irq = irq_new(sim, p->cpus, cfg->costs, &cfg->dev[i], h->cpus, on_irq, d);
         d->blk = blkmq_new(sim, p->cpus, cfg->costs, h, cfg->dev[i].queues,
                            cfg->dev[i].queue_depth, on_dispatch, on_blk_done, d);
@@ -265,7 +222,7 @@ path_t *path_new(sim_t *sim, const path_cfg_t *cfg)
         if (cfg->dev[i].read_calibrated) {
             char sname[32];
             snprintf(sname, sizeof(sname), "dev%u.read", i);
-            if (!(d->read_rng = rng_stream_new(cfg->seed, cfg->rep, sname))) {
+            if (!(d->read_rng = rng_stream_new(env->seed, env->rep, sname))) {
                 path_free(p);
                 return NULL;
             }
@@ -277,7 +234,7 @@ path_t *path_new(sim_t *sim, const path_cfg_t *cfg)
     return p;
 }
 
-void path_free(path_t *p)
+static void path_free(path_t *p)
 {
     if (!p)
         return;
@@ -291,25 +248,83 @@ void path_free(path_t *p)
     free(p->dev);
     uring_free(p->uring);
     cpus_free(p->cpus);
-    pol_free(p->pol);
     cont_free(p->cont);
     free(p->cpu_node);
     free(p);
 }
 
-void path_reset_stats(path_t *p)
+/* --- the executor --- */
+
+static int path_init(const exec_env_t *env, const void *cfg, void **x, exec_shape_t *shape,
+                     char *err, size_t errlen)
 {
+    (void)err;
+    (void)errlen;
+    const path_cfg_t *pc = cfg;
+    path_t *p = path_new(env, pc);
+    *x = p;
+    if (!p)
+        return -ENOMEM;
+    shape->ncpus = pc->host->cpus;
+    shape->ndev = pc->ndev;
+    return 0;
+}
+
+/* End of warm-up: forget CPU accounting so far. */
+static void path_warm(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    (void)arg;
+    path_t *p = ctx;
     cpus_reset_stats(p->cpus);
     uring_reset_stats(p->uring);
     p->bg_ns = 0;
 }
 
-double path_cpu_ns(const path_t *p)
+/* Checked every simulated millisecond: cheap, and bounds the wait on Ctrl-C
+ * and on an overloaded run (the pool refuses requests beyond its limit). */
+static void path_watch(sim_t *sim, void *ctx, uint64_t arg)
 {
+    (void)arg;
+    const path_t *p = ctx;
+    if ((p->env.stop && *p->env.stop) || req_pool_overflowed(p->env.pool))
+        sim_stop(sim);
+    else
+        sim_after(sim, SIM_MS(1), path_watch, ctx, 0);
+}
+
+static int path_run(void *x, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    path_t *p = x;
+    sim_at(p->sim, p->env.warm, path_warm, p, 0);
+    sim_after(p->sim, SIM_MS(1), path_watch, p, 0);
+    sim_run(p->sim, p->env.end);
+    return p->env.stop && *p->env.stop ? -EINTR : 0;
+}
+
+/* Host CPU time spent on I/O since warm-up (excludes background tasks). */
+static int path_finish_run(void *x, collect_totals_t *tot, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    const path_t *p = x;
     double t = -p->bg_ns + uring_poll_ns(p->uring);
     for (int l = 0; l < CPU_NLEVELS; l++)
         t += cpus_busy_ns(p->cpus, UINT32_MAX, (cpu_level_t)l);
-    return t;
+    tot->cpu_ns = t;
+    return 0;
 }
 
-const pol_t *path_policy(const path_t *p) { return p->pol; }
+static void path_exec_free(void *x) { path_free(x); }
+
+const exec_ops_t path_exec_ops = {
+    .name = "sim",
+    .init = path_init,
+    .view = path_view,
+    .submit = path_submit,
+    .run = path_run,
+    .finish = path_finish_run,
+    .free = path_exec_free,
+};

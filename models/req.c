@@ -20,6 +20,22 @@ pol_intent_t req_intent(const req_t *r)
     };
 }
 
+pol_admit_t req_apply_placement(req_t *r, const pol_placement_t *pl, uint32_t ncpus, int wait,
+                                int taskrun)
+{
+    if (pl->admit != POL_ADMIT)
+        return pl->admit;
+    r->submit_cpu = (int16_t)pl->submit_cpu;
+    r->consumer_cpu = (int16_t)(ncpus ? pl->consumer_cpu % ncpus : pl->consumer_cpu);
+    r->completion_cpu = (int16_t)pl->completion_cpu; /* -1: rq_affinity decides */
+    r->hwq = pl->hwq;
+    r->wait = (uint8_t)(wait >= 0 ? wait : (int)pl->wait);
+    r->taskrun = (uint8_t)(taskrun >= 0 ? taskrun : (int)pl->taskrun);
+    r->coalesce = pl->coalesce;
+    r->prio = (uint8_t)pl->prio;
+    return POL_ADMIT;
+}
+
 #define REQ_CHUNK 1024
 #define REQ_NIL UINT32_MAX
 

@@ -68,6 +68,17 @@ struct req {
  * one conversion both executors (models/path.c and live/) use. */
 pol_intent_t req_intent(const req_t *r);
 
+/* The policy's answer applied to r, the one way for both executors (the
+ * harness calls it, run/harness.c): on POL_ADMIT, r gets its submit,
+ * consumer (wrapped into ncpus) and completion CPUs, hardware queue,
+ * wait and task_work modes, coalescing and priority; wait and taskrun >= 0
+ * force those modes whatever the policy says (the scenario's host.wait and
+ * host.taskrun), -1 leaves them to it. Returns pl->admit; r is untouched
+ * unless it is POL_ADMIT (LATER: the caller retries after pl->retry_ns;
+ * DROP: the caller counts the drop and hands r back). */
+pol_admit_t req_apply_placement(req_t *r, const pol_placement_t *pl, uint32_t ncpus, int wait,
+                                int taskrun);
+
 typedef struct req_pool req_pool_t;
 
 req_pool_t *req_pool_new(void);

@@ -247,4 +247,13 @@ void pol_reg_stats_reset(pol_registry_t *g)
     g->epoch++;
 }
 
+void pol_reg_stats_add(pol_reg_stats_t *sum, const pol_reg_stats_t *s)
+{
+    sum->lookups += s->lookups;
+    sum->hits += s->hits;
+    sum->registrations += s->registrations;
+    sum->deregistrations += s->deregistrations;
+    sum->flows += s->flows;
+}
+
 uint64_t pol_reg_bytes(const pol_registry_t *g) { return g->table.used; }

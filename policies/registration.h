@@ -67,6 +67,8 @@ int64_t pol_reg_invalidate(pol_registry_t *g, uint64_t buf);
 const pol_reg_stats_t *pol_reg_stats(const pol_registry_t *g);
 /* Start counting afresh (end of warm-up); registrations are kept. */
 void pol_reg_stats_reset(pol_registry_t *g);
+/* sum += s: one executor's registries (a registry per worker) as one. */
+void pol_reg_stats_add(pol_reg_stats_t *sum, const pol_reg_stats_t *s);
 /* Bytes currently registered and kept (0 for none). */
 uint64_t pol_reg_bytes(const pol_registry_t *g);
 

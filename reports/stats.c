@@ -7,6 +7,7 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 double stats_t_quantile(double level, double df)
@@ -120,4 +121,26 @@ int stats_mser5(const double *y, size_t n, size_t *cut)
     free(z);
     *cut = best_d * b;
     return 0;
+}
+
+double stats_w1_hist(const hist_t *a, const hist_t *b)
+{
+    if (!a->count || !b->count)
+        return NAN;
+    double fa = 0, fb = 0, w = 0, prev = 0;
+    bool started = false;
+    for (unsigned i = 0; i < HIST_NBUCKETS; i++) {
+        if (!a->bucket[i] && !b->bucket[i])
+            continue;
+        uint64_t lo, hi;
+        hist_bucket_range(i, &lo, &hi);
+        double mid = ((double)lo + (double)hi) / 2;
+        if (started)
+            w += fabs(fa - fb) * (mid - prev);
+        fa += (double)a->bucket[i] / (double)a->count;
+        fb += (double)b->bucket[i] / (double)b->count;
+        prev = mid;
+        started = true;
+    }
+    return w;
 }

@@ -2,7 +2,9 @@
  * stats.h - cross-replication statistics: Student-t confidence intervals of a
  * replication mean, the paired (common random numbers) and unpaired (Welch)
  * confidence intervals of a variant's difference to its baseline, and MSER-5
- * warm-up truncation of one run's output series.
+ * warm-up truncation of one run's output series; the Wasserstein-1 distance
+ * between two latency histograms (how far a simulated distribution is from
+ * a live one).
  *
  * Each replication contributes one number per metric (its mean, p99, rate...),
  * so the replication means are i.i.d. and the t interval is exact for normal
@@ -11,6 +13,8 @@
  */
 #ifndef LATSURF_STATS_H
 #define LATSURF_STATS_H
+
+#include "sim/hist.h"
 
 #include <stddef.h>
 
@@ -56,5 +60,10 @@ int stats_unpaired(const double *v, size_t nv, const double *b, size_t nb, doubl
  * deviations divided by (m - d)^2. Needs at least 4 batches (20 points);
  * -EINVAL otherwise. A trailing partial batch is ignored. */
 int stats_mser5(const double *y, size_t n, size_t *cut);
+
+/* Wasserstein-1 distance (ns) between two histograms of the same layout:
+ * mass at bucket midpoints, the integral of |F_a - F_b| between consecutive
+ * midpoints. NaN when either is empty. */
+double stats_w1_hist(const hist_t *a, const hist_t *b);
 
 #endif

@@ -4,11 +4,10 @@
  */
 #include "bench_path.h"
 
-#include "cli/cmd.h"
 #include "run/runner.h"
 #include "run/scenario.h"
 
-#include <math.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,31 +35,24 @@ static double wall_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-int bench_path_main(int argc, char **argv)
+int bench_path_run(double n, bench_path_result_t *out, char *err, size_t errlen)
 {
-    double n = 1e6;
-    for (int i = 1; i < argc; i++) {
-        if ((strcmp(argv[i], "--requests") == 0 || strcmp(argv[i], "--events") == 0) &&
-            i + 1 < argc) {
-            char *end;
-            n = strtod(argv[++i], &end);
-            if (*end || !(n >= 1000) || n > 1e10) {
-                fprintf(stderr, "latsurf bench path: --requests: expected 1000..1e10, got %s\n",
-                        argv[i]);
-                return CMD_BADINPUT;
-            }
-        } else {
-            fprintf(stderr, "latsurf bench path: unknown option '%s'\n", argv[i]);
-            return CMD_BADINPUT;
-        }
-    }
+    memset(out, 0, sizeof(*out));
     char tmpl[] = "/tmp/latsurf-bench-XXXXXX";
     int fd = mkstemp(tmpl);
     if (fd < 0) {
-        perror("latsurf bench path: mkstemp");
-        return CMD_FAIL;
+        int e = -errno;
+        snprintf(err, errlen, "mkstemp: %s", strerror(errno));
+        return e;
     }
     FILE *f = fdopen(fd, "w");
+    if (!f) {
+        int e = -errno;
+        close(fd);
+        unlink(tmpl);
+        snprintf(err, errlen, "%s: %s", tmpl, strerror(-e));
+        return e;
+    }
     fprintf(f, "{\"name\": \"bench-path\", \"host\": {\"cpus\": %d},"
                " \"devices\": [{\"queues\": %d, \"flash\": {\"channels\": 8,"
                " \"dies_per_channel\": 4, \"read_us\": 60}}], \"workload\": [",
@@ -73,35 +65,25 @@ int bench_path_main(int argc, char **argv)
             n / BENCH_IOPS_EST * 1e3);
     fclose(f);
     scn_t *s = NULL;
-    char err[1024];
-    int rc = scn_load(tmpl, NULL, 0, &s, err, sizeof(err));
+    int rc = scn_load(tmpl, NULL, 0, &s, err, errlen);
     unlink(tmpl);
-    if (rc) {
-        fprintf(stderr, "latsurf bench path: %s\n", err);
-        return CMD_FAIL;
-    }
+    if (rc)
+        return rc;
     result_t res;
     result_init(&res);
     double c0 = cpu_seconds(), w0 = wall_seconds();
-    rc = runner_run(s, 0, 0, &res, err, sizeof(err));
-    double cpu = cpu_seconds() - c0, wall = wall_seconds() - w0;
-    if (rc) {
-        fprintf(stderr, "latsurf bench path: %s\n", err);
-        result_fini(&res);
-        scn_free(s);
-        return CMD_FAIL;
+    rc = runner_run(s, 0, 0, NULL, &res, err, errlen);
+    out->cpu_s = cpu_seconds() - c0;
+    out->wall_s = wall_seconds() - w0;
+    if (rc == 0) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        out->maxrss_kib = ru.ru_maxrss;
+        out->requests = res.requests;
+        out->events = res.events;
+        result_get_id(&res, METRIC_IOPS, &out->iops);
     }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    double iops = 0;
-    result_get_id(&res, METRIC_IOPS, &iops);
-    printf("%.0f requests/s\n", (double)res.requests / cpu);
-    printf("  %llu simulated requests (%.0f simulated IOPS), %llu events, %.1f events/request\n"
-           "  %.3f s CPU, %.3f s wall (%.0f requests/s of wall time), peak RSS %ld KiB\n",
-           (unsigned long long)res.requests, iops, (unsigned long long)res.events,
-           (double)res.events / (double)(res.requests ? res.requests : 1), cpu, wall,
-           (double)res.requests / wall, ru.ru_maxrss);
     result_fini(&res);
     scn_free(s);
-    return CMD_OK;
+    return rc;
 }

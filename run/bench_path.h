@@ -1,12 +1,23 @@
 /*
- * bench_path.h - `latsurf bench path`: requests through the full simulated
- * storage path (4 KiB random reads, QD32 per CPU, 16 CPUs, 8-channel SSD),
- * reported as simulated requests per second of CPU time, with peak RSS.
+ * bench_path.h - the `latsurf bench path` workload: requests through the
+ * full simulated storage path (4 KiB random reads, QD32 per CPU, 16 CPUs,
+ * 8-channel SSD), timed in CPU and wall seconds, with peak RSS. The command
+ * (cli/cmd_bench.c) parses the options and prints the numbers.
  */
 #ifndef LATSURF_BENCH_PATH_H
 #define LATSURF_BENCH_PATH_H
 
-/* argv[0] is "path"; options --requests N (default 1e6), --quiet. */
-int bench_path_main(int argc, char **argv);
+#include <stdint.h>
+#include <stddef.h>
+
+typedef struct {
+    uint64_t requests, events;  /* simulated */
+    double iops;                /* simulated IOPS */
+    double cpu_s, wall_s;       /* this process's time for the run */
+    long maxrss_kib;            /* peak RSS of this process */
+} bench_path_result_t;
+
+/* Simulate about `requests` requests (>= 1000). 0 or -errno with err. */
+int bench_path_run(double requests, bench_path_result_t *out, char *err, size_t errlen);
 
 #endif

@@ -3,73 +3,20 @@
  */
 #include "runner.h"
 
-#include "models/collect.h"
 #include "models/costs.h"
 #include "models/path.h"
 #include "reports/stats.h"
+#include "run/harness.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-volatile sig_atomic_t runner_interrupted;
-
-typedef struct {
-    path_t *path;
-    collect_t *col;
-} runner_ctx_t;
-
-static void runner_warm(sim_t *sim, void *ctx, uint64_t arg)
-{
-    (void)sim;
-    (void)arg;
-    runner_ctx_t *rc = ctx;
-    path_reset_stats(rc->path);
-}
 
 /* Requests in flight at once beyond which a run is called overloaded: the
  * offered load exceeds what the modelled host serves, and the backlog would
  * otherwise grow memory without bound (~200 bytes a request). */
 #define RUNNER_MAX_INFLIGHT (1u << 20)
-
-/* Checked every simulated millisecond: cheap, and bounds the wait on Ctrl-C.
- * (An overloaded run stops at once: the pool's refusal is a sticky error.) */
-static void runner_watch(sim_t *sim, void *ctx, uint64_t arg)
-{
-    (void)ctx;
-    (void)arg;
-    if (runner_interrupted)
-        sim_stop(sim);
-    else
-        sim_after(sim, SIM_MS(1), runner_watch, NULL, 0);
-}
-
-/* The adaptive mode's switches after warm-up: how many, and when it first
- * went to latency mode and then first came back. */
-static void runner_mode_switches(const pol_t *pol, sim_time_t warm, result_t *out)
-{
-    uint32_t n = 0, count = 0;
-    const pol_switch_t *sw = pol_switches(pol, &n);
-    double to_lat = -1, back = -1;
-    for (uint32_t i = 0; i < n; i++) {
-        if (sw[i].t_ns < warm)
-            continue;
-        count++;
-        if (sw[i].to == POL_MODE_LATENCY && to_lat < 0)
-            to_lat = (double)sw[i].t_ns / 1e6;
-        else if (sw[i].to == POL_MODE_THROUGHPUT && to_lat >= 0 && back < 0)
-            back = (double)sw[i].t_ns / 1e6;
-    }
-    if (!n)
-        return;
-    result_set_id(out, METRIC_MODE_SWITCHES, count);
-    if (to_lat >= 0)
-        result_set_id(out, METRIC_MODE_TO_LATENCY_MS, to_lat);
-    if (back >= 0)
-        result_set_id(out, METRIC_MODE_TO_THROUGHPUT_MS, back);
-}
 
 char *runner_calibration(const scn_t *s, uint32_t variant)
 {
@@ -78,10 +25,11 @@ char *runner_calibration(const scn_t *s, uint32_t variant)
 
 #define RUNNER_MSER_BINS 200
 
-/* One run with the warm-up cut at `warm`; with series != NULL the collector
- * also keeps mean latency per bin of issue time (the MSER-5 pilot). */
+/* One run with the warm-up cut at `warm`; with series != NULL also the
+ * mean latency per bin of issue time (the MSER-5 pilot). */
 static int runner_once(const scn_t *s, uint32_t vi, uint32_t rep, sim_time_t warm,
-                       double *series, result_t *out, char *err, size_t errlen)
+                       const volatile sig_atomic_t *stop, double *series, result_t *out,
+                       char *err, size_t errlen)
 {
     const scn_variant_t *v = &s->var[vi];
     costs_t costs;
@@ -94,100 +42,33 @@ static int runner_once(const scn_t *s, uint32_t vi, uint32_t rep, sim_time_t war
         snprintf(err, errlen, "%s: host.calibration: %s", s->file, why);
         return rc == -ENOENT ? -EINVAL : rc;
     }
-    rc = 0;
-
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    sim_time_t duration = (sim_time_t)(s->run.duration_ms * 1e6);
-    sim_t *sim = sim_new();
-    req_pool_t *pool = req_pool_new();
-    if (pool)
-        req_pool_set_limit(pool, RUNNER_MAX_INFLIGHT);
-    collect_t *col = collect_new(warm, series ? 0 : s->run.record_requests, out);
-    if (col && series && collect_series(col, RUNNER_MSER_BINS, duration / RUNNER_MSER_BINS))
-        rc = -ENOMEM;
-    path_cfg_t pc = {
-        .host = &v->host, .dev = v->dev, .ndev = v->ndev, .variant = &v->pol,
-        .pol = &v->polcfg, .costs = &costs, .seed = s->run.seed, .rep = rep, .col = col,
+    path_cfg_t pc = {.host = &v->host, .dev = v->dev, .ndev = v->ndev, .costs = &costs};
+    harness_cfg_t hc = {
+        .ops = &path_exec_ops, .exec_cfg = &pc, .variant = &v->pol, .polcfg = &v->polcfg,
+        .host = &v->host, .wl = v->wl, .nwl = v->nwl, .seed = s->run.seed, .rep = rep,
+        .warm = warm, .end = (sim_time_t)(s->run.duration_ms * 1e6),
+        .record_requests = s->run.record_requests, .max_inflight = RUNNER_MAX_INFLIGHT,
+        .series = series, .series_bins = series ? RUNNER_MSER_BINS : 0, .stop = stop,
     };
-    path_t *path = sim && pool && col && rc == 0 ? path_new(sim, &pc) : NULL;
-    void **inst = calloc(v->nwl ? v->nwl : 1, sizeof(*inst));
-    rc = path && inst ? 0 : -ENOMEM;
-    for (uint32_t i = 0; rc == 0 && i < v->nwl; i++) {
-        wl_env_t env = {
-            .sim = sim, .pool = pool, .seed = s->run.seed, .rep = rep, .index = i,
-            .ncpus = v->host.cpus, .end = duration, .submit = path_submit, .path = path,
-            .step_stall = &col->step_stall, .query_lat = &col->query_lat, .steps = &col->steps,
-            .warm = warm, .gpu_busy_ns = &col->gpu_busy_ns,
-        };
-        rc = v->wl[i].ops->start(v->wl[i].params, &env, &inst[i]);
-        if (rc)
-            snprintf(err, errlen, "%s: workload.%u (%s): could not start: %s", s->file, i,
-                     v->wl[i].ops->name, sim_error(sim) ? sim_error_msg(sim) : strerror(-rc));
-    }
-    runner_ctx_t ctx = {path, col};
-    if (rc == 0) {
-        sim_at(sim, warm, runner_warm, &ctx, 0);
-        sim_after(sim, SIM_MS(1), runner_watch, NULL, 0);
-        sim_run(sim, duration);
-        if (runner_interrupted)
-            rc = -EINTR;
-        else if (req_pool_overflowed(pool)) {
-            snprintf(err, errlen,
-                     "%s: workload: more than %u requests in flight at %.3f ms: the offered load "
-                     "exceeds what the modelled host and devices serve (lower the rates or "
-                     "queue depths)",
-                     s->file, RUNNER_MAX_INFLIGHT, (double)sim_now(sim) / 1e6);
-            rc = -EINVAL;
-        } else if (sim_error(sim)) { /* the event path failed: the run is not a result */
-            snprintf(err, errlen, "%s: the run failed at %.3f ms: %s", s->file,
-                     (double)sim_now(sim) / 1e6, sim_error_msg(sim));
-            rc = sim_error(sim);
-        }
-    }
-    if (rc == 0) {
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        collect_totals_t tot = {
-            .measured_ns = (double)(duration - warm),
-            .cpu_ns = path_cpu_ns(path),
-            .events = sim_events(sim),
-            .wall_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
-        };
-        rc = collect_result(col, &tot, out);
-        if (rc == 0)
-            runner_mode_switches(path_policy(path), warm, out);
-        if (rc == 0 && out->error)
-            rc = out->error;
-        if (rc)
-            snprintf(err, errlen, "%s: out of memory for the run's results", s->file);
-        /* the pilot's series: empty bins repeat the last mean */
-        for (uint32_t b = 0; rc == 0 && series && b < RUNNER_MSER_BINS; b++)
-            series[b] = col->series_n[b] ? col->series_sum[b] / (double)col->series_n[b]
-                                         : (b ? series[b - 1] : 0);
-    }
-    for (uint32_t i = 0; inst && i < v->nwl; i++)
-        if (inst[i])
-            v->wl[i].ops->inst_free(inst[i]);
-    free(inst);
-    path_free(path);
-    collect_free(col);
-    req_pool_free(pool);
-    sim_free(sim);
+    char herr[1024];
+    rc = harness_run(&hc, out, herr, sizeof(herr));
+    if (rc && herr[0])
+        snprintf(err, errlen, "%s: %s", s->file, herr);
     return rc;
 }
 
-int runner_run(const scn_t *s, uint32_t vi, uint32_t rep, result_t *out, char *err,
-               size_t errlen)
+int runner_run(const scn_t *s, uint32_t vi, uint32_t rep, const volatile sig_atomic_t *stop,
+               result_t *out, char *err, size_t errlen)
 {
     if (!s->run.warmup_auto)
-        return runner_once(s, vi, rep, (sim_time_t)(s->run.warmup_ms * 1e6), NULL, out, err,
-                           errlen);
+        return runner_once(s, vi, rep, (sim_time_t)(s->run.warmup_ms * 1e6), stop, NULL, out,
+                           err, errlen);
     /* "warmup_ms": "auto": a pilot of the same run (same streams) finds the
      * MSER-5 cut in its latency series; the measured run then starts there */
     double series[RUNNER_MSER_BINS];
     result_t pilot;
     result_init(&pilot);
-    int rc = runner_once(s, vi, rep, 0, series, &pilot, err, errlen);
+    int rc = runner_once(s, vi, rep, 0, stop, series, &pilot, err, errlen);
     result_fini(&pilot);
     if (rc)
         return rc;
@@ -195,7 +76,7 @@ int runner_run(const scn_t *s, uint32_t vi, uint32_t rep, result_t *out, char *e
     if (stats_mser5(series, RUNNER_MSER_BINS, &cut) != 0)
         cut = 0;
     sim_time_t bin = (sim_time_t)(s->run.duration_ms * 1e6) / RUNNER_MSER_BINS;
-    rc = runner_once(s, vi, rep, (sim_time_t)cut * bin, NULL, out, err, errlen);
+    rc = runner_once(s, vi, rep, (sim_time_t)cut * bin, stop, NULL, out, err, errlen);
     if (rc == 0)
         result_set_id(out, METRIC_WARMUP_CUT_MS, (double)((sim_time_t)cut * bin) / 1e6);
     return rc;

@@ -1,6 +1,8 @@
 /*
  * runner.h - one simulated run: a scenario's variant and replication on a
- * fresh engine, from workload start to the result's metrics. Everything
+ * fresh engine, from workload start to the result's metrics, through the
+ * harness (run/harness.h) on the simulated executor (models/path.h), after
+ * an MSER-5 pilot run when run.warmup_ms is "auto". Everything
  * random draws from streams named by entity and seeded by (run.seed,
  * replication) alone, so all variants of a replication see the same
  * arrivals and service draws (common random numbers), whatever process or
@@ -14,13 +16,12 @@
 
 #include <signal.h>
 
-/* Set by a signal handler: the run in progress stops early and fails with
- * -EINTR, so the caller can keep what is finished and drop the rest. */
-extern volatile sig_atomic_t runner_interrupted;
-
-/* 0, -EINTR (interrupted), -EINVAL (bad calibration; err says where) or -errno. */
-int runner_run(const scn_t *s, uint32_t variant, uint32_t rep, result_t *out, char *err,
-               size_t errlen);
+/* 0, -EINTR (*stop was set: the run in progress stopped early, so the
+ * caller keeps what is finished and drops the rest), -EINVAL (bad
+ * calibration or an overloaded host; err says where) or -errno. stop is
+ * the caller's flag (set by its signal handler), NULL for none. */
+int runner_run(const scn_t *s, uint32_t variant, uint32_t rep, const volatile sig_atomic_t *stop,
+               result_t *out, char *err, size_t errlen);
 
 /* The calibration file a variant uses, resolved (NULL = built-in defaults). */
 char *runner_calibration(const scn_t *s, uint32_t variant);

@@ -326,10 +326,11 @@ int sweep_pending(sqlite3 *db, const sweep_plan_t *p, uint32_t **todo, size_t *n
     return rc;
 }
 
-int sweep_run_task(const sweep_plan_t *p, uint32_t t, result_t *out, char *err, size_t errlen)
+int sweep_run_task(const sweep_plan_t *p, uint32_t t, const volatile sig_atomic_t *stop,
+                   result_t *out, char *err, size_t errlen)
 {
     if (t >= p->ntask)
         return -ERANGE;
     const sweep_task_t *k = &p->task[t];
-    return runner_run(p->point[k->point].scn, k->variant, k->rep, out, err, errlen);
+    return runner_run(p->point[k->point].scn, k->variant, k->rep, stop, out, err, errlen);
 }

@@ -16,6 +16,7 @@
 #include "run/scenario.h"
 #include "sim/result.h"
 
+#include <signal.h>
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -69,8 +70,10 @@ void sweep_plan_free(sweep_plan_t *p);
  * 0 or -1 with *err set (free with sqlite3_free). */
 int sweep_pending(sqlite3 *db, const sweep_plan_t *p, uint32_t **todo, size_t *ntodo, char **err);
 
-/* Run task t in this process (runner_run of its point, variant and rep). */
-int sweep_run_task(const sweep_plan_t *p, uint32_t t, result_t *out, char *err, size_t errlen);
+/* Run task t in this process (runner_run of its point, variant and rep);
+ * stop as runner_run's. */
+int sweep_run_task(const sweep_plan_t *p, uint32_t t, const volatile sig_atomic_t *stop,
+                   result_t *out, char *err, size_t errlen);
 
 /* Where finished tasks go, in the process that writes the database.
  * deliver returns 0 to go on, or a negative errno (err filled) to stop. */

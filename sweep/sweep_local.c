@@ -30,6 +30,7 @@ typedef struct {
 
 struct sweep_pool {
     const sweep_plan_t *p;
+    const volatile sig_atomic_t *stop;
     sweep_worker_t *w;
     unsigned n;
     struct pollfd *fds;
@@ -75,8 +76,8 @@ static void close_fd(int *fd)
 }
 
 /* The worker's whole life: tasks in, frames out, until the task pipe closes. */
-static void sweep_worker_main(const sweep_plan_t *p, int task_fd, int res_fd, pid_t parent,
-                              const char *host)
+static void sweep_worker_main(const sweep_plan_t *p, const volatile sig_atomic_t *stop,
+                              int task_fd, int res_fd, pid_t parent, const char *host)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) /* the parent died before prctl took effect */
@@ -88,7 +89,7 @@ static void sweep_worker_main(const sweep_plan_t *p, int task_fd, int res_fd, pi
         result_t res;
         result_init(&res);
         char err[1024] = "";
-        int rc = sweep_run_task(p, t, &res, err, sizeof(err));
+        int rc = sweep_run_task(p, t, stop, &res, err, sizeof(err));
         if (sweep_wire_pack(&b, t, rc, host, err[0] ? err : strerror(-rc), &res) != 0)
             _exit(1);
         uint64_t len = b.len;
@@ -126,7 +127,7 @@ static int sweep_spawn(sweep_pool_t *pool, unsigned i)
         }
         close(tp[1]);
         close(rp[0]);
-        sweep_worker_main(pool->p, tp[0], rp[1], parent, pool->host);
+        sweep_worker_main(pool->p, pool->stop, tp[0], rp[1], parent, pool->host);
     }
     close(tp[0]);
     close(rp[1]);
@@ -134,8 +135,8 @@ static int sweep_spawn(sweep_pool_t *pool, unsigned i)
     return 0;
 }
 
-int sweep_pool_start(sweep_pool_t **out, const sweep_plan_t *p, unsigned n, char *err,
-                     size_t errlen)
+int sweep_pool_start(sweep_pool_t **out, const sweep_plan_t *p, unsigned n,
+                     const volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
     *out = NULL;
     sweep_pool_t *pool = calloc(1, sizeof(*pool));
@@ -146,6 +147,7 @@ int sweep_pool_start(sweep_pool_t **out, const sweep_plan_t *p, unsigned n, char
         return -ENOMEM;
     }
     pool->p = p;
+    pool->stop = stop;
     gethostname(pool->host, sizeof(pool->host) - 1);
     /* a dead worker's pipe must be an EPIPE here, not a fatal signal */
     struct sigaction ign = {.sa_handler = SIG_IGN};
@@ -315,13 +317,14 @@ static int sweep_local_frame(void *ctx, const void *frame, size_t len, char *err
 }
 
 int sweep_local_run(const sweep_plan_t *p, sweep_pool_t *pool, const uint32_t *todo,
-                    size_t ntodo, sweep_sink_t *sink, char *err, size_t errlen)
+                    size_t ntodo, sweep_sink_t *sink, const volatile sig_atomic_t *stop,
+                    char *err, size_t errlen)
 {
     sweep_local_ctx_t ctx = {.p = p, .sink = sink};
     size_t next = 0;
     int rc = 0, stopping = 0;
     for (;;) {
-        if (!stopping && (rc || runner_interrupted)) {
+        if (!stopping && (rc || (stop && *stop))) {
             stopping = 1;
             sweep_pool_stop(pool, 1);
         }

@@ -16,9 +16,12 @@
 
 typedef struct sweep_pool sweep_pool_t;
 
-/* Fork n workers for plan p (which must outlive the pool). 0 or -errno with err. */
-int sweep_pool_start(sweep_pool_t **pool, const sweep_plan_t *p, unsigned n, char *err,
-                     size_t errlen);
+/* Fork n workers for plan p (which must outlive the pool). stop is the
+ * caller's flag, set by its SIGINT handler (installed before this call, so
+ * the workers inherit it): a worker's task in progress ends as -EINTR when
+ * its copy is set. 0 or -errno with err. */
+int sweep_pool_start(sweep_pool_t **pool, const sweep_plan_t *p, unsigned n,
+                     const volatile sig_atomic_t *stop, char *err, size_t errlen);
 unsigned sweep_pool_size(const sweep_pool_t *pool);
 unsigned sweep_pool_idle(const sweep_pool_t *pool); /* can take a task now */
 unsigned sweep_pool_busy(const sweep_pool_t *pool);
@@ -44,12 +47,13 @@ void sweep_pool_stop(sweep_pool_t *pool, int interrupt);
 void sweep_pool_free(sweep_pool_t *pool);
 
 /* Run todo[0..ntodo) on the pool, delivering each result to sink as it
- * arrives. Stops handing out tasks when runner_interrupted is set (Ctrl-C),
+ * arrives. Stops handing out tasks when *stop is set (Ctrl-C),
  * when a task fails or when sink refuses a result; in-flight tasks are
  * interrupted and whatever finished is still delivered. Returns 0, -EINTR
  * (interrupted), -EINVAL (a task's input was bad; err says which) or
  * another negative errno with err set. */
 int sweep_local_run(const sweep_plan_t *p, sweep_pool_t *pool, const uint32_t *todo,
-                    size_t ntodo, sweep_sink_t *sink, char *err, size_t errlen);
+                    size_t ntodo, sweep_sink_t *sink, const volatile sig_atomic_t *stop,
+                    char *err, size_t errlen);
 
 #endif

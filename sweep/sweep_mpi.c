@@ -55,9 +55,10 @@ int sweep_mpi_init(int *rank, int *size)
 }
 int sweep_mpi_all_ok(int ok) { return ok; }
 int sweep_mpi_run(const sweep_plan_t *p, sweep_pool_t *pool, const uint32_t *todo, size_t ntodo,
-                  sweep_sink_t *sink, char *err, size_t errlen)
+                  sweep_sink_t *sink, const volatile sig_atomic_t *stop, char *err,
+                  size_t errlen)
 {
-    (void)p, (void)pool, (void)todo, (void)ntodo, (void)sink;
+    (void)p, (void)pool, (void)todo, (void)ntodo, (void)sink, (void)stop;
     snprintf(err, errlen, "built without MPI");
     return -ENOTSUP;
 }
@@ -131,7 +132,7 @@ static int sweep_forward(void *ctx, const void *frame, size_t len, char *err, si
     return 0;
 }
 
-static int sweep_mpi_serve(sweep_pool_t *pool)
+static int sweep_mpi_serve(sweep_pool_t *pool, const volatile sig_atomic_t *stop)
 {
     sweep_serve_t s = {0};
     gethostname(s.host, sizeof(s.host) - 1);
@@ -142,23 +143,23 @@ static int sweep_mpi_serve(sweep_pool_t *pool)
     if (!q)
         MPI_Abort(MPI_COMM_WORLD, 1);
     size_t nq = 0;
-    int aborted = 0, stop = 0;
-    while (!stop) {
+    int aborted = 0, told_abort = 0, done = 0;
+    while (!done) {
         int flag = 0;
-        while (!stop && MPI_Iprobe(0, TAG_TASK, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE) ==
+        while (!done && MPI_Iprobe(0, TAG_TASK, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE) ==
                             MPI_SUCCESS && flag) {
             uint32_t t;
             MPI_Recv(&t, 1, MPI_UINT32_T, 0, TAG_TASK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
             if (t == SWEEP_MPI_STOP)
-                stop = 1;
+                done = 1;
             else if (t == SWEEP_MPI_ABORT)
-                runner_interrupted = 1;
+                told_abort = 1;
             else if (nq < (size_t)cap + 1)
                 q[nq++] = t;
             else
                 sweep_refuse(&s, t, -EPROTO, "more tasks than workers were sent");
         }
-        if (runner_interrupted && !aborted) {
+        if ((told_abort || (stop && *stop)) && !aborted) {
             aborted = 1;
             sweep_pool_stop(pool, 1);
         }
@@ -175,7 +176,7 @@ static int sweep_mpi_serve(sweep_pool_t *pool)
         memmove(q, q + head, (nq - head) * sizeof(*q));
         nq -= head;
         char err[256];
-        if (!stop)
+        if (!done)
             sweep_pool_poll(pool, SWEEP_MPI_POLL_MS, sweep_forward, &s, err, sizeof(err));
     }
     free(q);
@@ -240,8 +241,8 @@ static void sweep_tell_all(int size, const int *out, uint32_t what)
 }
 
 static int sweep_mpi_coordinate(const sweep_plan_t *p, sweep_pool_t *pool, const uint32_t *todo,
-                                size_t ntodo, int size, sweep_sink_t *sink, char *err,
-                                size_t errlen)
+                                size_t ntodo, int size, sweep_sink_t *sink,
+                                const volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
     int *cap = calloc((size_t)size, sizeof(int)), *out = calloc((size_t)size, sizeof(int));
     if (!cap || !out)
@@ -257,7 +258,7 @@ static int sweep_mpi_coordinate(const sweep_plan_t *p, sweep_pool_t *pool, const
     if (workers == 0)
         sweep_fail(&c, -ECHILD, "no rank has a worker");
     for (;;) {
-        if (!stopping && (c.rc || runner_interrupted)) {
+        if (!stopping && (c.rc || (stop && *stop))) {
             stopping = 1;
             sweep_pool_stop(pool, 1);
             sweep_tell_all(size, out, SWEEP_MPI_ABORT);
@@ -287,14 +288,15 @@ static int sweep_mpi_coordinate(const sweep_plan_t *p, sweep_pool_t *pool, const
 }
 
 int sweep_mpi_run(const sweep_plan_t *p, sweep_pool_t *pool, const uint32_t *todo, size_t ntodo,
-                  sweep_sink_t *sink, char *err, size_t errlen)
+                  sweep_sink_t *sink, const volatile sig_atomic_t *stop, char *err,
+                  size_t errlen)
 {
     int rank = 0, size = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     if (rank != 0)
-        return sweep_mpi_serve(pool);
-    return sweep_mpi_coordinate(p, pool, todo, ntodo, size, sink, err, errlen);
+        return sweep_mpi_serve(pool, stop);
+    return sweep_mpi_coordinate(p, pool, todo, ntodo, size, sink, stop, err, errlen);
 }
 
 #endif

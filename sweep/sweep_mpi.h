@@ -30,11 +30,12 @@ int sweep_mpi_init(int *rank, int *size);
 int sweep_mpi_all_ok(int ok);
 
 /* Collective: run todo[0..ntodo) on every rank's pool. todo and sink are
- * used on rank 0 only. Returns 0 or a negative errno on every rank; on rank
+ * used on rank 0 only; stop (the caller's Ctrl-C flag) stops every rank. Returns 0 or a negative errno on every rank; on rank
  * 0 -EINTR (interrupted), -EINVAL (a task's input was bad) or a runtime
  * error, with err set. */
 int sweep_mpi_run(const sweep_plan_t *p, sweep_pool_t *pool, const uint32_t *todo, size_t ntodo,
-                  sweep_sink_t *sink, char *err, size_t errlen);
+                  sweep_sink_t *sink, const volatile sig_atomic_t *stop, char *err,
+                  size_t errlen);
 
 void sweep_mpi_finalize(void);
 

@@ -128,11 +128,11 @@ static void test_gpu_pinned_vs_pageable(void **st)
     assert_int_equal(gap(&f, 0), reg + launch + copy); /* first use registers: 23242 */
     sim_time_t pinned = gap(&f, 1);
     assert_int_equal(pinned, launch + copy);            /* 10242 */
-    assert_int_equal(f.col->reg_lookups, 2);
-    assert_int_equal(f.col->reg_hits, 1);
-    assert_int_equal(f.col->reg_registrations, 1);
-    assert_int_equal(f.col->reg_deregistrations, 0);
-    assert_int_equal(f.col->reg_flows, 1);
+    assert_int_equal(f.col->reg.lookups, 2);
+    assert_int_equal(f.col->reg.hits, 1);
+    assert_int_equal(f.col->reg.registrations, 1);
+    assert_int_equal(f.col->reg.deregistrations, 0);
+    assert_int_equal(f.col->reg.flows, 1);
     fx_fini(&f);
 
     fx_init(&f, POL_REG_POOL, "{\"pinned\": false}", NULL, 0);
@@ -141,7 +141,7 @@ static void test_gpu_pinned_vs_pageable(void **st)
     run(&f);
     sim_time_t staging = (sim_time_t)(K(&f, COST_MEM_LOCAL_KIB) * BYTES / 1024); /* 5120 */
     assert_int_equal(gap(&f, 0) - pinned, staging);
-    assert_int_equal(f.col->reg_lookups, 0); /* pageable memory is never registered */
+    assert_int_equal(f.col->reg.lookups, 0); /* pageable memory is never registered */
     fx_fini(&f);
 }
 
@@ -162,9 +162,9 @@ static void test_gpu_registration_none_costs(void **st)
     assert_int_equal(gap(&f, 0), want);
     assert_int_equal(gap(&f, 1), want);
     assert_true(cpus_busy_ns(f.cpus, 1, CPU_USER) == 2 * (reg + launch + dereg));
-    assert_int_equal(f.col->reg_registrations, 2);
-    assert_int_equal(f.col->reg_deregistrations, 2);
-    assert_int_equal(f.col->reg_hits, 0);
+    assert_int_equal(f.col->reg.registrations, 2);
+    assert_int_equal(f.col->reg.deregistrations, 2);
+    assert_int_equal(f.col->reg.hits, 0);
     fx_fini(&f);
 }
 
@@ -251,7 +251,7 @@ static void test_rdma_polled_vs_event(void **st)
     assert_true(cpus_busy_ns(f.cpus, 3, CPU_HARDIRQ) == K(&f, COST_IRQ_HANDLER));
     assert_true(cpus_busy_ns(f.cpus, 1, CPU_USER) ==
                 2 * (300 + reg + K(&f, COST_DEREG)) + K(&f, COST_POLL));
-    assert_int_equal(f.col->reg_deregistrations, 2);
+    assert_int_equal(f.col->reg.deregistrations, 2);
     fx_fini(&f);
 
     /* a fixed mode overrides the policy's wait */
@@ -293,7 +293,7 @@ static void test_no_continuation(void **st)
     run(&f);
     assert_int_equal(f.ndone, 1);
     assert_int_equal(gap(&f, 0), 0);
-    assert_int_equal(f.col->reg_lookups, 0);
+    assert_int_equal(f.col->reg.lookups, 0);
     fx_fini(&f);
 }
 
@@ -309,15 +309,15 @@ static void test_warmup_and_buffer_freed(void **st)
     start_at(&f, 0, 1000, 0);    /* issued before the cut: registers, not counted */
     start_at(&f, 1, 100000, 0);  /* hit */
     sim_run(f.sim, 200000);
-    assert_int_equal(f.col->reg_lookups, 1);
-    assert_int_equal(f.col->reg_hits, 1);
-    assert_int_equal(f.col->reg_registrations, 0);
+    assert_int_equal(f.col->reg.lookups, 1);
+    assert_int_equal(f.col->reg.hits, 1);
+    assert_int_equal(f.col->reg.registrations, 0);
     cont_buffer_freed(f.c, 100, 2);
-    assert_int_equal(f.col->reg_deregistrations, 1);
+    assert_int_equal(f.col->reg.deregistrations, 1);
     t0 = sim_now(f.sim);
     start_at(&f, 2, t0 + 1000, 0);  /* registers again */
     sim_run(f.sim, t0 + 1000000);
-    assert_int_equal(f.col->reg_registrations, 1);
+    assert_int_equal(f.col->reg.registrations, 1);
     assert_true(cpus_busy_ns(f.cpus, 2, CPU_USER) == K(&f, COST_DEREG));
     fx_fini(&f);
 }

@@ -115,7 +115,7 @@ static void run_one(const scn_t *s, uint32_t v, uint32_t rep, result_t *out)
 {
     char err[1024];
     result_init(out);
-    int rc = runner_run(s, v, rep, out, err, sizeof(err));
+    int rc = runner_run(s, v, rep, NULL, out, err, sizeof(err));
     if (rc)
         fail_msg("runner_run: %d %s", rc, err);
     /* every run: the stages up to the consumer sum to the end-to-end mean */

@@ -516,7 +516,9 @@ static bool libc_symbol(const char *n)
 
 /* The simulator (models) and the live backend reference the policy symbols
  * and define none of them: both resolve to liblatsurf_policies.a, whose only
- * outside references are to libc. */
+ * outside references are to libc. Placement is asked in one place, the
+ * harness both executors run under (liblatsurf_run.a); the executors only
+ * execute registrations. */
 static void test_one_policy_library(void **st)
 {
     (void)st;
@@ -528,7 +530,7 @@ static void test_one_policy_library(void **st)
     char dir[4096], lib[4200];
     snprintf(dir, sizeof(dir), "%s", bin);
     char *bdir = dirname(dir);
-    static syms_t pol, mod, live;
+    static syms_t pol, mod, live, run;
     snprintf(lib, sizeof(lib), "%s/liblatsurf_policies.a", bdir);
     if (nm_archive(lib, &pol) != 0) {
         printf("skipped: cannot run nm on %s\n", lib);
@@ -548,12 +550,16 @@ static void test_one_policy_library(void **st)
 
     snprintf(lib, sizeof(lib), "%s/liblatsurf_models.a", bdir);
     assert_int_equal(nm_archive(lib, &mod), 0);
-    assert_int_equal(sym_type(&mod, "pol_place", false), 'U');
+    assert_int_equal(sym_type(&mod, "pol_place", false), 0);
     assert_int_equal(sym_type(&mod, "pol_reg_acquire", false), 'U');
     snprintf(lib, sizeof(lib), "%s/liblatsurf_live.a", bdir);
     assert_int_equal(nm_archive(lib, &live), 0);
-    assert_int_equal(sym_type(&live, "pol_place", false), 'U');
+    assert_int_equal(sym_type(&live, "pol_place", false), 0);
     assert_int_equal(sym_type(&live, "pol_reg_acquire", false), 'U');
+    snprintf(lib, sizeof(lib), "%s/liblatsurf_run.a", bdir);
+    assert_int_equal(nm_archive(lib, &run), 0);
+    assert_int_equal(sym_type(&run, "pol_place", false), 'U');
+    assert_int_equal(sym_type(&run, "pol_complete", false), 'U');
     for (int i = 0; i < pol.n; i++) {
         if (pol.type[i] == 'U')
             continue;
@@ -561,6 +567,8 @@ static void test_one_policy_library(void **st)
             fail_msg("models defines its own %s", pol.name[i]);
         if (sym_type(&live, pol.name[i], true))
             fail_msg("live defines its own %s", pol.name[i]);
+        if (sym_type(&run, pol.name[i], true))
+            fail_msg("run defines its own %s", pol.name[i]);
     }
 }
 

@@ -44,7 +44,7 @@ static void run_scenario(const char *name, double duration_ms, runs_t *out)
     for (uint32_t v = 0; v < out->s->nvar; v++)
         for (uint32_t r = 0; r < REPS; r++) {
             result_init(&out->res[v][r]);
-            if (runner_run(out->s, v, r, &out->res[v][r], err, sizeof(err)) != 0)
+            if (runner_run(out->s, v, r, NULL, &out->res[v][r], err, sizeof(err)) != 0)
                 fail_msg("%s variant %u: %s", name, v, err);
             assert_true(out->res[v][r].requests > 0);
         }

@@ -660,7 +660,7 @@ static void real_run(const char *workloads, result_t *out)
     if (scn_load(path, NULL, 0, &s, err, sizeof(err)) != 0)
         fail_msg("%s", err);
     result_init(out);
-    int rc = runner_run(s, 0, 0, out, err, sizeof(err));
+    int rc = runner_run(s, 0, 0, NULL, out, err, sizeof(err));
     if (rc)
         fail_msg("runner_run: %d %s", rc, err);
     scn_free(s);
