@@ -282,7 +282,7 @@ static void test_runner_returns_sticky_error(void **state)
     tu_write(tmpdir, "run.jsonl", "{\"id\":0,\"t_ns\":0}\n{\"id\":1,\"t_ns\":1000000}\nnot json\n");
     result_t res;
     result_init(&res);
-    int rc = runner_run(s, 0, 0, &res, err, sizeof(err));
+    int rc = runner_run(s, 0, 0, NULL, &res, err, sizeof(err));
     assert_int_equal(rc, -EINVAL);
     if (!strstr(err, "replay.json") || !strstr(err, "run.jsonl:3"))
         fail_msg("message does not name the scenario and the trace line: %s", err);

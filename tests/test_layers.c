@@ -32,7 +32,7 @@ static const layer_t layers[] = {
     {"models", "sim policies"},
     {"workload", "sim policies models"},
     {"calibrate", "sim"},
-    {"reports", "sim"},
+    {"reports", "sim policies"},
     {"live", "sim policies models calibrate"},
     {"run", "sim policies models workload calibrate reports live"},
     {"sweep", "sim policies models workload reports run"},
