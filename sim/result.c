@@ -3,6 +3,8 @@
  */
 #include "result.h"
 
+#include "vec.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,20 +22,6 @@ void result_fini(result_t *r)
     memset(r, 0, sizeof(*r));
 }
 
-/* Grow *arr (element size sz) so that one more fits. */
-static int grow(void **arr, size_t *cap, size_t n, size_t sz)
-{
-    if (n < *cap)
-        return 0;
-    size_t c = *cap ? *cap * 2 : 16;
-    void *p = realloc(*arr, c * sz);
-    if (!p)
-        return -ENOMEM;
-    *arr = p;
-    *cap = c;
-    return 0;
-}
-
 int result_set(result_t *r, const char *name, double value)
 {
     for (size_t i = 0; i < r->nmetric; i++)
@@ -41,7 +29,7 @@ int result_set(result_t *r, const char *name, double value)
             r->metric[i].value = value;
             return 0;
         }
-    if (grow((void **)&r->metric, &r->capmetric, r->nmetric, sizeof(*r->metric)))
+    if (VEC_RESERVE(r->metric, r->capmetric, r->nmetric + 1))
         return -ENOMEM;
     result_metric_t *m = &r->metric[r->nmetric++];
     strncpy(m->name, name, sizeof(m->name) - 1);
@@ -62,7 +50,7 @@ int result_get(const result_t *r, const char *name, double *value)
 
 int result_add_stage(result_t *r, const char *stage, const hist_t *h)
 {
-    if (grow((void **)&r->stage, &r->capstage, r->nstage, sizeof(*r->stage)))
+    if (VEC_RESERVE(r->stage, r->capstage, r->nstage + 1))
         return -ENOMEM;
     result_stage_t *s = &r->stage[r->nstage++];
     strncpy(s->stage, stage, sizeof(s->stage) - 1);
@@ -76,7 +64,7 @@ int result_add_stage(result_t *r, const char *stage, const hist_t *h)
 
 int result_add_hist(result_t *r, const char *metric, const hist_t *h)
 {
-    if (grow((void **)&r->hist, &r->caphist, r->nhist, sizeof(*r->hist)))
+    if (VEC_RESERVE(r->hist, r->caphist, r->nhist + 1))
         return -ENOMEM;
     hist_t *copy = malloc(sizeof(*copy));
     if (!copy)
@@ -91,8 +79,5 @@ int result_add_hist(result_t *r, const char *metric, const hist_t *h)
 
 int result_add_req(result_t *r, const result_req_t *row)
 {
-    if (grow((void **)&r->req, &r->capreq, r->nreq, sizeof(*r->req)))
-        return -ENOMEM;
-    r->req[r->nreq++] = *row;
-    return 0;
+    return VEC_PUSH(r->req, r->nreq, r->capreq, *row);
 }
