@@ -7,6 +7,7 @@
 #include "live/backend.h"
 #include "live/stamps.h"
 #include "models/collect.h"
+#include "sim/vec.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -174,16 +175,10 @@ static void live_keep(live_t *L, const req_t *r)
 {
     if (r->t[T_ISSUE] < L->col->warm)
         return;
-    if (L->nkept == L->capkept) {
-        size_t n = L->capkept ? L->capkept * 2 : 4096;
-        req_t *k = n <= LIVE_TRACE_MAX ? realloc(L->kept, n * sizeof(*k)) : NULL;
-        if (!k) {
-            L->unkept++;
-            collect_req(L->col, r);
-            return;
-        }
-        L->kept = k;
-        L->capkept = n;
+    if (L->nkept >= LIVE_TRACE_MAX || VEC_RESERVE(L->kept, L->capkept, L->nkept + 1) != 0) {
+        L->unkept++;
+        collect_req(L->col, r);
+        return;
     }
     L->kept[L->nkept++] = *r;
 }
