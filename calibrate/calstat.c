@@ -3,6 +3,8 @@
  */
 #include "calstat.h"
 
+#include "sim/vec.h"
+
 #include <errno.h>
 #include <gsl/gsl_fit.h>
 #include <gsl/gsl_randist.h>
@@ -13,26 +15,9 @@
 
 const double calstat_q[CALSTAT_NQ] = {0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99};
 
-int calstat_push(calstat_vec_t *v, double x)
-{
-    if (v->n == v->cap) {
-        size_t c = v->cap ? v->cap * 2 : 256;
-        double *p = realloc(v->v, c * sizeof(*p));
-        if (!p)
-            return -ENOMEM;
-        v->v = p;
-        v->cap = c;
-    }
-    v->v[v->n++] = x;
-    return 0;
-}
+int calstat_push(calstat_vec_t *v, double x) { return VEC_PUSH(v->v, v->n, v->cap, x); }
 
-void calstat_vec_free(calstat_vec_t *v)
-{
-    free(v->v);
-    v->v = NULL;
-    v->n = v->cap = 0;
-}
+void calstat_vec_free(calstat_vec_t *v) { VEC_FREE(v->v, v->n, v->cap); }
 
 /* Zero-length samples (a stage that took < 1 ns on the trace clock) would
  * break the log; they are treated as 1 ns for the fits only. */

@@ -8,6 +8,8 @@
  */
 #include "tracejoin.h"
 
+#include "sim/vec.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,19 +109,6 @@ static int is_block_irq(const char *name)
     return 0;
 }
 
-static int grow(void **arr, size_t *cap, size_t n, size_t sz)
-{
-    if (n < *cap)
-        return 0;
-    size_t c = *cap ? *cap * 2 : 256;
-    void *p = realloc(*arr, c * sz);
-    if (!p)
-        return -ENOMEM;
-    *arr = p;
-    *cap = c;
-    return 0;
-}
-
 /* Pair io_uring submits with completions by (ring, req) and create one
  * request per read/write submit. */
 static int join_uring(ctx_t *c)
@@ -130,7 +119,7 @@ static int join_uring(ctx_t *c)
     for (size_t i = 0; i < c->t->n; i++) {
         if (ev[i].type != TP_URING_SUBMIT && ev[i].type != TP_URING_COMPLETE)
             continue;
-        if (grow((void **)&k, &cap, nk, sizeof(*k)))
+        if (VEC_RESERVE(k, cap, nk + 1))
             goto nomem;
         k[nk++] = (jkey_t){ev[i].u.uring.ring,
                           ev[i].u.uring.has_req ? ev[i].u.uring.req : ev[i].u.uring.user_data,
@@ -150,7 +139,7 @@ static int join_uring(ctx_t *c)
             done = &ev[k[++i].idx];
         if (!e->u.uring.rw)
             continue;
-        if (grow((void **)&c->j->req, &capr, c->j->n, sizeof(*c->j->req)))
+        if (VEC_RESERVE(c->j->req, capr, c->j->n + 1))
             goto nomem;
         tracejoin_req_t *r = &c->j->req[c->j->n++];
         memset(r, 0, sizeof(*r));
@@ -197,7 +186,7 @@ static int join_block(ctx_t *c)
     for (size_t i = 0; i < c->t->n; i++) {
         if (ev[i].type != TP_BLK_ISSUE && ev[i].type != TP_BLK_COMPLETE)
             continue;
-        if (grow((void **)&k, &cap, nk, sizeof(*k)))
+        if (VEC_RESERVE(k, cap, nk + 1))
             goto nomem;
         k[nk++] = (jkey_t){ev[i].u.blk.dev, ev[i].u.blk.sector, ev[i].ts, ev[i].line,
                           (uint32_t)i, 0};
@@ -213,7 +202,7 @@ static int join_block(ctx_t *c)
          * or lost its completion: only the last issue pairs. */
         if (i + 1 < nk && k[i + 1].k1 == k[i].k1 && k[i + 1].k2 == k[i].k2 &&
             ev[k[i + 1].idx].type == TP_BLK_COMPLETE) {
-            if (grow((void **)&c->bp, &capb, c->nbp, sizeof(*c->bp)))
+            if (VEC_RESERVE(c->bp, capb, c->nbp + 1))
                 goto nomem;
             c->bp[c->nbp++] = (blkpair_t){k[i].idx, k[i + 1].idx, -1};
             i++;
@@ -258,20 +247,20 @@ static int link_submit_issue(ctx_t *c)
     size_t nk = 0, cap = 0;
     jkey_t *k = NULL;
     for (size_t i = 0; i < c->j->n; i++) {
-        if (grow((void **)&k, &cap, nk, sizeof(*k)))
+        if (VEC_RESERVE(k, cap, nk + 1))
             goto nomem;
         k[nk++] = (jkey_t){(uint64_t)(uint32_t)c->j->req[i].pid, 0, c->j->req[i].t_submit, 0,
                           (uint32_t)i, L_SUBMIT};
     }
     for (size_t i = 0; i < c->nbp; i++) {
         const traceparse_ev_t *e = &ev[c->bp[i].issue];
-        if (grow((void **)&k, &cap, nk, sizeof(*k)))
+        if (VEC_RESERVE(k, cap, nk + 1))
             goto nomem;
         k[nk++] = (jkey_t){(uint64_t)(uint32_t)e->pid, 0, e->ts, e->line, (uint32_t)i, L_ISSUE};
     }
     for (size_t i = 0; i < c->t->n; i++)
         if (ev[i].type == TP_SWITCH && ev[i].u.sw.prev_dead) {
-            if (grow((void **)&k, &cap, nk, sizeof(*k)))
+            if (VEC_RESERVE(k, cap, nk + 1))
                 goto nomem;
             k[nk++] = (jkey_t){(uint64_t)(uint32_t)ev[i].u.sw.prev_pid, 0, ev[i].ts, ev[i].line,
                               (uint32_t)i, L_EXIT};
@@ -462,7 +451,7 @@ static int build_indexes(ctx_t *c)
             any_block_irq = 1;
 #define ADD(arr, num, capv, ...)                                                                   \
     do {                                                                                           \
-        if (grow((void **)&c->arr, &capv, c->num, sizeof(*c->arr)))                                \
+        if (VEC_RESERVE(c->arr, capv, c->num + 1))                                                 \
             return -ENOMEM;                                                                        \
         c->arr[c->num++] = (jkey_t){__VA_ARGS__};                                                   \
     } while (0)

@@ -9,6 +9,8 @@
  */
 #include "traceparse.h"
 
+#include "sim/vec.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -295,15 +297,8 @@ static int parse_payload(traceparse_ev_t *e, const char *name, const char *info)
 
 static int push(traceparse_t *t, const traceparse_ev_t *e)
 {
-    if (t->n == t->cap) {
-        size_t c = t->cap ? t->cap * 2 : 1024;
-        traceparse_ev_t *p = realloc(t->ev, c * sizeof(*p));
-        if (!p)
-            return -ENOMEM;
-        t->ev = p;
-        t->cap = c;
-    }
-    t->ev[t->n++] = *e;
+    if (VEC_PUSH(t->ev, t->n, t->cap, *e) != 0)
+        return -ENOMEM;
     return 1;
 }
 

@@ -8,6 +8,8 @@
  */
 #include "tracerec.h"
 
+#include "sim/vec.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,15 +195,9 @@ static int on_event(struct tep_event *ev, struct tep_record *rec, int cpu, void 
                      rec->ts % 1000000000ull);
     tep_print_event(r->tep, &r->seq, rec, "%s: %s", TEP_PRINT_NAME, TEP_PRINT_INFO);
     trace_seq_terminate(&r->seq);
-    if (r->n == r->cap) {
-        size_t c = r->cap ? r->cap * 2 : 4096;
-        line_t *p = realloc(r->line, c * sizeof(*p));
-        if (!p) {
-            r->oom = 1;
-            return 1;
-        }
-        r->line = p;
-        r->cap = c;
+    if (VEC_RESERVE(r->line, r->cap, r->n + 1) != 0) {
+        r->oom = 1;
+        return 1;
     }
     char *text = strdup(r->seq.buffer);
     if (!text) {

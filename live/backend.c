@@ -7,6 +7,8 @@
 #include "live/rdma.h"
 #include "live/stamps.h"
 #include "policies/registration.h"
+#include "sim/slab.h"
+#include "sim/vec.h"
 
 #include <errno.h>
 #include <liburing.h>
@@ -81,7 +83,7 @@ struct be_worker {
     pol_registry_t *reg;
     live_rdma_t *rdma;
     be_slot_t *slot;
-    uint32_t nslot, free_slot;
+    slab_t slots;                 /* slot[] is a slab, indices fit the user_data's slot bits */
     uint32_t *pend;               /* slots prepared, not yet submitted */
     uint32_t npend, pendcap;
     uint64_t pend_since;
@@ -242,28 +244,12 @@ static void be_fix(be_worker_t *w, be_region_t *g)
 
 static uint32_t be_slot_get(be_worker_t *w)
 {
-    if (w->free_slot == UINT32_MAX) {
-        uint32_t n = w->nslot ? w->nslot * 2 : 256;
-        if (n > 1u << LIVE_STAMPS_SLOT_BITS)
-            return UINT32_MAX;
-        be_slot_t *s = realloc(w->slot, n * sizeof(*s));
-        if (!s)
-            return UINT32_MAX;
-        for (uint32_t i = w->nslot; i < n; i++)
-            s[i].next_free = i + 1 < n ? i + 1 : UINT32_MAX;
-        w->slot = s;
-        w->free_slot = w->nslot;
-        w->nslot = n;
-    }
-    uint32_t i = w->free_slot;
-    w->free_slot = w->slot[i].next_free;
-    return i;
+    return SLAB_GET(w->slots, w->slot, next_free); /* SLAB_NIL: UINT32_MAX */
 }
 
 static void be_slot_put(be_worker_t *w, uint32_t i)
 {
-    w->slot[i].next_free = w->free_slot;
-    w->free_slot = i;
+    SLAB_PUT(w->slots, w->slot, next_free, i);
 }
 
 static void be_fail(be_worker_t *w, int rc, const char *what)
@@ -320,14 +306,8 @@ static int be_queue_io(be_worker_t *w, uint32_t i)
     }
     sqe->ioprio = s->ioprio;
     io_uring_sqe_set_data64(sqe, LIVE_STAMPS_UD(r->id, i));
-    if (w->npend == w->pendcap) {
-        uint32_t n = w->pendcap ? w->pendcap * 2 : 64;
-        uint32_t *p = realloc(w->pend, n * sizeof(*p));
-        if (!p)
-            return -ENOMEM;
-        w->pend = p;
-        w->pendcap = n;
-    }
+    if (VEC_RESERVE(w->pend, w->pendcap, (size_t)w->npend + 1) != 0)
+        return -ENOMEM;
     if (w->npend == 0)
         w->pend_since = be_now(w->be);
     w->pend[w->npend++] = i;
@@ -814,7 +794,7 @@ static be_worker_t *be_start(live_be_t *be, uint32_t cpu, const pol_placement_t 
     }
     w->be = be;
     w->cpu = cpu;
-    w->free_slot = UINT32_MAX;
+    w->slots = slab_make(1u << LIVE_STAMPS_SLOT_BITS);
     w->taskrun = (pol_taskrun_t)r->taskrun;
     atomic_store(&w->wait, (int)r->wait);
     atomic_store(&w->batch, (int)(pl->batch ? pl->batch : 1));

@@ -7,6 +7,7 @@
 #include "live/backend.h"
 #include "live/stamps.h"
 #include "models/collect.h"
+#include "sim/vec.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -138,15 +139,9 @@ static bool live_keep(void *x, const req_t *r)
         return false;
     if (r->t[T_ISSUE] < L->env.col->warm)
         return true; /* not measured */
-    if (L->nkept == L->capkept) {
-        size_t n = L->capkept ? L->capkept * 2 : 4096;
-        req_t *k = n <= LIVE_TRACE_MAX ? realloc(L->kept, n * sizeof(*k)) : NULL;
-        if (!k) {
-            L->unkept++;
-            return false;
-        }
-        L->kept = k;
-        L->capkept = n;
+    if (L->nkept >= LIVE_TRACE_MAX || VEC_RESERVE(L->kept, L->capkept, L->nkept + 1) != 0) {
+        L->unkept++;
+        return false;
     }
     L->kept[L->nkept++] = *r;
     return true;

@@ -18,6 +18,7 @@
 #include "models/rdma.h"
 #include "policies/registration.h"
 #include "sim/rng.h"
+#include "sim/slab.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -47,7 +48,7 @@ struct cont {
     pol_registry_t *reg;
     gsl_rng *rng;
     cont_xfer_t *x;
-    uint32_t nx, free;
+    slab_t xs;              /* x[] is a slab of transfer records */
     bool counting;          /* registration counters restarted at the warm-up cut */
 };
 
@@ -153,30 +154,18 @@ static void cont_release(cont_t *c, cont_xfer_t *x)
 
 static uint32_t cont_xfer_new(cont_t *c, req_t *r)
 {
-    if (c->free == XNONE) {
-        /* grow by doubling: amortised, none in steady state */
-        uint32_t cap = c->nx ? c->nx * 2 : 64;
-        cont_xfer_t *x = realloc(c->x, cap * sizeof(*x));
-        if (!x) {
-            sim_fail(c->env.sim, -ENOMEM, "continuation: out of memory tracking a transfer");
-            return XNONE;
-        }
-        for (uint32_t i = c->nx; i < cap; i++)
-            x[i].next_free = i + 1 < cap ? i + 1 : XNONE;
-        c->x = x;
-        c->free = c->nx;
-        c->nx = cap;
+    uint32_t i = SLAB_GET(c->xs, c->x, next_free);
+    if (i == SLAB_NIL) {
+        sim_fail(c->env.sim, -ENOMEM, "continuation: out of memory tracking a transfer");
+        return XNONE;
     }
-    uint32_t i = c->free;
-    c->free = c->x[i].next_free;
     c->x[i] = (cont_xfer_t){.r = r, .cpu = (uint32_t)r->consumer_cpu, .next_free = XNONE};
     return i;
 }
 
 static void cont_xfer_put(cont_t *c, uint32_t i)
 {
-    c->x[i].next_free = c->free;
-    c->free = i;
+    SLAB_PUT(c->xs, c->x, next_free, i);
 }
 
 /* --- GPU --- */
@@ -291,7 +280,7 @@ cont_t *cont_new(const cont_env_t *env)
         c->cfg = *env->cfg;
     else
         cont_cfg_defaults(&c->cfg);
-    c->free = XNONE;
+    c->xs = slab_make(SLAB_MAX);
     c->rng = rng_stream_new(env->seed, env->rep, "continuation");
     c->gpu = gpu_new(env->sim, env->costs, &c->cfg.gpu);
     c->nic = rdma_new(env->sim, env->costs, &c->cfg.rdma, cont_rdma_landed, c);

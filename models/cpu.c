@@ -5,6 +5,8 @@
  */
 #include "cpu.h"
 
+#include "sim/vec.h"
+
 #include <errno.h>
 #include <stdlib.h>
 
@@ -37,24 +39,9 @@ struct cpus {
     sim_time_t idle_exit, idle_deep;
 };
 
-static int dq_grow(cpu_deque_t *d)
-{
-    uint32_t cap = d->cap ? d->cap * 2 : 8;
-    cpu_job_t *j = malloc(cap * sizeof(*j));
-    if (!j)
-        return -ENOMEM;
-    for (uint32_t i = 0; i < d->n; i++)
-        j[i] = d->j[(d->head + i) % d->cap];
-    free(d->j);
-    d->j = j;
-    d->head = 0;
-    d->cap = cap;
-    return 0;
-}
-
 static int dq_push_back(cpu_deque_t *d, const cpu_job_t *job)
 {
-    if (d->n == d->cap && dq_grow(d))
+    if (d->n == d->cap && VEC_RING_GROW(d->j, d->cap, d->head, d->n) != 0)
         return -ENOMEM;
     d->j[(d->head + d->n++) % d->cap] = *job;
     return 0;

@@ -4,6 +4,8 @@
  */
 #include "req.h"
 
+#include "sim/vec.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,14 +86,8 @@ req_t *req_alloc(req_pool_t *p)
         p->free_head = req_slot(p, i)->next_free;
     } else {
         if (p->used == p->nchunk * REQ_CHUNK) {
-            if (p->nchunk == p->capchunk) {
-                uint32_t cap = p->capchunk ? p->capchunk * 2 : 16;
-                req_t **c = realloc(p->chunk, cap * sizeof(*c));
-                if (!c)
-                    return NULL;
-                p->chunk = c;
-                p->capchunk = cap;
-            }
+            if (VEC_RESERVE(p->chunk, p->capchunk, (size_t)p->nchunk + 1) != 0)
+                return NULL;
             p->chunk[p->nchunk] = malloc(REQ_CHUNK * sizeof(req_t));
             if (!p->chunk[p->nchunk])
                 return NULL;

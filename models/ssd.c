@@ -20,6 +20,8 @@
 
 #include "sim/res.h"
 #include "sim/rng.h"
+#include "sim/slab.h"
+#include "sim/vec.h"
 
 #include <errno.h>
 #include <gsl/gsl_randist.h>
@@ -252,18 +254,8 @@ typedef struct {
 
 static int ring_push(ssd_ring_t *q, uint64_t a, uint64_t b)
 {
-    if (q->n == q->cap) {
-        uint32_t cap = q->cap ? q->cap * 2 : 8;
-        ssd_item_t *v = malloc(cap * sizeof(*v));
-        if (!v)
-            return -ENOMEM;
-        for (uint32_t i = 0; i < q->n; i++)
-            v[i] = q->v[(q->head + i) & (q->cap - 1)];
-        free(q->v);
-        q->v = v;
-        q->head = 0;
-        q->cap = cap;
-    }
+    if (q->n == q->cap && VEC_RING_GROW(q->v, q->cap, q->head, q->n) != 0)
+        return -ENOMEM;
     q->v[(q->head + q->n) & (q->cap - 1)] = (ssd_item_t){a, b};
     q->n++;
     return 0;
@@ -309,8 +301,6 @@ typedef struct {
     uint8_t cls;
 } ssd_cmd_t;
 
-#define SLOT_NIL UINT32_MAX
-
 struct ssd {
     sim_t *sim;
     ssd_cfg_t cfg;
@@ -330,7 +320,7 @@ struct ssd {
     uint32_t wrr_left;
     /* commands */
     ssd_cmd_t *cmd;
-    uint32_t ncmd, cmd_free;
+    slab_t cmds;                   /* cmd[] is a slab of command slots */
     /* FTL: a direct-mapped cache of map pages */
     uint64_t *map_tag;
     uint64_t map_lines;
@@ -481,8 +471,7 @@ static void cmd_complete(ssd_t *s, uint32_t slot)
     ssd_cmd_t *c = &s->cmd[slot];
     req_t *r = c->r;
     c->r = NULL;
-    c->next_free = s->cmd_free;
-    s->cmd_free = slot;
+    SLAB_PUT(s->cmds, s->cmd, next_free, slot);
     r->t[T_DEVICE_DONE] = sim_now(s->sim);
     s->done(s->ctx, r);
 }
@@ -805,38 +794,29 @@ static void ctrl_kick(ssd_t *s)
 
 int ssd_submit(ssd_t *s, req_t *r, ssd_prio_t prio)
 {
-    if (s->cmd_free == SLOT_NIL) {
-        uint32_t n = s->ncmd ? s->ncmd * 2 : 256;
-        ssd_cmd_t *c = realloc(s->cmd, n * sizeof(*c));
-        if (!c)
-            return ssd_oom(s);
-        for (uint32_t i = n; i-- > s->ncmd;) {
-            c[i].r = NULL;
-            c[i].next_free = s->cmd_free;
-            s->cmd_free = i;
-        }
-        s->cmd = c;
-        s->ncmd = n;
-    }
+    uint32_t slot = SLAB_GET(s->cmds, s->cmd, next_free);
+    if (slot == SLAB_NIL)
+        return ssd_oom(s);
     bool wrr = s->cfg.arbitration == SSD_ARB_WRR;
     unsigned p = wrr && prio < SSD_NPRIO ? (unsigned)prio : SSD_PRIO_URGENT;
     uint32_t q = (r->hwq % s->cfg.queues) * SSD_NPRIO + p;
-    uint32_t slot = s->cmd_free;
     if (ring_push(&s->sq[q], slot, 0))
-        return ssd_oom(s);
+        goto nomem;
     if (!s->in_active[q]) {
         if (ring_push(&s->active[p], q, 0)) {
             s->sq[q].n--;
-            return ssd_oom(s);
+            goto nomem;
         }
         s->in_active[q] = 1;
     }
-    s->cmd_free = s->cmd[slot].next_free;
     s->cmd[slot] = (ssd_cmd_t){.r = r, .nchunks = nchunks(s, r),
                                .cls = wrr && prio == SSD_PRIO_URGENT ? CLS_URGENT : CLS_HOST};
     s->sq_pending++;
     ctrl_kick(s);
     return 0;
+nomem:
+    SLAB_PUT(s->cmds, s->cmd, next_free, slot);
+    return ssd_oom(s);
 }
 
 /* ------------------------------------------------------------- lifecycle */
@@ -854,7 +834,7 @@ ssd_t *ssd_new(sim_t *sim, const ssd_cfg_t *cfg, uint64_t seed, uint32_t rep, co
     s->ctx = ctx;
     s->t0 = sim_now(sim);
     s->cores_idle = cfg->ctrl_cores;
-    s->cmd_free = SLOT_NIL;
+    s->cmds = slab_make(SLAB_MAX);
     s->wrr_cls = SSD_PRIO_HIGH;
     s->wrr_left = cfg->wrr_weight[SSD_PRIO_HIGH];
     s->ndies = cfg->channels * cfg->dies_per_channel;

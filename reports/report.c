@@ -6,6 +6,7 @@
 #include "report.h"
 
 #include "reports/compare.h"
+#include "sim/vec.h"
 
 #include <errno.h>
 #include <math.h>
@@ -38,17 +39,14 @@ int report_scenarios(sqlite3 *db, char ***names, char **err)
     if (sqlite3_prepare_v2(db, "SELECT scenario FROM runs GROUP BY scenario ORDER BY min(run_id)",
                            -1, &st, NULL) != SQLITE_OK)
         return fail(err, db, "reading runs");
-    size_t n = 0, cap = 8;
-    char **v = calloc(cap + 1, sizeof(*v));
+    size_t n = 0, cap = 0;
+    char **v = NULL;
+    if (VEC_RESERVE(v, cap, 1) == 0)
+        v[0] = NULL; /* the list ends with a NULL */
     int rc;
     while (v && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            char **g = realloc(v, (2 * cap + 1) * sizeof(*v));
-            if (!g)
-                break;
-            v = g;
-            cap *= 2;
-        }
+        if (VEC_RESERVE(v, cap, n + 2) != 0)
+            break;
         v[n++] = dup(sqlite3_column_text(st, 0));
         v[n] = NULL;
     }
@@ -105,14 +103,8 @@ static int load_axes(sqlite3 *db, report_t *r, char **err)
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (r->nvariant == cap) {
-            cap = cap ? 2 * cap : 8;
-            char **g = realloc(r->variant, cap * sizeof(*g));
-            if (!g)
-                goto oom;
-            r->variant = g;
-        }
-        r->variant[r->nvariant++] = dup(sqlite3_column_text(st, 0));
+        if (VEC_PUSH(r->variant, r->nvariant, cap, dup(sqlite3_column_text(st, 0))) != 0)
+            goto oom;
         size_t n = (size_t)sqlite3_column_int64(st, 1);
         if (n > r->nrep)
             r->nrep = n;
@@ -129,13 +121,8 @@ static int load_axes(sqlite3 *db, report_t *r, char **err)
     sqlite3_bind_text(st, 2, r->mode, -1, SQLITE_STATIC);
     cap = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (r->nmetric == cap) {
-            cap = cap ? 2 * cap : 32;
-            report_metric_t *g = realloc(r->metric, cap * sizeof(*g));
-            if (!g)
-                goto oom;
-            r->metric = g;
-        }
+        if (VEC_RESERVE(r->metric, cap, r->nmetric + 1) != 0)
+            goto oom;
         report_metric_t *m = &r->metric[r->nmetric++];
         memset(m, 0, sizeof(*m));
         snprintf(m->name, sizeof(m->name), "%s", (const char *)sqlite3_column_text(st, 0));
@@ -179,16 +166,11 @@ static int load_rows(sqlite3 *db, const report_t *r, row_t **rows, size_t *nrows
     row_t *v = NULL;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 256;
-            row_t *g = realloc(v, cap * sizeof(*g));
-            if (!g) {
-                free(v);
-                sqlite3_finalize(st);
-                *err = sqlite3_mprintf("out of memory");
-                return -1;
-            }
-            v = g;
+        if (VEC_RESERVE(v, cap, n + 1) != 0) {
+            free(v);
+            sqlite3_finalize(st);
+            *err = sqlite3_mprintf("out of memory");
+            return -1;
         }
         int mi = report_find_metric(r, (const char *)sqlite3_column_text(st, 3));
         size_t vi = index_of(r->variant, r->nvariant, (const char *)sqlite3_column_text(st, 0));

@@ -6,6 +6,8 @@
  */
 #include "report_plot.h"
 
+#include "sim/vec.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -26,27 +28,26 @@ static int temp_file(char *path, size_t len)
 
 static char *slurp_fd(int fd, size_t *n)
 {
-    size_t cap = 1 << 16, len = 0;
-    char *b = malloc(cap);
+    size_t cap = 0, len = 0;
+    char *b = NULL;
     ssize_t k;
-    while (b && (k = read(fd, b + len, cap - len - 1)) != 0) {
+    if (VEC_RESERVE(b, cap, 1 << 16) != 0) {
+        *n = 0;
+        return NULL;
+    }
+    while ((k = read(fd, b + len, cap - len - 1)) != 0) {
         if (k < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
         len += (size_t)k;
-        if (cap - len < 4096) {
-            char *g = realloc(b, cap *= 2);
-            if (!g) {
-                free(b);
-                return NULL;
-            }
-            b = g;
+        if (VEC_RESERVE(b, cap, len + 4096) != 0) { /* room for a full read */
+            free(b);
+            return NULL;
         }
     }
-    if (b)
-        b[len] = '\0';
+    b[len] = '\0';
     *n = len;
     return b;
 }

@@ -10,6 +10,8 @@
  */
 #include "pes.h"
 
+#include "vec.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,14 +118,9 @@ int pes_reserve(pes_t *q, uint32_t slot)
     if (q->n >= q->bottom.cap && pes_heap_grow(&q->bottom, q->n + 1) != 0)
         return -ENOMEM;
     if (slot >= q->slot_cap) {
-        size_t cap = q->slot_cap * 2 > (size_t)slot + 1 ? q->slot_cap * 2 : (size_t)slot + 1;
-        uint32_t *next = realloc(q->next, cap * sizeof(*next));
-        if (next)
-            q->next = next;
-        pes_key_t *lkey = next ? realloc(q->lkey, cap * sizeof(*lkey)) : NULL;
-        if (!lkey)
+        size_t cap = q->slot_cap; /* next and lkey grow in step */
+        if (VEC_RESERVE(q->next, cap, (size_t)slot + 1) != 0 || VEC_RESIZE(q->lkey, cap) != 0)
             return -ENOMEM;
-        q->lkey = lkey;
         q->slot_cap = cap;
     }
     return 0;
@@ -145,14 +142,8 @@ static int pes_rung_spread(pes_t *q, uint32_t r, uint64_t start, uint64_t span, 
     while (shift < 63 && (span >> shift) >= l.n)
         shift++;
     uint32_t nb = (uint32_t)(span >> shift) + 1;
-    if (nb > g->cap) {
-        uint32_t cap = nb > 2 * g->cap ? nb : 2 * g->cap;
-        pes_list_t *b = realloc(g->b, (size_t)cap * sizeof(*b));
-        if (!b)
-            return -ENOMEM;
-        g->b = b;
-        g->cap = cap;
-    }
+    if (VEC_RESERVE(g->b, g->cap, nb) != 0)
+        return -ENOMEM;
     memset(g->b, 0, (size_t)nb * sizeof(*g->b)); /* n == 0 marks a list empty */
     g->start = start;
     g->shift = shift;

@@ -5,6 +5,8 @@
  */
 #include "res.h"
 
+#include "vec.h"
+
 #include <errno.h>
 #include <stdlib.h>
 
@@ -84,18 +86,8 @@ static void res_account(res_t *r)
 
 static int ring_push(res_ring_t *q, const res_job_t *j)
 {
-    if (q->n == q->cap) {
-        size_t cap = q->cap ? q->cap * 2 : 16;
-        res_job_t *nj = malloc(cap * sizeof(*nj));
-        if (!nj)
-            return -ENOMEM;
-        for (size_t i = 0; i < q->n; i++)
-            nj[i] = q->job[(q->head + i) % q->cap];
-        free(q->job);
-        q->job = nj;
-        q->head = 0;
-        q->cap = cap;
-    }
+    if (q->n == q->cap && VEC_RING_GROW(q->job, q->cap, q->head, q->n) != 0)
+        return -ENOMEM;
     q->job[(q->head + q->n) % q->cap] = *j;
     q->n++;
     return 0;

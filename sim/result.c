@@ -3,6 +3,8 @@
  */
 #include "result.h"
 
+#include "vec.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,20 +29,6 @@ static int result_oom(result_t *r)
     return -ENOMEM;
 }
 
-/* Grow *arr (element size sz) so that one more fits. */
-static int grow(result_t *r, void **arr, size_t *cap, size_t n, size_t sz)
-{
-    if (n < *cap)
-        return 0;
-    size_t c = *cap ? *cap * 2 : 16;
-    void *p = realloc(*arr, c * sz);
-    if (!p)
-        return result_oom(r);
-    *arr = p;
-    *cap = c;
-    return 0;
-}
-
 int result_set(result_t *r, const char *name, double value)
 {
     for (size_t i = 0; i < r->nmetric; i++)
@@ -48,8 +36,8 @@ int result_set(result_t *r, const char *name, double value)
             r->metric[i].value = value;
             return 0;
         }
-    if (grow(r, (void **)&r->metric, &r->capmetric, r->nmetric, sizeof(*r->metric)))
-        return -ENOMEM;
+    if (VEC_RESERVE(r->metric, r->capmetric, r->nmetric + 1))
+        return result_oom(r);
     result_metric_t *m = &r->metric[r->nmetric++];
     strncpy(m->name, name, sizeof(m->name) - 1);
     m->name[sizeof(m->name) - 1] = '\0';
@@ -79,8 +67,8 @@ int result_get(const result_t *r, const char *name, double *value)
 
 int result_add_stage(result_t *r, const char *stage, const hist_t *h)
 {
-    if (grow(r, (void **)&r->stage, &r->capstage, r->nstage, sizeof(*r->stage)))
-        return -ENOMEM;
+    if (VEC_RESERVE(r->stage, r->capstage, r->nstage + 1))
+        return result_oom(r);
     result_stage_t *s = &r->stage[r->nstage++];
     strncpy(s->stage, stage, sizeof(s->stage) - 1);
     s->stage[sizeof(s->stage) - 1] = '\0';
@@ -93,8 +81,8 @@ int result_add_stage(result_t *r, const char *stage, const hist_t *h)
 
 int result_add_hist(result_t *r, const char *metric, const hist_t *h)
 {
-    if (grow(r, (void **)&r->hist, &r->caphist, r->nhist, sizeof(*r->hist)))
-        return -ENOMEM;
+    if (VEC_RESERVE(r->hist, r->caphist, r->nhist + 1))
+        return result_oom(r);
     hist_t *copy = malloc(sizeof(*copy));
     if (!copy)
         return result_oom(r);
@@ -108,8 +96,7 @@ int result_add_hist(result_t *r, const char *metric, const hist_t *h)
 
 int result_add_req(result_t *r, const result_req_t *row)
 {
-    if (grow(r, (void **)&r->req, &r->capreq, r->nreq, sizeof(*r->req)))
-        return -ENOMEM;
-    r->req[r->nreq++] = *row;
+    if (VEC_PUSH(r->req, r->nreq, r->capreq, *row))
+        return result_oom(r);
     return 0;
 }

@@ -11,6 +11,7 @@
 #include "sim.h"
 
 #include "pes.h"
+#include "slab.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -29,7 +30,7 @@ struct sim {
     sim_time_t now;
     pes_t pes;
     sim_event_t *ev;
-    uint32_t nev, cap_ev, free_head;
+    slab_t evs; /* the pool's bookkeeping: ev[] is a slab */
     uint32_t seq;
     bool stopped;
     uint64_t executed;
@@ -37,7 +38,6 @@ struct sim {
     char errmsg[512];
 };
 
-#define SIM_NIL UINT32_MAX
 #define SIM_POOL0 1024
 
 sim_t *sim_new(void)
@@ -45,16 +45,13 @@ sim_t *sim_new(void)
     sim_t *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
-    s->ev = malloc(SIM_POOL0 * sizeof(*s->ev));
-    if (!s->ev || pes_init(&s->pes, SIM_POOL0) != 0) {
+    s->evs = slab_make(SLAB_MAX);
+    /* slot 0 is taken for good, so {0,0} is never a live handle */
+    if (SLAB_GET(s->evs, s->ev, next_free) != 0 || pes_init(&s->pes, SIM_POOL0) != 0) {
         free(s->ev);
         free(s);
         return NULL;
     }
-    s->cap_ev = SIM_POOL0;
-    s->free_head = SIM_NIL;
-    s->nev = 1; /* slot 0 is never used, so {0,0} is never a live handle */
-    s->ev[0] = (sim_event_t){0};
     return s;
 }
 
@@ -98,46 +95,21 @@ static __attribute__((noinline, cold)) sim_timer_t sim_at_failed(sim_t *s)
     return (sim_timer_t){0, 0};
 }
 
-static uint32_t sim_slot_grow(sim_t *s)
-{
-    if (s->cap_ev > (SIM_NIL - 1) / 2)
-        return SIM_NIL;
-    uint32_t cap = s->cap_ev * 2;
-    sim_event_t *ev = realloc(s->ev, (size_t)cap * sizeof(*ev));
-    if (!ev)
-        return SIM_NIL;
-    s->ev = ev;
-    s->cap_ev = cap;
-    s->ev[s->nev].gen = 0;
-    return s->nev++;
-}
-
-static inline uint32_t sim_slot_alloc(sim_t *s)
-{
-    uint32_t i = s->free_head;
-    if (i != SIM_NIL) {
-        s->free_head = s->ev[i].next_free;
-        return i;
-    }
-    if (s->nev == s->cap_ev)
-        return sim_slot_grow(s);
-    s->ev[s->nev].gen = 0;
-    return s->nev++;
-}
+/* A slot never used before reads as zero: generation 0. */
+static inline uint32_t sim_slot_alloc(sim_t *s) { return SLAB_GET(s->evs, s->ev, next_free); }
 
 static inline void sim_slot_release(sim_t *s, uint32_t i)
 {
     sim_event_t *e = &s->ev[i];
     e->fn = NULL;
     e->gen++;
-    e->next_free = s->free_head;
-    s->free_head = i;
+    SLAB_PUT(s->evs, s->ev, next_free, i);
 }
 
 sim_timer_t sim_at(sim_t *s, sim_time_t t, sim_handler_fn fn, void *ctx, uint64_t arg)
 {
     uint32_t i = sim_slot_alloc(s);
-    if (i == SIM_NIL)
+    if (i == SLAB_NIL)
         return sim_at_failed(s);
     if (t < s->now) /* the past is not schedulable: run it next instead */
         t = s->now;
@@ -157,7 +129,7 @@ sim_timer_t sim_at(sim_t *s, sim_time_t t, sim_handler_fn fn, void *ctx, uint64_
 
 bool sim_pending(const sim_t *s, sim_timer_t h)
 {
-    return h.slot != 0 && h.slot < s->nev && s->ev[h.slot].gen == h.gen &&
+    return h.slot != 0 && h.slot < s->evs.n && s->ev[h.slot].gen == h.gen &&
            s->ev[h.slot].fn != NULL;
 }
 

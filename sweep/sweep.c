@@ -4,6 +4,7 @@
 #include "sweep.h"
 
 #include "run/runner.h"
+#include "sim/vec.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -232,10 +233,8 @@ static int sweep_add_tasks(sweep_plan_t *p, size_t pi, char *err, size_t errlen)
     if (p->ntask + add > SWEEP_MAX_TASKS)
         return sweep_errf(err, errlen, "--grid: more than %u tasks (points x variants x "
                           "replications)", SWEEP_MAX_TASKS);
-    sweep_task_t *t = realloc(p->task, (p->ntask + add) * sizeof(*t));
-    if (!t)
+    if (VEC_RESIZE(p->task, p->ntask + add) != 0)
         return -ENOMEM;
-    p->task = t;
     for (uint32_t rep = 0; rep < s->run.replications; rep++) {
         for (uint32_t v = 0; v < s->nvar; v++) {
             sweep_task_t *k = &p->task[p->ntask];

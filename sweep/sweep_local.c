@@ -10,6 +10,7 @@
 
 #include "run/runner.h"
 #include "sweep/sweep_wire.h"
+#include "sim/vec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -227,15 +228,8 @@ static void sweep_read_frame(sweep_pool_t *pool, sweep_worker_t *w)
     int r = read_full(w->res_fd, &len, sizeof(len));
     if (r == 1 && len > ((uint64_t)1 << 34))
         r = -EPROTO;
-    if (r == 1 && len > pool->buf.cap) {
-        uint8_t *np = realloc(pool->buf.p, len);
-        if (np) {
-            pool->buf.p = np;
-            pool->buf.cap = len;
-        } else {
-            r = -ENOMEM;
-        }
-    }
+    if (r == 1 && VEC_RESERVE(pool->buf.p, pool->buf.cap, len) != 0)
+        r = -ENOMEM;
     if (r == 1)
         r = read_full(w->res_fd, pool->buf.p, len);
     if (r == 1)

@@ -11,6 +11,7 @@
 
 #include "run/runner.h"
 #include "sweep/sweep_wire.h"
+#include "sim/vec.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -218,13 +219,8 @@ static void sweep_drain(sweep_coord_t *c, sweep_buf_t *b, int *out, size_t *infl
            flag) {
         int n = 0;
         MPI_Get_count(&st, MPI_BYTE, &n);
-        if ((size_t)n > b->cap) {
-            uint8_t *np = realloc(b->p, (size_t)n);
-            if (!np)
-                MPI_Abort(MPI_COMM_WORLD, 1);
-            b->p = np;
-            b->cap = (size_t)n;
-        }
+        if (VEC_RESERVE(b->p, b->cap, (size_t)n) != 0)
+            MPI_Abort(MPI_COMM_WORLD, 1);
         MPI_Recv(b->p, n, MPI_BYTE, st.MPI_SOURCE, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         out[st.MPI_SOURCE]--;
         (*inflight)--;

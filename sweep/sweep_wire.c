@@ -4,6 +4,8 @@
  */
 #include "sweep_wire.h"
 
+#include "sim/vec.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,16 +21,8 @@ void sweep_buf_free(sweep_buf_t *b)
 
 static int put(sweep_buf_t *b, const void *src, size_t n)
 {
-    if (b->len + n > b->cap) {
-        size_t c = b->cap ? b->cap : 4096;
-        while (c < b->len + n)
-            c *= 2;
-        uint8_t *p = realloc(b->p, c);
-        if (!p)
-            return -ENOMEM;
-        b->p = p;
-        b->cap = c;
-    }
+    if (VEC_RESERVE(b->p, b->cap, b->len + n) != 0)
+        return -ENOMEM;
     memcpy(b->p + b->len, src, n);
     b->len += n;
     return 0;

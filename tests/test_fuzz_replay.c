@@ -16,6 +16,7 @@
 #include "fuzz/fuzz_scenario.c"
 #include "fuzz/fuzz_trace.c"
 #include "fuzz/fuzz_tracefs.c"
+#include "sim/vec.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -36,12 +37,8 @@ static int replay_file(const replay_t *h, const char *path)
     uint8_t *buf = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 4096;
-            uint8_t *b = realloc(buf, cap);
-            assert_non_null(b);
-            buf = b;
-        }
+        if (len == cap)
+            assert_int_equal(VEC_RESERVE(buf, cap, len + 4096), 0);
         size_t got = fread(buf + len, 1, cap - len, f);
         len += got;
         if (got == 0)

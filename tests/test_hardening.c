@@ -19,6 +19,8 @@
 
 #include "testutil.h"
 
+#include "sim/vec.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -290,11 +292,7 @@ static char *db_values(const char *dbname, const char *where)
         int n = snprintf(line, sizeof(line), "%s/%lld/%s=%016llx\n", sqlite3_column_text(st, 0),
                          (long long)sqlite3_column_int64(st, 1), sqlite3_column_text(st, 2),
                          (unsigned long long)bits);
-        if (len + (size_t)n + 1 > cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
+        assert_int_equal(VEC_RESERVE(buf, cap, len + (size_t)n + 1), 0);
         memcpy(buf + len, line, (size_t)n + 1);
         len += (size_t)n;
     }

@@ -30,6 +30,7 @@
 #include "sim/res.h"
 #include "sim/rng.h"
 #include "sim/sim.h"
+#include "sim/vec.h"
 
 #define ES 10000.0 /* mean service time, ns */
 
@@ -97,11 +98,7 @@ static void on_arrival(sim_t *sim, void *ctx, uint64_t arg)
 {
     (void)arg;
     qrun_t *q = ctx;
-    if (q->njob == q->cap) {
-        q->cap = q->cap ? 2 * q->cap : 4096;
-        q->job = realloc(q->job, q->cap * sizeof(*q->job));
-        assert_non_null(q->job);
-    }
+    assert_int_equal(VEC_RESERVE(q->job, q->cap, q->njob + 1), 0);
     job_t *j = &q->job[q->njob];
     j->t_arr = sim_now(sim);
     j->service = draw_service(q);

@@ -15,6 +15,7 @@
 #include "calibrate/tracejoin.h"
 #include "calibrate/traceparse.h"
 #include "calibrate/tracerec.h"
+#include "sim/vec.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -52,12 +53,9 @@ static lines_t read_lines(const char *name)
     assert_non_null(f);
     lines_t l = {NULL, 0};
     char *buf = NULL;
-    size_t cap = 0;
-    while (getline(&buf, &cap, f) >= 0) {
-        l.line = realloc(l.line, (l.n + 1) * sizeof(char *));
-        assert_non_null(l.line);
-        l.line[l.n++] = strdup(buf);
-    }
+    size_t cap = 0, lcap = 0;
+    while (getline(&buf, &cap, f) >= 0)
+        assert_int_equal(VEC_PUSH(l.line, l.n, lcap, strdup(buf)), 0);
     free(buf);
     fclose(f);
     return l;

@@ -33,6 +33,7 @@
 #include "workload.h"
 
 #include "policies/policy.h"
+#include "sim/slab.h"
 #include "trace.h"
 #include "trace_idmap.h"
 
@@ -75,7 +76,7 @@ typedef struct {
     rp_slot_t *slot;
     trace_idmap_t *ids;   /* record id -> slot, for the window */
     rp_edge_t *edge;
-    uint32_t nedge, capedge, free_edge;
+    slab_t edges;           /* edge[] is a slab; a free edge's next links the free list */
     uint32_t qhead, qtail;  /* records held back by qd */
     uint64_t seq;           /* records read, across passes */
     uint64_t live;          /* read but not done */
@@ -292,20 +293,9 @@ static void rp_ready(replay_t *w, uint32_t s)
 
 static int rp_add_edge(replay_t *w, uint32_t dep, uint32_t waiter)
 {
-    uint32_t e = w->free_edge;
-    if (e != RP_NIL) {
-        w->free_edge = w->edge[e].next;
-    } else {
-        if (w->nedge == w->capedge) {
-            uint32_t cap = w->capedge ? w->capedge * 2 : 1024;
-            rp_edge_t *ne = realloc(w->edge, cap * sizeof(*ne));
-            if (!ne)
-                return -ENOMEM;
-            w->edge = ne;
-            w->capedge = cap;
-        }
-        e = w->nedge++;
-    }
+    uint32_t e = SLAB_GET(w->edges, w->edge, next);
+    if (e == SLAB_NIL)
+        return -ENOMEM;
     w->edge[e] = (rp_edge_t){waiter, w->slot[dep].waiters};
     w->slot[dep].waiters = e;
     return 0;
@@ -474,8 +464,7 @@ static void rp_done(sim_t *sim, req_t *r)
             y->ready = x->t_done;
         if (--y->waiting == 0)
             rp_ready(w, ed.waiter);
-        w->edge[e].next = w->free_edge;
-        w->free_edge = e;
+        SLAB_PUT(w->edges, w->edge, next, e);
         e = ed.next;
     }
     x->waiters = RP_NIL;
@@ -519,7 +508,8 @@ static int replay_start(const void *params, const wl_env_t *env, void **inst)
     w->env = *env;
     w->slot = calloc(w->p.window, sizeof(*w->slot));
     w->ids = trace_idmap_new(w->p.window);
-    w->free_edge = w->qhead = w->qtail = RP_NIL;
+    w->qhead = w->qtail = RP_NIL;
+    w->edges = slab_make(SLAB_MAX);
     char err[600];
     if (!w->p.path || !w->slot || !w->ids) {
         replay_free(w);

@@ -4,6 +4,8 @@
  */
 #include "trace.h"
 
+#include "sim/vec.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdarg.h>
@@ -155,19 +157,15 @@ char *trace_getline(trace_reader_t *r)
     size_t len = 0;
     for (;;) {
         if (r->cap - len < 2) {
-            size_t cap = r->cap ? r->cap * 2 : 256;
-            if (cap > TRACE_MAX_LINE + 2) {
+            if (2 * r->cap > TRACE_MAX_LINE + 2) { /* the buffer doubles */
                 r->lineno++;
                 trace_fail(r, "line longer than %d bytes", TRACE_MAX_LINE);
                 return NULL;
             }
-            char *b = realloc(r->buf, cap);
-            if (!b) {
+            if (VEC_RESERVE(r->buf, r->cap, len + 2) != 0) {
                 trace_fail(r, "out of memory");
                 return NULL;
             }
-            r->buf = b;
-            r->cap = cap;
         }
         if (!fgets(r->buf + len, (int)(r->cap - len), r->f)) {
             if (ferror(r->f)) {
