@@ -5,9 +5,10 @@ ASAN_BUILD ?= build-asan
 REL_BUILD  ?= build-release
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
-# Warnings are errors (-DLATSURF_WERROR=ON) in `make test`, not in a plain
-# build: a newer compiler's new warning must not stop a user's build.
-WERROR     ?= OFF
+# Warnings are errors (-DLATSURF_WERROR=ON) in `make test`, not in a first
+# plain build: a newer compiler's new warning must not stop a user's build.
+# Unset, WERROR leaves the build folder's cached setting (no rebuild).
+WERROR     ?=
 test test-fast test-asan: WERROR = ON
 
 .PHONY: all deps build run test test-fast test-asan test-release bench clean
@@ -18,8 +19,8 @@ deps:
 	@bash scripts/deps.sh
 
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATSURF_WERROR=$(WERROR) \
-		$(CMAKE_ARGS)
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		$(if $(WERROR),-DLATSURF_WERROR=$(WERROR)) $(CMAKE_ARGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
 run: build
