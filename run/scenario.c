@@ -395,6 +395,12 @@ int scn_load(const char *file, char *const *sets, size_t nsets, scn_t **out, cha
     char *defname = strndup(base, strcspn(base, "."));
     cfg_str(&c, work, "name", &s->name, defname);
     free(defname);
+    /* bounded like the variant names: it goes into every row and report */
+    if (cfg_ok(&c) && s->name && strlen(s->name) > SCN_NAME_MAX) {
+        size_t m = cfg_push(&c, "name");
+        cfg_fail(&c, "expected at most %d bytes, got %zu", SCN_NAME_MAX, strlen(s->name));
+        cfg_pop(&c, m);
+    }
     scn_parse_run(&c, work, &s->run);
     json_t *vars = cfg_take(&c, work, "variants", JSON_ARRAY);
     size_t nv = vars ? json_array_size(vars) : 1;

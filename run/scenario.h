@@ -55,6 +55,7 @@ typedef struct {
 #define SCN_MAX_VARIANTS 64
 #define SCN_MAX_DEVICES 64
 #define SCN_MAX_WORKLOADS 64
+#define SCN_NAME_MAX 256 /* bytes of the scenario name */
 
 /* Load FILE and apply sets[0..nsets) ("a.b.0.c=VALUE"). On bad input returns
  * -EINVAL with err naming the file and place; -errno on other failures. */

@@ -2,7 +2,7 @@
 # Install the Debian packages latsurf needs, or say exactly what to run.
 # Idempotent: does nothing when everything is present.
 set -eu
-pkgs=(build-essential cmake pkg-config libgsl-dev libsqlite3-dev sqlite3 libjansson-dev
+pkgs=(build-essential clang cmake pkg-config libgsl-dev libsqlite3-dev sqlite3 libjansson-dev
       liburing-dev libnuma-dev libcmocka-dev libtracefs-dev libtraceevent-dev
       python3-simpy fio gnuplot-nox openmpi-bin libopenmpi-dev libibverbs-dev
       ${LATSURF_EXTRA_PKGS:-})

@@ -1,6 +1,6 @@
 /*
  * test_calib.c - calibration: the fits and JSON of calstat, the probes of
- * calprobe on this host (skipped where io_uring is unavailable), and the
+ * calprobe on this host (skipped where io_uring or O_DIRECT is missing), and the
  * `latsurf calibrate` command: file format, scratch-file clean-up (also on
  * SIGINT) and bad targets.
  */
@@ -22,7 +22,6 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <jansson.h>
-#include <liburing.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -126,23 +125,22 @@ static void test_linear_and_json(void **state)
 
 /* ---- probes ----------------------------------------------------------- */
 
-static int uring_skip(void)
-{
-    struct io_uring ring;
-    int rc = io_uring_queue_init(2, &ring, 0);
-    if (rc < 0) {
-        printf("skipped: io_uring unavailable (%s)\n", strerror(-rc));
-        return 1;
-    }
-    io_uring_queue_exit(&ring);
-    return 0;
-}
+/* Skip unless the host has io_uring / O_DIRECT in dir. */
+#define NEED_URING()                                                                             \
+    do {                                                                                         \
+        char why_[256];                                                                          \
+        tu_skip_unless(tu_have_uring(why_, sizeof(why_)), "%s", why_);                           \
+    } while (0)
+#define NEED_ODIRECT(dir)                                                                        \
+    do {                                                                                         \
+        char why_[256];                                                                          \
+        tu_skip_unless(tu_have_odirect(dir, why_, sizeof(why_)), "%s", why_);                    \
+    } while (0)
 
 static void test_probes(void **state)
 {
     (void)state;
-    if (uring_skip())
-        skip();
+    NEED_URING();
     calstat_vec_t v = {0}, w = {0}, x = {0}, y = {0};
     assert_int_equal(calprobe_uring_wait(0, 50, &v, &no_stop), 0);
     assert_int_equal(v.n, 50);
@@ -195,15 +193,13 @@ static void test_probes(void **state)
 static void test_qd1_probe(void **state)
 {
     (void)state;
-    if (uring_skip())
-        skip();
+    NEED_URING();
+    NEED_ODIRECT(".");
     char path[64];
     snprintf(path, sizeof(path), "calib-qd1-%d.dat", (int)getpid());
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_DIRECT, 0600);
-    if (fd < 0) {
-        printf("skipped: no O_DIRECT here (%s)\n", strerror(errno));
-        skip();
-    }
+    if (fd < 0)
+        fail_msg("open %s with O_DIRECT: %s", path, strerror(errno));
     void *buf = NULL;
     assert_int_equal(posix_memalign(&buf, 4096, 1 << 20), 0);
     memset(buf, 7, 1 << 20);
@@ -260,8 +256,8 @@ static void check_param(json_t *params, const char *name)
 static void test_calibrate_quick(void **state)
 {
     (void)state;
-    if (uring_skip())
-        skip();
+    NEED_URING();
+    NEED_ODIRECT(".");
     char dir[64], out[96];
     snprintf(dir, sizeof(dir), "calib-target-%d", (int)getpid());
     snprintf(out, sizeof(out), "calib-out-%d.json", (int)getpid());
@@ -320,8 +316,8 @@ static void test_calibrate_quick(void **state)
 static void test_calibrate_sigint(void **state)
 {
     (void)state;
-    if (uring_skip())
-        skip();
+    NEED_URING();
+    NEED_ODIRECT(".");
     char dir[64], out[96];
     snprintf(dir, sizeof(dir), "calib-int-%d", (int)getpid());
     snprintf(out, sizeof(out), "calib-int-%d.json", (int)getpid());
@@ -333,8 +329,13 @@ static void test_calibrate_sigint(void **state)
               (char *)NULL);
         _exit(127);
     }
-    struct timespec nap = {1, 500 * 1000000L};
-    nanosleep(&nap, NULL);
+    /* its scratch file appears (the handler is set by then): interrupt */
+    tu_watch_t w;
+    tu_watch_start(&w, dir, child);
+    while (dir_entries(dir) == 0)
+        if (tu_watch_wait(&w, 60000) == 0)
+            fail_msg("latsurf calibrate exited before creating its scratch file");
+    tu_watch_stop(&w);
     kill(child, SIGINT);
     int st;
     assert_int_equal(waitpid(child, &st, 0), child);

@@ -120,22 +120,27 @@ static char *db_text(sqlite3 *db, const char *sql)
     return v;
 }
 
-/* Wait (at most 60 s) until the database named holds at least n runs. */
+static int64_t count_runs(const char *dbname)
+{
+    sqlite3 *db = db_open_ro(dbname);
+    int64_t got = db ? db_int(db, "SELECT count(*) FROM runs") : -1;
+    sqlite3_close(db);
+    return got;
+}
+
+/* Wait until the database named holds at least n runs: woken by each write
+ * in tmpdir (no sleeps); fails if latsurf exits first or nothing is written
+ * for 60 s. */
 static int64_t wait_for_runs(const char *dbname, int64_t n, pid_t pid)
 {
-    for (int i = 0; i < 6000; i++) {
-        sqlite3 *db = db_open_ro(dbname);
-        int64_t got = db ? db_int(db, "SELECT count(*) FROM runs") : -1;
-        sqlite3_close(db);
-        if (got >= n)
-            return got;
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid)
-            fail_msg("latsurf exited (status %d) before writing %lld runs", st, (long long)n);
-        usleep(10000);
-    }
-    fail_msg("no %lld runs after 60 s", (long long)n);
-    return -1;
+    tu_watch_t w;
+    tu_watch_start(&w, tmpdir, pid);
+    int64_t got;
+    while ((got = count_runs(dbname)) < n)
+        if (tu_watch_wait(&w, 60000) == 0 && (got = count_runs(dbname)) < n)
+            fail_msg("latsurf exited before writing %lld runs", (long long)n);
+    tu_watch_stop(&w);
+    return got;
 }
 
 /* The crash-safety invariants of a results database. */
@@ -165,7 +170,15 @@ static int setup(void **state)
 {
     (void)state;
     bin();
-    return mkdtemp(tmpdir) ? 0 : -1;
+    if (!mkdtemp(tmpdir))
+        return -1;
+    /* what the absurd-value cases name */
+    write_file("cal_absurd.json",
+               "{\"latsurf_calibration\":1,\"params\":{\"rdma_gbps\":{\"value\":1e300}}}");
+    write_file("cal_gamma.json", "{\"latsurf_calibration\":1,\"params\":{\"ipi_ns\":{\"value\":"
+                                 "10,\"fit\":{\"dist\":\"gamma\",\"k\":-1e9,\"theta\":1}}}}");
+    write_file("x.jsonl", "{\"id\":0,\"t_ns\":0}\n");
+    return 0;
 }
 
 static int teardown(void **state)
@@ -224,35 +237,29 @@ static const absurd_t absurd[] = {
     {NULL, "--set host.calibration=cal_gamma.json", "params.ipi_ns"},
 };
 
-static void test_absurd_values_exit_2(void **state)
+/* One case of absurd[] (the test's state): exit 2, naming the place and
+ * the file at fault, promptly. */
+static void test_absurd_value_exit_2(void **state)
 {
-    (void)state;
-    write_file("cal_absurd.json",
-               "{\"latsurf_calibration\":1,\"params\":{\"rdma_gbps\":{\"value\":1e300}}}");
-    write_file("cal_gamma.json", "{\"latsurf_calibration\":1,\"params\":{\"ipi_ns\":{\"value\":"
-                                 "10,\"fit\":{\"dist\":\"gamma\",\"k\":-1e9,\"theta\":1}}}}");
-    write_file("x.jsonl", "{\"id\":0,\"t_ns\":0}\n");
-    char out[8192];
-    for (size_t i = 0; i < sizeof(absurd) / sizeof(absurd[0]); i++) {
-        const absurd_t *c = &absurd[i];
-        char name[32], args[1024];
-        snprintf(name, sizeof(name), "absurd%zu.json", i);
-        write_file(name, c->text ? c->text : small);
-        snprintf(args, sizeof(args), "run %s --db absurd.sqlite -q %s", name, c->args);
-        time_t t0 = time(NULL);
-        int rc = run_cli(args, out, sizeof(out));
-        if (rc != 2 || !strstr(out, c->expect))
-            fail_msg("case %zu (%s %s): rc=%d, want 2 and \"%s\" in: %s", i,
-                     c->text ? c->text : "small", c->args, rc, c->expect, out);
-        /* the file at fault is named: the scenario, or the calibration it names */
-        const char *file = strstr(c->args, "cal_") ? strstr(c->args, "cal_")
-                           : strstr(c->args, "--reps") ? "--reps" : name;
-        if (!strstr(out, file))
-            fail_msg("case %zu: message does not name %s: %s", i, file, out);
-        /* refused up front, not after allocating or running */
-        if (time(NULL) - t0 > 5)
-            fail_msg("case %zu took %lld s to refuse", i, (long long)(time(NULL) - t0));
-    }
+    const absurd_t *c = *state;
+    size_t i = (size_t)(c - absurd);
+    char out[8192], name[32], args[1024];
+    snprintf(name, sizeof(name), "absurd%zu.json", i);
+    write_file(name, c->text ? c->text : small);
+    snprintf(args, sizeof(args), "run %s --db absurd.sqlite -q %s", name, c->args);
+    time_t t0 = time(NULL);
+    int rc = run_cli(args, out, sizeof(out));
+    if (rc != 2 || !strstr(out, c->expect))
+        fail_msg("case %zu (%s %s): rc=%d, want 2 and \"%s\" in: %s", i,
+                 c->text ? c->text : "small", c->args, rc, c->expect, out);
+    /* the file at fault is named: the scenario, or the calibration it names */
+    const char *file = strstr(c->args, "cal_") ? strstr(c->args, "cal_")
+                       : strstr(c->args, "--reps") ? "--reps" : name;
+    if (!strstr(out, file))
+        fail_msg("case %zu: message does not name %s: %s", i, file, out);
+    /* refused up front, not after allocating or running */
+    if (time(NULL) - t0 > 5)
+        fail_msg("case %zu took %lld s to refuse", i, (long long)(time(NULL) - t0));
 }
 
 /* ---------------------------------------------------------------- determinism */
@@ -440,12 +447,19 @@ static void test_kill9_then_rerun(void **state)
     (void)state;
     write_longrun("kill.json", 6);
     char *argv[] = {"latsurf", "run", "kill.json", "--db", "kill.sqlite", "-q", NULL};
-    /* kill at a few points after the first commit: some land inside a write */
+    /* kill at a few points after the first commit: right after it, then at
+     * the first and second write seen after it, inside the next run's write */
     int64_t nmetrics = -1;
     for (int attempt = 0; attempt < 3; attempt++) {
+        int64_t before = count_runs("kill.sqlite");
         pid_t pid = spawn(argv, "kill.err");
-        wait_for_runs("kill.sqlite", 1, pid);
-        usleep((useconds_t)attempt * 7000);
+        wait_for_runs("kill.sqlite", (before > 0 ? before : 0) + 1, pid);
+        tu_watch_t w;
+        tu_watch_start(&w, tmpdir, pid);
+        for (int k = 0; k < attempt; k++)
+            if (tu_watch_wait(&w, 60000) == 0)
+                fail_msg("latsurf exited before it was killed");
+        tu_watch_stop(&w);
         kill(pid, SIGKILL);
         int st;
         assert_int_equal(waitpid(pid, &st, 0), pid);
@@ -493,13 +507,19 @@ static void test_sweep_kill9_resumes(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_absurd_values_exit_2),
+    static const struct CMUnitTest fixed[] = {
         cmocka_unit_test(test_same_seed_determinism),
         cmocka_unit_test(test_sweep_workers_determinism),
         cmocka_unit_test(test_sigint_keeps_finished_runs),
         cmocka_unit_test(test_kill9_then_rerun),
         cmocka_unit_test(test_sweep_kill9_resumes),
     };
+    enum {
+        NFIXED = sizeof(fixed) / sizeof(fixed[0]),
+        NCASE = sizeof(absurd) / sizeof(absurd[0]),
+    };
+    struct CMUnitTest tests[NFIXED + NCASE];
+    memcpy(tests, fixed, sizeof(fixed));
+    TU_CASE_TESTS(tests + NFIXED, test_absurd_value_exit_2, absurd);
     return cmocka_run_group_tests(tests, setup, teardown);
 }

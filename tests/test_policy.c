@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <dirent.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -523,20 +525,16 @@ static void test_one_policy_library(void **st)
 {
     (void)st;
     const char *bin = getenv("LATSURF_BIN");
-    if (!bin) {
-        skip();
-        return;
-    }
+    char why[256];
+    tu_skip_unless(bin, "LATSURF_BIN is not set (run the test under ctest)");
+    tu_skip_unless(tu_have_cmd("nm", why, sizeof(why)), "%s", why);
     char dir[4096], lib[4200];
     snprintf(dir, sizeof(dir), "%s", bin);
     char *bdir = dirname(dir);
     static syms_t pol, mod, live, run;
     snprintf(lib, sizeof(lib), "%s/liblatsurf_policies.a", bdir);
-    if (nm_archive(lib, &pol) != 0) {
-        printf("skipped: cannot run nm on %s\n", lib);
-        skip();
-        return;
-    }
+    if (nm_archive(lib, &pol) != 0)
+        fail_msg("nm found no symbols in %s", lib);
     static const char *const api[] = {"pol_new", "pol_place", "pol_complete", "pol_switches",
                                       "pol_reg_new", "pol_reg_acquire", "pol_reg_release",
                                       "pol_reg_invalidate", NULL};

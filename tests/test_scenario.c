@@ -143,24 +143,51 @@ static const bad_case_t bad_cases[] = {
     {NULL, "--reps 0", "--reps"},
 };
 
+/* One case of bad_cases[] (the test's state): exit 2 and the message. */
 static void test_bad_input_exit_2(void **state)
 {
+    const bad_case_t *c = *state;
+    size_t i = (size_t)(c - bad_cases);
+    char out[4096], name[32], args[1024];
+    snprintf(name, sizeof(name), "bad%zu.json", i);
+    write_file(name, c->file_text ? c->file_text : base);
+    snprintf(args, sizeof(args), "run %s --db out.sqlite -q %s", name, c->args);
+    int rc = run_cli(args, out, sizeof(out));
+    if (rc != 2 || !strstr(out, c->expect))
+        fail_msg("case %zu (%s %s): rc=%d, want 2 and \"%s\" in: %s", i,
+                 c->file_text ? c->file_text : "base", c->args, rc, c->expect, out);
+    /* messages about the file name it */
+    if (c->args[0] == '\0' && !strstr(out, name))
+        fail_msg("case %zu: message does not name %s: %s", i, name, out);
+}
+
+/* The scenario name is bounded (256 bytes) like the variant names: a
+ * longer one exits 2 naming the file and `name`. */
+static void test_long_name_exit_2(void **state)
+{
     (void)state;
-    char out[4096];
-    for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
-        const bad_case_t *c = &bad_cases[i];
-        char name[32], args[1024];
-        snprintf(name, sizeof(name), "bad%zu.json", i);
-        write_file(name, c->file_text ? c->file_text : base);
-        snprintf(args, sizeof(args), "run %s --db out.sqlite -q %s", name, c->args);
-        int rc = run_cli(args, out, sizeof(out));
-        if (rc != 2 || !strstr(out, c->expect))
-            fail_msg("case %zu (%s %s): rc=%d, want 2 and \"%s\" in: %s", i,
-                     c->file_text ? c->file_text : "base", c->args, rc, c->expect, out);
-        /* messages about the file name it */
-        if (c->args[0] == '\0' && !strstr(out, name))
-            fail_msg("case %zu: message does not name %s: %s", i, name, out);
-    }
+    enum { LONG = 100000 };
+    char *text = malloc(LONG + 64), out[4096];
+    assert_non_null(text);
+    int len = snprintf(text, 64, "{\"name\":\"");
+    memset(text + len, 'n', LONG);
+    snprintf(text + len + LONG, 64, "\"}");
+    write_file("longname.json", text);
+    free(text);
+    assert_int_equal(run_cli("run longname.json --db out.sqlite -q", out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "longname.json: name:"));
+    /* 256 bytes is still a name */
+    char ok[300];
+    len = snprintf(ok, sizeof(ok), "{\"name\":\"");
+    memset(ok + len, 'n', 256);
+    snprintf(ok + len + 256, sizeof(ok) - (size_t)len - 256, "\"}");
+    const char *f = write_file("name256.json", ok);
+    scn_t *s;
+    char err[512];
+    if (scn_load(f, NULL, 0, &s, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(strlen(s->name), 256);
+    scn_free(s);
 }
 
 static void test_missing_file(void **state)
@@ -185,13 +212,20 @@ static void test_bad_run_keeps_db_clean(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    static const struct CMUnitTest fixed[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_set_paths),
         cmocka_unit_test(test_variant_set),
-        cmocka_unit_test(test_bad_input_exit_2),
+        cmocka_unit_test(test_long_name_exit_2),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_bad_run_keeps_db_clean),
     };
+    enum {
+        NFIXED = sizeof(fixed) / sizeof(fixed[0]),
+        NCASE = sizeof(bad_cases) / sizeof(bad_cases[0]),
+    };
+    struct CMUnitTest tests[NFIXED + NCASE];
+    memcpy(tests, fixed, sizeof(fixed));
+    TU_CASE_TESTS(tests + NFIXED, test_bad_input_exit_2, bad_cases);
     return cmocka_run_group_tests(tests, setup, teardown);
 }

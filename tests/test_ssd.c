@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 /* ------------------------------------------------------------- the rig */
 
 typedef struct rig rig_t;
@@ -190,33 +192,35 @@ static void test_defaults(void **state)
     ssd_cfg_fini(&cfg);
 }
 
-static void test_config_errors(void **state)
+typedef struct {
+    const char *json, *path;
+} config_error_t;
+
+static const config_error_t config_errors[] = {
+    {"{\"type\":\"sata\"}", "test.json: devices.0.type: expected one of \"nvme\""},
+    {"{\"bogus\":1}", "devices.0.bogus: unknown key"},
+    {"{\"flash\":{\"bogus\":1}}", "devices.0.flash.bogus: unknown key"},
+    {"{\"flash\":{\"read_us\":-5}}", "devices.0.flash.read_us: expected a number"},
+    {"{\"suspend\":{\"overhead_us\":-1}}", "devices.0.suspend.overhead_us:"},
+    {"{\"pcie\":{\"iommu_ns\":-1}}", "devices.0.pcie.iommu_ns:"},
+    {"{\"queues\":4,\"irq_cpus\":[0,1]}", "devices.0.irq_cpus: expected 4 entries"},
+    {"{\"queues\":2,\"irq_cpus\":[0,99]}", "devices.0.irq_cpus.1: expected a CPU"},
+    {"{\"gc\":{\"threshold\":0.9}}", "devices.0.gc.threshold:"},
+    {"{\"flash\":\"fast\"}", "devices.0.flash: expected an object"},
+    {"{\"flash\":{\"page_kib\":12}}", "devices.0.flash.page_kib: expected a power of two"},
+    {"{\"capacity_gib\":0.001}", "devices.0.capacity_gib: too small for GC"},
+};
+
+/* One case of config_errors[] (the test's state): -EINVAL naming the path. */
+static void test_config_error(void **state)
 {
-    (void)state;
-    static const struct {
-        const char *json, *path;
-    } bad[] = {
-        {"{\"type\":\"sata\"}", "test.json: devices.0.type: expected one of \"nvme\""},
-        {"{\"bogus\":1}", "devices.0.bogus: unknown key"},
-        {"{\"flash\":{\"bogus\":1}}", "devices.0.flash.bogus: unknown key"},
-        {"{\"flash\":{\"read_us\":-5}}", "devices.0.flash.read_us: expected a number"},
-        {"{\"suspend\":{\"overhead_us\":-1}}", "devices.0.suspend.overhead_us:"},
-        {"{\"pcie\":{\"iommu_ns\":-1}}", "devices.0.pcie.iommu_ns:"},
-        {"{\"queues\":4,\"irq_cpus\":[0,1]}", "devices.0.irq_cpus: expected 4 entries"},
-        {"{\"queues\":2,\"irq_cpus\":[0,99]}", "devices.0.irq_cpus.1: expected a CPU"},
-        {"{\"gc\":{\"threshold\":0.9}}", "devices.0.gc.threshold:"},
-        {"{\"flash\":\"fast\"}", "devices.0.flash: expected an object"},
-        {"{\"flash\":{\"page_kib\":12}}", "devices.0.flash.page_kib: expected a power of two"},
-        {"{\"capacity_gib\":0.001}", "devices.0.capacity_gib: too small for GC"},
-    };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        ssd_cfg_t cfg;
-        cfg_t c;
-        assert_int_equal(parse(bad[i].json, 16, &cfg, &c), -EINVAL);
-        if (!strstr(c.err, bad[i].path))
-            fail_msg("%s: got \"%s\", want \"%s\"", bad[i].json, c.err, bad[i].path);
-        assert_null(cfg.irq_cpus);
-    }
+    const config_error_t *e = *state;
+    ssd_cfg_t cfg;
+    cfg_t c;
+    assert_int_equal(parse(e->json, 16, &cfg, &c), -EINVAL);
+    if (!strstr(c.err, e->path))
+        fail_msg("%s: got \"%s\", want \"%s\"", e->json, c.err, e->path);
+    assert_null(cfg.irq_cpus);
 }
 
 /* ------------------------------------------------------------ latencies */
@@ -493,9 +497,8 @@ static void test_gc_raises_p99_suspend_lowers_it(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    static const struct CMUnitTest fixed[] = {
         cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_qd1_exact),
         cmocka_unit_test(test_md1_pollaczek_khinchine),
         cmocka_unit_test(test_mm1_pollaczek_khinchine),
@@ -505,5 +508,12 @@ int main(void)
         cmocka_unit_test(test_wrr_urgent_protects_reader),
         cmocka_unit_test(test_gc_raises_p99_suspend_lowers_it),
     };
+    enum {
+        NFIXED = sizeof(fixed) / sizeof(fixed[0]),
+        NCASE = sizeof(config_errors) / sizeof(config_errors[0]),
+    };
+    struct CMUnitTest tests[NFIXED + NCASE];
+    memcpy(tests, fixed, sizeof(fixed));
+    TU_CASE_TESTS(tests + NFIXED, test_config_error, config_errors);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -308,30 +308,39 @@ static void test_wire_roundtrip(void **state)
     result_fini(&r);
 }
 
-static void test_bad_grids_exit_2(void **state)
+typedef struct {
+    const char *args, *want1, *want2;
+} bad_grid_t;
+
+static const bad_grid_t bad_grids[] = {
+    {"--grid host.cpus=2,-4", "--grid host.cpus=2,-4", "host.cpus: expected"},
+    {"--grid host.cpu=2", "--grid host.cpu=2", "host.cpu: unknown key"},
+    {"--grid run.duration_ms=5,20 --grid run.warmup_ms=1,10", "--grid point "
+     "run.duration_ms=5,run.warmup_ms=10", "run.warmup_ms"},
+    {"--grid host.cpus=2 --grid host.cpus=4", "--grid host.cpus=4", "already swept"},
+    {"--grid host.cpus", "--grid host.cpus", "KEY=V1"},
+    {"--grid host.cpus=2 --workers 0", "--workers", "[1, 4096]"},
+};
+
+/* One case of bad_grids[] (the test's state): exit 2 with both strings in
+ * the message; nothing ran, nothing made. */
+static void test_bad_grid_exit_2(void **state)
+{
+    const bad_grid_t *c = *state;
+    char out[8192], args[1024];
+    snprintf(args, sizeof(args), "sweep sw.json %s --db bad.sqlite", c->args);
+    int rc = run_cli(args, out, sizeof(out));
+    if (rc != 2 || !strstr(out, c->want1) || !strstr(out, c->want2))
+        fail_msg("latsurf %s: exit %d, output: %s", args, rc, out);
+    assert_int_equal(access(path_in("bad.sqlite"), F_OK), -1);
+}
+
+static void test_missing_scenario_exit_2(void **state)
 {
     (void)state;
-    static const struct {
-        const char *args, *want1, *want2;
-    } cases[] = {
-        {"--grid host.cpus=2,-4", "--grid host.cpus=2,-4", "host.cpus: expected"},
-        {"--grid host.cpu=2", "--grid host.cpu=2", "host.cpu: unknown key"},
-        {"--grid run.duration_ms=5,20 --grid run.warmup_ms=1,10", "--grid point "
-         "run.duration_ms=5,run.warmup_ms=10", "run.warmup_ms"},
-        {"--grid host.cpus=2 --grid host.cpus=4", "--grid host.cpus=4", "already swept"},
-        {"--grid host.cpus", "--grid host.cpus", "KEY=V1"},
-        {"--grid host.cpus=2 --workers 0", "--workers", "[1, 4096]"},
-    };
-    char out[8192], args[1024];
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        snprintf(args, sizeof(args), "sweep sw.json %s --db bad.sqlite", cases[i].args);
-        int rc = run_cli(args, out, sizeof(out));
-        if (rc != 2 || !strstr(out, cases[i].want1) || !strstr(out, cases[i].want2))
-            fail_msg("latsurf %s: exit %d, output: %s", args, rc, out);
-    }
+    char out[8192];
     assert_int_equal(run_cli("sweep missing.json --grid host.cpus=2", out, sizeof(out)), 2);
     assert_non_null(strstr(out, "missing.json"));
-    assert_int_equal(access(path_in("bad.sqlite"), F_OK), -1); /* nothing ran, nothing made */
 }
 
 static void test_workers_identical(void **state)
@@ -413,14 +422,14 @@ static void test_killed_sweep_resumes(void **state)
               "--workers", "2", (char *)NULL);
         _exit(127);
     }
-    int64_t n = 0;
+    /* kill once the first run is in: woken by each write in tmpdir */
     int st = 0;
-    for (int i = 0; i < 20000 && n < 1; i++) {
-        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
-        if (access(db, F_OK) == 0)
-            n = db_int_try(db, "SELECT count(*) FROM runs");
-        assert_int_equal(waitpid(pid, &st, WNOHANG), 0); /* still running */
-    }
+    tu_watch_t w;
+    tu_watch_start(&w, tmpdir, pid);
+    while ((access(db, F_OK) == 0 ? db_int_try(db, "SELECT count(*) FROM runs") : 0) < 1)
+        if (tu_watch_wait(&w, 60000) == 0)
+            fail_msg("the sweep exited before it was killed");
+    tu_watch_stop(&w);
     assert_int_equal(kill(pid, SIGKILL), 0);
     assert_int_equal(waitpid(pid, &st, 0), pid);
     int64_t kept = db_int(db, "SELECT count(*) FROM runs");
@@ -444,15 +453,11 @@ static void test_mpi_matches_local(void **state)
 {
     (void)state;
     char out[16384], args[2048];
-    if (run_sh("command -v mpirun", out, sizeof(out)) != 0) {
-        printf("skipped: mpirun not found (install openmpi-bin)\n");
-        skip();
-    }
+    char why[256];
+    tu_skip_unless(tu_have_cmd("mpirun", why, sizeof(why)), "%s (Debian openmpi-bin)", why);
     assert_int_equal(run_cli("sweep --help", out, sizeof(out)), 0);
-    if (!strstr(out, "MPI support: built in")) {
-        printf("skipped: latsurf was built without MPI (install libopenmpi-dev, reconfigure)\n");
-        skip();
-    }
+    tu_skip_unless(strstr(out, "MPI support: built in"),
+                   "latsurf was built without MPI (install libopenmpi-dev, reconfigure)");
     const char *ref = reference_db();
     /* OpenMPI's runtime keeps allocations until exit: LeakSanitizer would
      * fail the ranks of a sanitizer build for that alone. */
@@ -494,15 +499,22 @@ static int teardown(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    static const struct CMUnitTest fixed[] = {
         cmocka_unit_test(test_grid_parse),
         cmocka_unit_test(test_plan_expansion),
         cmocka_unit_test(test_wire_roundtrip),
-        cmocka_unit_test(test_bad_grids_exit_2),
+        cmocka_unit_test(test_missing_scenario_exit_2),
         cmocka_unit_test(test_workers_identical),
         cmocka_unit_test(test_rerun_adds_nothing),
         cmocka_unit_test(test_killed_sweep_resumes),
         cmocka_unit_test(test_mpi_matches_local),
     };
+    enum {
+        NFIXED = sizeof(fixed) / sizeof(fixed[0]),
+        NCASE = sizeof(bad_grids) / sizeof(bad_grids[0]),
+    };
+    struct CMUnitTest tests[NFIXED + NCASE];
+    memcpy(tests, fixed, sizeof(fixed));
+    TU_CASE_TESTS(tests + NFIXED, test_bad_grid_exit_2, bad_grids);
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -488,15 +488,14 @@ static void test_analyze_command(void **state)
 
 /* ---- live recording --------------------------------------------------- */
 
-static int live_skip(void)
-{
-    char why[256];
-    if (!tracerec_available(why, sizeof(why))) {
-        printf("skipped: %s\n", why);
-        return 1;
-    }
-    return 0;
-}
+/* Skip unless root with a writable tracefs; then latsurf must agree. */
+#define NEED_TRACEFS()                                                                           \
+    do {                                                                                         \
+        char why_[256];                                                                          \
+        tu_skip_unless(tu_have_tracefs(why_, sizeof(why_)), "%s", why_);                         \
+        if (!tracerec_available(why_, sizeof(why_)))                                             \
+            fail_msg("tracefs is usable here, but tracerec_available says: %s", why_);           \
+    } while (0)
 
 /* Instances named latsurf-PID-N: of process pid (pid > 0), or of processes
  * that no longer exist (pid == 0): those are leaks. */
@@ -521,12 +520,9 @@ static int instances_of(pid_t pid)
 static void test_record_fio(void **state)
 {
     (void)state;
-    if (live_skip())
-        skip();
-    if (tu_systemf("command -v fio >/dev/null") != 0) {
-        printf("skipped: fio is not installed\n");
-        skip();
-    }
+    NEED_TRACEFS();
+    char why[256];
+    tu_skip_unless(tu_have_cmd("fio", why, sizeof(why)), "%s", why);
     char trace[64], data[64], db[64];
     snprintf(trace, sizeof(trace), "tracefs-rec-%d.txt", (int)getpid());
     snprintf(data, sizeof(data), "tracefs-rec-%d.dat", (int)getpid());
@@ -563,29 +559,43 @@ static void test_record_fio(void **state)
 static void test_record_sigint(void **state)
 {
     (void)state;
-    if (live_skip())
-        skip();
+    NEED_TRACEFS();
     char trace[64];
     snprintf(trace, sizeof(trace), "tracefs-int-%d.txt", (int)getpid());
+    /* The recorded command says "ready" on our pipe once it runs, that is
+     * once recording is on, then blocks reading a pipe we never write. */
+    int ready[2], hold[2];
+    assert_int_equal(pipe(ready), 0);
+    assert_int_equal(pipe(hold), 0);
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
+        dup2(hold[0], 0);
+        dup2(ready[1], 1);
+        close(ready[0]);
+        close(hold[1]);
         execl(tu_bin(), tu_bin(), "trace", "record", "--out", trace, "--duration-ms", "20000",
-              (char *)NULL);
+              "--", "sh", "-c", "echo ready; exec cat >/dev/null", (char *)NULL);
         _exit(127);
     }
-    struct timespec nap = {1, 0}; /* past start-up (event formats, kallsyms) */
-    nanosleep(&nap, NULL);
+    close(ready[1]);
+    close(hold[0]);
+    char line[128];
+    FILE *r = fdopen(ready[0], "r");
+    assert_non_null(r);
+    if (!fgets(line, sizeof(line), r) || strcmp(line, "ready\n") != 0)
+        fail_msg("trace record did not start its command");
     assert_int_equal(instances_of(child), 1);
     kill(child, SIGINT);
     int st;
     assert_int_equal(waitpid(child, &st, 0), child);
+    fclose(r);
+    close(hold[1]);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 1);
     assert_int_equal(instances_of(child), 0);
     FILE *f = fopen(trace, "r");
     assert_non_null(f);
-    char line[128];
     assert_non_null(fgets(line, sizeof(line), f));
     assert_string_equal(line, "# tracer: nop\n");
     fclose(f);

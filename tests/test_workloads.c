@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "run/runner.h"
 #include "run/scenario.h"
 #include "workload/workload.h"
@@ -562,40 +564,47 @@ static void test_common_random_numbers(void **state)
 
 /* --- parse errors --- */
 
-static void test_parse_errors(void **state)
+typedef struct {
+    const char *json, *want;
+} parse_case_t;
+
+static const parse_case_t parse_errors[] = {
+    {"{\"type\":\"agentic\",\"agents\":0}", "scenario.json: workload.0.agents: expected"},
+    {"{\"type\":\"agentic\",\"think_dist\":\"weibull\"}", "workload.0.think_dist: expected one of"},
+    {"{\"type\":\"agentic\",\"consumer_cpus\":[0,\"x\"]}", "workload.0.consumer_cpus.1: expected"},
+    {"{\"type\":\"agentic\",\"consumer_cpus\":3}", "workload.0.consumer_cpus: expected an array"},
+    {"{\"type\":\"agentic\",\"prefetch_confidence_min\":0.8,\"prefetch_confidence_max\":0.5}",
+     "workload.0.prefetch_confidence_max: expected at least"},
+    {"{\"type\":\"agentic\",\"thinking\":1}", "workload.0.thinking: unknown key"},
+    {"{\"type\":\"retrieval\",\"gates\":\"some\"}", "workload.0.gates: expected one of"},
+    {"{\"type\":\"retrieval\",\"beam_width\":0}", "workload.0.beam_width: expected"},
+    {"{\"type\":\"retrieval\",\"hops\":1000,\"beam_width\":1000}", "workload.0.beam_width: hops x"},
+    {"{\"type\":\"kvcache\",\"hit_ratio\":1.5}", "workload.0.hit_ratio: expected a number in [0, 1]"},
+    {"{\"type\":\"kvcache\",\"gpu\":-2}", "workload.0.gpu: expected an integer"},
+    {"{\"type\":\"kvcache\",\"prefixes\":1073741824}", "workload.0.prefixes: prefixes x blocks"},
+    {"{\"type\":\"checkpoint\",\"mode\":\"append\"}", "workload.0.mode: expected one of \"read\", \"write\""},
+    {"{\"type\":\"checkpoint\",\"bytes\":\"1M\"}", "workload.0.bytes: expected an integer"},
+    {"{\"type\":\"bulk\",\"start_ms\":5,\"stop_ms\":5}", "workload.0.stop_ms: expected a time after"},
+    {"{\"type\":\"bulk\",\"queue_depth\":0}", "workload.0.queue_depth: expected"},
+};
+
+/* One case of parse_errors[] (the test's state): refused, naming the path. */
+static void test_parse_error(void **state)
+{
+    const parse_case_t *c = *state;
+    char err[700] = "";
+    const wl_ops_t *ops;
+    void *params = NULL;
+    if (parse(c->json, &ops, &params, err, sizeof(err)) == 0)
+        fail_msg("%s: parsed", c->json);
+    if (!strstr(err, c->want))
+        fail_msg("%s: got \"%s\", want \"%s\"", c->json, err, c->want);
+}
+
+/* Every documented key parses. */
+static void test_parse_all_keys(void **state)
 {
     (void)state;
-    static const struct {
-        const char *json, *want;
-    } cases[] = {
-        {"{\"type\":\"agentic\",\"agents\":0}", "scenario.json: workload.0.agents: expected"},
-        {"{\"type\":\"agentic\",\"think_dist\":\"weibull\"}", "workload.0.think_dist: expected one of"},
-        {"{\"type\":\"agentic\",\"consumer_cpus\":[0,\"x\"]}", "workload.0.consumer_cpus.1: expected"},
-        {"{\"type\":\"agentic\",\"consumer_cpus\":3}", "workload.0.consumer_cpus: expected an array"},
-        {"{\"type\":\"agentic\",\"prefetch_confidence_min\":0.8,\"prefetch_confidence_max\":0.5}",
-         "workload.0.prefetch_confidence_max: expected at least"},
-        {"{\"type\":\"agentic\",\"thinking\":1}", "workload.0.thinking: unknown key"},
-        {"{\"type\":\"retrieval\",\"gates\":\"some\"}", "workload.0.gates: expected one of"},
-        {"{\"type\":\"retrieval\",\"beam_width\":0}", "workload.0.beam_width: expected"},
-        {"{\"type\":\"retrieval\",\"hops\":1000,\"beam_width\":1000}", "workload.0.beam_width: hops x"},
-        {"{\"type\":\"kvcache\",\"hit_ratio\":1.5}", "workload.0.hit_ratio: expected a number in [0, 1]"},
-        {"{\"type\":\"kvcache\",\"gpu\":-2}", "workload.0.gpu: expected an integer"},
-        {"{\"type\":\"kvcache\",\"prefixes\":1073741824}", "workload.0.prefixes: prefixes x blocks"},
-        {"{\"type\":\"checkpoint\",\"mode\":\"append\"}", "workload.0.mode: expected one of \"read\", \"write\""},
-        {"{\"type\":\"checkpoint\",\"bytes\":\"1M\"}", "workload.0.bytes: expected an integer"},
-        {"{\"type\":\"bulk\",\"start_ms\":5,\"stop_ms\":5}", "workload.0.stop_ms: expected a time after"},
-        {"{\"type\":\"bulk\",\"queue_depth\":0}", "workload.0.queue_depth: expected"},
-    };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        char err[700] = "";
-        const wl_ops_t *ops;
-        void *params = NULL;
-        if (parse(cases[i].json, &ops, &params, err, sizeof(err)) == 0)
-            fail_msg("%s: parsed", cases[i].json);
-        if (!strstr(err, cases[i].want))
-            fail_msg("%s: got \"%s\", want \"%s\"", cases[i].json, err, cases[i].want);
-    }
-    /* and every documented key parses */
     const char *full[] = {
         "{\"type\":\"agentic\",\"agents\":2,\"consumer_cpus\":[1,0],\"think_dist\":\"exponential\","
         "\"think_mean_us\":100,\"think_cv\":1,\"stagger\":false,\"metadata_reads\":1,"
@@ -624,6 +633,40 @@ static void test_parse_errors(void **state)
             fail_msg("%s", err);
         ops->params_free(params);
     }
+}
+
+/* --- poisson --- */
+
+/* A span past the generator's 32 bits of blocks (16 TiB at 4 KiB): the
+ * offsets stay aligned and below it and reach its upper part, and
+ * `latsurf run` on it exits 0 (GSL used to abort). */
+static void test_poisson_huge_span(void **state)
+{
+    (void)state;
+    const uint64_t span = 64ull << 40;
+    fake_t f = {.delay = SIM_US(10)};
+    runopt_t o = {.end = SIM_MS(10)};
+    run("{\"type\":\"poisson\",\"rate_iops\":200000,\"span_bytes\":70368744177664}", &o, &f);
+    assert_true(nlogged(&f) > 1000);
+    uint64_t high = 0;
+    for (size_t i = 0; i < nlogged(&f); i++) {
+        assert_true(f.log[i].offset < span);
+        assert_int_equal(f.log[i].offset % 4096, 0);
+        high += f.log[i].offset >= span / 2;
+    }
+    assert_true(high > nlogged(&f) / 4);
+    fake_fini(&f);
+
+    char dir[] = "/tmp/latsurf-wl-XXXXXX", out[4096];
+    assert_non_null(mkdtemp(dir));
+    tu_write(dir, "huge.json",
+             "{\"name\":\"huge\",\"host\":{\"cpus\":2},\"workload\":[{\"type\":\"poisson\","
+             "\"rate_iops\":10000,\"span_bytes\":70368744177664}],"
+             "\"run\":{\"duration_ms\":5,\"warmup_ms\":1,\"replications\":1}}");
+    int rc = tu_cli(dir, "run huge.json --db huge.sqlite -q", out, sizeof(out));
+    if (rc != 0)
+        fail_msg("latsurf run, span_bytes 64 TiB: exit %d: %s", rc, out);
+    assert_int_equal(tu_systemf("rm -rf %s", dir), 0);
 }
 
 /* --- through the real simulated path --- */
@@ -699,7 +742,7 @@ static void test_real_path(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    static const struct CMUnitTest fixed[] = {
         cmocka_unit_test(test_retrieval_exact),
         cmocka_unit_test(test_retrieval_dependent_rounds),
         cmocka_unit_test(test_agentic_instant_storage),
@@ -710,8 +753,16 @@ int main(void)
         cmocka_unit_test(test_checkpoint_sequential),
         cmocka_unit_test(test_seeds),
         cmocka_unit_test(test_common_random_numbers),
-        cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_parse_all_keys),
+        cmocka_unit_test(test_poisson_huge_span),
         cmocka_unit_test(test_real_path),
     };
+    enum {
+        NFIXED = sizeof(fixed) / sizeof(fixed[0]),
+        NCASE = sizeof(parse_errors) / sizeof(parse_errors[0]),
+    };
+    struct CMUnitTest tests[NFIXED + NCASE];
+    memcpy(tests, fixed, sizeof(fixed));
+    TU_CASE_TESTS(tests + NFIXED, test_parse_error, parse_errors);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /*
  * testutil.c - see testutil.h.
  */
+#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,9 +10,19 @@
 
 #include "testutil.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 const char *tu_bin(void)
 {
@@ -24,7 +35,8 @@ const char *tu_path(const char *dir, const char *name)
     static char p[4][1024];
     static int k;
     k = (k + 1) % 4;
-    snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
+    int len = snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
+    assert_true(len >= 0 && (size_t)len < sizeof(p[k]));
     return p[k];
 }
 
@@ -39,7 +51,9 @@ void tu_write(const char *dir, const char *name, const char *text)
 int tu_sh(const char *dir, const char *cmdline, char *out, size_t n)
 {
     char cmd[16384];
-    snprintf(cmd, sizeof(cmd), "cd %s && %s 2>&1", dir, cmdline);
+    int len = snprintf(cmd, sizeof(cmd), "cd %s && %s 2>&1", dir, cmdline);
+    if (len < 0 || (size_t)len >= sizeof(cmd))
+        fail_msg("command line of %d bytes: too long for tu_sh", len);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     size_t got = fread(out, 1, n - 1, p);
@@ -51,7 +65,9 @@ int tu_sh(const char *dir, const char *cmdline, char *out, size_t n)
 int tu_cli(const char *dir, const char *args, char *out, size_t n)
 {
     char cmd[16384];
-    snprintf(cmd, sizeof(cmd), "%s %s", tu_bin(), args);
+    int len = snprintf(cmd, sizeof(cmd), "%s %s", tu_bin(), args);
+    if (len < 0 || (size_t)len >= sizeof(cmd))
+        fail_msg("latsurf arguments of %d bytes: too long for tu_cli", len);
     return tu_sh(dir, cmd, out, n);
 }
 
@@ -60,8 +76,157 @@ int tu_systemf(const char *fmt, ...)
     char cmd[16384];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    int len = vsnprintf(cmd, sizeof(cmd), fmt, ap);
     va_end(ap);
+    if (len < 0 || (size_t)len >= sizeof(cmd))
+        fail_msg("command line of %d bytes: too long for tu_systemf", len);
     int st = system(cmd);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---- one test per case ----------------------------------------------- */
+
+void tu_case_tests(struct CMUnitTest *tests, const char *name, CMUnitTestFunction fn,
+                   const void *cases, size_t n, size_t size)
+{
+    static char names[512][72]; /* the names live as long as the run */
+    static size_t used;
+    for (size_t i = 0; i < n; i++) {
+        char *label = used < 512 ? names[used++] : NULL;
+        if (label)
+            snprintf(label, sizeof(names[0]), "%.48s/%zu", name, i); /* fits: 48 + 1 + 20 */
+        tests[i] = (struct CMUnitTest){
+            .name = label ? label : name,
+            .test_func = fn,
+            .initial_state = (void *)((const char *)cases + i * size),
+        };
+    }
+}
+
+/* ---- skipping --------------------------------------------------------- */
+
+void tu_skip_note(const char *test, const char *fmt, ...)
+{
+    char why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    print_message("SKIP %s: %s\n", test, why);
+}
+
+bool tu_have_uring(char *why, size_t n)
+{
+    struct io_uring ring;
+    int rc = io_uring_queue_init(2, &ring, 0);
+    if (rc < 0) {
+        snprintf(why, n, "no io_uring (%s)", strerror(-rc));
+        return false;
+    }
+    io_uring_queue_exit(&ring);
+    return true;
+}
+
+bool tu_have_odirect(const char *dir, char *why, size_t n)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/.tu-odirect-XXXXXX", dir);
+    int fd = mkostemp(path, O_DIRECT);
+    if (fd < 0) {
+        snprintf(why, n, "no O_DIRECT in %s (%s)", dir, strerror(errno));
+        return false;
+    }
+    close(fd);
+    unlink(path);
+    return true;
+}
+
+bool tu_have_blockdev(const char *path, char *why, size_t n)
+{
+    struct stat st;
+    char sys[64];
+    if (stat(path, &st) != 0) {
+        snprintf(why, n, "%s: %s", path, strerror(errno));
+        return false;
+    }
+    snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u", major(st.st_dev), minor(st.st_dev));
+    if (access(sys, F_OK) != 0) {
+        snprintf(why, n, "the filesystem of %s is on no block device (%s: %s)", path, sys,
+                 strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+bool tu_have_cmd(const char *name, char *why, size_t n)
+{
+    if (tu_systemf("command -v %s >/dev/null 2>&1", name) != 0) {
+        snprintf(why, n, "%s is not installed", name);
+        return false;
+    }
+    return true;
+}
+
+bool tu_have_tracefs(char *why, size_t n)
+{
+    if (geteuid() != 0) {
+        snprintf(why, n, "not root (tracefs needs root)");
+        return false;
+    }
+    if (access("/sys/kernel/tracing/instances", W_OK) != 0) {
+        snprintf(why, n, "no tracefs (/sys/kernel/tracing/instances: %s)", strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+/* ---- waiting ---------------------------------------------------------- */
+
+void tu_watch_start(tu_watch_t *w, const char *dir, pid_t pid)
+{
+    w->exited = false;
+    w->pidfd = -1;
+    w->ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (w->ino < 0)
+        fail_msg("inotify_init1: %s", strerror(errno));
+    /* not IN_CLOSE_WRITE / IN_OPEN: the test's own reads would wake it */
+    if (inotify_add_watch(w->ino, dir, IN_CREATE | IN_MODIFY | IN_MOVED_TO | IN_DELETE) < 0)
+        fail_msg("inotify_add_watch %s: %s", dir, strerror(errno));
+    if (pid > 0) {
+        w->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (w->pidfd < 0)
+            fail_msg("pidfd_open %d: %s", (int)pid, strerror(errno));
+    }
+}
+
+int tu_watch_wait(tu_watch_t *w, int timeout_ms)
+{
+    if (w->exited)
+        return 0;
+    struct pollfd p[2] = {{.fd = w->ino, .events = POLLIN}, {.fd = w->pidfd, .events = POLLIN}};
+    int rc;
+    do
+        rc = poll(p, w->pidfd >= 0 ? 2 : 1, timeout_ms);
+    while (rc < 0 && errno == EINTR);
+    if (rc < 0)
+        fail_msg("poll: %s", strerror(errno));
+    if (rc == 0)
+        fail_msg("nothing changed and no process exited in %d ms", timeout_ms);
+    if (p[1].revents) {
+        w->exited = true;
+        return 0;
+    }
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    while (read(w->ino, buf, sizeof(buf)) > 0) /* drain: one wake-up per batch */
+        ;
+    return 1;
+}
+
+void tu_watch_stop(tu_watch_t *w)
+{
+    if (w->ino >= 0)
+        close(w->ino);
+    if (w->pidfd >= 0)
+        close(w->pidfd);
+    w->ino = w->pidfd = -1;
 }

@@ -13,6 +13,7 @@
  *   gates          completions gate a next step         (default false)
  *   start_ms, stop_ms  active window                    (default whole run)
  */
+#include "gen.h"
 #include "workload.h"
 
 #include "policies/policy.h"
@@ -77,8 +78,15 @@ static void poisson_arrive(sim_t *sim, void *ctx, uint64_t arg)
     req_t *r = wl_req_alloc(&w->env);
     if (!r)
         return;
-    uint64_t blocks = (uint64_t)w->p.span / w->p.bytes;
-    r->offset = gsl_rng_uniform_int(w->addr, blocks ? blocks : 1) * w->p.bytes;
+    /* gen_offset takes spans past the generator's 32 bits; it draws nothing
+     * for a span of one block, where poisson always drew one: it still
+     * does, so its request streams stay as they were */
+    if ((uint64_t)w->p.span / w->p.bytes > 1)
+        r->offset = gen_offset(w->addr, (uint64_t)w->p.span, w->p.bytes);
+    else {
+        (void)gsl_rng_uniform_int(w->addr, 1);
+        r->offset = 0;
+    }
     r->bytes = w->p.bytes;
     r->op = gsl_rng_uniform(w->addr) < w->p.read_fraction ? REQ_READ : REQ_WRITE;
     r->cls = (uint8_t)w->p.cls;
