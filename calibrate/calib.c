@@ -1,7 +1,8 @@
 /*
  * calib.c - see calib.h.
  *
- * Order of work: scratch file; which CPU the device's vector fires on
+ * Order of work: scratch file (or the caller's target, checked for holes);
+ * which CPU the device's vector fires on
  * (/proc/interrupts deltas, confirmed by the trace); untraced QD1 reads
  * pinned to that CPU and to one other (the fio-comparable numbers); the
  * same runs traced, joined per request, for the device service time and
@@ -37,7 +38,7 @@ typedef struct {
     json_t *params;
     char notes[2048];
     int step, nsteps;
-    int fd, created;
+    int fd, created, writable; /* created: our scratch file (closed and removed at the end) */
     char path[PATH_MAX];
     uint64_t nblocks;
     int irq_cpu, cpu[2], ncpu_used;
@@ -126,10 +127,51 @@ static int put_fixed(cal_t *c, const char *name, double value, const char *unit,
     return put(c, name, calstat_json(&p, unit, NULL, source));
 }
 
+/* A parameter this run could not measure: "value": null says so, so that
+ * nobody mistakes a default for a measurement (the loader skips it). */
+static int put_unmeasured(cal_t *c, const char *name, const char *unit, const char *why)
+{
+    return put(c, name, json_pack("{s:n, s:s, s:i, s:s}", "value", "unit", unit, "samples", 0,
+                                  "source", why));
+}
+
 /* ---- scratch file and device ------------------------------------------ */
+
+/* The first hole (or unwritten extent) below `end`, or -1. A file system
+ * without SEEK_HOLE reports the whole file as data (the generic lseek). */
+static off_t first_hole(int fd, uint64_t end)
+{
+    off_t h = lseek(fd, 0, SEEK_HOLE);
+    return h >= 0 && (uint64_t)h < end ? h : -1;
+}
+
+/* The caller's target: reads within its first nblocks 4 KiB blocks. */
+static int use_target(cal_t *c, const calib_target_t *t, char *err, size_t errlen)
+{
+    snprintf(c->path, sizeof(c->path), "%s", t->path);
+    c->fd = t->fd;
+    c->writable = t->writable;
+    c->nblocks = t->size / 4096;
+    if (c->nblocks < 256) {
+        snprintf(err, errlen, "%s: too small to measure (%llu bytes; at least 1 MiB)", c->path,
+                 (unsigned long long)t->size);
+        return -EINVAL;
+    }
+    off_t hole = t->blockdev ? -1 : first_hole(c->fd, c->nblocks * 4096);
+    if (hole >= 0) {
+        snprintf(err, errlen, "%s: has a hole or unwritten extent at byte %lld (SEEK_HOLE); reads "
+                 "there are answered without device I/O. Write it with data first, or let "
+                 "calibrate make its own file (--create SIZE, or a directory)", c->path,
+                 (long long)hole);
+        return -EINVAL;
+    }
+    return 0;
+}
 
 static int make_target(cal_t *c, char *err, size_t errlen)
 {
+    if (c->o->open)
+        return use_target(c, c->o->open, err, errlen);
     const char *t = c->o->target;
     struct stat st, root;
     int is_dir = !t || (stat(t, &st) == 0 && S_ISDIR(st.st_mode));
@@ -153,7 +195,7 @@ static int make_target(cal_t *c, char *err, size_t errlen)
                                : "");
         return -EINVAL;
     }
-    c->created = 1;
+    c->created = c->writable = 1;
     return 0;
 }
 
@@ -198,7 +240,8 @@ static void describe_device(cal_t *c)
     snprintf(c->device, sizeof(c->device), "unknown");
     if (fstat(c->fd, &st))
         return;
-    snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(st.st_dev), minor(st.st_dev));
+    dev_t dev = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
+    snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(dev), minor(dev));
     if (!realpath(link, real))
         return;
     char part[PATH_MAX + 16];
@@ -420,7 +463,7 @@ static int put_chain(cal_t *c, chain_t *ch)
                       "tracefs block_rq_issue -> block_rq_complete, QD1 4 KiB O_DIRECT reads");
     rc |= put_samples(c, "device_write_4k_ns", &ch->dev_write, "ns",
                       "tracefs block_rq_issue -> block_rq_complete, QD1 4 KiB O_DIRECT writes "
-                      "to the scratch file");
+                      "to a file latsurf created (the scratch file, or --allow-write)");
     rc |= put_samples(c, "irq_handler_ns", &ch->irq_handler, "ns",
                       "tracefs irq_handler_entry -> irq_handler_exit of the device vector");
     rc |= put_samples(c, "blk_complete_ns", &ch->blk_complete, "ns",
@@ -491,9 +534,11 @@ static int chain_step(cal_t *c, const sizes_t *sz)
     memset(&ch, 0, sizeof(ch));
     int rc = 0;
     for (int i = 0; i < c->ncpu_used && !rc; i++) {
-        progress(c, "traced QD1 reads%s pinned to CPU %d (tracefs)", i == 0 ? " and writes" : "",
+        progress(c, "traced QD1 reads%s pinned to CPU %d (tracefs)",
+                 i == 0 && c->writable ? " and writes" : "",
                  c->cpu[i]);
-        rc = traced_run(c, c->cpu[i], sz->qd1_traced, i == 0 ? sz->writes_traced : 0, &ch);
+        rc = traced_run(c, c->cpu[i], sz->qd1_traced,
+                        i == 0 && c->writable ? sz->writes_traced : 0, &ch);
     }
     if (!rc) {
         uint64_t best = 0, total = 0;
@@ -761,10 +806,26 @@ int calib_run(const calib_opts_t *o, json_t **out, char *err, size_t errlen)
     int rc = make_target(&c, err, errlen);
     if (rc)
         goto out;
-    progress(&c, "writing %zu MiB scratch file %s", sz->file_mib, c.path);
-    if ((rc = fill_target(&c, sz->file_mib))) {
-        snprintf(err, errlen, "writing %s: %s", c.path, strerror(-rc));
-        goto out;
+    if (c.created) {
+        progress(&c, "writing %zu MiB scratch file %s", sz->file_mib, c.path);
+        if ((rc = fill_target(&c, sz->file_mib))) {
+            snprintf(err, errlen, "writing %s: %s", c.path, strerror(-rc));
+            goto out;
+        }
+    } else {
+        progress(&c, "measuring %s %s (%llu MiB), %s",
+                 opts.open->blockdev ? "block device" : "file", c.path,
+                 (unsigned long long)(opts.open->size >> 20),
+                 c.writable ? "reads and writes (a file latsurf created)" : "read-only");
+    }
+    if (!c.writable) {
+        note(&c, "read-only target %s: no writes, so write costs are not measured", c.path);
+        rc = put_unmeasured(&c, "device_write_4k_ns", "ns",
+                            "not measured: the target was read-only (calibrate writes only to "
+                            "a file latsurf created: a scratch file, or --create SIZE "
+                            "--allow-write)");
+        if (rc)
+            goto out;
     }
     describe_device(&c);
     progress(&c, "finding the CPU of %s's interrupt vector (/proc/interrupts)",
@@ -803,7 +864,7 @@ int calib_run(const calib_opts_t *o, json_t **out, char *err, size_t errlen)
         rc = mem_probes(&c, sz, opts.quick);
 io_failed:
     if (rc == -EINTR) {
-        snprintf(err, errlen, "interrupted");
+        snprintf(err, errlen, "interrupted%s", c.created ? " (scratch file removed)" : "");
     } else if (rc) {
         snprintf(err, errlen, "measuring on %s: %s", c.path, strerror(-rc));
     } else {
@@ -817,10 +878,11 @@ io_failed:
         c.params = NULL; /* stolen by "o" (or freed with the failed pack) */
     }
 out:
-    if (c.fd >= 0)
-        close(c.fd);
-    if (c.created)
+    if (c.created) { /* the caller's target stays open and in place */
+        if (c.fd >= 0)
+            close(c.fd);
         unlink(c.path);
+    }
     json_decref(c.params);
     return rc;
 }

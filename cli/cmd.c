@@ -19,7 +19,9 @@ static const cmd_t cmd_table[] = {
      "sweep SCENARIO --grid KEY=V1,V2,... [--grid ...] [--db FILE] [--workers N] "
      "[--set KEY=VAL]... [--reps N] [--seed N] [--quiet]",
      "run a grid of scenario points (local workers, or MPI ranks under mpirun)"},
-    {"calibrate", cmd_calibrate, "calibrate [--target PATH] [--out FILE.json] [--quick] [--quiet]",
+    {"calibrate", cmd_calibrate,
+     "calibrate [--target PATH [--create SIZE] [--allow-write]] [--out FILE.json] [--quick] "
+     "[--quiet]",
      "measure this host's costs into a calibration file"},
     {"live", cmd_live, "live SCENARIO --target PATH [--db FILE] [--duration-ms N]",
      "run a scenario's workload on a real file or device through the same policies"},

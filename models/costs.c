@@ -194,6 +194,8 @@ int costs_load(costs_t *k, const char *path, char *err, size_t n)
                 rc = costs_bad(err, n, path, name, "expected an object");
                 break;
             }
+            if (json_is_null(json_object_get(p, "value")))
+                continue; /* calibrate could not measure it (e.g. writes on a read-only target) */
             if ((rc = costs_parse_param(&k->c[id], (cost_id_t)id, p, path, name, err, n)) != 0)
                 break;
         }

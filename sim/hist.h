@@ -2,11 +2,25 @@
  * hist.h - mergeable log-bucketed latency histogram with exact moments.
  *
  * Values are unsigned nanoseconds. Buckets are exact below 128 and then 64
- * per power of two, so a bucket is at most 1/64 of its lower edge wide and
- * a quantile reported at the bucket midpoint is within 0.8% of the true
- * sample quantile. Memory is constant (about 30 KiB) whatever the count.
- * Mean and variance are exact (Welford, merged with Chan et al.'s formula),
- * min and max are exact.
+ * per power of two, so a bucket is at most 1/64 of its lower edge wide.
+ * Memory is constant (about 32 KiB) whatever the count. Mean and variance
+ * are exact (Welford, merged with Chan et al.'s formula), min and max are
+ * exact.
+ *
+ * Quantiles follow one definition whatever the count: GSL's
+ * gsl_stats_quantile_from_sorted_data (Hyndman & Fan type 7), the order
+ * statistics x(i), x(i+1) around position q*(n-1), linearly interpolated.
+ * - Up to HIST_EXACT values the histogram also keeps the values themselves,
+ *   and the quantile is that of the exact sample.
+ * - Beyond, an order statistic is estimated inside its bucket: the bucket's
+ *   c values are taken as evenly spread over the bucket (narrowed to
+ *   [min, max]), the j-th of them at (j + 1/2)/c of its width; the
+ *   smallest and largest are min and max. So a quantile moves with the
+ *   rank inside a bucket instead of sticking at the bucket's midpoint, and
+ *   replications that share a bucket still report their own quantiles. It
+ *   stays inside the bucket of the true order statistic (error below 1/64
+ *   of the value, much less where the bucket is well filled).
+ * hist_merge keeps the exact values while the sum stays within HIST_EXACT.
  */
 #ifndef LATSURF_HIST_H
 #define LATSURF_HIST_H
@@ -16,11 +30,14 @@
 #define HIST_SUB_BITS 6
 #define HIST_SUB (1u << HIST_SUB_BITS)
 #define HIST_NBUCKETS ((64 - HIST_SUB_BITS) * HIST_SUB + HIST_SUB) /* 3776 */
+#define HIST_EXACT 256 /* values kept as they are while count <= HIST_EXACT */
 
 typedef struct {
     uint64_t count;
     uint64_t min, max;
     double mean, m2;
+    uint32_t nexact;            /* exact[] holds the sample iff nexact == count */
+    uint64_t exact[HIST_EXACT]; /* the first values, in arrival order */
     uint64_t bucket[HIST_NBUCKETS];
 } hist_t;
 
@@ -29,8 +46,8 @@ void hist_add(hist_t *h, uint64_t v);
 void hist_merge(hist_t *dst, const hist_t *src);
 
 /* q in [0,1] (below or NaN: min; above: max); 0 for an empty histogram.
- * Nearest rank: the bucket holding the ceil(q*count)-th smallest value,
- * reported at its midpoint clamped to [min, max]; exact at q=0 and q=1. */
+ * The type-7 quantile above, rounded to the nearest ns; exact at q=0 and
+ * q=1, and for any q while count <= HIST_EXACT. */
 uint64_t hist_quantile(const hist_t *h, double q);
 double hist_mean(const hist_t *h);
 double hist_variance(const hist_t *h); /* sample variance, n-1 */

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SWEEP_WIRE_MAGIC 0x3157534cu /* "LSW1" */
+#define SWEEP_WIRE_MAGIC 0x3257534cu /* "LSW2" (2: histograms carry their exact values) */
 
 void sweep_buf_free(sweep_buf_t *b)
 {
@@ -46,6 +46,10 @@ static int put_hist(sweep_buf_t *b, const hist_t *h)
     for (uint32_t i = 0; i < HIST_NBUCKETS && rc == 0; i++)
         if (h->bucket[i])
             rc = PUT(b, i) | PUT(b, h->bucket[i]);
+    /* the values a small histogram keeps: its quantiles are exact from them */
+    rc |= PUT(b, h->nexact);
+    if (rc == 0 && h->nexact)
+        rc = put(b, h->exact, h->nexact * sizeof(h->exact[0]));
     return rc ? -ENOMEM : 0;
 }
 
@@ -153,6 +157,11 @@ static int get_hist(rd_t *r, hist_t *h)
         }
         GET(r, h->bucket[b]);
     }
+    GET(r, h->nexact);
+    if (h->nexact > HIST_EXACT)
+        r->bad = 1;
+    else
+        get(r, h->exact, h->nexact * sizeof(h->exact[0]));
     return r->bad ? -EPROTO : 0;
 }
 

@@ -2,7 +2,8 @@
  * test_calib.c - calibration: the fits and JSON of calstat, the probes of
  * calprobe on this host (skipped where io_uring or O_DIRECT is missing), and the
  * `latsurf calibrate` command: file format, scratch-file clean-up (also on
- * SIGINT) and bad targets.
+ * SIGINT), existing targets measured read-only (byte-identical afterwards),
+ * and refused targets (a mounted block device, a file with holes).
  */
 #define _GNU_SOURCE /* O_DIRECT */
 #include <setjmp.h>
@@ -346,6 +347,138 @@ static void test_calibrate_sigint(void **state)
     rmdir(dir);
 }
 
+/* An O_DIRECT file of `mib` MiB written with data in the test directory;
+ * NULL (the reason printed) where this file system has no O_DIRECT. */
+static const char *data_file(const char *name, size_t mib)
+{
+    int fd = open(name, O_RDWR | O_CREAT | O_TRUNC | O_DIRECT, 0600);
+    if (fd < 0) {
+        printf("skipped: no O_DIRECT here (%s)\n", strerror(errno));
+        return NULL;
+    }
+    uint64_t *buf = NULL;
+    assert_int_equal(posix_memalign((void **)&buf, 4096, 1 << 20), 0);
+    for (size_t m = 0; m < mib; m++) {
+        for (size_t i = 0; i < (1 << 20) / sizeof(*buf); i++)
+            buf[i] = (m << 20 | i) * 0x9e3779b97f4a7c15ull;
+        assert_int_equal(pwrite(fd, buf, 1 << 20, (off_t)(m << 20)), 1 << 20);
+    }
+    assert_int_equal(fsync(fd), 0);
+    free(buf);
+    close(fd);
+    return name;
+}
+
+static void sha256(const char *file, char *out, size_t n)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "sha256sum %s", file);
+    assert_int_equal(tu_sh(".", cmd, out, n), 0);
+    assert_true(strlen(out) > 64);
+    out[64] = '\0';
+}
+
+static void test_calibrate_existing_file_readonly(void **state)
+{
+    (void)state;
+    NEED_URING();
+    NEED_ODIRECT(".");
+    char why[256];
+    tu_skip_unless(tu_have_cmd("sha256sum", why, sizeof(why)), "%s", why);
+    char name[64], out[96], before[128], after[128];
+    snprintf(name, sizeof(name), "calib-existing-%d.dat", (int)getpid());
+    snprintf(out, sizeof(out), "calib-existing-%d.json", (int)getpid());
+    assert_true(data_file(name, 512));
+    struct stat st0, st1;
+    assert_int_equal(stat(name, &st0), 0);
+    sha256(name, before, sizeof(before));
+    assert_int_equal(tu_systemf("%s calibrate --quick --quiet --target %s --out %s >/dev/null",
+                                tu_bin(), name, out), 0);
+    sha256(name, after, sizeof(after));
+    assert_string_equal(before, after);
+    assert_int_equal(stat(name, &st1), 0);
+    assert_true(st1.st_size == st0.st_size);
+    assert_true(st1.st_mtim.tv_sec == st0.st_mtim.tv_sec &&
+                st1.st_mtim.tv_nsec == st0.st_mtim.tv_nsec);
+    unlink(name);
+
+    json_error_t err;
+    json_t *doc = json_load_file(out, 0, &err);
+    assert_non_null(doc);
+    json_t *params = json_object_get(doc, "params");
+    check_param(params, "device_read_4k_ns");
+    /* writes were not measured, and the file says so instead of a number */
+    json_t *w = json_object_get(params, "device_write_4k_ns");
+    assert_non_null(w);
+    assert_true(json_is_null(json_object_get(w, "value")));
+    assert_int_equal(json_integer_value(json_object_get(w, "samples")), 0);
+    assert_non_null(strstr(json_string_value(json_object_get(w, "source")), "not measured"));
+    const char *notes =
+        json_string_value(json_object_get(json_object_get(doc, "provenance"), "notes"));
+    assert_non_null(strstr(notes, "read-only target"));
+    json_decref(doc);
+    /* and the simulator loads it */
+    assert_int_equal(tu_systemf("%s run %s/scenarios/default.json --reps 1 --db calib-existing-%d"
+                                ".sqlite --set host.calibration=%s --set run.duration_ms=60 "
+                                "--set run.warmup_ms=10 --quiet >/dev/null",
+                                tu_bin(), LATSURF_SOURCE_DIR, (int)getpid(), out), 0);
+    char db[64];
+    snprintf(db, sizeof(db), "calib-existing-%d.sqlite", (int)getpid());
+    unlink(db);
+    unlink(out);
+}
+
+/* The first mounted file system whose source is a block device, or NULL. */
+static const char *mounted_blockdev(char *dev, size_t n)
+{
+    FILE *f = fopen("/proc/mounts", "r");
+    char src[512], line[4096];
+    while (f && fgets(line, sizeof(line), f)) {
+        struct stat st;
+        if (sscanf(line, "%511s", src) == 1 && stat(src, &st) == 0 && S_ISBLK(st.st_mode)) {
+            snprintf(dev, n, "%s", src);
+            fclose(f);
+            return dev;
+        }
+    }
+    if (f)
+        fclose(f);
+    return NULL;
+}
+
+static void test_calibrate_refuses_mounted_device(void **state)
+{
+    (void)state;
+    char dev[512], out[96];
+    tu_skip_unless(mounted_blockdev(dev, sizeof(dev)),
+                   "no mounted file system on a block device in /proc/mounts");
+    snprintf(out, sizeof(out), "calib-mounted-%d.json", (int)getpid());
+    assert_int_equal(tu_systemf("%s calibrate --quick --quiet --target %s --out %s 2>/dev/null",
+                                tu_bin(), dev, out), 2);
+    assert_int_equal(access(out, F_OK), -1);
+}
+
+static void test_calibrate_refuses_holes(void **state)
+{
+    (void)state;
+    char name[64];
+    snprintf(name, sizeof(name), "calib-sparse-%d.dat", (int)getpid());
+    NEED_ODIRECT(".");
+    int fd = open(name, O_RDWR | O_CREAT | O_TRUNC | O_DIRECT, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 16 << 20), 0);
+    off_t hole = lseek(fd, 0, SEEK_HOLE);
+    close(fd);
+    if (hole != 0)
+        unlink(name);
+    tu_skip_unless(hole == 0, "this file system reports no holes (SEEK_HOLE)");
+    char out[4096], args[256];
+    snprintf(args, sizeof(args), "calibrate --quick --quiet --target %s --out %s.json", name, name);
+    assert_int_equal(tu_cli(".", args, out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "hole"));
+    unlink(name);
+}
+
 static void test_calibrate_bad_input(void **state)
 {
     (void)state;
@@ -354,6 +487,16 @@ static void test_calibrate_bad_input(void **state)
     assert_int_equal(tu_systemf("%s calibrate --bogus 2>/dev/null", tu_bin()), 2);
     assert_int_equal(tu_systemf("%s calibrate --quick --out /nonexistent/dir/c.json 2>/dev/null",
                              tu_bin()), 2);
+    /* writes only to a file latsurf created, whatever the options say */
+    char name[64];
+    snprintf(name, sizeof(name), "calib-notours-%d.dat", (int)getpid());
+    tu_write(".", name, "not latsurf's\n");
+    assert_int_equal(tu_systemf("%s calibrate --quick --target %s --allow-write 2>/dev/null",
+                                tu_bin(), name), 2);
+    assert_int_equal(tu_systemf("%s calibrate --quick --target %s --create 1M 2>/dev/null",
+                                tu_bin(), name), 2);
+    assert_int_equal(tu_systemf("%s calibrate --quick --create 1M 2>/dev/null", tu_bin()), 2);
+    unlink(name);
 }
 
 int main(void)
@@ -363,6 +506,9 @@ int main(void)
         cmocka_unit_test(test_linear_and_json),  cmocka_unit_test(test_probes),
         cmocka_unit_test(test_qd1_probe),        cmocka_unit_test(test_calibrate_quick),
         cmocka_unit_test(test_calibrate_sigint), cmocka_unit_test(test_calibrate_bad_input),
+        cmocka_unit_test(test_calibrate_existing_file_readonly),
+        cmocka_unit_test(test_calibrate_refuses_mounted_device),
+        cmocka_unit_test(test_calibrate_refuses_holes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

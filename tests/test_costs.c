@@ -72,6 +72,25 @@ static void test_empirical_quantiles(void **state)
     assert_true(abs(below_p90 - 9 * n / 10) < 0.0064 * n);
 }
 
+/* "value": null is calibrate's "not measured": the default stays, not an error. */
+static void test_unmeasured_keeps_default(void **state)
+{
+    (void)state;
+    const char *p = write_tmp("{\"latsurf_calibration\":1,\"params\":{"
+                              "\"ipi_ns\":{\"value\":null,\"samples\":0,"
+                              "\"source\":\"not measured\"},"
+                              "\"device_write_4k_ns\":{\"value\":null},"
+                              "\"poll_ns\":{\"value\":123}}}");
+    costs_t k;
+    char err[256];
+    assert_int_equal(costs_load(&k, p, err, sizeof(err)), 0);
+    unlink(p);
+    assert_true(k.c[COST_IPI].value == costs_info[COST_IPI].value);
+    assert_int_equal(k.c[COST_IPI].measured, 0);
+    assert_true(k.c[COST_POLL].value == 123);
+    assert_int_equal(k.c[COST_POLL].measured, 1);
+}
+
 static void test_bad_files(void **state)
 {
     (void)state;
@@ -97,6 +116,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_file_is_builtin),
         cmocka_unit_test(test_empirical_quantiles),
+        cmocka_unit_test(test_unmeasured_keeps_default),
         cmocka_unit_test(test_bad_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

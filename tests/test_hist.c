@@ -1,9 +1,11 @@
 /*
  * test_hist.c - the log-bucketed histogram (sim/hist.h) against exact
- * statistics of the same samples: quantiles against the sorted sample
- * (nearest-rank definition, the k-th smallest with k = ceil(q n)), moments
- * against GSL, merge against adding everything to one histogram, and the
- * bucket map against its own inverse at every bucket edge.
+ * statistics of the same samples: quantiles against GSL's
+ * gsl_stats_quantile_from_sorted_data of the sorted sample (exactly while
+ * the histogram keeps the values, within a bound beyond), replications'
+ * quantiles spreading as the exact ones do, moments against GSL, merge
+ * against adding everything to one histogram, and the bucket map against
+ * its own inverse at every bucket edge.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +28,11 @@
 #define N 200000
 
 static const double qs[] = {0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999};
+/* Beyond HIST_EXACT values: largest relative error against the exact
+ * quantile (was 1% with the bucket midpoint). On these 2e5-value samples the
+ * in-bucket estimate is within 0.05% in the body and 0.33% at p99.99 of a
+ * lognormal, where buckets hold a value or two. */
+#define LARGE_REL_ERR 0.005
 
 typedef uint64_t (*draw_fn)(gsl_rng *r);
 
@@ -40,6 +47,13 @@ static uint64_t d_const(gsl_rng *r) { (void)r; return 123457; }
 static uint64_t d_span(gsl_rng *r) { return (uint64_t)llround(exp(gsl_rng_uniform(r) * log(1e12))); }
 /* small integers, where buckets are exact */
 static uint64_t d_small(gsl_rng *r) { return gsl_rng_uniform_int(r, 300); }
+/* uniform over 100 us .. 300 us, a p50 of the order the simulator reports */
+static uint64_t d_uniform(gsl_rng *r) { return 100000 + gsl_rng_uniform_int(r, 200001); }
+/* lognormal with a moderate tail, median 150 us */
+static uint64_t d_lognormal_mild(gsl_rng *r)
+{
+    return (uint64_t)llround(gsl_ran_lognormal(r, log(150000.0), 0.5));
+}
 
 typedef struct {
     uint64_t *v;
@@ -75,6 +89,12 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The reference: GSL's quantile of the sorted sample, to the nearest ns. */
+static uint64_t exact_q(const double *sorted, size_t n, double q)
+{
+    return (uint64_t)llround(gsl_stats_quantile_from_sorted_data(sorted, 1, n, q));
+}
+
 static void check_dist(const char *name, draw_fn draw)
 {
     sample_t s;
@@ -88,19 +108,19 @@ static void check_dist(const char *name, draw_fn draw)
     assert_true(fabs(hist_variance(h) - var) <= 1e-9 * var + 1e-12);
 
     qsort(s.v, N, sizeof(*s.v), cmp_u64);
+    gsl_sort(s.d, 1, N);
     assert_int_equal(h->min, s.v[0]);
     assert_int_equal(h->max, s.v[N - 1]);
     assert_int_equal(hist_quantile(h, 0.0), s.v[0]);
     assert_int_equal(hist_quantile(h, 1.0), s.v[N - 1]);
     double worst = 0;
     for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
-        size_t k = (size_t)ceil(qs[i] * N); /* 1-based rank */
-        uint64_t exact = s.v[k - 1], got = hist_quantile(h, qs[i]);
+        uint64_t exact = exact_q(s.d, N, qs[i]), got = hist_quantile(h, qs[i]);
         double rel = exact ? fabs((double)got - (double)exact) / (double)exact
                            : (double)(got != 0);
         if (rel > worst)
             worst = rel;
-        if (!(rel <= 0.01))
+        if (!(rel <= LARGE_REL_ERR))
             fail_msg("%s p%g: histogram %llu vs exact %llu (%.3f%%)", name, 100 * qs[i],
                      (unsigned long long)got, (unsigned long long)exact, 100 * rel);
         /* below 128 the buckets are single values */
@@ -130,6 +150,93 @@ static void test_quantiles_constant(void **st)
 }
 static void test_quantiles_span(void **st) { (void)st; check_dist("1ns..1e12", d_span); }
 static void test_quantiles_small(void **st) { (void)st; check_dist("0..299", d_small); }
+static void test_quantiles_uniform(void **st) { (void)st; check_dist("uniform", d_uniform); }
+static void test_quantiles_lognormal_mild(void **st)
+{
+    (void)st;
+    check_dist("lognormal .5", d_lognormal_mild);
+}
+
+/* Up to HIST_EXACT values the quantiles are the exact sample's, at every q. */
+static void check_exact(const char *name, draw_fn draw, size_t n)
+{
+    sample_t s;
+    sample(&s, name, draw, n);
+    gsl_sort(s.d, 1, n);
+    for (int k = 0; k <= 1000; k++) {
+        double q = k / 1000.0;
+        uint64_t want = exact_q(s.d, n, q), got = hist_quantile(&s.h, q);
+        if (got != want)
+            fail_msg("%s n=%zu q=%g: histogram %llu vs exact %llu", name, n, q,
+                     (unsigned long long)got, (unsigned long long)want);
+    }
+    sample_free(&s);
+}
+
+static void test_quantiles_small_samples_exact(void **st)
+{
+    (void)st;
+    static const size_t ns[] = {1, 2, 3, 10, 99, HIST_EXACT};
+    for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+        check_exact("uniform", d_uniform, ns[i]);
+        check_exact("lognormal", d_lognormal, ns[i]);
+    }
+}
+
+/* Just past HIST_EXACT most buckets hold one value or none, the hardest case
+ * for the in-bucket estimate: still inside the true order statistic's
+ * bucket, so within 1/HIST_SUB (plus the interpolation between two order
+ * statistics, which the bound covers as well). */
+static void test_quantiles_sparse(void **st)
+{
+    (void)st;
+    static const size_t ns[] = {HIST_EXACT + 1, 1000, 5000};
+    double worst = 0;
+    for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
+        for (int d = 0; d < 2; d++) {
+            sample_t s;
+            sample(&s, d ? "lognormal" : "uniform", d ? d_lognormal : d_uniform, ns[i]);
+            assert_true(s.h.nexact != s.h.count); /* the bucket estimate is under test */
+            gsl_sort(s.d, 1, ns[i]);
+            for (int k = 1; k < 100; k++) {
+                double q = k / 100.0;
+                uint64_t want = exact_q(s.d, ns[i], q), got = hist_quantile(&s.h, q);
+                double rel = fabs((double)got - (double)want) / (double)want;
+                worst = rel > worst ? rel : worst;
+                if (!(rel <= 1.0 / HIST_SUB))
+                    fail_msg("n=%zu q=%g: histogram %llu vs exact %llu", ns[i], q,
+                             (unsigned long long)got, (unsigned long long)want);
+            }
+            sample_free(&s);
+        }
+    printf("  sparse buckets: worst quantile error %.3f%%\n", 100 * worst);
+}
+
+/* What the issue was about: replications of the same experiment must report
+ * p50s that differ as the exact p50s differ, not one bucket's midpoint. */
+static void test_replications_spread(void **st)
+{
+    (void)st;
+    enum { REPS = 40, PER = 5000 };
+    double got[REPS], want[REPS];
+    for (int r = 0; r < REPS; r++) {
+        char name[32];
+        snprintf(name, sizeof(name), "rep%d", r);
+        sample_t s;
+        sample(&s, name, d_lognormal_mild, PER);
+        gsl_sort(s.d, 1, PER);
+        want[r] = gsl_stats_quantile_from_sorted_data(s.d, 1, PER, 0.5);
+        got[r] = (double)hist_quantile(&s.h, 0.5);
+        sample_free(&s);
+    }
+    double sd_got = gsl_stats_sd(got, 1, REPS), sd_want = gsl_stats_sd(want, 1, REPS);
+    printf("  p50 over %d replications of %d: sd %.0f ns (exact sample: %.0f ns)\n", REPS, PER,
+           sd_got, sd_want);
+    assert_true(sd_want > 0);
+    assert_true(sd_got > 0.8 * sd_want && sd_got < 1.25 * sd_want);
+    for (int r = 0; r < REPS; r++)
+        assert_true(fabs(got[r] - want[r]) <= want[r] / HIST_SUB);
+}
 
 static void test_merge(void **st)
 {
@@ -170,6 +277,29 @@ static void test_merge(void **st)
     assert_memory_equal(m2.bucket, m.bucket, sizeof(m.bucket));
     assert_true(fabs(hist_variance(&m2) - hist_variance(&m)) <= 1e-9 * hist_variance(&m));
 
+    /* small histograms merge exactly: the quantiles of the pooled sample */
+    hist_t sa, sb;
+    hist_init(&sa);
+    hist_init(&sb);
+    double pooled[HIST_EXACT];
+    size_t np = 0;
+    gsl_rng *r2 = rng_stream_new(7, 0, "merge-small");
+    for (int i = 0; i < HIST_EXACT; i++) {
+        uint64_t v = (uint64_t)llround(gsl_ran_lognormal(r2, log(1e5), 0.7));
+        hist_add(i % 3 ? &sa : &sb, v);
+        pooled[np++] = (double)v;
+    }
+    gsl_rng_free(r2);
+    hist_merge(&sa, &sb);
+    assert_int_equal(sa.nexact, sa.count);
+    gsl_sort(pooled, 1, np);
+    for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
+        assert_int_equal(hist_quantile(&sa, qs[i]),
+                         (uint64_t)llround(gsl_stats_quantile_from_sorted_data(pooled, 1, np,
+                                                                               qs[i])));
+    hist_add(&sa, 100000); /* one more than it keeps: falls back to the buckets */
+    assert_true(sa.nexact != sa.count);
+
     /* empty on either side is the identity */
     hist_t e = empty;
     hist_merge(&e, &a);
@@ -197,7 +327,9 @@ static void test_empty_and_single(void **st)
     hist_add(&h, UINT64_MAX); /* the top bucket is reachable */
     assert_int_equal(h.max, UINT64_MAX);
     assert_int_equal(hist_quantile(&h, 1.0), UINT64_MAX);
-    assert_int_equal(hist_quantile(&h, 0.5), 0);
+    assert_int_equal(hist_quantile(&h, 0.5), 1ULL << 63); /* halfway, as GSL's */
+    uint64_t high = hist_quantile(&h, 0.999); /* near the top, and no overflow */
+    assert_true(high > (1ULL << 63) + (1ULL << 62) && high < UINT64_MAX);
     assert_int_equal(h.bucket[HIST_NBUCKETS - 1], 1);
 
     hist_init(&h);
@@ -246,7 +378,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quantiles_exponential), cmocka_unit_test(test_quantiles_lognormal),
         cmocka_unit_test(test_quantiles_constant),    cmocka_unit_test(test_quantiles_span),
-        cmocka_unit_test(test_quantiles_small),       cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_quantiles_small),       cmocka_unit_test(test_quantiles_uniform),
+        cmocka_unit_test(test_quantiles_lognormal_mild),
+        cmocka_unit_test(test_quantiles_small_samples_exact),
+        cmocka_unit_test(test_quantiles_sparse),      cmocka_unit_test(test_replications_spread),
+        cmocka_unit_test(test_merge),
         cmocka_unit_test(test_empty_and_single),      cmocka_unit_test(test_bucket_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
