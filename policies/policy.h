@@ -89,9 +89,10 @@ typedef struct {
 typedef enum { POL_WAIT_INTERRUPT, POL_WAIT_POLL, POL_WAIT_HYBRID, POL_NWAITS } pol_wait_t;
 typedef enum { POL_TASKRUN_DEFAULT, POL_TASKRUN_COOP, POL_TASKRUN_DEFER, POL_NTASKRUNS } pol_taskrun_t;
 typedef enum { POL_ADMIT, POL_ADMIT_LATER, POL_ADMIT_DROP } pol_admit_t;
-/* ioprio classes: URGENT is IOPRIO_CLASS_RT, HIGH/MEDIUM best effort at
- * levels 0/4, LOW IOPRIO_CLASS_IDLE (live/backend.c sets sqe->ioprio). An
- * NVMe device never sees them; only the what-ifs map them to WRR classes. */
+/* ioprio classes (live/backend.c sets sqe->ioprio): URGENT is
+ * IOPRIO_CLASS_RT, HIGH best effort level 0, MEDIUM the task's own class,
+ * LOW IOPRIO_CLASS_IDLE. An NVMe device never sees them; only the what-ifs
+ * (devices.N.what_if.wrr, die_priority) map them to device classes. */
 typedef enum { POL_PRIO_URGENT, POL_PRIO_HIGH, POL_PRIO_MEDIUM, POL_PRIO_LOW } pol_prio_t;
 
 /* What the policy decides per request. */
