@@ -165,6 +165,7 @@ int cmd_run(int argc, char **argv)
                     .scenario = s->name, .variant = s->var[v].pol.name, .mode = "sim",
                     .replication = rep, .seed = s->run.seed, .calibration = cal,
                     .host = host, .version = cmd_version(), .scenario_json = s->json,
+                    .what_if = s->var[v].what_if,
                 };
                 if (db_write_run(db, &info, &res, &dberr) < 0) {
                     fprintf(stderr, "\nlatsurf run: %s: %s\n", a.db, dberr);

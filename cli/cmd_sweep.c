@@ -159,6 +159,7 @@ static int sweep_deliver(sweep_sink_t *k, uint32_t task, const result_t *res, co
         .scenario = w->plan->point[t->point].name, .variant = s->var[t->variant].pol.name,
         .mode = "sim", .replication = t->rep, .seed = s->run.seed, .calibration = cal,
         .host = host, .version = cmd_version(), .scenario_json = s->json, .task_key = t->key,
+        .what_if = s->var[t->variant].what_if,
     };
     int rc = 0;
     if (db_write_run(w->db, &info, res, &dberr) < 0) {

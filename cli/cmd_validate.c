@@ -254,6 +254,7 @@ static int val_simulate(const livecmd_args_t *a, liverun_t *c, val_var_t *vv)
                     .scenario = s->name, .variant = s->var[v].pol.name, .mode = "sim",
                     .replication = rep, .seed = s->run.seed, .calibration = cal,
                     .host = c->host, .version = cmd_version(), .scenario_json = s->json,
+                    .what_if = s->var[v].what_if,
                 };
                 if (db_write_run(c->db, &info, &res, &dberr) < 0) {
                     fprintf(stderr, "latsurf validate: %s: %s\n", a->run.db, dberr);

@@ -33,7 +33,7 @@ typedef struct {
     pthread_cond_t cv;
     bool sync_ready;                    /* mu and cv initialised */
     uint64_t t0;
-    uint64_t outstanding, hwq_moved, held, continued;
+    uint64_t outstanding, held, continued;
     uint64_t npending;                  /* sim_npending when the driver went to sleep */
     bool stopping, sleeping, marked, interrupted;
     double cpu_mark, cpu_end;           /* the driver thread's CPU time */
@@ -114,9 +114,6 @@ static bool live_refuse(void *x, const req_t *r)
 static int live_submit(void *x, req_t *r, const pol_placement_t *pl)
 {
     live_t *L = x;
-    /* on a real host the hardware queue follows the submitting CPU */
-    if (pl->hwq != L->c->topo->cpu_queue[r->consumer_cpu])
-        L->hwq_moved++;
     if (pl->hold_background)
         L->held++;
     if (r->gpu >= 0 || (r->rdma && !L->c->rdma))
@@ -192,10 +189,12 @@ static void live_notes(live_t *L, const char *stamp_note, char *notes, size_t nl
         NOTE("scenario host.cpus = %u, this host has %u", L->c->host->cpus, t->ncpus);
     if (live_be_notes(L->be)[0])
         NOTE("%s", live_be_notes(L->be));
-    if (L->hwq_moved)
-        NOTE("%llu placements named a hardware queue other than the consumer CPU's: the "
-             "kernel uses the submitting CPU's queue",
-             (unsigned long long)L->hwq_moved);
+    pol_setup_t setup;
+    pol_setup(L->env.variant, &setup);
+    if (setup.rq_affinity >= 0 && (uint32_t)setup.rq_affinity != t->rq_affinity)
+        NOTE("the variant wants rq_affinity %d, the device has %u: set "
+             "/sys/block/%s/queue/rq_affinity (root) for the live run to match",
+             setup.rq_affinity, t->rq_affinity, t->disk);
     if (L->held)
         NOTE("%llu requests asked to hold device background work: not available live",
              (unsigned long long)L->held);

@@ -9,8 +9,11 @@
 
 typedef struct {
     uint32_t free_tags;
+    uint32_t nr_ctx;            /* CPUs whose software queue maps here */
     req_t *wait_head, *wait_tail;
 } blkmq_hctx_t;
+
+enum { MAP_DEFAULT, MAP_READ, MAP_POLL, NMAPS };
 
 struct blkmq {
     sim_t *sim;
@@ -19,21 +22,40 @@ struct blkmq {
     const host_cfg_t *host;
     blkmq_fn dispatch, complete;
     void *ctx;
-    uint32_t nq;
+    uint32_t nhw;               /* nr_hw_queues: every set */
+    uint32_t nread, npoll;      /* queues of the read and poll sets (0: none) */
+    uint32_t rq_affinity;
+    host_iosched_t iosched;
     blkmq_hctx_t *hctx;
-    uint32_t *cpu_queue;
+    uint32_t *map[NMAPS];       /* [cpus] -> hardware queue; read/poll may alias default */
 };
 
-blkmq_t *blkmq_new(sim_t *sim, cpus_t *cpus, const costs_t *costs, const host_cfg_t *host,
-                   uint32_t nqueues, uint32_t depth, blkmq_fn dispatch, blkmq_fn complete,
-                   void *ctx)
+/* blk_mq_map_queues / blk_mq_pci_map_queues: CPUs of queue q of a set of n
+ * queues starting at `first` are the managed spread's [q*cpus/n, ...). */
+static void blkmq_map_set(blkmq_t *b, uint32_t *map, uint32_t first, uint32_t n)
 {
+    uint32_t cpus = b->host->cpus;
+    for (uint32_t q = 0; q < n; q++)
+        for (uint32_t c = irq_spread_cpu(q, n, cpus);
+             c < (q + 1 == n ? cpus : irq_spread_cpu(q + 1, n, cpus)); c++) {
+            map[c] = first + q;
+            b->hctx[first + q].nr_ctx++;
+        }
+}
+
+blkmq_t *blkmq_new(sim_t *sim, cpus_t *cpus, const costs_t *costs, const blkmq_cfg_t *cfg,
+                   blkmq_fn dispatch, blkmq_fn complete, void *ctx)
+{
+    const ssd_cfg_t *dev = cfg->dev;
+    const host_cfg_t *host = cfg->host;
     blkmq_t *b = calloc(1, sizeof(*b));
     if (!b)
         return NULL;
-    b->hctx = calloc(nqueues, sizeof(*b->hctx));
-    b->cpu_queue = calloc(host->cpus, sizeof(*b->cpu_queue));
-    if (!b->hctx || !b->cpu_queue) {
+    b->nhw = dev->queues + dev->poll_queues;
+    b->hctx = calloc(b->nhw, sizeof(*b->hctx));
+    for (int m = 0; m < NMAPS; m++)
+        b->map[m] = calloc(host->cpus, sizeof(*b->map[m]));
+    if (!b->hctx || !b->map[MAP_DEFAULT] || !b->map[MAP_READ] || !b->map[MAP_POLL]) {
         blkmq_free(b);
         return NULL;
     }
@@ -44,14 +66,21 @@ blkmq_t *blkmq_new(sim_t *sim, cpus_t *cpus, const costs_t *costs, const host_cf
     b->dispatch = dispatch;
     b->complete = complete;
     b->ctx = ctx;
-    b->nq = nqueues;
-    for (uint32_t q = 0; q < nqueues; q++)
-        b->hctx[q].free_tags = depth;
-    /* blk_mq_map_queues: the inverse of the managed vector spread */
-    for (uint32_t q = 0; q < nqueues; q++)
-        for (uint32_t c = irq_spread_cpu(q, nqueues, host->cpus);
-             c < (q + 1 == nqueues ? host->cpus : irq_spread_cpu(q + 1, nqueues, host->cpus)); c++)
-            b->cpu_queue[c] = q;
+    b->rq_affinity = cfg->rq_affinity;
+    /* elevator_get_default: mq-deadline for one hardware queue, else none */
+    b->iosched = host->iosched != HOST_SCHED_DEFAULT ? host->iosched
+                 : b->nhw == 1                        ? HOST_SCHED_MQ_DEADLINE
+                                                      : HOST_SCHED_NONE;
+    for (uint32_t q = 0; q < b->nhw; q++)
+        b->hctx[q].free_tags = dev->queue_depth;
+    b->nread = dev->read_queues;
+    b->npoll = dev->poll_queues;
+    uint32_t ndef = dev->queues - dev->read_queues;
+    blkmq_map_set(b, b->map[MAP_DEFAULT], 0, ndef);
+    if (dev->read_queues)
+        blkmq_map_set(b, b->map[MAP_READ], ndef, dev->read_queues);
+    if (dev->poll_queues)
+        blkmq_map_set(b, b->map[MAP_POLL], dev->queues, dev->poll_queues);
     return b;
 }
 
@@ -60,22 +89,30 @@ void blkmq_free(blkmq_t *b)
     if (!b)
         return;
     free(b->hctx);
-    free(b->cpu_queue);
+    for (int m = 0; m < NMAPS; m++)
+        free(b->map[m]);
     free(b);
 }
 
-const uint32_t *blkmq_cpu_map(const blkmq_t *b) { return b->cpu_queue; }
+const uint32_t *blkmq_cpu_map(const blkmq_t *b, bool write, bool polled)
+{
+    if (polled && b->npoll)
+        return b->map[MAP_POLL];
+    return !write && b->nread ? b->map[MAP_READ] : b->map[MAP_DEFAULT];
+}
 
 double blkmq_submit_cost(const blkmq_t *b)
 {
     double c = costs_value(b->costs, COST_BLK_DISPATCH);
-    if (b->host->iosched == HOST_SCHED_MQ_DEADLINE)
+    if (b->iosched == HOST_SCHED_MQ_DEADLINE)
         c += costs_value(b->costs, COST_SCHED_DEADLINE);
     return c;
 }
 
-void blkmq_submit(blkmq_t *b, req_t *r)
+void blkmq_submit(blkmq_t *b, req_t *r, uint32_t cpu)
 {
+    r->blk_cpu = (int16_t)cpu;
+    r->hwq = blkmq_cpu_map(b, r->op == REQ_WRITE, r->polled)[cpu];
     blkmq_hctx_t *h = &b->hctx[r->hwq];
     if (h->free_tags) {
         h->free_tags--;
@@ -108,7 +145,7 @@ static void blkmq_put_tag(blkmq_t *b, uint32_t hwq)
     b->dispatch(b->ctx, w);
 }
 
-static void blkmq_softirq_done(sim_t *sim, void *ctx, uint64_t arg)
+static void blkmq_done(sim_t *sim, void *ctx, uint64_t arg)
 {
     blkmq_t *b = ctx;
     req_t *r = (req_t *)(uintptr_t)arg;
@@ -117,6 +154,7 @@ static void blkmq_softirq_done(sim_t *sim, void *ctx, uint64_t arg)
     b->complete(b->ctx, r);
 }
 
+/* BLOCK_SOFTIRQ on r->completion_cpu (blk_done_softirq). */
 static void blkmq_run_softirq(blkmq_t *b, req_t *r)
 {
     uint32_t c = (uint32_t)r->completion_cpu;
@@ -125,10 +163,10 @@ static void blkmq_run_softirq(blkmq_t *b, req_t *r)
         /* __do_softirq gave up: the rest runs in ksoftirqd, a thread */
         r->deferred = 1;
         work += (sim_time_t)costs_value(b->costs, COST_WAKEUP_SAME);
-        cpus_run(b->cpus, c, CPU_KTHREAD, work, blkmq_softirq_done, b, (uint64_t)(uintptr_t)r);
+        cpus_run(b->cpus, c, CPU_KTHREAD, work, blkmq_done, b, (uint64_t)(uintptr_t)r);
         return;
     }
-    cpus_run(b->cpus, c, CPU_SOFTIRQ, work, blkmq_softirq_done, b, (uint64_t)(uintptr_t)r);
+    cpus_run(b->cpus, c, CPU_SOFTIRQ, work, blkmq_done, b, (uint64_t)(uintptr_t)r);
 }
 
 static void blkmq_ipi_arrived(sim_t *sim, void *ctx, uint64_t arg)
@@ -137,24 +175,36 @@ static void blkmq_ipi_arrived(sim_t *sim, void *ctx, uint64_t arg)
     blkmq_run_softirq(ctx, (req_t *)(uintptr_t)arg);
 }
 
-void blkmq_complete(blkmq_t *b, req_t *r, int32_t forced_cpu)
+/* blk_mq_complete_need_ipi(): QUEUE_FLAG_SAME_COMP (rq_affinity >= 1) sends
+ * the completion to the submitting CPU unless it is this CPU or, without
+ * QUEUE_FLAG_SAME_FORCE (rq_affinity 2), shares this CPU's cache. */
+static bool blkmq_need_ipi(const blkmq_t *b, uint32_t here, uint32_t submitter)
 {
-    uint32_t v = (uint32_t)r->irq_cpu, s = (uint32_t)r->submit_cpu, c;
-    if (forced_cpu >= 0)
-        c = (uint32_t)forced_cpu;
-    else if (b->host->rq_affinity == 0)
-        c = v;
-    else if (b->host->rq_affinity == 1) /* QUEUE_FLAG_SAME_COMP: a CPU sharing the cache */
-        c = host_node_of(b->host, v) == host_node_of(b->host, s) ? v : s;
-    else /* 2, QUEUE_FLAG_SAME_FORCE */
-        c = s;
-    r->completion_cpu = (int16_t)c;
-    if (c == v) {
+    if (b->rq_affinity == 0 || here == submitter)
+        return false;
+    return b->rq_affinity == 2 || !host_share_cache(b->host, here, submitter);
+}
+
+void blkmq_complete(blkmq_t *b, req_t *r)
+{
+    uint32_t v = (uint32_t)r->irq_cpu, s = (uint32_t)r->blk_cpu;
+    uint64_t arg = (uint64_t)(uintptr_t)r;
+    /* blk_mq_complete_request_remote(), in its order */
+    if (b->hctx[r->hwq].nr_ctx == 1 && s == v) {
+        r->completion_cpu = (int16_t)v;
+    } else if (blkmq_need_ipi(b, v, s)) {
+        r->completion_cpu = (int16_t)s;
+        sim_after(b->sim, (sim_time_t)costs_value(b->costs, COST_IPI), blkmq_ipi_arrived, b, arg);
+        return;
+    } else if (b->nhw == 1) {
+        r->completion_cpu = (int16_t)v;
         blkmq_run_softirq(b, r);
         return;
     }
-    sim_after(b->sim, (sim_time_t)costs_value(b->costs, COST_IPI), blkmq_ipi_arrived, b,
-              (uint64_t)(uintptr_t)r);
+    /* ->complete() inline: in the hard-IRQ handler (nvme_irq -> nvme_pci_complete_rq) */
+    r->completion_cpu = (int16_t)v;
+    cpus_run(b->cpus, v, CPU_HARDIRQ, (sim_time_t)costs_value(b->costs, COST_BLK_COMPLETE),
+             blkmq_done, b, arg);
 }
 
 void blkmq_complete_polled(blkmq_t *b, req_t *r, uint32_t cpu)
@@ -163,5 +213,5 @@ void blkmq_complete_polled(blkmq_t *b, req_t *r, uint32_t cpu)
     r->completion_cpu = (int16_t)cpu;
     r->t[T_IRQ] = sim_now(b->sim);
     cpus_run(b->cpus, cpu, CPU_USER, (sim_time_t)costs_value(b->costs, COST_BLK_COMPLETE),
-             blkmq_softirq_done, b, (uint64_t)(uintptr_t)r);
+             blkmq_done, b, (uint64_t)(uintptr_t)r);
 }

@@ -78,6 +78,7 @@ int cont_cfg_parse(cfg_t *c, json_t *gpu, json_t *rdma, cont_cfg_t **out)
 }
 
 void cont_cfg_free(cont_cfg_t *cfg) { free(cfg); }
+bool cont_cfg_direct(const cont_cfg_t *cfg) { return cfg->gpu.direct; }
 
 /* --- registration, as the simulator executes it: calibrated costs --- */
 

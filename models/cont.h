@@ -29,6 +29,8 @@ typedef struct cont_cfg cont_cfg_t;
  * (the caller pushed "host"; push the key yourself). */
 int cont_cfg_parse(cfg_t *c, json_t *gpu, json_t *rdma, cont_cfg_t **out);
 void cont_cfg_free(cont_cfg_t *cfg);
+/* host.gpu.direct: GPU-initiated I/O (a research prototype, BaM), a what-if. */
+bool cont_cfg_direct(const cont_cfg_t *cfg);
 
 typedef struct cont cont_t;
 typedef void (*cont_done_fn)(void *ctx, req_t *r); /* r->t[T_CONTINUED] set */

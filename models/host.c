@@ -6,10 +6,11 @@
 #include "models/cont.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const iosched_names[] = {"none", "mq-deadline", NULL};
+static const char *const iosched_names[] = {"none", "mq-deadline", "default", NULL};
 /* "policy" first: index - 1 is the pol_taskrun_t / pol_wait_t to force */
 static const char *const taskrun_names[] = {"policy", "default", "coop", "defer", NULL};
 static const char *const wait_names[] = {"policy", "interrupt", "poll", "hybrid", NULL};
@@ -46,13 +47,15 @@ static int host_parse_background(cfg_t *c, json_t *arr, host_cfg_t *h)
 int host_cfg_parse(cfg_t *c, json_t *host, host_cfg_t *h)
 {
     memset(h, 0, sizeof(*h));
-    int iosched = HOST_SCHED_NONE;
+    int iosched = HOST_SCHED_DEFAULT;
     int64_t sqpoll_cpu;
     cfg_u32(c, host, "cpus", &h->cpus, 16, 1, HOST_MAX_CPUS);
     cfg_u32(c, host, "numa_nodes", &h->numa_nodes, 1, 1, 64);
+    /* one last-level cache per node unless said otherwise (e.g. AMD CCXs) */
+    cfg_u32(c, host, "llc_domains", &h->llc_domains, h->numa_nodes, 1, HOST_MAX_CPUS);
     cfg_str(c, host, "calibration", &h->calibration, NULL);
     cfg_u32(c, host, "rq_affinity", &h->rq_affinity, 1, 0, 2);
-    cfg_enum(c, host, "io_scheduler", &iosched, HOST_SCHED_NONE, iosched_names);
+    cfg_enum(c, host, "io_scheduler", &iosched, HOST_SCHED_DEFAULT, iosched_names);
     cfg_bool(c, host, "sqpoll", &h->sqpoll, false);
     cfg_i64(c, host, "sqpoll_cpu", &sqpoll_cpu, -1, -1, HOST_MAX_CPUS - 1);
     cfg_f64(c, host, "sqpoll_idle_us", &h->sqpoll_idle_us, 1000, 0, 1e7);
@@ -69,6 +72,12 @@ int host_cfg_parse(cfg_t *c, json_t *host, host_cfg_t *h)
                  h->numa_nodes);
         cfg_pop(c, m);
     }
+    if (cfg_ok(c) && (h->llc_domains > h->cpus || h->llc_domains % h->numa_nodes)) {
+        size_t m = cfg_push(c, "llc_domains");
+        cfg_fail(c, "expected a multiple of numa_nodes (%u) and at most cpus (%u), got %u",
+                 h->numa_nodes, h->cpus, h->llc_domains);
+        cfg_pop(c, m);
+    }
     if (cfg_ok(c) && sqpoll_cpu >= (int64_t)h->cpus) {
         size_t m = cfg_push(c, "sqpoll_cpu");
         cfg_fail(c, "expected a CPU below %u, got %lld", h->cpus, (long long)sqpoll_cpu);
@@ -82,6 +91,14 @@ int host_cfg_parse(cfg_t *c, json_t *host, host_cfg_t *h)
         cfg_pop(c, m);
         json_decref(bg);
     }
+    json_t *wi = cfg_take(c, host, "what_if", JSON_OBJECT);
+    if (wi) {
+        size_t m = cfg_push(c, "what_if");
+        cfg_bool(c, wi, "warm_cache", &h->what_if_warm_cache, false);
+        cfg_done(c, wi);
+        cfg_pop(c, m);
+        json_decref(wi);
+    }
     json_t *gpu = cfg_take(c, host, "gpu", JSON_OBJECT);
     json_t *rdma = cfg_take(c, host, "rdma", JSON_OBJECT);
     if (cfg_ok(c))
@@ -90,6 +107,17 @@ int host_cfg_parse(cfg_t *c, json_t *host, host_cfg_t *h)
     json_decref(rdma);
     cfg_done(c, host);
     return cfg_ok(c) ? 0 : -EINVAL;
+}
+
+void host_cfg_what_if(const host_cfg_t *h, char *buf, size_t len)
+{
+    const char *key[2] = {h->what_if_warm_cache ? "host.what_if.warm_cache" : NULL,
+                          h->cont && cont_cfg_direct(h->cont) ? "host.gpu.direct" : NULL};
+    for (int i = 0; i < 2; i++) {
+        size_t n = strlen(buf);
+        if (key[i] && n + 1 < len)
+            snprintf(buf + n, len - n, "%s%s", n ? ", " : "", key[i]);
+    }
 }
 
 void host_cfg_fini(host_cfg_t *h)

@@ -1,8 +1,8 @@
 /*
- * irq.c - see irq.h. A CQE that does not allow coalescing (latency mode,
- * deadline hints) fires the vector at once with whatever is pending, which is
- * what disabling coalescing per vector (Feature 09h, CD bit) achieves when
- * such requests own their queue.
+ * irq.c - see irq.h. NVMe has no per-command way to skip coalescing: a host
+ * gets uncoalesced completions by steering them to queues whose vectors have
+ * Coalescing Disable set. Only under what_if.coalescing_bypass does a CQE
+ * that does not allow coalescing (r->coalesce == 0) fire its vector at once.
  */
 #include "irq.h"
 
@@ -25,6 +25,8 @@ struct irq {
     irq_cq_t *cq;
     sim_time_t agg_time;
     uint32_t threshold;
+    uint8_t *cd;       /* [nq] Coalescing Disable, or NULL */
+    bool bypass;       /* what_if.coalescing_bypass */
     uint64_t count;
 };
 
@@ -46,8 +48,12 @@ irq_t *irq_new(sim_t *sim, cpus_t *cpus, const costs_t *costs, const ssd_cfg_t *
         irq_free(q);
         return NULL;
     }
+    /* each queue set is spread over all CPUs (irq_create_affinity_masks) */
+    uint32_t ndef = dev->queues - dev->read_queues;
     for (uint32_t i = 0; i < q->nq; i++)
-        q->cpu[i] = dev->irq_cpus ? (uint32_t)dev->irq_cpus[i] : irq_spread_cpu(i, q->nq, ncpus);
+        q->cpu[i] = dev->irq_cpus ? (uint32_t)dev->irq_cpus[i]
+                    : i < ndef    ? irq_spread_cpu(i, ndef, ncpus)
+                                  : irq_spread_cpu(i - ndef, dev->read_queues, ncpus);
     q->sim = sim;
     q->cpus = cpus;
     q->costs = costs;
@@ -55,6 +61,8 @@ irq_t *irq_new(sim_t *sim, cpus_t *cpus, const costs_t *costs, const ssd_cfg_t *
     q->ctx = ctx;
     q->agg_time = (sim_time_t)(dev->coalesce_time_us * 1000.0);
     q->threshold = dev->coalesce_threshold;
+    q->cd = dev->coalesce_off;
+    q->bypass = dev->what_if.coalescing_bypass;
     return q;
 }
 
@@ -119,8 +127,10 @@ void irq_cqe(irq_t *q, req_t *r)
         cq->head = r;
     cq->tail = r;
     cq->n++;
-    /* Feature 08h: TIME 0 means no delay, THR <= 1 means one entry per interrupt */
-    bool coalescing = q->agg_time > 0 && q->threshold > 1 && r->coalesce;
+    /* Feature 08h: TIME 0 means no delay, THR <= 1 means one entry per
+     * interrupt; Feature 09h: CD exempts the vector */
+    bool coalescing = q->agg_time > 0 && q->threshold > 1 && !(q->cd && q->cd[r->hwq]) &&
+                      (r->coalesce || !q->bypass);
     if (!coalescing || cq->n >= q->threshold) {
         irq_fire(q, r->hwq);
         return;

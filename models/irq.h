@@ -1,10 +1,12 @@
 /*
- * irq.h - MSI-X interrupt delivery for one device: one vector per completion
- * queue, a vector -> CPU map (managed spread by default, or the scenario's
- * irq_cpus), and NVMe interrupt coalescing (Feature 08h: aggregation time and
- * threshold) per completion queue. The hard IRQ handler runs on the vector's
- * CPU at hard-IRQ level, pre-empting whatever runs there, and reaps every CQE
- * pending on its queue.
+ * irq.h - MSI-X interrupt delivery for one device: one vector per
+ * interrupt-driven completion queue (poll queues have none), a vector -> CPU
+ * map (the managed spread of each queue set by default, or the scenario's
+ * irq_cpus for vectors that are not managed), and NVMe interrupt coalescing:
+ * aggregation time and threshold set device-wide (Feature 08h), applied per
+ * vector, except on vectors whose Coalescing Disable bit is set (Feature
+ * 09h). The hard IRQ handler runs on the vector's CPU at hard-IRQ level,
+ * pre-empting whatever runs there, and reaps every CQE pending on its queue.
  */
 #ifndef LATSURF_IRQ_H
 #define LATSURF_IRQ_H
@@ -22,14 +24,15 @@ irq_t *irq_new(sim_t *sim, cpus_t *cpus, const costs_t *costs, const ssd_cfg_t *
                uint32_t ncpus, irq_deliver_fn deliver, void *ctx);
 void irq_free(irq_t *q);
 
-/* The device wrote r's CQE on completion queue r->hwq. */
+/* The device wrote r's CQE on completion queue r->hwq (an interrupt-driven
+ * one). r->coalesce matters only under what_if.coalescing_bypass. */
 void irq_cqe(irq_t *q, req_t *r);
 
 const uint32_t *irq_vector_map(const irq_t *q); /* [queues] -> CPU */
 uint64_t irq_count(const irq_t *q);             /* interrupts raised */
 
-/* The managed spread: queue q serves CPUs [q*n/nq, (q+1)*n/nq) and its
- * vector fires on the first of them. */
+/* The managed spread of a queue set: its queue q serves CPUs
+ * [q*n/nq, (q+1)*n/nq) and its vector fires on the first of them. */
 uint32_t irq_spread_cpu(uint32_t q, uint32_t nqueues, uint32_t ncpus);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * mem.h - the consumer's first touch of completed data: a per-KiB cost,
- * higher when the buffer sits on another NUMA node than the consumer, and
+ * higher when the buffer sits on another NUMA node than the consumer, and -
+ * only under the what-if host.what_if.warm_cache, an uncalibrated assumption -
  * lower when the completion ran on the consumer's own CPU (the completion
- * path already pulled the request and, for small reads, the data into that
+ * path may have pulled the request and, for small reads, the data into that
  * CPU's cache).
  */
 #ifndef LATSURF_MEM_H

@@ -52,7 +52,7 @@ static void path_view(void *x, const req_t *r, pol_view_t *v)
     v->cpu_node = p->cpu_node;
     v->nqueues = p->cfg.dev[d->idx].queues;
     v->queue_irq_cpu = irq_vector_map(d->irq);
-    v->cpu_queue = blkmq_cpu_map(d->blk);
+    v->cpu_queue = blkmq_cpu_map(d->blk, r->op == REQ_WRITE, false);
     v->poll_queues = d->poll_queues;
 }
 
@@ -94,8 +94,7 @@ static void on_blk_done(void *ctx, req_t *r)
 static void on_irq(void *ctx, req_t *r)
 {
     path_dev_t *d = ctx;
-    int32_t forced = r->completion_cpu;
-    blkmq_complete(d->blk, r, forced);
+    blkmq_complete(d->blk, r);
 }
 
 static void on_polled(sim_t *sim, void *ctx, uint64_t arg)
@@ -126,10 +125,14 @@ static void on_dispatch(void *ctx, req_t *r)
     ssd_submit(d->ssd, r, (ssd_prio_t)r->prio); /* a refusal fails the run (sim_fail) */
 }
 
+/* The bio is submitted on the CPU that consumed the SQE: the SQ thread's
+ * with SQPOLL, else the submitting thread's; its queue follows from that. */
 static void on_submitted(void *ctx, req_t *r)
 {
     path_t *p = ctx;
-    blkmq_submit(p->dev[r->dev].blk, r);
+    const host_cfg_t *h = p->cfg.host;
+    uint32_t cpu = h->sqpoll ? (uint32_t)h->sqpoll_cpu : (uint32_t)r->submit_cpu;
+    blkmq_submit(p->dev[r->dev].blk, r, cpu);
 }
 
 /* exec_ops_t.submit: r carries its placement (req_apply_placement). */
@@ -138,7 +141,9 @@ static int path_submit(void *x, req_t *r, const pol_placement_t *pl)
     path_t *p = x;
     path_dev_t *d = &p->dev[r->dev];
     r->polled = r->wait != POL_WAIT_INTERRUPT && d->poll_queues;
-    if (pl->hold_background) {
+    /* no NVMe command asks the device to hold its background work: only a
+     * device with deadline classes (a what-if) does */
+    if (pl->hold_background && p->cfg.dev[d->idx].what_if.deadline_classes) {
         r->holds_bg = 1;
         if (d->holds++ == 0)
             ssd_hold_background(d->ssd, true);
@@ -204,6 +209,9 @@ static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
     }
     for (uint32_t c = 0; c < h->cpus; c++)
         p->cpu_node[c] = host_node_of(h, c);
+    /* what the variant asks an administrator to set (sysfs rq_affinity) */
+    pol_setup_t setup;
+    pol_setup(env->variant, &setup);
     for (uint32_t i = 0; i < cfg->ndev; i++) {
         path_dev_t *d = &p->dev[i];
         char name[16];
@@ -213,8 +221,10 @@ static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
         d->poll_queues = cfg->dev[i].poll_queues > 0;
         d->ssd = ssd_new(sim, &cfg->dev[i], env->seed, env->rep, name, on_device_done, d);
         d->irq = irq_new(sim, p->cpus, cfg->costs, &cfg->dev[i], h->cpus, on_irq, d);
-        d->blk = blkmq_new(sim, p->cpus, cfg->costs, h, cfg->dev[i].queues,
-                           cfg->dev[i].queue_depth, on_dispatch, on_blk_done, d);
+        blkmq_cfg_t bc = {.host = h, .dev = &cfg->dev[i],
+                          .rq_affinity = setup.rq_affinity >= 0 ? (uint32_t)setup.rq_affinity
+                                                                : h->rq_affinity};
+        d->blk = blkmq_new(sim, p->cpus, cfg->costs, &bc, on_dispatch, on_blk_done, d);
         if (!d->ssd || !d->irq || !d->blk) {
             path_free(p);
             return NULL;

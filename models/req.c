@@ -29,8 +29,7 @@ pol_admit_t req_apply_placement(req_t *r, const pol_placement_t *pl, uint32_t nc
         return pl->admit;
     r->submit_cpu = (int16_t)pl->submit_cpu;
     r->consumer_cpu = (int16_t)(ncpus ? pl->consumer_cpu % ncpus : pl->consumer_cpu);
-    r->completion_cpu = (int16_t)pl->completion_cpu; /* -1: rq_affinity decides */
-    r->hwq = pl->hwq;
+    r->completion_cpu = -1; /* blk-mq decides (models/blkmq.c) */
     r->wait = (uint8_t)(wait >= 0 ? wait : (int)pl->wait);
     r->taskrun = (uint8_t)(taskrun >= 0 ? taskrun : (int)pl->taskrun);
     r->coalesce = pl->coalesce;
@@ -99,7 +98,7 @@ req_t *req_alloc(req_pool_t *p)
     memset(r, 0, sizeof(*r));
     r->next_free = i; /* remembers its own slot until released */
     r->id = p->next_id++;
-    r->submit_cpu = r->completion_cpu = r->consumer_cpu = r->gpu = -1;
+    r->submit_cpu = r->completion_cpu = r->consumer_cpu = r->gpu = r->blk_cpu = -1;
     p->live++;
     return r;
 }

@@ -50,13 +50,14 @@ struct req {
     /* placement decided by the policy, executed by the models */
     uint8_t wait;        /* pol_wait_t */
     uint8_t taskrun;     /* pol_taskrun_t */
-    uint8_t coalesce;    /* interrupt coalescing allowed */
-    uint8_t prio;        /* NVMe arbitration class */
+    uint8_t coalesce;    /* interrupt coalescing allowed (what_if.coalescing_bypass) */
+    uint8_t prio;        /* pol_prio_t: the ioprio class asked for */
     uint8_t pinned;      /* buffer registered for the continuation */
     uint8_t polled;      /* reaped by IOPOLL, no interrupt */
     uint8_t holds_bg;    /* holds the device's background work while in flight */
     uint16_t dev;        /* target device */
-    uint32_t hwq;        /* hardware queue = SQ/CQ pair = vector */
+    uint32_t hwq;        /* hardware queue = SQ/CQ pair = vector, from blk_cpu */
+    int16_t blk_cpu;     /* blk-mq software queue: the CPU that submitted the bio */
     int16_t irq_cpu;     /* where the vector fired */
     /* scratch for the models while the request is in flight */
     req_t *next;         /* intrusive list link (batches, pending CQEs, waiters) */
@@ -69,9 +70,10 @@ struct req {
 pol_intent_t req_intent(const req_t *r);
 
 /* The policy's answer applied to r, the one way for both executors (the
- * harness calls it, run/harness.c): on POL_ADMIT, r gets its submit,
- * consumer (wrapped into ncpus) and completion CPUs, hardware queue,
- * wait and task_work modes, coalescing and priority; wait and taskrun >= 0
+ * harness calls it, run/harness.c): on POL_ADMIT, r gets its submit and
+ * consumer (wrapped into ncpus) CPUs, wait and task_work modes, coalescing
+ * wish and priority (the hardware queue and the completion CPU are not the
+ * policy's: the executor derives them as Linux does); wait and taskrun >= 0
  * force those modes whatever the policy says (the scenario's host.wait and
  * host.taskrun), -1 leaves them to it. Returns pl->admit; r is untouched
  * unless it is POL_ADMIT (LATER: the caller retries after pl->retry_ns;

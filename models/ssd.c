@@ -10,11 +10,14 @@
  * Dies are hand-made servers (not res_t) because a read may suspend the
  * program or erase in service. Queues are growable rings, commands live in a
  * slot pool: once warm, nothing is allocated per request. Arbitration keeps,
- * per class, a FIFO of the SQs that hold commands, so RR and WRR are O(1).
- * The class of a command also orders the die and channel queues (urgent,
- * other host commands, background): without it an urgent command fetched
- * first would still queue behind bulk commands at the die, which the NVMe
- * arbitration alone cannot prevent once all commands are fetched.
+ * per class, a FIFO of the SQs that hold commands, so RR and WRR are O(1);
+ * without what_if.wrr every SQ is in class 0 (round robin, NVMe's mandatory
+ * arbitration and the one Linux enables). Die and channel queues serve host
+ * commands before background work (flushes, GC), FIFO within each - the
+ * usual firmware choice (MQSim's transaction scheduler does the same). Only
+ * what_if.die_priority lets an urgent command overtake other host commands
+ * there: NVMe arbitration acts at fetch, and once fetched every command
+ * waits its turn at the die.
  */
 #include "models/ssd.h"
 
@@ -35,9 +38,7 @@
 /* ---------------------------------------------------------------- config */
 
 static const char *const ssd_type_names[] = {"nvme", NULL};
-static const char *const ssd_arb_names[] = {"rr", "wrr", NULL};
-_Static_assert(sizeof(ssd_arb_names) / sizeof(ssd_arb_names[0]) == SSD_NARBS + 1,
-               "one name per arbitration, then NULL");
+static const char *const ssd_arb_names[] = {"rr", NULL}; /* what Linux enables */
 enum { SSD_DIST_FIXED, SSD_DIST_EXPONENTIAL, SSD_DIST_CALIBRATED, SSD_NDISTS };
 static const char *const ssd_dist_names[] = {"fixed", "exponential", "calibrated", NULL};
 _Static_assert(sizeof(ssd_dist_names) / sizeof(ssd_dist_names[0]) == SSD_NDISTS + 1,
@@ -89,23 +90,126 @@ static void ssd_parse_irq_cpus(cfg_t *c, json_t *arr, uint32_t host_cpus, ssd_cf
     cfg_pop(c, m);
 }
 
+/* Feature 09h, Coalescing Disable: the I/O queues whose vectors never wait. */
+static void ssd_parse_coalesce_off(cfg_t *c, json_t *arr, ssd_cfg_t *o)
+{
+    size_t m = cfg_push(c, "disabled_queues");
+    size_t n = json_array_size(arr);
+    if (!(o->coalesce_off = calloc(o->queues, 1))) {
+        cfg_fail(c, "out of memory");
+    } else {
+        for (size_t i = 0; i < n && cfg_ok(c); i++) {
+            json_t *e = json_array_get(arr, i);
+            size_t mi = cfg_push_idx(c, i);
+            json_int_t v = json_is_integer(e) ? json_integer_value(e) : -1;
+            if (v < 0 || v >= (json_int_t)o->queues)
+                cfg_fail(c, "expected an I/O queue number in [0, %u]", o->queues - 1);
+            else
+                o->coalesce_off[v] = 1;
+            cfg_pop(c, mi);
+        }
+    }
+    cfg_pop(c, m);
+}
+
+/* The queue counts drivers/nvme/host/pci.c ends up with. nvme_setup_io_queues
+ * asks for CPUs + write_queues + poll_queues I/O queues, the controller grants
+ * at most max_queues; nvme_setup_irqs gives poll queues (no vector) at most
+ * all but one of them, the rest have vectors; nvme_calc_irq_sets splits
+ * those into the default set (writes, and reads when there is no read set)
+ * and the read set. */
+static void ssd_parse_queues(cfg_t *c, json_t *dev, uint32_t host_cpus, ssd_cfg_t *o)
+{
+    uint32_t cpus = host_cpus ? host_cpus : 1;
+    /* typical figure: data-centre NVMe controllers grant 128 I/O queue pairs */
+    cfg_u32(c, dev, "max_queues", &o->max_queues, 128, 1, 65535);
+    /* module parameters nvme.write_queues and nvme.poll_queues: 0 by default */
+    cfg_u32(c, dev, "write_queues", &o->write_queues, 0, 0, 65535);
+    cfg_u32(c, dev, "poll_queues", &o->poll_queues, 0, 0, 4096);
+    uint64_t want = (uint64_t)cpus + o->write_queues + o->poll_queues;
+    uint32_t nio = want < o->max_queues ? (uint32_t)want : o->max_queues;
+    uint32_t npoll = o->poll_queues < nio ? o->poll_queues : nio - 1;
+    cfg_u32(c, dev, "queues", &o->queues, nio - npoll, 1, 65535);
+    if (cfg_ok(c) && (uint64_t)o->queues + o->poll_queues > o->max_queues)
+        ssd_fail_at(c, "queues",
+                    "expected queues + poll_queues at most max_queues (%g), got more",
+                    (double)o->max_queues);
+    if (!o->write_queues || o->queues == 1)
+        o->read_queues = 0;
+    else if (o->write_queues >= o->queues)
+        o->read_queues = 1;
+    else
+        o->read_queues = o->queues - o->write_queues;
+}
+
+/* devices.N.what_if: hypothetical device behaviour, every key off. */
+static void ssd_parse_what_if(cfg_t *c, json_t *dev, ssd_cfg_t *o)
+{
+    size_t m, mw;
+    json_t *w = ssd_sub(c, dev, "what_if", &m);
+    ssd_what_if_t *x = &o->what_if;
+    cfg_bool(c, w, "wrr", &x->wrr, false);
+    json_t *sub = ssd_sub(c, w, "wrr_weights", &mw);
+    /* NVMe Base Spec 2.0, Arbitration (Feature 01h): weights are 8-bit,
+     * 0's based (1..256); no default is mandated - 4:2:1 is an assumption. */
+    x->wrr_weight[SSD_PRIO_URGENT] = 0;
+    cfg_u32(c, sub, "high", &x->wrr_weight[SSD_PRIO_HIGH], 4, 1, 256);
+    cfg_u32(c, sub, "medium", &x->wrr_weight[SSD_PRIO_MEDIUM], 2, 1, 256);
+    cfg_u32(c, sub, "low", &x->wrr_weight[SSD_PRIO_LOW], 1, 1, 256);
+    ssd_sub_end(c, sub, mw);
+    cfg_bool(c, w, "die_priority", &x->die_priority, false);
+    cfg_bool(c, w, "coalescing_bypass", &x->coalescing_bypass, false);
+    cfg_bool(c, w, "deadline_classes", &x->deadline_classes, false);
+    ssd_sub_end(c, w, m);
+}
+
+static void ssd_what_if_add(char *buf, size_t len, const char *prefix, const char *key)
+{
+    size_t n = strlen(buf);
+    if (n + 1 < len)
+        snprintf(buf + n, len - n, "%s%s.what_if.%s", n ? ", " : "", prefix, key);
+}
+
+void ssd_cfg_what_if(const ssd_cfg_t *cfg, const char *prefix, char *buf, size_t len)
+{
+    const ssd_what_if_t *x = &cfg->what_if;
+    if (x->wrr)
+        ssd_what_if_add(buf, len, prefix, "wrr");
+    if (x->die_priority)
+        ssd_what_if_add(buf, len, prefix, "die_priority");
+    if (x->coalescing_bypass)
+        ssd_what_if_add(buf, len, prefix, "coalescing_bypass");
+    if (x->deadline_classes)
+        ssd_what_if_add(buf, len, prefix, "deadline_classes");
+}
+
 int ssd_cfg_parse(cfg_t *c, json_t *dev, uint32_t host_cpus, ssd_cfg_t *o)
 {
     memset(o, 0, sizeof(*o));
-    int type = 0, arb = SSD_ARB_RR, dist = 0;
+    int type = 0, dist = 0, arb_rr = 0;
     size_t m;
     json_t *sub;
 
     cfg_enum(c, dev, "type", &type, 0, ssd_type_names);
-    /* One I/O queue pair per CPU, as the Linux nvme driver creates them. */
-    cfg_u32(c, dev, "queues", &o->queues, host_cpus ? host_cpus : 1, 1, 65535);
+    ssd_parse_queues(c, dev, host_cpus, o);
     /* Linux drivers/nvme/host/pci.c: io_queue_depth module parameter = 1024. */
     cfg_u32(c, dev, "queue_depth", &o->queue_depth, 1024, 2, 65536);
-    /* nvme.poll_queues module parameter: 0 by default, so no IOPOLL */
-    cfg_u32(c, dev, "poll_queues", &o->poll_queues, 0, 0, 4096);
-    /* NVMe Base Spec 2.0: round robin is the arbitration every controller has. */
-    cfg_enum(c, dev, "arbitration", &arb, SSD_ARB_RR, ssd_arb_names);
-    o->arbitration = (ssd_arb_t)arb;
+    /* Round robin is the arbitration every controller has and the one Linux
+     * enables (nvme_enable_ctrl: CC.AMS = 0); WRR is devices.N.what_if.wrr. */
+    json_t *arb = json_object_get(dev, "arbitration");
+    if (cfg_ok(c) && json_is_string(arb) && strcmp(json_string_value(arb), "wrr") == 0) {
+        size_t ma = cfg_push(c, "arbitration");
+        cfg_fail(c, "Linux always enables round robin (CC.AMS = 0); weighted round robin "
+                    "is a what-if: set what_if.wrr instead");
+        cfg_pop(c, ma);
+    }
+    cfg_enum(c, dev, "arbitration", &arb_rr, 0, ssd_arb_names);
+    if (cfg_ok(c) && json_object_get(dev, "wrr_weights")) {
+        size_t mw = cfg_push(c, "wrr_weights");
+        cfg_fail(c, "WRR is a what-if: set what_if.wrr_weights instead");
+        cfg_pop(c, mw);
+    }
+    ssd_parse_what_if(c, dev, o);
     cfg_u32(c, dev, "numa_node", &o->numa_node, 0, 0, 1023);
     /* typical figure: 1 TiB class enterprise drive */
     cfg_f64(c, dev, "capacity_gib", &o->capacity_gib, 1024, 0.001, 1 << 20);
@@ -115,19 +219,21 @@ int ssd_cfg_parse(cfg_t *c, json_t *dev, uint32_t host_cpus, ssd_cfg_t *o)
     cfg_f64(c, dev, "write_buffer_mib", &o->write_buffer_mib, 256, 0, 1 << 20);
 
     sub = ssd_sub(c, dev, "irq_coalescing", &m);
-    /* NVMe Base Spec 2.0, Interrupt Coalescing (Feature 08h): both 0 = off.
-     * The time field counts 100 us units in 8 bits; the threshold is 8 bits. */
+    /* NVMe Base Spec 2.0, Interrupt Coalescing (Feature 08h), device-wide:
+     * both 0 = off, which is how Linux leaves it (it never sets 08h). The
+     * time field counts 100 us units in 8 bits; the threshold is 8 bits. */
     cfg_f64(c, sub, "time_us", &o->coalesce_time_us, 0, 0, 25500);
+    if (cfg_ok(c) && fmod(o->coalesce_time_us, 100) != 0)
+        ssd_fail_at(c, "time_us",
+                    "expected a multiple of 100 (Feature 08h counts 100 us units), got %g",
+                    o->coalesce_time_us);
     cfg_u32(c, sub, "threshold", &o->coalesce_threshold, 0, 0, 256);
-    ssd_sub_end(c, sub, m);
-
-    sub = ssd_sub(c, dev, "wrr_weights", &m);
-    /* NVMe Base Spec 2.0, Arbitration (Feature 01h): weights are 8-bit,
-     * 0's based (1..256); no default is mandated - 4:2:1 is an assumption. */
-    o->wrr_weight[SSD_PRIO_URGENT] = 0;
-    cfg_u32(c, sub, "high", &o->wrr_weight[SSD_PRIO_HIGH], 4, 1, 256);
-    cfg_u32(c, sub, "medium", &o->wrr_weight[SSD_PRIO_MEDIUM], 2, 1, 256);
-    cfg_u32(c, sub, "low", &o->wrr_weight[SSD_PRIO_LOW], 1, 1, 256);
+    /* Feature 09h, per vector: Coalescing Disable (set by nvme-cli, never by Linux) */
+    json_t *off = cfg_ok(c) ? cfg_take(c, sub, "disabled_queues", JSON_ARRAY) : NULL;
+    if (off) {
+        ssd_parse_coalesce_off(c, off, o);
+        json_decref(off);
+    }
     ssd_sub_end(c, sub, m);
 
     sub = ssd_sub(c, dev, "controller", &m);
@@ -198,6 +304,7 @@ int ssd_cfg_parse(cfg_t *c, json_t *dev, uint32_t host_cpus, ssd_cfg_t *o)
         json_decref(irq);
     }
     (void)type;
+    (void)arb_rr;
 
     /* Cross-field checks: a flush unit (one page per plane) must fit in the
      * buffer, and each die must hold enough blocks for GC to make progress. */
@@ -238,7 +345,9 @@ int ssd_cfg_parse(cfg_t *c, json_t *dev, uint32_t host_cpus, ssd_cfg_t *o)
 void ssd_cfg_fini(ssd_cfg_t *cfg)
 {
     free(cfg->irq_cpus);
+    free(cfg->coalesce_off);
     cfg->irq_cpus = NULL;
+    cfg->coalesce_off = NULL;
 }
 
 /* ------------------------------------------------------------------ rings */
@@ -311,7 +420,8 @@ struct ssd {
     bool hold;
     sim_time_t t0;
     /* controller */
-    ssd_ring_t *sq;                /* [queues * SSD_NPRIO] of slots */
+    ssd_ring_t *sq;                /* [nsq * SSD_NPRIO] of slots */
+    uint32_t nsq;                  /* SQs: queues + poll_queues */
     ssd_ring_t active[SSD_NPRIO];  /* SQ rings holding commands, RR order */
     uint8_t *in_active;
     uint64_t sq_pending;
@@ -759,7 +869,7 @@ static uint32_t arb_take(ssd_t *s, unsigned p)
 
 static uint32_t arb_pick(ssd_t *s)
 {
-    if (s->cfg.arbitration == SSD_ARB_RR || s->active[SSD_PRIO_URGENT].n)
+    if (!s->cfg.what_if.wrr || s->active[SSD_PRIO_URGENT].n)
         return arb_take(s, SSD_PRIO_URGENT); /* RR keeps every SQ in class 0 */
     /* NVMe WRR: up to weight commands from high, then medium, then low */
     for (;;) {
@@ -768,7 +878,7 @@ static uint32_t arb_pick(ssd_t *s)
             return arb_take(s, (unsigned)s->wrr_cls);
         }
         s->wrr_cls = s->wrr_cls == SSD_PRIO_LOW ? SSD_PRIO_HIGH : s->wrr_cls + 1;
-        s->wrr_left = s->cfg.wrr_weight[s->wrr_cls];
+        s->wrr_left = s->cfg.what_if.wrr_weight[s->wrr_cls];
     }
 }
 
@@ -797,9 +907,9 @@ int ssd_submit(ssd_t *s, req_t *r, ssd_prio_t prio)
     uint32_t slot = SLAB_GET(s->cmds, s->cmd, next_free);
     if (slot == SLAB_NIL)
         return ssd_oom(s);
-    bool wrr = s->cfg.arbitration == SSD_ARB_WRR;
-    unsigned p = wrr && prio < SSD_NPRIO ? (unsigned)prio : SSD_PRIO_URGENT;
-    uint32_t q = (r->hwq % s->cfg.queues) * SSD_NPRIO + p;
+    /* one SQ per hardware queue; per class only under the WRR what-if */
+    unsigned p = s->cfg.what_if.wrr && prio < SSD_NPRIO ? (unsigned)prio : SSD_PRIO_URGENT;
+    uint32_t q = (r->hwq % s->nsq) * SSD_NPRIO + p;
     if (ring_push(&s->sq[q], slot, 0))
         goto nomem;
     if (!s->in_active[q]) {
@@ -809,8 +919,9 @@ int ssd_submit(ssd_t *s, req_t *r, ssd_prio_t prio)
         }
         s->in_active[q] = 1;
     }
+    bool overtake = s->cfg.what_if.die_priority && prio == SSD_PRIO_URGENT;
     s->cmd[slot] = (ssd_cmd_t){.r = r, .nchunks = nchunks(s, r),
-                               .cls = wrr && prio == SSD_PRIO_URGENT ? CLS_URGENT : CLS_HOST};
+                               .cls = overtake ? CLS_URGENT : CLS_HOST};
     s->sq_pending++;
     ctrl_kick(s);
     return 0;
@@ -830,13 +941,15 @@ ssd_t *ssd_new(sim_t *sim, const ssd_cfg_t *cfg, uint64_t seed, uint32_t rep, co
     s->sim = sim;
     s->cfg = *cfg;
     s->cfg.irq_cpus = NULL; /* not ours; irq.c reads the caller's copy */
+    s->cfg.coalesce_off = NULL;
+    s->nsq = cfg->queues + cfg->poll_queues;
     s->done = done;
     s->ctx = ctx;
     s->t0 = sim_now(sim);
     s->cores_idle = cfg->ctrl_cores;
     s->cmds = slab_make(SLAB_MAX);
     s->wrr_cls = SSD_PRIO_HIGH;
-    s->wrr_left = cfg->wrr_weight[SSD_PRIO_HIGH];
+    s->wrr_left = cfg->what_if.wrr_weight[SSD_PRIO_HIGH];
     s->ndies = cfg->channels * cfg->dies_per_channel;
     s->page_bytes = (uint64_t)cfg->page_kib * 1024;
     while ((1ull << s->page_shift) < s->page_bytes)
@@ -871,8 +984,8 @@ ssd_t *ssd_new(sim_t *sim, const ssd_cfg_t *cfg, uint64_t seed, uint32_t rep, co
     s->gc_trigger = (int64_t)(cfg->gc_threshold * (double)die_pages);
     s->flush_reserve = (int64_t)s->gc_k + cfg->planes_per_die;
 
-    s->sq = calloc((size_t)cfg->queues * SSD_NPRIO, sizeof(*s->sq));
-    s->in_active = calloc((size_t)cfg->queues * SSD_NPRIO, 1);
+    s->sq = calloc((size_t)s->nsq * SSD_NPRIO, sizeof(*s->sq));
+    s->in_active = calloc((size_t)s->nsq * SSD_NPRIO, 1);
     s->die = calloc(s->ndies, sizeof(*s->die));
     s->chan = calloc(cfg->channels, sizeof(*s->chan));
     s->map_tag = malloc((s->map_lines ? s->map_lines : 1) * sizeof(*s->map_tag));
@@ -906,7 +1019,7 @@ void ssd_free(ssd_t *s)
     if (!s)
         return;
     if (s->sq)
-        for (size_t i = 0; i < (size_t)s->cfg.queues * SSD_NPRIO; i++)
+        for (size_t i = 0; i < (size_t)s->nsq * SSD_NPRIO; i++)
             free(s->sq[i].v);
     for (unsigned p = 0; p < SSD_NPRIO; p++)
         free(s->active[p].v);

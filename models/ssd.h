@@ -1,11 +1,18 @@
 /*
- * ssd.h - the NVMe SSD: submission/completion queue pairs, command fetch and
- * arbitration (round robin or weighted round robin with urgent/high/medium/
- * low classes), FTL mapping with a DRAM map cache, channels x dies with read,
- * program and erase times and channel transfer, a write buffer, garbage
- * collection and optional program/erase suspend, and the PCIe/DMA transfer
- * of the data. It owns one `devices.N` section of a scenario; every default
- * and its source is in docs/models.md, section "SSD".
+ * ssd.h - the NVMe SSD: submission/completion queue pairs (one SQ per
+ * hardware queue, as Linux creates them, in the queue sets of the nvme
+ * driver: default, read, poll), command fetch with round-robin arbitration
+ * (NVMe's mandatory scheme, the one Linux enables), FTL mapping with a DRAM
+ * map cache, channels x dies with read, program and erase times and channel
+ * transfer, a write buffer, garbage collection and optional program/erase
+ * suspend, and the PCIe/DMA transfer of the data. It owns one `devices.N`
+ * section of a scenario; every default and its source is in docs/models.md,
+ * section "SSD".
+ *
+ * Mechanisms no Linux host can ask a device for live under `devices.N.what_if`
+ * (ssd_what_if_t), off by default: WRR arbitration with per-class SQs, the
+ * command class ordering die and channel queues, a per-request interrupt
+ * coalescing bypass, deadline classes that hold background work.
  *
  * The host path hands it a request with r->hwq set (the submission queue);
  * it sets r->t[T_DEVICE_DONE] when the CQE is written and calls the
@@ -23,24 +30,38 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef enum { SSD_ARB_RR, SSD_ARB_WRR, SSD_NARBS } ssd_arb_t;
 /* NVMe WRR classes (NVMe Base Spec 2.0, "Weighted Round Robin with Urgent
- * Priority Class" arbitration): urgent is strict priority. */
+ * Priority Class" arbitration): urgent is strict priority. The host's
+ * request class maps to them only under what_if.wrr / die_priority. */
 typedef enum { SSD_PRIO_URGENT, SSD_PRIO_HIGH, SSD_PRIO_MEDIUM, SSD_PRIO_LOW, SSD_NPRIO } ssd_prio_t;
 
+/* Hypothetical device behaviour (`devices.N.what_if`), all off by default:
+ * no Linux host can ask an NVMe device for any of it (docs/models.md). */
 typedef struct {
-    /* queues */
-    uint32_t queues;            /* I/O SQ/CQ pairs = MSI-X vectors */
-    uint32_t queue_depth;       /* entries per SQ (and blk-mq tags per hw queue) */
-    uint32_t poll_queues;       /* > 0: polled queues exist, so IOPOLL is possible */
-    ssd_arb_t arbitration;
+    bool wrr;                   /* per-class SQs per hardware queue, WRR at fetch */
     uint32_t wrr_weight[SSD_NPRIO]; /* high, medium, low used */
+    bool die_priority;          /* urgent commands overtake host commands at a die/channel */
+    bool coalescing_bypass;     /* a request may fire its vector at once (irq.c) */
+    bool deadline_classes;      /* the device holds background work for deadline commands */
+} ssd_what_if_t;
+
+typedef struct {
+    /* queues, as drivers/nvme/host/pci.c sets them up */
+    uint32_t max_queues;        /* I/O queue pairs the controller grants (Feature 07h) */
+    uint32_t queues;            /* interrupt-driven I/O SQ/CQ pairs = MSI-X vectors */
+    uint32_t write_queues;      /* nvme.write_queues: queues of the default (write) set */
+    uint32_t read_queues;       /* derived: the read set (HCTX_TYPE_READ), 0 = none */
+    uint32_t poll_queues;       /* nvme.poll_queues: queues without a vector (IOPOLL) */
+    uint32_t queue_depth;       /* entries per SQ (and blk-mq tags per hw queue) */
     double ctrl_cmd_ns;         /* controller cost per command (fetch, decode) */
     uint32_t ctrl_cores;
-    /* interrupt coalescing, NVMe Feature 08h (read by irq.c) */
+    /* interrupt coalescing, NVMe Feature 08h, and per-vector Coalescing
+     * Disable, Feature 09h (read by irq.c) */
     double coalesce_time_us;
     uint32_t coalesce_threshold;
+    uint8_t *coalesce_off;      /* [queues] 1: the vector's CD bit is set; NULL: none */
     int32_t *irq_cpus;          /* [queues] vector -> CPU, or NULL for managed spread */
+    ssd_what_if_t what_if;
     uint32_t numa_node;
     /* flash */
     uint32_t channels, dies_per_channel, planes_per_die;
@@ -72,6 +93,10 @@ typedef struct {
 int ssd_cfg_parse(cfg_t *c, json_t *dev, uint32_t host_cpus, ssd_cfg_t *out);
 void ssd_cfg_fini(ssd_cfg_t *cfg);
 
+/* Append the what-if keys cfg enables, as scenario paths under `prefix`
+ * ("devices.0"), comma separated, to buf (which holds a string). */
+void ssd_cfg_what_if(const ssd_cfg_t *cfg, const char *prefix, char *buf, size_t len);
+
 typedef struct ssd ssd_t;
 typedef void (*ssd_done_fn)(void *ctx, req_t *r);
 
@@ -80,9 +105,10 @@ ssd_t *ssd_new(sim_t *sim, const ssd_cfg_t *cfg, uint64_t seed, uint32_t rep, co
                ssd_done_fn done, void *ctx);
 void ssd_free(ssd_t *s);
 
-/* Submit r on SQ r->hwq (taken modulo queues) with the given arbitration
- * class; the class only matters under WRR. 0, or -ENOMEM (r not taken; the
- * run's sticky error is set, see sim_fail). */
+/* Submit r on SQ r->hwq (taken modulo queues + poll_queues) with the given
+ * class; the class only matters under what_if.wrr (the SQ of that class)
+ * and what_if.die_priority (urgent overtakes at the die). 0, or -ENOMEM (r
+ * not taken; the run's sticky error is set, see sim_fail). */
 int ssd_submit(ssd_t *s, req_t *r, ssd_prio_t prio);
 
 /* With flash.read_dist "calibrated": draw(ctx) gives a QD1 4 KiB device
@@ -90,7 +116,8 @@ int ssd_submit(ssd_t *s, req_t *r, ssd_prio_t prio);
 void ssd_set_read_sampler(ssd_t *s, double (*draw)(void *ctx), void *ctx);
 
 /* Pause or resume background work (write-buffer flushes and GC) - the
- * deadline hint uses it. Operations already on a die finish. */
+ * deadline hint uses it under what_if.deadline_classes. Operations already
+ * on a die finish. */
 void ssd_hold_background(ssd_t *s, bool hold);
 
 typedef struct {

@@ -35,8 +35,10 @@ struct pol {
 void pol_config_defaults(pol_config_t *c)
 {
     c->latency_max_inflight = 32;
-    c->throughput_batch = 8;
-    c->throughput_batch_window_ns = 20000;
+    /* no batching: one io_uring_enter per request, as fio and liburing's
+     * io_uring_submit() do unless told otherwise */
+    c->throughput_batch = 1;
+    c->throughput_batch_window_ns = 0;
     c->prefetch_threshold = 0.5;
     c->admission_rate_iops = 50000;
     c->admission_burst = 32;
@@ -78,6 +80,12 @@ void pol_complete(pol_t *p, const pol_view_t *view, const pol_intent_t *in, uint
 }
 
 pol_mode_t pol_current_mode(const pol_t *p) { return p->mode.current; }
+
+void pol_setup(const pol_variant_t *v, pol_setup_t *out)
+{
+    out->rq_affinity = -1;
+    pol_affinity_ops(v->affinity)->setup(out);
+}
 
 const pol_switch_t *pol_switches(const pol_t *p, uint32_t *n)
 {

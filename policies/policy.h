@@ -7,6 +7,16 @@
  * completion feedback. Nothing here includes a simulator, model, kernel or
  * live header: the same objects link into both executors.
  *
+ * A policy acts only through what a program or an administrator can set on
+ * a Linux host: the threads' CPUs, io_uring set-up flags and batching, the
+ * ioprio of a request, admission, buffer registration, and (once per run,
+ * pol_setup) the queue's rq_affinity. Which hardware queue a request uses
+ * follows from the submitting CPU and which completion CPU from the vector
+ * and rq_affinity; the executor derives both as Linux does. Wishes that only
+ * a hypothetical device honours (coalescing bypass, holding background
+ * work, the class at the die) are marked as such below; the scenario's
+ * `what_if` keys decide whether anything honours them.
+ *
  * Buffer registration is decided where a transfer needs a registered buffer
  * (a GPU copy, an RDMA send), through policies/registration.h and the
  * executor's register/deregister calls; the variant names its policy here.
@@ -54,9 +64,10 @@ typedef struct {
 typedef struct {
     uint32_t ncpus, nnodes;
     const uint32_t *cpu_node;      /* [ncpus] */
-    uint32_t nqueues;              /* hardware queues of the target device */
+    uint32_t nqueues;              /* interrupt-driven hardware queues of the device */
     const uint32_t *queue_irq_cpu; /* [nqueues] CPU each queue's vector fires on */
-    const uint32_t *cpu_queue;     /* [ncpus] the queue blk-mq maps a CPU to */
+    const uint32_t *cpu_queue;     /* [ncpus] the queue blk-mq maps a CPU to, for this
+                                      request's queue set (read or default) */
     const uint32_t *inflight;      /* [POL_NCLASSES] requests in flight per class */
     bool poll_queues;              /* the device has polled queues (IOPOLL) */
     uint64_t now_ns;
@@ -78,24 +89,36 @@ typedef struct {
 typedef enum { POL_WAIT_INTERRUPT, POL_WAIT_POLL, POL_WAIT_HYBRID, POL_NWAITS } pol_wait_t;
 typedef enum { POL_TASKRUN_DEFAULT, POL_TASKRUN_COOP, POL_TASKRUN_DEFER, POL_NTASKRUNS } pol_taskrun_t;
 typedef enum { POL_ADMIT, POL_ADMIT_LATER, POL_ADMIT_DROP } pol_admit_t;
+/* ioprio classes (live/backend.c sets sqe->ioprio): URGENT is
+ * IOPRIO_CLASS_RT, HIGH best effort level 0, MEDIUM the task's own class,
+ * LOW IOPRIO_CLASS_IDLE. An NVMe device never sees them; only the what-ifs
+ * (devices.N.what_if.wrr, die_priority) map them to device classes. */
 typedef enum { POL_PRIO_URGENT, POL_PRIO_HIGH, POL_PRIO_MEDIUM, POL_PRIO_LOW } pol_prio_t;
 
-/* What the policy decides. */
+/* What the policy decides per request. */
 typedef struct {
     uint32_t submit_cpu;           /* ring / submitting thread's CPU */
-    uint32_t hwq;                  /* hardware queue */
     uint32_t consumer_cpu;         /* where the consumer thread runs */
-    int32_t completion_cpu;        /* force blk-mq completion there; -1 = rq_affinity */
     pol_wait_t wait;
     pol_taskrun_t taskrun;
-    bool coalesce;                 /* interrupt coalescing allowed */
-    pol_prio_t prio;               /* NVMe arbitration class */
+    bool coalesce;                 /* wish: coalescing allowed. No NVMe device honours it
+                                      per request; only what_if.coalescing_bypass does */
+    pol_prio_t prio;               /* the request's ioprio class */
     uint32_t batch;                /* SQEs per io_uring_enter (1 = no batching) */
     double batch_window_ns;        /* longest an SQE waits for its batch */
-    bool hold_background;          /* ask the device to hold GC / flushes */
+    bool hold_background;          /* wish: hold GC / flushes while in flight; only
+                                      what_if.deadline_classes honours it */
     pol_admit_t admit;
     double retry_ns;               /* for POL_ADMIT_LATER */
 } pol_placement_t;
+
+/* What a variant asks an administrator to set once before the run (sysfs),
+ * not per request: the queue's rq_affinity, -1 to leave the host's. */
+typedef struct {
+    int32_t rq_affinity;
+} pol_setup_t;
+
+void pol_setup(const pol_variant_t *v, pol_setup_t *out);
 
 typedef struct pol pol_t;
 

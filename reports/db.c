@@ -13,6 +13,35 @@
 
 extern const char db_schema_sql[];
 
+/* runs.what_if arrived after the first databases: add it to such a file. */
+static int db_has_what_if(sqlite3 *db, int *yes)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info('runs') "
+                                "WHERE name = 'what_if'", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    *yes = rc == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+static int db_migrate(sqlite3 *db, char **err)
+{
+    int yes = 0, rc = db_has_what_if(db, &yes);
+    if (rc != SQLITE_OK || yes || sqlite3_db_readonly(db, "main") == 1)
+        return rc;
+    /* again under the write lock: another process may have migrated */
+    rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, err);
+    if (rc == SQLITE_OK && (rc = db_has_what_if(db, &yes)) == SQLITE_OK && !yes)
+        rc = sqlite3_exec(db, "ALTER TABLE runs ADD COLUMN what_if TEXT", NULL, NULL, err);
+    if (rc == SQLITE_OK)
+        return sqlite3_exec(db, "COMMIT", NULL, NULL, err);
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 sqlite3 *db_open(const char *path, char **err)
 {
     sqlite3 *db = NULL;
@@ -29,7 +58,7 @@ sqlite3 *db_open(const char *path, char **err)
     if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
                      err) != SQLITE_OK ||
         sqlite3_exec(db, db_schema_sql, NULL, NULL, err) != SQLITE_OK ||
-        compare_migrate(db, err) != SQLITE_OK) {
+        db_migrate(db, err) != SQLITE_OK || compare_migrate(db, err) != SQLITE_OK) {
         char *e = sqlite3_mprintf("%s: %s", path, *err ? *err : sqlite3_errmsg(db));
         sqlite3_free(*err);
         *err = e;
@@ -63,8 +92,8 @@ static int db_insert_run(sqlite3 *db, const db_run_info_t *in, const result_t *r
     sqlite3_stmt *st;
     const char *sql =
         "INSERT INTO runs(scenario, variant, mode, replication, seed, calibration, host, version,"
-        " started_at, wall_s, events, requests, scenario_json, task_key)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+        " started_at, wall_s, events, requests, scenario_json, task_key, what_if)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK)
         return rc;
@@ -86,6 +115,7 @@ static int db_insert_run(sqlite3 *db, const db_run_info_t *in, const result_t *r
     sqlite3_bind_int64(st, 12, (sqlite3_int64)res->requests);
     bind_text(st, 13, in->scenario_json);
     bind_text(st, 14, in->task_key);
+    bind_text(st, 15, in->what_if && in->what_if[0] ? in->what_if : NULL);
     rc = db_step(st);
     sqlite3_finalize(st);
     *run_id = sqlite3_last_insert_rowid(db);

@@ -16,10 +16,12 @@ typedef struct {
     uint32_t replication;
     uint64_t seed;
     const char *calibration, *host, *version, *scenario_json, *task_key;
+    const char *what_if;                   /* NULL or "": no what-if (runs.what_if NULL) */
 } db_run_info_t;
 
-/* Open (creating if needed) and apply the schema. NULL with *err set (free
- * with sqlite3_free) on failure. */
+/* Open (creating if needed) and apply the schema, adding the columns a file
+ * from an older latsurf lacks. NULL with *err set (free with sqlite3_free)
+ * on failure. */
 sqlite3 *db_open(const char *path, char **err);
 void db_close(sqlite3 *db);
 

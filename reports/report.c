@@ -75,6 +75,12 @@ int report_find_metric(const report_t *r, const char *name)
     return -1;
 }
 
+const char *report_what_if(const report_t *r, size_t v)
+{
+    return r->what_if && v < r->nvariant && r->what_if[v] && r->what_if[v][0] ? r->what_if[v]
+                                                                              : NULL;
+}
+
 int report_is_key(const report_metric_t *m) { return m->id >= 0 && metric_info[m->id].key; }
 
 /* Key metrics first, in registry order, then the rest by name. */
@@ -87,6 +93,32 @@ static int metric_order(const void *a, const void *b)
     if (kx)
         return x->id - y->id;
     return strcmp(x->name, y->name);
+}
+
+/* Which what-ifs each variant's runs used. A file from before the column
+ * (opened read-only, so not migrated) has none. */
+static int load_what_if(sqlite3 *db, report_t *r)
+{
+    if (!(r->what_if = calloc(r->nvariant ? r->nvariant : 1, sizeof(*r->what_if))))
+        return -1;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT variant, max(what_if) FROM v_latest_runs WHERE scenario=?1 AND "
+                           "mode=?2 GROUP BY variant",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, r->scenario, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, r->mode, -1, SQLITE_STATIC);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            for (size_t v = 0; v < r->nvariant; v++)
+                if (!r->what_if[v] &&
+                    strcmp(r->variant[v], (const char *)sqlite3_column_text(st, 0)) == 0)
+                    r->what_if[v] = dup(sqlite3_column_text(st, 1));
+        sqlite3_finalize(st);
+    }
+    for (size_t v = 0; v < r->nvariant; v++)
+        if (!r->what_if[v] && !(r->what_if[v] = dup(NULL)))
+            return -1;
+    return 0;
 }
 
 /* Variants and metric names; everything else is filled by summarise(). */
@@ -296,6 +328,8 @@ int report_load(sqlite3 *db, const char *scenario, const char *baseline, report_
         goto oom;
     if ((rc = pick_mode(db, out, err)) != 0 || (rc = load_axes(db, out, err)) != 0)
         goto fail;
+    if (load_what_if(db, out) != 0)
+        goto oom;
     size_t b = index_of(out->variant, out->nvariant, baseline ? baseline : "baseline");
     if (b == SIZE_MAX && baseline) {
         *err = sqlite3_mprintf("scenario '%s' has no variant '%s'", scenario, baseline);
@@ -322,8 +356,12 @@ fail:
 
 void report_free(report_t *r)
 {
-    for (size_t i = 0; i < r->nvariant; i++)
+    for (size_t i = 0; i < r->nvariant; i++) {
         free(r->variant[i]);
+        if (r->what_if)
+            free(r->what_if[i]);
+    }
+    free(r->what_if);
     for (size_t i = 0; i < r->nmetric; i++) {
         free(r->metric[i].have);
         free(r->metric[i].have_cmp);

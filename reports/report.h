@@ -40,6 +40,8 @@ typedef struct {
 typedef struct {
     char *scenario, *mode; /* mode: "sim" when any sim runs exist, else "live" */
     char **variant;        /* in order of first run */
+    char **what_if;        /* [nvariant] runs.what_if of the variant's runs ("" = none:
+                              a measurement of Linux/NVMe behaviour, not a hypothetical) */
     size_t nvariant;
     size_t base;           /* index of the baseline in variant[] */
     size_t nrep;           /* most replications of any variant */
@@ -71,6 +73,9 @@ int report_store(sqlite3 *db, const report_t *r, char **err);
 
 /* Index of metric `name` in r, or -1. */
 int report_find_metric(const report_t *r, const char *name);
+
+/* The what-if keys variant v ran with, or NULL when none. */
+const char *report_what_if(const report_t *r, size_t v);
 
 /* Is m a key metric (sim/metric.h)? */
 int report_is_key(const report_metric_t *m);

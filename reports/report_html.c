@@ -298,7 +298,9 @@ static void summary_table(page_t *p)
     for (size_t v = 0; v < r->nvariant; v++) {
         fputs("<th>", p->out);
         esc(p->out, r->variant[v]);
-        fputs(v == r->base ? " (baseline)</th>" : "</th>", p->out);
+        fputs(v == r->base ? " (baseline)" : "", p->out);
+        fputs(report_what_if(r, v) ? " <span class=\"warn\">[what-if]</span></th>" : "</th>",
+              p->out);
     }
     fputs("</tr>\n", p->out);
     for (size_t mi = 0; mi < r->nmetric; mi++) {
@@ -415,11 +417,30 @@ static void find_hists(page_t *p, char lat[48], char stall[48], char gap[48])
     sqlite3_finalize(st);
 }
 
+/* A variant that ran with a what-if is a hypothetical, not a measurement of
+ * what Linux or an NVMe device does: say so before any number. */
+static void what_if_banner(page_t *p)
+{
+    const report_t *r = p->r;
+    for (size_t v = 0; v < r->nvariant; v++) {
+        if (!report_what_if(r, v))
+            continue;
+        fputs("<p class=\"warn\">WHAT-IF: variant ", p->out);
+        esc(p->out, r->variant[v]);
+        fputs(" ran with mechanisms no Linux host or NVMe device offers (a hypothetical, not a "
+              "measurement): ",
+              p->out);
+        esc(p->out, r->what_if[v]);
+        fputs("</p>\n", p->out);
+    }
+}
+
 static void scenario_section(page_t *p)
 {
     fputs("<section>\n<h2>Scenario ", p->out);
     esc(p->out, p->r->scenario);
     fputs("</h2>\n", p->out);
+    what_if_banner(p);
     provenance(p);
     fputs("<h3>Summary</h3>\n", p->out);
     summary_table(p);

@@ -195,6 +195,16 @@ static void md_text(FILE *out, const char *s)
     }
 }
 
+/* One line per variant that ran with a what-if: a hypothetical mechanism,
+ * not something Linux or an NVMe device does. */
+static void what_if_lines(const report_t *r, const char *pre, const char *post, FILE *out)
+{
+    for (size_t v = 0; v < r->nvariant; v++)
+        if (report_what_if(r, v))
+            fprintf(out, "%sWHAT-IF %s: not Linux/NVMe behaviour, a hypothetical: %s%s", pre,
+                    r->variant[v], r->what_if[v], post);
+}
+
 static int any_paired(const report_t *r)
 {
     for (size_t mi = 0; mi < r->nmetric; mi++)
@@ -224,7 +234,8 @@ void report_table_write(const report_t *r, report_format_t fmt, int all, int csv
     }
     snprintf(c[0], CELL, "metric");
     for (size_t v = 0; v < nv; v++)
-        snprintf(c[1 + v], CELL, "%s%s", r->variant[v], v == r->base ? " (baseline)" : "");
+        snprintf(c[1 + v], CELL, "%s%s%s", r->variant[v], v == r->base ? " (baseline)" : "",
+                 report_what_if(r, v) ? " [what-if]" : "");
     size_t row = 1;
     for (size_t mi = 0; mi < r->nmetric; mi++) {
         const report_metric_t *m = &r->metric[mi];
@@ -244,6 +255,7 @@ void report_table_write(const report_t *r, report_format_t fmt, int all, int csv
                                     : "unpaired (Welch)";
     if (fmt == REPORT_MD) {
         fprintf(out, "### %s (%s, %zu replications)\n\n", r->scenario, r->mode, r->nrep);
+        what_if_lines(r, "_", "_\n\n", out);
         for (size_t i = 0; i <= nrow; i++) {
             for (size_t k = 0; k < ncol; k++) {
                 fputs("| ", out);
@@ -261,6 +273,7 @@ void report_table_write(const report_t *r, report_format_t fmt, int all, int csv
     } else {
         fprintf(out, "scenario %s (%s, %zu variants, %zu replications)\n", r->scenario, r->mode,
                 nv, r->nrep);
+        what_if_lines(r, "", "\n", out);
         for (size_t i = 0; i <= nrow; i++) {
             for (size_t k = 0; k < ncol; k++) {
                 if (k + 1 < ncol)

@@ -17,7 +17,11 @@ CREATE TABLE IF NOT EXISTS runs (
     events      INTEGER,
     requests    INTEGER,
     scenario_json TEXT,          -- the scenario as run, after --set
-    task_key    TEXT             -- identifies a sweep task, for resuming
+    task_key    TEXT,            -- identifies a sweep task, for resuming
+    what_if     TEXT             -- hypothetical mechanisms the run used (scenario
+                                 -- paths, comma separated); NULL: none, a measurement
+                                 -- of Linux/NVMe behaviour. A database from before
+                                 -- the column gets it on open (db_open).
 );
 CREATE INDEX IF NOT EXISTS runs_task ON runs(task_key);
 

@@ -171,6 +171,13 @@ int liverun_run(const liverun_opts_t *o, liverun_t *c, liverun_done_fn fn, void 
             result_init(&res);
             notes[0] = '\0';
             int r = harness_run(&hc, &res, why, sizeof(why));
+            /* a what-if has no knob on a real host: the live run measures without it */
+            if (v->what_if[0]) {
+                size_t n = strlen(notes);
+                snprintf(notes + n, sizeof(notes) - n,
+                         "%swhat-if not realisable on this host, measured without: %s",
+                         n ? "; " : "", v->what_if);
+            }
             if (notes[0] && o->note)
                 o->note(o->note_ctx, v->pol.name, notes);
             if (r == 0) {

@@ -286,6 +286,14 @@ static void scn_parse_model(cfg_t *c, json_t *root, scn_variant_t *v)
         scn_parse_devices(c, root, v);
     if (cfg_ok(c))
         scn_parse_workloads(c, root, v);
+    if (cfg_ok(c)) {
+        host_cfg_what_if(&v->host, v->what_if, sizeof(v->what_if));
+        for (uint32_t i = 0; i < v->ndev; i++) {
+            char prefix[32];
+            snprintf(prefix, sizeof(prefix), "devices.%u", i);
+            ssd_cfg_what_if(&v->dev[i], prefix, v->what_if, sizeof(v->what_if));
+        }
+    }
 }
 
 static void scn_parse_variant(cfg_t *c, json_t *base, json_t *ventry, size_t i, scn_variant_t *v)

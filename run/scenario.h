@@ -33,6 +33,10 @@ typedef struct {
     uint32_t ndev;
     scn_workload_t *wl;
     uint32_t nwl;
+    /* The what-if keys this variant enables (hypothetical mechanisms, not
+     * Linux/NVMe behaviour), as scenario paths, comma separated; "" when
+     * none. A run says so in its output, its report and runs.what_if. */
+    char what_if[512];
 } scn_variant_t;
 
 typedef struct {

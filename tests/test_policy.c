@@ -59,18 +59,16 @@ static pol_placement_t place_v(pol_affinity_t a, pol_mode_t m, pol_hint_t h, con
 
 /* Field-by-field difference, as a bit set. */
 enum {
-    F_SUBMIT = 1 << 0, F_HWQ = 1 << 1, F_CONSUMER = 1 << 2, F_COMPLETION = 1 << 3,
-    F_WAIT = 1 << 4, F_TASKRUN = 1 << 5, F_COALESCE = 1 << 6, F_PRIO = 1 << 7,
-    F_BATCH = 1 << 8, F_WINDOW = 1 << 9, F_HOLD = 1 << 10, F_ADMIT = 1 << 11, F_RETRY = 1 << 12,
+    F_SUBMIT = 1 << 0, F_CONSUMER = 1 << 2, F_WAIT = 1 << 4, F_TASKRUN = 1 << 5,
+    F_COALESCE = 1 << 6, F_PRIO = 1 << 7, F_BATCH = 1 << 8, F_WINDOW = 1 << 9, F_HOLD = 1 << 10,
+    F_ADMIT = 1 << 11, F_RETRY = 1 << 12,
 };
 
 static unsigned diff(const pol_placement_t *a, const pol_placement_t *b)
 {
     unsigned d = 0;
     d |= a->submit_cpu != b->submit_cpu ? F_SUBMIT : 0;
-    d |= a->hwq != b->hwq ? F_HWQ : 0;
     d |= a->consumer_cpu != b->consumer_cpu ? F_CONSUMER : 0;
-    d |= a->completion_cpu != b->completion_cpu ? F_COMPLETION : 0;
     d |= a->wait != b->wait ? F_WAIT : 0;
     d |= a->taskrun != b->taskrun ? F_TASKRUN : 0;
     d |= a->coalesce != b->coalesce ? F_COALESCE : 0;
@@ -88,6 +86,15 @@ static pol_placement_t base(const pol_view_t *v, const pol_intent_t *in)
     return place_v(POL_AFF_KERNEL, POL_MODE_THROUGHPUT, POL_HINT_NONE, v, in);
 }
 
+static int32_t setup_rq_affinity(pol_affinity_t a)
+{
+    pol_variant_t var = {.name = "t", .affinity = a};
+    pol_setup_t s;
+    memset(&s, 0x5a, sizeof(s));
+    pol_setup(&var, &s);
+    return s.rq_affinity;
+}
+
 static void test_kernel_baseline(void **st)
 {
     (void)st;
@@ -96,50 +103,45 @@ static void test_kernel_baseline(void **st)
     pol_placement_t o = base(&v, &in);
     assert_int_equal(o.submit_cpu, 3);
     assert_int_equal(o.consumer_cpu, 3);
-    assert_int_equal(o.hwq, 1); /* blk-mq's map */
-    assert_int_equal(o.completion_cpu, -1);
     assert_int_equal(o.admit, POL_ADMIT);
+    assert_int_equal(setup_rq_affinity(POL_AFF_KERNEL), -1); /* the host's rq_affinity */
     /* no consumer preference: the flow picks the home CPU */
     in.consumer_cpu = -1;
     in.flow = 13;
     assert_int_equal(base(&v, &in).consumer_cpu, 13 % 8);
 }
 
+/* consumer: the thread moves to where its own queue's vector fires; the
+ * queue and the completion CPU then follow as blk-mq derives them. */
 static void test_consumer_affinity(void **st)
 {
     (void)st;
     pol_view_t v = view();
-    /* CPU 4 is queue 2's vector CPU: use queue 2 (blk-mq would too) */
+    assert_int_equal(setup_rq_affinity(POL_AFF_CONSUMER), -1);
+    /* CPU 4 is its queue's (2) vector CPU: nothing to move */
     pol_intent_t in = intent(POL_CLASS_STEP_CRITICAL, 4);
     pol_placement_t o = place_v(POL_AFF_CONSUMER, POL_MODE_THROUGHPUT, POL_HINT_NONE, &v, &in);
-    assert_int_equal(o.hwq, 2);
-    assert_int_equal(o.consumer_cpu, 4);
-    assert_int_equal(o.completion_cpu, 4);
     pol_placement_t b = base(&v, &in);
-    assert_int_equal(diff(&o, &b), F_COMPLETION);
-    /* a map where CPU 5's queue fires elsewhere, but queue 3's vector is on 5 */
-    static const uint32_t irq2[4] = {0, 2, 4, 5};
-    v.queue_irq_cpu = irq2;
-    in.consumer_cpu = 5;
-    o = place_v(POL_AFF_CONSUMER, POL_MODE_THROUGHPUT, POL_HINT_NONE, &v, &in);
-    b = base(&v, &in);
-    assert_int_equal(o.hwq, 3);
-    assert_int_equal(o.consumer_cpu, 5);
-    assert_int_equal(o.completion_cpu, 5);
-    assert_int_equal(diff(&o, &b), F_HWQ | F_COMPLETION);
-    /* no vector fires on CPU 3: the consumer moves to where its queue's does */
-    v.queue_irq_cpu = irq_cpu;
+    assert_int_equal(diff(&o, &b), 0);
+    /* CPU 3 maps to queue 1, whose vector fires on CPU 2: move there */
     in.consumer_cpu = 3;
     o = place_v(POL_AFF_CONSUMER, POL_MODE_THROUGHPUT, POL_HINT_NONE, &v, &in);
     b = base(&v, &in);
     assert_int_equal(o.consumer_cpu, 2);
     assert_int_equal(o.submit_cpu, 2);
-    assert_int_equal(o.hwq, 1);
-    assert_int_equal(irq_cpu[o.hwq], o.consumer_cpu);
-    assert_int_equal(o.completion_cpu, 2);
-    assert_int_equal(diff(&o, &b), F_SUBMIT | F_CONSUMER | F_COMPLETION);
+    assert_int_equal(irq_cpu[cpu_queue[o.submit_cpu]], o.submit_cpu);
+    assert_int_equal(diff(&o, &b), F_SUBMIT | F_CONSUMER);
+    /* vectors not on their queue's CPUs (irq_cpus set by hand): queue 1
+     * fires on CPU 0, whose own queue fires on 1; the nearest CPU on the
+     * node that is its queue's vector CPU is 1 */
+    static const uint32_t irq2[4] = {1, 0, 4, 6};
+    v.queue_irq_cpu = irq2;
+    o = place_v(POL_AFF_CONSUMER, POL_MODE_THROUGHPUT, POL_HINT_NONE, &v, &in);
+    assert_int_equal(o.consumer_cpu, 1);
+    assert_int_equal(o.submit_cpu, 1);
 }
 
+/* submitter: placement as kernel; the queue's rq_affinity is set to 2 once. */
 static void test_submitter_affinity(void **st)
 {
     (void)st;
@@ -149,36 +151,37 @@ static void test_submitter_affinity(void **st)
         pol_placement_t o =
             place_v(POL_AFF_SUBMITTER, POL_MODE_THROUGHPUT, POL_HINT_NONE, &v, &in);
         pol_placement_t b = base(&v, &in);
-        assert_int_equal(o.completion_cpu, (int32_t)o.submit_cpu);
         assert_int_equal(o.submit_cpu, (uint32_t)cpu);
-        assert_int_equal(diff(&o, &b), F_COMPLETION);
+        assert_int_equal(diff(&o, &b), 0);
     }
+    assert_int_equal(setup_rq_affinity(POL_AFF_SUBMITTER), 2);
 }
 
 static void test_numa_affinity(void **st)
 {
     (void)st;
     pol_view_t v = view();
+    assert_int_equal(setup_rq_affinity(POL_AFF_NUMA), -1);
     pol_intent_t in = intent(POL_CLASS_STEP_CRITICAL, 5);
     /* queue 2 fires on CPU 4, same node: nothing to change */
     pol_placement_t o = place_v(POL_AFF_NUMA, POL_MODE_THROUGHPUT, POL_HINT_NONE, &v, &in);
     pol_placement_t b = base(&v, &in);
     assert_int_equal(diff(&o, &b), 0);
-    /* blk-mq maps every CPU to queue 0 (node 0): pick the first node-1 vector */
+    /* CPU 5 maps to queue 0 (vector on node 0): move to CPU 4, whose queue's
+     * vector is on node 1 */
+    static const uint32_t map5[8] = {0, 0, 1, 1, 2, 0, 3, 3};
+    v.cpu_queue = map5;
+    o = place_v(POL_AFF_NUMA, POL_MODE_THROUGHPUT, POL_HINT_NONE, &v, &in);
+    b = base(&v, &in);
+    assert_int_equal(o.consumer_cpu, 4);
+    assert_int_equal(diff(&o, &b), F_SUBMIT | F_CONSUMER);
+    /* every CPU maps to queue 0 (node 0): no local vector to move to, stay
+     * (rq_affinity 1 completes on the submitter, no shared cache) */
     static const uint32_t all0[8] = {0};
     v.cpu_queue = all0;
     o = place_v(POL_AFF_NUMA, POL_MODE_THROUGHPUT, POL_HINT_NONE, &v, &in);
-    assert_int_equal(o.hwq, 2);
-    assert_int_equal(cpu_node[irq_cpu[o.hwq]], cpu_node[o.consumer_cpu]);
     b = base(&v, &in);
-    assert_int_equal(diff(&o, &b), F_HWQ);
-    /* no vector on node 1 at all: complete on the submitting CPU */
-    static const uint32_t irq_node0[4] = {0, 1, 2, 3};
-    v.queue_irq_cpu = irq_node0;
-    o = place_v(POL_AFF_NUMA, POL_MODE_THROUGHPUT, POL_HINT_NONE, &v, &in);
-    b = base(&v, &in);
-    assert_int_equal(o.completion_cpu, 5);
-    assert_int_equal(diff(&o, &b), F_COMPLETION);
+    assert_int_equal(diff(&o, &b), 0);
 }
 
 static void test_latency_vs_throughput_mode(void **st)
@@ -202,8 +205,8 @@ static void test_latency_vs_throughput_mode(void **st)
     assert_int_equal(l.batch, 1);
     assert_true(l.batch_window_ns == 0);
     assert_int_equal(l.prio, POL_PRIO_URGENT);
-    assert_int_equal(diff(&l, &t),
-                     F_WAIT | F_TASKRUN | F_COALESCE | F_BATCH | F_WINDOW | F_PRIO);
+    /* no batching is the default of both modes */
+    assert_int_equal(diff(&l, &t), F_WAIT | F_TASKRUN | F_COALESCE | F_PRIO);
     /* classes: bulk low in both, prefetch medium */
     in.cls = POL_CLASS_BULK;
     assert_int_equal(place_v(POL_AFF_KERNEL, POL_MODE_LATENCY, POL_HINT_NONE, &v, &in).prio,
@@ -249,7 +252,7 @@ static void test_hint_deadline(void **st)
     assert_true(o.hold_background);
     assert_int_equal(o.batch, 1);
     assert_false(o.coalesce);
-    assert_int_equal(diff(&o, &b), F_PRIO | F_HOLD | F_BATCH | F_WINDOW | F_COALESCE);
+    assert_int_equal(diff(&o, &b), F_PRIO | F_HOLD | F_COALESCE);
     for (int c = POL_CLASS_HOT_METADATA; c < POL_NCLASSES; c++) {
         in.cls = (pol_class_t)c;
         o = place_v(POL_AFF_KERNEL, POL_MODE_THROUGHPUT, POL_HINT_DEADLINE, &v, &in);

@@ -400,6 +400,72 @@ static void test_old_database_gets_owners(void **state)
     db_close(db);
 }
 
+static char *read_back(FILE *m);
+
+/* A run that used a what-if carries its keys in runs.what_if, and every
+ * report marks the variant; a database from before the column gets it. */
+static void test_what_if_marked(void **state)
+{
+    fixture_t *f = *state;
+    static const char *const name[2] = {"base", "hyp"};
+    for (unsigned rep = 0; rep < 2; rep++)
+        for (int v = 0; v < 2; v++) {
+            result_t res;
+            result_init(&res);
+            result_set(&res, "lat_p50_ns", 1000.0 + v + rep);
+            db_run_info_t info = {.scenario = "wi", .variant = name[v], .mode = "sim",
+                                  .replication = rep, .seed = 1, .version = "test",
+                                  .what_if = v ? "devices.0.what_if.wrr" : ""};
+            char *err = NULL;
+            assert_true(db_write_run(f->db, &info, &res, &err) > 0);
+            result_fini(&res);
+        }
+    assert_int_equal((int)q1(f->db, "SELECT count(*) FROM runs WHERE scenario='wi' AND "
+                                    "what_if IS NULL AND variant='base'"),
+                     2);
+    assert_int_equal((int)q1(f->db, "SELECT count(*) FROM runs WHERE scenario='wi' AND "
+                                    "what_if='devices.0.what_if.wrr'"),
+                     2);
+    char *err = NULL;
+    FILE *m = tmpfile();
+    assert_non_null(m);
+    assert_int_equal(report_print(f->db, "wi", NULL, REPORT_TEXT, 0, m, &err), 0);
+    char *buf = read_back(m);
+    assert_non_null(strstr(buf, "WHAT-IF hyp: not Linux/NVMe behaviour, a hypothetical: "
+                                "devices.0.what_if.wrr"));
+    assert_non_null(strstr(buf, "hyp [what-if]"));
+    assert_null(strstr(buf, "WHAT-IF base"));
+    free(buf);
+    m = tmpfile();
+    assert_non_null(m);
+    assert_int_equal(report_html_write(f->db, "wi", NULL, f->path, m, &err), 0);
+    buf = read_back(m);
+    assert_non_null(strstr(buf, "WHAT-IF: variant hyp"));
+    assert_null(strstr(buf, "WHAT-IF: variant base"));
+    free(buf);
+
+    char path[128];
+    snprintf(path, sizeof(path), "%s/old-runs.sqlite", f->dir);
+    sqlite3 *old;
+    assert_int_equal(sqlite3_open(path, &old), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(old,
+                                  "CREATE TABLE runs (run_id INTEGER PRIMARY KEY, scenario TEXT "
+                                  "NOT NULL, variant TEXT NOT NULL, mode TEXT NOT NULL, "
+                                  "replication INTEGER NOT NULL, seed INTEGER NOT NULL, "
+                                  "calibration TEXT, host TEXT, version TEXT NOT NULL, "
+                                  "started_at TEXT NOT NULL, wall_s REAL, events INTEGER, "
+                                  "requests INTEGER, scenario_json TEXT, task_key TEXT);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(old);
+    sqlite3 *db = db_open(path, &err);
+    assert_non_null(db);
+    assert_int_equal((int)q1(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE "
+                                 "name='what_if'"),
+                     1);
+    db_close(db);
+}
+
 /* What was written to m (a tmpfile()), as a string; closes m. Not
  * open_memstream: its stream holds the addresses of the writer's locals,
  * so once the writer is inlined gcc -O3 takes the returned text for a
@@ -592,6 +658,7 @@ int main(void)
         cmocka_unit_test(test_report_keeps_validate_rows),
         cmocka_unit_test(test_validate_keeps_report_rows),
         cmocka_unit_test(test_old_database_gets_owners),
+        cmocka_unit_test(test_what_if_marked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -74,7 +74,7 @@ static void test_set_paths(void **state)
     (void)state;
     const char *f = write_file("set.json", base);
     char *sets[] = {"host.cpus=8", "run.duration_ms=200", "devices.0.queues=2",
-                    "devices.0.irq_coalescing.time_us=50", "name=renamed"};
+                    "devices.0.irq_coalescing.time_us=200", "name=renamed"};
     scn_t *s;
     char err[512];
     if (scn_load(f, sets, 5, &s, err, sizeof(err)) != 0)
@@ -82,7 +82,7 @@ static void test_set_paths(void **state)
     assert_int_equal(s->var[0].host.cpus, 8);
     assert_true(s->run.duration_ms == 200);
     assert_int_equal(s->var[0].dev[0].queues, 2);
-    assert_true(s->var[0].dev[0].coalesce_time_us == 50);
+    assert_true(s->var[0].dev[0].coalesce_time_us == 200);
     assert_string_equal(s->name, "renamed"); /* not JSON: taken as a string */
     scn_free(s);
 }

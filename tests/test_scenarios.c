@@ -1,7 +1,9 @@
 /*
- * test_scenarios.c - every shipped scenario runs (shortened) and its key
- * metrics meet the expectation stated beside it. Variants of one
- * replication share their random streams, so differences are paired.
+ * test_scenarios.c - every shipped scenario runs (shortened) and the
+ * metrics that follow from its workload's structure or a policy's mechanism
+ * (not from which policy wins: that is a finding, docs/findings.md) meet
+ * the expectation stated beside them. Every shipped scenario runs without
+ * what-ifs (hypothetical device or host behaviour).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -90,17 +92,16 @@ static void test_default(void **state)
     show(&r, "locality_miss_rate");
     show(&r, "registration_hit_rate");
     show(&r, "storage_to_gpu_gap_p99_ns");
-    /* the essay's loop: >= 10% better useful-completion tail, locality kept */
-    assert_true(m(&r, "coordinated", "useful_completion_p99_ns") <=
-                0.9 * m(&r, "baseline", "useful_completion_p99_ns"));
-    assert_true(m(&r, "coordinated", "locality_miss_rate") <
-                m(&r, "baseline", "locality_miss_rate"));
+    /* consumer affinity runs each thread where its queue's vector fires, so
+     * blk-mq completes on the consumer's CPU */
     assert_true(m(&r, "affinity-only", "locality_miss_rate") < 0.01);
-    /* the agents' chunks continue to GPU 0, so both metrics exist (NAN fails) */
-    assert_true(m(&r, "coordinated", "registration_hit_rate") >
-                m(&r, "baseline", "registration_hit_rate"));
-    assert_true(m(&r, "coordinated", "storage_to_gpu_gap_p99_ns") <
-                m(&r, "baseline", "storage_to_gpu_gap_p99_ns"));
+    assert_true(m(&r, "coordinated", "locality_miss_rate") < 0.01);
+    /* the agents' chunks continue to GPU 0, so both metrics exist (NAN
+     * fails); registration none registers every copy, a cache reuses */
+    assert_true(m(&r, "baseline", "registration_hit_rate") == 0);
+    assert_true(m(&r, "registration-only", "registration_hit_rate") > 0);
+    assert_true(m(&r, "baseline", "storage_to_gpu_gap_p99_ns") > 0);
+    assert_true(m(&r, "coordinated", "storage_to_gpu_gap_p99_ns") > 0);
     free_runs(&r);
 }
 
@@ -116,8 +117,6 @@ static void test_agentic(void **state)
     assert_true(m(&r, "baseline", "step_stall_p50_ns") > 0);
     double idle = m(&r, "baseline", "gpu_idle_fraction");
     assert_true(idle > 0 && idle < 1);
-    /* latency mode shortens the stall tail */
-    assert_true(m(&r, "latency", "step_stall_p99_ns") < m(&r, "baseline", "step_stall_p99_ns"));
     free_runs(&r);
 }
 
@@ -173,8 +172,6 @@ static void test_mixed_tenant(void **state)
     show(&r, "useful_completion_p99_ns");
     show(&r, "mode_to_latency_ms");
     show(&r, "mode_to_throughput_ms");
-    assert_true(m(&r, "latency", "useful_completion_p99_ns") <
-                m(&r, "throughput", "useful_completion_p99_ns"));
     /* docs/policies.md's bounds with 5 ms windows: the tenant runs from 200
      * to 500 ms; latency mode within two windows of its start, throughput
      * again within adaptive_calm_windows + 1 = 3 windows of its end */
@@ -193,8 +190,6 @@ static void test_wsrch_replay(void **state)
     show(&r, "iops");
     show(&r, "useful_completion_p99_ns");
     assert_true(m(&r, "baseline", "iops") > 1000);
-    assert_true(m(&r, "coordinated", "useful_completion_p99_ns") <
-                m(&r, "baseline", "useful_completion_p99_ns"));
     free_runs(&r);
 }
 
@@ -217,6 +212,11 @@ static void test_every_file_loads(void **state)
         scn_t *s;
         if (scn_load(path, NULL, 0, &s, err, sizeof(err)) != 0)
             fail_msg("%s", err);
+        /* a shipped scenario describes Linux and NVMe as they are */
+        for (uint32_t v = 0; v < s->nvar; v++)
+            if (s->var[v].what_if[0])
+                fail_msg("%s variant %s uses what-ifs: %s", e->d_name, s->var[v].pol.name,
+                         s->var[v].what_if);
         scn_free(s);
         n++;
     }

@@ -1,9 +1,10 @@
 /*
  * test_ssd.c - the SSD model against numbers derived from its configured
  * costs: exact QD1 latencies, M/D/1 and M/M/1 waits (Pollaczek-Khinchine)
- * on one die, die parallelism, the program-bound write rate, WRR shares and
- * urgent protection, GC and suspend effects on read p99, and config errors
- * that name their JSON path.
+ * on one die, die parallelism, the program-bound write rate, round-robin
+ * fetch order and WRR shares (a what-if), the die's FIFO that no class
+ * escapes without the die-priority what-if, GC and suspend effects on read
+ * p99, and config errors that name their JSON path.
  */
 #include "models/req.h"
 #include "models/ssd.h"
@@ -35,11 +36,13 @@ typedef struct {
     uint32_t hwq, qd, bytes;
     ssd_prio_t prio;
     double rate;        /* > 0: Poisson arrivals per second; else closed loop at qd */
+    bool once;          /* closed loop off: qd commands at the start, no more */
     double write_frac;
     uint64_t skip;      /* completions not recorded (warm-up) */
     gsl_rng *rng;
     hist_t lat[2];      /* by op */
     uint64_t done, issued;
+    uint64_t lat_min, lat_max; /* of the recorded completions */
 } tenant_t;
 
 struct rig {
@@ -51,6 +54,8 @@ struct rig {
     unsigned nt;
     uint64_t span;      /* offsets are drawn in [0, span) */
     bool stop;
+    uint32_t order[64]; /* hardware queue of the first completions, in order */
+    unsigned norder;
 };
 
 static int parse(const char *json, uint32_t cpus, ssd_cfg_t *out, cfg_t *c)
@@ -85,10 +90,16 @@ static void on_done(void *ctx, req_t *r)
 {
     rig_t *g = ctx;
     tenant_t *t = r->owner;
-    if (t->done++ >= t->skip)
-        hist_add(&t->lat[r->op], r->t[T_DEVICE_DONE] - r->t[T_DISPATCH]);
+    uint64_t lat = r->t[T_DEVICE_DONE] - r->t[T_DISPATCH];
+    if (t->done++ >= t->skip) {
+        hist_add(&t->lat[r->op], lat);
+        t->lat_min = t->lat_min && t->lat_min < lat ? t->lat_min : lat;
+        t->lat_max = t->lat_max > lat ? t->lat_max : lat;
+    }
+    if (g->norder < sizeof(g->order) / sizeof(g->order[0]))
+        g->order[g->norder++] = r->hwq;
     req_release(g->pool, r);
-    if (t->rate <= 0 && !g->stop)
+    if (t->rate <= 0 && !t->once && !g->stop)
         issue(t);
 }
 
@@ -170,25 +181,57 @@ static void test_defaults(void **state)
     ssd_cfg_t cfg;
     cfg_t c;
     assert_int_equal(parse("{\"type\":\"nvme\"}", 16, &cfg, &c), 0);
+    /* one interrupt-driven queue per CPU, no read or poll set: Linux's nvme */
     assert_int_equal(cfg.queues, 16);
+    assert_int_equal(cfg.read_queues, 0);
+    assert_int_equal(cfg.poll_queues, 0);
     assert_int_equal(cfg.queue_depth, 1024);
-    assert_int_equal(cfg.arbitration, SSD_ARB_RR);
+    assert_false(cfg.what_if.wrr || cfg.what_if.die_priority || cfg.what_if.coalescing_bypass ||
+                 cfg.what_if.deadline_classes);
     assert_int_equal(cfg.channels, 8);
     assert_int_equal(cfg.dies_per_channel, 4);
     assert_true(cfg.read_us == 60 && cfg.program_us == 600);
     assert_true(cfg.coalesce_time_us == 0 && cfg.coalesce_threshold == 0);
+    assert_null(cfg.coalesce_off);
     assert_null(cfg.irq_cpus);
     assert_true(cfg.map_cache_mib == cfg.capacity_gib); /* the whole map fits */
+    char label[256] = "";
+    ssd_cfg_what_if(&cfg, "devices.0", label, sizeof(label));
+    assert_string_equal(label, "");
     ssd_cfg_fini(&cfg);
 
-    assert_int_equal(parse("{\"queues\":3,\"irq_cpus\":[2,0,1],\"arbitration\":\"wrr\","
-                           "\"wrr_weights\":{\"high\":8}}",
+    assert_int_equal(parse("{\"queues\":3,\"irq_cpus\":[2,0,1],\"arbitration\":\"rr\","
+                           "\"what_if\":{\"wrr\":true,\"wrr_weights\":{\"high\":8},"
+                           "\"die_priority\":true}}",
                            4, &cfg, &c),
                      0);
     assert_int_equal(cfg.irq_cpus[0], 2);
     assert_int_equal(cfg.irq_cpus[2], 1);
-    assert_int_equal(cfg.wrr_weight[SSD_PRIO_HIGH], 8);
-    assert_int_equal(cfg.wrr_weight[SSD_PRIO_LOW], 1);
+    assert_int_equal(cfg.what_if.wrr_weight[SSD_PRIO_HIGH], 8);
+    assert_int_equal(cfg.what_if.wrr_weight[SSD_PRIO_LOW], 1);
+    ssd_cfg_what_if(&cfg, "devices.0", label, sizeof(label));
+    assert_string_equal(label, "devices.0.what_if.wrr, devices.0.what_if.die_priority");
+    ssd_cfg_fini(&cfg);
+
+    /* drivers/nvme/host/pci.c: CPUs + write + poll queues asked for, the
+     * controller grants max_queues, poll queues first, the rest split into
+     * the default (write) and read sets */
+    assert_int_equal(parse("{\"write_queues\":2,\"poll_queues\":2}", 8, &cfg, &c), 0);
+    assert_int_equal(cfg.queues, 10);
+    assert_int_equal(cfg.read_queues, 8);
+    ssd_cfg_fini(&cfg);
+    assert_int_equal(parse("{\"max_queues\":4,\"write_queues\":1,\"poll_queues\":2}", 8, &cfg, &c),
+                     0);
+    assert_int_equal(cfg.queues, 2);
+    assert_int_equal(cfg.read_queues, 1);
+    ssd_cfg_fini(&cfg);
+    assert_int_equal(parse("{\"irq_coalescing\":{\"time_us\":100,\"threshold\":8,"
+                           "\"disabled_queues\":[1,3]}}",
+                           4, &cfg, &c),
+                     0);
+    assert_int_equal(cfg.coalesce_off[0], 0);
+    assert_int_equal(cfg.coalesce_off[1], 1);
+    assert_int_equal(cfg.coalesce_off[3], 1);
     ssd_cfg_fini(&cfg);
 }
 
@@ -209,6 +252,14 @@ static const config_error_t config_errors[] = {
     {"{\"flash\":\"fast\"}", "devices.0.flash: expected an object"},
     {"{\"flash\":{\"page_kib\":12}}", "devices.0.flash.page_kib: expected a power of two"},
     {"{\"capacity_gib\":0.001}", "devices.0.capacity_gib: too small for GC"},
+    {"{\"arbitration\":\"wrr\"}", "devices.0.arbitration: Linux always enables round robin"},
+    {"{\"wrr_weights\":{\"high\":2}}", "devices.0.wrr_weights: WRR is a what-if"},
+    {"{\"what_if\":{\"bogus\":true}}", "devices.0.what_if.bogus: unknown key"},
+    {"{\"irq_coalescing\":{\"time_us\":20}}",
+     "devices.0.irq_coalescing.time_us: expected a multiple of 100"},
+    {"{\"queues\":2,\"irq_coalescing\":{\"disabled_queues\":[2]}}",
+     "devices.0.irq_coalescing.disabled_queues.0: expected an I/O queue number"},
+    {"{\"max_queues\":4,\"queues\":4,\"poll_queues\":1}", "devices.0.queues: expected"},
 };
 
 /* One case of config_errors[] (the test's state): -EINVAL naming the path. */
@@ -385,18 +436,19 @@ static void test_write_rate_program_bound(void **state)
 
 /* ------------------------------------------------------------ arbitration */
 
-/* A controller-bound device: three saturating tenants share fetches by the
- * WRR weights (4:2:1), and equally under RR. */
+/* A controller-bound device: three saturating tenants share fetches equally
+ * under round robin (what Linux enables), and by the weights (4:2:1) under
+ * the WRR what-if. */
 static void test_wrr_weights_share_fetches(void **state)
 {
     (void)state;
     for (int wrr = 0; wrr < 2; wrr++) {
         char json[512];
         snprintf(json, sizeof(json),
-                 "{\"queues\":3,\"arbitration\":\"%s\",\"controller\":{\"cmd_ns\":10000,"
+                 "{\"queues\":3,\"what_if\":{\"wrr\":%s},\"controller\":{\"cmd_ns\":10000,"
                  "\"cores\":1},\"ftl\":{\"map_hit_ns\":0},\"flash\":{\"read_us\":1,"
                  "\"channel_mbps\":0},\"pcie\":{\"gbps\":0}}",
-                 wrr ? "wrr" : "rr");
+                 wrr ? "true" : "false");
         rig_t g;
         rig_init(&g, json, 3, 0);
         for (uint32_t i = 0; i < 3; i++)
@@ -416,36 +468,89 @@ static void test_wrr_weights_share_fetches(void **state)
     }
 }
 
-/* A QD1 urgent reader beside a QD64 bulk reader on two dies. */
-static void test_wrr_urgent_protects_reader(void **state)
+/* Round robin at fetch over two SQs: 8 commands on each, one core at 10 us
+ * a command, flash 1 us, transfers free, so completions come in fetch
+ * order. The first submission finds the core idle and is fetched before SQ 1
+ * holds anything; from then on the SQs alternate until SQ 0 runs dry. */
+static void test_rr_fetch_alternates(void **state)
 {
     (void)state;
-    uint64_t p99[2];
-    for (int wrr = 0; wrr < 2; wrr++) {
-        char json[512];
-        snprintf(json, sizeof(json),
-                 "{\"queues\":2,\"arbitration\":\"%s\",\"controller\":{\"cmd_ns\":1500},"
-                 "\"flash\":{\"channels\":1,\"dies_per_channel\":2},\"pcie\":{\"gbps\":8}}",
-                 wrr ? "wrr" : "rr");
-        rig_t g;
-        rig_init(&g, json, 2, 0);
-        tenant_t *urgent = rig_tenant(&g, 0, SSD_PRIO_URGENT, 1, 0, 4096, 0, 0);
-        rig_tenant(&g, 1, SSD_PRIO_LOW, 64, 0, 4096, 0, 0);
-        rig_start(&g);
-        run_until_done(&g, urgent, 3000);
-        p99[wrr] = hist_quantile(&urgent->lat[REQ_READ], 0.99);
-        g.stop = true;
-        rig_fini(&g);
+    rig_t g;
+    rig_init(&g,
+             "{\"queues\":2,\"controller\":{\"cmd_ns\":10000,\"cores\":1},"
+             "\"ftl\":{\"map_hit_ns\":0},\"flash\":{\"read_us\":1,\"channel_mbps\":0},"
+             "\"pcie\":{\"gbps\":0}}",
+             2, 0);
+    /* the classes differ, and without the WRR what-if they change nothing */
+    rig_tenant(&g, 0, SSD_PRIO_LOW, 8, 0, 4096, 0, 0)->once = true;
+    rig_tenant(&g, 1, SSD_PRIO_URGENT, 8, 0, 4096, 0, 0)->once = true;
+    rig_start(&g);
+    sim_run(g.sim, SIM_MS(1));
+    const uint32_t want[16] = {0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 1};
+    assert_int_equal(g.norder, 16);
+    for (unsigned i = 0; i < 16; i++)
+        if (g.order[i] != want[i])
+            fail_msg("completion %u came from SQ %u, want %u", i, g.order[i], want[i]);
+    rig_fini(&g);
+}
+
+/* A QD1 reader on its own SQ beside a QD16 bulk stream, one die, 4 KiB
+ * reads, tR 60 us. The die serves host commands FIFO, so the 17 commands
+ * cycle through it in a fixed order: between two services of the reader
+ * the die serves the 16 bulk commands, and the rest of each trip (fetch
+ * 1600 ns, channel 5120 ns, PCIe 512 ns = 7232 ns) is shorter than one tR,
+ * so the reader rejoins behind exactly those 16. Its latency is then exactly
+ * 17 x tR = 1020000 ns, whatever its class, under round robin and under the
+ * WRR what-if alike (WRR reorders fetch, not the die). Only the die-priority
+ * what-if lets an urgent reader overtake at the die: it then waits at most
+ * the read in service, <= 1600 + 2 x tR + 5632 ns. */
+static void die_reader(const char *what_if, ssd_prio_t prio, uint64_t *lo, uint64_t *hi)
+{
+    char json[512];
+    snprintf(json, sizeof(json),
+             "{\"queues\":2,\"what_if\":{%s},\"controller\":{\"cmd_ns\":1500},"
+             "\"flash\":{\"channels\":1,\"dies_per_channel\":1},\"pcie\":{\"gbps\":8}}",
+             what_if);
+    rig_t g;
+    rig_init(&g, json, 2, 0);
+    tenant_t *reader = rig_tenant(&g, 0, prio, 1, 0, 4096, 0, 0);
+    reader->skip = 50;
+    rig_tenant(&g, 1, SSD_PRIO_LOW, 16, 0, 4096, 0, 0);
+    rig_start(&g);
+    run_until_done(&g, reader, 550);
+    *lo = reader->lat_min;
+    *hi = reader->lat_max;
+    printf("reader %-14s what_if {%s}: latency %lu..%lu ns\n",
+           prio == SSD_PRIO_URGENT ? "urgent" : "low", what_if, (unsigned long)*lo,
+           (unsigned long)*hi);
+    g.stop = true;
+    rig_fini(&g);
+}
+
+static void test_die_fifo_whatever_class(void **state)
+{
+    (void)state;
+    const uint64_t cycle = 17 * 60000;
+    static const struct {
+        const char *what_if;
+        ssd_prio_t prio;
+    } same[] = {
+        {"", SSD_PRIO_URGENT},
+        {"", SSD_PRIO_LOW},
+        {"\"wrr\":true", SSD_PRIO_URGENT},
+        {"\"coalescing_bypass\":true,\"deadline_classes\":true", SSD_PRIO_URGENT},
+        {"\"die_priority\":true", SSD_PRIO_LOW},
+    };
+    for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+        uint64_t lo, hi;
+        die_reader(same[i].what_if, same[i].prio, &lo, &hi);
+        assert_int_equal(lo, cycle);
+        assert_int_equal(hi, cycle);
     }
-    /* WRR: at most the read in service ahead on the die and one transfer on
-     * the channel. RR: behind the bulk reads queued on its die - 32 on
-     * average, and the random split of 64 between two dies drifts, so the
-     * tail sees far more */
-    const uint64_t bound = 1500 + 100 + 2 * 60000 + 2 * 5120 + 2 * 512;
-    printf("urgent QD1 reader p99: RR %lu ns, WRR %lu ns (bound %lu)\n", (unsigned long)p99[0],
-           (unsigned long)p99[1], (unsigned long)bound);
-    assert_true(p99[1] <= bound);
-    assert_true(p99[0] >= 16 * 60000);
+    uint64_t lo, hi;
+    die_reader("\"die_priority\":true", SSD_PRIO_URGENT, &lo, &hi);
+    assert_true(hi <= 1600 + 2 * 60000 + 5120 + 512);
+    assert_true(lo >= 1600 + 60000 + 5120 + 512);
 }
 
 /* ------------------------------------------------------------ GC, suspend */
@@ -505,7 +610,8 @@ int main(void)
         cmocka_unit_test(test_die_parallelism),
         cmocka_unit_test(test_write_rate_program_bound),
         cmocka_unit_test(test_wrr_weights_share_fetches),
-        cmocka_unit_test(test_wrr_urgent_protects_reader),
+        cmocka_unit_test(test_rr_fetch_alternates),
+        cmocka_unit_test(test_die_fifo_whatever_class),
         cmocka_unit_test(test_gc_raises_p99_suspend_lowers_it),
     };
     enum {
