@@ -18,8 +18,8 @@
 
 static int import_usage(void)
 {
-    fprintf(stderr, "usage: latsurf import fio-iolog|blkparse|msr-csv|disksim FILE --out "
-                    "TRACE.jsonl\n");
+    fprintf(stderr, "usage: latsurf import fio-iolog|blkparse|msr-csv|disksim|alibaba|"
+                    "tencent-cbs|spc|jsonl FILE --out TRACE.jsonl\n");
     return CMD_BADINPUT;
 }
 
@@ -68,7 +68,7 @@ int cmd_import(int argc, char **argv)
         return import_usage();
     if (!trace_fmt_find(fmt)) {
         fprintf(stderr, "latsurf import: unknown format '%s' (fio-iolog, blkparse, msr-csv, "
-                        "disksim, jsonl)\n", fmt);
+                        "disksim, alibaba, tencent-cbs, spc, jsonl)\n", fmt);
         return CMD_BADINPUT;
     }
     char err[600];

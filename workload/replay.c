@@ -16,7 +16,8 @@
  *
  * Scenario keys (workload entry, docs/traces.md):
  *   path          trace file, relative to the current directory  (required)
- *   format        jsonl | fio-iolog | blkparse | msr-csv | disksim  (jsonl)
+ *   format        jsonl | fio-iolog | blkparse | msr-csv | disksim |
+ *                 alibaba | tencent-cbs | spc                       (jsonl)
  *   time_scale    multiplies t_ns and think_ns (0.5 = twice as fast)  (1)
  *   loop          start again when a pass is done, until the run ends (false)
  *   max_requests  stop reading after this many records, 0 = all      (0)

@@ -11,16 +11,19 @@
 #include <string.h>
 
 extern const trace_fmt_t trace_jsonl_fmt, trace_fio_fmt, trace_blkparse_fmt, trace_msr_fmt,
-    trace_disksim_fmt;
+    trace_disksim_fmt, trace_alibaba_fmt, trace_tencent_fmt, trace_spc_fmt;
 
 static const trace_fmt_t *const trace_table[] = {
     &trace_jsonl_fmt, &trace_fio_fmt, &trace_blkparse_fmt, &trace_msr_fmt, &trace_disksim_fmt,
+    &trace_alibaba_fmt,
+    &trace_tencent_fmt,
+    &trace_spc_fmt,
 };
 
 #define TRACE_NFMT (sizeof(trace_table) / sizeof(trace_table[0]))
 
 const char *const trace_fmt_names[] = {"jsonl", "fio-iolog", "blkparse", "msr-csv", "disksim",
-                                       NULL};
+                                       "alibaba", "tencent-cbs", "spc", NULL};
 
 const trace_fmt_t *trace_fmt_find(const char *name)
 {
@@ -36,7 +39,7 @@ int trace_open(const char *path, const char *fmt, trace_reader_t **out, char *er
     const trace_fmt_t *f = trace_fmt_find(fmt);
     if (!f) {
         snprintf(err, errlen, "unknown trace format '%s' (jsonl, fio-iolog, blkparse, msr-csv, "
-                              "disksim)", fmt);
+                              "disksim, alibaba, tencent-cbs, spc)", fmt);
         return -EINVAL;
     }
     trace_reader_t *r = calloc(1, sizeof(*r));
