@@ -16,7 +16,8 @@ secs=${1:-60}
 shift || true
 build=${FUZZ_BUILD:-build-fuzz}
 out=${FUZZ_OUT:-$build/fuzz-out}
-all="scenario costs tracefs trace_jsonl trace_fio trace_blkparse trace_msr trace_disksim"
+all="scenario costs tracefs trace_jsonl trace_fio trace_blkparse trace_msr trace_disksim
+     trace_alibaba trace_tencent trace_spc"
 names=${*:-$all}
 command -v clang >/dev/null || { echo "fuzz.sh: needs clang and libFuzzer (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
 cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DLATSURF_FUZZ=ON \

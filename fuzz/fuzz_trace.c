@@ -2,7 +2,7 @@
  * fuzz_trace.c - the trace readers (workload/trace.h), one harness per
  * format: the fuzz build compiles this file once per format with
  * FUZZ_TRACE_FMT set ("jsonl", "fio-iolog", "blkparse", "msr-csv",
- * "disksim").
+ * "disksim", "alibaba", "tencent-cbs", "spc").
  *
  * Input: the trace file. Every record is read to the end or the first
  * error, checked against the reader's contract (an error has a message
