@@ -162,6 +162,7 @@ int cmd_import(int argc, char **argv)
         trace_close(rd);
         return CMD_FAIL;
     }
+    setvbuf(out, NULL, _IOFBF, 1 << 20); /* millions of short lines: few, large writes */
     int rc = import_copy(rd, out, tmp);
     if (fclose(out) != 0 && rc == CMD_OK) {
         fprintf(stderr, "latsurf import: %s: write failed: %s\n", tmp, strerror(errno));
