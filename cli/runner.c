@@ -34,12 +34,48 @@ static void runner_warm(sim_t *sim, void *ctx, uint64_t arg)
  * otherwise grow memory without bound (~200 bytes a request). */
 #define RUNNER_MAX_INFLIGHT (1u << 20)
 
+static runner_progress_fn runner_progress;
+static void *runner_progress_ctx;
+static double runner_progress_every_s;
+
+void runner_set_progress(runner_progress_fn fn, void *ctx, double every_s)
+{
+    runner_progress = fn;
+    runner_progress_ctx = ctx;
+    runner_progress_every_s = every_s;
+}
+
+typedef struct {
+    req_pool_t *pool;
+    struct timespec t0;
+    double next_report_s;
+    sim_time_t end;
+} runner_watch_t;
+
+static double runner_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 /* Checked every simulated millisecond: cheap, and bounds the wait on Ctrl-C
- * and on an overloaded run. */
+ * and on an overloaded run. It reads the wall clock only when someone
+ * wants progress, and schedules the same events either way. */
 static void runner_watch(sim_t *sim, void *ctx, uint64_t arg)
 {
     (void)arg;
-    if (runner_interrupted || req_pool_overflowed(ctx))
+    runner_watch_t *w = ctx;
+    if (runner_progress) {
+        double wall = runner_since(&w->t0);
+        if (wall >= w->next_report_s) {
+            w->next_report_s = wall + runner_progress_every_s;
+            runner_progress_t p = {.requests = req_pool_done(w->pool), .now_ns = sim_now(sim),
+                                   .end_ns = w->end, .wall_s = wall};
+            runner_progress(&p, runner_progress_ctx);
+        }
+    }
+    if (runner_interrupted || req_pool_overflowed(w->pool))
         sim_stop(sim);
     else
         sim_after(sim, SIM_MS(1), runner_watch, ctx, 0);
@@ -125,9 +161,11 @@ static int runner_once(const scn_t *s, uint32_t vi, uint32_t rep, sim_time_t war
                      v->wl[i].ops->name, strerror(-rc));
     }
     runner_ctx_t ctx = {path, col};
+    runner_watch_t watch = {.pool = pool, .t0 = t0, .next_report_s = runner_progress_every_s,
+                            .end = duration};
     if (rc == 0) {
         sim_at(sim, warm, runner_warm, &ctx, 0);
-        sim_after(sim, SIM_MS(1), runner_watch, pool, 0);
+        sim_after(sim, SIM_MS(1), runner_watch, &watch, 0);
         sim_run(sim, duration);
         if (runner_interrupted)
             rc = -EINTR;
