@@ -177,7 +177,8 @@ static int rp_check_once(const replay_params_t *p, char *err, size_t n)
     bool have = stat(p->path, &st) == 0;
     if (have && rp_checked.valid && rp_checked.fmt == p->fmt &&
         rp_checked.window == p->window && rp_same_file(&st, &rp_checked.st) &&
-        memcmp(&rp_checked.sel, &p->sel, sizeof(p->sel)) == 0)
+        rp_checked.sel.one_flow == p->sel.one_flow && rp_checked.sel.flow == p->sel.flow &&
+        rp_checked.sel.from_ns == p->sel.from_ns && rp_checked.sel.to_ns == p->sel.to_ns)
         return 0;
     rp_checked.valid = false;
     int rc = rp_check(p, err, n);
