@@ -31,7 +31,7 @@ static const cmd_t cmd_table[] = {
      "trace record --out FILE [--duration-ms N] [-- COMMAND ARGS...] | trace analyze FILE "
      "[--db FILE]",
      "record tracepoints with tracefs, or join a recorded trace per request"},
-    {"import", cmd_import, "import FORMAT FILE --out TRACE.jsonl",
+    {"import", cmd_import, "import FORMAT FILE --out TRACE.jsonl [--flow ID] [--from S] [--to S]",
      "convert a block trace into latsurf JSONL"},
     {"report", cmd_report,
      "report DB [--html FILE] [--format text|md|csv] [--scenario NAME] [--baseline NAME] [--all]",

@@ -4,10 +4,13 @@
  *
  * The output is written to a temporary file beside it and renamed into
  * place only when the whole input converted, so a malformed line (exit 2,
- * "file:line: reason") leaves nothing behind.
+ * "file:line: reason") leaves nothing behind. --flow keeps one volume of a
+ * multi-volume trace, --from/--to a time window (seconds since the trace's
+ * first request): trace_select() in workload/trace.h.
  */
 #include "cmd.h"
 
+#include "workload/lineparse.h"
 #include "workload/trace.h"
 
 #include <errno.h>
@@ -29,6 +32,49 @@ static int import_usage(void)
     fprintf(stderr, "usage: latsurf %s\n", cmd_find("import")->usage);
     import_formats(stderr);
     return CMD_BADINPUT;
+}
+
+/* The value of --NAME VALUE or --NAME=VALUE at argv[*i], else NULL. */
+static const char *import_opt(int argc, char **argv, int *i, const char *name, bool *missing)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0)
+        return NULL;
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (argv[*i][n])
+        return NULL;
+    if (++*i == argc) {
+        *missing = true;
+        return NULL;
+    }
+    return argv[*i];
+}
+
+/* --flow, --from, --to into sel; false after printing why. */
+static bool import_select(const char *opt, const char *val, trace_select_t *sel)
+{
+    uint64_t v;
+    if (strcmp(opt, "--flow") == 0) {
+        if (!lp_u64(val, &v) || v > UINT32_MAX) {
+            fprintf(stderr, "latsurf import: --flow: expected a volume or device id (an integer "
+                            "below 2^32), got '%s'\n", val);
+            return false;
+        }
+        sel->one_flow = true;
+        sel->flow = (uint32_t)v;
+        return true;
+    }
+    if (!lp_fixed(val, 9, &v)) {
+        fprintf(stderr, "latsurf import: %s: expected seconds since the first request (like "
+                        "3600 or 0.25), got '%s'\n", opt, val);
+        return false;
+    }
+    if (strcmp(opt, "--from") == 0)
+        sel->from_ns = v;
+    else
+        sel->to_ns = v;
+    return true;
 }
 
 /* Convert everything; 0, or a CMD_* code after printing why. */
@@ -56,7 +102,21 @@ int cmd_import(int argc, char **argv)
         return CMD_OK;
     }
     const char *fmt = NULL, *in = NULL, *outpath = NULL;
+    trace_select_t sel = {.to_ns = UINT64_MAX};
     for (int i = 1; i < argc; i++) {
+        static const char *const selopts[] = {"--flow", "--from", "--to"};
+        const char *val = NULL;
+        bool missing = false;
+        size_t k = 0;
+        for (; k < 3 && !val && !missing; k++)
+            val = import_opt(argc, argv, &i, selopts[k], &missing);
+        if (missing)
+            return import_usage();
+        if (val) {
+            if (!import_select(selopts[k - 1], val, &sel))
+                return CMD_BADINPUT;
+            continue;
+        }
         if (strcmp(argv[i], "--out") == 0 || strcmp(argv[i], "-o") == 0) {
             if (++i == argc)
                 return import_usage();
@@ -82,11 +142,16 @@ int cmd_import(int argc, char **argv)
         fprintf(stderr, "latsurf import: unknown format '%s' (%s)\n", fmt, err);
         return CMD_BADINPUT;
     }
+    if (sel.from_ns >= sel.to_ns) {
+        fprintf(stderr, "latsurf import: --from must be before --to\n");
+        return CMD_BADINPUT;
+    }
     trace_reader_t *rd;
     if (trace_open(in, fmt, &rd, err, sizeof(err)) < 0) {
         fprintf(stderr, "latsurf import: %s\n", err);
         return CMD_BADINPUT;
     }
+    trace_select(rd, &sel);
     size_t n = strlen(outpath) + 16;
     char *tmp = malloc(n);
     if (!tmp) {
@@ -106,10 +171,16 @@ int cmd_import(int argc, char **argv)
         trace_close(rd);
         return CMD_FAIL;
     }
+    setvbuf(out, NULL, _IOFBF, 1 << 20); /* millions of short lines: few, large writes */
     int rc = import_copy(rd, out, tmp);
     if (fclose(out) != 0 && rc == CMD_OK) {
         fprintf(stderr, "latsurf import: %s: write failed: %s\n", tmp, strerror(errno));
         rc = CMD_FAIL;
+    }
+    if (rc == CMD_OK && trace_stats(rd)->unselected && !trace_stats(rd)->records) {
+        fprintf(stderr, "latsurf import: %s: --flow/--from/--to select none of its %llu "
+                        "requests\n", in, (unsigned long long)trace_stats(rd)->unselected);
+        rc = CMD_BADINPUT;
     }
     if (rc == CMD_OK && rename(tmp, outpath) != 0) {
         fprintf(stderr, "latsurf import: %s: %s\n", outpath, strerror(errno));
@@ -121,11 +192,14 @@ int cmd_import(int argc, char **argv)
         const trace_stats_t *st = trace_stats(rd);
         fprintf(stderr,
                 "latsurf import: %s (%s): %llu requests, %llu skipped lines, %llu unknown "
-                "actions, %llu with service times, %llu out of order, span %.6f s\n"
-                "wrote %s\n",
+                "actions, %llu with service times, %llu out of order, span %.6f s\n",
                 in, fmt, (unsigned long long)st->records, (unsigned long long)st->skipped,
                 (unsigned long long)st->unknown, (unsigned long long)st->paired,
-                (unsigned long long)st->out_of_order, (double)st->span_ns / 1e9, outpath);
+                (unsigned long long)st->out_of_order, (double)st->span_ns / 1e9);
+        if (st->unselected)
+            fprintf(stderr, "latsurf import: %llu requests outside the selection left out\n",
+                    (unsigned long long)st->unselected);
+        fprintf(stderr, "wrote %s\n", outpath);
     }
     free(tmp);
     trace_close(rd);

@@ -34,6 +34,26 @@ typedef struct {
 /* Set by SIGINT/SIGTERM; the run in progress sees it through runner_run's stop. */
 static volatile sig_atomic_t run_stop;
 
+/* The progress line of a long run: which run, requests done, simulated
+ * time, rate and an estimate of the wall time left (from the simulated
+ * time still to go at the pace so far). */
+typedef struct {
+    uint32_t done, total, rep;
+    const char *variant;
+} run_progress_t;
+
+#define RUN_PROGRESS_S 0.5 /* wall seconds between progress lines */
+
+static void run_progress(const exec_progress_report_t *p, void *ctx)
+{
+    const run_progress_t *r = ctx;
+    double left = p->now_ns ? p->wall_s * (double)(p->end_ns - p->now_ns) / (double)p->now_ns : 0;
+    fprintf(stderr, "\r[%u/%u] %s rep %u: %llu requests, %.3f of %.3f s simulated, %.0f req/s, "
+            "ETA %.0f s\033[K", r->done + 1, r->total, r->variant, r->rep,
+            (unsigned long long)p->requests, (double)p->now_ns / 1e9, (double)p->end_ns / 1e9,
+            (double)p->requests / p->wall_s, left);
+}
+
 static void on_sigint(int sig)
 {
     (void)sig;
@@ -153,12 +173,15 @@ int cmd_run(int argc, char **argv)
      * first replications: the paired comparisons need them */
     for (uint32_t rep = 0; rep < s->run.replications && rc == CMD_OK; rep++) {
         for (uint32_t v = 0; v < s->nvar && rc == CMD_OK; v++) {
+            run_progress_t pr = {done, total, rep, s->var[v].pol.name};
+            exec_progress_t prog = {.fn = run_progress, .ctx = &pr, .every_s = RUN_PROGRESS_S};
             if (progress)
-                fprintf(stderr, "\r[%u/%u] %s rep %u ...        ", done + 1, total,
+                fprintf(stderr, "\r[%u/%u] %s rep %u ...\033[K", done + 1, total,
                         s->var[v].pol.name, rep);
             result_t res;
             result_init(&res);
-            int r = runner_run(s, v, rep, &run_stop, &res, err, sizeof(err));
+            int r = runner_run_progress(s, v, rep, &run_stop, progress ? &prog : NULL, &res, err,
+                                        sizeof(err));
             if (r == 0) {
                 char *cal = runner_calibration(s, v);
                 db_run_info_t info = {
@@ -186,7 +209,7 @@ int cmd_run(int argc, char **argv)
         }
     }
     if (progress)
-        fprintf(stderr, "\r%60s\r", "");
+        fprintf(stderr, "\r\033[K");
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (rc == CMD_OK && report_compare(db, s->name, s->run.baseline, &dberr) != 0) {

@@ -58,6 +58,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Where a run stands, for a progress line on long runs (a trace replay of
+ * millions of requests). The executor calls exec_progress_t.fn from the
+ * running thread at most once per simulated millisecond and at least
+ * every_s of wall time apart; it does not change what the run computes.
+ * Nothing below cli/ prints it: the command decides whether and how. */
+typedef struct {
+    uint64_t requests;       /* completed so far */
+    uint64_t now_ns, end_ns; /* simulated time reached, and where the run ends */
+    double wall_s;           /* wall-clock time since the run started */
+} exec_progress_report_t;
+
+typedef struct {
+    void (*fn)(const exec_progress_report_t *p, void *ctx);
+    void *ctx;
+    double every_s;
+} exec_progress_t;
+
 /* What the harness lends an executor for one run. */
 typedef struct {
     sim_t *sim;
@@ -69,6 +86,7 @@ typedef struct {
     uint32_t rep;
     sim_time_t warm, end;                /* measurement starts at warm; the run ends at end */
     const volatile sig_atomic_t *stop;   /* the caller's flag: wind down early; may be NULL */
+    const exec_progress_t *progress;     /* NULL: no progress reports */
     /* The executor is done with r: t_ready and t_continued are set. */
     void (*complete)(void *harness, req_t *r);
     void *harness;

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 typedef struct path path_t;
 typedef struct path_dev path_dev_t;
@@ -38,6 +39,8 @@ struct path {
     cont_t *cont;
     uint32_t *cpu_node;
     double bg_ns;
+    struct timespec t0;   /* wall clock at run start, for progress reports */
+    double next_report_s; /* wall seconds of the next progress report */
 };
 
 #define PTR(x) ((uint64_t)(uintptr_t)(x))
@@ -291,12 +294,32 @@ static void path_warm(sim_t *sim, void *ctx, uint64_t arg)
     p->bg_ns = 0;
 }
 
+static double path_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 /* Checked every simulated millisecond: cheap, and bounds the wait on Ctrl-C
- * and on an overloaded run (the pool refuses requests beyond its limit). */
+ * and on an overloaded run (the pool refuses requests beyond its limit). It
+ * reads the wall clock only when someone wants progress, and schedules the
+ * same events either way. */
 static void path_watch(sim_t *sim, void *ctx, uint64_t arg)
 {
     (void)arg;
-    const path_t *p = ctx;
+    path_t *p = ctx;
+    const exec_progress_t *pr = p->env.progress;
+    if (pr && pr->fn) {
+        double wall = path_since(&p->t0);
+        if (wall >= p->next_report_s) {
+            p->next_report_s = wall + pr->every_s;
+            exec_progress_report_t r = {.requests = req_pool_done(p->env.pool),
+                                        .now_ns = sim_now(sim), .end_ns = p->env.end,
+                                        .wall_s = wall};
+            pr->fn(&r, pr->ctx);
+        }
+    }
     if ((p->env.stop && *p->env.stop) || req_pool_overflowed(p->env.pool))
         sim_stop(sim);
     else
@@ -308,6 +331,8 @@ static int path_run(void *x, char *err, size_t errlen)
     (void)err;
     (void)errlen;
     path_t *p = x;
+    clock_gettime(CLOCK_MONOTONIC, &p->t0);
+    p->next_report_s = p->env.progress ? p->env.progress->every_s : 0;
     sim_at(p->sim, p->env.warm, path_warm, p, 0);
     sim_after(p->sim, SIM_MS(1), path_watch, p, 0);
     sim_run(p->sim, p->env.end);

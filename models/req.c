@@ -112,6 +112,7 @@ void req_release(req_pool_t *p, req_t *r)
 }
 
 uint64_t req_pool_live(const req_pool_t *p) { return p->live; }
+uint64_t req_pool_done(const req_pool_t *p) { return p->next_id - p->live; }
 
 void req_pool_set_limit(req_pool_t *p, uint64_t max) { p->limit = max; }
 bool req_pool_overflowed(const req_pool_t *p) { return p->overflowed; }

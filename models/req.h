@@ -88,6 +88,7 @@ void req_pool_free(req_pool_t *p);
 req_t *req_alloc(req_pool_t *p); /* zeroed, ids increasing; NULL on ENOMEM */
 void req_release(req_pool_t *p, req_t *r);
 uint64_t req_pool_live(const req_pool_t *p);
+uint64_t req_pool_done(const req_pool_t *p); /* allocated and released again */
 /* Refuse allocations beyond `max` live requests (0 = no limit); an
  * overloaded open-loop workload then stops growing memory, and the pool
  * remembers that it refused. */

@@ -212,6 +212,7 @@ int harness_run(const harness_cfg_t *c, result_t *out, char *err, size_t errlen)
     exec_env_t env = {
         .sim = h.sim, .pool = h.pool, .col = h.col, .variant = c->variant, .polcfg = c->polcfg,
         .seed = c->seed, .rep = c->rep, .warm = c->warm, .end = c->end, .stop = c->stop,
+        .progress = c->progress,
         .complete = harness_complete, .harness = &h,
     };
     if (rc == 0)

@@ -39,6 +39,7 @@ typedef struct {
     double *series;
     uint32_t series_bins;
     const volatile sig_atomic_t *stop; /* the caller's flag: wind down early; may be NULL */
+    const exec_progress_t *progress;   /* NULL: no progress reports */
 } harness_cfg_t;
 
 /* 0; -EINTR (*stop was set); -EINVAL (the offered load overflowed

@@ -28,7 +28,8 @@ char *runner_calibration(const scn_t *s, uint32_t variant)
 /* One run with the warm-up cut at `warm`; with series != NULL also the
  * mean latency per bin of issue time (the MSER-5 pilot). */
 static int runner_once(const scn_t *s, uint32_t vi, uint32_t rep, sim_time_t warm,
-                       const volatile sig_atomic_t *stop, double *series, result_t *out,
+                       const volatile sig_atomic_t *stop, const exec_progress_t *progress,
+                       double *series, result_t *out,
                        char *err, size_t errlen)
 {
     const scn_variant_t *v = &s->var[vi];
@@ -49,6 +50,7 @@ static int runner_once(const scn_t *s, uint32_t vi, uint32_t rep, sim_time_t war
         .warm = warm, .end = (sim_time_t)(s->run.duration_ms * 1e6),
         .record_requests = s->run.record_requests, .max_inflight = RUNNER_MAX_INFLIGHT,
         .series = series, .series_bins = series ? RUNNER_MSER_BINS : 0, .stop = stop,
+        .progress = progress,
     };
     char herr[1024];
     rc = harness_run(&hc, out, herr, sizeof(herr));
@@ -60,15 +62,22 @@ static int runner_once(const scn_t *s, uint32_t vi, uint32_t rep, sim_time_t war
 int runner_run(const scn_t *s, uint32_t vi, uint32_t rep, const volatile sig_atomic_t *stop,
                result_t *out, char *err, size_t errlen)
 {
+    return runner_run_progress(s, vi, rep, stop, NULL, out, err, errlen);
+}
+
+int runner_run_progress(const scn_t *s, uint32_t vi, uint32_t rep,
+                        const volatile sig_atomic_t *stop, const exec_progress_t *progress,
+                        result_t *out, char *err, size_t errlen)
+{
     if (!s->run.warmup_auto)
-        return runner_once(s, vi, rep, (sim_time_t)(s->run.warmup_ms * 1e6), stop, NULL, out,
-                           err, errlen);
+        return runner_once(s, vi, rep, (sim_time_t)(s->run.warmup_ms * 1e6), stop, progress,
+                           NULL, out, err, errlen);
     /* "warmup_ms": "auto": a pilot of the same run (same streams) finds the
      * MSER-5 cut in its latency series; the measured run then starts there */
     double series[RUNNER_MSER_BINS];
     result_t pilot;
     result_init(&pilot);
-    int rc = runner_once(s, vi, rep, 0, stop, series, &pilot, err, errlen);
+    int rc = runner_once(s, vi, rep, 0, stop, progress, series, &pilot, err, errlen);
     result_fini(&pilot);
     if (rc)
         return rc;
@@ -76,7 +85,7 @@ int runner_run(const scn_t *s, uint32_t vi, uint32_t rep, const volatile sig_ato
     if (stats_mser5(series, RUNNER_MSER_BINS, &cut) != 0)
         cut = 0;
     sim_time_t bin = (sim_time_t)(s->run.duration_ms * 1e6) / RUNNER_MSER_BINS;
-    rc = runner_once(s, vi, rep, (sim_time_t)cut * bin, stop, NULL, out, err, errlen);
+    rc = runner_once(s, vi, rep, (sim_time_t)cut * bin, stop, progress, NULL, out, err, errlen);
     if (rc == 0)
         result_set_id(out, METRIC_WARMUP_CUT_MS, (double)((sim_time_t)cut * bin) / 1e6);
     return rc;

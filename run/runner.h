@@ -11,6 +11,7 @@
 #ifndef LATSURF_RUNNER_H
 #define LATSURF_RUNNER_H
 
+#include "models/exec.h"
 #include "run/scenario.h"
 #include "sim/result.h"
 
@@ -22,6 +23,12 @@
  * the caller's flag (set by its signal handler), NULL for none. */
 int runner_run(const scn_t *s, uint32_t variant, uint32_t rep, const volatile sig_atomic_t *stop,
                result_t *out, char *err, size_t errlen);
+
+/* runner_run with progress reports (models/exec.h) on a long run; NULL for
+ * none. The reports change nothing the run computes. */
+int runner_run_progress(const scn_t *s, uint32_t variant, uint32_t rep,
+                        const volatile sig_atomic_t *stop, const exec_progress_t *progress,
+                        result_t *out, char *err, size_t errlen);
 
 /* The calibration file a variant uses, resolved (NULL = built-in defaults). */
 char *runner_calibration(const scn_t *s, uint32_t variant);

@@ -95,6 +95,9 @@ REPLAY(trace_fio, "fio-iolog", NULL)
 REPLAY(trace_blkparse, "blkparse", NULL)
 REPLAY(trace_msr, "msr-csv", NULL)
 REPLAY(trace_disksim, "disksim", NULL)
+REPLAY(trace_alibaba, "alibaba", NULL)
+REPLAY(trace_tencent, "tencent-cbs", NULL)
+REPLAY(trace_spc, "spc", NULL)
 
 int main(void)
 {
@@ -107,6 +110,9 @@ int main(void)
         cmocka_unit_test(test_replay_trace_blkparse),
         cmocka_unit_test(test_replay_trace_msr),
         cmocka_unit_test(test_replay_trace_disksim),
+        cmocka_unit_test(test_replay_trace_alibaba),
+        cmocka_unit_test(test_replay_trace_tencent),
+        cmocka_unit_test(test_replay_trace_spc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

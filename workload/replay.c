@@ -18,7 +18,8 @@
  *
  * Scenario keys (workload entry, docs/traces.md):
  *   path          trace file, relative to the current directory  (required)
- *   format        jsonl | fio-iolog | blkparse | msr-csv | disksim  (jsonl)
+ *   format        jsonl | fio-iolog | blkparse | msr-csv | disksim |
+ *                 alibaba | tencent-cbs | spc                       (jsonl)
  *   time_scale    multiplies t_ns and think_ns (0.5 = twice as fast)  (1)
  *   loop          start again when a pass is done, until the run ends (false)
  *   max_requests  stop reading after this many records, 0 = all      (0)
@@ -27,6 +28,9 @@
  *   class, consumer_cpu, gates   defaults for records that do not say
  *                                (hot-metadata, 0, false)
  *   start_ms      the trace's time 0 in the run                      (0)
+ *   flow          replay only this flow (volume/device id)   (all)
+ *   from_s, to_s  replay only this window of the trace, in seconds
+ *                 since its first request (trace_select)     (all)
  *
  * req->tag is the record's position in the replay (0-based, across passes).
  */
@@ -51,6 +55,7 @@ typedef struct {
     int cls;
     int64_t consumer_cpu, max_requests;
     uint32_t window, qd;
+    trace_select_t sel;
 } replay_params_t;
 
 enum { RP_FREE, RP_BLOCKED, RP_SCHEDULED, RP_QUEUED, RP_ISSUED, RP_DONE };
@@ -90,12 +95,20 @@ static sim_time_t rp_scale(const replay_t *w, uint64_t ns)
     return (sim_time_t)((double)ns * w->p.time_scale + 0.5);
 }
 
+static int rp_open(const replay_params_t *p, trace_reader_t **rd, char *err, size_t n)
+{
+    int rc = trace_open(p->path, trace_fmt_names()[p->fmt], rd, err, n);
+    if (rc == 0)
+        trace_select(*rd, &p->sel);
+    return rc;
+}
+
 /* Check the whole trace with the replay's window rule, so the run cannot
  * fail half way on a bad line. */
 static int rp_check(const replay_params_t *p, char *err, size_t n)
 {
     trace_reader_t *rd;
-    int rc = trace_open(p->path, trace_fmt_names()[p->fmt], &rd, err, n);
+    int rc = rp_open(p, &rd, err, n);
     if (rc < 0)
         return rc;
     trace_idmap_t *ids = trace_idmap_new(p->window);
@@ -133,6 +146,11 @@ static int rp_check(const replay_params_t *p, char *err, size_t n)
     }
     if (rc < 0 && trace_error(rd)[0])
         snprintf(err, n, "%s", trace_error(rd));
+    if (rc == 0 && !seq && trace_stats(rd)->unselected) {
+        snprintf(err, n, "%s: flow/from_s/to_s select none of its %llu requests",
+                 trace_path(rd), (unsigned long long)trace_stats(rd)->unselected);
+        rc = -EINVAL;
+    }
     free(ring);
     trace_idmap_free(ids);
     trace_close(rd);
@@ -145,6 +163,7 @@ static _Thread_local struct {
     struct stat st;
     int fmt;
     uint32_t window;
+    trace_select_t sel;
     bool valid;
 } rp_checked;
 
@@ -159,7 +178,9 @@ static int rp_check_once(const replay_params_t *p, char *err, size_t n)
     struct stat st;
     bool have = stat(p->path, &st) == 0;
     if (have && rp_checked.valid && rp_checked.fmt == p->fmt &&
-        rp_checked.window == p->window && rp_same_file(&st, &rp_checked.st))
+        rp_checked.window == p->window && rp_same_file(&st, &rp_checked.st) &&
+        rp_checked.sel.one_flow == p->sel.one_flow && rp_checked.sel.flow == p->sel.flow &&
+        rp_checked.sel.from_ns == p->sel.from_ns && rp_checked.sel.to_ns == p->sel.to_ns)
         return 0;
     rp_checked.valid = false;
     int rc = rp_check(p, err, n);
@@ -167,6 +188,7 @@ static int rp_check_once(const replay_params_t *p, char *err, size_t n)
         rp_checked.st = st;
         rp_checked.fmt = p->fmt;
         rp_checked.window = p->window;
+        rp_checked.sel = p->sel;
         rp_checked.valid = true;
     }
     return rc;
@@ -188,6 +210,19 @@ static int replay_parse(cfg_t *c, json_t *e, void **out)
     cfg_i64(c, e, "consumer_cpu", &p->consumer_cpu, 0, 0, 4095);
     cfg_bool(c, e, "gates", &p->gates, false);
     cfg_f64(c, e, "start_ms", &p->start_ms, 0, 0, 1e9);
+    int64_t flow;
+    double from_s, to_s;
+    cfg_i64(c, e, "flow", &flow, -1, 0, UINT32_MAX);
+    cfg_f64(c, e, "from_s", &from_s, 0, 0, 9e9);
+    cfg_f64(c, e, "to_s", &to_s, 0, 0, 9e9);
+    p->sel = (trace_select_t){.one_flow = flow >= 0, .flow = flow >= 0 ? (uint32_t)flow : 0,
+                              .from_ns = (uint64_t)(from_s * 1e9 + 0.5),
+                              .to_ns = to_s > 0 ? (uint64_t)(to_s * 1e9 + 0.5) : UINT64_MAX};
+    if (cfg_ok(c) && p->sel.from_ns >= p->sel.to_ns) {
+        size_t m = cfg_push(c, "to_s");
+        cfg_fail(c, "expected a time after from_s (%g s), got %g s", from_s, to_s);
+        cfg_pop(c, m);
+    }
     if (cfg_ok(c) && !p->path)
         cfg_fail(c, "missing \"path\" (the trace file)");
     char err[600];
@@ -376,7 +411,7 @@ static bool rp_next_pass(replay_t *w)
     }
     trace_close(w->rd);
     w->rd = NULL;
-    int rc = trace_open(w->p.path, trace_fmt_names()[w->p.fmt], &w->rd, err, sizeof(err));
+    int rc = rp_open(&w->p, &w->rd, err, sizeof(err));
     if (rc < 0) {
         rp_fail(w, rc, err);
         return false;
@@ -515,7 +550,7 @@ static int replay_start(const void *params, const wl_env_t *env, void **inst)
         replay_free(w);
         return -ENOMEM;
     }
-    int rc = trace_open(w->p.path, trace_fmt_names()[w->p.fmt], &w->rd, err, sizeof(err));
+    int rc = rp_open(&w->p, &w->rd, err, sizeof(err));
     if (rc < 0) {
         wl_fail(env, rc, "%s", err);
         replay_free(w);

@@ -22,7 +22,10 @@
     X(fio)                                                                                        \
     X(blkparse)                                                                                   \
     X(msr)                                                                                        \
-    X(disksim)
+    X(disksim)                                                                                    \
+    X(alibaba)                                                                                    \
+    X(tencent)                                                                                    \
+    X(spc)
 
 #define TRACE_DECLARE(file) extern const trace_fmt_t trace_##file##_fmt;
 TRACE_FORMATS(TRACE_DECLARE)
@@ -98,10 +101,36 @@ int trace_open(const char *path, const char *fmt, trace_reader_t **out, char *er
     return 0;
 }
 
-int trace_next(trace_reader_t *r, trace_rec_t *rec)
+void trace_select(trace_reader_t *r, const trace_select_t *sel)
 {
-    if (r->err[0])
-        return -EINVAL;
+    r->sel = *sel;
+    r->selecting = sel->one_flow || sel->from_ns > 0 || sel->to_ns < UINT64_MAX;
+}
+
+/* With a selection: false if rec (time *t since the file's first request)
+ * is not kept; else re-time it from the first kept request. The readers
+ * number from st.records, so the kept requests count from 0. */
+static bool trace_keep(trace_reader_t *r, const trace_rec_t *rec, uint64_t *t)
+{
+    if ((r->sel.one_flow && rec->flow != r->sel.flow) || *t < r->sel.from_ns ||
+        *t >= r->sel.to_ns) {
+        r->st.unselected++;
+        return false;
+    }
+    if (!r->have_sel_base) {
+        r->have_sel_base = true;
+        r->sel_base = *t;
+    }
+    *t = *t >= r->sel_base ? *t - r->sel_base : 0;
+    return true;
+}
+
+#define TRACE_UNSELECTED 2
+
+/* trace_next for one record of the file: TRACE_UNSELECTED if the selection
+ * drops it. */
+static int trace_next_one(trace_reader_t *r, trace_rec_t *rec)
+{
     int rc = r->fmt->next(r, rec);
     if (rc <= 0)
         return rc;
@@ -110,6 +139,9 @@ int trace_next(trace_reader_t *r, trace_rec_t *rec)
     if (rec->offset > (uint64_t)INT64_MAX - rec->bytes)
         return trace_fail_at(r, rec->line, "offset %llu: beyond 2^63 bytes",
                              (unsigned long long)rec->offset);
+    if (rec->closed && r->selecting)
+        return trace_fail_at(r, rec->line, "a closed-loop record (after) cannot be read with a "
+                             "flow or time selection: the requests it waits on may not be kept");
     if (!rec->closed) {
         uint64_t raw = rec->t_ns;
         if (!r->have_base) {
@@ -122,6 +154,8 @@ int trace_next(trace_reader_t *r, trace_rec_t *rec)
             return trace_fail_at(r, rec->line, "timestamp: more than 2^63 ns after the first "
                                  "record");
         t *= r->fmt->tick_ns;
+        if (r->selecting && !trace_keep(r, rec, &t))
+            return TRACE_UNSELECTED;
         if (r->st.records && t < r->last_t)
             r->st.out_of_order++;
         r->last_t = t;
@@ -133,6 +167,16 @@ int trace_next(trace_reader_t *r, trace_rec_t *rec)
         r->st.paired++;
     r->st.records++;
     return 1;
+}
+
+int trace_next(trace_reader_t *r, trace_rec_t *rec)
+{
+    if (r->err[0])
+        return -EINVAL;
+    int rc;
+    while ((rc = trace_next_one(r, rec)) == TRACE_UNSELECTED)
+        ;
+    return rc;
 }
 
 const char *trace_error(const trace_reader_t *r) { return r->err; }

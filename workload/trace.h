@@ -10,6 +10,10 @@
  * and counted; unknown actions are skipped and counted separately; anything
  * else malformed is an error whose message reads "file:line: reason".
  *
+ * A selection (trace_select) keeps one flow and/or a time window of a long
+ * multi-volume trace; the records it drops are counted, and the kept ones
+ * are renumbered and re-timed as if they were the whole trace.
+ *
  * This module owns the record type, the format table and the line-reading
  * and error plumbing the formats share (trace.c); each format lives in its
  * own trace_<file>.c and is one line of the table in trace.c: format names
@@ -54,7 +58,22 @@ typedef struct {
     uint64_t paired;       /* records with a service time (issue-to-complete pair) */
     uint64_t span_ns;      /* largest normalised open-loop timestamp */
     uint64_t lines;
+    uint64_t unselected;   /* requests outside the selection (trace_select) */
 } trace_stats_t;
+
+/* Which requests a reader returns. The time window is in ns since the
+ * file's first request (whatever its flow), [from_ns, to_ns); the kept
+ * requests are re-timed so the first kept one is at 0 and (in every format
+ * but jsonl, whose ids are its own) numbered from 0.
+ * A selection applies to open-loop records only: a closed-loop one (JSONL
+ * `after`) is an error while a selection is set, since the requests it
+ * waits on may not be kept. */
+typedef struct {
+    bool one_flow;
+    uint32_t flow;         /* the flow to keep: the volume/device id as written */
+    uint64_t from_ns;      /* 0: from the start */
+    uint64_t to_ns;        /* UINT64_MAX: to the end */
+} trace_select_t;
 
 typedef struct trace_reader trace_reader_t;
 
@@ -80,6 +99,8 @@ int trace_fmt_list(char *buf, size_t len, const char *sep);
 int trace_open(const char *path, const char *fmt, trace_reader_t **out, char *err, size_t errlen);
 /* 1: *rec filled; 0: end of file; <0: error, see trace_error(). */
 int trace_next(trace_reader_t *r, trace_rec_t *rec);
+/* Set a selection before the first trace_next(). */
+void trace_select(trace_reader_t *r, const trace_select_t *sel);
 const char *trace_error(const trace_reader_t *r);
 const trace_stats_t *trace_stats(const trace_reader_t *r);
 const char *trace_path(const trace_reader_t *r);
@@ -101,6 +122,9 @@ struct trace_reader {
     trace_stats_t st;
     bool have_base;
     uint64_t base, last_t;
+    bool selecting, have_sel_base;
+    trace_select_t sel;
+    uint64_t sel_base;
     char err[512];
 };
 

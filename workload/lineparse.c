@@ -1,0 +1,82 @@
+/*
+ * lineparse.c - see lineparse.h.
+ */
+#include "lineparse.h"
+
+#include <string.h>
+
+int lp_split(char *line, char sep, char **f, int max)
+{
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        if (n == max)
+            return max + 1;
+        f[n++] = p;
+        char *e = strchr(p, sep);
+        if (!e)
+            return n;
+        *e = '\0';
+        p = e + 1;
+    }
+}
+
+bool lp_blank(const char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return *s == '\0';
+}
+
+bool lp_u64(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    const char *p = s;
+    for (; (unsigned)(*p - '0') < 10; p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    if (p == s || *p)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool lp_fixed(const char *s, unsigned digits, uint64_t *out)
+{
+    uint64_t v = 0;
+    const char *p = s;
+    for (; (unsigned)(*p - '0') < 10; p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    if (p == s)
+        return false;
+    uint64_t frac = 0;
+    unsigned nf = 0;
+    if (*p == '.') {
+        const char *q = ++p;
+        for (; (unsigned)(*p - '0') < 10; p++)
+            if (nf < digits) {
+                frac = frac * 10 + (uint64_t)(*p - '0');
+                nf++;
+            }
+        if (p == q)
+            return false; /* "12." */
+    }
+    if (*p)
+        return false;
+    uint64_t scale = 1;
+    for (unsigned i = 0; i < digits; i++)
+        scale *= 10;
+    for (; nf < digits; nf++)
+        frac *= 10;
+    if (v > (UINT64_MAX - frac) / scale)
+        return false;
+    *out = v * scale + frac;
+    return true;
+}

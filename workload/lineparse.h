@@ -1,0 +1,39 @@
+/*
+ * lineparse.h - the fast field splitter and number parsers the line-based
+ * trace readers share.
+ *
+ * Trace imports run at millions of lines a second, so these avoid what
+ * made the first readers slow: no locale, no errno, no strtok state, one
+ * pass over each byte. Every parser is strict and whole-token: a token is
+ * accepted only if all of it is the number (no sign, no blanks, no
+ * trailing text), and a value that does not fit is refused rather than
+ * clamped, so a reader can name the field in its "file:line: reason".
+ */
+#ifndef LATSURF_LINEPARSE_H
+#define LATSURF_LINEPARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Split line in place at every `sep` into f[0..max-1], NUL-terminating each
+ * field; empty fields are kept. Returns the number of fields, or max + 1
+ * when more than max fields are present (f[] then holds the first max, the
+ * last of them cut at the next separator). */
+int lp_split(char *line, char sep, char **f, int max);
+
+/* True if s holds nothing but blanks (spaces, tabs). */
+bool lp_blank(const char *s);
+
+/* Unsigned decimal: one or more digits, nothing else, at most UINT64_MAX. */
+bool lp_u64(const char *s, uint64_t *out);
+
+/* A non-negative decimal number of units ("12", "12.5", "0.000125") scaled
+ * exactly by 10^digits: with digits = 9 a count of seconds becomes
+ * nanoseconds, without going through binary floating point. Fraction
+ * digits beyond `digits` must still be digits and are truncated (below the
+ * unit, e.g. sub-nanosecond). The integer part is required ("0.5", not
+ * ".5"); the result must fit in 64 bits. digits <= 18. */
+bool lp_fixed(const char *s, unsigned digits, uint64_t *out);
+
+#endif
