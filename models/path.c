@@ -250,8 +250,19 @@ static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
             ssd_set_read_sampler(d->ssd, path_draw_device_read, d);
         }
     }
+    /* A background task started at some moment: its period's phase against
+     * the tick is uniform (a hog aligned with the tick would never see one
+     * inside its busy span). */
+    gsl_rng *phase = h->nbackground ? rng_stream_new(env->seed, env->rep, "host.background") : NULL;
+    if (h->nbackground && !phase) {
+        path_free(p);
+        return NULL;
+    }
     for (uint32_t i = 0; i < h->nbackground; i++)
-        sim_at(sim, 0, path_background, p, i);
+        sim_at(sim, (sim_time_t)(gsl_rng_uniform(phase) * h->background[i].period_us * 1000),
+               path_background, p, i);
+    if (phase)
+        gsl_rng_free(phase);
     return p;
 }
 
