@@ -534,9 +534,11 @@ static void cpu_hrtick(sim_t *sim, void *ctx, uint64_t idx)
 
 static void arm_hrtick(cpus_t *c, cpu_t *p)
 {
+    if (!c->s.hrtick)
+        return;
     sim_cancel(c->sim, p->hrtick);
     const cpu_thread_t *t = p->curr;
-    if (!c->s.hrtick || !t || p->nrq < 2)
+    if (!t || p->nrq < 2)
         return;
     sim_time_t left;
     if (c->s.fair == CPU_FAIR_EEVDF) {
@@ -609,11 +611,15 @@ static void fair_dequeue(cpus_t *c, cpu_t *p, cpu_thread_t *t, bool sleep)
             finish_delayed(c, p, t);
             return;
         }
-        if (sleep && c->s.delay_dequeue && !eligible(p, t)) {
-            t->delayed = true;
-            return;
+        if (p->nrq == 1) {
+            t->vlag = 0; /* alone: V is its own vruntime */
+        } else {
+            if (sleep && c->s.delay_dequeue && !eligible(p, t)) {
+                t->delayed = true;
+                return;
+            }
+            update_entity_lag(c, p, t);
         }
-        update_entity_lag(c, p, t);
         if (!sleep) {
             t->deadline -= t->v;
             t->rel_deadline = true;
