@@ -177,6 +177,13 @@ static double path_draw_device_read(void *ctx)
     return costs_draw(d->p->cfg.costs, COST_DEVICE_READ_4K, d->read_rng);
 }
 
+/* The continuation's host steps run on the consumer thread. */
+static cpu_thread_t *path_consumer_thread(void *ctx, const req_t *r)
+{
+    const path_t *p = ctx;
+    return uring_thread(p->uring, r);
+}
+
 /* --- life cycle --- */
 
 static void path_free(path_t *p);
@@ -210,6 +217,7 @@ static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
         .sim = sim, .cpus = p->cpus, .costs = cfg->costs, .cfg = h->cont,
         .variant = env->variant, .pol = env->polcfg, .col = env->col, .seed = env->seed,
         .rep = env->rep, .ncpus = h->cpus, .done = on_continued, .ctx = p,
+        .thread = path_consumer_thread,
     };
     p->cont = p->cpus ? cont_new(&ce) : NULL;
     if (!p->cpus || !p->timer_rng || !p->uring || !p->dev || !p->cpu_node || !p->cont || !p->bg) {
