@@ -399,8 +399,8 @@ static void test_hybrid_sleep_overshoot(void **state)
 {
     (void)state;
     char *sets[] = {"host.wait=hybrid", "devices.0.poll_queues=1",
-                    "workload=[{\"type\": \"bulk\", \"queue_depth\": 1, \"read_fraction\": 1,"
-                    " \"consumer_cpu\": 0}]",
+                    ("workload=[{\"type\": \"bulk\", \"queue_depth\": 1, \"read_fraction\": 1,"
+                     " \"consumer_cpu\": 0}]"),
                     "run.warmup_ms=0", "run.duration_ms=50"};
     scn_t *s = load(pollers, sets, 5);
     result_t r;
@@ -431,11 +431,11 @@ static void test_hog_delays_wakeup_at_most_its_span(void **state)
 {
     (void)state;
     char *alone[] = {"host.wait=interrupt",
-                     "workload=[{\"type\": \"bulk\", \"queue_depth\": 1, \"read_fraction\": 1,"
-                     " \"consumer_cpu\": 1}]"};
+                     ("workload=[{\"type\": \"bulk\", \"queue_depth\": 1, \"read_fraction\": 1,"
+                      " \"consumer_cpu\": 1}]")};
     char *hog[] = {"host.wait=interrupt",
-                   "workload=[{\"type\": \"bulk\", \"queue_depth\": 1, \"read_fraction\": 1,"
-                   " \"consumer_cpu\": 1}]",
+                   ("workload=[{\"type\": \"bulk\", \"queue_depth\": 1, \"read_fraction\": 1,"
+                    " \"consumer_cpu\": 1}]"),
                    "host.background=[{\"cpu\": 1, \"period_us\": 4000, \"busy_us\": 2000}]"};
     scn_t *a = load(pollers, alone, 2), *b = load(pollers, hog, 3);
     result_t ra, rb;
