@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -240,6 +241,34 @@ int calprobe_poll(int cpu, int batches, calstat_vec_t *out, calprobe_stop_t *sto
     }
     io_uring_queue_exit(&ring);
 out:
+    unpin(&p);
+    return rc;
+}
+
+/* ---- hrtimer overshoot -------------------------------------------------- */
+
+int calprobe_timer(int cpu, uint64_t sleep_ns, size_t n, calstat_vec_t *out,
+                   calprobe_stop_t *stop)
+{
+    pin_t p;
+    int rc = pin(cpu, &p);
+    if (rc)
+        return rc;
+    int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (*stop) {
+            rc = -EINTR;
+            break;
+        }
+        struct timespec ts = {(time_t)(sleep_ns / 1000000000u), (long)(sleep_ns % 1000000000u)};
+        uint64_t t0 = calprobe_now_ns();
+        while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+            ;
+        uint64_t t1 = calprobe_now_ns();
+        rc = calstat_push(out, t1 - t0 > sleep_ns ? (double)(t1 - t0 - sleep_ns) : 0.0);
+    }
+    prctl(PR_SET_TIMERSLACK, slack > 0 ? (unsigned long)slack : 0UL, 0, 0, 0);
     unpin(&p);
     return rc;
 }

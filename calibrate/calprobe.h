@@ -49,6 +49,11 @@ int calprobe_poll(int cpu, int batches, calstat_vec_t *out, calprobe_stop_t *sto
 int calprobe_pingpong(int cpu_a, int cpu_b, size_t rounds, calstat_vec_t *to_b,
                       calstat_vec_t *to_a, calprobe_stop_t *stop);
 
+/* hrtimer sleeps of sleep_ns (clock_nanosleep, timer slack 1 ns as for an
+ * in-kernel hrtimer sleeper) from a thread pinned to cpu: actual - asked. */
+int calprobe_timer(int cpu, uint64_t sleep_ns, size_t n, calstat_vec_t *out,
+                   calprobe_stop_t *stop);
+
 /* Context switch on one CPU: futex round trips / 2, in batches of 100. */
 int calprobe_ctxswitch(int cpu, size_t batches, calstat_vec_t *out, calprobe_stop_t *stop);
 

@@ -34,6 +34,7 @@
 #define BE_POOL_MAX (64ull << 20)    /* free buffer memory kept per worker */
 #define BE_HYBRID_SPIN_MAX_NS 50000  /* hybrid: longest spin after the sleep */
 #define BE_HYBRID_SLEEP_FRACTION 0.5 /* hybrid: sleep through this much of the recent latency */
+#define BE_MAX_WORKERS 256           /* consumer threads; beyond, one shared thread per CPU */
 
 typedef struct be_buf {
     struct be_buf *next;
@@ -62,7 +63,8 @@ typedef struct be_worker be_worker_t;
 
 struct be_worker {
     live_be_t *be;
-    uint32_t cpu;
+    uint32_t cpu;                 /* where it runs now (moves with its consumer's placement) */
+    uint64_t key;                 /* its consumer: flow << 16 | declared CPU */
     pthread_t th;
     bool joined;
     /* start-up handshake */
@@ -97,11 +99,21 @@ struct be_worker {
     live_be_stats_t st;
 };
 
+/* A slot of the consumer table: written once (key, then w), read without
+ * a lock. */
+typedef struct {
+    uint64_t key;
+    _Atomic(be_worker_t *) w;
+} be_entry_t;
+
 struct live_be {
     live_be_cfg_t cfg;
-    pthread_mutex_t mu;           /* workers[], notes, error */
+    pthread_mutex_t mu;           /* all[], tab inserts, notes, error */
     pthread_cond_t cv;
-    be_worker_t **w;              /* [ncpus] */
+    be_entry_t *tab;              /* consumer -> worker, open addressing */
+    uint32_t ntab;
+    be_worker_t **all;            /* every worker started, in start order */
+    uint32_t nall;
     int sq_wq_fd;                 /* first SQPOLL ring, shared by the others */
     _Atomic int marked;
     bool stopped;
@@ -127,7 +139,15 @@ static double be_thread_cpu_ns(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-/* Append a note once (under be->mu). */
+static void be_note_add(live_be_t *be, const char *line)
+{
+    if (!strstr(be->notes, line)) {
+        size_t len = strlen(be->notes);
+        snprintf(be->notes + len, sizeof(be->notes) - len, "%s%s", len ? "; " : "", line);
+    }
+}
+
+/* Append a note once (takes be->mu). */
 static void be_note(live_be_t *be, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void be_note(live_be_t *be, const char *fmt, ...)
 {
@@ -137,11 +157,20 @@ static void be_note(live_be_t *be, const char *fmt, ...)
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
     pthread_mutex_lock(&be->mu);
-    if (!strstr(be->notes, line)) {
-        size_t len = strlen(be->notes);
-        snprintf(be->notes + len, sizeof(be->notes) - len, "%s%s", len ? "; " : "", line);
-    }
+    be_note_add(be, line);
     pthread_mutex_unlock(&be->mu);
+}
+
+/* The same, with be->mu held. */
+static void be_note_locked(live_be_t *be, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void be_note_locked(live_be_t *be, const char *fmt, ...)
+{
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    be_note_add(be, line);
 }
 
 uint16_t live_be_ioprio(pol_prio_t p)
@@ -333,6 +362,18 @@ static int be_prep(be_worker_t *w, req_t *r)
     pol_prio_t prio = (pol_prio_t)r->prio;
     if (w->no_rt && prio == POL_PRIO_URGENT)
         prio = POL_PRIO_HIGH;
+    uint32_t cpu = (uint32_t)r->consumer_cpu % w->be->cfg.topo->ncpus;
+    if (cpu != w->cpu) {
+        /* the placement moved the consumer: the thread migrates, as a
+         * program that re-pins its thread does */
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        if (sched_setaffinity(0, sizeof(set), &set) == 0) {
+            w->cpu = cpu;
+            w->st.migrations++;
+        }
+    }
     s->ioprio = live_be_ioprio(prio);
     if (r->submit_cpu != (int16_t)w->cpu)
         w->st.submit_elsewhere++;
@@ -752,9 +793,17 @@ static void *be_worker_main(void *arg)
 live_be_t *live_be_new(const live_be_cfg_t *cfg, char *err, size_t errlen)
 {
     live_be_t *be = calloc(1, sizeof(*be));
-    if (be)
-        be->w = calloc(cfg->topo->ncpus, sizeof(*be->w));
-    if (!be || !be->w) {
+    if (be) {
+        /* room for every worker (and the shared per-CPU ones) at half load */
+        be->ntab = 2 * (BE_MAX_WORKERS + cfg->topo->ncpus);
+        be->tab = calloc(be->ntab, sizeof(*be->tab));
+        be->all = calloc(BE_MAX_WORKERS + cfg->topo->ncpus, sizeof(*be->all));
+    }
+    if (!be || !be->tab || !be->all) {
+        if (be) {
+            free(be->tab);
+            free(be->all);
+        }
         free(be);
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -783,8 +832,8 @@ static void be_worker_destroy(be_worker_t *w)
     free(w);
 }
 
-/* Start the worker of cpu (under be->mu) and wait for its ring. */
-static be_worker_t *be_start(live_be_t *be, uint32_t cpu, const pol_placement_t *pl,
+/* Start the worker of a consumer on cpu (under be->mu) and wait for its ring. */
+static be_worker_t *be_start(live_be_t *be, uint64_t key, uint32_t cpu, const pol_placement_t *pl,
                              const req_t *r, int *rc)
 {
     be_worker_t *w = calloc(1, sizeof(*w));
@@ -794,6 +843,7 @@ static be_worker_t *be_start(live_be_t *be, uint32_t cpu, const pol_placement_t 
     }
     w->be = be;
     w->cpu = cpu;
+    w->key = key;
     w->slots = slab_make(1u << LIVE_STAMPS_SLOT_BITS);
     w->taskrun = (pol_taskrun_t)r->taskrun;
     atomic_store(&w->wait, (int)r->wait);
@@ -821,20 +871,63 @@ static be_worker_t *be_start(live_be_t *be, uint32_t cpu, const pol_placement_t 
     return w;
 }
 
-int live_be_submit(live_be_t *be, req_t *r, const pol_placement_t *pl)
+static uint32_t be_hash(uint64_t key, uint32_t n)
+{
+    return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) % n;
+}
+
+/* The table slot holding key, or the empty one where it would go. */
+static be_entry_t *be_find(live_be_t *be, uint64_t key)
+{
+    uint32_t h = be_hash(key, be->ntab);
+    for (;;) {
+        be_entry_t *e = &be->tab[h];
+        be_worker_t *w = atomic_load_explicit(&e->w, memory_order_acquire);
+        if (!w || e->key == key)
+            return e;
+        h = (h + 1) % be->ntab;
+    }
+}
+
+/* The worker of r's consumer: one thread per (flow, declared consumer CPU),
+ * as the simulator's consumer threads (models/uring.h); past
+ * BE_MAX_WORKERS, one shared thread per CPU. Started on first use. */
+static be_worker_t *be_worker_of(live_be_t *be, const req_t *r, const pol_placement_t *pl,
+                                 int *rc)
 {
     uint32_t cpu = (uint32_t)r->consumer_cpu % be->cfg.topo->ncpus;
-    be_worker_t *w = __atomic_load_n(&be->w[cpu], __ATOMIC_ACQUIRE);
-    if (!w) {
-        int rc = 0;
-        pthread_mutex_lock(&be->mu);
-        if (!be->w[cpu] && !be->stopped)
-            __atomic_store_n(&be->w[cpu], be_start(be, cpu, pl, r, &rc), __ATOMIC_RELEASE);
-        w = be->w[cpu];
-        pthread_mutex_unlock(&be->mu);
-        if (!w)
-            return rc ? rc : -ESHUTDOWN;
+    uint64_t key = (uint64_t)r->flow << 16 | (uint16_t)r->home_cpu;
+    be_entry_t *e = be_find(be, key);
+    be_worker_t *w = atomic_load_explicit(&e->w, memory_order_acquire);
+    if (w)
+        return w;
+    pthread_mutex_lock(&be->mu);
+    if (be->nall >= BE_MAX_WORKERS) {
+        if (be->nall == BE_MAX_WORKERS)
+            be_note_locked(be, "more than %d consumers: the rest share one thread per CPU",
+                           BE_MAX_WORKERS);
+        key = UINT64_MAX - cpu;
     }
+    e = be_find(be, key);
+    w = atomic_load_explicit(&e->w, memory_order_acquire);
+    if (!w && !be->stopped) {
+        w = be_start(be, key, cpu, pl, r, rc);
+        if (w) {
+            be->all[be->nall++] = w;
+            e->key = key;
+            atomic_store_explicit(&e->w, w, memory_order_release);
+        }
+    }
+    pthread_mutex_unlock(&be->mu);
+    return w;
+}
+
+int live_be_submit(live_be_t *be, req_t *r, const pol_placement_t *pl)
+{
+    int rc = 0;
+    be_worker_t *w = be_worker_of(be, r, pl, &rc);
+    if (!w)
+        return rc ? rc : -ESHUTDOWN;
     atomic_store_explicit(&w->wait, (int)r->wait, memory_order_relaxed);
     atomic_store_explicit(&w->batch, (int)(pl->batch ? pl->batch : 1), memory_order_relaxed);
     atomic_store_explicit(&w->window_ns, pl->batch_window_ns, memory_order_relaxed);
@@ -864,12 +957,11 @@ void live_be_mark(live_be_t *be)
 {
     pthread_mutex_lock(&be->mu);
     atomic_store(&be->marked, 1);
-    for (uint32_t c = 0; c < be->cfg.topo->ncpus; c++)
-        if (be->w[c]) {
-            atomic_store(&be->w[c]->mark, 1);
-            if (atomic_load(&be->w[c]->sleeping))
-                eventfd_write(be->w[c]->efd, 1);
-        }
+    for (uint32_t i = 0; i < be->nall; i++) {
+        atomic_store(&be->all[i]->mark, 1);
+        if (atomic_load(&be->all[i]->sleeping))
+            eventfd_write(be->all[i]->efd, 1);
+    }
     pthread_mutex_unlock(&be->mu);
 }
 
@@ -881,10 +973,8 @@ static void be_stop(live_be_t *be)
     pthread_mutex_unlock(&be->mu);
     if (already)
         return;
-    for (uint32_t c = 0; c < be->cfg.topo->ncpus; c++) {
-        be_worker_t *w = be->w[c];
-        if (!w)
-            continue;
+    for (uint32_t i = 0; i < be->nall; i++) {
+        be_worker_t *w = be->all[i];
         atomic_store(&w->stop, 1);
         eventfd_write(w->efd, 1);
         pthread_join(w->th, NULL);
@@ -896,16 +986,15 @@ void live_be_stats(live_be_t *be, live_be_stats_t *st)
 {
     be_stop(be);
     memset(st, 0, sizeof(*st));
-    for (uint32_t c = 0; c < be->cfg.topo->ncpus; c++) {
-        be_worker_t *w = be->w[c];
-        if (!w)
-            continue;
+    for (uint32_t i = 0; i < be->nall; i++) {
+        be_worker_t *w = be->all[i];
         const live_be_stats_t *s = &w->st;
         pol_reg_stats_add(&st->reg, &s->reg);
         st->taskrun_mismatch += s->taskrun_mismatch;
         st->submit_elsewhere += s->submit_elsewhere;
         st->prio_refused += s->prio_refused;
         st->fixed_reads += s->fixed_reads;
+        st->migrations += s->migrations;
         st->errors += s->errors;
         if (!st->first_error)
             st->first_error = s->first_error;
@@ -919,9 +1008,10 @@ void live_be_free(live_be_t *be)
     if (!be)
         return;
     be_stop(be);
-    for (uint32_t c = 0; c < be->cfg.topo->ncpus; c++)
-        be_worker_destroy(be->w[c]);
-    free(be->w);
+    for (uint32_t i = 0; i < be->nall; i++)
+        be_worker_destroy(be->all[i]);
+    free(be->all);
+    free(be->tab);
     pthread_mutex_destroy(&be->mu);
     pthread_cond_destroy(&be->cv);
     free(be);

@@ -2,9 +2,13 @@
  * backend.h - the live io_uring engine: executes policy placements on a
  * real host with liburing and O_DIRECT.
  *
- * One worker thread per consumer CPU, pinned there (sched_setaffinity), owns
- * one ring and is both the submitter and the consumer of its requests, so a
- * request's SQE, CQE, buffer and registration never leave that thread. The
+ * One worker thread per consumer - a (flow, declared consumer CPU) of the
+ * workloads, as the simulator's consumer threads (models/uring.h) - pinned
+ * to the CPU its placement names (sched_setaffinity; re-pinned when a
+ * placement moves it), owns one ring and is both the submitter and the
+ * consumer of its requests, so a request's SQE, CQE, buffer and
+ * registration never leave that thread, and two consumers on one CPU
+ * contend for it as two threads do. The
  * ring is set up from the first placement it serves: task_work mode
  * (default, COOP_TASKRUN, DEFER_TASKRUN + SINGLE_ISSUER), SQPOLL from the
  * host section (sq_thread_cpu), IOPOLL when the placement polls and the
@@ -63,6 +67,7 @@ typedef struct {
     uint64_t submit_elsewhere;     /* submit_cpu != consumer_cpu: submitted by the consumer */
     uint64_t prio_refused;         /* RT ioprio refused: retried as best effort */
     uint64_t fixed_reads;          /* I/Os on a registered buffer */
+    uint64_t migrations;           /* consumer threads re-pinned by a placement */
     uint64_t errors;               /* failed or short I/Os */
     int first_error;               /* -errno of the first, 0 if none */
     uint32_t workers;
@@ -71,8 +76,9 @@ typedef struct {
 /* Returns NULL with err set on failure. */
 live_be_t *live_be_new(const live_be_cfg_t *cfg, char *err, size_t errlen);
 
-/* Hand r to the worker of pl->consumer_cpu (started on first use). Any
- * thread. 0, or -errno (the worker could not start: err in live_be_error). */
+/* Hand r to the worker of its consumer (started on first use, on
+ * r->consumer_cpu). Any thread. 0, or -errno (the worker could not start:
+ * err in live_be_error). */
 int live_be_submit(live_be_t *be, req_t *r, const pol_placement_t *pl);
 
 /* The measurement window starts: registration counters and CPU time restart. */

@@ -194,7 +194,11 @@ void blkmq_complete(blkmq_t *b, req_t *r)
         r->completion_cpu = (int16_t)v;
     } else if (blkmq_need_ipi(b, v, s)) {
         r->completion_cpu = (int16_t)s;
-        sim_after(b->sim, (sim_time_t)costs_value(b->costs, COST_IPI), blkmq_ipi_arrived, b, arg);
+        /* the IPI costs both CPUs; ipi_ns is its delivery, the receiver's handler included */
+        sim_time_t ipi = (sim_time_t)costs_value(b->costs, COST_IPI),
+                   recv = (sim_time_t)costs_value(b->costs, COST_IPI_RECV);
+        cpus_ipi(b->cpus, v, s, (sim_time_t)costs_value(b->costs, COST_IPI_SEND),
+                 ipi > recv ? ipi - recv : 0, recv, blkmq_ipi_arrived, b, arg);
         return;
     } else if (b->nhw == 1) {
         r->completion_cpu = (int16_t)v;
@@ -207,11 +211,12 @@ void blkmq_complete(blkmq_t *b, req_t *r)
              blkmq_done, b, arg);
 }
 
-void blkmq_complete_polled(blkmq_t *b, req_t *r, uint32_t cpu)
+void blkmq_complete_polled(blkmq_t *b, req_t *r, cpu_thread_t *poller)
 {
+    uint32_t cpu = cpus_thread_cpu(poller);
     r->irq_cpu = (int16_t)cpu;
     r->completion_cpu = (int16_t)cpu;
     r->t[T_IRQ] = sim_now(b->sim);
-    cpus_run(b->cpus, cpu, CPU_USER, (sim_time_t)costs_value(b->costs, COST_BLK_COMPLETE),
-             blkmq_done, b, (uint64_t)(uintptr_t)r);
+    cpus_thread_run(poller, (sim_time_t)costs_value(b->costs, COST_BLK_COMPLETE),
+                    blkmq_done, b, (uint64_t)(uintptr_t)r);
 }

@@ -54,7 +54,8 @@ void blkmq_submit(blkmq_t *b, req_t *r, uint32_t cpu);
 /* The interrupt for r ran on r->irq_cpu: complete it where Linux does. */
 void blkmq_complete(blkmq_t *b, req_t *r);
 
-/* Polled completion (IOPOLL): reaped on `cpu` by the poller, no IRQ. */
-void blkmq_complete_polled(blkmq_t *b, req_t *r, uint32_t cpu);
+/* Polled completion (IOPOLL): reaped by the polling thread on its CPU, no
+ * IRQ; the completion is the poller's CPU time. */
+void blkmq_complete_polled(blkmq_t *b, req_t *r, cpu_thread_t *poller);
 
 #endif

@@ -36,6 +36,7 @@ typedef struct {
     req_t *r;               /* NULL once done() ran (RDMA still waits for its ack) */
     pol_reg_use_t use;
     uint32_t cpu;           /* the consumer's CPU */
+    cpu_thread_t *t;        /* the consumer thread, NULL: the CPU's own */
     uint32_t next_free;
     uint8_t registered, polled, pending;
 } cont_xfer_t;
@@ -125,6 +126,22 @@ static void cont_charge(cont_t *c, uint32_t cpu, cpu_level_t lvl, double ns)
         cpus_run(c->env.cpus, cpu, lvl, (sim_time_t)ns, cont_nothing, NULL, 0);
 }
 
+/* A host step of the consumer: on its thread. */
+static void cont_user(cont_t *c, const cont_xfer_t *x, double ns, sim_handler_fn fn, uint64_t arg)
+{
+    if (x->t)
+        cpus_thread_run(x->t, (sim_time_t)ns, fn, c, arg);
+    else
+        cpus_run(c->env.cpus, x->cpu, CPU_USER, (sim_time_t)ns, fn, c, arg);
+}
+
+/* CPU work of the consumer that delays nobody's bytes. */
+static void cont_charge_user(cont_t *c, const cont_xfer_t *x, double ns)
+{
+    if (ns > 0)
+        cont_user(c, x, ns, cont_nothing, 0);
+}
+
 static int64_t cont_acquire(cont_t *c, cont_xfer_t *x)
 {
     const req_t *r = x->r;
@@ -147,7 +164,7 @@ static void cont_release(cont_t *c, cont_xfer_t *x)
     if (!x->registered)
         return;
     x->registered = 0;
-    cont_charge(c, x->cpu, CPU_USER, (double)pol_reg_release(c->reg, &x->use));
+    cont_charge_user(c, x, (double)pol_reg_release(c->reg, &x->use));
     cont_sync_stats(c);
 }
 
@@ -160,7 +177,8 @@ static uint32_t cont_xfer_new(cont_t *c, req_t *r)
         sim_fail(c->env.sim, -ENOMEM, "continuation: out of memory tracking a transfer");
         return XNONE;
     }
-    c->x[i] = (cont_xfer_t){.r = r, .cpu = (uint32_t)r->consumer_cpu, .next_free = XNONE};
+    c->x[i] = (cont_xfer_t){.r = r, .cpu = (uint32_t)r->consumer_cpu, .next_free = XNONE,
+                            .t = c->env.thread ? c->env.thread(c->env.ctx, r) : NULL};
     return i;
 }
 
@@ -198,7 +216,7 @@ static void cont_gpu(cont_t *c, cont_xfer_t *x, uint32_t i)
         work += (double)cont_acquire(c, x);
     else /* the driver bounces pageable memory through its pinned staging buffer */
         work += costs_value(c->env.costs, COST_MEM_LOCAL_KIB) * (double)r->bytes / 1024.0;
-    cpus_run(c->env.cpus, x->cpu, CPU_USER, (sim_time_t)work, cont_gpu_launched, c, i);
+    cont_user(c, x, work, cont_gpu_launched, i);
 }
 
 static void cont_direct_done(sim_t *sim, void *ctx, uint64_t arg)
@@ -235,7 +253,7 @@ static void cont_rdma_acked(sim_t *sim, void *ctx, uint64_t i)
     cont_xfer_t *x = &c->x[i];
     const rdma_cfg_t *rc = rdma_cfg(c->nic);
     if (x->polled)
-        cont_charge(c, x->cpu, CPU_USER, costs_value(c->env.costs, COST_POLL));
+        cont_charge_user(c, x, costs_value(c->env.costs, COST_POLL));
     else
         cont_charge(c, rc->cq_cpu < 0 ? x->cpu : (uint32_t)rc->cq_cpu % c->env.ncpus,
                     CPU_HARDIRQ, costs_value(c->env.costs, COST_IRQ_HANDLER));
@@ -266,7 +284,7 @@ static void cont_rdma(cont_t *c, cont_xfer_t *x, uint32_t i)
     x->polled = rc->completion == RDMA_CQ_POLL ||
                 (rc->completion == RDMA_CQ_AUTO && x->r->wait != POL_WAIT_INTERRUPT);
     double work = rc->post_ns + (double)cont_acquire(c, x);
-    cpus_run(c->env.cpus, x->cpu, CPU_USER, (sim_time_t)work, cont_rdma_posted, c, i);
+    cont_user(c, x, work, cont_rdma_posted, i);
 }
 
 /* --- life cycle and entry points --- */

@@ -48,6 +48,9 @@ typedef struct {
     uint32_t ncpus;
     cont_done_fn done;
     void *ctx;
+    /* The consumer thread of r, whose host steps these are (the one that
+     * has the data); NULL: the consumer CPU's own thread. */
+    cpu_thread_t *(*thread)(void *ctx, const req_t *r);
 } cont_env_t;
 
 cont_t *cont_new(const cont_env_t *env);

@@ -43,6 +43,14 @@ const cost_info_t costs_info[COST_N] = {
     [COST_GPU_COPY_LAUNCH] = {"gpu_copy_launch_ns", "ns", "typical; cudaMemcpyAsync launch", 5000},
     [COST_GPU_GBPS] = {"gpu_gbps", "GB/s", "PCIe Gen4 x16 effective", 25},
     [COST_DEVICE_READ_4K] = {"device_read_4k_ns", "ns", "typical TLC NVMe QD1 4 KiB random read", 80000},
+    [COST_IRQ_PER_CQE] = {"irq_per_cqe_ns", "ns", "typical; per-CQE share of nvme_irq (nvme_process_cq, blk_mq_end_request_batch)", 300},
+    [COST_IPI_SEND] = {"ipi_send_ns", "ns", "typical; x2APIC ICR write from smp_call_function_single_async", 300},
+    [COST_IPI_RECV] = {"ipi_recv_ns", "ns", "typical; IPI entry + call_single_queue flush on the receiver", 700},
+    [COST_TIMER_OVERSHOOT] = {"timer_overshoot_ns", "ns", "typical; hrtimer wake-up latency with no slack (cyclictest, idle CPU)", 5000},
+    [COST_MIGRATION] = {"migration_ns", "ns", "typical; set_task_cpu + dequeue/enqueue on two run queues", 2000},
+    [COST_SCHED_HZ] = {"sched_hz", "Hz", "CONFIG_HZ of the calibrated host (/proc/config.gz): 250", 250},
+    [COST_KERNEL_VERSION] = {"kernel_version", "version", "uname -r of the calibrated host: 6.18", 618},
+    [COST_PREEMPT_MODEL] = {"preempt_model", "model", "PREEMPT_DYNAMIC default of the calibrated host: none (CONFIG_PREEMPT_NONE)", 0},
 };
 
 static const double costs_qp[COST_NQ] = {0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99};
@@ -71,10 +79,20 @@ static int costs_bad(char *err, size_t n, const char *path, const char *name, co
 static double costs_max(cost_id_t id)
 {
     const char *u = costs_info[id].unit;
+    if (strcmp(u, "Hz") == 0)
+        return 10000; /* CONFIG_HZ is at most 1000; a tick of 100 us at most */
+    if (strcmp(u, "model") == 0)
+        return 2;
+    if (strcmp(u, "version") == 0)
+        return 9999;
     return strcmp(u, "GB/s") == 0 ? 1e4 : strcmp(u, "ratio") == 0 ? 1 : 1e10;
 }
 
-static double costs_min(cost_id_t id) { return strcmp(costs_info[id].unit, "GB/s") == 0 ? 1e-6 : 0; }
+static double costs_min(cost_id_t id)
+{
+    const char *u = costs_info[id].unit;
+    return strcmp(u, "GB/s") == 0 ? 1e-6 : strcmp(u, "Hz") == 0 ? 10 : 0;
+}
 
 static bool costs_in_range(cost_id_t id, json_t *v)
 {

@@ -42,7 +42,16 @@ typedef enum {
     COST_RDMA_CQ_EVENT,     /* completion channel event -> consumer runs */
     COST_GPU_COPY_LAUNCH,   /* host-to-device copy launch */
     COST_GPU_GBPS,          /* copy engine bandwidth, GB/s */
-    COST_DEVICE_READ_4K,    /* QD1 4 KiB read, block_rq_issue -> block_rq_complete */
+    COST_DEVICE_READ_4K,    /* QD1 4 KiB read, block_rq_issue -> the device's interrupt */
+    /* Fidelity I: costs charged where they fall, and the scheduler of the host */
+    COST_IRQ_PER_CQE,       /* hard IRQ: each CQE reaped beyond the first */
+    COST_IPI_SEND,          /* CPU time an IPI costs its sender */
+    COST_IPI_RECV,          /* ... and its receiver (inside ipi_ns) */
+    COST_TIMER_OVERSHOOT,   /* hrtimer sleep: actual - requested, incl. the switch-in */
+    COST_MIGRATION,         /* moving a thread to another CPU (both run queues) */
+    COST_SCHED_HZ,          /* CONFIG_HZ of the host */
+    COST_KERNEL_VERSION,    /* major * 100 + minor of the host kernel */
+    COST_PREEMPT_MODEL,     /* 0 none, 1 voluntary, 2 full */
     COST_N
 } cost_id_t;
 

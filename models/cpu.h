@@ -1,12 +1,40 @@
 /*
- * cpu.h - the host CPUs as pre-emptive servers with four levels: hard IRQ,
- * softirq, kernel threads (task_work, ksoftirqd, SQPOLL) and user threads.
+ * cpu.h - the host CPUs: three pre-emptive levels of kernel work (hard IRQ,
+ * softirq, kernel threads) above the fair class, whose threads share each
+ * CPU as the kernel a scenario names schedules SCHED_NORMAL tasks.
  *
- * Work at a higher level pre-empts lower-level work on the same CPU (a hard
- * IRQ interrupts whatever runs); within a level work is FIFO and not
- * pre-empted. A CPU that sat idle longer than the deep-idle threshold first
- * pays the C-state exit cost. The module owns per-CPU busy time by level,
- * from which the path reports cpu_ns_per_io.
+ * Kernel levels: work at a higher level pre-empts lower-level work on the
+ * same CPU (a hard IRQ interrupts whatever runs); within a level work is
+ * FIFO and not pre-empted. Fair threads run only when no kernel-level work
+ * is queued.
+ *
+ * Fair class (kernel/sched/fair.c): each thread has a weight (nice 0 =
+ * 1024, sched_prio_to_weight), a queue of work (jobs: CPU time, then a
+ * callback) and may spin (runnable with no work: a polling loop). A thread
+ * with work or spin is runnable; runnable threads on one CPU share it by
+ * weight.
+ *   - EEVDF (6.6 and later): vruntime, virtual deadline vruntime +
+ *     base_slice x 1024 / weight, eligibility (vruntime <= the weighted
+ *     average V), lag kept over sleep and restored on wake-up (PLACE_LAG),
+ *     RUN_TO_PARITY slice protection, delayed dequeue of an ineligible
+ *     sleeper (DELAY_DEQUEUE, DELAY_ZERO; 6.12 and later). A waking thread
+ *     pre-empts the running one when pick_eevdf then picks it.
+ *   - CFS (before 6.6): vruntime, sleeper placement at min_vruntime -
+ *     latency/2 (GENTLE_FAIR_SLEEPERS), wake-up pre-emption when the running
+ *     thread's vruntime leads by more than wakeup_granularity, slices
+ *     (sched_slice) checked at the tick (check_preempt_tick).
+ * Slice expiry is noticed at the tick (every 1/HZ, on a CPU with more than
+ * one queued thread) or exactly with HRTICK. A thread's work is kernel
+ * mode unless it is marked user (a CPU hog): under preemption model none
+ * or voluntary a reschedule waits for the running kernel job to end; user
+ * work and spinning are pre-empted at once, in every model (a return to
+ * user space from the interrupt).
+ *
+ * Not modelled: load balancing (threads move only when told), buddies,
+ * group scheduling, PELT. A CPU that sat idle longer than the deep-idle
+ * threshold first pays the C-state exit cost. The module owns per-CPU busy
+ * time by level (fair threads count as CPU_USER, spinning included) and
+ * per-thread CPU time.
  */
 #ifndef LATSURF_CPU_H
 #define LATSURF_CPU_H
@@ -18,23 +46,84 @@
 
 typedef enum { CPU_HARDIRQ, CPU_SOFTIRQ, CPU_KTHREAD, CPU_USER, CPU_NLEVELS } cpu_level_t;
 
-typedef struct cpus cpus_t;
+typedef enum { CPU_FAIR_EEVDF, CPU_FAIR_CFS } cpu_fair_t;
+typedef enum { CPU_PREEMPT_NONE, CPU_PREEMPT_VOLUNTARY, CPU_PREEMPT_FULL, CPU_NPREEMPT } cpu_preempt_t;
+extern const char *const cpu_preempt_names[]; /* "none", "voluntary", "full", NULL */
 
-/* idle_exit_ns is paid by work arriving at a CPU idle >= idle_deep_ns. */
-cpus_t *cpus_new(sim_t *sim, uint32_t n, sim_time_t idle_exit_ns, sim_time_t idle_deep_ns);
+/* The fair class's rules and tunables, as the kernel derives them. */
+typedef struct {
+    cpu_fair_t fair;
+    sim_time_t base_slice;   /* EEVDF sysctl_sched_base_slice, scaled */
+    sim_time_t latency;      /* CFS sysctl_sched_latency, scaled */
+    sim_time_t min_gran;     /* CFS sysctl_sched_min_granularity, scaled */
+    sim_time_t wakeup_gran;  /* CFS sysctl_sched_wakeup_granularity, scaled */
+    bool delay_dequeue;      /* EEVDF DELAY_DEQUEUE + DELAY_ZERO (6.12+) */
+    sim_time_t tick;         /* 1 s / HZ */
+    cpu_preempt_t preempt;
+    bool hrtick;             /* sched feature HRTICK: slice ends exactly */
+} cpu_sched_t;
+
+/* The defaults of kernel `version` (major * 100 + minor: 618 = 6.18) on
+ * ncpus online CPUs: the tunables times 1 + ilog2(min(ncpus, 8))
+ * (SCHED_TUNABLESCALING_LOG). */
+void cpu_sched_defaults(cpu_sched_t *s, uint32_t version, uint32_t ncpus, uint32_t hz,
+                        cpu_preempt_t preempt, bool hrtick);
+
+/* sched_prio_to_weight[nice + 20] (kernel/sched/core.c); nice in [-20, 19]. */
+uint32_t cpu_nice_weight(int nice);
+
+typedef struct cpus cpus_t;
+typedef struct cpu_thread cpu_thread_t;
+
+/* idle_exit_ns is paid by work arriving at a CPU idle >= idle_deep_ns.
+ * sched NULL: 6.18, HZ 250, preemption none. */
+cpus_t *cpus_new(sim_t *sim, uint32_t n, sim_time_t idle_exit_ns, sim_time_t idle_deep_ns,
+                 const cpu_sched_t *sched);
 void cpus_free(cpus_t *c);
 
 /* Run `work` ns of CPU time at `lvl` on `cpu`; fn(sim, ctx, arg) when done.
- * 0, or -ENOMEM with the run's sticky error set (sim_fail). */
+ * CPU_USER work runs as the CPU's own fair thread (one per CPU, created on
+ * first use). 0, or -ENOMEM with the run's sticky error set (sim_fail). */
 int cpus_run(cpus_t *c, uint32_t cpu, cpu_level_t lvl, sim_time_t work, sim_handler_fn fn,
              void *ctx, uint64_t arg);
 
+/* An IPI from `from` to `to`: `send` ns of hard-IRQ time on the sender,
+ * `flight` ns later `recv` ns of hard-IRQ time on the receiver, then fn. */
+int cpus_ipi(cpus_t *c, uint32_t from, uint32_t to, sim_time_t send, sim_time_t flight,
+             sim_time_t recv, sim_handler_fn fn, void *ctx, uint64_t arg);
+
+/* --- fair threads --- */
+
+/* A sleeping thread on `cpu`. NULL on ENOMEM. Owned by c. */
+cpu_thread_t *cpus_thread_new(cpus_t *c, uint32_t cpu, int nice);
+/* Its work runs in user mode (pre-emptible at once in every model). */
+void cpus_thread_set_user(cpu_thread_t *t, bool user);
+/* Queue `work` ns on the thread, fn when it has run; wakes the thread. */
+int cpus_thread_run(cpu_thread_t *t, sim_time_t work, sim_handler_fn fn, void *ctx, uint64_t arg);
+/* Spin (poll) while on > 0 calls outnumber off ones: runnable without work. */
+void cpus_thread_spin(cpu_thread_t *t, bool on);
+/* Hold the thread asleep (an hrtimer sleep) until `until`; work queued in
+ * the meantime waits. Then it wakes like any sleeper. */
+void cpus_thread_sleep_until(cpu_thread_t *t, sim_time_t until);
+/* Move the thread to `cpu` (it keeps its queued work and its lag). */
+void cpus_thread_move(cpu_thread_t *t, uint32_t cpu);
+uint32_t cpus_thread_cpu(const cpu_thread_t *t);
+/* Has work queued, spins, or is held asleep with work waiting. */
+bool cpus_thread_busy(const cpu_thread_t *t);
+bool cpus_thread_spinning(const cpu_thread_t *t);
+bool cpus_thread_held(const cpu_thread_t *t);
+/* CPU time the thread ran since creation or the last reset. */
+double cpus_thread_ns(const cpu_thread_t *t);
+
 bool cpus_idle(const cpus_t *c, uint32_t cpu);
-uint32_t cpus_queued(const cpus_t *c, uint32_t cpu, cpu_level_t lvl); /* incl. running */
+/* Jobs queued at a kernel level incl. the running one; for CPU_USER, the
+ * runnable fair threads. */
+uint32_t cpus_queued(const cpus_t *c, uint32_t cpu, cpu_level_t lvl);
 /* CPU time spent at a level since creation or the last reset, summed over CPUs
  * when cpu == UINT32_MAX. */
 double cpus_busy_ns(const cpus_t *c, uint32_t cpu, cpu_level_t lvl);
 void cpus_reset_stats(cpus_t *c);
 uint32_t cpus_count(const cpus_t *c);
+const cpu_sched_t *cpus_sched(const cpus_t *c);
 
 #endif

@@ -4,6 +4,7 @@
 #include "host.h"
 
 #include "models/cont.h"
+#include "models/cpu.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,10 +15,31 @@ static const char *const iosched_names[] = {"none", "mq-deadline", "default", NU
 /* "policy" first: index - 1 is the pol_taskrun_t / pol_wait_t to force */
 static const char *const taskrun_names[] = {"policy", "default", "coop", "defer", NULL};
 static const char *const wait_names[] = {"policy", "interrupt", "poll", "hybrid", NULL};
+/* "calibrated" first: index - 1 is the cpu_preempt_t */
+static const char *const preempt_names[] = {"calibrated", "none", "voluntary", "full", NULL};
 #define HOST_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 _Static_assert(HOST_NELEM(iosched_names) == HOST_NSCHEDS + 1, "one name per scheduler, then NULL");
 _Static_assert(HOST_NELEM(taskrun_names) == POL_NTASKRUNS + 2, "policy, one per mode, NULL");
 _Static_assert(HOST_NELEM(wait_names) == POL_NWAITS + 2, "policy, one per wait, NULL");
+_Static_assert(HOST_NELEM(preempt_names) == CPU_NPREEMPT + 2, "calibrated, one per model, NULL");
+
+/* "6.18" -> 618; 0 when absent (the calibration's kernel). */
+static void host_parse_kernel(cfg_t *c, json_t *host, uint32_t *out)
+{
+    char *v = NULL;
+    *out = 0;
+    if (!cfg_str(c, host, "kernel", &v, NULL) || !v)
+        return;
+    unsigned major = 0, minor = 0;
+    char tail = 0;
+    size_t m = cfg_push(c, "kernel");
+    if (sscanf(v, "%u.%u%c", &major, &minor, &tail) != 2 || major < 2 || major > 99 || minor > 99)
+        cfg_fail(c, "expected a kernel version \"MAJOR.MINOR\" (e.g. \"6.18\"), got \"%s\"", v);
+    else
+        *out = major * 100 + minor;
+    cfg_pop(c, m);
+    free(v);
+}
 
 static int host_parse_background(cfg_t *c, json_t *arr, host_cfg_t *h)
 {
@@ -35,6 +57,9 @@ static int host_parse_background(cfg_t *c, json_t *arr, host_cfg_t *h)
             cfg_u32(c, e, "cpu", &b->cpu, 0, 0, h->cpus - 1);
             cfg_f64(c, e, "period_us", &b->period_us, 1000, 1, 1e7);
             cfg_f64(c, e, "busy_us", &b->busy_us, 100, 0, 1e7);
+            int64_t nice;
+            cfg_i64(c, e, "nice", &nice, 0, -20, 19);
+            b->nice = (int)nice;
             if (cfg_ok(c) && b->busy_us > b->period_us)
                 cfg_fail(c, "busy_us (%g) exceeds period_us (%g)", b->busy_us, b->period_us);
             cfg_done(c, e);
@@ -65,6 +90,18 @@ int host_cfg_parse(cfg_t *c, json_t *host, host_cfg_t *h)
     cfg_enum(c, host, "wait", &h->wait, 0, wait_names);
     h->taskrun--;
     h->wait--;
+    host_parse_kernel(c, host, &h->kernel);
+    cfg_u32(c, host, "hz", &h->hz, 0, 0, 10000);
+    cfg_enum(c, host, "preempt", &h->preempt, 0, preempt_names);
+    h->preempt--;
+    cfg_bool(c, host, "hrtick", &h->hrtick, false);
+    /* assumption: a consumer's hot state is about an L2 (256 KiB) */
+    cfg_f64(c, host, "consumer_working_set_kib", &h->working_set_kib, 256, 0, 1 << 30);
+    if (cfg_ok(c) && h->hz && h->hz < 10) {
+        size_t m = cfg_push(c, "hz");
+        cfg_fail(c, "expected 0 (calibrated) or a CONFIG_HZ of at least 10, got %u", h->hz);
+        cfg_pop(c, m);
+    }
     h->iosched = (host_iosched_t)iosched;
     if (cfg_ok(c) && h->numa_nodes > h->cpus) {
         size_t m = cfg_push(c, "numa_nodes");

@@ -24,7 +24,8 @@ typedef enum { HOST_SCHED_NONE, HOST_SCHED_MQ_DEADLINE, HOST_SCHED_DEFAULT, HOST
 
 typedef struct {
     uint32_t cpu;
-    double period_us, busy_us; /* busy_us of every period_us, at thread priority */
+    double period_us, busy_us; /* busy_us of CPU time every period_us: a fair thread */
+    int nice;
 } host_background_t;
 
 typedef struct {
@@ -41,6 +42,12 @@ typedef struct {
     int wait;                   /* -1: as the policy says, else pol_wait_t forced */
     host_background_t *background;
     uint32_t nbackground;
+    /* The scheduler (models/cpu.h); 0 / -1: the calibration's value */
+    uint32_t kernel;            /* major * 100 + minor, from "6.18" */
+    uint32_t hz;
+    int preempt;                /* cpu_preempt_t, -1: calibrated */
+    bool hrtick;
+    double working_set_kib;     /* a consumer thread's cache footprint (migration) */
     struct cont_cfg *cont;      /* host.gpu / host.rdma, owned (models/cont.h) */
     /* host.what_if: a completion on the consumer's CPU leaves the data warm
      * in its cache, so the first touch costs mem_warm_factor of a cold one

@@ -100,13 +100,19 @@ static void irq_fire(irq_t *q, uint32_t i)
     cq->n = 0;
     q->count++;
     sim_time_t now = sim_now(q->sim);
+    uint32_t k = 0;
     for (req_t *r = batch; r; r = r->next) {
         r->irq_cpu = (int16_t)q->cpu[i];
         if (now > r->t[T_DEVICE_DONE])
             r->deferred = 1; /* held back by coalescing */
+        k++;
     }
-    cpus_run(q->cpus, q->cpu[i], CPU_HARDIRQ, (sim_time_t)costs_value(q->costs, COST_IRQ_HANDLER),
-             irq_handler_done, q, (uint64_t)(uintptr_t)batch);
+    /* a + b x CQEs reaped: irq_handler_ns is the handler with one CQE (as
+     * calibrated), irq_per_cqe_ns each further one */
+    sim_time_t work = (sim_time_t)costs_value(q->costs, COST_IRQ_HANDLER) +
+                      (sim_time_t)(k > 1 ? k - 1 : 0) *
+                          (sim_time_t)costs_value(q->costs, COST_IRQ_PER_CQE);
+    cpus_run(q->cpus, q->cpu[i], CPU_HARDIRQ, work, irq_handler_done, q, (uint64_t)(uintptr_t)batch);
 }
 
 static void irq_timer(sim_t *sim, void *ctx, uint64_t i)

@@ -38,7 +38,8 @@ struct path {
     path_dev_t *dev;
     cont_t *cont;
     uint32_t *cpu_node;
-    double bg_ns;
+    gsl_rng *timer_rng;    /* hrtimer overshoot draws */
+    cpu_thread_t **bg;     /* host.background threads */
     struct timespec t0;   /* wall clock at run start, for progress reports */
     double next_report_s; /* wall seconds of the next progress report */
 };
@@ -105,16 +106,17 @@ static void on_polled(sim_t *sim, void *ctx, uint64_t arg)
     (void)sim;
     path_dev_t *d = ctx;
     req_t *r = (req_t *)(uintptr_t)arg;
-    blkmq_complete_polled(d->blk, r, (uint32_t)r->consumer_cpu);
+    blkmq_complete_polled(d->blk, r, uring_thread(d->p->uring, r));
 }
 
 static void on_device_done(void *ctx, req_t *r)
 {
     path_dev_t *d = ctx;
     if (r->polled) {
-        /* the poller on the consumer CPU finds the CQE within one iteration */
-        sim_after(d->p->sim, (sim_time_t)costs_value(d->p->cfg.costs, COST_POLL), on_polled, d,
-                  PTR(r));
+        /* the poller finds the CQE within one iteration of its loop, once it
+         * is on its CPU (and awake, when hybrid) */
+        cpus_thread_run(uring_thread(d->p->uring, r),
+                        (sim_time_t)costs_value(d->p->cfg.costs, COST_POLL), on_polled, d, PTR(r));
         return;
     }
     irq_cqe(d->irq, r);
@@ -151,9 +153,10 @@ static int path_submit(void *x, req_t *r, const pol_placement_t *pl)
         if (d->holds++ == 0)
             ssd_hold_background(d->ssd, true);
     }
-    uring_submit(p->uring, r, pl->batch ? pl->batch : 1, (sim_time_t)pl->batch_window_ns,
-                 blkmq_submit_cost(d->blk));
-    return 0;
+    /* a refusal (out of memory) has failed the run; r is in the harness's
+     * hands again */
+    return uring_submit(p->uring, r, pl->batch ? pl->batch : 1, (sim_time_t)pl->batch_window_ns,
+                        blkmq_submit_cost(d->blk));
 }
 
 /* --- background load --- */
@@ -165,12 +168,13 @@ static void path_nothing(sim_t *sim, void *ctx, uint64_t arg)
     (void)arg;
 }
 
+/* A background task is a fair thread in user mode that gets busy_us of CPU
+ * work every period_us (a hog that sleeps to the next period start). */
 static void path_background(sim_t *sim, void *ctx, uint64_t i)
 {
     path_t *p = ctx;
     const host_background_t *b = &p->cfg.host->background[i];
-    cpus_run(p->cpus, b->cpu, CPU_USER, (sim_time_t)(b->busy_us * 1000), path_nothing, NULL, 0);
-    p->bg_ns += b->busy_us * 1000;
+    cpus_thread_run(p->bg[i], (sim_time_t)(b->busy_us * 1000), path_nothing, NULL, 0);
     sim_after(sim, (sim_time_t)(b->period_us * 1000), path_background, p, i);
 }
 
@@ -179,6 +183,13 @@ static double path_draw_device_read(void *ctx)
 {
     path_dev_t *d = ctx;
     return costs_draw(d->p->cfg.costs, COST_DEVICE_READ_4K, d->read_rng);
+}
+
+/* The continuation's host steps run on the consumer thread. */
+static cpu_thread_t *path_consumer_thread(void *ctx, const req_t *r)
+{
+    const path_t *p = ctx;
+    return uring_thread(p->uring, r);
 }
 
 /* --- life cycle --- */
@@ -195,20 +206,38 @@ static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
     p->env = *env;
     p->cfg = *cfg;
     const host_cfg_t *h = cfg->host;
+    /* the scheduler of the scenario's kernel, the calibrated host's where
+     * the scenario leaves it open */
+    cpu_sched_t sched;
+    int preempt = h->preempt >= 0 ? h->preempt : (int)costs_value(cfg->costs, COST_PREEMPT_MODEL);
+    cpu_sched_defaults(&sched,
+                       h->kernel ? h->kernel : (uint32_t)costs_value(cfg->costs, COST_KERNEL_VERSION),
+                       h->cpus, h->hz ? h->hz : (uint32_t)costs_value(cfg->costs, COST_SCHED_HZ),
+                       (cpu_preempt_t)preempt, h->hrtick);
     p->cpus = cpus_new(sim, h->cpus, (sim_time_t)costs_value(cfg->costs, COST_IDLE_EXIT),
-                       (sim_time_t)costs_value(cfg->costs, COST_IDLE_DEEP_AFTER));
-    p->uring = uring_new(sim, p->cpus, cfg->costs, h, on_submitted, on_ready, p);
+                       (sim_time_t)costs_value(cfg->costs, COST_IDLE_DEEP_AFTER), &sched);
+    p->timer_rng = rng_stream_new(env->seed, env->rep, "host.timer");
+    p->uring = uring_new(sim, p->cpus, cfg->costs, h, p->timer_rng, on_submitted, on_ready, p);
     p->dev = calloc(cfg->ndev, sizeof(*p->dev));
     p->cpu_node = calloc(h->cpus, sizeof(*p->cpu_node));
+    p->bg = calloc(h->nbackground ? h->nbackground : 1, sizeof(*p->bg));
     cont_env_t ce = {
         .sim = sim, .cpus = p->cpus, .costs = cfg->costs, .cfg = h->cont,
         .variant = env->variant, .pol = env->polcfg, .col = env->col, .seed = env->seed,
         .rep = env->rep, .ncpus = h->cpus, .done = on_continued, .ctx = p,
+        .thread = path_consumer_thread,
     };
     p->cont = p->cpus ? cont_new(&ce) : NULL;
-    if (!p->cpus || !p->uring || !p->dev || !p->cpu_node || !p->cont) {
+    if (!p->cpus || !p->timer_rng || !p->uring || !p->dev || !p->cpu_node || !p->cont || !p->bg) {
         path_free(p);
         return NULL;
+    }
+    for (uint32_t i = 0; i < h->nbackground; i++) {
+        if (!(p->bg[i] = cpus_thread_new(p->cpus, h->background[i].cpu, h->background[i].nice))) {
+            path_free(p);
+            return NULL;
+        }
+        cpus_thread_set_user(p->bg[i], true);
     }
     for (uint32_t c = 0; c < h->cpus; c++)
         p->cpu_node[c] = host_node_of(h, c);
@@ -242,8 +271,19 @@ static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
             ssd_set_read_sampler(d->ssd, path_draw_device_read, d);
         }
     }
+    /* A background task started at some moment: its period's phase against
+     * the tick is uniform (a hog aligned with the tick would never see one
+     * inside its busy span). */
+    gsl_rng *phase = h->nbackground ? rng_stream_new(env->seed, env->rep, "host.background") : NULL;
+    if (h->nbackground && !phase) {
+        path_free(p);
+        return NULL;
+    }
     for (uint32_t i = 0; i < h->nbackground; i++)
-        sim_at(sim, 0, path_background, p, i);
+        sim_at(sim, (sim_time_t)(gsl_rng_uniform(phase) * h->background[i].period_us * 1000),
+               path_background, p, i);
+    if (phase)
+        gsl_rng_free(phase);
     return p;
 }
 
@@ -263,6 +303,9 @@ static void path_free(path_t *p)
     cpus_free(p->cpus);
     cont_free(p->cont);
     free(p->cpu_node);
+    free(p->bg);
+    if (p->timer_rng)
+        gsl_rng_free(p->timer_rng);
     free(p);
 }
 
@@ -290,8 +333,6 @@ static void path_warm(sim_t *sim, void *ctx, uint64_t arg)
     (void)arg;
     path_t *p = ctx;
     cpus_reset_stats(p->cpus);
-    uring_reset_stats(p->uring);
-    p->bg_ns = 0;
 }
 
 static double path_since(const struct timespec *t0)
@@ -339,13 +380,16 @@ static int path_run(void *x, char *err, size_t errlen)
     return p->env.stop && *p->env.stop ? -EINTR : 0;
 }
 
-/* Host CPU time spent on I/O since warm-up (excludes background tasks). */
+/* Host CPU time spent on I/O since warm-up, polling included (excludes the
+ * background threads' own CPU time). */
 static int path_finish_run(void *x, collect_totals_t *tot, char *err, size_t errlen)
 {
     (void)err;
     (void)errlen;
     const path_t *p = x;
-    double t = -p->bg_ns + uring_poll_ns(p->uring);
+    double t = 0;
+    for (uint32_t i = 0; i < p->cfg.host->nbackground; i++)
+        t -= cpus_thread_ns(p->bg[i]);
     for (int l = 0; l < CPU_NLEVELS; l++)
         t += cpus_busy_ns(p->cpus, UINT32_MAX, (cpu_level_t)l);
     tot->cpu_ns = t;

@@ -28,6 +28,7 @@ pol_admit_t req_apply_placement(req_t *r, const pol_placement_t *pl, uint32_t nc
     if (pl->admit != POL_ADMIT)
         return pl->admit;
     r->submit_cpu = (int16_t)pl->submit_cpu;
+    r->home_cpu = r->consumer_cpu; /* the thread the workload declared */
     r->consumer_cpu = (int16_t)(ncpus ? pl->consumer_cpu % ncpus : pl->consumer_cpu);
     r->completion_cpu = -1; /* blk-mq decides (models/blkmq.c) */
     r->wait = (uint8_t)(wait >= 0 ? wait : (int)pl->wait);

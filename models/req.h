@@ -62,6 +62,8 @@ struct req {
     /* scratch for the models while the request is in flight */
     req_t *next;         /* intrusive list link (batches, pending CQEs, waiters) */
     uint32_t next_free;
+    uint32_t thread;     /* the consumer thread (models/uring.c) */
+    int16_t home_cpu;    /* the consumer CPU the workload declared, before placement */
     sim_time_t cpu_ns;   /* host CPU time charged to this request */
 };
 

@@ -1,44 +1,54 @@
 /*
- * uring.c - see uring.h.
+ * uring.c - see uring.h. Consumers are found by (flow, declared CPU) in an
+ * open-addressing table; a request carries its consumer's index.
  */
 #include "uring.h"
 
 #include "models/mem.h"
 #include "policies/policy.h"
+#include "sim/vec.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 typedef struct {
+    cpu_thread_t *t;
+    uint64_t key;
+    /* the ring's SQEs waiting for their batch */
     req_t *head, *tail;
-    uint32_t n, batch;
+    uint32_t n;
     sim_timer_t timer;
-    /* poll-wait accounting: the thread spins while it has polled I/O out */
-    uint32_t spinning;
-    sim_time_t spin_since;
-} uring_ring_t;
+    /* hybrid polling: the shortest wait seen (io_uring's hybrid_poll_time) */
+    sim_time_t hybrid_min;
+} uring_cons_t;
 
 struct uring {
     sim_t *sim;
     cpus_t *cpus;
     const costs_t *costs;
     const host_cfg_t *host;
+    gsl_rng *rng;
     uring_fn submitted, ready;
     void *ctx;
-    uring_ring_t *ring; /* per CPU */
+    uring_cons_t *cons;
+    uint32_t ncons, capcons;
+    uint32_t *slot; /* key hash -> consumer index + 1, 0 = empty */
+    uint32_t nslot;
     sim_time_t sq_busy_until;
-    double poll_ns;
 };
 
 #define NS(k, id) ((sim_time_t)costs_value((k), (id)))
+#define PTR(x) ((uint64_t)(uintptr_t)(x))
 
 uring_t *uring_new(sim_t *sim, cpus_t *cpus, const costs_t *costs, const host_cfg_t *host,
-                   uring_fn submitted, uring_fn ready, void *ctx)
+                   gsl_rng *rng, uring_fn submitted, uring_fn ready, void *ctx)
 {
     uring_t *u = calloc(1, sizeof(*u));
     if (!u)
         return NULL;
-    u->ring = calloc(host->cpus, sizeof(*u->ring));
-    if (!u->ring) {
+    u->nslot = 64;
+    u->slot = calloc(u->nslot, sizeof(*u->slot));
+    if (!u->slot) {
         free(u);
         return NULL;
     }
@@ -46,6 +56,7 @@ uring_t *uring_new(sim_t *sim, cpus_t *cpus, const costs_t *costs, const host_cf
     u->cpus = cpus;
     u->costs = costs;
     u->host = host;
+    u->rng = rng;
     u->submitted = submitted;
     u->ready = ready;
     u->ctx = ctx;
@@ -56,24 +67,97 @@ void uring_free(uring_t *u)
 {
     if (!u)
         return;
-    free(u->ring);
+    free(u->cons);
+    free(u->slot);
     free(u);
 }
 
-double uring_poll_ns(const uring_t *u)
+/* --- consumers --- */
+
+static uint32_t uring_hash(uint64_t key, uint32_t mask)
 {
-    double t = u->poll_ns;
-    for (uint32_t c = 0; c < u->host->cpus; c++)
-        if (u->ring[c].spinning)
-            t += (double)(sim_now(u->sim) - u->ring[c].spin_since);
-    return t;
+    key *= 0x9e3779b97f4a7c15ull;
+    return (uint32_t)(key >> 32) & mask;
 }
 
-void uring_reset_stats(uring_t *u)
+static int uring_rehash(uring_t *u)
 {
-    u->poll_ns = 0;
-    for (uint32_t c = 0; c < u->host->cpus; c++)
-        u->ring[c].spin_since = sim_now(u->sim);
+    uint32_t n = u->nslot * 2;
+    uint32_t *s = calloc(n, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < u->ncons; i++) {
+        uint32_t h = uring_hash(u->cons[i].key, n - 1);
+        while (s[h])
+            h = (h + 1) & (n - 1);
+        s[h] = i + 1;
+    }
+    free(u->slot);
+    u->slot = s;
+    u->nslot = n;
+    return 0;
+}
+
+/* r's consumer: found or created on r->consumer_cpu. UINT32_MAX on ENOMEM. */
+static uint32_t uring_consumer(uring_t *u, const req_t *r)
+{
+    uint64_t key = (uint64_t)r->flow << 16 | (uint16_t)r->home_cpu;
+    uint32_t h = uring_hash(key, u->nslot - 1);
+    while (u->slot[h]) {
+        if (u->cons[u->slot[h] - 1].key == key)
+            return u->slot[h] - 1;
+        h = (h + 1) & (u->nslot - 1);
+    }
+    cpu_thread_t *t = cpus_thread_new(u->cpus, (uint32_t)r->consumer_cpu, 0);
+    uring_cons_t c = {.t = t, .key = key, .hybrid_min = SIM_TIME_MAX};
+    if (!t || VEC_PUSH(u->cons, u->ncons, u->capcons, c) != 0)
+        return UINT32_MAX;
+    u->slot[h] = u->ncons;
+    if (u->ncons * 2 > u->nslot && uring_rehash(u) != 0)
+        return UINT32_MAX;
+    return u->ncons - 1;
+}
+
+cpu_thread_t *uring_thread(const uring_t *u, const req_t *r) { return u->cons[r->thread].t; }
+
+static void uring_nothing(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    (void)ctx;
+    (void)arg;
+}
+
+/* The thread moves to `cpu`: the move itself, then its working set is
+ * fetched again by the new CPU (from the other node's memory when the node
+ * changes). */
+static void uring_migrate(uring_t *u, uring_cons_t *c, uint32_t cpu)
+{
+    uint32_t from = cpus_thread_cpu(c->t);
+    cpus_thread_move(c->t, cpu);
+    bool remote = host_node_of(u->host, from) != host_node_of(u->host, cpu);
+    double cold = u->host->working_set_kib *
+                  costs_value(u->costs, remote ? COST_MEM_REMOTE_KIB : COST_MEM_LOCAL_KIB);
+    cpus_thread_run(c->t, NS(u->costs, COST_MIGRATION) + (sim_time_t)cold, uring_nothing, NULL, 0);
+}
+
+/* --- submission --- */
+
+/* Polling starts once the SQE is in: a poller spins at once; a hybrid one
+ * first sleeps half the shortest wait seen, if it has seen one (r->cpu_ns
+ * keeps the sleep for the next estimate). */
+static void uring_poll_start(uring_t *u, req_t *r)
+{
+    r->cpu_ns = 0;
+    if (r->wait == POL_WAIT_INTERRUPT)
+        return;
+    uring_cons_t *c = &u->cons[r->thread];
+    if (r->wait == POL_WAIT_HYBRID && c->hybrid_min != SIM_TIME_MAX &&
+        !cpus_thread_spinning(c->t) && !cpus_thread_held(c->t)) {
+        r->cpu_ns = c->hybrid_min / 2;
+        sim_time_t over = (sim_time_t)costs_draw(u->costs, COST_TIMER_OVERSHOOT, u->rng);
+        cpus_thread_sleep_until(c->t, sim_now(u->sim) + r->cpu_ns + over);
+    }
+    cpus_thread_spin(c->t, true);
 }
 
 /* The job that carried the batch ended: each SQE was consumed, then the
@@ -87,19 +171,19 @@ static void uring_consumed(sim_t *sim, void *ctx, uint64_t arg)
         req_t *next = r->next;
         r->next = NULL;
         r->t[T_SUBMIT] = now - r->cpu_ns > r->t[T_ISSUE] ? now - r->cpu_ns : r->t[T_ISSUE];
+        uring_poll_start(u, r);
         u->submitted(u->ctx, r);
         r = next;
     }
 }
 
-static void uring_flush(uring_t *u, uint32_t cpu)
+static void uring_flush(uring_t *u, uint32_t k)
 {
-    uring_ring_t *g = &u->ring[cpu];
-    sim_cancel(u->sim, g->timer);
-    req_t *batch = g->head;
-    uint32_t n = g->n;
-    g->head = g->tail = NULL;
-    g->n = 0;
+    uring_cons_t *c = &u->cons[k];
+    sim_cancel(u->sim, c->timer);
+    req_t *batch = c->head;
+    c->head = c->tail = NULL;
+    c->n = 0;
     if (!batch)
         return;
     sim_time_t per_sqe = 0;
@@ -108,77 +192,83 @@ static void uring_flush(uring_t *u, uint32_t cpu)
     sim_time_t now = sim_now(u->sim);
     if (!u->host->sqpoll) {
         sim_time_t work = NS(u->costs, COST_URING_SUBMIT_CALL) + per_sqe;
-        cpus_run(u->cpus, cpu, CPU_USER, work, uring_consumed, u, (uint64_t)(uintptr_t)batch);
+        cpus_thread_run(c->t, work, uring_consumed, u, PTR(batch));
         return;
     }
     /* SQPOLL: no syscall unless the SQ thread went to sleep (IORING_SQ_NEED_WAKEUP) */
     sim_time_t delay = NS(u->costs, COST_POLL);
-    uint32_t sq = (uint32_t)u->host->sqpoll_cpu;
+    uint32_t sq = (uint32_t)u->host->sqpoll_cpu, cpu = cpus_thread_cpu(c->t);
     if (now > u->sq_busy_until + (sim_time_t)(u->host->sqpoll_idle_us * 1000.0))
         delay = NS(u->costs, COST_URING_SUBMIT_CALL) +
                 NS(u->costs, sq == cpu ? COST_WAKEUP_SAME : COST_WAKEUP_CROSS);
     u->sq_busy_until = now + delay + per_sqe;
-    (void)n;
-    cpus_run(u->cpus, sq, CPU_KTHREAD, delay + per_sqe, uring_consumed, u,
-             (uint64_t)(uintptr_t)batch);
+    cpus_run(u->cpus, sq, CPU_KTHREAD, delay + per_sqe, uring_consumed, u, PTR(batch));
 }
 
-static void uring_window(sim_t *sim, void *ctx, uint64_t cpu)
+static void uring_window(sim_t *sim, void *ctx, uint64_t k)
 {
     (void)sim;
-    uring_flush(ctx, (uint32_t)cpu);
+    uring_flush(ctx, (uint32_t)k);
 }
 
-void uring_submit(uring_t *u, req_t *r, uint32_t batch, sim_time_t window, double per_sqe_ns)
+int uring_submit(uring_t *u, req_t *r, uint32_t batch, sim_time_t window, double per_sqe_ns)
 {
-    uint32_t cpu = (uint32_t)r->submit_cpu;
-    uring_ring_t *g = &u->ring[cpu];
+    uint32_t k = uring_consumer(u, r);
+    if (k == UINT32_MAX)
+        return sim_fail(u->sim, -ENOMEM, "io_uring: out of memory for a consumer thread");
+    r->thread = k;
+    uring_cons_t *c = &u->cons[k];
+    if (cpus_thread_cpu(c->t) != (uint32_t)r->consumer_cpu)
+        uring_migrate(u, c, (uint32_t)r->consumer_cpu);
     r->cpu_ns = (sim_time_t)per_sqe_ns;
-    if (r->wait != POL_WAIT_INTERRUPT) {
-        uring_ring_t *w = &u->ring[r->consumer_cpu];
-        if (w->spinning++ == 0)
-            w->spin_since = sim_now(u->sim);
-    }
     r->next = NULL;
-    if (g->tail)
-        g->tail->next = r;
+    if (c->tail)
+        c->tail->next = r;
     else
-        g->head = r;
-    g->tail = r;
-    g->n++;
-    if (g->n >= batch || window == 0)
-        uring_flush(u, cpu);
-    else if (g->n == 1)
-        g->timer = sim_after(u->sim, window, uring_window, u, cpu);
+        c->head = r;
+    c->tail = r;
+    c->n++;
+    if (c->n >= batch || window == 0)
+        uring_flush(u, k);
+    else if (c->n == 1)
+        c->timer = sim_after(u->sim, window, uring_window, u, k);
+    return 0;
 }
 
-static void uring_spin_end(uring_t *u, req_t *r)
+/* --- completion --- */
+
+static sim_time_t uring_touch(const uring_t *u, const req_t *r)
 {
-    if (r->wait == POL_WAIT_INTERRUPT)
-        return;
-    uring_ring_t *w = &u->ring[r->consumer_cpu];
-    if (--w->spinning == 0) {
-        double spun = (double)(sim_now(u->sim) - w->spin_since);
-        /* hybrid polling sleeps through about half the wait */
-        u->poll_ns += r->wait == POL_WAIT_HYBRID ? spun / 2 : spun;
-    }
+    return (sim_time_t)mem_touch_ns(u->costs, u->host, r->bytes,
+                                    host_node_of(u->host, (uint32_t)r->submit_cpu),
+                                    (uint32_t)r->consumer_cpu, r->completion_cpu);
 }
 
 /* The consumer ran with the data: the job carried CQE posting then the
- * first touch, so the CQE became visible `touch` before its end. */
+ * first touch, so the CQE became visible `touch` before its end. A poller
+ * stops spinning for r only after the workload had its turn (it may submit
+ * the next request without the thread going to sleep in between). */
 static void uring_consumer_ran(sim_t *sim, void *ctx, uint64_t arg)
 {
     uring_t *u = ctx;
     req_t *r = (req_t *)(uintptr_t)arg;
-    sim_time_t now = sim_now(sim);
-    sim_time_t touch = (sim_time_t)mem_touch_ns(u->costs, u->host, r->bytes,
-                                                host_node_of(u->host, (uint32_t)r->submit_cpu),
-                                                (uint32_t)r->consumer_cpu, r->completion_cpu);
+    sim_time_t now = sim_now(sim), touch = uring_touch(u, r);
     if (!r->t[T_CQE])
         r->t[T_CQE] = now - touch > r->t[T_BLK_DONE] ? now - touch : r->t[T_BLK_DONE];
     r->t[T_READY] = now;
-    uring_spin_end(u, r);
-    u->ready(u->ctx, r);
+    uring_cons_t *c = &u->cons[r->thread];
+    bool polling = r->wait != POL_WAIT_INTERRUPT;
+    if (r->wait == POL_WAIT_HYBRID) {
+        /* io_uring_hybrid_poll: runtime = completion - issue - sleep */
+        sim_time_t ran = now - r->t[T_SUBMIT], slept = r->cpu_ns;
+        ran = ran > slept ? ran - slept : 0;
+        if (ran < c->hybrid_min)
+            c->hybrid_min = ran;
+    }
+    cpu_thread_t *t = c->t;
+    u->ready(u->ctx, r); /* r may be reused from here on */
+    if (polling)
+        cpus_thread_spin(t, false);
 }
 
 static void uring_cqe_posted(sim_t *sim, void *ctx, uint64_t arg)
@@ -186,23 +276,7 @@ static void uring_cqe_posted(sim_t *sim, void *ctx, uint64_t arg)
     uring_t *u = ctx;
     req_t *r = (req_t *)(uintptr_t)arg;
     r->t[T_CQE] = sim_now(sim);
-    sim_time_t touch = (sim_time_t)mem_touch_ns(u->costs, u->host, r->bytes,
-                                                host_node_of(u->host, (uint32_t)r->submit_cpu),
-                                                (uint32_t)r->consumer_cpu, r->completion_cpu);
-    cpus_run(u->cpus, (uint32_t)r->consumer_cpu, CPU_USER, touch, uring_consumer_ran, u, arg);
-}
-
-static void uring_wake(sim_t *sim, void *ctx, uint64_t arg)
-{
-    (void)sim;
-    uring_t *u = ctx;
-    req_t *r = (req_t *)(uintptr_t)arg;
-    sim_time_t touch = (sim_time_t)mem_touch_ns(u->costs, u->host, r->bytes,
-                                                host_node_of(u->host, (uint32_t)r->submit_cpu),
-                                                (uint32_t)r->consumer_cpu, r->completion_cpu);
-    sim_time_t work = NS(u->costs, COST_TASK_WORK) +
-                      NS(u->costs, COST_CQE_POST) + touch;
-    cpus_run(u->cpus, (uint32_t)r->consumer_cpu, CPU_USER, work, uring_consumer_ran, u, arg);
+    cpus_thread_run(u->cons[r->thread].t, uring_touch(u, r), uring_consumer_ran, u, arg);
 }
 
 static void uring_post_kthread(sim_t *sim, void *ctx, uint64_t arg)
@@ -210,54 +284,89 @@ static void uring_post_kthread(sim_t *sim, void *ctx, uint64_t arg)
     (void)sim;
     uring_t *u = ctx;
     req_t *r = (req_t *)(uintptr_t)arg;
-    uint32_t cpu = u->host->sqpoll ? (uint32_t)u->host->sqpoll_cpu : (uint32_t)r->consumer_cpu;
+    uint32_t cpu = u->host->sqpoll ? (uint32_t)u->host->sqpoll_cpu
+                                   : cpus_thread_cpu(u->cons[r->thread].t);
     cpus_run(u->cpus, cpu, CPU_KTHREAD, NS(u->costs, COST_TASK_WORK) + NS(u->costs, COST_CQE_POST),
              uring_cqe_posted, u, arg);
 }
 
+/* A sleeping consumer woken from another CPU: the wake-up IPI costs both
+ * CPUs; wakeup_cross_cpu_ns is measured whole, so the receiver's share is
+ * inside it. Then the thread runs task_work. */
+static void uring_woken(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    uring_t *u = ctx;
+    req_t *r = (req_t *)(uintptr_t)arg;
+    sim_time_t work = NS(u->costs, COST_TASK_WORK) + NS(u->costs, COST_CQE_POST) + uring_touch(u, r);
+    cpus_thread_run(u->cons[r->thread].t, work, uring_consumer_ran, u, arg);
+}
+
+/* An IPI from `from` to `to` whose delivery takes `total` ns, the
+ * receiver's handler included. */
+static void uring_ipi(uring_t *u, uint32_t from, uint32_t to, sim_time_t total, sim_handler_fn fn,
+                      uint64_t arg)
+{
+    sim_time_t recv = NS(u->costs, COST_IPI_RECV);
+    cpus_ipi(u->cpus, from, to, NS(u->costs, COST_IPI_SEND), total > recv ? total - recv : 0,
+             recv, fn, u, arg);
+}
+
 void uring_complete(uring_t *u, req_t *r)
 {
-    uint32_t c = (uint32_t)r->completion_cpu, me = (uint32_t)r->consumer_cpu;
-    uint64_t arg = (uint64_t)(uintptr_t)r;
+    uring_cons_t *c = &u->cons[r->thread];
+    uint32_t cc = (uint32_t)r->completion_cpu, me = cpus_thread_cpu(c->t);
+    uint64_t arg = PTR(r);
     if (r->polled) {
         /* IOPOLL: the poller posts the CQE inline, no task_work */
-        sim_time_t touch = (sim_time_t)mem_touch_ns(u->costs, u->host, r->bytes,
-                                                    host_node_of(u->host, (uint32_t)r->submit_cpu),
-                                                    me, r->completion_cpu);
-        cpus_run(u->cpus, me, CPU_USER, NS(u->costs, COST_CQE_POST) + touch, uring_consumer_ran,
-                 u, arg);
+        cpus_thread_run(c->t, NS(u->costs, COST_CQE_POST) + uring_touch(u, r), uring_consumer_ran,
+                        u, arg);
         return;
     }
     if (u->host->sqpoll) {
         /* task_work belongs to the SQ thread, which posts the CQE on its CPU */
         uint32_t sq = (uint32_t)u->host->sqpoll_cpu;
-        sim_after(u->sim, c == sq ? 0 : NS(u->costs, COST_IPI), uring_post_kthread, u, arg);
+        if (cc == sq)
+            uring_post_kthread(u->sim, u, arg);
+        else
+            uring_ipi(u, cc, sq, NS(u->costs, COST_IPI), uring_post_kthread, arg);
         return;
     }
     if (r->wait != POL_WAIT_INTERRUPT) {
-        /* the spinning task notices within a poll iteration and runs task_work itself */
-        sim_after(u->sim, NS(u->costs, COST_POLL), uring_post_kthread, u, arg);
+        /* the spinning task notices within a poll iteration and runs
+         * task_work itself, once it is on its CPU (and awake) */
+        sim_time_t work = NS(u->costs, COST_POLL) + NS(u->costs, COST_TASK_WORK) +
+                          NS(u->costs, COST_CQE_POST) + uring_touch(u, r);
+        cpus_thread_run(c->t, work, uring_consumer_ran, u, arg);
         return;
     }
-    bool sleeping = cpus_queued(u->cpus, me, CPU_USER) == 0;
-    if (sleeping) {
+    if (!cpus_thread_busy(c->t)) {
         /* Woken from the completion's interrupt context: on its own CPU the
-         * task is switched in when the interrupt returns (a context switch);
-         * on another CPU it takes a cross-CPU wakeup (IPI, remote schedule,
-         * switch-in), which wakeup_cross_cpu_ns measures whole. The
-         * thread-to-thread wakeup_same_cpu_ns does not apply: no thread
-         * has to switch out for the task to run. */
-        sim_after(u->sim, NS(u->costs, c == me ? COST_CONTEXT_SWITCH : COST_WAKEUP_CROSS),
-                  uring_wake, u, arg);
+         * task is switched in when the interrupt returns (a context switch,
+         * CPU time of the thread); on another CPU it takes a cross-CPU
+         * wakeup (IPI, remote schedule, switch-in), which
+         * wakeup_cross_cpu_ns measures whole. The thread-to-thread
+         * wakeup_same_cpu_ns does not apply: no thread has to switch out
+         * for the task to run. */
+        if (cc == me) {
+            sim_time_t work = NS(u->costs, COST_CONTEXT_SWITCH) + NS(u->costs, COST_TASK_WORK) +
+                              NS(u->costs, COST_CQE_POST) + uring_touch(u, r);
+            cpus_thread_run(c->t, work, uring_consumer_ran, u, arg);
+        } else {
+            uring_ipi(u, cc, me, NS(u->costs, COST_WAKEUP_CROSS), uring_woken, arg);
+        }
         return;
     }
     if (r->taskrun == POL_TASKRUN_DEFAULT) {
         /* TWA_SIGNAL: an IPI interrupts the running task to run task_work */
-        sim_after(u->sim, c == me ? 0 : NS(u->costs, COST_IPI), uring_post_kthread, u, arg);
+        if (cc == me)
+            uring_post_kthread(u->sim, u, arg);
+        else
+            uring_ipi(u, cc, me, NS(u->costs, COST_IPI), uring_post_kthread, arg);
         return;
     }
     /* COOP / DEFER: the task_work waits for the task's next transition */
     r->deferred = 1;
-    cpus_run(u->cpus, me, CPU_USER,
-             NS(u->costs, COST_TASK_WORK) + NS(u->costs, COST_CQE_POST), uring_cqe_posted, u, arg);
+    cpus_thread_run(c->t, NS(u->costs, COST_TASK_WORK) + NS(u->costs, COST_CQE_POST),
+                    uring_cqe_posted, u, arg);
 }

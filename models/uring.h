@@ -1,13 +1,25 @@
 /*
- * uring.h - io_uring on the host: one ring per submitting CPU. Submission is
- * an io_uring_enter call (per-call + per-SQE cost, SQEs batched per the
- * placement) or, with SQPOLL, pickup by the SQ thread on its CPU (which
- * sleeps after sq_thread_idle). Completion posts the CQE through task_work in
- * the submitting task, as the set-up flags say: default (TWA_SIGNAL: an IPI
- * interrupts a running task), COOP_TASKRUN (waits for the task's next kernel
- * transition) or DEFER_TASKRUN (runs only when the task waits); the consumer
- * either sleeps (woken on its CPU, same- or cross-CPU cost) or polls
- * (IOPOLL reaps the device queue itself, no interrupt). Owns the rings.
+ * uring.h - io_uring on the host, and the consumer threads that use it.
+ *
+ * A consumer is a fair thread (models/cpu.h) with its own ring: one per
+ * (flow, declared consumer CPU) of the workloads, so a workload is one
+ * thread unless it spreads its work over CPUs or flows. The thread runs
+ * where the placement puts the consumer; moving it costs migration_ns and
+ * a cold cache for its working set (host.consumer_working_set_kib), as
+ * thread work on the new CPU.
+ *
+ * Submission is an io_uring_enter call on the thread (per-call + per-SQE
+ * cost, SQEs batched per the placement) or, with SQPOLL, pickup by the SQ
+ * thread on its CPU (which sleeps after sq_thread_idle). Completion posts the
+ * CQE through task_work in the submitting task, as the set-up flags say:
+ * default (TWA_SIGNAL: an IPI interrupts a running task), COOP_TASKRUN
+ * (waits for the task's next kernel transition) or DEFER_TASKRUN (runs only
+ * when the task waits). The consumer either sleeps (woken on its CPU, same-
+ * or cross-CPU cost) or polls: a polling thread spins on its CPU, runnable
+ * like any thread, and notices a completion only when it runs; hybrid
+ * polling (IORING_SETUP_HYBRID_IOPOLL) first sleeps half the shortest wait
+ * seen so far on an hrtimer, which wakes it timer_overshoot_ns late. Owns
+ * the consumers and their rings.
  */
 #ifndef LATSURF_URING_H
 #define LATSURF_URING_H
@@ -17,23 +29,27 @@
 #include "models/host.h"
 #include "models/req.h"
 
+#include <gsl/gsl_rng.h>
+
 typedef struct uring uring_t;
 typedef void (*uring_fn)(void *ctx, req_t *r);
 
 /* submitted: SQE consumed (t_submit set); hand it to blk-mq. ready: the
- * consumer runs with the data (t_cqe, t_ready set). */
+ * consumer runs with the data (t_cqe, t_ready set). rng draws the timer
+ * overshoot (borrowed). */
 uring_t *uring_new(sim_t *sim, cpus_t *cpus, const costs_t *costs, const host_cfg_t *host,
-                   uring_fn submitted, uring_fn ready, void *ctx);
+                   gsl_rng *rng, uring_fn submitted, uring_fn ready, void *ctx);
 void uring_free(uring_t *u);
 
-/* Queue r's SQE on the ring of r->submit_cpu. batch/window from the placement. */
-void uring_submit(uring_t *u, req_t *r, uint32_t batch, sim_time_t window, double per_sqe_ns);
+/* Queue r's SQE on its consumer's ring, moving the consumer to
+ * r->consumer_cpu first. batch/window from the placement. 0, or -ENOMEM
+ * (the run's sticky error is set). */
+int uring_submit(uring_t *u, req_t *r, uint32_t batch, sim_time_t window, double per_sqe_ns);
 
 /* r's block-layer completion ran on r->completion_cpu: post its CQE. */
 void uring_complete(uring_t *u, req_t *r);
 
-/* CPU time spent spinning in poll waits so far. */
-double uring_poll_ns(const uring_t *u);
-void uring_reset_stats(uring_t *u);
+/* The consumer thread of r (after uring_submit). */
+cpu_thread_t *uring_thread(const uring_t *u, const req_t *r);
 
 #endif

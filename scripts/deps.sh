@@ -3,7 +3,7 @@
 # Idempotent: does nothing when everything is present.
 set -eu
 pkgs=(build-essential clang cmake pkg-config libgsl-dev libsqlite3-dev sqlite3 libjansson-dev
-      liburing-dev libnuma-dev libcmocka-dev libtracefs-dev libtraceevent-dev
+      liburing-dev libnuma-dev libcmocka-dev libtracefs-dev libtraceevent-dev zlib1g-dev
       python3-simpy fio gnuplot-nox openmpi-bin libopenmpi-dev libibverbs-dev
       ${LATSURF_EXTRA_PKGS:-})
 missing=()

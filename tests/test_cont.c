@@ -51,7 +51,7 @@ static void fx_init(fx_t *f, pol_reg_t reg, const char *gpu, const char *rdma, s
 {
     memset(f, 0, sizeof(*f));
     f->sim = sim_new();
-    f->cpus = cpus_new(f->sim, 4, 0, SIM_TIME_MAX); /* no C-state exits */
+    f->cpus = cpus_new(f->sim, 4, 0, SIM_TIME_MAX, NULL); /* no C-state exits */
     costs_defaults(&f->costs);
     f->col = collect_new(warm, 0, NULL);
     f->var = (pol_variant_t){.name = "t", .registration = reg};

@@ -235,6 +235,38 @@ static void test_live_run(void **state)
     live_topo_fini(&t);
 }
 
+/* Each consumer is its own thread with its own ring, also when two share a
+ * CPU (they contend there as two threads do): two QD1 readers on CPU 0 run
+ * on two workers, one reader on one. */
+static void test_live_consumer_threads(void **state)
+{
+    (void)state;
+    NEED_LIVE();
+    write_file("two.json",
+               "{\"name\":\"live-two\",\"host\":{\"cpus\":2},"
+               "\"devices\":[{\"type\":\"nvme\",\"queues\":1}],"
+               "\"workload\":[{\"type\":\"bulk\",\"queue_depth\":1,\"read_fraction\":1,"
+               "\"span_bytes\":4194304,\"consumer_cpu\":0},"
+               "{\"type\":\"bulk\",\"queue_depth\":1,\"read_fraction\":1,"
+               "\"span_bytes\":4194304,\"consumer_cpu\":0}],"
+               "\"policy\":{\"throughput_batch\":1},"
+               "\"variants\":[{\"name\":\"kernel\",\"affinity\":\"kernel\"}],"
+               "\"run\":{\"duration_ms\":100,\"warmup_ms\":20,\"replications\":1}}");
+    char out[8192];
+    unlink(path_in("two.sqlite"));
+    assert_int_equal(run_cli("live two.json --target t.dat --db two.sqlite -q", out, sizeof(out)),
+                     0);
+    assert_int_equal(db_num("two.sqlite", "SELECT value FROM metrics WHERE name='live_workers'"),
+                     2);
+    unlink(path_in("one.sqlite"));
+    assert_int_equal(run_cli("live s.json --target t.dat --variant kernel --duration-ms 100 "
+                             "--db one.sqlite -q",
+                             out, sizeof(out)),
+                     0);
+    assert_int_equal(db_num("one.sqlite", "SELECT value FROM metrics WHERE name='live_workers'"),
+                     1);
+}
+
 static void test_refuse_mounted_blockdev(void **state)
 {
     (void)state;
@@ -427,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_topology),
         cmocka_unit_test(test_live_run),
+        cmocka_unit_test(test_live_consumer_threads),
         cmocka_unit_test(test_refuse_mounted_blockdev),
         cmocka_unit_test(test_refuse_writes),
         cmocka_unit_test(test_sigint),
