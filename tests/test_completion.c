@@ -31,6 +31,8 @@
 #define HANDLER 1000
 #define COMPLETE 800
 #define IPI 1500
+#define IPI_SEND 300 /* CPU time on the sender */
+#define IPI_RECV 700 /* ... on the receiver, the end of IPI */
 
 typedef struct {
     sim_t *sim;
@@ -70,6 +72,9 @@ static void rig_init(rig_t *g, uint32_t cpus, uint32_t nodes, uint32_t llc, uint
     g->costs.c[COST_IRQ_HANDLER].value = HANDLER;
     g->costs.c[COST_BLK_COMPLETE].value = COMPLETE;
     g->costs.c[COST_IPI].value = IPI;
+    g->costs.c[COST_IPI_SEND].value = IPI_SEND;
+    g->costs.c[COST_IPI_RECV].value = IPI_RECV;
+    g->costs.c[COST_IRQ_PER_CQE].value = 0; /* the a + b x CQEs cost: test_cpu.c */
     g->costs.c[COST_IDLE_EXIT].value = 0;
     cfg_t c;
     cfg_init(&c, "test.json");
@@ -80,7 +85,7 @@ static void rig_init(rig_t *g, uint32_t cpus, uint32_t nodes, uint32_t llc, uint
         fail_msg("%s", c.err);
     json_decref(j);
     g->sim = sim_new();
-    g->cpus = cpus_new(g->sim, cpus, 0, 1);
+    g->cpus = cpus_new(g->sim, cpus, 0, 1, NULL);
     g->irq = irq_new(g->sim, g->cpus, &g->costs, &g->dev, cpus, on_irq, g);
     blkmq_cfg_t bc = {.host = &g->host, .dev = &g->dev, .rq_affinity = rq_aff};
     g->blk = blkmq_new(g->sim, g->cpus, &g->costs, &bc, on_dispatch, on_done, g);
@@ -193,7 +198,9 @@ static void remote_case(uint32_t llc, uint32_t rq_aff, uint32_t want_cpu, bool w
         /* IPI to the submitter, then BLOCK_SOFTIRQ there */
         assert_int_equal(r->t[T_BLK_DONE], 10000 + HANDLER + IPI + COMPLETE);
         assert_true(cpus_busy_ns(g.cpus, want_cpu, CPU_SOFTIRQ) == COMPLETE);
-        assert_true(cpus_busy_ns(g.cpus, 0, CPU_HARDIRQ) == HANDLER);
+        /* the IPI costs both CPUs */
+        assert_true(cpus_busy_ns(g.cpus, 0, CPU_HARDIRQ) == HANDLER + IPI_SEND);
+        assert_true(cpus_busy_ns(g.cpus, want_cpu, CPU_HARDIRQ) == IPI_RECV);
     } else {
         /* inline in the hard-IRQ handler of the interrupt CPU */
         assert_int_equal(r->t[T_BLK_DONE], 10000 + HANDLER + COMPLETE);
