@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include "nvmetime.h"
 
+#include "sim/vec.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -81,17 +83,7 @@ int nvmetime_reads(FILE *f, const char *disk, calstat_vec_t *out)
             /* reads only: opcode 2 (raw fields) or the kernel's decoded name */
             if (field(ev, "opcode=") != 2 && !strstr(ev, "nvme_cmd_read"))
                 continue;
-            if (npend == cap) {
-                size_t ncap = cap ? 2 * cap : 64;
-                pending_t *p = realloc(pend, ncap * sizeof(*p));
-                if (!p) {
-                    rc = -ENOMEM;
-                    break;
-                }
-                pend = p;
-                cap = ncap;
-            }
-            pend[npend++] = (pending_t){qid, cid, ts};
+            rc = VEC_PUSH(pend, npend, cap, ((pending_t){qid, cid, ts}));
             continue;
         }
         for (size_t i = npend; i-- > 0;)
