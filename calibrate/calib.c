@@ -14,6 +14,7 @@
 #include "calibrate/calprobe.h"
 #include "calibrate/calsched.h"
 #include "calibrate/calstat.h"
+#include "calibrate/nvmetime.h"
 #include "calibrate/tracejoin.h"
 #include "calibrate/traceparse.h"
 #include "calibrate/tracerec.h"
@@ -44,6 +45,7 @@ typedef struct {
     uint64_t nblocks;
     int irq_cpu, cpu[2], ncpu_used;
     char ctrl[64], device[512];
+    char disk[64]; /* "nvme0n1": the disk under the target */
 } cal_t;
 
 /* Sample counts: quick / full. */
@@ -250,6 +252,7 @@ static void describe_device(cal_t *c)
     if (access(part, F_OK) == 0)
         *strrchr(real, '/') = '\0';
     snprintf(disk, sizeof(disk), "%s", strrchr(real, '/') + 1);
+    snprintf(c->disk, sizeof(c->disk), "%s", disk);
     snprintf(link, sizeof(link), "/sys/block/%s/device", disk);
     if (realpath(link, real))
         snprintf(c->ctrl, sizeof(c->ctrl), "%s", strrchr(real, '/') + 1);
@@ -340,7 +343,7 @@ static int qd1_untraced(cal_t *c, int cpu, size_t n)
 /* Samples from the traced runs, [0] = waiter on the completion CPU, [1] = not. */
 typedef struct {
     calstat_vec_t dispatch, dev_read, dev_write, irq_handler, blk_complete, ipi, ipi_idle;
-    calstat_vec_t task_work, cqe_post;
+    calstat_vec_t task_work, cqe_post, nvme_read;
     calstat_vec_t c2cqe[2], cqe2run[2], c2wake[2], wake2run[2];
     uint64_t irq_on[64], traced, joined, deferred, dev_no_irq;
 } chain_t;
@@ -351,7 +354,7 @@ static void chain_free(chain_t *ch)
                             &ch->blk_complete, &ch->ipi,    &ch->ipi_idle,   &ch->task_work,
                             &ch->cqe_post,   &ch->c2cqe[0],   &ch->c2cqe[1],   &ch->cqe2run[0],
                             &ch->cqe2run[1], &ch->c2wake[0],  &ch->c2wake[1],  &ch->wake2run[0],
-                            &ch->wake2run[1]};
+                            &ch->wake2run[1], &ch->nvme_read};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         calstat_vec_free(all[i]);
 }
@@ -412,7 +415,10 @@ static int gather(chain_t *ch, const tracejoin_t *j, int32_t tid, const calprobe
 /* One recording: QD1 reads (and writes) pinned to cpu, joined per request. */
 static int traced_run(cal_t *c, int cpu, size_t nreads, size_t nwrites, chain_t *ch)
 {
-    static const char *const extra[] = {"irq/irq_handler_exit", NULL};
+    /* the nvme driver's own events on an NVMe disk (nvmetime.h) */
+    int nvme = strncmp(c->disk, "nvme", 4) == 0;
+    const char *const extra[] = {"irq/irq_handler_exit", nvme ? nvmetime_events[0] : NULL,
+                                 nvmetime_events[1], NULL};
     tracerec_t *rec = NULL;
     char err[256];
     calprobe_io_t *rd = calloc(nreads, sizeof(*rd)), *wr = calloc(nwrites + 1, sizeof(*wr));
@@ -443,6 +449,10 @@ static int traced_run(cal_t *c, int cpu, size_t nreads, size_t nwrites, chain_t 
         if (rc == -EINVAL)
             note(c, "own trace unreadable at line %u: %s", perr.line, perr.what);
     }
+    if (!rc && nvme) {
+        int pairs = nvmetime_reads(tmp, c->disk, &ch->nvme_read);
+        rc = pairs < 0 ? pairs : 0;
+    }
     if (!rc)
         rc = tracejoin_run(&tp, &tj);
     if (!rc)
@@ -470,6 +480,9 @@ static int put_chain(cal_t *c, chain_t *ch)
     rc |= put_samples(c, "device_read_4k_ns", &ch->dev_read, "ns",
                       "tracefs block_rq_issue -> irq_handler_entry of the device vector, QD1 "
                       "4 KiB O_DIRECT reads (the handler is irq_handler_ns)");
+    rc |= put_samples(c, "nvme_device_read_4k_ns", &ch->nvme_read, "ns",
+                      "tracefs nvme_setup_cmd -> nvme_complete_rq (same qid and command id), "
+                      "QD1 4 KiB reads: the NVMe command's time, without blk-mq");
     rc |= put_samples(c, "device_write_4k_ns", &ch->dev_write, "ns",
                       "tracefs block_rq_issue -> irq_handler_entry of the device vector, QD1 "
                       "4 KiB O_DIRECT writes to a file latsurf created (the scratch file, or "

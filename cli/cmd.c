@@ -28,8 +28,8 @@ static const cmd_t cmd_table[] = {
     {"validate", cmd_validate, "validate SCENARIO --target PATH [--db FILE]",
      "run live and simulated side by side and compare"},
     {"trace", cmd_trace,
-     "trace record --out FILE [--duration-ms N] [-- COMMAND ARGS...] | trace analyze FILE "
-     "[--db FILE]",
+     "trace record --out FILE [--duration-ms N] [--event SYS/EV]... [-- COMMAND ARGS...] | "
+     "trace analyze FILE [--db FILE]",
      "record tracepoints with tracefs, or join a recorded trace per request"},
     {"import", cmd_import, "import FORMAT FILE --out TRACE.jsonl [--flow ID] [--from S] [--to S]",
      "convert a block trace into latsurf JSONL"},

@@ -46,12 +46,23 @@ static int trace_record(int argc, char **argv)
     const char *out = NULL;
     long duration_ms = -1;
     char **cmdv = NULL;
+    /* --event SYS/EVENT, on top of the defaults (e.g. nvme/nvme_setup_cmd) */
+    const char *extra[33] = {NULL};
+    size_t nextra = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) {
             cmdv = argv + i + 1;
             break;
         } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             out = argv[++i];
+        } else if (strcmp(argv[i], "--event") == 0 && i + 1 < argc) {
+            if (nextra == sizeof(extra) / sizeof(extra[0]) - 1 || !strchr(argv[i + 1], '/')) {
+                fprintf(stderr, "latsurf trace record: --event: expected SYSTEM/EVENT (at most "
+                                "%zu), got '%s'\n", sizeof(extra) / sizeof(extra[0]) - 1,
+                        argv[i + 1]);
+                return CMD_BADINPUT;
+            }
+            extra[nextra++] = argv[++i];
         } else if (strcmp(argv[i], "--duration-ms") == 0 && i + 1 < argc) {
             if (parse_ms(argv[++i], &duration_ms)) {
                 fprintf(stderr, "latsurf trace record: --duration-ms: expected a number of "
@@ -67,7 +78,8 @@ static int trace_record(int argc, char **argv)
         cmdv = NULL;
     if (!out || (!cmdv && duration_ms < 0)) {
         fprintf(stderr, "usage: latsurf trace record --out FILE [--duration-ms N] "
-                        "[-- COMMAND ARGS...] (a command, a duration or both)\n");
+                        "[--event SYS/EVENT]... [-- COMMAND ARGS...] (a command, a duration "
+                        "or both)\n");
         return CMD_BADINPUT;
     }
     char why[256];
@@ -90,7 +102,7 @@ static int trace_record(int argc, char **argv)
     tracerec_t *rec = NULL;
     char err[256];
     int rc = CMD_OK;
-    if (tracerec_start(NULL, 0, &rec, err, sizeof(err)) != 0) {
+    if (tracerec_start(extra, 0, &rec, err, sizeof(err)) != 0) {
         fprintf(stderr, "latsurf trace record: %s\n", err);
         rc = CMD_FAIL;
         goto done;
@@ -307,7 +319,8 @@ int cmd_trace(int argc, char **argv)
     }
     if (cmd_wants_help("trace", argc, argv))
         return CMD_OK;
-    fprintf(stderr, "usage: latsurf trace record --out FILE [--duration-ms N] [-- COMMAND ...]\n"
+    fprintf(stderr, "usage: latsurf trace record --out FILE [--duration-ms N] "
+                    "[--event SYS/EVENT]... [-- COMMAND ...]\n"
                     "       latsurf trace analyze FILE [--db FILE]\n");
     return CMD_BADINPUT;
 }

@@ -45,14 +45,19 @@ typedef struct {
 
 /* --- calibration ----------------------------------------------------- */
 
-/* Measure this host (quick) into out, on the target's filesystem. */
+/* Measure this host (quick) into out: a file target's filesystem (a
+ * scratch file there), or a block device itself, read-only (a scratch file
+ * elsewhere would measure another device). */
 static int val_calibrate(const livecmd_args_t *a, const liverun_t *c, const char *out)
 {
     char *dup = strdup(a->run.target), err[512];
     if (!dup)
         return CMD_FAIL;
+    calib_target_t dev = {.fd = c->tgt.fd, .path = c->tgt.path, .size = c->tgt.size,
+                          .blockdev = 1, .writable = 0};
     calib_opts_t o = {
-        .target = c->tgt.blockdev ? NULL : dirname(dup), .quick = 1,
+        .target = c->tgt.blockdev ? c->tgt.path : dirname(dup),
+        .open = c->tgt.blockdev ? &dev : NULL, .quick = 1,
         .command = "latsurf validate (calibrate --quick)", .progress = a->quiet ? NULL : cmd_progress_stderr,
         .stop = &livecmd_stop,
     };
@@ -283,9 +288,10 @@ int cmd_validate(int argc, char **argv)
                "  --no-calibrate     simulate with the calibration as it is\n"
                "  --recalibrate      measure the host now (into calibration-HOST.json next to\n"
                "                     the database), so both sides see the same host load\n"
-               "Calibrates (quick, on the target's filesystem) when a variant's calibration\n"
-               "is missing, from another host or kernel, or older than %d days. Writes the\n"
-               "runs and comparisons rows (variant \"<name>:sim\", baseline \"<name>\").\n",
+               "Calibrates (quick: on the target's filesystem, or on a block device itself,\n"
+               "read-only) when a variant's calibration is missing, from another host or\n"
+               "kernel, or older than %d days. Writes the runs and comparisons rows\n"
+               "(variant \"<name>:sim\", baseline \"<name>\").\n",
                VAL_STALE_DAYS);
         return CMD_OK;
     }

@@ -212,17 +212,25 @@ int live_topo_read(const char *target, live_topo_t *t, char *err, size_t errlen)
     char path[256];
     if (no_mq)
         note(t, "no blk-mq queues in sysfs: one queue assumed");
-    for (uint32_t q = 0; q < t->nqueues && !no_mq; q++) {
+    /* blk-mq numbers the default map's queues first, then the read and the
+     * poll maps' (nvme: "2/0/1 default/read/poll queues" = hctx 0-1
+     * default, hctx 2 polled, every CPU in each map): a CPU's queue is the
+     * first one listing it, the queue its interrupt-driven I/O goes to. */
+    bool *mapped = no_mq ? NULL : calloc(t->ncpus, sizeof(*mapped));
+    for (uint32_t q = 0; q < t->nqueues && mapped; q++) {
         char buf[4096];
         snprintf(path, sizeof(path), "/sys/block/%s/mq/%u/cpu_list", t->disk, q);
         bool *m = calloc(t->ncpus, sizeof(*m));
         if (m && read_line(path, buf, sizeof(buf)) == 0 &&
             live_topo_parse_cpulist(buf, m, t->ncpus) > 0)
             for (uint32_t c = 0; c < t->ncpus; c++)
-                if (m[c])
+                if (m[c] && !mapped[c]) {
                     t->cpu_queue[c] = q;
+                    mapped[c] = true;
+                }
         free(m);
     }
+    free(mapped);
     int first;
     irq_prefix_of(t->disk, t->irq_prefix, sizeof(t->irq_prefix), &first);
     uint32_t found = 0;
@@ -249,17 +257,54 @@ int live_topo_read(const char *target, live_topo_t *t, char *err, size_t errlen)
         }
         t->queue_irq_cpu[q] = cpu >= 0 ? (uint32_t)cpu : 0;
     }
-    if (found < t->nqueues)
-        note(t, found ? "some queues have no vector (polled queues)"
-                      : "queue vectors not found in /proc/interrupts: each assumed to fire on "
-                        "its queue's first CPU");
     snprintf(path, sizeof(path), "/sys/block/%s/queue/io_poll", t->disk);
     t->poll_queues = read_long(path, 0) == 1;
+    /* with poll queues, the queues without a vector are the polled ones */
+    t->npolled = t->poll_queues && found ? t->nqueues - found : 0;
+    if (found < t->nqueues && !t->npolled)
+        note(t, found ? "some queues have no vector"
+                      : "queue vectors not found in /proc/interrupts: each assumed to fire on "
+                        "its queue's first CPU");
     snprintf(path, sizeof(path), "/sys/block/%s/queue/rq_affinity", t->disk);
     t->rq_affinity = (uint32_t)read_long(path, 1);
     snprintf(path, sizeof(path), "/sys/block/%s/queue/logical_block_size", t->disk);
     t->logical_block = (uint32_t)read_long(path, 512);
     return 0;
+}
+
+void live_topo_describe(const live_topo_t *t, char *buf, size_t n)
+{
+    size_t len = 0;
+#define PUT(...)                                                                                 \
+    do {                                                                                         \
+        int w_ = snprintf(buf + len, len < n ? n - len : 0, __VA_ARGS__);                        \
+        len += w_ > 0 ? (size_t)w_ : 0;                                                          \
+    } while (0)
+    PUT("%s: %u CPUs, %u NUMA nodes, %u queues (%u interrupt, %u polled)", t->disk, t->ncpus,
+        t->nnodes, t->nqueues, t->nqueues - t->npolled, t->npolled);
+    for (uint32_t q = 0; q < t->nqueues; q++) {
+        PUT("; q%u", q);
+        if (t->queue_irq[q] >= 0)
+            PUT(" %s%u irq %d on cpu %u", t->irq_prefix,
+                q + (strncmp(t->disk, "nvme", 4) == 0 ? 1u : 0u), t->queue_irq[q],
+                t->queue_irq_cpu[q]);
+        else
+            PUT(" %s", q >= t->nqueues - t->npolled ? "polled" : "no vector");
+        if (t->queue_irq[q] < 0 && q >= t->nqueues - t->npolled)
+            continue;
+        PUT(" <- cpus");
+        uint32_t k = 0;
+        for (uint32_t c = 0; c < t->ncpus; c++)
+            if (t->cpu_queue[c] == q)
+                PUT("%s%u", k++ ? "," : " ", c);
+        if (!k)
+            PUT(" none");
+    }
+    PUT("; io_poll %d, rq_affinity %u, %u-byte blocks", t->poll_queues, t->rq_affinity,
+        t->logical_block);
+#undef PUT
+    if (len >= n && n > 4)
+        memcpy(buf + n - 4, "...", 4);
 }
 
 void live_topo_fini(live_topo_t *t)

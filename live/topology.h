@@ -24,6 +24,7 @@ typedef struct {
     int32_t *queue_irq;      /* [nqueues] IRQ number, -1 = none found (polled queue) */
     uint32_t *cpu_queue;     /* [ncpus] */
     bool poll_queues;        /* queue/io_poll is 1 */
+    uint32_t npolled;        /* the last npolled queues are polled (no vector) */
     uint32_t rq_affinity;
     uint32_t logical_block;  /* bytes; O_DIRECT alignment */
     char disk[64];           /* "vda", "nvme0n1" */
@@ -35,6 +36,10 @@ typedef struct {
  * file on one). 0, or -errno with a message in err. */
 int live_topo_read(const char *target, live_topo_t *t, char *err, size_t errlen);
 void live_topo_fini(live_topo_t *t);
+
+/* One line for people: the disk, its queues (vector, CPU it fires on, CPUs
+ * mapped to it, or polled) and queue settings. */
+void live_topo_describe(const live_topo_t *t, char *buf, size_t n);
 
 /* Parse a kernel CPU list ("0-3,8,10-11") into mask[0..n); returns the
  * number of CPUs set, or -EINVAL. */

@@ -114,6 +114,13 @@ int liverun_open(const liverun_opts_t *o, liverun_t *c, char *err, size_t errlen
     rc = live_topo_read(o->target, &c->topo, err, errlen);
     if (rc) /* the host, not the input, is at fault */
         return rc == -EINVAL || rc == -ENOENT || rc == -EPERM ? -EIO : rc;
+    if (o->note) {
+        char host[512];
+        live_topo_describe(&c->topo, host, sizeof(host));
+        snprintf(why, sizeof(why), "host: %s%s%s", host, c->topo.note[0] ? "; " : "",
+                 c->topo.note);
+        o->note(o->note_ctx, NULL, why);
+    }
     char *dberr = NULL;
     c->db = db_open(o->db, &dberr);
     if (!c->db) {

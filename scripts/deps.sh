@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian packages latsurf needs, or say exactly what to run.
-# Idempotent: does nothing when everything is present.
+# Idempotent: does nothing when everything is present. The last line is for
+# the guest tests (tests/guest/guest.sh: QEMU, a static busybox, the initramfs
+# tools, and rdma-core's userspace with the soft-RoCE provider).
 set -eu
 pkgs=(build-essential clang cmake pkg-config libgsl-dev libsqlite3-dev sqlite3 libjansson-dev
       liburing-dev libnuma-dev libcmocka-dev libtracefs-dev libtraceevent-dev zlib1g-dev
       python3-simpy fio gnuplot-nox openmpi-bin libopenmpi-dev libibverbs-dev
+      qemu-system-x86 busybox-static cpio zstd xz-utils libibverbs1 ibverbs-providers iproute2
       ${LATSURF_EXTRA_PKGS:-})
 missing=()
 for p in "${pkgs[@]}"; do
