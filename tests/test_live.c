@@ -110,9 +110,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd);
+    return tu_systemf("rm -rf %s", dir);
 }
 
 #define NEED_LIVE()                                                                              \

@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "run/runner.h"
 #include "run/scenario.h"
 
@@ -77,9 +79,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd);
+    return tu_systemf("rm -rf %s", dir);
 }
 
 /* Load a scenario text (with %s for the calibration path) plus sets. */
