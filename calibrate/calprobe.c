@@ -365,12 +365,19 @@ static void free_on(void *p, size_t size, int node)
         munmap(p, size);
 }
 
-int calprobe_memcopy(int cpu, int node, const unsigned *sizes_kib, size_t nsizes, int reps,
-                     calstat_vec_t *x, calstat_vec_t *y, calprobe_stop_t *stop)
+/* The largest of the sizes (KiB), in bytes: what the buffers must hold. */
+static size_t largest_bytes(const unsigned *sizes_kib, size_t nsizes)
 {
     size_t max = 0;
     for (size_t i = 0; i < nsizes; i++)
         max = sizes_kib[i] * 1024ul > max ? sizes_kib[i] * 1024ul : max;
+    return max;
+}
+
+int calprobe_memcopy(int cpu, int node, const unsigned *sizes_kib, size_t nsizes, int reps,
+                     calstat_vec_t *x, calstat_vec_t *y, calprobe_stop_t *stop)
+{
+    size_t max = largest_bytes(sizes_kib, nsizes);
     pin_t p;
     int rc = pin(cpu, &p);
     if (rc)
@@ -408,9 +415,7 @@ int calprobe_register(const unsigned *sizes_kib, size_t nsizes, int reps, calsta
                       calstat_vec_t *ry, calstat_vec_t *mx, calstat_vec_t *my,
                       calstat_vec_t *dereg, calprobe_stop_t *stop)
 {
-    size_t max = 0;
-    for (size_t i = 0; i < nsizes; i++)
-        max = sizes_kib[i] * 1024ul > max ? sizes_kib[i] * 1024ul : max;
+    size_t max = largest_bytes(sizes_kib, nsizes);
     struct io_uring ring;
     int rc = io_uring_queue_init(4, &ring, 0);
     if (rc < 0)
