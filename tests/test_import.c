@@ -104,7 +104,7 @@ static void import_bad(const char *fixture, const char *fmt, const char *where)
 {
     char args[2048], out[128];
     snprintf(out, sizeof(out), "%s/bad.jsonl", g_dir);
-    snprintf(args, sizeof(args), "%s %s --out %s", fmt, tu_src(fixture), out);
+    snprintf(args, sizeof(args), "%s %s --out %s", fmt, tu_src("%s", fixture), out);
     int rc = run_import(args);
     if (rc != 2)
         fail_msg("%s: exit %d, want 2: %s", fixture, rc, g_err);

@@ -242,7 +242,7 @@ static void check_real(const char *rel, uint64_t want_n, uint64_t want_span_ms)
     int fd = mkstemp(tmp);
     assert_true(fd >= 0);
     FILE *f = fdopen(fd, "w");
-    assert_int_equal(trace_open(tu_src(rel), "disksim", &a, err, sizeof(err)), 0);
+    assert_int_equal(trace_open(tu_src("%s", rel), "disksim", &a, err, sizeof(err)), 0);
     trace_rec_t r;
     int rc;
     while ((rc = trace_next(a, &r)) == 1)
@@ -255,7 +255,7 @@ static void check_real(const char *rel, uint64_t want_n, uint64_t want_span_ms)
     assert_int_equal(st->span_ns / 1000000, want_span_ms);
     trace_close(a);
 
-    assert_int_equal(trace_open(tu_src(rel), "disksim", &a, err, sizeof(err)), 0);
+    assert_int_equal(trace_open(tu_src("%s", rel), "disksim", &a, err, sizeof(err)), 0);
     assert_int_equal(trace_open(tmp, "jsonl", &b, err, sizeof(err)), 0);
     assert_int_equal(tu_trace_pairs(a, b, same_with_id), want_n);
     trace_close(a);

@@ -276,7 +276,7 @@ static sim_time_t times_expect(uint64_t tag) { return g_times[tag]; }
 
 static void replay_real(const char *rel, uint64_t n)
 {
-    FILE *t = fopen(tu_src(rel), "r");
+    FILE *t = fopen(tu_src("%s", rel), "r");
     assert_non_null(t);
     g_times = calloc(n + 1, sizeof(*g_times));
     unsigned long long ts, first = 0;
@@ -290,7 +290,7 @@ static void replay_real(const char *rel, uint64_t n)
     assert_int_equal(i, n);
     fake_t f = {.expect = times_expect};
     char json[512];
-    snprintf(json, sizeof(json), "{\"path\": \"%s\", \"format\": \"disksim\"}", tu_src(rel));
+    snprintf(json, sizeof(json), "{\"path\": \"%s\", \"format\": \"disksim\"}", tu_src("%s", rel));
     replay(json, SIM_MS(61000), &f);
     assert_int_equal(f.n, n);
     assert_int_equal(f.mismatches, 0);
