@@ -182,7 +182,14 @@ out_pin:
     return rc;
 }
 
-int calprobe_uring_wait(int cpu, int reps, calstat_vec_t *out, calprobe_stop_t *stop)
+/* One sample of a probe on an idle ring: 0, or what ends the run (a
+ * negative errno). */
+typedef int (*ring_sample_fn)(struct io_uring *ring, calstat_vec_t *out);
+
+/* The frame the NOP-ring probes share: pinned to cpu, an 8-entry ring,
+ * n samples until one fails or *stop is raised. */
+static int ring_probe(int cpu, int n, ring_sample_fn sample, calstat_vec_t *out,
+                      calprobe_stop_t *stop)
 {
     struct io_uring ring;
     pin_t p;
@@ -191,24 +198,12 @@ int calprobe_uring_wait(int cpu, int reps, calstat_vec_t *out, calprobe_stop_t *
         return rc;
     if ((rc = io_uring_queue_init(8, &ring, 0)) < 0)
         goto out;
-    for (int r = 0; r < reps && !rc; r++) {
+    for (int i = 0; i < n && !rc; i++) {
         if (*stop) {
             rc = -EINTR;
             break;
         }
-        io_uring_prep_nop(io_uring_get_sqe(&ring));
-        if ((rc = io_uring_submit(&ring)) != 1) { /* a NOP completes inline */
-            rc = rc < 0 ? rc : -EIO;
-            break;
-        }
-        uint64_t t0 = calprobe_now_ns();
-        rc = io_uring_enter((unsigned)ring.ring_fd, 0, 1, IORING_ENTER_GETEVENTS, NULL);
-        uint64_t t1 = calprobe_now_ns();
-        if (rc < 0)
-            break;
-        rc = reap(&ring, NULL);
-        if (rc >= 0)
-            rc = calstat_push(out, (double)(t1 - t0));
+        rc = sample(&ring, out);
     }
     io_uring_queue_exit(&ring);
 out:
@@ -216,33 +211,43 @@ out:
     return rc;
 }
 
-int calprobe_poll(int cpu, int batches, calstat_vec_t *out, calprobe_stop_t *stop)
+/* The io_uring_enter(GETEVENTS) that reaps a NOP already complete. */
+static int uring_wait_sample(struct io_uring *ring, calstat_vec_t *out)
+{
+    io_uring_prep_nop(io_uring_get_sqe(ring));
+    int rc = io_uring_submit(ring);
+    if (rc != 1) /* a NOP completes inline */
+        return rc < 0 ? rc : -EIO;
+    uint64_t t0 = calprobe_now_ns();
+    rc = io_uring_enter((unsigned)ring->ring_fd, 0, 1, IORING_ENTER_GETEVENTS, NULL);
+    uint64_t t1 = calprobe_now_ns();
+    if (rc < 0)
+        return rc;
+    rc = reap(ring, NULL);
+    return rc >= 0 ? calstat_push(out, (double)(t1 - t0)) : rc;
+}
+
+int calprobe_uring_wait(int cpu, int reps, calstat_vec_t *out, calprobe_stop_t *stop)
+{
+    return ring_probe(cpu, reps, uring_wait_sample, out, stop);
+}
+
+/* One peek of an empty CQ, averaged over a batch of them. */
+static int poll_sample(struct io_uring *ring, calstat_vec_t *out)
 {
     enum { K = 10000 };
-    struct io_uring ring;
-    pin_t p;
-    int rc = pin(cpu, &p);
-    if (rc)
-        return rc;
-    if ((rc = io_uring_queue_init(8, &ring, 0)) < 0)
-        goto out;
-    for (int b = 0; b < batches && !rc; b++) {
-        if (*stop) {
-            rc = -EINTR;
-            break;
-        }
-        struct io_uring_cqe *cqe;
-        unsigned hits = 0;
-        uint64_t t0 = calprobe_now_ns();
-        for (int i = 0; i < K; i++)
-            hits += io_uring_peek_cqe(&ring, &cqe) == 0;
-        uint64_t t1 = calprobe_now_ns();
-        rc = hits ? -EIO : calstat_push(out, (double)(t1 - t0) / K);
-    }
-    io_uring_queue_exit(&ring);
-out:
-    unpin(&p);
-    return rc;
+    struct io_uring_cqe *cqe;
+    unsigned hits = 0;
+    uint64_t t0 = calprobe_now_ns();
+    for (int i = 0; i < K; i++)
+        hits += io_uring_peek_cqe(ring, &cqe) == 0;
+    uint64_t t1 = calprobe_now_ns();
+    return hits ? -EIO : calstat_push(out, (double)(t1 - t0) / K);
+}
+
+int calprobe_poll(int cpu, int batches, calstat_vec_t *out, calprobe_stop_t *stop)
+{
+    return ring_probe(cpu, batches, poll_sample, out, stop);
 }
 
 /* ---- hrtimer overshoot -------------------------------------------------- */
@@ -389,12 +394,19 @@ static void free_on(void *p, size_t size, int node)
         munmap(p, size);
 }
 
-int calprobe_memcopy(int cpu, int node, const unsigned *sizes_kib, size_t nsizes, int reps,
-                     calstat_vec_t *x, calstat_vec_t *y, calprobe_stop_t *stop)
+/* The largest of the sizes (KiB), in bytes: what the buffers must hold. */
+static size_t largest_bytes(const unsigned *sizes_kib, size_t nsizes)
 {
     size_t max = 0;
     for (size_t i = 0; i < nsizes; i++)
         max = sizes_kib[i] * 1024ul > max ? sizes_kib[i] * 1024ul : max;
+    return max;
+}
+
+int calprobe_memcopy(int cpu, int node, const unsigned *sizes_kib, size_t nsizes, int reps,
+                     calstat_vec_t *x, calstat_vec_t *y, calprobe_stop_t *stop)
+{
+    size_t max = largest_bytes(sizes_kib, nsizes);
     pin_t p;
     int rc = pin(cpu, &p);
     if (rc)
@@ -432,9 +444,7 @@ int calprobe_register(const unsigned *sizes_kib, size_t nsizes, int reps, calsta
                       calstat_vec_t *ry, calstat_vec_t *mx, calstat_vec_t *my,
                       calstat_vec_t *dereg, calprobe_stop_t *stop)
 {
-    size_t max = 0;
-    for (size_t i = 0; i < nsizes; i++)
-        max = sizes_kib[i] * 1024ul > max ? sizes_kib[i] * 1024ul : max;
+    size_t max = largest_bytes(sizes_kib, nsizes);
     struct io_uring ring;
     int rc = io_uring_queue_init(4, &ring, 0);
     if (rc < 0)

@@ -101,26 +101,32 @@ static int parse_ts(const char *s, size_t len, uint64_t *ns, int *digits)
     return 0;
 }
 
+/* Where the value after `key` starts, or NULL when info lacks key. */
+static const char *key_at(const char *info, const char *key)
+{
+    const char *p = strstr(info, key);
+    return p ? p + strlen(key) : NULL;
+}
+
 /* The value after `key` as an unsigned hex number ("0x" optional). */
 static int key_hex(const char *info, const char *key, uint64_t *v)
 {
-    const char *p = strstr(info, key);
+    const char *p = key_at(info, key);
     if (!p)
         return -1;
     char *end;
-    p += strlen(key);
     errno = 0;
     *v = strtoull(p, &end, 16);
     return (end == p || errno) ? -1 : 0;
 }
 
+/* The value after `key` as a signed decimal number. */
 static int key_long(const char *info, const char *key, long *v)
 {
-    const char *p = strstr(info, key);
+    const char *p = key_at(info, key);
     if (!p)
         return -1;
     char *end;
-    p += strlen(key);
     errno = 0;
     *v = strtol(p, &end, 10);
     return (end == p || errno) ? -1 : 0;
@@ -129,10 +135,9 @@ static int key_long(const char *info, const char *key, long *v)
 /* The word after `key`, up to a space or comma. */
 static int key_word(const char *info, const char *key, char *dst, size_t cap)
 {
-    const char *p = strstr(info, key);
+    const char *p = key_at(info, key);
     if (!p)
         return -1;
-    p += strlen(key);
     size_t n = strcspn(p, " ,\n");
     if (n == 0)
         return -1;

@@ -94,16 +94,34 @@ static json_t *cfg_pull(json_t *obj, const char *key)
     return v;
 }
 
+/* The frame every typed read shares: obj[key] taken out, with key on the
+ * error path while the caller checks it. NULL (nothing pushed) once an
+ * earlier read failed or when the key is missing: the caller then returns
+ * !c->failed, true for "missing, the default stands". */
+static json_t *cfg_enter(cfg_t *c, json_t *obj, const char *key, size_t *mark)
+{
+    json_t *v = c->failed ? NULL : cfg_pull(obj, key);
+    if (v)
+        *mark = cfg_push(c, key);
+    return v;
+}
+
+/* Ends what cfg_enter began; returns ok. */
+static bool cfg_leave(cfg_t *c, json_t *v, size_t mark, bool ok)
+{
+    cfg_pop(c, mark);
+    json_decref(v);
+    return ok;
+}
+
 bool cfg_f64(cfg_t *c, json_t *obj, const char *key, double *out, double def, double lo,
              double hi)
 {
     *out = def; /* also what a failed read leaves, so no caller reads garbage */
-    if (c->failed)
-        return false;
-    json_t *v = cfg_pull(obj, key);
+    size_t m;
+    json_t *v = cfg_enter(c, obj, key, &m);
     if (!v)
-        return true;
-    size_t m = cfg_push(c, key);
+        return !c->failed;
     bool ok = false;
     if (!json_is_number(v))
         cfg_fail(c, "expected a number in [%g, %g], got %s", lo, hi, cfg_type_name(v));
@@ -113,21 +131,17 @@ bool cfg_f64(cfg_t *c, json_t *obj, const char *key, double *out, double def, do
         *out = json_number_value(v);
         ok = true;
     }
-    cfg_pop(c, m);
-    json_decref(v);
-    return ok;
+    return cfg_leave(c, v, m, ok);
 }
 
 bool cfg_i64(cfg_t *c, json_t *obj, const char *key, int64_t *out, int64_t def, int64_t lo,
              int64_t hi)
 {
     *out = def;
-    if (c->failed)
-        return false;
-    json_t *v = cfg_pull(obj, key);
+    size_t m;
+    json_t *v = cfg_enter(c, obj, key, &m);
     if (!v)
-        return true;
-    size_t m = cfg_push(c, key);
+        return !c->failed;
     bool ok = false;
     char num[32];
     double d = json_is_number(v) ? json_number_value(v) : NAN;
@@ -143,9 +157,7 @@ bool cfg_i64(cfg_t *c, json_t *obj, const char *key, int64_t *out, int64_t def, 
         *out = json_is_integer(v) ? (int64_t)json_integer_value(v) : (int64_t)d;
         ok = true;
     }
-    cfg_pop(c, m);
-    json_decref(v);
-    return ok;
+    return cfg_leave(c, v, m, ok);
 }
 
 bool cfg_u32(cfg_t *c, json_t *obj, const char *key, uint32_t *out, uint32_t def, uint32_t lo,
@@ -160,53 +172,44 @@ bool cfg_u32(cfg_t *c, json_t *obj, const char *key, uint32_t *out, uint32_t def
 bool cfg_bool(cfg_t *c, json_t *obj, const char *key, bool *out, bool def)
 {
     *out = def;
-    if (c->failed)
-        return false;
-    json_t *v = cfg_pull(obj, key);
+    size_t m;
+    json_t *v = cfg_enter(c, obj, key, &m);
     if (!v)
-        return true;
-    size_t m = cfg_push(c, key);
+        return !c->failed;
     bool ok = json_is_boolean(v);
     if (ok)
         *out = json_is_true(v);
     else
         cfg_fail(c, "expected true or false, got %s", cfg_type_name(v));
-    cfg_pop(c, m);
-    json_decref(v);
-    return ok;
+    return cfg_leave(c, v, m, ok);
 }
 
 bool cfg_str(cfg_t *c, json_t *obj, const char *key, char **out, const char *def)
 {
     *out = NULL;
-    if (c->failed)
-        return false;
-    json_t *v = cfg_pull(obj, key);
+    size_t m;
+    json_t *v = cfg_enter(c, obj, key, &m);
     if (!v) {
-        *out = def ? strdup(def) : NULL;
-        return true;
+        if (!c->failed && def)
+            *out = strdup(def);
+        return !c->failed;
     }
-    size_t m = cfg_push(c, key);
     bool ok = json_is_string(v);
     if (!ok)
         cfg_fail(c, "expected a string, got %s", cfg_type_name(v));
     else if (!(*out = strdup(json_string_value(v))))
         ok = cfg_fail(c, "out of memory");
-    cfg_pop(c, m);
-    json_decref(v);
-    return ok;
+    return cfg_leave(c, v, m, ok);
 }
 
 bool cfg_enum(cfg_t *c, json_t *obj, const char *key, int *out, int def,
               const char *const *names)
 {
     *out = def;
-    if (c->failed)
-        return false;
-    json_t *v = cfg_pull(obj, key);
+    size_t m;
+    json_t *v = cfg_enter(c, obj, key, &m);
     if (!v)
-        return true;
-    size_t m = cfg_push(c, key);
+        return !c->failed;
     bool ok = false;
     if (json_is_string(v)) {
         for (int i = 0; names[i]; i++)
@@ -226,9 +229,7 @@ bool cfg_enum(cfg_t *c, json_t *obj, const char *key, int *out, int def,
         else
             cfg_fail(c, "expected one of %s, got %s", list, cfg_type_name(v));
     }
-    cfg_pop(c, m);
-    json_decref(v);
-    return ok;
+    return cfg_leave(c, v, m, ok);
 }
 
 bool cfg_expect(cfg_t *c, json_t *v, json_type type)
@@ -242,12 +243,10 @@ bool cfg_expect(cfg_t *c, json_t *v, json_type type)
 
 json_t *cfg_take(cfg_t *c, json_t *obj, const char *key, json_type type)
 {
-    if (c->failed)
-        return NULL;
-    json_t *v = cfg_pull(obj, key);
+    size_t m;
+    json_t *v = cfg_enter(c, obj, key, &m);
     if (!v)
         return NULL;
-    size_t m = cfg_push(c, key);
     bool ok = cfg_expect(c, v, type);
     cfg_pop(c, m);
     if (!ok) {

@@ -9,23 +9,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 /* Run `latsurf ARGS 2>&1`; return its exit code and its output in out. */
 static int latsurf(const char *args, char *out, size_t cap)
 {
-    const char *bin = getenv("LATSURF_BIN");
-    char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "%s %s 2>&1", bin ? bin : "./latsurf", args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return tu_cli(".", args, out, cap);
 }
 
 static void test_hold_reports_rate(void **state)

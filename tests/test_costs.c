@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "models/costs.h"
 #include "sim/rng.h"
 
@@ -22,12 +24,10 @@
 static void test_default_file_is_builtin(void **state)
 {
     (void)state;
-    char path[1024], err[512];
-    snprintf(path, sizeof(path), "%s/scenarios/calibration/default.json",
-             getenv("LATSURF_SRC") ? getenv("LATSURF_SRC") : LATSURF_SOURCE_DIR);
+    char err[512];
     costs_t file, builtin;
     costs_defaults(&builtin);
-    if (costs_load(&file, path, err, sizeof(err)) != 0)
+    if (costs_load(&file, tu_src("scenarios/calibration/default.json"), err, sizeof(err)) != 0)
         fail_msg("%s", err);
     for (int i = 0; i < COST_N; i++)
         if (file.c[i].value != builtin.c[i].value || !file.c[i].measured)
@@ -37,14 +37,7 @@ static void test_default_file_is_builtin(void **state)
 
 static const char *write_tmp(const char *text)
 {
-    static char path[64];
-    strcpy(path, "/tmp/latsurf-costs-XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    fputs(text, f);
-    fclose(f);
-    return path;
+    return tu_write_tmp("costs", text);
 }
 
 static void test_empirical_quantiles(void **state)

@@ -192,18 +192,25 @@ static const char *good_trace = "{\"id\":0,\"t_ns\":0}\n"
                                 "{\"id\":1,\"t_ns\":1000000}\n"
                                 "{\"id\":2,\"t_ns\":2000000}\n";
 
+/* Write good_trace to tmpdir/name and parse a trace entry replaying it; the file's path. */
+static const char *parse_good_trace(const char *name, const wl_ops_t **ops, void **params)
+{
+    tu_write(tmpdir, name, good_trace);
+    const char *path = tu_path(tmpdir, name);
+    char json[1200];
+    snprintf(json, sizeof(json), "{\"type\":\"trace\",\"path\":\"%s\"}", path);
+    assert_int_equal(parse_entry(json, ops, params), 0);
+    return path;
+}
+
 /* The trace is checked when parsed; changed afterwards, the bad line is met during the run.
  * The run fails with file:line and stderr stays empty. */
 static void test_replay_error_reported_not_printed(void **state)
 {
     (void)state;
-    tu_write(tmpdir, "changed.jsonl", good_trace);
-    const char *path = tu_path(tmpdir, "changed.jsonl");
-    char json[1200];
-    snprintf(json, sizeof(json), "{\"type\":\"trace\",\"path\":\"%s\"}", path);
     const wl_ops_t *ops;
     void *params, *inst = NULL;
-    assert_int_equal(parse_entry(json, &ops, &params), 0);
+    const char *path = parse_good_trace("changed.jsonl", &ops, &params);
     tu_write(tmpdir, "changed.jsonl", "{\"id\":0,\"t_ns\":0}\n{\"id\":1,\"t_ns\":1000000}\nnot json\n");
     hold_t h = {.sim = sim_new()};
     req_pool_t *pool = req_pool_new();
@@ -233,13 +240,9 @@ static void test_replay_error_reported_not_printed(void **state)
 static void test_replay_start_error_reported_not_printed(void **state)
 {
     (void)state;
-    tu_write(tmpdir, "gone.jsonl", good_trace);
-    const char *path = tu_path(tmpdir, "gone.jsonl");
-    char json[1200];
-    snprintf(json, sizeof(json), "{\"type\":\"trace\",\"path\":\"%s\"}", path);
     const wl_ops_t *ops;
     void *params, *inst = NULL;
-    assert_int_equal(parse_entry(json, &ops, &params), 0);
+    const char *path = parse_good_trace("gone.jsonl", &ops, &params);
     assert_int_equal(unlink(path), 0);
     sim_t *sim = sim_new();
     req_pool_t *pool = req_pool_new();

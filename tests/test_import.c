@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "workload/trace.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,16 +18,6 @@
 
 static char g_dir[64];
 static char g_err[8192];
-
-static const char *src_path(const char *rel)
-{
-    static char buf[4][1024];
-    static int k;
-    const char *src = getenv("LATSURF_SRC");
-    char *b = buf[k++ % 4];
-    snprintf(b, sizeof(buf[0]), "%s/%s", src ? src : LATSURF_SOURCE_DIR, rel);
-    return b;
-}
 
 /* Run `latsurf import ARGS`; returns the exit code, stderr in g_err. */
 static int run_import(const char *args)
@@ -58,20 +48,15 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tu_systemf("rm -rf %s", g_dir) == 0 ? 0 : -1;
 }
 
-static int dir_entries(void)
+/* What an import must keep of each request: the request and its service time and class. */
+static void same_imported(const trace_rec_t *r, const trace_rec_t *s)
 {
-    DIR *d = opendir(g_dir);
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    if (d)
-        closedir(d);
-    return n;
+    tu_same_request(r, s);
+    assert_int_equal(r->service_ns, s->service_ns);
+    assert_int_equal(r->cls, s->cls);
 }
 
 /* Import FIXTURE as FMT, then check the output has `want` requests equal to the reader's. */
@@ -90,22 +75,7 @@ static void import_ok(const char *in, const char *fmt, uint64_t want)
     trace_reader_t *a, *b;
     assert_int_equal(trace_open(in, fmt, &a, err, sizeof(err)), 0);
     assert_int_equal(trace_open(out, "jsonl", &b, err, sizeof(err)), 0);
-    trace_rec_t r, s;
-    uint64_t n = 0;
-    while (trace_next(a, &r) == 1) {
-        assert_int_equal(trace_next(b, &s), 1);
-        assert_int_equal(r.t_ns, s.t_ns);
-        assert_int_equal(r.offset, s.offset);
-        assert_int_equal(r.bytes, s.bytes);
-        assert_int_equal(r.op, s.op);
-        assert_int_equal(r.flow, s.flow);
-        assert_int_equal(r.service_ns, s.service_ns);
-        assert_int_equal(r.cls, s.cls);
-        n++;
-    }
-    if (trace_next(b, &s) != 0)
-        fail_msg("%s has more records than %s", out, in);
-    assert_int_equal(n, want);
+    assert_int_equal(tu_trace_pairs(a, b, same_imported), want);
     trace_close(a);
     trace_close(b);
     unlink(out);
@@ -114,19 +84,19 @@ static void import_ok(const char *in, const char *fmt, uint64_t want)
 static void test_formats(void **state)
 {
     (void)state;
-    import_ok(src_path("tests/fixtures/traces/fio_v2.log"), "fio-iolog", 4);
-    import_ok(src_path("tests/fixtures/traces/fio_v3.log"), "fio-iolog", 3);
-    import_ok(src_path("tests/fixtures/traces/blkparse.txt"), "blkparse", 4);
-    import_ok(src_path("tests/fixtures/traces/msr.csv"), "msr-csv", 3);
-    import_ok(src_path("tests/fixtures/traces/disksim.trace"), "disksim", 3);
+    import_ok(tu_src("tests/fixtures/traces/fio_v2.log"), "fio-iolog", 4);
+    import_ok(tu_src("tests/fixtures/traces/fio_v3.log"), "fio-iolog", 3);
+    import_ok(tu_src("tests/fixtures/traces/blkparse.txt"), "blkparse", 4);
+    import_ok(tu_src("tests/fixtures/traces/msr.csv"), "msr-csv", 3);
+    import_ok(tu_src("tests/fixtures/traces/disksim.trace"), "disksim", 3);
     assert_non_null(strstr(g_err, "1 unknown actions"));
 }
 
 static void test_real_traces(void **state)
 {
     (void)state;
-    import_ok(src_path("scenarios/traces/tpcc-small.trace"), "disksim", 6999);
-    import_ok(src_path("scenarios/traces/wsrch-small.trace"), "disksim", 24783);
+    import_ok(tu_src("scenarios/traces/tpcc-small.trace"), "disksim", 6999);
+    import_ok(tu_src("scenarios/traces/wsrch-small.trace"), "disksim", 24783);
     assert_non_null(strstr(g_err, "span 60.055"));
 }
 
@@ -134,7 +104,7 @@ static void import_bad(const char *fixture, const char *fmt, const char *where)
 {
     char args[2048], out[128];
     snprintf(out, sizeof(out), "%s/bad.jsonl", g_dir);
-    snprintf(args, sizeof(args), "%s %s --out %s", fmt, src_path(fixture), out);
+    snprintf(args, sizeof(args), "%s %s --out %s", fmt, tu_src("%s", fixture), out);
     int rc = run_import(args);
     if (rc != 2)
         fail_msg("%s: exit %d, want 2: %s", fixture, rc, g_err);
@@ -144,7 +114,7 @@ static void import_bad(const char *fixture, const char *fmt, const char *where)
     if (!strstr(g_err, want))
         fail_msg("stderr lacks '%s': %s", want, g_err);
     assert_int_equal(access(out, F_OK), -1);
-    assert_int_equal(dir_entries(), 0); /* no temporary file left either */
+    assert_int_equal(tu_dir_entries(g_dir), 0); /* no temporary file left either */
 }
 
 static void test_malformed(void **state)
@@ -164,7 +134,7 @@ static void test_malformed(void **state)
     fputs("old\n", f);
     fclose(f);
     snprintf(args, sizeof(args), "disksim %s --out %s",
-             src_path("tests/fixtures/traces/disksim_bad.trace"), out);
+             tu_src("tests/fixtures/traces/disksim_bad.trace"), out);
     assert_int_equal(run_import(args), 2);
     char buf[16] = "";
     f = fopen(out, "r");
@@ -186,7 +156,7 @@ static void test_usage_errors(void **state)
     assert_non_null(strstr(g_err, "missing.trace: cannot open"));
     assert_int_equal(run_import("disksim x"), 2);
     assert_non_null(strstr(g_err, "usage"));
-    assert_int_equal(dir_entries(), 0);
+    assert_int_equal(tu_dir_entries(g_dir), 0);
 }
 
 int main(void)

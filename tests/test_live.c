@@ -110,9 +110,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd);
+    return tu_systemf("rm -rf %s", dir);
 }
 
 #define NEED_LIVE()                                                                              \
@@ -386,6 +384,21 @@ static void test_sigint(void **state)
     assert_true(db_num("i.sqlite", "SELECT count(*) FROM metrics") > 10);
 }
 
+/* `validate` into a fresh db with the built-in calibration, short runs and one sim
+ * replication, plus extra options; fails the test unless it exits 0. */
+static void validate_ok(const char *db, const char *extra, char *out, size_t n)
+{
+    char args[512];
+    snprintf(args, sizeof(args),
+             "validate s.json --target t.dat --db %s --duration-ms 200 --sim-reps 1 "
+             "--no-calibrate%s",
+             db, extra);
+    unlink(path_in(db));
+    int rc = run_cli(args, out, n);
+    if (rc != 0)
+        fail_msg("validate exited %d: %s", rc, out);
+}
+
 /* validate with the built-in calibration: live and sim runs, and its rows
  * in comparisons. */
 static void test_validate(void **state)
@@ -393,12 +406,7 @@ static void test_validate(void **state)
     (void)state;
     NEED_LIVE();
     char out[8192];
-    unlink(path_in("v.sqlite"));
-    int rc = run_cli("validate s.json --target t.dat --db v.sqlite --duration-ms 200 "
-                     "--sim-reps 1 --no-calibrate",
-                     out, sizeof(out));
-    if (rc != 0)
-        fail_msg("validate exited %d: %s", rc, out);
+    validate_ok("v.sqlite", "", out, sizeof(out));
     assert_non_null(strstr(out, "ranking of variants by p50"));
     assert_int_equal(db_num("v.sqlite", "SELECT count(*) FROM runs WHERE mode='live'"), 2);
     assert_int_equal(db_num("v.sqlite", "SELECT count(*) FROM runs WHERE mode='sim'"), 2);
@@ -434,17 +442,12 @@ static void test_validate_rows_survive_run(void **state)
     (void)state;
     NEED_LIVE();
     char out[8192];
-    unlink(path_in("vr.sqlite"));
-    int rc = run_cli("validate s.json --target t.dat --db vr.sqlite --duration-ms 200 "
-                     "--sim-reps 1 --no-calibrate --quiet",
-                     out, sizeof(out));
-    if (rc != 0)
-        fail_msg("validate exited %d: %s", rc, out);
+    validate_ok("vr.sqlite", " --quiet", out, sizeof(out));
     static const char *const sim_rows = "SELECT count(*) FROM comparisons WHERE "
                                         "scenario='live-t' AND variant LIKE '%:sim'";
     double before = db_num("vr.sqlite", sim_rows);
     assert_true(before >= 4 + 2); /* 4 per variant with both sides, 2 ranking rows */
-    rc = run_cli("run s.json --db vr.sqlite --reps 2 --quiet", out, sizeof(out));
+    int rc = run_cli("run s.json --db vr.sqlite --reps 2 --quiet", out, sizeof(out));
     if (rc != 0)
         fail_msg("run exited %d: %s", rc, out);
     assert_true(db_num("vr.sqlite", sim_rows) == before);

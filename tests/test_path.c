@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "models/costs.h"
 #include "run/runner.h"
 #include "run/scenario.h"
@@ -88,9 +90,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd);
+    return tu_systemf("rm -rf %s", dir);
 }
 
 /* Load a scenario text (with %s for the calibration path) plus sets. */
@@ -141,6 +141,14 @@ static void run_one(const scn_t *s, uint32_t v, uint32_t rep, result_t *out)
     double lat = metric(out, "lat_mean_ns");
     if (fabs(sum - lat) > 0.01 * lat)
         fail_msg("stage means sum to %.1f, lat_mean_ns is %.1f", sum, lat);
+}
+
+/* Variant 0, replication 0 of a scenario text plus sets, as run_one. */
+static void run_text(const char *fmt, char **sets, size_t nsets, result_t *out)
+{
+    scn_t *s = load(fmt, sets, nsets);
+    run_one(s, 0, 0, out);
+    scn_free(s);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -223,9 +231,8 @@ static void test_rq_affinity_moves_completion(void **state)
 {
     (void)state;
     char *sets[] = {"host.rq_affinity=2", "variants=[{\"name\":\"kernel\"}]"};
-    scn_t *s = load(qd1, sets, 2);
     result_t r;
-    run_one(s, 0, 0, &r);
+    run_text(qd1, sets, 2, &r);
     assert_true(r.nreq > 100);
     for (size_t i = 0; i < r.nreq; i++) {
         assert_int_equal(r.req[i].completion_cpu, r.req[i].submit_cpu);
@@ -235,15 +242,12 @@ static void test_rq_affinity_moves_completion(void **state)
     /* the IPI to the submitter is part of the blk_complete stage */
     assert_true(stage_mean(&r, "blk_complete") >= cost("ipi_ns") + cost("blk_complete_ns") - 1);
     result_fini(&r);
-    scn_free(s);
 
     char *sets0[] = {"host.rq_affinity=0", "variants=[{\"name\":\"kernel\"}]"};
-    s = load(qd1, sets0, 2);
-    run_one(s, 0, 0, &r);
+    run_text(qd1, sets0, 2, &r);
     for (size_t i = 0; i < r.nreq; i++)
         assert_int_equal(r.req[i].completion_cpu, 1); /* the IRQ CPU */
     result_fini(&r);
-    scn_free(s);
 }
 
 static const char *coalesce =
@@ -261,12 +265,8 @@ static void coalesce_pair(double rate, result_t *off, result_t *on)
     snprintf(r1, sizeof(r1), "workload.0.rate_iops=%g", rate);
     char *s_off[] = {r1};
     char *s_on[] = {r1, "devices.0.irq_coalescing.time_us=100"};
-    scn_t *a = load(coalesce, s_off, 1);
-    run_one(a, 0, 0, off);
-    scn_free(a);
-    scn_t *b = load(coalesce, s_on, 2);
-    run_one(b, 0, 0, on);
-    scn_free(b);
+    run_text(coalesce, s_off, 1, off);
+    run_text(coalesce, s_on, 2, on);
 }
 
 static void test_coalescing(void **state)
@@ -306,13 +306,9 @@ static void test_defer_taskrun(void **state)
     (void)state;
     char *def[] = {"host.taskrun=default"};
     char *defer[] = {"host.taskrun=defer"};
-    scn_t *a = load(deferq, def, 1);
     result_t ra, rb;
-    run_one(a, 0, 0, &ra);
-    scn_free(a);
-    scn_t *b = load(deferq, defer, 1);
-    run_one(b, 0, 0, &rb);
-    scn_free(b);
+    run_text(deferq, def, 1, &ra);
+    run_text(deferq, defer, 1, &rb);
     double ca = stage_mean(&ra, "cqe_post"), cb = stage_mean(&rb, "cqe_post");
     printf("cqe_post mean: default %.0f, defer %.0f; deferred rate %.2f\n", ca, cb,
            metric(&rb, "deferred_completion_rate"));
@@ -338,13 +334,9 @@ static void test_iopoll(void **state)
     char *irq[] = {"host.wait=interrupt", "variants=[{\"name\":\"kernel\"}]"};
     char *polled[] = {"host.wait=poll", "variants=[{\"name\":\"kernel\"}]",
                       "devices.0.poll_queues=1"};
-    scn_t *a = load(qd1, irq, 2);
     result_t ra, rb;
-    run_one(a, 0, 0, &ra);
-    scn_free(a);
-    scn_t *b = load(qd1, polled, 3);
-    run_one(b, 0, 0, &rb);
-    scn_free(b);
+    run_text(qd1, irq, 2, &ra);
+    run_text(qd1, polled, 3, &rb);
     assert_true(metric(&ra, "locality_miss_rate") > 0.99); /* IRQ on CPU 1 */
     assert_true(metric(&rb, "locality_miss_rate") < 0.01);
     for (size_t i = 0; i < rb.nreq; i++)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "workload/trace.h"
 #include "workload/trace_idmap.h"
 
@@ -26,21 +27,9 @@ typedef struct {
     char err[600];
 } got_t;
 
-static const char *src_path(const char *rel)
-{
-    static char buf[8][1024];
-    static int k;
-    const char *src = getenv("LATSURF_SRC");
-    char *b = buf[k++ % 8];
-    snprintf(b, sizeof(buf[0]), "%s/%s", src ? src : LATSURF_SOURCE_DIR, rel);
-    return b;
-}
-
 static const char *fixture(const char *name)
 {
-    char rel[256];
-    snprintf(rel, sizeof(rel), "tests/fixtures/traces/%s", name);
-    return src_path(rel);
+    return tu_src("tests/fixtures/traces/%s", name);
 }
 
 /* Read a whole fixture; rc is the last trace_next/trace_open result. */
@@ -237,6 +226,13 @@ static void test_open_errors(void **state)
     assert_non_null(strstr(err, "unknown trace format"));
 }
 
+/* The JSONL round trip keeps the request and its id. */
+static void same_with_id(const trace_rec_t *r, const trace_rec_t *s)
+{
+    tu_same_request(r, s);
+    assert_int_equal(r->id, s->id);
+}
+
 /* Both real traces: every line is a request, times start at 0 and keep their spacing, and
  * the JSONL writer + reader reproduce the same stream. */
 static void check_real(const char *rel, uint64_t want_n, uint64_t want_span_ms)
@@ -246,8 +242,8 @@ static void check_real(const char *rel, uint64_t want_n, uint64_t want_span_ms)
     int fd = mkstemp(tmp);
     assert_true(fd >= 0);
     FILE *f = fdopen(fd, "w");
-    assert_int_equal(trace_open(src_path(rel), "disksim", &a, err, sizeof(err)), 0);
-    trace_rec_t r, s;
+    assert_int_equal(trace_open(tu_src("%s", rel), "disksim", &a, err, sizeof(err)), 0);
+    trace_rec_t r;
     int rc;
     while ((rc = trace_next(a, &r)) == 1)
         assert_int_equal(trace_jsonl_write(f, &r), 0);
@@ -259,21 +255,9 @@ static void check_real(const char *rel, uint64_t want_n, uint64_t want_span_ms)
     assert_int_equal(st->span_ns / 1000000, want_span_ms);
     trace_close(a);
 
-    assert_int_equal(trace_open(src_path(rel), "disksim", &a, err, sizeof(err)), 0);
+    assert_int_equal(trace_open(tu_src("%s", rel), "disksim", &a, err, sizeof(err)), 0);
     assert_int_equal(trace_open(tmp, "jsonl", &b, err, sizeof(err)), 0);
-    uint64_t n = 0;
-    while (trace_next(a, &r) == 1) {
-        assert_int_equal(trace_next(b, &s), 1);
-        assert_int_equal(r.t_ns, s.t_ns);
-        assert_int_equal(r.offset, s.offset);
-        assert_int_equal(r.bytes, s.bytes);
-        assert_int_equal(r.op, s.op);
-        assert_int_equal(r.flow, s.flow);
-        assert_int_equal(r.id, s.id);
-        n++;
-    }
-    assert_int_equal(trace_next(b, &s), 0);
-    assert_int_equal(n, want_n);
+    assert_int_equal(tu_trace_pairs(a, b, same_with_id), want_n);
     trace_close(a);
     trace_close(b);
     unlink(tmp);

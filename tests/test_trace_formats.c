@@ -12,7 +12,6 @@
 #include "workload/trace.h"
 #include "workload/workload.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,13 +30,7 @@ static char g_dir[64];
 
 static const char *fixture(const char *name)
 {
-    static char buf[4][1024];
-    static int k;
-    const char *src = getenv("LATSURF_SRC");
-    char *b = buf[k++ % 4];
-    snprintf(b, sizeof(buf[0]), "%s/tests/fixtures/traces/%s", src ? src : LATSURF_SOURCE_DIR,
-             name);
-    return b;
+    return tu_src("tests/fixtures/traces/%s", name);
 }
 
 /* Read a whole file (with an optional selection); rc is the last result. */
@@ -71,17 +64,6 @@ static int teardown(void **state)
 {
     (void)state;
     return tu_systemf("rm -rf %s", g_dir) == 0 ? 0 : -1;
-}
-
-static int dir_entries(void)
-{
-    DIR *d = opendir(g_dir);
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    if (d)
-        closedir(d);
-    return n;
 }
 
 static void test_alibaba_fields(void **state)
@@ -235,13 +217,8 @@ static void test_import_matches_reader(void **state)
         read_all(tu_path(g_dir, "o.jsonl"), "jsonl", &b);
         assert_int_equal(b.rc, 0);
         assert_int_equal(a.n, b.n);
-        for (int k = 0; k < a.n; k++) {
-            assert_int_equal(a.r[k].t_ns, b.r[k].t_ns);
-            assert_int_equal(a.r[k].offset, b.r[k].offset);
-            assert_int_equal(a.r[k].bytes, b.r[k].bytes);
-            assert_int_equal(a.r[k].op, b.r[k].op);
-            assert_int_equal(a.r[k].flow, b.r[k].flow);
-        }
+        for (int k = 0; k < a.n; k++)
+            tu_same_request(&a.r[k], &b.r[k]);
         unlink(tu_path(g_dir, "o.jsonl"));
     }
 }
@@ -258,7 +235,7 @@ static void test_import_malformed_exits_2_and_writes_nothing(void **state)
         assert_int_equal(import(cases[i][0], fixture(cases[i][1]), "", out, sizeof(out)), 2);
         if (!strstr(out, cases[i][2]))
             fail_msg("stderr lacks '%s': %s", cases[i][2], out);
-        assert_int_equal(dir_entries(), 0); /* no output, no temporary file */
+        assert_int_equal(tu_dir_entries(g_dir), 0); /* no output, no temporary file */
     }
 }
 
@@ -343,7 +320,7 @@ static void test_import_selection_errors(void **state)
     assert_int_equal(import("alibaba", in, "--from -1", out, sizeof(out)), 2);
     assert_int_equal(import("alibaba", in, "--to", out, sizeof(out)), 2);
     assert_non_null(strstr(out, "usage"));
-    assert_int_equal(dir_entries(), 0);
+    assert_int_equal(tu_dir_entries(g_dir), 0);
 }
 
 /* The trace workload with a selection, on a path that completes every
@@ -374,22 +351,10 @@ static void fake_submit(void *path, req_t *r)
     sim_after(f->sim, 1000, fake_done, r, 0);
 }
 
-/* Parse a trace entry; 0, or -EINVAL with the message in err. */
+/* Parse a trace entry; 0, or the error with the message in err. */
 static int parse_entry(const char *json, void **params, char *err, size_t n)
 {
-    const wl_ops_t *ops = wl_find("trace");
-    json_error_t je;
-    json_t *e = json_loads(json, 0, &je);
-    assert_non_null(e);
-    cfg_t c;
-    cfg_init(&c, "scenario.json");
-    int rc = ops->parse(&c, e, params);
-    if (rc == 0 && !cfg_done(&c, e))
-        rc = -22;
-    if (rc < 0)
-        snprintf(err, n, "%s", c.err);
-    json_decref(e);
-    return rc;
+    return tu_wl_parse("trace", json, params, err, n);
 }
 
 static void test_workload_replays_the_selection(void **state)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "workload/workload.h"
 
 #include <stdio.h>
@@ -56,44 +57,15 @@ static void fake_submit(void *path, req_t *r)
     sim_after(f->sim, f->instant ? 0 : DELAY, fake_complete, r, 0);
 }
 
-static char *write_tmp(const char *text)
+static const char *write_tmp(const char *text)
 {
-    char *path = strdup("/tmp/latsurf-replay-XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
-
-static const char *src_path(const char *rel)
-{
-    static char buf[4][1024];
-    static int k;
-    const char *src = getenv("LATSURF_SRC");
-    char *b = buf[k++ % 4];
-    snprintf(b, sizeof(buf[0]), "%s/%s", src ? src : LATSURF_SOURCE_DIR, rel);
-    return b;
+    return tu_write_tmp("replay", text);
 }
 
 /* Parse an entry; returns 0 or the parse error (message in err). */
 static int parse(const char *json, void **params, char *err, size_t n)
 {
-    const wl_ops_t *ops = wl_find("trace");
-    assert_non_null(ops);
-    json_error_t je;
-    json_t *e = json_loads(json, 0, &je);
-    assert_non_null(e);
-    cfg_t c;
-    cfg_init(&c, "scenario.json");
-    int rc = ops->parse(&c, e, params);
-    if (rc == 0 && !cfg_done(&c, e))
-        rc = -22;
-    if (rc < 0)
-        snprintf(err, n, "%s", c.err);
-    json_decref(e);
-    return rc;
+    return tu_wl_parse("trace", json, params, err, n);
 }
 
 /* Run one trace entry to `end` (then drain) on the fake path. */
@@ -124,7 +96,7 @@ static void test_open_and_closed(void **state)
     fake_t f = {0};
     char json[512];
     snprintf(json, sizeof(json), "{\"path\": \"%s\"}",
-             src_path("tests/fixtures/traces/ok.jsonl"));
+             tu_src("tests/fixtures/traces/ok.jsonl"));
     replay(json, SIM_MS(1), &f);
     assert_int_equal(f.n, 4);
     /* id 10 at 0 (normalised); id 13 (open, t=500) is a barrier reached before
@@ -142,7 +114,7 @@ static void test_open_and_closed(void **state)
 static void test_barrier_and_scale(void **state)
 {
     (void)state;
-    char *p = write_tmp("{\"id\":1,\"t_ns\":0}\n{\"id\":2,\"t_ns\":2000}\n"
+    const char *p = write_tmp("{\"id\":1,\"t_ns\":0}\n{\"id\":2,\"t_ns\":2000}\n"
                         "{\"id\":3,\"after\":[],\"think_ns\":100}\n"
                         "{\"id\":4,\"after\":[1,3],\"think_ns\":10}\n");
     fake_t f = {0};
@@ -161,13 +133,12 @@ static void test_barrier_and_scale(void **state)
     assert_int_equal(g.issue[2], 1050);
     assert_int_equal(g.issue[3], 1050 + DELAY + 5);
     unlink(p);
-    free(p);
 }
 
 static void test_qd_loop_max(void **state)
 {
     (void)state;
-    char *p = write_tmp("{\"id\":1,\"t_ns\":0}\n{\"id\":2,\"t_ns\":0}\n{\"id\":3,\"t_ns\":0}\n"
+    const char *p = write_tmp("{\"id\":1,\"t_ns\":0}\n{\"id\":2,\"t_ns\":0}\n{\"id\":3,\"t_ns\":0}\n"
                         "{\"id\":4,\"t_ns\":0}\n{\"id\":5,\"t_ns\":100}\n");
     char json[512];
     fake_t f = {0};
@@ -189,13 +160,12 @@ static void test_qd_loop_max(void **state)
     assert_int_equal(g.tag[5], 5);
     assert_int_equal(g.issue[10], 2 * (DELAY + 100));
     /* with instant storage a pass takes no time: looping would never end */
-    char *p0 = write_tmp("{\"id\":1,\"t_ns\":7}\n{\"id\":2,\"after\":[1]}\n");
+    const char *p0 = write_tmp("{\"id\":1,\"t_ns\":7}\n{\"id\":2,\"after\":[1]}\n");
     fake_t z = {.instant = true};
     snprintf(json, sizeof(json), "{\"path\": \"%s\", \"loop\": true}", p0);
     replay(json, SIM_MS(1), &z);
     assert_int_equal(z.n, 2);
     unlink(p0);
-    free(p0);
     /* ... while a pass that does take time loops: 100 ns per pass of 5 */
     fake_t y = {.instant = true};
     snprintf(json, sizeof(json), "{\"path\": \"%s\", \"loop\": true}", p);
@@ -206,7 +176,6 @@ static void test_qd_loop_max(void **state)
     replay(json, SIM_MS(1), &h);
     assert_int_equal(h.n, 3);
     unlink(p);
-    free(p);
 }
 
 static void test_window_errors(void **state)
@@ -215,7 +184,7 @@ static void test_window_errors(void **state)
     char json[512], err[700];
     void *params;
     snprintf(json, sizeof(json), "{\"path\": \"%s\"}",
-             src_path("tests/fixtures/traces/bad_future.jsonl"));
+             tu_src("tests/fixtures/traces/bad_future.jsonl"));
     assert_int_not_equal(parse(json, &params, err, sizeof(err)), 0);
     if (!strstr(err, "bad_future.jsonl:2: after: id 3"))
         fail_msg("%s", err);
@@ -225,7 +194,7 @@ static void test_window_errors(void **state)
         snprintf(text + strlen(text), sizeof(text) - strlen(text), "{\"id\":%d,\"t_ns\":%d}\n",
                  i, i);
     strcat(text, "{\"id\":39,\"after\":[0]}\n");
-    char *p = write_tmp(text);
+    const char *p = write_tmp(text);
     snprintf(json, sizeof(json), "{\"path\": \"%s\", \"window\": 64}", p);
     assert_int_equal(parse(json, &params, err, sizeof(err)), 0);
     wl_find("trace")->params_free(params);
@@ -236,7 +205,6 @@ static void test_window_errors(void **state)
     if (!strstr(err, want))
         fail_msg("%s", err);
     unlink(p);
-    free(p);
     /* scenario errors name the key */
     assert_int_not_equal(parse("{\"format\": \"disksim\"}", &params, err, sizeof(err)), 0);
     assert_non_null(strstr(err, "path"));
@@ -308,7 +276,7 @@ static sim_time_t times_expect(uint64_t tag) { return g_times[tag]; }
 
 static void replay_real(const char *rel, uint64_t n)
 {
-    FILE *t = fopen(src_path(rel), "r");
+    FILE *t = fopen(tu_src("%s", rel), "r");
     assert_non_null(t);
     g_times = calloc(n + 1, sizeof(*g_times));
     unsigned long long ts, first = 0;
@@ -322,7 +290,7 @@ static void replay_real(const char *rel, uint64_t n)
     assert_int_equal(i, n);
     fake_t f = {.expect = times_expect};
     char json[512];
-    snprintf(json, sizeof(json), "{\"path\": \"%s\", \"format\": \"disksim\"}", src_path(rel));
+    snprintf(json, sizeof(json), "{\"path\": \"%s\", \"format\": \"disksim\"}", tu_src("%s", rel));
     replay(json, SIM_MS(61000), &f);
     assert_int_equal(f.n, n);
     assert_int_equal(f.mismatches, 0);

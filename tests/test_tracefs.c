@@ -28,15 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *src_dir(void)
+static const char *fixture(const char *name)
 {
-    const char *s = getenv("LATSURF_SRC");
-    return s ? s : LATSURF_SOURCE_DIR;
-}
-
-static void fixture_path(char *buf, size_t n, const char *name)
-{
-    snprintf(buf, n, "%s/tests/fixtures/tracefs/%s", src_dir(), name);
+    return tu_src("tests/fixtures/tracefs/%s", name);
 }
 
 /* All lines of a fixture. */
@@ -47,9 +41,7 @@ typedef struct {
 
 static lines_t read_lines(const char *name)
 {
-    char path[4096];
-    fixture_path(path, sizeof(path), name);
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(fixture(name), "r");
     assert_non_null(f);
     lines_t l = {NULL, 0};
     char *buf = NULL;
@@ -87,9 +79,7 @@ static void join_lines(const lines_t *l, const char *drop, traceparse_t *t, trac
 
 static void join_fixture(const char *name, traceparse_t *t, tracejoin_t *j)
 {
-    char path[4096];
-    fixture_path(path, sizeof(path), name);
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(fixture(name), "r");
     assert_non_null(f);
     traceparse_init(t);
     tracejoin_init(j);
@@ -441,8 +431,8 @@ static void test_pid_reuse(void **state)
 static void test_analyze_command(void **state)
 {
     (void)state;
-    char fx[4096], db[64], out[64];
-    fixture_path(fx, sizeof(fx), "qd1_fio_cpu0.txt");
+    char db[64], out[64];
+    const char *fx = fixture("qd1_fio_cpu0.txt");
     snprintf(db, sizeof(db), "tracefs-test-%d.sqlite", (int)getpid());
     snprintf(out, sizeof(out), "tracefs-test-%d.out", (int)getpid());
     unlink(db);

@@ -10,6 +10,9 @@
 
 #include "testutil.h"
 
+#include "workload/workload.h"
+
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
@@ -48,6 +51,49 @@ void tu_write(const char *dir, const char *name, const char *text)
     fclose(f);
 }
 
+const char *tu_src(const char *fmt, ...)
+{
+    static char p[8][1024];
+    static int k;
+    k = (k + 1) % 8;
+    const char *src = getenv("LATSURF_SRC");
+    int len = snprintf(p[k], sizeof(p[k]), "%s/", src ? src : LATSURF_SOURCE_DIR);
+    assert_true(len >= 0 && (size_t)len < sizeof(p[k]));
+    va_list ap;
+    va_start(ap, fmt);
+    int more = vsnprintf(p[k] + len, sizeof(p[k]) - (size_t)len, fmt, ap);
+    va_end(ap);
+    assert_true(more >= 0 && (size_t)more < sizeof(p[k]) - (size_t)len);
+    return p[k];
+}
+
+const char *tu_write_tmp(const char *tag, const char *text)
+{
+    static char p[4][128];
+    static int k;
+    k = (k + 1) % 4;
+    int len = snprintf(p[k], sizeof(p[k]), "/tmp/latsurf-%s-XXXXXX", tag);
+    assert_true(len >= 0 && (size_t)len < sizeof(p[k]));
+    int fd = mkstemp(p[k]);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return p[k];
+}
+
+int tu_dir_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
 int tu_sh(const char *dir, const char *cmdline, char *out, size_t n)
 {
     char cmd[16384];
@@ -82,6 +128,54 @@ int tu_systemf(const char *fmt, ...)
         fail_msg("command line of %d bytes: too long for tu_systemf", len);
     int st = system(cmd);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---- workloads and traces ------------------------------------------- */
+
+int tu_wl_parse(const char *type, const char *json, void **params, char *err, size_t n)
+{
+    const wl_ops_t *ops = wl_find(type);
+    assert_non_null(ops);
+    json_error_t je;
+    json_t *e = json_loads(json, 0, &je);
+    assert_non_null(e);
+    cfg_t c;
+    cfg_init(&c, "scenario.json");
+    int rc = ops->parse(&c, e, params);
+    if (rc == 0 && !cfg_done(&c, e)) {
+        ops->params_free(*params);
+        rc = -EINVAL;
+    }
+    if (rc < 0)
+        snprintf(err, n, "%s", c.err);
+    json_decref(e);
+    return rc;
+}
+
+uint64_t tu_trace_pairs(trace_reader_t *a, trace_reader_t *b,
+                        void (*same)(const trace_rec_t *r, const trace_rec_t *s))
+{
+    trace_rec_t r, s;
+    uint64_t n = 0;
+    while (trace_next(a, &r) == 1) {
+        if (trace_next(b, &s) != 1)
+            fail_msg("%s ends after %llu records, before %s", trace_path(b),
+                     (unsigned long long)n, trace_path(a));
+        same(&r, &s);
+        n++;
+    }
+    if (trace_next(b, &s) != 0)
+        fail_msg("%s has more records than %s", trace_path(b), trace_path(a));
+    return n;
+}
+
+void tu_same_request(const trace_rec_t *r, const trace_rec_t *s)
+{
+    assert_int_equal(r->t_ns, s->t_ns);
+    assert_int_equal(r->offset, s->offset);
+    assert_int_equal(r->bytes, s->bytes);
+    assert_int_equal(r->op, s->op);
+    assert_int_equal(r->flow, s->flow);
 }
 
 /* ---- one test per case ----------------------------------------------- */

@@ -1,8 +1,9 @@
 /*
- * testutil.h - what the tests that drive the latsurf binary share: files in
- * a scratch directory and running a command there with its output captured;
- * the one way a test skips (after a probe shows a feature missing); and
- * waiting for a file change or a process without sleeping.
+ * testutil.h - what the tests share: files of the source tree and in a
+ * scratch directory, and running a command there with its output captured;
+ * parsing one workload entry and reading two traces in step; the one way a
+ * test skips (after a probe shows a feature missing); and waiting for a
+ * file change or a process without sleeping.
  * Linked into every test (tests/CMakeLists.txt); include it after cmocka.h.
  */
 #ifndef LATSURF_TESTUTIL_H
@@ -12,6 +13,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "workload/trace.h"
+
 /* The binary under test: $LATSURF_BIN (set by ctest), else "latsurf". */
 const char *tu_bin(void);
 
@@ -20,6 +23,19 @@ const char *tu_path(const char *dir, const char *name);
 
 /* Write text to dir/name (fails the test if it cannot). */
 void tu_write(const char *dir, const char *name, const char *text);
+
+/* The printf-formatted relative path under the source tree ($LATSURF_SRC,
+ * set by ctest, else the tree the build was configured from), in one of
+ * eight rotating static buffers. */
+const char *tu_src(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Write text to a new file /tmp/latsurf-TAG-XXXXXX; its path, in one of
+ * four rotating static buffers. The caller unlinks it. */
+const char *tu_write_tmp(const char *tag, const char *text);
+
+/* How many entries dir holds, hidden ones not counted (0 if it cannot be
+ * opened). */
+int tu_dir_entries(const char *dir);
 
 /* Run a shell command line in dir; stdout and stderr into out (NUL-ended);
  * the exit status, or -1 if it did not exit. A command line too long for
@@ -31,6 +47,21 @@ int tu_systemf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Run `latsurf ARGS` in dir, as tu_sh. */
 int tu_cli(const char *dir, const char *args, char *out, size_t n);
+
+/* ---- workloads and traces --------------------------------------------
+ * Parse json as a `type` workload entry of scenario.json, every key used:
+ * 0, or the parse error with its message in err (*params then freed). */
+int tu_wl_parse(const char *type, const char *json, void **params, char *err, size_t n);
+
+/* Read a and b in step to their ends, calling same(r, s) (which asserts
+ * what must agree) on each pair of records; fails the test when b holds
+ * fewer or more records than a. Returns how many records a held. */
+uint64_t tu_trace_pairs(trace_reader_t *a, trace_reader_t *b,
+                        void (*same)(const trace_rec_t *r, const trace_rec_t *s));
+
+/* Asserts that r and s describe the same request: when, where, how much,
+ * which way and of which flow. */
+void tu_same_request(const trace_rec_t *r, const trace_rec_t *s);
 
 /* ---- one test per case ------------------------------------------------
  * A table of cases runs as one cmocka test per case, so a failing case
