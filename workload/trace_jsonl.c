@@ -57,10 +57,12 @@ typedef struct {
     const char *unknown;      /* jansson path: an unknown key */
 } jsonl_vals_t;
 
+static const uint8_t jsonl_klen[K_N] = {2, 4, 8, 6, 5, 4, 12, 3, 10, 2, 5, 5, 5};
+
 static int jsonl_key(const char *s, size_t n)
 {
     for (int k = 0; k < K_N; k++)
-        if (strncmp(jsonl_keys[k], s, n) == 0 && jsonl_keys[k][n] == '\0')
+        if (jsonl_klen[k] == n && memcmp(jsonl_keys[k], s, n) == 0)
             return k;
     return -1;
 }
