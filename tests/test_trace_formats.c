@@ -12,6 +12,8 @@
 #include "workload/trace.h"
 #include "workload/workload.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -391,8 +393,24 @@ static void test_workload_selection_errors(void **state)
     void *params = NULL;
     snprintf(json, sizeof(json), "{\"path\":\"%s\",\"format\":\"spc\",\"flow\":9}",
              fixture("spc.spc"));
-    assert_int_not_equal(parse_entry(json, &params, err, sizeof(err)), 0);
-    assert_non_null(strstr(err, "select none of its 6 requests"));
+    /* found as the run reads the trace: the run fails as bad input */
+    if (parse_entry(json, &params, err, sizeof(err)) != 0)
+        fail_msg("parse: %s", err);
+    const wl_ops_t *ops = wl_find("trace");
+    fake_t f = {.sim = sim_new()};
+    req_pool_t *pool = req_pool_new();
+    wl_env_t env = {.sim = f.sim, .pool = pool, .seed = 1, .ncpus = 2, .end = SIM_MS(10000),
+                    .submit = fake_submit, .path = &f};
+    void *inst = NULL;
+    assert_int_equal(ops->start(params, &env, &inst), 0);
+    sim_run(f.sim, SIM_MS(10000));
+    assert_int_equal(sim_error(f.sim), -EINVAL);
+    assert_non_null(strstr(sim_error_msg(f.sim), "select none of its 6 requests"));
+    assert_int_equal(f.n, 0);
+    ops->inst_free(inst);
+    ops->params_free(params);
+    req_pool_free(pool);
+    sim_free(f.sim);
     snprintf(json, sizeof(json), "{\"path\":\"%s\",\"format\":\"spc\",\"from_s\":2,\"to_s\":1}",
              fixture("spc.spc"));
     assert_int_not_equal(parse_entry(json, &params, err, sizeof(err)), 0);

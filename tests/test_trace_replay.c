@@ -11,6 +11,7 @@
 #include "testutil.h"
 #include "workload/workload.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,32 @@ static void test_qd_loop_max(void **state)
     unlink(p);
 }
 
+/* Run one trace entry that parses but holds a bad line: the run's sticky
+ * error (-EINVAL) and its message in err. */
+static int replay_err(const char *json, sim_time_t end, char *err, size_t n)
+{
+    void *params = NULL, *inst = NULL;
+    if (parse(json, &params, err, n) != 0)
+        fail_msg("parse failed: %s", err);
+    const wl_ops_t *ops = wl_find("trace");
+    fake_t f = {.sim = sim_new()};
+    req_pool_t *pool = req_pool_new();
+    wl_env_t env = {.sim = f.sim, .pool = pool, .seed = 1, .ncpus = 2, .end = end,
+                    .submit = fake_submit, .path = &f};
+    g_fake = &f;
+    assert_int_equal(ops->start(params, &env, &inst), 0);
+    sim_run(f.sim, end + 100 * DELAY);
+    int rc = sim_error(f.sim);
+    snprintf(err, n, "%s", sim_error_msg(f.sim));
+    ops->inst_free(inst);
+    ops->params_free(params);
+    req_pool_free(pool);
+    sim_free(f.sim);
+    return rc;
+}
+
+/* The window rule is checked as the trace is read: the run fails with file:line as bad
+ * input, wherever the line is (also beyond the run's end: the rest is read then). */
 static void test_window_errors(void **state)
 {
     (void)state;
@@ -185,7 +212,7 @@ static void test_window_errors(void **state)
     void *params;
     snprintf(json, sizeof(json), "{\"path\": \"%s\"}",
              tu_src("tests/fixtures/traces/bad_future.jsonl"));
-    assert_int_not_equal(parse(json, &params, err, sizeof(err)), 0);
+    assert_int_equal(replay_err(json, SIM_MS(100), err, sizeof(err)), -EINVAL);
     if (!strstr(err, "bad_future.jsonl:2: after: id 3"))
         fail_msg("%s", err);
     /* 40 records, the last waits on the first: fine with a window of 64, not of 16 */
@@ -196,12 +223,28 @@ static void test_window_errors(void **state)
     strcat(text, "{\"id\":39,\"after\":[0]}\n");
     const char *p = write_tmp(text);
     snprintf(json, sizeof(json), "{\"path\": \"%s\", \"window\": 64}", p);
-    assert_int_equal(parse(json, &params, err, sizeof(err)), 0);
-    wl_find("trace")->params_free(params);
+    assert_int_equal(replay_err(json, SIM_MS(100), err, sizeof(err)), 0);
     snprintf(json, sizeof(json), "{\"path\": \"%s\", \"window\": 16}", p);
-    assert_int_not_equal(parse(json, &params, err, sizeof(err)), 0);
+    assert_int_equal(replay_err(json, SIM_MS(100), err, sizeof(err)), -EINVAL);
     char want[128];
     snprintf(want, sizeof(want), "%s:40: after: id 0", p);
+    if (!strstr(err, want))
+        fail_msg("%s", err);
+    /* the run ends at 1 us, before the bad record is reached: it is still found */
+    assert_int_equal(replay_err(json, 1000, err, sizeof(err)), -EINVAL);
+    if (!strstr(err, want))
+        fail_msg("%s", err);
+    /* the window includes the record `window` back, and a repeated id is an error */
+    text[0] = '\0';
+    for (int i = 0; i < 16; i++)
+        snprintf(text + strlen(text), sizeof(text) - strlen(text), "{\"id\":%d,\"t_ns\":%d}\n",
+                 i, i);
+    strcat(text, "{\"id\":16,\"after\":[0]}\n{\"id\":5,\"t_ns\":20}\n");
+    unlink(p);
+    p = write_tmp(text);
+    snprintf(json, sizeof(json), "{\"path\": \"%s\", \"window\": 16}", p);
+    assert_int_equal(replay_err(json, SIM_MS(100), err, sizeof(err)), -EINVAL);
+    snprintf(want, sizeof(want), "%s:18: id 5 repeats", p);
     if (!strstr(err, want))
         fail_msg("%s", err);
     unlink(p);

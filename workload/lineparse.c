@@ -21,6 +21,28 @@ int lp_split(char *line, char sep, char **f, int max)
     }
 }
 
+static inline bool lp_is_blank(char c) { return c == ' ' || c == '\t'; }
+
+int lp_words(char *line, char **f, int max)
+{
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        while (lp_is_blank(*p))
+            p++;
+        if (!*p)
+            return n;
+        if (n == max)
+            return max + 1;
+        f[n++] = p;
+        while (*p && !lp_is_blank(*p))
+            p++;
+        if (!*p)
+            return n;
+        *p++ = '\0';
+    }
+}
+
 bool lp_blank(const char *s)
 {
     while (*s == ' ' || *s == '\t')

@@ -22,6 +22,12 @@
  * last of them cut at the next separator). */
 int lp_split(char *line, char sep, char **f, int max);
 
+/* Split line in place into its blank-separated words (runs of spaces and
+ * tabs separate; leading and trailing blanks are ignored), NUL-terminating
+ * each, into f[0..max-1]. Returns the number of words (0 for a blank line),
+ * or max + 1 when there are more than max (f[] then holds the first max). */
+int lp_words(char *line, char **f, int max);
+
 /* True if s holds nothing but blanks (spaces, tabs). */
 bool lp_blank(const char *s);
 

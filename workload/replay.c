@@ -11,10 +11,24 @@
  * late) rather than memory growing. An open-loop record in the future is a
  * barrier: nothing after it in the file is read before its time, and a
  * closed-loop record with an empty `after` starts think_ns after the latest
- * barrier. The whole file is checked once when the scenario is parsed, so a
- * bad line is a scenario error (file:line) before anything runs; should the
- * file change or memory run out after that, the replay stops and the run
- * fails with the reason (wl_fail), never a silently shorter replay.
+ * barrier.
+ *
+ * One pass: the file is validated as it is replayed, not in a pass of its
+ * own at load. A bad line (the reader's error, or the window rule: an
+ * `after` naming none of the previous `window` records, an id repeating one
+ * of them) fails the run with "file:line: reason" as -EINVAL; the runner
+ * writes a run's results only once it has finished, so nothing of it is
+ * written and `latsurf run` exits 2. When reading stops before the end of
+ * the file (the run's end, max_requests) the rest is read and checked then,
+ * so a run succeeds only on a trace that is valid to its last line, and the
+ * first run of a scenario meets any bad line before a result is written; a
+ * file that passed is remembered (per thread, while it stays unchanged) and
+ * later runs skip that tail. docs/traces.md states the design.
+ *
+ * The window's id index costs nothing while ids are dense (each record's id
+ * is the previous one's plus one, as every reader but jsonl numbers them and
+ * as `latsurf import` writes them): an id is then its position. The first
+ * record that breaks this moves the window into a hash map (trace_idmap).
  *
  * Scenario keys (workload entry, docs/traces.md):
  *   path          trace file, relative to the current directory  (required)
@@ -42,6 +56,7 @@
 #include "trace_idmap.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +103,16 @@ typedef struct {
     uint64_t inflight;
     sim_time_t pass_start, barrier;
     bool held, stalled, pass_end, eof, stopped, drain_set;
+    /* the window's id index (rp_find, rp_index) */
+    uint64_t pass_n;        /* records read in this pass */
+    uint64_t pass_seq0;     /* seq at the start of this pass */
+    bool dense;             /* every id so far is id0 + its position in the pass */
+    uint64_t id0;
+    bool checked;           /* the whole file is known to be valid */
+    bool stopped_reading;   /* rp_check_rest ran */
+    uint32_t *dep;          /* TRACE_MAX_AFTER slots: one record's dependencies */
+    struct stat st;         /* the file as the run opened it */
+    bool have_st;
 } replay_t;
 
 static sim_time_t rp_scale(const replay_t *w, uint64_t ns)
@@ -103,62 +128,8 @@ static int rp_open(const replay_params_t *p, trace_reader_t **rd, char *err, siz
     return rc;
 }
 
-/* Check the whole trace with the replay's window rule, so the run cannot
- * fail half way on a bad line. */
-static int rp_check(const replay_params_t *p, char *err, size_t n)
-{
-    trace_reader_t *rd;
-    int rc = rp_open(p, &rd, err, n);
-    if (rc < 0)
-        return rc;
-    trace_idmap_t *ids = trace_idmap_new(p->window);
-    uint64_t *ring = malloc(p->window * sizeof(*ring));
-    trace_rec_t rec;
-    uint64_t seq = 0;
-    if (!ids || !ring) {
-        snprintf(err, n, "out of memory");
-        rc = -ENOMEM;
-    }
-    while (rc == 0 && (rc = trace_next(rd, &rec)) == 1) {
-        rc = 0;
-        uint32_t s;
-        for (uint32_t i = 0; i < rec.nafter && rc == 0; i++)
-            if (!trace_idmap_get(ids, rec.after[i], &s)) {
-                snprintf(err, n, "%s:%llu: after: id %llu is not one of the previous %u "
-                         "records (later in the file, missing, or outside the window)",
-                         trace_path(rd), (unsigned long long)rec.line,
-                         (unsigned long long)rec.after[i], p->window);
-                rc = -EINVAL;
-            }
-        if (rc == 0 && trace_idmap_get(ids, rec.id, &s)) {
-            snprintf(err, n, "%s:%llu: id %llu repeats an id among the previous %u records",
-                     trace_path(rd), (unsigned long long)rec.line, (unsigned long long)rec.id,
-                     p->window);
-            rc = -EINVAL;
-        }
-        if (rc == 0) {
-            uint32_t slot = (uint32_t)(seq++ % p->window);
-            if (seq > p->window)
-                trace_idmap_del(ids, ring[slot]);
-            ring[slot] = rec.id;
-            trace_idmap_put(ids, rec.id, slot);
-        }
-    }
-    if (rc < 0 && trace_error(rd)[0])
-        snprintf(err, n, "%s", trace_error(rd));
-    if (rc == 0 && !seq && trace_stats(rd)->unselected) {
-        snprintf(err, n, "%s: flow/from_s/to_s select none of its %llu requests",
-                 trace_path(rd), (unsigned long long)trace_stats(rd)->unselected);
-        rc = -EINVAL;
-    }
-    free(ring);
-    trace_idmap_free(ids);
-    trace_close(rd);
-    return rc < 0 ? rc : 0;
-}
-
-/* The scenario loader parses the workload once per variant: remember the
- * last file that passed the check (per thread) while it stays unchanged. */
+/* The last file whose every line passed (per thread), while it stays
+ * unchanged: a later run of the same scenario skips reading its tail. */
 static _Thread_local struct {
     struct stat st;
     int fmt;
@@ -173,24 +144,30 @@ static bool rp_same_file(const struct stat *a, const struct stat *b)
            a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
-static int rp_check_once(const replay_params_t *p, char *err, size_t n)
+static bool rp_known_valid(const replay_params_t *p, const struct stat *st)
 {
-    struct stat st;
-    bool have = stat(p->path, &st) == 0;
-    if (have && rp_checked.valid && rp_checked.fmt == p->fmt &&
-        rp_checked.window == p->window && rp_same_file(&st, &rp_checked.st) &&
-        rp_checked.sel.one_flow == p->sel.one_flow && rp_checked.sel.flow == p->sel.flow &&
-        rp_checked.sel.from_ns == p->sel.from_ns && rp_checked.sel.to_ns == p->sel.to_ns)
-        return 0;
-    rp_checked.valid = false;
-    int rc = rp_check(p, err, n);
-    if (rc == 0 && have) {
-        rp_checked.st = st;
-        rp_checked.fmt = p->fmt;
-        rp_checked.window = p->window;
-        rp_checked.sel = p->sel;
-        rp_checked.valid = true;
-    }
+    return rp_checked.valid && rp_checked.fmt == p->fmt && rp_checked.window == p->window &&
+           rp_same_file(st, &rp_checked.st) && rp_checked.sel.one_flow == p->sel.one_flow &&
+           rp_checked.sel.flow == p->sel.flow && rp_checked.sel.from_ns == p->sel.from_ns &&
+           rp_checked.sel.to_ns == p->sel.to_ns;
+}
+
+static void rp_remember_valid(const replay_params_t *p, const struct stat *st)
+{
+    rp_checked.st = *st;
+    rp_checked.fmt = p->fmt;
+    rp_checked.window = p->window;
+    rp_checked.sel = p->sel;
+    rp_checked.valid = true;
+}
+
+/* At load the trace is only opened (the file exists, the format's header
+ * reads); its lines are checked as the run reads them. */
+static int rp_probe(const replay_params_t *p, char *err, size_t n)
+{
+    trace_reader_t *rd;
+    int rc = rp_open(p, &rd, err, n);
+    trace_close(rd);
     return rc;
 }
 
@@ -226,7 +203,7 @@ static int replay_parse(cfg_t *c, json_t *e, void **out)
     if (cfg_ok(c) && !p->path)
         cfg_fail(c, "missing \"path\" (the trace file)");
     char err[600];
-    if (cfg_ok(c) && rp_check_once(p, err, sizeof(err)) < 0) {
+    if (cfg_ok(c) && rp_probe(p, err, sizeof(err)) < 0) {
         size_t m = cfg_push(c, "path");
         cfg_fail(c, "%s", err);
         cfg_pop(c, m);
@@ -257,6 +234,7 @@ static void rp_fail(replay_t *w, int code, const char *msg)
 
 static void rp_fire(sim_t *sim, void *ctx, uint64_t slot);
 static void rp_pump(replay_t *w);
+static void rp_check_rest(replay_t *w);
 
 static void rp_schedule(replay_t *w, uint32_t s, sim_time_t t)
 {
@@ -301,7 +279,10 @@ static void rp_fire(sim_t *sim, void *ctx, uint64_t slot)
     if (was_held)
         w->held = false;
     if (w->stopped || sim_now(sim) >= w->env.end) {
-        w->stopped = true;
+        if (!w->stopped) {
+            w->stopped = true;
+            rp_check_rest(w);
+        }
         return;
     }
     if (w->p.qd && (w->inflight >= w->p.qd || w->qhead != RP_NIL)) {
@@ -336,10 +317,86 @@ static int rp_add_edge(replay_t *w, uint32_t dep, uint32_t waiter)
     return 0;
 }
 
-/* Take record rec into slot s. */
+/* A bad line: the run fails with "file:line: reason" as bad input. */
+static int rp_bad(replay_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int rp_bad(replay_t *w, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    wl_fail(&w->env, -EINVAL, "%s", msg);
+    w->stopped = true;
+    return -EINVAL;
+}
+
+/* The slot of id among the window: the previous `window` records of this
+ * pass, the one about to leave it included. */
+static bool rp_find(const replay_t *w, uint64_t id, uint32_t *slot)
+{
+    if (w->dense) {
+        uint64_t lo = w->pass_n > w->p.window ? w->pass_n - w->p.window : 0;
+        if (id < w->id0 + lo || id >= w->id0 + w->pass_n)
+            return false;
+        *slot = (uint32_t)((w->pass_seq0 + (id - w->id0)) % w->p.window);
+        return true;
+    }
+    return trace_idmap_get(w->ids, id, slot);
+}
+
+/* The window rule for rec, about to take slot s (whose record, the one
+ * `window` back, leaves the window): every `after` names one of the
+ * previous `window` records (their slots into w->dep), rec's id none of
+ * them. Then rec is indexed. 0, or -EINVAL with the run failed. */
+static int rp_index(replay_t *w, const trace_rec_t *rec, uint32_t s)
+{
+    for (uint32_t i = 0; i < rec->nafter; i++)
+        if (!rp_find(w, rec->after[i], &w->dep[i]))
+            return rp_bad(w, "%s:%llu: after: id %llu is not one of the previous %u records "
+                          "(later in the file, missing, or outside the window)",
+                          trace_path(w->rd), (unsigned long long)rec->line,
+                          (unsigned long long)rec->after[i], w->p.window);
+    bool full = w->pass_n >= w->p.window; /* slot s holds a record of this pass */
+    if (w->pass_n == 0) {
+        w->dense = true;
+        w->id0 = rec->id;
+    } else if (w->dense && rec->id != w->id0 + w->pass_n) {
+        /* Ids not dense: index the window by hash from here on. */
+        w->dense = false;
+        uint64_t lo = full ? w->pass_n - w->p.window : 0;
+        for (uint64_t k = lo; k < w->pass_n; k++)
+            trace_idmap_put(w->ids, w->id0 + k, (uint32_t)((w->pass_seq0 + k) % w->p.window));
+    }
+    if (!w->dense) {
+        uint64_t old = w->slot[s].id;
+        if (full && old == rec->id)
+            goto repeat;
+        if (full)
+            trace_idmap_del(w->ids, old);
+        uint32_t v = s;
+        int rc = trace_idmap_insert(w->ids, rec->id, &v);
+        if (rc == 0)
+            goto repeat;
+        if (rc < 0) /* cannot happen: the map holds at most the window */
+            return rp_bad(w, "%s:%llu: dependency window full", trace_path(w->rd),
+                          (unsigned long long)rec->line);
+    }
+    w->slot[s].id = rec->id;
+    w->pass_n++;
+    return 0;
+repeat:
+    return rp_bad(w, "%s:%llu: id %llu repeats an id among the previous %u records",
+                  trace_path(w->rd), (unsigned long long)rec->line,
+                  (unsigned long long)rec->id, w->p.window);
+}
+
+/* Take record rec into slot s; w->dep holds the slots of its `after` ids
+ * (rp_index), s itself standing for the record that left it. */
 static void rp_admit(replay_t *w, uint32_t s, const trace_rec_t *rec)
 {
     rp_slot_t *x = &w->slot[s];
+    sim_time_t left_done = x->t_done; /* the record that left slot s: done */
     x->seq = w->seq - 1;
     x->id = rec->id;
     x->offset = rec->offset;
@@ -374,18 +431,11 @@ static void rp_admit(replay_t *w, uint32_t s, const trace_rec_t *rec)
     }
     x->ready = w->barrier;
     for (uint32_t i = 0; i < rec->nafter; i++) {
-        uint32_t d;
-        if (!trace_idmap_get(w->ids, rec->after[i], &d)) {
-            char msg[400];
-            snprintf(msg, sizeof(msg), "%s:%llu: after: id %llu is not in the window",
-                     trace_path(w->rd), (unsigned long long)rec->line,
-                     (unsigned long long)rec->after[i]);
-            rp_fail(w, -EINVAL, msg);
-            return;
-        }
-        if (w->slot[d].state == RP_DONE) {
-            if (w->slot[d].t_done > x->ready)
-                x->ready = w->slot[d].t_done;
+        uint32_t d = w->dep[i];
+        sim_time_t done = d == s ? left_done : w->slot[d].t_done;
+        if (d == s || w->slot[d].state == RP_DONE) {
+            if (done > x->ready)
+                x->ready = done;
         } else if (rp_add_edge(w, d, s) == 0) {
             x->waiting++;
         } else {
@@ -397,6 +447,42 @@ static void rp_admit(replay_t *w, uint32_t s, const trace_rec_t *rec)
         x->state = RP_BLOCKED;
     else
         rp_ready(w, s);
+}
+
+/* The first pass read the whole file: no line was bad, but a selection may
+ * have kept nothing. */
+static void rp_pass_checked(replay_t *w)
+{
+    if (w->checked)
+        return;
+    w->checked = true;
+    const trace_stats_t *st = trace_stats(w->rd);
+    if (!st->records && st->unselected) {
+        rp_bad(w, "%s: flow/from_s/to_s select none of its %llu requests", trace_path(w->rd),
+               (unsigned long long)st->unselected);
+        return;
+    }
+    if (w->have_st)
+        rp_remember_valid(&w->p, &w->st);
+}
+
+/* Reading stops before the end of the first pass (the run is over, or
+ * max_requests): read and check the rest, so the run fails on a bad line
+ * wherever it is. */
+static void rp_check_rest(replay_t *w)
+{
+    if (w->checked || w->stopped_reading)
+        return;
+    w->stopped_reading = true;
+    trace_rec_t rec;
+    int rc;
+    while ((rc = trace_next(w->rd, &rec)) == 1)
+        if (rp_index(w, &rec, (uint32_t)((w->pass_seq0 + w->pass_n) % w->p.window)) < 0)
+            return;
+    if (rc < 0)
+        rp_bad(w, "%s", trace_error(w->rd));
+    else
+        rp_pass_checked(w);
 }
 
 /* Start the next pass of a looped trace once the previous one is done. */
@@ -417,6 +503,8 @@ static bool rp_next_pass(replay_t *w)
         return false;
     }
     trace_idmap_clear(w->ids);
+    w->pass_n = 0;
+    w->pass_seq0 = w->seq;
     w->pass_start = w->barrier = sim_now(w->env.sim);
     w->pass_end = false;
     return true;
@@ -432,6 +520,7 @@ static void rp_pump(replay_t *w)
         }
         if (w->p.max_requests && w->seq >= (uint64_t)w->p.max_requests) {
             w->eof = true;
+            rp_check_rest(w);
             return;
         }
         uint32_t s = (uint32_t)(w->seq % w->p.window);
@@ -443,25 +532,23 @@ static void rp_pump(replay_t *w)
         trace_rec_t rec;
         int rc = trace_next(w->rd, &rec);
         if (rc < 0) {
-            rp_fail(w, rc, trace_error(w->rd));
+            rp_bad(w, "%s", trace_error(w->rd));
             return;
         }
         if (rc == 0) {
+            rp_pass_checked(w);
             if (w->p.loop && trace_stats(w->rd)->records)
                 w->pass_end = true;
             else
                 w->eof = true;
             continue;
         }
-        uint32_t old;
-        if (x->state == RP_DONE && trace_idmap_get(w->ids, x->id, &old) && old == s)
-            trace_idmap_del(w->ids, x->id);
-        if (!trace_idmap_put(w->ids, rec.id, s)) {
-            rp_fail(w, -EINVAL, "dependency window full (the trace changed since it was checked)");
+        if (rp_index(w, &rec, s) < 0)
             return;
-        }
         w->seq++;
         rp_admit(w, s, &rec);
+        if (w->eof)
+            rp_check_rest(w);
     }
 }
 
@@ -521,6 +608,7 @@ static void replay_free(void *inst)
     trace_close(w->rd);
     trace_idmap_free(w->ids);
     free(w->slot);
+    free(w->dep);
     free(w->edge);
     free(w->p.path);
     free(w);
@@ -543,10 +631,11 @@ static int replay_start(const void *params, const wl_env_t *env, void **inst)
     w->env = *env;
     w->slot = calloc(w->p.window, sizeof(*w->slot));
     w->ids = trace_idmap_new(w->p.window);
+    w->dep = malloc(TRACE_MAX_AFTER * sizeof(*w->dep));
     w->qhead = w->qtail = RP_NIL;
     w->edges = slab_make(SLAB_MAX);
     char err[600];
-    if (!w->p.path || !w->slot || !w->ids) {
+    if (!w->p.path || !w->slot || !w->ids || !w->dep) {
         replay_free(w);
         return -ENOMEM;
     }
@@ -556,6 +645,8 @@ static int replay_start(const void *params, const wl_env_t *env, void **inst)
         replay_free(w);
         return rc;
     }
+    w->have_st = fstat(fileno(w->rd->f), &w->st) == 0;
+    w->checked = w->have_st && rp_known_valid(&w->p, &w->st);
     w->pass_start = w->barrier = SIM_MS(w->p.start_ms);
     /* Reading starts at the first record's time, not before. */
     sim_at(env->sim, sim_now(env->sim), rp_kick, w, 0);

@@ -115,8 +115,9 @@ struct trace_reader {
     const trace_fmt_t *fmt;
     FILE *f;
     char *path;
-    char *buf;
-    size_t cap;
+    char *buf;             /* read buffer: whole lines are handed out in place */
+    size_t cap, pos, len;  /* buf[pos, len) is read but not yet handed out */
+    bool at_eof;
     uint64_t lineno;
     void *priv;
     trace_stats_t st;
@@ -128,7 +129,8 @@ struct trace_reader {
     char err[512];
 };
 
-/* Next line without its newline (NULL at EOF or on error: check r->err[0]).
+/* Next line without its newline, NUL-terminated in place in the read buffer
+ * and valid until the next call (NULL at EOF or on error: check r->err[0]).
  * Counts lines; refuses lines longer than TRACE_MAX_LINE. */
 char *trace_getline(trace_reader_t *r);
 /* Record "path:line: reason" and return -EINVAL. */
@@ -137,7 +139,7 @@ int trace_fail_at(trace_reader_t *r, uint64_t line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Reset rec to the defaults (read, 4 KiB, flow 0, nothing optional given). */
 void trace_rec_init(trace_rec_t *rec, uint64_t line);
-/* Strict unsigned decimal parse of a whole token. */
+/* Strict unsigned decimal parse of a whole token (lp_u64). */
 bool trace_parse_u64(const char *s, uint64_t *out);
 
 #endif

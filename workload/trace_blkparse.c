@@ -17,6 +17,8 @@
  * pushed out by a full FIFO) is emitted without a service time.
  */
 #include "trace.h"
+
+#include "lineparse.h"
 #include "trace_idmap.h"
 
 #include "policies/policy.h"
@@ -155,15 +157,17 @@ static bool blk_is_trailer(const char *line)
 static int blk_line(trace_reader_t *r, char *line)
 {
     blk_t *b = r->priv;
-    char *tok[11], *save = NULL;
-    int n = 0;
-    for (char *t = strtok_r(line, " \t", &save); t && n < 11; t = strtok_r(NULL, " \t", &save))
-        tok[n++] = t;
+    char *tok[11];
+    int n = lp_words(line, tok, 11);
+    if (n > 11)
+        n = 11; /* what follows [PROC] does not matter */
     if (n == 0)
         return 0;
-    unsigned maj, min;
-    char end;
-    if (sscanf(tok[0], "%u,%u%c", &maj, &min, &end) != 2)
+    char devs[24], *dev[2]; /* split a copy: the message quotes the token whole */
+    size_t dl = strlen(tok[0]);
+    uint64_t maj, min;
+    if (dl >= sizeof(devs) || !memcpy(devs, tok[0], dl + 1) || lp_split(devs, ',', dev, 2) != 2 ||
+        !lp_u64(dev[0], &maj) || !lp_u64(dev[1], &min) || maj > UINT32_MAX || min > UINT32_MAX)
         return trace_fail(r, "expected a blkparse event line (MAJ,MIN CPU SEQ TIME PID ACTION "
                              "RWBS ...), got '%s'", tok[0]);
     if (n < 7)
@@ -203,7 +207,7 @@ static int blk_line(trace_reader_t *r, char *line)
         r->st.skipped++; /* discards and empty flushes are not data requests */
         return 0;
     }
-    uint32_t devkey = maj << 20 | (min & 0xfffff), flow;
+    uint32_t devkey = (uint32_t)maj << 20 | ((uint32_t)min & 0xfffff), flow;
     if (!trace_idmap_get(b->devs, devkey, &flow)) {
         if (b->ndevs == BLK_MAX_DEVS)
             return trace_fail(r, "more than %d devices", BLK_MAX_DEVS);

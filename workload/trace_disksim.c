@@ -9,6 +9,8 @@
  */
 #include "trace.h"
 
+#include "lineparse.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +19,8 @@ static int disksim_next(trace_reader_t *r, trace_rec_t *rec)
 {
     char *line;
     while ((line = trace_getline(r))) {
-        char *tok[6], *save = NULL;
-        int n = 0;
-        for (char *t = strtok_r(line, " \t", &save); t && n < 6; t = strtok_r(NULL, " \t", &save))
-            tok[n++] = t;
+        char *tok[5];
+        int n = lp_words(line, tok, 5);
         if (n == 0 || tok[0][0] == '#')
             continue;
         if (n != 5)

@@ -13,6 +13,8 @@
  * sync, datasync, sync_file_range and trim are skipped (not modelled).
  */
 #include "trace.h"
+
+#include "lineparse.h"
 #include "trace_idmap.h"
 
 #include <errno.h>
@@ -88,10 +90,10 @@ static int fio_next(trace_reader_t *r, trace_rec_t *rec)
     fio_t *f = r->priv;
     char *line;
     while ((line = trace_getline(r))) {
-        char *tok[6], *save = NULL;
-        int n = 0;
-        for (char *t = strtok_r(line, " \t", &save); t && n < 6; t = strtok_r(NULL, " \t", &save))
-            tok[n++] = t;
+        char *tok[6];
+        int n = lp_words(line, tok, 6);
+        if (n > 6)
+            n = 6;
         if (n == 0)
             continue;
         uint64_t ts = 0;

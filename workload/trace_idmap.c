@@ -82,6 +82,20 @@ bool trace_idmap_put(trace_idmap_t *m, uint64_t key, uint32_t val)
     return true;
 }
 
+int trace_idmap_insert(trace_idmap_t *m, uint64_t key, uint32_t *val)
+{
+    uint32_t i = idmap_find(m, key);
+    if (m->s[i].used) {
+        *val = m->s[i].val;
+        return 0;
+    }
+    if (m->n >= m->max)
+        return -1;
+    m->n++;
+    m->s[i] = (idmap_slot_t){.key = key, .val = *val, .used = true};
+    return 1;
+}
+
 bool trace_idmap_get(const trace_idmap_t *m, uint64_t key, uint32_t *val)
 {
     uint32_t i = idmap_find(m, key);

@@ -20,6 +20,10 @@ void trace_idmap_free(trace_idmap_t *m);
 void trace_idmap_clear(trace_idmap_t *m);
 /* Insert or overwrite. false when the map already holds max_entries keys. */
 bool trace_idmap_put(trace_idmap_t *m, uint64_t key, uint32_t val);
+/* Insert key if it is absent: 1 inserted, 0 already there (*val is then its
+ * value, the map unchanged), -1 the map is full. One probe where a get and a
+ * put would take two. */
+int trace_idmap_insert(trace_idmap_t *m, uint64_t key, uint32_t *val);
 bool trace_idmap_get(const trace_idmap_t *m, uint64_t key, uint32_t *val);
 bool trace_idmap_del(trace_idmap_t *m, uint64_t key);
 uint32_t trace_idmap_size(const trace_idmap_t *m);

@@ -1,6 +1,15 @@
 /*
  * trace_jsonl.c - latsurf JSONL traces (docs/traces.md): one JSON object per
- * line, parsed with jansson, plus the writer `latsurf import` uses.
+ * line, plus the writer `latsurf import` uses.
+ *
+ * Reading: a strict scanner for the record shape (flat object, integer,
+ * string and boolean values, an array of ids) reads the lines it is sure
+ * of, and declines anything else to jansson, which reads the general case
+ * and words the syntax errors. Both fill the same values, checked once
+ * (jsonl_fields), so a line gives the same record or the same error either
+ * way. Why a scanner beside a packaged parser: building jansson's DOM per
+ * line was most of a replay's time; simdjson was measured too (the table
+ * in docs/traces.md).
  */
 #include "trace.h"
 
@@ -16,7 +25,6 @@ typedef struct {
     uint64_t after[TRACE_MAX_AFTER];
 } jsonl_t;
 
-
 static int jsonl_open(trace_reader_t *r)
 {
     r->priv = calloc(1, sizeof(jsonl_t));
@@ -25,31 +33,203 @@ static int jsonl_open(trace_reader_t *r)
 
 static void jsonl_close(trace_reader_t *r) { free(r->priv); }
 
-/* An integer in [lo, hi]; absent keeps *out. */
-static int jsonl_int(trace_reader_t *r, json_t *o, const char *key, int64_t lo, int64_t hi,
-                     int64_t *out, int *seen)
+/* The keys of a record, in the order their values are checked. */
+enum { K_ID, K_T, K_THINK, K_OFFSET, K_BYTES, K_FLOW, K_CPU, K_GPU, K_SVC, K_OP, K_CLASS,
+       K_GATES, K_AFTER, K_N };
+static const char *const jsonl_keys[K_N] = {
+    "id", "t_ns", "think_ns", "offset", "bytes", "flow", "consumer_cpu", "gpu", "service_ns",
+    "op", "class", "gates", "after"};
+static const int64_t jsonl_lo[K_SVC + 1] = {0, 0, 0, 0, 1, 0, 0, -1, 0};
+static const int64_t jsonl_hi[K_SVC + 1] = {INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX,
+                                            INT32_MAX, UINT32_MAX, 4095, 255, INT64_MAX};
+
+enum { JV_ABSENT, JV_INT, JV_STR, JV_BOOL, JV_ARRAY, JV_OTHER };
+
+/* One record's values, from either reader below; jsonl_fields checks them,
+ * so both give the same records and the same errors. */
+typedef struct {
+    uint8_t kind[K_N];
+    int64_t ival[K_N];        /* JV_INT; JV_BOOL: 0/1 */
+    const char *sval[K_N];    /* JV_STR: not NUL-terminated */
+    size_t slen[K_N];
+    uint32_t nafter;          /* after ids in jsonl_t.after (all valid) */
+    char after_err[96];       /* jansson path: what is wrong after them */
+    const char *unknown;      /* jansson path: an unknown key */
+} jsonl_vals_t;
+
+static const uint8_t jsonl_klen[K_N] = {2, 4, 8, 6, 5, 4, 12, 3, 10, 2, 5, 5, 5};
+
+static int jsonl_key(const char *s, size_t n)
 {
-    json_t *v = json_object_get(o, key);
-    if (!v)
-        return 0;
-    (*seen)++;
-    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-        return trace_fail(r, "%s: expected an integer in [%lld, %lld]", key, (long long)lo,
-                          (long long)hi);
-    *out = json_integer_value(v);
-    return 0;
+    for (int k = 0; k < K_N; k++)
+        if (jsonl_klen[k] == n && memcmp(jsonl_keys[k], s, n) == 0)
+            return k;
+    return -1;
 }
 
-static int jsonl_name(trace_reader_t *r, json_t *o, const char *key, const char *const *names,
-                      int *out, int *seen)
+/* ---- the fast path: a strict scanner for the record shape the importer
+ * writes (any key order, blanks between tokens). It accepts only what is
+ * certainly valid JSON with a plain meaning; anything else (escapes,
+ * non-ASCII, numbers that are not plain integers, null, nesting, unknown or
+ * repeated keys, trailing text) it declines, and jansson reads the line. */
+
+static inline const char *js_ws(const char *p)
 {
-    json_t *v = json_object_get(o, key);
-    if (!v)
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+        p++;
+    return p;
+}
+
+/* A plain integer fitting int64 (no leading zeros, no fraction/exponent). */
+static const char *js_int(const char *p, int64_t *out)
+{
+    bool neg = *p == '-';
+    p += neg;
+    if ((unsigned)(*p - '0') >= 10 || (*p == '0' && (unsigned)(p[1] - '0') < 10))
+        return NULL;
+    uint64_t v = 0;
+    for (; (unsigned)(*p - '0') < 10; p++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            return NULL;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p == '.' || *p == 'e' || *p == 'E' || v > (uint64_t)INT64_MAX + neg)
+        return NULL;
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return p;
+}
+
+/* A string without escapes or non-ASCII: its body, p after the closing quote. */
+static const char *js_str(const char *p, const char **s, size_t *n)
+{
+    const char *q = ++p;
+    while ((unsigned char)(*q - 0x20) < 0x5f && *q != '"' && *q != '\\')
+        q++;
+    if (*q != '"')
+        return NULL;
+    *s = p;
+    *n = (size_t)(q - p);
+    return q + 1;
+}
+
+static bool jsonl_scan(jsonl_t *j, const char *p, jsonl_vals_t *v)
+{
+    p = js_ws(p);
+    if (*p++ != '{')
+        return false;
+    p = js_ws(p);
+    if (*p == '}')
+        return *js_ws(p + 1) == '\0';
+    for (;;) {
+        const char *ks;
+        size_t kn;
+        if (*p != '"' || !(p = js_str(p, &ks, &kn)))
+            return false;
+        int k = jsonl_key(ks, kn);
+        if (k < 0 || v->kind[k] != JV_ABSENT)
+            return false;
+        p = js_ws(p);
+        if (*p++ != ':')
+            return false;
+        p = js_ws(p);
+        if (*p == '"') {
+            if (!(p = js_str(p, &v->sval[k], &v->slen[k])))
+                return false;
+            v->kind[k] = JV_STR;
+        } else if (*p == '-' || (unsigned)(*p - '0') < 10) {
+            if (!(p = js_int(p, &v->ival[k])))
+                return false;
+            v->kind[k] = JV_INT;
+        } else if (strncmp(p, "true", 4) == 0 || strncmp(p, "false", 5) == 0) {
+            v->ival[k] = *p == 't';
+            p += *p == 't' ? 4 : 5;
+            v->kind[k] = JV_BOOL;
+        } else if (*p == '[' && k == K_AFTER) {
+            p = js_ws(p + 1);
+            if (*p != ']')
+                for (;;) {
+                    int64_t id;
+                    if (v->nafter == TRACE_MAX_AFTER || *p == '-' || !(p = js_int(p, &id)))
+                        return false;
+                    j->after[v->nafter++] = (uint64_t)id;
+                    p = js_ws(p);
+                    if (*p == ']')
+                        break;
+                    if (*p++ != ',')
+                        return false;
+                    p = js_ws(p);
+                }
+            p++;
+            v->kind[k] = JV_ARRAY;
+        } else {
+            return false;
+        }
+        p = js_ws(p);
+        if (*p == '}')
+            return *js_ws(p + 1) == '\0';
+        if (*p++ != ',')
+            return false;
+        p = js_ws(p);
+    }
+}
+
+/* ---- the general path: jansson, for whatever the scanner declined. */
+
+static void jsonl_from_jansson(jsonl_t *j, json_t *o, jsonl_vals_t *v)
+{
+    const char *key;
+    json_t *x;
+    json_object_foreach(o, key, x) {
+        int k = jsonl_key(key, strlen(key));
+        if (k < 0) {
+            if (!v->unknown)
+                v->unknown = key;
+            continue;
+        }
+        if (json_is_integer(x)) {
+            v->kind[k] = JV_INT;
+            v->ival[k] = json_integer_value(x);
+        } else if (json_is_string(x)) {
+            v->kind[k] = JV_STR;
+            v->sval[k] = json_string_value(x);
+            v->slen[k] = json_string_length(x);
+        } else if (json_is_boolean(x)) {
+            v->kind[k] = JV_BOOL;
+            v->ival[k] = json_is_true(x);
+        } else if (json_is_array(x)) {
+            v->kind[k] = JV_ARRAY;
+        } else {
+            v->kind[k] = JV_OTHER;
+        }
+        if (k != K_AFTER || !json_is_array(x))
+            continue;
+        if (json_array_size(x) > TRACE_MAX_AFTER) {
+            snprintf(v->after_err, sizeof(v->after_err), "after: more than %d ids",
+                     TRACE_MAX_AFTER);
+            continue;
+        }
+        size_t i;
+        json_t *e;
+        json_array_foreach(x, i, e) {
+            if (!json_is_integer(e) || json_integer_value(e) < 0) {
+                snprintf(v->after_err, sizeof(v->after_err),
+                         "after.%zu: expected a non-negative integer id", i);
+                break;
+            }
+            j->after[v->nafter++] = (uint64_t)json_integer_value(e);
+        }
+    }
+}
+
+/* A name from names[] (a JSON string); absent keeps *out. */
+static int jsonl_name(trace_reader_t *r, const jsonl_vals_t *v, int k, const char *const *names,
+                      int *out)
+{
+    if (v->kind[k] == JV_ABSENT)
         return 0;
-    (*seen)++;
-    if (json_is_string(v))
+    if (v->kind[k] == JV_STR)
         for (int i = 0; names[i]; i++)
-            if (strcmp(names[i], json_string_value(v)) == 0) {
+            if (strncmp(names[i], v->sval[k], v->slen[k]) == 0 && names[i][v->slen[k]] == '\0') {
                 *out = i;
                 return 0;
             }
@@ -57,80 +237,51 @@ static int jsonl_name(trace_reader_t *r, json_t *o, const char *key, const char 
     size_t n = 0;
     for (int i = 0; names[i] && n < sizeof(list); i++)
         n += (size_t)snprintf(list + n, sizeof(list) - n, "%s\"%s\"", i ? ", " : "", names[i]);
-    return trace_fail(r, "%s: expected one of %s", key, list);
+    return trace_fail(r, "%s: expected one of %s", jsonl_keys[k], list);
 }
 
-static int jsonl_after(trace_reader_t *r, json_t *v, trace_rec_t *rec)
+static int jsonl_fields(trace_reader_t *r, const jsonl_vals_t *v, trace_rec_t *rec)
 {
     jsonl_t *j = r->priv;
-    if (!json_is_array(v))
-        return trace_fail(r, "after: expected an array of ids");
-    if (json_array_size(v) > TRACE_MAX_AFTER)
-        return trace_fail(r, "after: more than %d ids", TRACE_MAX_AFTER);
-    size_t i;
-    json_t *e;
-    json_array_foreach(v, i, e) {
-        if (!json_is_integer(e) || json_integer_value(e) < 0)
-            return trace_fail(r, "after.%zu: expected a non-negative integer id", i);
-        j->after[i] = (uint64_t)json_integer_value(e);
-        if (j->after[i] == rec->id)
-            return trace_fail(r, "after.%zu: request %llu waits on itself", i,
-                              (unsigned long long)rec->id);
+    /* defaults: id, t_ns, think_ns, offset, bytes, flow, consumer_cpu, gpu, service_ns */
+    int64_t x[K_SVC + 1] = {-1, -1, -1, 0, 4096, 0, -1, -1, -1};
+    for (int k = 0; k <= K_SVC; k++) {
+        if (v->kind[k] == JV_ABSENT)
+            continue;
+        if (v->kind[k] != JV_INT || v->ival[k] < jsonl_lo[k] || v->ival[k] > jsonl_hi[k])
+            return trace_fail(r, "%s: expected an integer in [%lld, %lld]", jsonl_keys[k],
+                              (long long)jsonl_lo[k], (long long)jsonl_hi[k]);
+        x[k] = v->ival[k];
     }
-    rec->closed = true;
-    rec->nafter = (uint32_t)json_array_size(v);
-    rec->after = j->after;
-    return 0;
-}
-
-static int jsonl_fields(trace_reader_t *r, json_t *o, trace_rec_t *rec)
-{
-    int seen = 0, op = 0;
-    int64_t id = -1, t = -1, think = -1, off = 0, bytes = 4096, flow = 0, cpu = -1, gpu = -1,
-            svc = -1;
-    if (jsonl_int(r, o, "id", 0, INT64_MAX, &id, &seen) < 0 ||
-        jsonl_int(r, o, "t_ns", 0, INT64_MAX, &t, &seen) < 0 ||
-        jsonl_int(r, o, "think_ns", 0, INT64_MAX, &think, &seen) < 0 ||
-        jsonl_int(r, o, "offset", 0, INT64_MAX, &off, &seen) < 0 ||
-        jsonl_int(r, o, "bytes", 1, INT32_MAX, &bytes, &seen) < 0 ||
-        jsonl_int(r, o, "flow", 0, UINT32_MAX, &flow, &seen) < 0 ||
-        jsonl_int(r, o, "consumer_cpu", 0, 4095, &cpu, &seen) < 0 ||
-        jsonl_int(r, o, "gpu", -1, 255, &gpu, &seen) < 0 ||
-        jsonl_int(r, o, "service_ns", 0, INT64_MAX, &svc, &seen) < 0 ||
-        jsonl_name(r, o, "op", req_op_names, &op, &seen) < 0 ||
-        jsonl_name(r, o, "class", pol_class_names, &rec->cls, &seen) < 0)
+    int op = 0;
+    if (jsonl_name(r, v, K_OP, req_op_names, &op) < 0 ||
+        jsonl_name(r, v, K_CLASS, pol_class_names, &rec->cls) < 0)
         return -EINVAL;
-    if (id < 0)
+    if (x[K_ID] < 0)
         return trace_fail(r, "id: missing (every request needs a unique integer id)");
-    rec->id = (uint64_t)id;
-    json_t *g = json_object_get(o, "gates");
-    if (g) {
-        seen++;
-        if (!json_is_boolean(g))
+    rec->id = (uint64_t)x[K_ID];
+    if (v->kind[K_GATES] != JV_ABSENT) {
+        if (v->kind[K_GATES] != JV_BOOL)
             return trace_fail(r, "gates: expected true or false");
-        rec->gates = json_is_true(g);
+        rec->gates = (int)v->ival[K_GATES];
     }
-    json_t *after = json_object_get(o, "after");
+    bool after = v->kind[K_AFTER] != JV_ABSENT;
     if (after) {
-        seen++;
-        if (jsonl_after(r, after, rec) < 0)
-            return -EINVAL;
+        if (v->kind[K_AFTER] != JV_ARRAY)
+            return trace_fail(r, "after: expected an array of ids");
+        for (uint32_t i = 0; i < v->nafter; i++)
+            if (j->after[i] == rec->id)
+                return trace_fail(r, "after.%u: request %llu waits on itself", i,
+                                  (unsigned long long)rec->id);
+        if (v->after_err[0])
+            return trace_fail(r, "%s", v->after_err);
+        rec->closed = true;
+        rec->nafter = v->nafter;
+        rec->after = j->after;
     }
-    if ((size_t)seen != json_object_size(o)) {
-        const char *key;
-        json_t *v;
-        json_object_foreach(o, key, v) {
-            (void)v;
-            static const char *const known[] = {
-                "id", "t_ns", "after", "think_ns", "op", "offset", "bytes", "flow",
-                "class", "consumer_cpu", "gpu", "gates", "service_ns", NULL};
-            bool ok = false;
-            for (int i = 0; known[i] && !ok; i++)
-                ok = strcmp(known[i], key) == 0;
-            if (!ok)
-                return trace_fail(r, "unknown key \"%s\"", key);
-        }
-    }
+    if (v->unknown)
+        return trace_fail(r, "unknown key \"%s\"", v->unknown);
+    int64_t t = x[K_T], think = x[K_THINK];
     if (after && t >= 0)
         return trace_fail(r, "give either t_ns (open loop) or after (closed loop), not both");
     if (!after && t < 0)
@@ -140,12 +291,12 @@ static int jsonl_fields(trace_reader_t *r, json_t *o, trace_rec_t *rec)
     rec->t_ns = after ? 0 : (uint64_t)t;
     rec->think_ns = think > 0 ? (uint64_t)think : 0;
     rec->op = (uint8_t)op;
-    rec->offset = (uint64_t)off;
-    rec->bytes = (uint32_t)bytes;
-    rec->flow = (uint32_t)flow;
-    rec->consumer_cpu = (int)cpu;
-    rec->gpu = (int)gpu;
-    rec->service_ns = svc;
+    rec->offset = (uint64_t)x[K_OFFSET];
+    rec->bytes = (uint32_t)x[K_BYTES];
+    rec->flow = (uint32_t)x[K_FLOW];
+    rec->consumer_cpu = (int)x[K_CPU];
+    rec->gpu = (int)x[K_GPU];
+    rec->service_ns = x[K_SVC];
     return 0;
 }
 
@@ -153,18 +304,32 @@ static int jsonl_next(trace_reader_t *r, trace_rec_t *rec)
 {
     char *line;
     while ((line = trace_getline(r))) {
-        size_t len = strlen(line), i = 0;
-        while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        size_t i = 0;
+        while (line[i] == ' ' || line[i] == '\t')
             i++;
-        if (i == len)
+        if (line[i] == '\0')
             continue; /* blank lines carry nothing */
+        trace_rec_init(rec, r->lineno);
+        jsonl_vals_t v;
+        memset(v.kind, 0, sizeof(v.kind));
+        v.nafter = 0;
+        v.after_err[0] = '\0';
+        v.unknown = NULL;
+        if (jsonl_scan(r->priv, line + i, &v))
+            return jsonl_fields(r, &v, rec) < 0 ? -EINVAL : 1;
         json_error_t je;
-        json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+        json_t *o = json_loadb(line, strlen(line), JSON_REJECT_DUPLICATES, &je);
         if (!o)
             return trace_fail(r, "invalid JSON at column %d: %s", je.column, je.text);
-        trace_rec_init(rec, r->lineno);
-        int rc = json_is_object(o) ? jsonl_fields(r, o, rec)
-                                   : trace_fail(r, "expected one JSON object per line");
+        int rc;
+        if (json_is_object(o)) {
+            memset(v.kind, 0, sizeof(v.kind));
+            v.nafter = 0;
+            jsonl_from_jansson(r->priv, o, &v);
+            rc = jsonl_fields(r, &v, rec);
+        } else {
+            rc = trace_fail(r, "expected one JSON object per line");
+        }
         json_decref(o);
         return rc < 0 ? rc : 1;
     }

@@ -11,6 +11,8 @@
  */
 #include "trace.h"
 
+#include "lineparse.h"
+
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
@@ -21,21 +23,22 @@ static int msr_next(trace_reader_t *r, trace_rec_t *rec)
 {
     char *line;
     while ((line = trace_getline(r))) {
-        if (line[strspn(line, " \t")] == '\0')
+        if (lp_blank(line))
             continue;
         if (r->lineno == 1 && strncasecmp(line, "Timestamp", 9) == 0) {
             r->st.skipped++;
             continue;
         }
-        /* strsep keeps empty fields (an empty Hostname is still a column). */
-        char *f[8], *p = line;
-        int n = 0;
-        while (p && n < 8)
-            f[n++] = strsep(&p, ",");
-        if (n != 7 || p)
+        /* lp_split keeps empty fields (an empty Hostname is still a column). */
+        char *f[8];
+        int n = lp_split(line, ',', f, 8);
+        bool more = n > 8;
+        if (more)
+            n = 8;
+        if (n != 7)
             return trace_fail(r, "expected 7 comma-separated fields (Timestamp, Hostname, "
                                  "DiskNumber, Type, Offset, Size, ResponseTime), got %d%s",
-                              n, p ? "+" : "");
+                              n, more ? "+" : "");
         uint64_t ts, disk, off, size, resp;
         if (!trace_parse_u64(f[0], &ts))
             return trace_fail(r, "Timestamp: expected a Windows filetime, got '%s'", f[0]);
