@@ -23,9 +23,21 @@ cmp() { awk -v a="$1" -v b="$3" "BEGIN { exit !(a $2 b) }"; }
 
 sum_before=$(md5sum <$D | cut -d' ' -f1)
 
-# 1. soft-RoCE on a dummy netdev (no QEMU NIC): rxe0, port ACTIVE
-ip link set dummy0 up && ip addr add 10.77.0.1/24 dev dummy0
+# 1. soft-RoCE on a dummy netdev (no QEMU NIC): rxe0, first on dummy0 down:
+# the endpoint cannot connect, and the error says it was the RDMA set-up
 rdma link add rxe0 type rxe netdev dummy0
+rdma link show
+latsurf live $S --target $D --db /tmp/down.sqlite --variant none >/tmp/down.out 2>&1
+rc=$?
+cat /tmp/down.out
+check "port down: live fails (exit $rc) naming the RDMA endpoint set-up" \
+  sh -c "[ $rc -ne 0 ] && grep -q 'setting up the RDMA endpoint on rxe0' /tmp/down.out &&
+         ! grep -q 'io_uring ring' /tmp/down.out"
+ip link set dummy0 up && ip addr add 10.77.0.1/24 dev dummy0
+i=0
+while ! rdma link show | grep -q "rxe0/1 state ACTIVE" && [ $i -lt 50 ]; do
+  sleep 0.1; i=$((i + 1))
+done
 rdma link show
 check "rxe0 is ACTIVE on dummy0" sh -c 'rdma link show | grep -q "rxe0/1 state ACTIVE"'
 
