@@ -12,6 +12,7 @@
 #include "calib.h"
 
 #include "calibrate/calprobe.h"
+#include "calibrate/calrdma.h"
 #include "calibrate/calsched.h"
 #include "calibrate/calstat.h"
 #include "calibrate/nvmetime.h"
@@ -703,6 +704,59 @@ static int cpu_probes(cal_t *c, const sizes_t *sz)
     return rc;
 }
 
+/* With an RDMA device, the registration costs are ibv_reg_mr's (what a
+ * registration policy pays for an RDMA send): they replace the io_uring
+ * figures, which stay in the file as reg_buffer_ns. rdma_reg_mr_ns keeps
+ * the fit with every sample as [KiB, reg ns, dereg ns] points. */
+static int rdma_probe(cal_t *c, const unsigned *kib, size_t n, int reps)
+{
+    calstat_vec_t x = {0}, y = {0}, dr = {0};
+    char dev[128];
+    progress(c, "RDMA memory registration cost vs size (ibv_reg_mr)");
+    int rc = calrdma_register(kib, n, reps, &x, &y, &dr, c->o->stop, dev, sizeof(dev));
+    calstat_param_t p;
+    if (rc == -ENODEV) {
+        note(c, "RDMA registration not measured: %s", dev);
+        rc = 0;
+    } else if (rc && rc != -EINTR) {
+        note(c, "RDMA registration not measured: ibv_reg_mr on %s: %s", dev, strerror(-rc));
+        rc = 0;
+    } else if (!rc && calstat_linear(x.v, y.v, x.n, &p) == 0) {
+        char src[256];
+        p.value = p.fit.a > 0 ? p.fit.a : 0;
+        snprintf(src, sizeof(src),
+                 "ibv_reg_mr() on %s of one pre-faulted buffer, %u KiB..%u KiB, "
+                 "gsl_fit_wlinear; cost = a + b*KiB, value = a", dev, kib[0], kib[n - 1]);
+        json_t *j = calstat_json(&p, "ns", "KiB", src);
+        json_t *pts = json_array();
+        for (size_t i = 0; j && pts && i < x.n; i++)
+            json_array_append_new(pts, json_pack("[f,f,f]", x.v[i], y.v[i], dr.v[i]));
+        if (j && pts)
+            json_object_set_new(j, "points", pts);
+        else
+            json_decref(pts);
+        rc = put(c, "rdma_reg_mr_ns", j);
+        snprintf(src, sizeof(src), "ibv_reg_mr() on %s: intercept a of the rdma_reg_mr_ns fit",
+                 dev);
+        if (!rc)
+            rc = put(c, "reg_fixed_ns", calstat_json(&p, "ns", "KiB", src));
+        p.value = p.fit.b > 0 ? 4.0 * p.fit.b : 0;
+        snprintf(src, sizeof(src),
+                 "ibv_reg_mr() on %s: 4 x slope b of the rdma_reg_mr_ns fit (per 4 KiB page)",
+                 dev);
+        if (!rc)
+            rc = put(c, "reg_page_ns", calstat_json(&p, "ns/page", "KiB", src));
+        snprintf(src, sizeof(src), "ibv_reg_mr() on %s, then ibv_dereg_mr(), %u KiB..%u KiB",
+                 dev, kib[0], kib[n - 1]);
+        if (!rc)
+            rc = put_samples(c, "dereg_ns", &dr, "ns", src);
+    }
+    calstat_vec_free(&x);
+    calstat_vec_free(&y);
+    calstat_vec_free(&dr);
+    return rc;
+}
+
 static int mem_probes(cal_t *c, const sizes_t *sz, int quick)
 {
     /* from 4 MiB up, so that the slope is memory rather than cache (the
@@ -759,6 +813,8 @@ static int mem_probes(cal_t *c, const sizes_t *sz, int quick)
     if (!rc)
         rc = put_samples(c, "dereg_ns", &dr, "ns",
                          "io_uring_unregister_buffers() of one registered buffer, 4 KiB..16 MiB");
+    if (!rc)
+        rc = rdma_probe(c, reg_kib, nreg, sz->reg_reps);
     if (!rc)
         rc = put_linear(c, "mlock_ns", &mx, &my, 0, "ns", "KiB",
                         "mlock() of pre-faulted memory, 4 KiB..16 MiB, gsl_fit_wlinear; cost = "
@@ -893,7 +949,7 @@ int calib_run(const calib_opts_t *o, json_t **out, char *err, size_t errlen)
     c.ncpu_used = c.cpu[1] >= 0 ? 2 : 1;
     char why[256];
     int traced = tracerec_available(why, sizeof(why));
-    c.nsteps = 2 + c.ncpu_used * (traced ? 2 : 1) + (c.ncpu_used > 1 ? 4 : 3) + 2;
+    c.nsteps = 2 + c.ncpu_used * (traced ? 2 : 1) + (c.ncpu_used > 1 ? 4 : 3) + 3;
     for (int i = 0; i < c.ncpu_used && !rc; i++) {
         progress(&c, "QD1 4 KiB reads pinned to CPU %d (untraced)", c.cpu[i]);
         rc = qd1_untraced(&c, c.cpu[i], sz->qd1);

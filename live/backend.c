@@ -70,6 +70,7 @@ struct be_worker {
     /* start-up handshake */
     int setup_rc;
     bool setup_done;
+    char setup_err[320];          /* what the failed setup step was, for the message */
     /* set by submitters under mu */
     pthread_mutex_t mu;
     req_t *in_head, *in_tail;
@@ -595,11 +596,16 @@ static int be_worker_setup(be_worker_t *w, pol_wait_t wait)
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(w->cpu, &set);
-    if (sched_setaffinity(0, sizeof(set), &set) != 0)
+    if (sched_setaffinity(0, sizeof(set), &set) != 0) {
+        snprintf(w->setup_err, sizeof(w->setup_err), "pinning its worker: %s", strerror(errno));
         return -errno;
+    }
     int rc = be_ring_setup(w, wait);
-    if (rc)
+    if (rc) {
+        snprintf(w->setup_err, sizeof(w->setup_err), "setting up the io_uring ring: %s",
+                 strerror(-rc));
         return rc;
+    }
     w->ring_ok = true;
     live_be_t *be = w->be;
     if (be->cfg.registration != POL_REG_NONE) {
@@ -612,8 +618,8 @@ static int be_worker_setup(be_worker_t *w, pol_wait_t wait)
     if (be->cfg.rdma) {
         char err[256];
         rc = live_rdma_open(&w->rdma, err, sizeof(err));
-        if (rc) {
-            be_note(be, "%s", err);
+        if (rc) { /* the RDMA set-up, not the ring: say which */
+            snprintf(w->setup_err, sizeof(w->setup_err), "%s", err);
             return rc;
         }
     }
@@ -862,9 +868,11 @@ static be_worker_t *be_start(live_be_t *be, uint64_t key, uint32_t cpu, const po
     *rc = w->setup_rc;
     if (*rc) {
         pthread_join(w->th, NULL);
-        if (!be->error[0])
-            snprintf(be->error, sizeof(be->error), "CPU %u: setting up the io_uring ring: %s",
-                     cpu, strerror(-*rc));
+        if (!be->error[0] && w->setup_err[0])
+            snprintf(be->error, sizeof(be->error), "CPU %u: %s", cpu, w->setup_err);
+        else if (!be->error[0])
+            snprintf(be->error, sizeof(be->error), "CPU %u: setting up its worker: %s", cpu,
+                     strerror(-*rc));
         be_worker_destroy(w);
         return NULL;
     }

@@ -44,16 +44,19 @@ int live_rdma_probe(char *what, size_t n)
 /* INIT -> RTR -> RTS, connected to our own QP number. */
 static int rdma_connect_self(live_rdma_t *r)
 {
+    /* the verbs below return the errno value itself */
     struct ibv_port_attr pa;
-    if (ibv_query_port(r->ctx, RDMA_PORT, &pa))
-        return -errno;
+    int e = ibv_query_port(r->ctx, RDMA_PORT, &pa);
+    if (e)
+        return -e;
     struct ibv_qp_attr a = {
         .qp_state = IBV_QPS_INIT, .pkey_index = 0, .port_num = RDMA_PORT,
         .qp_access_flags = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE,
     };
-    if (ibv_modify_qp(r->qp, &a,
-                      IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
-        return -errno;
+    e = ibv_modify_qp(r->qp, &a,
+                      IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS);
+    if (e)
+        return -e;
     memset(&a, 0, sizeof(a));
     a.qp_state = IBV_QPS_RTR;
     a.path_mtu = pa.active_mtu;
@@ -64,28 +67,29 @@ static int rdma_connect_self(live_rdma_t *r)
     a.ah_attr.port_num = RDMA_PORT;
     if (pa.link_layer == IBV_LINK_LAYER_ETHERNET) {
         union ibv_gid gid;
-        if (ibv_query_gid(r->ctx, RDMA_PORT, 0, &gid))
-            return -errno;
+        e = ibv_query_gid(r->ctx, RDMA_PORT, 0, &gid);
+        if (e)
+            return -e;
         a.ah_attr.is_global = 1;
         a.ah_attr.grh.dgid = gid;
         a.ah_attr.grh.sgid_index = 0;
         a.ah_attr.grh.hop_limit = 1;
     }
-    if (ibv_modify_qp(r->qp, &a,
+    e = ibv_modify_qp(r->qp, &a,
                       IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
-                          IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
-        return -errno;
+                          IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER);
+    if (e)
+        return -e;
     memset(&a, 0, sizeof(a));
     a.qp_state = IBV_QPS_RTS;
     a.timeout = 14;
     a.retry_cnt = 7;
     a.rnr_retry = 7;
     a.max_rd_atomic = 1;
-    if (ibv_modify_qp(r->qp, &a,
+    e = ibv_modify_qp(r->qp, &a,
                       IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
-                          IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC))
-        return -errno;
-    return 0;
+                          IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC);
+    return -e;
 }
 
 int live_rdma_open(live_rdma_t **out, char *err, size_t errlen)
@@ -101,27 +105,35 @@ int live_rdma_open(live_rdma_t **out, char *err, size_t errlen)
     }
     live_rdma_t *r = calloc(1, sizeof(*r));
     int rc = r ? 0 : -ENOMEM;
+    char dev[64];
+    snprintf(dev, sizeof(dev), "%s", ibv_get_device_name(list[0]));
+    const char *step = "opening the device";
     if (!rc && !(r->ctx = ibv_open_device(list[0])))
         rc = -errno;
     ibv_free_device_list(list);
-    if (!rc && !(r->pd = ibv_alloc_pd(r->ctx)))
+    if (!rc && (step = "ibv_alloc_pd") && !(r->pd = ibv_alloc_pd(r->ctx)))
         rc = -errno;
-    if (!rc && !(r->ch = ibv_create_comp_channel(r->ctx)))
+    if (!rc && (step = "ibv_create_comp_channel") && !(r->ch = ibv_create_comp_channel(r->ctx)))
         rc = -errno;
-    if (!rc && !(r->cq = ibv_create_cq(r->ctx, 16, NULL, r->ch, 0)))
+    if (!rc && (step = "ibv_create_cq") && !(r->cq = ibv_create_cq(r->ctx, 16, NULL, r->ch, 0)))
         rc = -errno;
     if (!rc) {
         struct ibv_qp_init_attr qa = {
             .send_cq = r->cq, .recv_cq = r->cq, .qp_type = IBV_QPT_RC,
             .cap = {.max_send_wr = 16, .max_recv_wr = 1, .max_send_sge = 1, .max_recv_sge = 1},
         };
+        step = "ibv_create_qp";
         if (!(r->qp = ibv_create_qp(r->pd, &qa)))
             rc = -errno;
     }
-    if (!rc)
+    if (!rc) {
+        step = "connecting its RC queue pair to itself (port 1, GID 0: is the port ACTIVE "
+               "with an address?)";
         rc = rdma_connect_self(r);
+    }
     if (rc) {
-        snprintf(err, errlen, "setting up an RDMA endpoint: %s", strerror(-rc));
+        snprintf(err, errlen, "setting up the RDMA endpoint on %s: %s: %s", dev, step,
+                 strerror(-rc));
         live_rdma_close(r);
         return rc;
     }

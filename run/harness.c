@@ -24,7 +24,14 @@ typedef struct {
     pol_t *pol;
     int wait, taskrun;                /* host.wait / host.taskrun, -1: the policy's */
     uint32_t inflight[POL_NCLASSES];
+    struct harness_wl *wl;            /* per workload entry: what submit marks */
 } harness_t;
+
+/* A workload's wl_env_t.path: the harness and the marks of its entry. */
+typedef struct harness_wl {
+    harness_t *h;
+    bool rdma;
+} harness_wl_t;
 
 #define PTR(x) ((uint64_t)(uintptr_t)(x))
 
@@ -78,7 +85,9 @@ static void harness_place(harness_t *h, req_t *r)
 /* wl_env_t.submit: takes r until r->done. */
 static void harness_submit(void *ctx, req_t *r)
 {
-    harness_t *h = ctx;
+    const harness_wl_t *w = ctx;
+    harness_t *h = w->h;
+    r->rdma = w->rdma;
     if (r->dev >= h->shape.ndev)
         r->dev = (uint16_t)(r->dev % h->shape.ndev);
     if (r->consumer_cpu >= (int16_t)h->shape.ncpus)
@@ -146,9 +155,10 @@ static int harness_start(harness_t *h, void **inst, char *err, size_t errlen)
     int rc = 0;
     harness_lock(h, true);
     for (uint32_t i = 0; rc == 0 && i < c->nwl; i++) {
+        h->wl[i] = (harness_wl_t){.h = h, .rdma = c->wl[i].rdma};
         wl_env_t env = {
             .sim = h->sim, .pool = h->pool, .seed = c->seed, .rep = c->rep, .index = i,
-            .ncpus = h->shape.ncpus, .end = c->end, .submit = harness_submit, .path = h,
+            .ncpus = h->shape.ncpus, .end = c->end, .submit = harness_submit, .path = &h->wl[i],
             .step_stall = &h->col->step_stall, .query_lat = &h->col->query_lat,
             .steps = &h->col->steps, .warm = c->warm, .gpu_busy_ns = &h->col->gpu_busy_ns,
         };
@@ -222,7 +232,8 @@ int harness_run(const harness_cfg_t *c, result_t *out, char *err, size_t errlen)
         rc = -EINVAL;
     }
     void **inst = calloc(c->nwl ? c->nwl : 1, sizeof(*inst));
-    if (rc == 0 && !inst)
+    h.wl = calloc(c->nwl ? c->nwl : 1, sizeof(*h.wl));
+    if (rc == 0 && (!inst || !h.wl))
         rc = -ENOMEM;
     if (rc == 0)
         rc = harness_start(&h, inst, err, errlen);
@@ -251,6 +262,7 @@ int harness_run(const harness_cfg_t *c, result_t *out, char *err, size_t errlen)
         if (inst[i])
             c->wl[i].ops->inst_free(inst[i]);
     free(inst);
+    free(h.wl);
     pol_free(h.pol);
     collect_free(h.col);
     req_pool_free(h.pool);

@@ -177,8 +177,13 @@ static void scn_parse_workloads(cfg_t *c, json_t *root, scn_variant_t *v)
                 json_object_set_new(e, "path", json_string(r));
             free(r);
         }
+        /* a key every type has: the harness marks the entry's requests */
+        bool rdma = false;
+        if (cfg_ok(c))
+            cfg_bool(c, e, "rdma", &rdma, false);
         if (cfg_ok(c)) {
             scn_workload_t *w = &v->wl[v->nwl];
+            w->rdma = rdma;
             w->ops = wl_find(wl_names()[type]);
             if (w->ops->parse(c, e, &w->params) == 0) {
                 v->nwl++;

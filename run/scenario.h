@@ -23,6 +23,7 @@
 typedef struct {
     const wl_ops_t *ops;
     void *params;
+    bool rdma; /* "rdma": its requests' bytes go on to the RDMA peer (host.rdma) */
 } scn_workload_t;
 
 typedef struct {

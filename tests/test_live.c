@@ -265,6 +265,46 @@ static void test_live_consumer_threads(void **state)
                      1);
 }
 
+/* The registration counters of a live run, without RDMA hardware: the
+ * storage buffers go through the same policy (kept regions become fixed
+ * buffers). kvcache's blocks reuse four buffer regions: none registers and
+ * deregisters around every read (hit rate 0), cache registers each region
+ * once and then hits, so it churns far less. */
+static void test_live_registration_counts(void **state)
+{
+    (void)state;
+    NEED_LIVE();
+    write_file("reg.json",
+               "{\"name\":\"live-reg\",\"host\":{\"cpus\":2},"
+               "\"devices\":[{\"type\":\"nvme\",\"queues\":1}],"
+               "\"workload\":[{\"type\":\"kvcache\",\"rate_rps\":500,\"blocks\":4,"
+               "\"block_bytes\":4096,\"hit_ratio\":0,\"prefixes\":16,\"gpu\":-1,"
+               "\"consumer_cpu\":0}],"
+               "\"variants\":[{\"name\":\"none\",\"registration\":\"none\"},"
+               "{\"name\":\"cache\",\"registration\":\"cache\"}],"
+               "\"run\":{\"duration_ms\":150,\"warmup_ms\":20,\"replications\":1}}");
+    char out[8192];
+    unlink(path_in("reg.sqlite"));
+    int rc = run_cli("live reg.json --target t.dat --db reg.sqlite -q", out, sizeof(out));
+    if (rc != 0)
+        fail_msg("exit %d: %s", rc, out);
+    const char *q = "SELECT value FROM metrics JOIN runs USING(run_id) WHERE variant='%s' AND "
+                    "name='%s'";
+    char sql[256];
+#define REG_METRIC(v, m) (snprintf(sql, sizeof(sql), q, v, m), db_num("reg.sqlite", sql))
+    double hit_none = REG_METRIC("none", "registration_hit_rate");
+    double hit_cache = REG_METRIC("cache", "registration_hit_rate");
+    double churn_none = REG_METRIC("none", "registration_churn_per_flow");
+    double churn_cache = REG_METRIC("cache", "registration_churn_per_flow");
+#undef REG_METRIC
+    printf("  none: hit %.3f churn %.1f; cache: hit %.3f churn %.1f\n", hit_none, churn_none,
+           hit_cache, churn_cache);
+    assert_true(hit_none == 0);
+    assert_true(churn_none >= 20); /* two calls per read, > 10 reads in 130 ms */
+    assert_true(hit_cache > 0.5);
+    assert_true(churn_cache <= 8); /* each of the 4 regions registered once, at most */
+}
+
 static void test_refuse_mounted_blockdev(void **state)
 {
     (void)state;
@@ -463,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_topology),
         cmocka_unit_test(test_live_run),
         cmocka_unit_test(test_live_consumer_threads),
+        cmocka_unit_test(test_live_registration_counts),
         cmocka_unit_test(test_refuse_mounted_blockdev),
         cmocka_unit_test(test_refuse_writes),
         cmocka_unit_test(test_sigint),

@@ -11,9 +11,11 @@
 
 #include "testutil.h"
 
+#include "run/runner.h"
 #include "run/scenario.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +146,57 @@ static const bad_case_t bad_cases[] = {
 };
 
 /* One case of bad_cases[] (the test's state): exit 2 and the message. */
+/* One run of rdma.json's only variant, with the workload's "rdma" key set
+ * to mark: what comes back is the result (caller frees). */
+static void run_rdma(bool mark, result_t *res)
+{
+    const char *f = write_file(
+        "rdma.json",
+        "{\"name\":\"rdma\",\"host\":{\"cpus\":2,\"rdma\":{\"latency_us\":20}},"
+        "\"workload\":[{\"type\":\"kvcache\",\"rate_rps\":2000,\"blocks\":4,\"block_bytes\":4096,"
+        "\"hit_ratio\":0,\"prefixes\":16,\"gpu\":-1,\"consumer_cpu\":0}],"
+        "\"variants\":[{\"name\":\"cache\",\"registration\":\"cache\"}],"
+        "\"run\":{\"duration_ms\":20,\"warmup_ms\":2,\"replications\":1}}");
+    char *sets[] = {mark ? "workload.0.rdma=true" : "workload.0.rdma=false"};
+    scn_t *s;
+    char err[512];
+    if (scn_load(f, sets, 1, &s, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    assert_true(s->var[0].wl[0].rdma == mark);
+    result_init(res);
+    if (runner_run(s, 0, 0, NULL, res, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    assert_true(res->requests > 100);
+    scn_free(s);
+}
+
+static double metric(const result_t *r, const char *name)
+{
+    double x;
+    return result_get(r, name, &x) == 0 ? x : NAN;
+}
+
+/* A workload entry's "rdma": true sends its requests through the RDMA
+ * continuation (models/cont.c, models/rdma.c): their bytes reach the peer
+ * at least the one-way latency (20 us) after t_ready, and the registration
+ * policy is asked for each (cache: the kvcache's recurring block buffers
+ * hit). Unmarked, the same requests end at t_ready and never register. */
+static void test_workload_rdma_marks(void **state)
+{
+    (void)state;
+    result_t on, off;
+    run_rdma(true, &on);
+    run_rdma(false, &off);
+    double cont_on = metric(&on, "e2e_mean_ns") - metric(&on, "lat_mean_ns");
+    double cont_off = metric(&off, "e2e_mean_ns") - metric(&off, "lat_mean_ns");
+    assert_true(cont_on >= 20000);
+    assert_true(cont_off == 0);
+    assert_true(metric(&on, "registration_hit_rate") > 0.5);
+    assert_true(isnan(metric(&off, "registration_hit_rate"))); /* no lookups: not reported */
+    result_fini(&on);
+    result_fini(&off);
+}
+
 static void test_bad_input_exit_2(void **state)
 {
     const bad_case_t *c = *state;
@@ -216,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_set_paths),
         cmocka_unit_test(test_variant_set),
+        cmocka_unit_test(test_workload_rdma_marks),
         cmocka_unit_test(test_long_name_exit_2),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_bad_run_keeps_db_clean),
