@@ -413,6 +413,10 @@ static void be_stamp_cpus(be_worker_t *w, req_t *r)
     r->irq_cpu = (int16_t)irq;
     r->completion_cpu = (int16_t)comp;
     r->polled = w->iopoll;
+    /* measured, as in the model: where this thread runs as it consumes the
+     * data (the pinned CPU unless pinning was refused) */
+    int now = sched_getcpu();
+    r->consumer_cpu = (int16_t)(now >= 0 ? (uint32_t)now : me);
 }
 
 static void be_rearm_wake(be_worker_t *w)

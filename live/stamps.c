@@ -86,7 +86,8 @@ static void fill_one(req_t *r, const tracejoin_req_t *j, uint64_t t0)
     }
     if (j->have & TJ_CQE) {
         t[T_CQE] = rel(j->t_cqe, t0, t[T_CQE]);
-        r->deferred = j->deferred;
+        /* r->deferred keeps the live rule, the model's (docs/metrics.md): the
+         * trace's "not posted inline" counts every task_work CQE */
     }
     /* ordered between issue and ready: each stamp at least its predecessor */
     for (int i = T_SUBMIT; i < T_READY; i++) {

@@ -74,8 +74,11 @@ void collect_req(collect_t *c, const req_t *r)
         hist_add(&c->useful, t[T_READY] - t[T_ISSUE]);
     if (r->gpu >= 0) {
         c->gpu++;
-        hist_add(&c->s2g, t[T_CONTINUED] - (r->gpu_direct ? t[T_DEVICE_DONE] : t[T_READY]));
+        /* one reference for every path: the device finished the read
+         * (docs/metrics.md); the direct path may beat t_ready */
+        hist_add(&c->s2g, t[T_CONTINUED] - t[T_DEVICE_DONE]);
     }
+    /* consumer_cpu is, by now, where the consumer thread ran at t_ready */
     if (r->completion_cpu != r->consumer_cpu)
         c->locality_miss++;
     if (r->deferred)

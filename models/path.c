@@ -115,6 +115,7 @@ static void on_device_done(void *ctx, req_t *r)
     if (r->polled) {
         /* the poller finds the CQE within one iteration of its loop, once it
          * is on its CPU (and awake, when hybrid) */
+        uring_arrived(d->p->uring, r);
         cpus_thread_run(uring_thread(d->p->uring, r),
                         (sim_time_t)costs_value(d->p->cfg.costs, COST_POLL), on_polled, d, PTR(r));
         return;

@@ -33,7 +33,9 @@ struct req {
     uint8_t op;          /* req_op_t */
     uint8_t cls;         /* pol_class_t */
     uint8_t gates;       /* a next step waits on it ("useful completion") */
-    uint8_t deferred;    /* CQE posted through deferred work */
+    uint8_t deferred;    /* CQE posted through deferred work (docs/metrics.md) */
+    /* consumer_cpu: where the placement puts the consumer until t_ready; from
+     * t_ready on, the CPU its thread ran on when it consumed the data */
     int16_t submit_cpu, completion_cpu, consumer_cpu;
     int16_t gpu;         /* -1: no GPU continuation */
     uint8_t rdma;        /* forward the bytes to the RDMA peer when ready */

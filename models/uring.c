@@ -237,11 +237,13 @@ int uring_submit(uring_t *u, req_t *r, uint32_t batch, sim_time_t window, double
 
 /* --- completion --- */
 
+/* The first touch, from the CPU the consumer thread is on now (not the
+ * placement's: another request of the same consumer may have moved it). */
 static sim_time_t uring_touch(const uring_t *u, const req_t *r)
 {
     return (sim_time_t)mem_touch_ns(u->costs, u->host, r->bytes,
                                     host_node_of(u->host, (uint32_t)r->submit_cpu),
-                                    (uint32_t)r->consumer_cpu, r->completion_cpu);
+                                    cpus_thread_cpu(u->cons[r->thread].t), r->completion_cpu);
 }
 
 /* The consumer ran with the data: the job carried CQE posting then the
@@ -257,6 +259,8 @@ static void uring_consumer_ran(sim_t *sim, void *ctx, uint64_t arg)
         r->t[T_CQE] = now - touch > r->t[T_BLK_DONE] ? now - touch : r->t[T_BLK_DONE];
     r->t[T_READY] = now;
     uring_cons_t *c = &u->cons[r->thread];
+    /* measured: where the consumer ran when it consumed the data */
+    r->consumer_cpu = (int16_t)cpus_thread_cpu(c->t);
     bool polling = r->wait != POL_WAIT_INTERRUPT;
     if (r->wait == POL_WAIT_HYBRID) {
         /* io_uring_hybrid_poll: runtime = completion - issue - sleep */
@@ -312,6 +316,12 @@ static void uring_ipi(uring_t *u, uint32_t from, uint32_t to, sim_time_t total, 
              recv, fn, u, arg);
 }
 
+void uring_arrived(uring_t *u, req_t *r)
+{
+    if (r->wait == POL_WAIT_HYBRID && cpus_thread_held(u->cons[r->thread].t))
+        r->deferred = 1;
+}
+
 void uring_complete(uring_t *u, req_t *r)
 {
     uring_cons_t *c = &u->cons[r->thread];
@@ -333,6 +343,7 @@ void uring_complete(uring_t *u, req_t *r)
         return;
     }
     if (r->wait != POL_WAIT_INTERRUPT) {
+        uring_arrived(u, r);
         /* the spinning task notices within a poll iteration and runs
          * task_work itself, once it is on its CPU (and awake) */
         sim_time_t work = NS(u->costs, COST_POLL) + NS(u->costs, COST_TASK_WORK) +

@@ -49,6 +49,12 @@ int uring_submit(uring_t *u, req_t *r, uint32_t batch, sim_time_t window, double
 /* r's block-layer completion ran on r->completion_cpu: post its CQE. */
 void uring_complete(uring_t *u, req_t *r);
 
+/* r's completion reached its consumer (before the consumer's own work for
+ * it): a hybrid poller still in its sleep leaves it waiting - deferred
+ * (docs/metrics.md), as task_work waiting for a busy COOP/DEFER task is.
+ * Called by uring_complete, and by the device's poll path (IOPOLL). */
+void uring_arrived(uring_t *u, req_t *r);
+
 /* The consumer thread of r (after uring_submit). */
 cpu_thread_t *uring_thread(const uring_t *u, const req_t *r);
 

@@ -120,6 +120,7 @@ void scn_free(scn_t *s)
     free(s->var);
     free(s->file);
     free(s->name);
+    free(s->description);
     free(s->json);
     free(s->run.baseline);
     free(s);
@@ -414,6 +415,8 @@ int scn_load(const char *file, char *const *sets, size_t nsets, scn_t **out, cha
         cfg_fail(&c, "expected at most %d bytes, got %zu", SCN_NAME_MAX, strlen(s->name));
         cfg_pop(&c, m);
     }
+    /* prose for the reader (docs/scenarios.md); it stays in runs.scenario_json */
+    cfg_str(&c, work, "description", &s->description, NULL);
     scn_parse_run(&c, work, &s->run);
     json_t *vars = cfg_take(&c, work, "variants", JSON_ARRAY);
     size_t nv = vars ? json_array_size(vars) : 1;

@@ -51,6 +51,7 @@ typedef struct {
 
 typedef struct {
     char *file, *name;
+    char *description;           /* what real machine and workload it stands for (text only) */
     char *json;                  /* the scenario as run (after --set), compact */
     scn_run_t run;
     scn_variant_t *var;

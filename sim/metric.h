@@ -84,8 +84,8 @@ typedef enum { METRIC_PLOT_NONE, METRIC_PLOT_LATENCY, METRIC_PLOT_RATES, METRIC_
       "registration lookups that found the buffer registered")                                     \
     X(REG_CHURN, "registration_churn_per_flow", COUNT, LOWER, 0, NONE,                             \
       "(registrations + deregistrations) per flow")                                                \
-    X(S2G_P50, "storage_to_gpu_gap_p50_ns", NS, LOWER, 0, GPU_GAP, "median bytes-ready -> GPU")    \
-    X(S2G_P99, "storage_to_gpu_gap_p99_ns", NS, LOWER, 1, GPU_GAP, "p99 bytes-ready -> GPU")       \
+    X(S2G_P50, "storage_to_gpu_gap_p50_ns", NS, LOWER, 0, GPU_GAP, "median device done -> GPU")    \
+    X(S2G_P99, "storage_to_gpu_gap_p99_ns", NS, LOWER, 1, GPU_GAP, "p99 device done -> GPU")       \
     X(STEP_STALL_P50, "step_stall_p50_ns", NS, LOWER, 0, STEP_STALL, "median agent step stall")   \
     X(STEP_STALL_P99, "step_stall_p99_ns", NS, LOWER, 0, STEP_STALL, "p99 agent step stall")      \
     X(GPU_IDLE, "gpu_idle_fraction", FRACTION, LOWER, 0, RATES, "GPU time not computing")         \
