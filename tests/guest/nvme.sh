@@ -42,8 +42,9 @@ check "polled run: no IOPOLL fallback note" sh -c '! grep -q "IOPOLL" /tmp/poll.
 qids /tmp/poll.trace
 n_all=$(grep -c 'nvme_setup_cmd:.* disk=nvme0n1 ' /tmp/poll.trace)
 n_q3=$(grep -c 'nvme_setup_cmd:.* disk=nvme0n1 .*qid=3 ' /tmp/poll.trace)
+# a timed run: under TCG on a loaded host it completes tens to hundreds of commands
 check "polled run: all $n_all nvme commands on the poll queue's qid 3 ($n_q3)" \
-  [ "$n_all" -gt 100 -a "$n_all" -eq "$n_q3" ]
+  [ "$n_all" -ge 20 -a "$n_all" -eq "$n_q3" ]
 latsurf trace analyze /tmp/poll.trace >/tmp/poll.an 2>&1
 cat /tmp/poll.an
 p=$(joined_permille /tmp/poll.an)
@@ -60,7 +61,7 @@ qids /tmp/irq.trace
 n_all=$(grep -c 'nvme_setup_cmd:.* disk=nvme0n1 ' /tmp/irq.trace)
 n_q12=$(grep -c 'nvme_setup_cmd:.* disk=nvme0n1 .*qid=[12] ' /tmp/irq.trace)
 check "interrupt run: all $n_all commands on interrupt queues qid 1-2 ($n_q12)" \
-  [ "$n_all" -gt 100 -a "$n_all" -eq "$n_q12" ]
+  [ "$n_all" -ge 20 -a "$n_all" -eq "$n_q12" ]
 check "interrupt run: nvme0qN vectors fired" grep -q 'irq_handler_entry: irq=[0-9]* name=nvme0q[12]' /tmp/irq.trace
 latsurf trace analyze /tmp/irq.trace >/tmp/irq.an 2>&1
 cat /tmp/irq.an
