@@ -126,14 +126,14 @@ static int dq_push_back(cpu_deque_t *d, const cpu_job_t *job)
 {
     if (d->n == d->cap && VEC_RING_GROW(d->j, d->cap, d->head, d->n) != 0)
         return -ENOMEM;
-    d->j[(d->head + d->n++) % d->cap] = *job;
+    d->j[(d->head + d->n++) & (d->cap - 1)] = *job; /* VEC_RING_GROW: a power of two */
     return 0;
 }
 
 static cpu_job_t dq_pop(cpu_deque_t *d)
 {
     cpu_job_t job = d->j[d->head];
-    d->head = (d->head + 1) % d->cap;
+    d->head = (d->head + 1) & (d->cap - 1);
     d->n--;
     return job;
 }

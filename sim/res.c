@@ -88,7 +88,7 @@ static int ring_push(res_ring_t *q, const res_job_t *j)
 {
     if (q->n == q->cap && VEC_RING_GROW(q->job, q->cap, q->head, q->n) != 0)
         return -ENOMEM;
-    q->job[(q->head + q->n) % q->cap] = *j;
+    q->job[(q->head + q->n) & (q->cap - 1)] = *j; /* VEC_RING_GROW: a power of two */
     q->n++;
     return 0;
 }
@@ -120,7 +120,7 @@ static void res_on_done(sim_t *sim, void *ctx, uint64_t server)
         res_ring_t *q = &r->q[p];
         if (q->n) {
             res_job_t next = q->job[q->head];
-            q->head = (q->head + 1) % q->cap;
+            q->head = (q->head + 1) & (q->cap - 1);
             q->n--;
             r->queued--;
             res_start(r, (unsigned)server, &next);

@@ -54,6 +54,9 @@ bool lp_u64(const char *s, uint64_t *out)
 {
     uint64_t v = 0;
     const char *p = s;
+    /* 19 digits cannot overflow (10^19 - 1 < 2^64): check from the 20th on */
+    for (; p - s < 19 && (unsigned)(*p - '0') < 10; p++)
+        v = v * 10 + (unsigned)(*p - '0');
     for (; (unsigned)(*p - '0') < 10; p++) {
         unsigned d = (unsigned)(*p - '0');
         if (v > (UINT64_MAX - d) / 10)
