@@ -21,7 +21,9 @@ dir=${VAL_DIR:-/var/tmp}/latsurf-validation
 rm -rf "$dir" && mkdir -p "$dir"
 out=$(mktemp)
 trap 'rm -f "$out"; rm -rf "$dir"' EXIT
-cmd="$bin validate scenarios/validation/*.json --target $dir/target --create 512M --allow-write --db $dir/r.sqlite --duration-ms $dur --recalibrate"
+# VAL_SCENARIOS: a subset (default: every regime)
+scn=${VAL_SCENARIOS:-$(echo scenarios/validation/*.json)}
+cmd="$bin validate $scn --target $dir/target --create 512M --allow-write --db $dir/r.sqlite --duration-ms $dur --recalibrate"
 # shellcheck disable=SC2086
 $cmd -q >"$out"
 cal=$(ls "$dir"/calibration-*.json | grep -v near-only | head -1)
@@ -40,6 +42,7 @@ cal=$(ls "$dir"/calibration-*.json | grep -v near-only | head -1)
     fi
     echo
     echo "Command: \`$cmd\`"
+    [ -n "${VAL_NOTE:-}" ] && { echo; echo "$VAL_NOTE"; }
     echo
     echo "## Where every input comes from"
     echo
@@ -76,6 +79,7 @@ PY
     echo "their live side has no hog (reported, not a validation). Open loop 90%: reported, not gated."
     echo "\"leave-one-out\": qd1-far simulated with the calibration minus every parameter that needs a"
     echo "thread off the interrupt CPU (\*cross\*, ipi_ns, qd1_read_p50_cpu\*); the model's defaults stand in."
+    echo
     sed -n '/^| regime/,/^$/p' "$out"
     grep '^leave-one-out' "$out" | sed 's/^/    /' || true
 } >docs/validation.md
