@@ -277,6 +277,8 @@ static int val_report(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, val_
                             lmean);
         rows[n++] = val_row(variant[v], base, "lat_w1_ns", w1, lmean);
     }
+    printf("%s: ranking of variants by p50: %s; by p99: %s\n", s->name, r50 ? "agrees" : "DIFFERS",
+           r99 ? "agrees" : "DIFFERS");
     rows[n++] = val_row("*:sim", "*", "ranking_p50_agrees", r50, 1);
     rows[n++] = val_row("*:sim", "*", "ranking_p99_agrees", r99, 1);
     char *err = NULL;
