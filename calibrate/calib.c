@@ -12,6 +12,7 @@
 #include "calib.h"
 
 #include "calibrate/calprobe.h"
+#include "calibrate/calqd.h"
 #include "calibrate/calrdma.h"
 #include "calibrate/calsched.h"
 #include "calibrate/calstat.h"
@@ -949,7 +950,7 @@ int calib_run(const calib_opts_t *o, json_t **out, char *err, size_t errlen)
     c.ncpu_used = c.cpu[1] >= 0 ? 2 : 1;
     char why[256];
     int traced = tracerec_available(why, sizeof(why));
-    c.nsteps = 2 + c.ncpu_used * (traced ? 2 : 1) + (c.ncpu_used > 1 ? 4 : 3) + 3;
+    c.nsteps = 2 + c.ncpu_used * (traced ? 2 : 1) + (c.ncpu_used > 1 ? 4 : 3) + 4;
     for (int i = 0; i < c.ncpu_used && !rc; i++) {
         progress(&c, "QD1 4 KiB reads pinned to CPU %d (untraced)", c.cpu[i]);
         rc = qd1_untraced(&c, c.cpu[i], sz->qd1);
@@ -969,6 +970,14 @@ int calib_run(const calib_opts_t *o, json_t **out, char *err, size_t errlen)
         if (!rc && c.irq_cpu >= 0)
             rc = put_fixed(&c, "irq_cpu", c.irq_cpu, "cpu", 1,
                            "/proc/interrupts deltas during 300 reads");
+    }
+    if (!rc) { /* the device's parallelism (calqd.h): reads only */
+        progress(&c, "queue-depth sweep 1, 2, 8, 64 on CPU %d", c.cpu[0]);
+        rc = calqd_calibrate(c.fd, c.nblocks, c.cpu[0], opts.quick, c.params, c.o->stop);
+        if (rc == -ENOENT) {
+            note(&c, "no device_read_4k_ns: device_units not fitted");
+            rc = 0;
+        }
     }
     if (!rc)
         rc = cpu_probes(&c, sz);

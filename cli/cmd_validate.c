@@ -15,6 +15,14 @@
  * Metric "lat_w1_ns" has the distance as value and the live mean as
  * baseline_value (delta_pct = distance / live mean); variant "*:sim"
  * against "*" carries "ranking_p50_agrees" and "ranking_p99_agrees" (1/0).
+ *
+ * Several scenarios (scenarios/validation/, docs/validation.md): one
+ * calibration for all of them, one markdown table at the end (a row per
+ * regime and variant), and a leave-one-out line for every scenario named
+ * "*qd1-far": simulated again with a calibration from which every parameter
+ * that needs a thread on another CPU than the device's interrupt CPU is
+ * removed (val_loo_drop), so the far CPU is predicted from near-CPU
+ * measurements and the model's defaults.
  */
 #define _GNU_SOURCE
 #include "cmd.h"
@@ -41,7 +49,36 @@
 typedef struct {
     hist_t live, sim;
     bool have_live, have_sim;
+    double iops_live, iops_sim; /* sums over replications */
+    uint32_t n_live, n_sim;
 } val_var_t;
+
+/* One line of the final table. */
+typedef struct {
+    char regime[300], variant[72];
+    double l[4], s[4]; /* p50, p99, p99.9, IOPS */
+    double w1_rel;
+    int rank_ok;
+} val_line_t;
+
+typedef struct {
+    val_line_t *v;
+    size_t n, cap;
+} val_table_t;
+
+static int val_table_add(val_table_t *t, const val_line_t *l)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 32;
+        val_line_t *v = realloc(t->v, cap * sizeof(*v));
+        if (!v)
+            return -1;
+        t->v = v;
+        t->cap = cap;
+    }
+    t->v[t->n++] = *l;
+    return 0;
+}
 
 /* --- calibration ----------------------------------------------------- */
 
@@ -82,10 +119,10 @@ static int val_calibrate(const livecmd_args_t *a, const liverun_t *c, const char
 /* Make every selected variant's calibration current, calibrating at most
  * once: a missing named file is created where named; a stale or absent one
  * is replaced, for this run, by calibration-HOST.json next to the database. */
-static int val_calibration(const livecmd_args_t *a, liverun_t *c)
+static int val_calibration(const livecmd_args_t *a, liverun_t *c, char **madep)
 {
     scn_t *s = c->s;
-    char *made = NULL;
+    char *made = *madep ? strdup(*madep) : NULL; /* measured for an earlier scenario */
     int rc = CMD_OK;
     for (uint32_t v = 0; v < s->nvar && rc == CMD_OK; v++) {
         if (!c->selected[v])
@@ -122,7 +159,10 @@ static int val_calibration(const livecmd_args_t *a, liverun_t *c)
         }
         free(cal);
     }
-    free(made);
+    if (rc == CMD_OK && made && !*madep)
+        *madep = made; /* the next scenarios reuse it */
+    else
+        free(made);
     return rc;
 }
 
@@ -151,7 +191,12 @@ static void val_on_live(void *ctx, uint32_t v, uint32_t rep, const result_t *res
 {
     (void)rep;
     val_var_t *vv = ctx;
+    double x;
     val_keep(&vv[v].live, &vv[v].have_live, res);
+    if (result_get_id(res, METRIC_IOPS, &x) == 0) {
+        vv[v].iops_live += x;
+        vv[v].n_live++;
+    }
 }
 
 /* A validate row: value = simulated, baseline_value = live, delta_pct = the
@@ -183,10 +228,15 @@ static bool val_rank_agrees(const liverun_t *c, const val_var_t *vv, double q)
     return true;
 }
 
-static int val_report(const livecmd_args_t *a, liverun_t *c, val_var_t *vv)
+static double val_err(double sim, double live)
+{
+    return live != 0 && isfinite(live) && isfinite(sim) ? (sim - live) / live * 100 : NAN;
+}
+
+static int val_report(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, val_table_t *tab)
 {
     scn_t *s = c->s;
-    compare_row_t *rows = malloc((4 * (size_t)s->nvar + 2) * sizeof(*rows));
+    compare_row_t *rows = malloc((7 * (size_t)s->nvar + 2) * sizeof(*rows));
     char (*variant)[96] = malloc((size_t)s->nvar * sizeof(*variant));
     size_t n = 0;
     if (!rows || !variant) {
@@ -195,48 +245,100 @@ static int val_report(const livecmd_args_t *a, liverun_t *c, val_var_t *vv)
         fprintf(stderr, "latsurf validate: out of memory\n");
         return CMD_FAIL;
     }
-    printf("\nvalidate %s: simulated (calibrated) against live, per variant\n", s->name);
-    printf("%-16s %10s %10s %8s %10s %10s %8s %10s %7s\n", "variant", "live p50", "sim p50",
-           "err", "live p99", "sim p99", "err", "W1", "W1/mean");
+    bool r50 = val_rank_agrees(c, vv, 0.5), r99 = val_rank_agrees(c, vv, 0.99);
     for (uint32_t v = 0; v < s->nvar; v++) {
         if (!vv[v].have_live || !vv[v].have_sim)
             continue;
         const hist_t *L = &vv[v].live, *S = &vv[v].sim;
-        double l50 = (double)hist_quantile(L, 0.5), s50 = (double)hist_quantile(S, 0.5);
-        double l99 = (double)hist_quantile(L, 0.99), s99 = (double)hist_quantile(S, 0.99);
+        val_line_t ln = {.rank_ok = r50 && r99};
+        static const double q[3] = {0.5, 0.99, 0.999};
+        for (int k = 0; k < 3; k++) {
+            ln.l[k] = (double)hist_quantile(L, q[k]);
+            ln.s[k] = (double)hist_quantile(S, q[k]);
+        }
+        ln.l[3] = vv[v].n_live ? vv[v].iops_live / vv[v].n_live : NAN;
+        ln.s[3] = vv[v].n_sim ? vv[v].iops_sim / vv[v].n_sim : NAN;
         double w1 = stats_w1_hist(L, S), lmean = hist_mean(L);
-        printf("%-16s %8.1fus %8.1fus %+7.1f%% %8.1fus %8.1fus %+7.1f%% %8.1fus %6.1f%%\n",
-               s->var[v].pol.name, l50 / 1e3, s50 / 1e3, (s50 - l50) / l50 * 100, l99 / 1e3,
-               s99 / 1e3, (s99 - l99) / l99 * 100, w1 / 1e3, w1 / lmean * 100);
+        ln.w1_rel = w1 / lmean;
+        snprintf(ln.regime, sizeof(ln.regime), "%s", s->name);
+        snprintf(ln.variant, sizeof(ln.variant), "%s", s->var[v].pol.name);
+        if (val_table_add(tab, &ln)) {
+            free(rows);
+            free(variant);
+            return CMD_FAIL;
+        }
         snprintf(variant[v], sizeof(variant[v]), "%s:sim", s->var[v].pol.name);
         const char *base = s->var[v].pol.name;
-        rows[n++] = val_row(variant[v], base, metric_info[METRIC_LAT_P50].name, s50, l50);
-        rows[n++] = val_row(variant[v], base, metric_info[METRIC_LAT_P99].name, s99, l99);
+        rows[n++] = val_row(variant[v], base, metric_info[METRIC_LAT_P50].name, ln.s[0], ln.l[0]);
+        rows[n++] = val_row(variant[v], base, metric_info[METRIC_LAT_P99].name, ln.s[1], ln.l[1]);
+        rows[n++] = val_row(variant[v], base, metric_info[METRIC_LAT_P999].name, ln.s[2], ln.l[2]);
+        rows[n++] = val_row(variant[v], base, metric_info[METRIC_IOPS].name, ln.s[3], ln.l[3]);
         rows[n++] = val_row(variant[v], base, metric_info[METRIC_LAT_MEAN].name, hist_mean(S),
                             lmean);
         rows[n++] = val_row(variant[v], base, "lat_w1_ns", w1, lmean);
     }
-    bool r50 = val_rank_agrees(c, vv, 0.5), r99 = val_rank_agrees(c, vv, 0.99);
+    printf("%s: ranking of variants by p50: %s; by p99: %s\n", s->name, r50 ? "agrees" : "DIFFERS",
+           r99 ? "agrees" : "DIFFERS");
     rows[n++] = val_row("*:sim", "*", "ranking_p50_agrees", r50, 1);
     rows[n++] = val_row("*:sim", "*", "ranking_p99_agrees", r99, 1);
-    printf("ranking of variants by p50: %s; by p99: %s\n", r50 ? "agrees" : "DIFFERS",
-           r99 ? "agrees" : "DIFFERS");
     char *err = NULL;
     int rc = compare_replace(c->db, s->name, COMPARE_VALIDATE, rows, n, &err);
     free(rows);
     free(variant);
-    if (rc == 0) {
-        printf("comparisons (variant \"<name>:sim\" against \"<name>\") written to %s\n", a->run.db);
+    if (rc == 0)
         return CMD_OK;
-    }
     fprintf(stderr, "latsurf validate: %s: %s\n", a->run.db, err);
     sqlite3_free(err);
     return CMD_FAIL;
 }
 
+/* The whole table, markdown, on stdout. */
+static void val_print(const val_table_t *t)
+{
+    printf("\n| regime | variant | p50 live | p50 sim | err | p99 live | p99 sim | err | "
+           "p99.9 live | p99.9 sim | err | IOPS live | IOPS sim | err | W1/mean | ranking |\n");
+    printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    for (size_t i = 0; i < t->n; i++) {
+        const val_line_t *l = &t->v[i];
+        printf("| %s | %s |", l->regime, l->variant);
+        for (int k = 0; k < 3; k++)
+            printf(" %.1f us | %.1f us | %+.1f%% |", l->l[k] / 1e3, l->s[k] / 1e3,
+                   val_err(l->s[k], l->l[k]));
+        printf(" %.0f | %.0f | %+.1f%% | %.1f%% | %s |\n", l->l[3], l->s[3],
+               val_err(l->s[3], l->l[3]), l->w1_rel * 100, l->rank_ok ? "agrees" : "DIFFERS");
+    }
+}
+
+/* Leave-one-out: the parameters a near-only calibration would not have
+ * (a thread on another CPU than the interrupt's was needed to measure them). */
+static bool val_loo_drop(const char *name)
+{
+    return strstr(name, "cross") || strcmp(name, "ipi_ns") == 0 ||
+           (strncmp(name, "qd1_read_p50_cpu", 16) == 0);
+}
+
+static int val_loo_file(const char *cal, const char *out)
+{
+    json_t *doc = json_load_file(cal, 0, NULL), *params = json_object_get(doc, "params");
+    if (!doc || !json_is_object(params)) {
+        json_decref(doc);
+        return -1;
+    }
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(params, tmp, k, v) {
+        if (val_loo_drop(k))
+            json_object_del(params, k);
+    }
+    int rc = json_dump_file(doc, out, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(doc);
+    return rc;
+}
+
 /* --- the command ----------------------------------------------------- */
 
-static int val_simulate(const livecmd_args_t *a, liverun_t *c, val_var_t *vv)
+static int val_simulate(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, bool store)
 {
     scn_t *s = c->s;
     uint32_t reps = a->sim_reps ? a->sim_reps : s->run.replications;
@@ -253,7 +355,14 @@ static int val_simulate(const livecmd_args_t *a, liverun_t *c, val_var_t *vv)
             result_init(&res);
             char err[1024] = "";
             int r = runner_run(s, v, rep, &livecmd_stop, &res, err, sizeof(err));
-            if (r == 0) {
+            if (r == 0 && !store) {
+                double x;
+                if (result_get_id(&res, METRIC_IOPS, &x) == 0) {
+                    vv[v].iops_sim += x;
+                    vv[v].n_sim++;
+                }
+                val_keep(&vv[v].sim, &vv[v].have_sim, &res);
+            } else if (r == 0) {
                 char *cal = runner_calibration(s, v), *dberr = NULL;
                 db_run_info_t info = {
                     .scenario = s->name, .variant = s->var[v].pol.name, .mode = "sim",
@@ -267,6 +376,11 @@ static int val_simulate(const livecmd_args_t *a, liverun_t *c, val_var_t *vv)
                     r = -EIO;
                 }
                 free(cal);
+                double x;
+                if (result_get_id(&res, METRIC_IOPS, &x) == 0) {
+                    vv[v].iops_sim += x;
+                    vv[v].n_sim++;
+                }
                 val_keep(&vv[v].sim, &vv[v].have_sim, &res);
             } else {
                 fprintf(stderr, "latsurf validate: simulating %s: %s\n", s->var[v].pol.name,
@@ -301,23 +415,68 @@ int cmd_validate(int argc, char **argv)
         livecmd_args_free(&a);
         return rc;
     }
-    liverun_t c;
-    val_var_t *vv = NULL;
+    val_table_t tab = {0};
+    char *made = NULL;
     livecmd_signals(true);
-    rc = livecmd_open(&a, &c);
-    if (rc == CMD_OK && !(vv = calloc(c.s->nvar, sizeof(*vv))))
-        rc = CMD_FAIL;
-    if (rc == CMD_OK)
-        rc = val_calibration(&a, &c);
-    if (rc == CMD_OK)
-        rc = livecmd_run(&a, &c, val_on_live, vv);
-    if (rc == CMD_OK)
-        rc = val_simulate(&a, &c, vv);
-    if (rc == CMD_OK)
-        rc = val_report(&a, &c, vv);
+    for (size_t k = 0; k < a.nscenarios && rc == CMD_OK; k++) {
+        liverun_t c;
+        val_var_t *vv = NULL;
+        a.run.scenario = a.scenarios[k];
+        rc = livecmd_open(&a, &c);
+        if (rc == CMD_OK && !(vv = calloc(c.s->nvar, sizeof(*vv))))
+            rc = CMD_FAIL;
+        if (rc == CMD_OK)
+            rc = val_calibration(&a, &c, &made);
+        if (rc == CMD_OK)
+            rc = livecmd_run(&a, &c, val_on_live, vv);
+        if (rc == CMD_OK)
+            rc = val_simulate(&a, &c, vv, true);
+        if (rc == CMD_OK)
+            rc = val_report(&a, &c, vv, &tab);
+        size_t len = strlen(c.s ? c.s->name : "");
+        char *cal = rc == CMD_OK ? runner_calibration(c.s, 0) : NULL, loo[4096];
+        if (cal && len >= 7 && strcmp(c.s->name + len - 7, "qd1-far") == 0) {
+            /* leave-one-out: the same live runs against a near-only calibration */
+            snprintf(loo, sizeof(loo), "%s.near-only.json", cal);
+            if (val_loo_file(cal, loo) == 0) {
+                for (uint32_t v = 0; v < c.s->nvar; v++) {
+                    free(c.s->var[v].host.calibration);
+                    c.s->var[v].host.calibration = strdup(loo);
+                    vv[v].have_sim = false;
+                    vv[v].iops_sim = 0;
+                    vv[v].n_sim = 0;
+                }
+                val_table_t one = {0};
+                rc = val_simulate(&a, &c, vv, false);
+                char name[80];
+                snprintf(name, sizeof(name), "%s", c.s->name);
+                free(c.s->name);
+                c.s->name = NULL;
+                if (asprintf(&c.s->name, "%s leave-one-out", name) < 0)
+                    c.s->name = NULL;
+                if (rc == CMD_OK && c.s->name)
+                    rc = val_report(&a, &c, vv, &one);
+                for (size_t i = 0; i < one.n && rc == CMD_OK; i++)
+                    if (val_table_add(&tab, &one.v[i]))
+                        rc = CMD_FAIL;
+                free(one.v);
+                printf("leave-one-out: %s simulated with %s (the calibration without the "
+                       "parameters that need a thread off the interrupt CPU: *cross*, ipi_ns, "
+                       "qd1_read_p50_cpu*; the model's defaults stand in)\n", name, loo);
+            }
+        }
+        free(cal);
+        free(vv);
+        liverun_close(&c);
+    }
     livecmd_signals(false);
-    free(vv);
-    liverun_close(&c);
+    if (tab.n)
+        val_print(&tab);
+    if (rc == CMD_OK)
+        printf("\ncomparisons (variant \"<name>:sim\" against \"<name>\") written to %s\n",
+               a.run.db);
+    free(tab.v);
+    free(made);
     livecmd_args_free(&a);
     return rc;
 }

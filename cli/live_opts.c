@@ -128,6 +128,13 @@ int livecmd_parse(const char *cmd, int argc, char **argv, livecmd_args_t *a)
     }
     if (optind < argc)
         a->run.scenario = argv[optind++];
+    /* validate takes several scenarios (argv outlives a) */
+    a->scenarios = (const char **)argv + optind - (a->run.scenario != NULL);
+    a->nscenarios = a->run.scenario != NULL;
+    while (validate && optind < argc) {
+        optind++;
+        a->nscenarios++;
+    }
     if (optind < argc)
         return bad(cmd, "unexpected argument '%s'", argv[optind]);
     if (!a->run.scenario)

@@ -19,6 +19,8 @@ typedef struct {
     /* validate only */
     uint32_t sim_reps;            /* 0 = the scenario's */
     bool no_calibrate, recalibrate;
+    const char **scenarios;       /* validate: every SCENARIO given (run.scenario = the first) */
+    size_t nscenarios;
 } livecmd_args_t;
 
 /* Set by the commands' SIGINT/SIGTERM handler; a->run.stop points here. */

@@ -51,6 +51,7 @@ const cost_info_t costs_info[COST_N] = {
     [COST_SCHED_HZ] = {"sched_hz", "Hz", "CONFIG_HZ of the calibrated host (/proc/config.gz): 250", 250},
     [COST_KERNEL_VERSION] = {"kernel_version", "version", "uname -r of the calibrated host: 6.18", 618},
     [COST_PREEMPT_MODEL] = {"preempt_model", "model", "PREEMPT_DYNAMIC default of the calibrated host: none (CONFIG_PREEMPT_NONE)", 0},
+    [COST_DEVICE_UNITS] = {"device_units", "units", "DESIGN.md flash geometry: 8 channels x 4 dies", 32},
 };
 
 static const double costs_qp[COST_NQ] = {0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99};

@@ -52,6 +52,8 @@ typedef enum {
     COST_SCHED_HZ,          /* CONFIG_HZ of the host */
     COST_KERNEL_VERSION,    /* major * 100 + minor of the host kernel */
     COST_PREEMPT_MODEL,     /* 0 none, 1 voluntary, 2 full */
+    /* Fidelity II: the device's parallelism (calibrate/calqd.h) */
+    COST_DEVICE_UNITS,      /* parallel units of devices.N.service "calibrated" */
     COST_N
 } cost_id_t;
 

@@ -11,6 +11,7 @@
 #include "sim/rng.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -270,6 +271,12 @@ static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
                 return NULL;
             }
             ssd_set_read_sampler(d->ssd, path_draw_device_read, d);
+        }
+        /* the calibrated parallelism (device_units, rounded: res has whole servers) */
+        double units = costs_value(cfg->costs, COST_DEVICE_UNITS);
+        if (ssd_set_units(d->ssd, (uint32_t)lround(units < 1 ? 1 : units > 4096 ? 4096 : units))) {
+            path_free(p);
+            return NULL;
         }
     }
     /* A background task started at some moment: its period's phase against

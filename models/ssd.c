@@ -41,6 +41,10 @@ static const char *const ssd_type_names[] = {"nvme", NULL};
 static const char *const ssd_arb_names[] = {"rr", NULL}; /* what Linux enables */
 enum { SSD_DIST_FIXED, SSD_DIST_EXPONENTIAL, SSD_DIST_CALIBRATED, SSD_NDISTS };
 static const char *const ssd_dist_names[] = {"fixed", "exponential", "calibrated", NULL};
+/* devices.N.service: "flash" models the inside (controller, dies, channels,
+ * link); "calibrated" serves reads on the device's measured parallel units
+ * (calibrate/calqd.h: c units, each a QD1 device-time draw). */
+static const char *const ssd_service_names[] = {"flash", "calibrated", NULL};
 _Static_assert(sizeof(ssd_dist_names) / sizeof(ssd_dist_names[0]) == SSD_NDISTS + 1,
                "one name per read distribution, then NULL");
 
@@ -186,7 +190,7 @@ void ssd_cfg_what_if(const ssd_cfg_t *cfg, const char *prefix, char *buf, size_t
 int ssd_cfg_parse(cfg_t *c, json_t *dev, uint32_t host_cpus, ssd_cfg_t *o)
 {
     memset(o, 0, sizeof(*o));
-    int type = 0, dist = 0, arb_rr = 0;
+    int type = 0, dist = 0, arb_rr = 0, service = 0;
     size_t m;
     json_t *sub;
 
@@ -204,6 +208,8 @@ int ssd_cfg_parse(cfg_t *c, json_t *dev, uint32_t host_cpus, ssd_cfg_t *o)
         cfg_pop(c, ma);
     }
     cfg_enum(c, dev, "arbitration", &arb_rr, 0, ssd_arb_names);
+    cfg_enum(c, dev, "service", &service, 0, ssd_service_names);
+    o->service_calibrated = service == 1;
     if (cfg_ok(c) && json_object_get(dev, "wrr_weights")) {
         size_t mw = cfg_push(c, "wrr_weights");
         cfg_fail(c, "WRR is a what-if: set what_if.wrr_weights instead");
@@ -257,7 +263,8 @@ int ssd_cfg_parse(cfg_t *c, json_t *dev, uint32_t host_cpus, ssd_cfg_t *o)
     cfg_f64(c, sub, "erase_us", &o->erase_us, 3800, 0.001, 1e6);
     cfg_enum(c, sub, "read_dist", &dist, SSD_DIST_FIXED, ssd_dist_names);
     o->read_exponential = dist == SSD_DIST_EXPONENTIAL;
-    o->read_calibrated = dist == SSD_DIST_CALIBRATED;
+    /* the calibrated service draws the same QD1 device time */
+    o->read_calibrated = dist == SSD_DIST_CALIBRATED || o->service_calibrated;
     /* ONFI 4.0: NV-DDR3 at 800 MT/s on an 8-bit bus = 800 MB/s */
     cfg_f64(c, sub, "channel_mbps", &o->channel_mbps, 800, 0, 1e5);
     /* typical figure: 16 KiB pages in 3D TLC NAND (MQSim's MLC default: 8 KiB) */
@@ -444,6 +451,7 @@ struct ssd {
     double (*read_draw)(void *ctx); /* read_dist "calibrated" */
     void *read_ctx;
     double read_rest_ns;            /* fixed device costs of a QD1 4 KiB read */
+    res_t *units;                   /* service "calibrated": the parallel units, else NULL */
     uint64_t page_bytes, unit_bytes;
     unsigned page_shift;
     int64_t gc_trigger, flush_reserve;
@@ -797,6 +805,14 @@ static void die_done(sim_t *sim, void *ctx, uint64_t d64)
 
 /* ------------------------------------------------- controller, arbitration */
 
+static void cmd_complete(ssd_t *s, uint32_t slot);
+
+static void unit_done(sim_t *sim, void *ctx, uint64_t slot)
+{
+    (void)sim;
+    cmd_complete(ctx, (uint32_t)slot);
+}
+
 static void chunk_on_flash(ssd_t *s, uint32_t slot, uint32_t chunk)
 {
     ssd_cmd_t *c = &s->cmd[slot];
@@ -832,6 +848,17 @@ static void cmd_fetched(ssd_t *s, uint32_t slot)
         return;
     }
     s->st.reads++;
+    if (s->units) {
+        /* one unit for a QD1 device-time draw (block_rq_issue -> interrupt:
+         * fetch, flash and transfer of 4 KiB included); bytes beyond 4 KiB
+         * at the link rate, which the calibration did not measure */
+        double t = s->read_draw ? s->read_draw(s->read_ctx) : (double)s->t_read;
+        if (r->bytes > 4096)
+            t += (double)(r->bytes - 4096) * s->pcie_ns_per_byte;
+        if (res_submit(s->units, 0, ns_of(t), unit_done, s, slot))
+            ssd_oom(s);
+        return;
+    }
     if (n == 0) {
         dma_start(s, slot);
         return;
@@ -884,6 +911,8 @@ static uint32_t arb_pick(ssd_t *s)
 
 static sim_time_t cmd_cost(const ssd_t *s, uint32_t slot)
 {
+    if (s->units && s->cmd[slot].r->op != REQ_WRITE)
+        return 0; /* inside the measured device time */
     uint32_t n = s->cmd[slot].nchunks;
     return ns_of(s->cfg.ctrl_cmd_ns + (n ? n : 1) * s->cfg.map_hit_ns);
 }
@@ -1032,6 +1061,7 @@ void ssd_free(ssd_t *s)
             res_free(s->chan[c]);
     res_free(s->link[0]);
     res_free(s->link[1]);
+    res_free(s->units);
     free(s->wait.v);
     free(s->sq);
     free(s->in_active);
@@ -1074,6 +1104,14 @@ void ssd_stats(const ssd_t *s, ssd_stats_t *out)
     double span = (double)(now - s->t0) * s->ndies;
     out->die_utilisation = span > 0 ? busy / span : 0;
     out->error = s->error;
+}
+
+int ssd_set_units(ssd_t *s, uint32_t units)
+{
+    if (!s->cfg.service_calibrated || s->units)
+        return 0;
+    s->units = res_new(s->sim, units ? units : 1, 1);
+    return s->units ? 0 : -ENOMEM;
 }
 
 void ssd_set_read_sampler(ssd_t *s, double (*draw)(void *ctx), void *ctx)

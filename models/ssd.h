@@ -69,6 +69,9 @@ typedef struct {
     bool read_exponential;      /* theory checks: exponential instead of fixed tR */
     bool read_calibrated;       /* tR so that QD1 4 KiB reads follow the host's
                                    calibrated device_read_4k_ns distribution */
+    bool service_calibrated;    /* devices.N.service "calibrated": reads on
+                                   ssd_set_units parallel units (implies
+                                   read_calibrated); writes keep the flash path */
     double channel_mbps;        /* per channel transfer rate, MB/s; 0 = free */
     uint32_t page_kib, pages_per_block;
     /* FTL */
@@ -114,6 +117,12 @@ int ssd_submit(ssd_t *s, req_t *r, ssd_prio_t prio);
 /* With flash.read_dist "calibrated": draw(ctx) gives a QD1 4 KiB device
  * time; tR is that minus the device's own fixed costs of such a read. */
 void ssd_set_read_sampler(ssd_t *s, double (*draw)(void *ctx), void *ctx);
+
+/* With devices.N.service "calibrated": reads bypass controller, flash and
+ * link and hold one of `units` identical units (FIFO) for a draw of the read
+ * sampler (plus bytes beyond 4 KiB at the PCIe rate). A no-op otherwise.
+ * 0 or -ENOMEM. */
+int ssd_set_units(ssd_t *s, uint32_t units);
 
 /* Pause or resume background work (write-buffer flushes and GC) - the
  * deadline hint uses it under what_if.deadline_classes. Operations already

@@ -247,7 +247,7 @@ static void check_param(json_t *params, const char *name)
     assert_non_null(dist);
     assert_true(strcmp(dist, "lognormal") == 0 || strcmp(dist, "gamma") == 0 ||
                 strcmp(dist, "exponential") == 0 || strcmp(dist, "fixed") == 0 ||
-                strcmp(dist, "linear") == 0);
+                strcmp(dist, "linear") == 0 || strcmp(dist, "mva_closed_loop") == 0);
     json_t *q = json_object_get(p, "quantiles");
     if (q)
         assert_true(json_number_value(json_object_get(q, "p1")) <=

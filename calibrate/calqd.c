@@ -1,0 +1,292 @@
+/*
+ * calqd.c - see calqd.h.
+ */
+#define _GNU_SOURCE
+#include "calqd.h"
+
+#include "calibrate/calprobe.h"
+#include "calibrate/calstat.h"
+
+#include <errno.h>
+#include <gsl/gsl_blas.h>
+#include <gsl/gsl_multifit_nlinear.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+#include <liburing.h>
+#include <math.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLK 4096u
+#define MAXDEPTH 256u
+
+const unsigned calqd_depths[CALQD_NDEPTH] = {1, 2, 8, 64};
+
+static uint64_t mix(uint64_t *s) /* splitmix64: offsets only, no statistics drawn */
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static void prep(struct io_uring *ring, int fd, void *buf, uint64_t nblocks, uint64_t *rs,
+                 unsigned slot)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(ring); /* never NULL: depth <= entries */
+    io_uring_prep_read(sqe, fd, buf, BLK, (mix(rs) % nblocks) * BLK);
+    sqe->user_data = slot;
+}
+
+int calqd_measure(int fd, uint64_t nblocks, int cpu, unsigned depth, double warm_ms,
+                  double run_ms, uint64_t seed, const volatile sig_atomic_t *stop,
+                  calqd_point_t *out)
+{
+    if (depth == 0 || depth > MAXDEPTH || nblocks == 0)
+        return -EINVAL;
+    cpu_set_t old, set;
+    int pinned = 0;
+    if (cpu >= 0 && sched_getaffinity(0, sizeof(old), &old) == 0) {
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        if (sched_setaffinity(0, sizeof(set), &set))
+            return -errno;
+        pinned = 1;
+    }
+    struct io_uring ring;
+    uint8_t *buf = NULL;
+    uint64_t t0[MAXDEPTH], rs = seed;
+    calstat_vec_t lat = {0};
+    int rc = io_uring_queue_init(depth, &ring, 0);
+    if (rc < 0)
+        goto out_pin;
+    if (posix_memalign((void **)&buf, BLK, (size_t)depth * BLK)) {
+        rc = -ENOMEM;
+        goto out_ring;
+    }
+    memset(buf, 0, (size_t)depth * BLK);
+    uint64_t start = calprobe_now_ns(), t_meas = start + (uint64_t)(warm_ms * 1e6);
+    uint64_t t_end = t_meas + (uint64_t)(run_ms * 1e6), ios = 0, now = start;
+    unsigned inflight = 0;
+    for (unsigned i = 0; i < depth; i++) {
+        prep(&ring, fd, buf + (size_t)i * BLK, nblocks, &rs, i);
+        t0[i] = calprobe_now_ns();
+        inflight++;
+    }
+    rc = io_uring_submit(&ring);
+    while (rc >= 0 && inflight) {
+        struct io_uring_cqe *cqe;
+        rc = io_uring_wait_cqe(&ring, &cqe);
+        if (rc < 0)
+            break;
+        unsigned head, seen = 0;
+        int done = *stop || now >= t_end;
+        now = calprobe_now_ns();
+        io_uring_for_each_cqe(&ring, head, cqe) {
+            unsigned slot = (unsigned)cqe->user_data;
+            seen++;
+            if (cqe->res != (int)BLK) {
+                rc = cqe->res < 0 ? cqe->res : -EIO;
+                break;
+            }
+            if (t0[slot] >= t_meas && now <= t_end) {
+                ios++;
+                if ((rc = calstat_push(&lat, (double)(now - t0[slot]))))
+                    break;
+            }
+            if (done) {
+                inflight--;
+                continue;
+            }
+            prep(&ring, fd, buf + (size_t)slot * BLK, nblocks, &rs, slot);
+            t0[slot] = now;
+        }
+        io_uring_cq_advance(&ring, seen);
+        if (rc >= 0 && !done)
+            rc = io_uring_submit(&ring);
+    }
+    if (rc >= 0 && *stop)
+        rc = -EINTR;
+    if (rc >= 0) {
+        rc = 0;
+        *out = (calqd_point_t){.depth = depth, .ios = ios, .seconds = run_ms / 1e3};
+        out->iops = (double)ios / out->seconds;
+        if (lat.n) {
+            gsl_sort(lat.v, 1, lat.n);
+            out->mean_ns = gsl_stats_mean(lat.v, 1, lat.n);
+            out->p50_ns = gsl_stats_quantile_from_sorted_data(lat.v, 1, lat.n, 0.5);
+            out->p99_ns = gsl_stats_quantile_from_sorted_data(lat.v, 1, lat.n, 0.99);
+        }
+    } else if (inflight) { /* leave no read behind on the ring we are about to close */
+        struct io_uring_cqe *cqe;
+        while (inflight && io_uring_wait_cqe(&ring, &cqe) == 0) {
+            io_uring_cqe_seen(&ring, cqe);
+            inflight--;
+        }
+    }
+    calstat_vec_free(&lat);
+    free(buf);
+out_ring:
+    io_uring_queue_exit(&ring);
+out_pin:
+    if (pinned)
+        sched_setaffinity(0, sizeof(old), &old);
+    return rc;
+}
+
+/* ---- the model and its fit -------------------------------------------- */
+
+double calqd_model_iops(unsigned d, double c, double s_ns, double z_ns)
+{
+    /* Exact MVA with one load-dependent station (mu(k) = min(k, c) / S) and
+     * one delay station Z: p[k] is P(k requests at the device | n in all). */
+    double p[MAXDEPTH + 1] = {1}, q[MAXDEPTH + 1], x = 0;
+    if (d > MAXDEPTH)
+        d = MAXDEPTH;
+    for (unsigned n = 1; n <= d; n++) {
+        double r = 0;
+        for (unsigned k = 1; k <= n; k++)
+            r += k * s_ns / fmin(k, c) * p[k - 1];
+        x = n / (z_ns + r);
+        double sum = 0;
+        for (unsigned k = 1; k <= n; k++) {
+            q[k] = x * s_ns / fmin(k, c) * p[k - 1];
+            sum += q[k];
+        }
+        q[0] = sum < 1 ? 1 - sum : 0;
+        memcpy(p, q, (n + 1) * sizeof(*p));
+    }
+    return x * 1e9;
+}
+
+typedef struct {
+    const calqd_point_t *pt;
+    size_t n;
+    double s, z;
+} fitctx_t;
+
+static double units_of(double theta) { return 1 + theta * theta; } /* c >= 1 */
+
+static int resid(const gsl_vector *th, void *arg, gsl_vector *f)
+{
+    const fitctx_t *k = arg;
+    double c = units_of(gsl_vector_get(th, 0));
+    for (size_t i = 0; i < k->n; i++) {
+        double m = calqd_model_iops(k->pt[i].depth, c, k->s, k->z);
+        gsl_vector_set(f, i, (m - k->pt[i].iops) / k->pt[i].iops);
+    }
+    return GSL_SUCCESS;
+}
+
+int calqd_fit(const calqd_point_t *pt, size_t n, double s_ns, double z_ns, calqd_fit_t *out)
+{
+    if (n < 2 || !(s_ns > 0) || z_ns < 0)
+        return -EINVAL;
+    double best = 0;
+    size_t top = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!(pt[i].iops > 0))
+            return -EINVAL;
+        if (pt[i].iops > best)
+            best = pt[i].iops;
+        if (pt[i].depth > pt[top].depth)
+            top = i;
+    }
+    fitctx_t k = {pt, n, s_ns, z_ns};
+    gsl_multifit_nlinear_fdf fdf = {.f = resid, .n = n, .p = 1, .params = &k};
+    gsl_multifit_nlinear_parameters prm = gsl_multifit_nlinear_default_parameters();
+    gsl_multifit_nlinear_workspace *w =
+        gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &prm, n, 1);
+    if (!w)
+        return -ENOMEM;
+    /* start at the asymptote: IOPS_max = c / S */
+    double c0 = best * s_ns / 1e9;
+    gsl_vector_view th0 = gsl_vector_view_array(&(double){sqrt(c0 > 1.01 ? c0 - 1 : 0.1)}, 1);
+    gsl_multifit_nlinear_init(&th0.vector, &fdf, w);
+    int info;
+    gsl_multifit_nlinear_driver(200, 1e-10, 1e-10, 1e-10, NULL, NULL, &info, w);
+    double c = units_of(gsl_vector_get(gsl_multifit_nlinear_position(w), 0)), ss;
+    gsl_blas_ddot(gsl_multifit_nlinear_residual(w), gsl_multifit_nlinear_residual(w), &ss);
+    gsl_multifit_nlinear_free(w);
+    int sat = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i != top && pt[i].iops >= 0.95 * pt[top].iops)
+            sat = 1;
+    *out = (calqd_fit_t){.units = c, .service_ns = s_ns, .host_ns = z_ns,
+                         .rms_rel_err = sqrt(ss / (double)n), .saturated = sat};
+    return 0;
+}
+
+/* ---- the calibrate step ----------------------------------------------- */
+
+/* The mean of a calibration parameter: from its fitted distribution, else
+ * its value (the median). */
+static double param_mean(json_t *p)
+{
+    json_t *fit = json_object_get(p, "fit");
+    const char *dist = json_string_value(json_object_get(fit, "dist"));
+    double a = json_number_value(json_object_get(fit, "mu"));
+    double b = json_number_value(json_object_get(fit, "sigma"));
+    if (dist && strcmp(dist, "lognormal") == 0)
+        return exp(a + b * b / 2);
+    if (dist && strcmp(dist, "gamma") == 0)
+        return json_number_value(json_object_get(fit, "k")) *
+               json_number_value(json_object_get(fit, "theta"));
+    return json_number_value(json_object_get(p, "value"));
+}
+
+int calqd_calibrate(int fd, uint64_t nblocks, int cpu, int quick, json_t *params,
+                    const volatile sig_atomic_t *stop)
+{
+    json_t *dev = json_object_get(params, "device_read_4k_ns");
+    double s = dev ? param_mean(dev) : 0;
+    if (!(s > 0))
+        return -ENOENT;
+    calqd_point_t pt[CALQD_NDEPTH];
+    double warm = quick ? 200 : 500, run = quick ? 1000 : 3000;
+    for (size_t i = 0; i < CALQD_NDEPTH; i++) {
+        int rc = calqd_measure(fd, nblocks, cpu, calqd_depths[i], warm, run, 0x5eed + i, stop,
+                               &pt[i]);
+        if (rc)
+            return rc;
+    }
+    double z = pt[0].mean_ns - s;
+    if (z < 0)
+        z = 0;
+    calqd_fit_t f;
+    int rc = calqd_fit(pt, CALQD_NDEPTH, s, z, &f);
+    if (rc)
+        return rc;
+    json_t *per = json_array();
+    for (size_t i = 0; i < CALQD_NDEPTH && per; i++) {
+        json_t *row = json_pack("{s:i, s:I, s:f, s:f, s:f, s:f, s:f, s:f}", "depth",
+                                (int)pt[i].depth, "ios", (json_int_t)pt[i].ios, "seconds",
+                                pt[i].seconds, "iops", pt[i].iops, "mean_ns", pt[i].mean_ns,
+                                "p50_ns", pt[i].p50_ns, "p99_ns", pt[i].p99_ns, "model_iops",
+                                calqd_model_iops(pt[i].depth, f.units, s, z));
+        if (!row || json_array_append_new(per, row)) {
+            json_decref(per);
+            per = NULL;
+        }
+    }
+    char src[400];
+    snprintf(src, sizeof(src),
+             "queue-depth sweep, io_uring 4 KiB O_DIRECT random reads, one thread pinned to CPU "
+             "%d, depths 1 2 8 64 (%.1f s each after %.1f s warm-up); value = c, the parallel "
+             "units of a closed-loop model (host delay Z, c units of mean service S: exact MVA) "
+             "fitted to IOPS by gsl_multifit_nlinear%s",
+             cpu, run / 1e3, warm / 1e3,
+             f.saturated ? "; IOPS saturated before the largest depth: c describes whatever "
+                           "saturated (device or the submitting CPU)"
+                         : "");
+    json_t *p = per ? json_pack("{s:f, s:s, s:i, s:{s:s, s:f, s:f, s:f, s:b}, s:o, s:s}",
+                                "value", f.units, "unit", "units", "samples", CALQD_NDEPTH,
+                                "fit", "dist", "mva_closed_loop", "service_ns", s, "host_ns", z,
+                                "rms_rel_err", f.rms_rel_err, "saturated", f.saturated,
+                                "per_depth", per, "source", src)
+                    : NULL;
+    if (!p || json_object_set_new(params, "device_units", p))
+        return -ENOMEM;
+    return 0;
+}

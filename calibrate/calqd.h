@@ -1,0 +1,75 @@
+/*
+ * calqd.h - the device's parallelism, measured: a queue-depth sweep of
+ * io_uring O_DIRECT 4 KiB random reads (IOPS and latency per depth) and the
+ * fit of the effective number of parallel units that reproduces IOPS
+ * against queue depth (docs/calibration.md, "Queue-depth sweep").
+ *
+ * The model (calqd_model_iops): a closed loop of d requests that each spend
+ * a host delay Z (submit, completion and reaping: the QD1 latency minus the
+ * device time, taken as not queueing) and then a service at the device, a
+ * station of c parallel units each with mean service time S (the traced QD1
+ * device time): the station completes min(k, c) / S requests per second
+ * with k requests in it. Exact mean value analysis for a load-dependent
+ * station gives IOPS(d); c is fitted (gsl_multifit_nlinear) to the measured
+ * IOPS at the fit depths. c is continuous: 5.3 units mean the device's
+ * throughput grows like 5.3 exponential servers'.
+ *
+ * The sweep reads only (the target may be a user's file or block device).
+ * Nothing here prints; functions return 0 or -errno.
+ */
+#ifndef LATSURF_CALQD_H
+#define LATSURF_CALQD_H
+
+#include <jansson.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The depths calibrate fits on; validation checks other ones (4, 16, 32). */
+#define CALQD_NDEPTH 4
+extern const unsigned calqd_depths[CALQD_NDEPTH]; /* 1, 2, 8, 64 */
+
+typedef struct {
+    unsigned depth;
+    uint64_t ios;            /* completed in the measured window */
+    double seconds;          /* the window */
+    double iops;
+    double mean_ns, p50_ns, p99_ns; /* submit (prep) -> CQE reaped, user space */
+} calqd_point_t;
+
+/* Keep `depth` reads in flight on fd's first nblocks 4 KiB blocks from a
+ * thread pinned to cpu (-1: not pinned) for warm_ms, then measure for
+ * run_ms. 0, -EINTR (*stop set) or -errno. */
+int calqd_measure(int fd, uint64_t nblocks, int cpu, unsigned depth, double warm_ms,
+                  double run_ms, uint64_t seed, const volatile sig_atomic_t *stop,
+                  calqd_point_t *out);
+
+/* IOPS of the closed loop above with d requests, c units of mean service
+ * s_ns and host delay z_ns (exact MVA, load-dependent station). */
+double calqd_model_iops(unsigned d, double c, double s_ns, double z_ns);
+
+typedef struct {
+    double units;            /* c */
+    double service_ns;       /* S, given */
+    double host_ns;          /* Z, given */
+    double rms_rel_err;      /* of the fitted IOPS over the points */
+    int saturated;           /* a smaller depth already reached 95% of the largest depth's
+                                IOPS: c then describes whatever saturated (the device, or the
+                                one submitting CPU), and is a lower bound on the device's units
+                                when the host is what saturates */
+} calqd_fit_t;
+
+/* Fit c to the points (at least 2, distinct depths). 0, -EINVAL (too few
+ * points, or S <= 0) or -ENOMEM. */
+int calqd_fit(const calqd_point_t *pt, size_t n, double s_ns, double z_ns, calqd_fit_t *out);
+
+/* The calibrate step: sweep calqd_depths on the IRQ CPU `cpu` (quick: 0.2 s
+ * warm-up + 1 s per depth; else 0.5 + 3 s), take S as the mean of
+ * params.device_read_4k_ns (its fit) and Z as the QD1 mean latency minus S,
+ * fit c, and add "device_units" (value c, with the fit, the per-depth
+ * measurements and the source) to params. -ENOENT when params has no
+ * device_read_4k_ns; else 0, -EINTR or -errno. */
+int calqd_calibrate(int fd, uint64_t nblocks, int cpu, int quick, json_t *params,
+                    const volatile sig_atomic_t *stop);
+
+#endif
