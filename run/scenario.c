@@ -409,8 +409,6 @@ int scn_load(const char *file, char *const *sets, size_t nsets, scn_t **out, cha
     char *defname = strndup(base, strcspn(base, "."));
     cfg_str(&c, work, "name", &s->name, defname);
     free(defname);
-    /* what the scenario is for or checks: for people, not the models */
-    json_decref(cfg_take(&c, work, "description", JSON_STRING));
     /* bounded like the variant names: it goes into every row and report */
     if (cfg_ok(&c) && s->name && strlen(s->name) > SCN_NAME_MAX) {
         size_t m = cfg_push(&c, "name");
