@@ -205,7 +205,7 @@ char *trace_getline(trace_reader_t *r)
 {
     char *line, *end;
     for (;;) {
-        char *p = r->buf + r->pos;
+        char *p = r->buf ? r->buf + r->pos : NULL; /* no buffer before the first read */
         end = r->len > r->pos ? memchr(p, '\n', r->len - r->pos) : NULL;
         if (end) {
             line = p;
