@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* The formats, in the order users see them: one line per reader file
  * workload/trace_<file>.c, which defines `const trace_fmt_t trace_<file>_fmt`.
@@ -252,6 +253,22 @@ char *trace_getline(trace_reader_t *r)
     while (end > line && end[-1] == '\r')
         *--end = '\0';
     return line;
+}
+
+char *trace_csv_next(trace_reader_t *r, const char *header, char **f, int max, int *n)
+{
+    char *line;
+    while ((line = trace_getline(r))) {
+        if (lp_blank(line))
+            continue;
+        if (r->lineno == 1 && strncasecmp(line, header, strlen(header)) == 0) {
+            r->st.skipped++;
+            continue;
+        }
+        *n = lp_split(line, ',', f, max);
+        return line;
+    }
+    return NULL;
 }
 
 static int trace_vfail(trace_reader_t *r, uint64_t line, const char *fmt, va_list ap)

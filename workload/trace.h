@@ -133,6 +133,12 @@ struct trace_reader {
  * and valid until the next call (NULL at EOF or on error: check r->err[0]).
  * Counts lines; refuses lines longer than TRACE_MAX_LINE. */
 char *trace_getline(trace_reader_t *r);
+/* The next data line of a comma-separated trace, split in place into
+ * f[0..max-1] as lp_split does (*n is the field count, max + 1 when there
+ * are more). Blank lines, and on line 1 a header beginning with `header`
+ * (case-insensitive, counted as skipped), are passed over. NULL at EOF or on
+ * error, as trace_getline. */
+char *trace_csv_next(trace_reader_t *r, const char *header, char **f, int max, int *n);
 /* Record "path:line: reason" and return -EINVAL. */
 int trace_fail(trace_reader_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int trace_fail_at(trace_reader_t *r, uint64_t line, const char *fmt, ...)

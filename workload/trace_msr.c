@@ -21,17 +21,10 @@
 
 static int msr_next(trace_reader_t *r, trace_rec_t *rec)
 {
-    char *line;
-    while ((line = trace_getline(r))) {
-        if (lp_blank(line))
-            continue;
-        if (r->lineno == 1 && strncasecmp(line, "Timestamp", 9) == 0) {
-            r->st.skipped++;
-            continue;
-        }
+    char *f[8];
+    int n;
+    while (trace_csv_next(r, "Timestamp", f, 8, &n)) {
         /* lp_split keeps empty fields (an empty Hostname is still a column). */
-        char *f[8];
-        int n = lp_split(line, ',', f, 8);
         bool more = n > 8;
         if (more)
             n = 8;

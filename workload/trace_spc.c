@@ -20,16 +20,9 @@
 
 static int spc_next(trace_reader_t *r, trace_rec_t *rec)
 {
-    char *line;
-    while ((line = trace_getline(r))) {
-        if (lp_blank(line))
-            continue;
-        if (r->lineno == 1 && strncasecmp(line, "ASU", 3) == 0) {
-            r->st.skipped++;
-            continue;
-        }
-        char *f[5];
-        int n = lp_split(line, ',', f, 5);
+    char *f[5];
+    int n;
+    while (trace_csv_next(r, "ASU", f, 5, &n)) {
         if (n < 5)
             return trace_fail(r, "expected at least 5 comma-separated fields (ASU, LBA, Size, "
                                  "Opcode, Timestamp), got %d", n);

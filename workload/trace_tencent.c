@@ -21,16 +21,9 @@
 
 static int tencent_next(trace_reader_t *r, trace_rec_t *rec)
 {
-    char *line;
-    while ((line = trace_getline(r))) {
-        if (lp_blank(line))
-            continue;
-        if (r->lineno == 1 && strncasecmp(line, "Timestamp", 9) == 0) {
-            r->st.skipped++;
-            continue;
-        }
-        char *f[5];
-        int n = lp_split(line, ',', f, 5);
+    char *f[5];
+    int n;
+    while (trace_csv_next(r, "Timestamp", f, 5, &n)) {
         if (n != 5)
             return trace_fail(r, "expected 5 comma-separated fields (Timestamp, Offset, Size, "
                                  "IOType, VolumeID), got %d%s", n > 5 ? 5 : n, n > 5 ? "+" : "");
