@@ -25,7 +25,7 @@ static const cmd_t cmd_table[] = {
      "measure this host's costs into a calibration file"},
     {"live", cmd_live, "live SCENARIO --target PATH [--db FILE] [--duration-ms N]",
      "run a scenario's workload on a real file or device through the same policies"},
-    {"validate", cmd_validate, "validate SCENARIO --target PATH [--db FILE]",
+    {"validate", cmd_validate, "validate SCENARIO... --target PATH [--create SIZE --allow-write] [--db FILE]",
      "run live and simulated side by side and compare"},
     {"trace", cmd_trace,
      "trace record --out FILE [--duration-ms N] [--event SYS/EV]... [-- COMMAND ARGS...] | "
