@@ -176,8 +176,14 @@ static const hist_t *val_hist(const result_t *r, const char *metric)
     return NULL;
 }
 
-static void val_keep(hist_t *dst, bool *have, const result_t *res)
+/* Add one run to a side's sums: its latency histogram and its IOPS. */
+static void val_keep(hist_t *dst, bool *have, double *iops, uint32_t *n, const result_t *res)
 {
+    double x;
+    if (result_get_id(res, METRIC_IOPS, &x) == 0) {
+        *iops += x;
+        (*n)++;
+    }
     const hist_t *h = val_hist(res, "lat");
     if (!h)
         return;
@@ -191,12 +197,13 @@ static void val_on_live(void *ctx, uint32_t v, uint32_t rep, const result_t *res
 {
     (void)rep;
     val_var_t *vv = ctx;
-    double x;
-    val_keep(&vv[v].live, &vv[v].have_live, res);
-    if (result_get_id(res, METRIC_IOPS, &x) == 0) {
-        vv[v].iops_live += x;
-        vv[v].n_live++;
-    }
+    val_keep(&vv[v].live, &vv[v].have_live, &vv[v].iops_live, &vv[v].n_live, res);
+}
+
+/* The simulator's error against live, in percent; NaN without a live value. */
+static double val_err(double sim, double live)
+{
+    return live != 0 && isfinite(live) && isfinite(sim) ? (sim - live) / live * 100 : NAN;
 }
 
 /* A validate row: value = simulated, baseline_value = live, delta_pct = the
@@ -207,8 +214,7 @@ static compare_row_t val_row(const char *variant, const char *baseline, const ch
     return (compare_row_t){
         .variant = variant, .baseline = baseline, .metric = metric, .value = value,
         .baseline_value = base,
-        .delta_pct = base != 0 && isfinite(base) && isfinite(value) ? (value - base) / base * 100
-                                                                     : NAN,
+        .delta_pct = val_err(value, base),
         .ci_low = NAN, .ci_high = NAN, .significant = -1,
     };
 }
@@ -226,11 +232,6 @@ static bool val_rank_agrees(const liverun_t *c, const val_var_t *vv, double q)
                 return false;
         }
     return true;
-}
-
-static double val_err(double sim, double live)
-{
-    return live != 0 && isfinite(live) && isfinite(sim) ? (sim - live) / live * 100 : NAN;
 }
 
 static int val_report(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, val_table_t *tab)
@@ -355,14 +356,7 @@ static int val_simulate(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, bo
             result_init(&res);
             char err[1024] = "";
             int r = runner_run(s, v, rep, &livecmd_stop, &res, err, sizeof(err));
-            if (r == 0 && !store) {
-                double x;
-                if (result_get_id(&res, METRIC_IOPS, &x) == 0) {
-                    vv[v].iops_sim += x;
-                    vv[v].n_sim++;
-                }
-                val_keep(&vv[v].sim, &vv[v].have_sim, &res);
-            } else if (r == 0) {
+            if (r == 0 && store) {
                 char *cal = runner_calibration(s, v), *dberr = NULL;
                 db_run_info_t info = {
                     .scenario = s->name, .variant = s->var[v].pol.name, .mode = "sim",
@@ -376,16 +370,12 @@ static int val_simulate(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, bo
                     r = -EIO;
                 }
                 free(cal);
-                double x;
-                if (result_get_id(&res, METRIC_IOPS, &x) == 0) {
-                    vv[v].iops_sim += x;
-                    vv[v].n_sim++;
-                }
-                val_keep(&vv[v].sim, &vv[v].have_sim, &res);
-            } else {
+            } else if (r) {
                 fprintf(stderr, "latsurf validate: simulating %s: %s\n", s->var[v].pol.name,
                         err[0] ? err : strerror(-r));
             }
+            if (r == 0)
+                val_keep(&vv[v].sim, &vv[v].have_sim, &vv[v].iops_sim, &vv[v].n_sim, &res);
             result_fini(&res);
             if (r)
                 return r == -EINVAL ? CMD_BADINPUT : CMD_FAIL;

@@ -140,8 +140,11 @@ static double be_thread_cpu_ns(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static void be_note_add(live_be_t *be, const char *line)
+/* Append a note once; the caller holds be->mu. */
+static void be_note_vadd(live_be_t *be, const char *fmt, va_list ap)
 {
+    char line[256];
+    vsnprintf(line, sizeof(line), fmt, ap);
     if (!strstr(be->notes, line)) {
         size_t len = strlen(be->notes);
         snprintf(be->notes + len, sizeof(be->notes) - len, "%s%s", len ? "; " : "", line);
@@ -152,26 +155,22 @@ static void be_note_add(live_be_t *be, const char *line)
 static void be_note(live_be_t *be, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void be_note(live_be_t *be, const char *fmt, ...)
 {
-    char line[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
     pthread_mutex_lock(&be->mu);
-    be_note_add(be, line);
+    be_note_vadd(be, fmt, ap);
     pthread_mutex_unlock(&be->mu);
+    va_end(ap);
 }
 
 /* The same, with be->mu held. */
 static void be_note_locked(live_be_t *be, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void be_note_locked(live_be_t *be, const char *fmt, ...)
 {
-    char line[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
+    be_note_vadd(be, fmt, ap);
     va_end(ap);
-    be_note_add(be, line);
 }
 
 uint16_t live_be_ioprio(pol_prio_t p)
