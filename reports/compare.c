@@ -3,6 +3,8 @@
  */
 #include "compare.h"
 
+#include "reports/db.h"
+
 #include <math.h>
 
 const char *const compare_owner_names[] = {"report", "validate"};
@@ -68,39 +70,13 @@ int compare_replace(sqlite3 *db, const char *scenario, compare_owner_t owner,
     return rc == SQLITE_OK ? 0 : -1;
 }
 
-static int has_owner(sqlite3 *db, int *yes)
-{
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info('comparisons') "
-                                "WHERE name = 'owner'", -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return rc;
-    rc = sqlite3_step(st);
-    *yes = rc == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? SQLITE_OK : rc;
-}
-
 int compare_migrate(sqlite3 *db, char **err)
 {
     *err = NULL;
-    int yes = 0, rc = has_owner(db, &yes);
-    /* A read-only file is reported as it is; nothing writes its comparisons. */
-    if (rc == SQLITE_OK && (yes || sqlite3_db_readonly(db, "main") == 1))
-        return SQLITE_OK;
-    /* Check again under the write lock: another process may have migrated. */
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, err);
-    if (rc == SQLITE_OK && (rc = has_owner(db, &yes)) == SQLITE_OK && !yes)
-        rc = sqlite3_exec(db,
-                          "ALTER TABLE comparisons ADD COLUMN owner TEXT NOT NULL DEFAULT "
-                          "'report';"
-                          "UPDATE comparisons SET owner = 'validate' WHERE variant LIKE '%:sim';",
-                          NULL, NULL, err);
-    if (rc == SQLITE_OK)
-        return sqlite3_exec(db, "COMMIT", NULL, NULL, err);
-    if (!*err)
-        *err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
+    /* rows from before the column: validate's by the old ":sim" convention */
+    return db_add_column(db, "comparisons", "owner",
+                         "ALTER TABLE comparisons ADD COLUMN owner TEXT NOT NULL DEFAULT "
+                         "'report';"
+                         "UPDATE comparisons SET owner = 'validate' WHERE variant LIKE '%:sim';",
+                         err);
 }

@@ -13,32 +13,39 @@
 
 extern const char db_schema_sql[];
 
-/* runs.what_if arrived after the first databases: add it to such a file. */
-static int db_has_what_if(sqlite3 *db, int *yes)
+static int db_has_column(sqlite3 *db, const char *table, const char *column, int *yes)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info('runs') "
-                                "WHERE name = 'what_if'", -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2",
+                                -1, &st, NULL);
     if (rc != SQLITE_OK)
         return rc;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     *yes = rc == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
-static int db_migrate(sqlite3 *db, char **err)
+int db_add_column(sqlite3 *db, const char *table, const char *column, const char *sql,
+                  char **err)
 {
-    int yes = 0, rc = db_has_what_if(db, &yes);
+    int yes = 0, rc = db_has_column(db, table, column, &yes);
+    /* a read-only file is reported as it is; nothing writes to it */
     if (rc != SQLITE_OK || yes || sqlite3_db_readonly(db, "main") == 1)
-        return rc;
+        goto out;
     /* again under the write lock: another process may have migrated */
     rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, err);
-    if (rc == SQLITE_OK && (rc = db_has_what_if(db, &yes)) == SQLITE_OK && !yes)
-        rc = sqlite3_exec(db, "ALTER TABLE runs ADD COLUMN what_if TEXT", NULL, NULL, err);
+    if (rc == SQLITE_OK && (rc = db_has_column(db, table, column, &yes)) == SQLITE_OK && !yes)
+        rc = sqlite3_exec(db, sql, NULL, NULL, err);
     if (rc == SQLITE_OK)
-        return sqlite3_exec(db, "COMMIT", NULL, NULL, err);
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, err);
+    else
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+out:
+    if (rc != SQLITE_OK && !*err)
+        *err = sqlite3_mprintf("adding %s.%s: %s", table, column, sqlite3_errmsg(db));
     return rc;
 }
 
@@ -58,7 +65,8 @@ sqlite3 *db_open(const char *path, char **err)
     if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
                      err) != SQLITE_OK ||
         sqlite3_exec(db, db_schema_sql, NULL, NULL, err) != SQLITE_OK ||
-        db_migrate(db, err) != SQLITE_OK || compare_migrate(db, err) != SQLITE_OK) {
+        db_add_column(db, "runs", "what_if", "ALTER TABLE runs ADD COLUMN what_if TEXT", err) !=
+            SQLITE_OK || compare_migrate(db, err) != SQLITE_OK) {
         char *e = sqlite3_mprintf("%s: %s", path, *err ? *err : sqlite3_errmsg(db));
         sqlite3_free(*err);
         *err = e;

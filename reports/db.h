@@ -19,6 +19,13 @@ typedef struct {
     const char *what_if;                   /* NULL or "": no what-if (runs.what_if NULL) */
 } db_run_info_t;
 
+/* Add a column to a database written before it existed: when `table` lacks
+ * `column` and the file is writable, run `sql` (the ALTER TABLE and any
+ * backfill) in one write transaction, checking again under the lock. SQLite
+ * result code; *err is set (sqlite3_free) on failure and must start NULL. */
+int db_add_column(sqlite3 *db, const char *table, const char *column, const char *sql,
+                  char **err);
+
 /* Open (creating if needed) and apply the schema, adding the columns a file
  * from an older latsurf lacks. NULL with *err set (free with sqlite3_free)
  * on failure. */
