@@ -185,7 +185,6 @@ void cpus_free(cpus_t *c)
 }
 
 uint32_t cpus_count(const cpus_t *c) { return c->n; }
-const cpu_sched_t *cpus_sched(const cpus_t *c) { return &c->s; }
 
 /* --- virtual time --- */
 
