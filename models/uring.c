@@ -15,8 +15,7 @@ typedef struct {
     cpu_thread_t *t;
     uint64_t key;
     /* the ring's SQEs waiting for their batch */
-    req_t *head, *tail;
-    uint32_t n;
+    req_fifo_t batch;
     sim_timer_t timer;
     /* hybrid polling: the shortest wait seen (io_uring's hybrid_poll_time) */
     sim_time_t hybrid_min;
@@ -181,9 +180,7 @@ static void uring_flush(uring_t *u, uint32_t k)
 {
     uring_cons_t *c = &u->cons[k];
     sim_cancel(u->sim, c->timer);
-    req_t *batch = c->head;
-    c->head = c->tail = NULL;
-    c->n = 0;
+    req_t *batch = req_fifo_take(&c->batch);
     if (!batch)
         return;
     sim_time_t per_sqe = 0;
@@ -221,16 +218,10 @@ int uring_submit(uring_t *u, req_t *r, uint32_t batch, sim_time_t window, double
     if (cpus_thread_cpu(c->t) != (uint32_t)r->consumer_cpu)
         uring_migrate(u, c, (uint32_t)r->consumer_cpu);
     r->cpu_ns = (sim_time_t)per_sqe_ns;
-    r->next = NULL;
-    if (c->tail)
-        c->tail->next = r;
-    else
-        c->head = r;
-    c->tail = r;
-    c->n++;
-    if (c->n >= batch || window == 0)
+    req_fifo_push(&c->batch, r);
+    if (c->batch.n >= batch || window == 0)
         uring_flush(u, k);
-    else if (c->n == 1)
+    else if (c->batch.n == 1)
         c->timer = sim_after(u->sim, window, uring_window, u, k);
     return 0;
 }
