@@ -251,16 +251,21 @@ static void rq_avg(const cpu_t *p, int64_t *avg, int64_t *load)
     *load = l;
 }
 
-/* avg_vruntime: V, rounded down. */
-static int64_t avg_vruntime(const cpu_t *p)
+/* avg_vruntime: V, rounded down, from rq_avg's sums. */
+static int64_t vavg(const cpu_t *p, int64_t avg, int64_t load)
 {
-    int64_t avg, load;
-    rq_avg(p, &avg, &load);
     if (!load)
         return p->minv;
     if (avg < 0)
         avg -= load - 1;
     return p->minv + avg / load;
+}
+
+static int64_t avg_vruntime(const cpu_t *p)
+{
+    int64_t avg, load;
+    rq_avg(p, &avg, &load);
+    return vavg(p, avg, load);
 }
 
 /* entity_eligible: lag >= 0, i.e. vruntime <= V, in exact arithmetic. */
@@ -335,13 +340,11 @@ static void place_entity(cpus_t *c, cpu_t *p, cpu_thread_t *t)
         t->placed = true;
         return;
     }
-    int64_t lag = 0, V = avg_vruntime(p);
-    if (p->nrq && t->vlag) {
-        int64_t avg, load;
-        rq_avg(p, &avg, &load);
+    int64_t avg, load, lag = 0;
+    rq_avg(p, &avg, &load);
+    if (p->nrq && t->vlag)
         lag = t->vlag * (load + (int64_t)t->weight) / load;
-    }
-    t->v = V - lag;
+    t->v = vavg(p, avg, load) - lag;
     if (t->rel_deadline) {
         t->deadline += t->v;
         t->rel_deadline = false;
