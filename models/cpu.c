@@ -747,13 +747,6 @@ int cpus_run(cpus_t *c, uint32_t cpu, cpu_level_t lvl, sim_time_t work, sim_hand
 
 /* --- IPIs --- */
 
-static void ipi_nothing(sim_t *sim, void *ctx, uint64_t arg)
-{
-    (void)sim;
-    (void)ctx;
-    (void)arg;
-}
-
 static void ipi_handled(sim_t *sim, void *ctx, uint64_t i)
 {
     cpus_t *c = ctx;
@@ -783,7 +776,7 @@ int cpus_ipi(cpus_t *c, uint32_t from, uint32_t to, sim_time_t send, sim_time_t 
     }
     c->ipi[i] = (cpu_ipi_t){fn, ctx, arg, to, UINT32_MAX, recv};
     if (send)
-        cpus_run(c, from, CPU_HARDIRQ, send, ipi_nothing, NULL, 0);
+        cpus_run(c, from, CPU_HARDIRQ, send, sim_nothing, NULL, 0);
     sim_after(c->sim, flight, ipi_arrived, c, i);
     return 0;
 }

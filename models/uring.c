@@ -119,13 +119,6 @@ static uint32_t uring_consumer(uring_t *u, const req_t *r)
 
 cpu_thread_t *uring_thread(const uring_t *u, const req_t *r) { return u->cons[r->thread].t; }
 
-static void uring_nothing(sim_t *sim, void *ctx, uint64_t arg)
-{
-    (void)sim;
-    (void)ctx;
-    (void)arg;
-}
-
 /* The thread moves to `cpu`: the move itself, then its working set is
  * fetched again by the new CPU (from the other node's memory when the node
  * changes). */
@@ -136,7 +129,7 @@ static void uring_migrate(uring_t *u, uring_cons_t *c, uint32_t cpu)
     bool remote = host_node_of(u->host, from) != host_node_of(u->host, cpu);
     double cold = u->host->working_set_kib *
                   costs_value(u->costs, remote ? COST_MEM_REMOTE_KIB : COST_MEM_LOCAL_KIB);
-    cpus_thread_run(c->t, NS(u->costs, COST_MIGRATION) + (sim_time_t)cold, uring_nothing, NULL, 0);
+    cpus_thread_run(c->t, NS(u->costs, COST_MIGRATION) + (sim_time_t)cold, sim_nothing, NULL, 0);
 }
 
 /* --- submission --- */
