@@ -10,7 +10,7 @@
 typedef struct {
     uint32_t free_tags;
     uint32_t nr_ctx;            /* CPUs whose software queue maps here */
-    req_t *wait_head, *wait_tail;
+    req_fifo_t waiters;         /* requests waiting for a tag, oldest first */
 } blkmq_hctx_t;
 
 enum { MAP_DEFAULT, MAP_READ, MAP_POLL, NMAPS };
@@ -120,27 +120,18 @@ void blkmq_submit(blkmq_t *b, req_t *r, uint32_t cpu)
         b->dispatch(b->ctx, r);
         return;
     }
-    r->next = NULL;
-    if (h->wait_tail)
-        h->wait_tail->next = r;
-    else
-        h->wait_head = r;
-    h->wait_tail = r;
+    req_fifo_push(&h->waiters, r);
 }
 
 /* A tag came back: the oldest waiter gets it (blk_mq_run_hw_queue). */
 static void blkmq_put_tag(blkmq_t *b, uint32_t hwq)
 {
     blkmq_hctx_t *h = &b->hctx[hwq];
-    req_t *w = h->wait_head;
+    req_t *w = req_fifo_pop(&h->waiters);
     if (!w) {
         h->free_tags++;
         return;
     }
-    h->wait_head = w->next;
-    if (!h->wait_head)
-        h->wait_tail = NULL;
-    w->next = NULL;
     w->t[T_DISPATCH] = sim_now(b->sim);
     b->dispatch(b->ctx, w);
 }

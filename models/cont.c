@@ -112,18 +112,11 @@ static void cont_sync_stats(cont_t *c)
     col->reg = *pol_reg_stats(c->reg);
 }
 
-static void cont_nothing(sim_t *sim, void *ctx, uint64_t arg)
-{
-    (void)sim;
-    (void)ctx;
-    (void)arg;
-}
-
 /* CPU work that delays nobody's bytes (deregistration, completion handling). */
 static void cont_charge(cont_t *c, uint32_t cpu, cpu_level_t lvl, double ns)
 {
     if (ns > 0)
-        cpus_run(c->env.cpus, cpu, lvl, (sim_time_t)ns, cont_nothing, NULL, 0);
+        cpus_run(c->env.cpus, cpu, lvl, (sim_time_t)ns, sim_nothing, NULL, 0);
 }
 
 /* A host step of the consumer: on its thread. */
@@ -139,7 +132,7 @@ static void cont_user(cont_t *c, const cont_xfer_t *x, double ns, sim_handler_fn
 static void cont_charge_user(cont_t *c, const cont_xfer_t *x, double ns)
 {
     if (ns > 0)
-        cont_user(c, x, ns, cont_nothing, 0);
+        cont_user(c, x, ns, sim_nothing, 0);
 }
 
 static int64_t cont_acquire(cont_t *c, cont_xfer_t *x)

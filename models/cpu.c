@@ -185,7 +185,6 @@ void cpus_free(cpus_t *c)
 }
 
 uint32_t cpus_count(const cpus_t *c) { return c->n; }
-const cpu_sched_t *cpus_sched(const cpus_t *c) { return &c->s; }
 
 /* --- virtual time --- */
 
@@ -252,16 +251,21 @@ static void rq_avg(const cpu_t *p, int64_t *avg, int64_t *load)
     *load = l;
 }
 
-/* avg_vruntime: V, rounded down. */
-static int64_t avg_vruntime(const cpu_t *p)
+/* avg_vruntime: V, rounded down, from rq_avg's sums. */
+static int64_t vavg(const cpu_t *p, int64_t avg, int64_t load)
 {
-    int64_t avg, load;
-    rq_avg(p, &avg, &load);
     if (!load)
         return p->minv;
     if (avg < 0)
         avg -= load - 1;
     return p->minv + avg / load;
+}
+
+static int64_t avg_vruntime(const cpu_t *p)
+{
+    int64_t avg, load;
+    rq_avg(p, &avg, &load);
+    return vavg(p, avg, load);
 }
 
 /* entity_eligible: lag >= 0, i.e. vruntime <= V, in exact arithmetic. */
@@ -336,13 +340,11 @@ static void place_entity(cpus_t *c, cpu_t *p, cpu_thread_t *t)
         t->placed = true;
         return;
     }
-    int64_t lag = 0, V = avg_vruntime(p);
-    if (p->nrq && t->vlag) {
-        int64_t avg, load;
-        rq_avg(p, &avg, &load);
+    int64_t avg, load, lag = 0;
+    rq_avg(p, &avg, &load);
+    if (p->nrq && t->vlag)
         lag = t->vlag * (load + (int64_t)t->weight) / load;
-    }
-    t->v = V - lag;
+    t->v = vavg(p, avg, load) - lag;
     if (t->rel_deadline) {
         t->deadline += t->v;
         t->rel_deadline = false;
@@ -745,13 +747,6 @@ int cpus_run(cpus_t *c, uint32_t cpu, cpu_level_t lvl, sim_time_t work, sim_hand
 
 /* --- IPIs --- */
 
-static void ipi_nothing(sim_t *sim, void *ctx, uint64_t arg)
-{
-    (void)sim;
-    (void)ctx;
-    (void)arg;
-}
-
 static void ipi_handled(sim_t *sim, void *ctx, uint64_t i)
 {
     cpus_t *c = ctx;
@@ -781,7 +776,7 @@ int cpus_ipi(cpus_t *c, uint32_t from, uint32_t to, sim_time_t send, sim_time_t 
     }
     c->ipi[i] = (cpu_ipi_t){fn, ctx, arg, to, UINT32_MAX, recv};
     if (send)
-        cpus_run(c, from, CPU_HARDIRQ, send, ipi_nothing, NULL, 0);
+        cpus_run(c, from, CPU_HARDIRQ, send, sim_nothing, NULL, 0);
     sim_after(c->sim, flight, ipi_arrived, c, i);
     return 0;
 }

@@ -124,6 +124,5 @@ uint32_t cpus_queued(const cpus_t *c, uint32_t cpu, cpu_level_t lvl);
 double cpus_busy_ns(const cpus_t *c, uint32_t cpu, cpu_level_t lvl);
 void cpus_reset_stats(cpus_t *c);
 uint32_t cpus_count(const cpus_t *c);
-const cpu_sched_t *cpus_sched(const cpus_t *c);
 
 #endif

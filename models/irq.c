@@ -9,8 +9,7 @@
 #include <stdlib.h>
 
 typedef struct {
-    req_t *head, *tail;
-    uint32_t n;
+    req_fifo_t held;
     sim_timer_t timer;
 } irq_cq_t;
 
@@ -95,9 +94,7 @@ static void irq_fire(irq_t *q, uint32_t i)
 {
     irq_cq_t *cq = &q->cq[i];
     sim_cancel(q->sim, cq->timer);
-    req_t *batch = cq->head;
-    cq->head = cq->tail = NULL;
-    cq->n = 0;
+    req_t *batch = req_fifo_take(&cq->held);
     q->count++;
     sim_time_t now = sim_now(q->sim);
     uint32_t k = 0;
@@ -119,28 +116,22 @@ static void irq_timer(sim_t *sim, void *ctx, uint64_t i)
 {
     (void)sim;
     irq_t *q = ctx;
-    if (q->cq[i].n)
+    if (q->cq[i].held.n)
         irq_fire(q, (uint32_t)i);
 }
 
 void irq_cqe(irq_t *q, req_t *r)
 {
     irq_cq_t *cq = &q->cq[r->hwq];
-    r->next = NULL;
-    if (cq->tail)
-        cq->tail->next = r;
-    else
-        cq->head = r;
-    cq->tail = r;
-    cq->n++;
+    req_fifo_push(&cq->held, r);
     /* Feature 08h: TIME 0 means no delay, THR <= 1 means one entry per
      * interrupt; Feature 09h: CD exempts the vector */
     bool coalescing = q->agg_time > 0 && q->threshold > 1 && !(q->cd && q->cd[r->hwq]) &&
                       (r->coalesce || !q->bypass);
-    if (!coalescing || cq->n >= q->threshold) {
+    if (!coalescing || cq->held.n >= q->threshold) {
         irq_fire(q, r->hwq);
         return;
     }
-    if (cq->n == 1)
+    if (cq->held.n == 1)
         cq->timer = sim_after(q->sim, q->agg_time, irq_timer, q, r->hwq);
 }

@@ -163,20 +163,13 @@ static int path_submit(void *x, req_t *r, const pol_placement_t *pl)
 
 /* --- background load --- */
 
-static void path_nothing(sim_t *sim, void *ctx, uint64_t arg)
-{
-    (void)sim;
-    (void)ctx;
-    (void)arg;
-}
-
 /* A background task is a fair thread in user mode that gets busy_us of CPU
  * work every period_us (a hog that sleeps to the next period start). */
 static void path_background(sim_t *sim, void *ctx, uint64_t i)
 {
     path_t *p = ctx;
     const host_background_t *b = &p->cfg.host->background[i];
-    cpus_thread_run(p->bg[i], (sim_time_t)(b->busy_us * 1000), path_nothing, NULL, 0);
+    cpus_thread_run(p->bg[i], (sim_time_t)(b->busy_us * 1000), sim_nothing, NULL, 0);
     sim_after(sim, (sim_time_t)(b->period_us * 1000), path_background, p, i);
 }
 

@@ -17,6 +17,7 @@
 #include "sim/sim.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum { REQ_READ = 0, REQ_WRITE = 1, REQ_NOPS } req_op_t;
@@ -68,6 +69,46 @@ struct req {
     int16_t home_cpu;    /* the consumer CPU the workload declared, before placement */
     sim_time_t cpu_ns;   /* host CPU time charged to this request */
 };
+
+/* A FIFO of requests on their `next` links: a batch of SQEs, the CQEs a
+ * vector holds back, the waiters for a tag. */
+typedef struct {
+    req_t *head, *tail;
+    uint32_t n;
+} req_fifo_t;
+
+static inline void req_fifo_push(req_fifo_t *f, req_t *r)
+{
+    r->next = NULL;
+    if (f->tail)
+        f->tail->next = r;
+    else
+        f->head = r;
+    f->tail = r;
+    f->n++;
+}
+
+/* The oldest request, unlinked; NULL when f is empty. */
+static inline req_t *req_fifo_pop(req_fifo_t *f)
+{
+    req_t *r = f->head;
+    if (!r)
+        return NULL;
+    f->head = r->next;
+    if (!f->head)
+        f->tail = NULL;
+    f->n--;
+    r->next = NULL;
+    return r;
+}
+
+/* The whole list (still linked through `next`), leaving f empty. */
+static inline req_t *req_fifo_take(req_fifo_t *f)
+{
+    req_t *r = f->head;
+    *f = (req_fifo_t){0};
+    return r;
+}
 
 /* The intent the application declared with r, as the policies see it: the
  * one conversion both executors (models/path.c and live/) use. */

@@ -71,6 +71,21 @@ static void ssd_fail_at(cfg_t *c, const char *key, const char *msg, double v)
     cfg_pop(c, m);
 }
 
+/* Entry i of arr: an integer in [0, lim) (lim 0: no upper bound), or -1
+ * after failing at arr.i with "expected <what> in [0, lim - 1]". */
+static json_int_t ssd_array_index(cfg_t *c, json_t *arr, size_t i, uint32_t lim, const char *what)
+{
+    json_t *e = json_array_get(arr, i);
+    size_t mi = cfg_push_idx(c, i);
+    json_int_t v = json_is_integer(e) ? json_integer_value(e) : -1;
+    if (v < 0 || (lim && v >= (json_int_t)lim)) {
+        cfg_fail(c, "expected %s in [0, %u]", what, lim ? lim - 1 : 0);
+        v = -1;
+    }
+    cfg_pop(c, mi);
+    return v;
+}
+
 static void ssd_parse_irq_cpus(cfg_t *c, json_t *arr, uint32_t host_cpus, ssd_cfg_t *o)
 {
     size_t m = cfg_push(c, "irq_cpus");
@@ -81,14 +96,9 @@ static void ssd_parse_irq_cpus(cfg_t *c, json_t *arr, uint32_t host_cpus, ssd_cf
         cfg_fail(c, "out of memory");
     } else {
         for (size_t i = 0; i < n && cfg_ok(c); i++) {
-            json_t *e = json_array_get(arr, i);
-            size_t mi = cfg_push_idx(c, i);
-            json_int_t v = json_is_integer(e) ? json_integer_value(e) : -1;
-            if (v < 0 || (host_cpus && v >= (json_int_t)host_cpus))
-                cfg_fail(c, "expected a CPU number in [0, %u]", host_cpus ? host_cpus - 1 : 0);
-            else
+            json_int_t v = ssd_array_index(c, arr, i, host_cpus, "a CPU number");
+            if (v >= 0)
                 o->irq_cpus[i] = (int32_t)v;
-            cfg_pop(c, mi);
         }
     }
     cfg_pop(c, m);
@@ -103,14 +113,9 @@ static void ssd_parse_coalesce_off(cfg_t *c, json_t *arr, ssd_cfg_t *o)
         cfg_fail(c, "out of memory");
     } else {
         for (size_t i = 0; i < n && cfg_ok(c); i++) {
-            json_t *e = json_array_get(arr, i);
-            size_t mi = cfg_push_idx(c, i);
-            json_int_t v = json_is_integer(e) ? json_integer_value(e) : -1;
-            if (v < 0 || v >= (json_int_t)o->queues)
-                cfg_fail(c, "expected an I/O queue number in [0, %u]", o->queues - 1);
-            else
+            json_int_t v = ssd_array_index(c, arr, i, o->queues, "an I/O queue number");
+            if (v >= 0)
                 o->coalesce_off[v] = 1;
-            cfg_pop(c, mi);
         }
     }
     cfg_pop(c, m);

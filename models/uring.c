@@ -15,8 +15,7 @@ typedef struct {
     cpu_thread_t *t;
     uint64_t key;
     /* the ring's SQEs waiting for their batch */
-    req_t *head, *tail;
-    uint32_t n;
+    req_fifo_t batch;
     sim_timer_t timer;
     /* hybrid polling: the shortest wait seen (io_uring's hybrid_poll_time) */
     sim_time_t hybrid_min;
@@ -120,13 +119,6 @@ static uint32_t uring_consumer(uring_t *u, const req_t *r)
 
 cpu_thread_t *uring_thread(const uring_t *u, const req_t *r) { return u->cons[r->thread].t; }
 
-static void uring_nothing(sim_t *sim, void *ctx, uint64_t arg)
-{
-    (void)sim;
-    (void)ctx;
-    (void)arg;
-}
-
 /* The thread moves to `cpu`: the move itself, then its working set is
  * fetched again by the new CPU (from the other node's memory when the node
  * changes). */
@@ -137,7 +129,7 @@ static void uring_migrate(uring_t *u, uring_cons_t *c, uint32_t cpu)
     bool remote = host_node_of(u->host, from) != host_node_of(u->host, cpu);
     double cold = u->host->working_set_kib *
                   costs_value(u->costs, remote ? COST_MEM_REMOTE_KIB : COST_MEM_LOCAL_KIB);
-    cpus_thread_run(c->t, NS(u->costs, COST_MIGRATION) + (sim_time_t)cold, uring_nothing, NULL, 0);
+    cpus_thread_run(c->t, NS(u->costs, COST_MIGRATION) + (sim_time_t)cold, sim_nothing, NULL, 0);
 }
 
 /* --- submission --- */
@@ -181,9 +173,7 @@ static void uring_flush(uring_t *u, uint32_t k)
 {
     uring_cons_t *c = &u->cons[k];
     sim_cancel(u->sim, c->timer);
-    req_t *batch = c->head;
-    c->head = c->tail = NULL;
-    c->n = 0;
+    req_t *batch = req_fifo_take(&c->batch);
     if (!batch)
         return;
     sim_time_t per_sqe = 0;
@@ -221,16 +211,10 @@ int uring_submit(uring_t *u, req_t *r, uint32_t batch, sim_time_t window, double
     if (cpus_thread_cpu(c->t) != (uint32_t)r->consumer_cpu)
         uring_migrate(u, c, (uint32_t)r->consumer_cpu);
     r->cpu_ns = (sim_time_t)per_sqe_ns;
-    r->next = NULL;
-    if (c->tail)
-        c->tail->next = r;
-    else
-        c->head = r;
-    c->tail = r;
-    c->n++;
-    if (c->n >= batch || window == 0)
+    req_fifo_push(&c->batch, r);
+    if (c->batch.n >= batch || window == 0)
         uring_flush(u, k);
-    else if (c->n == 1)
+    else if (c->batch.n == 1)
         c->timer = sim_after(u->sim, window, uring_window, u, k);
     return 0;
 }

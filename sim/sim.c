@@ -170,3 +170,10 @@ uint64_t sim_run(sim_t *s, sim_time_t until)
         s->now = until;
     return s->executed - n0;
 }
+
+void sim_nothing(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    (void)ctx;
+    (void)arg;
+}

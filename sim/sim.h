@@ -29,6 +29,8 @@ typedef uint64_t sim_time_t;            /* nanoseconds since the run started */
 
 typedef struct sim sim_t;
 typedef void (*sim_handler_fn)(sim_t *sim, void *ctx, uint64_t arg);
+/* A handler with nothing to do: work whose end nobody waits for. */
+void sim_nothing(sim_t *sim, void *ctx, uint64_t arg);
 
 /* Handle of a scheduled event; {0,0} is never a live event. */
 typedef struct {
