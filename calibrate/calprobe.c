@@ -394,8 +394,7 @@ static void free_on(void *p, size_t size, int node)
         munmap(p, size);
 }
 
-/* The largest of the sizes (KiB), in bytes: what the buffers must hold. */
-static size_t largest_bytes(const unsigned *sizes_kib, size_t nsizes)
+size_t calprobe_largest_bytes(const unsigned *sizes_kib, size_t nsizes)
 {
     size_t max = 0;
     for (size_t i = 0; i < nsizes; i++)
@@ -406,7 +405,7 @@ static size_t largest_bytes(const unsigned *sizes_kib, size_t nsizes)
 int calprobe_memcopy(int cpu, int node, const unsigned *sizes_kib, size_t nsizes, int reps,
                      calstat_vec_t *x, calstat_vec_t *y, calprobe_stop_t *stop)
 {
-    size_t max = largest_bytes(sizes_kib, nsizes);
+    size_t max = calprobe_largest_bytes(sizes_kib, nsizes);
     pin_t p;
     int rc = pin(cpu, &p);
     if (rc)
@@ -444,7 +443,7 @@ int calprobe_register(const unsigned *sizes_kib, size_t nsizes, int reps, calsta
                       calstat_vec_t *ry, calstat_vec_t *mx, calstat_vec_t *my,
                       calstat_vec_t *dereg, calprobe_stop_t *stop)
 {
-    size_t max = largest_bytes(sizes_kib, nsizes);
+    size_t max = calprobe_largest_bytes(sizes_kib, nsizes);
     struct io_uring ring;
     int rc = io_uring_queue_init(4, &ring, 0);
     if (rc < 0)

@@ -62,6 +62,9 @@ int calprobe_ctxswitch(int cpu, size_t batches, calstat_vec_t *out, calprobe_sto
 int calprobe_memcopy(int cpu, int node, const unsigned *sizes_kib, size_t nsizes, int reps,
                      calstat_vec_t *x, calstat_vec_t *y, calprobe_stop_t *stop);
 
+/* The largest of sizes_kib[], in bytes: the buffer a size-sweep probe needs. */
+size_t calprobe_largest_bytes(const unsigned *sizes_kib, size_t nsizes);
+
 /* io_uring_register_buffers (one iovec) and mlock of pre-touched memory:
  * x = KiB, y = ns; dereg = io_uring_unregister_buffers ns. */
 int calprobe_register(const unsigned *sizes_kib, size_t nsizes, int reps, calstat_vec_t *rx,

@@ -233,6 +233,8 @@ static double param_mean(json_t *p)
     if (dist && strcmp(dist, "gamma") == 0)
         return json_number_value(json_object_get(fit, "k")) *
                json_number_value(json_object_get(fit, "theta"));
+    if (dist && strcmp(dist, "exponential") == 0)
+        return json_number_value(json_object_get(fit, "mean"));
     return json_number_value(json_object_get(p, "value"));
 }
 

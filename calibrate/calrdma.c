@@ -29,9 +29,7 @@ int calrdma_register(const unsigned *sizes_kib, size_t nsizes, int reps, calstat
     if (!ctx)
         return errno ? -errno : -ENODEV;
     struct ibv_pd *pd = ibv_alloc_pd(ctx);
-    size_t max = 0;
-    for (size_t i = 0; i < nsizes; i++)
-        max = sizes_kib[i] * 1024ul > max ? sizes_kib[i] * 1024ul : max;
+    size_t max = calprobe_largest_bytes(sizes_kib, nsizes);
     void *buf = NULL;
     int rc = !pd ? (errno ? -errno : -ENOMEM) : posix_memalign(&buf, 4096, max) ? -ENOMEM : 0;
     if (!rc)

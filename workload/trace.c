@@ -307,5 +307,3 @@ void trace_rec_init(trace_rec_t *rec, uint64_t line)
     rec->service_ns = -1;
     rec->line = line;
 }
-
-bool trace_parse_u64(const char *s, uint64_t *out) { return s && lp_u64(s, out); }

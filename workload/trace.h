@@ -145,7 +145,5 @@ int trace_fail_at(trace_reader_t *r, uint64_t line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Reset rec to the defaults (read, 4 KiB, flow 0, nothing optional given). */
 void trace_rec_init(trace_rec_t *rec, uint64_t line);
-/* Strict unsigned decimal parse of a whole token (lp_u64). */
-bool trace_parse_u64(const char *s, uint64_t *out);
 
 #endif

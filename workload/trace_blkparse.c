@@ -174,7 +174,7 @@ static int blk_line(trace_reader_t *r, char *line)
         return trace_fail(r, "expected at least 7 fields (MAJ,MIN CPU SEQ TIME PID ACTION "
                              "RWBS), got %d", n);
     uint64_t t, u;
-    if (!trace_parse_u64(tok[1], &u) || !trace_parse_u64(tok[2], &u))
+    if (!lp_u64(tok[1], &u) || !lp_u64(tok[2], &u))
         return trace_fail(r, "cpu and sequence: expected integers");
     if (!blk_parse_time(tok[3], &t))
         return trace_fail(r, "time: expected SECONDS.NANOSECONDS, got '%s'", tok[3]);
@@ -198,9 +198,9 @@ static int blk_line(trace_reader_t *r, char *line)
         r->st.skipped++; /* no sector range: flush or SCSI passthrough */
         return 0;
     }
-    if (!trace_parse_u64(tok[7], &sector) || sector >= (1ULL << 54))
+    if (!lp_u64(tok[7], &sector) || sector >= (1ULL << 54))
         return trace_fail(r, "sector: expected a sector number, got '%s'", tok[7]);
-    if (!trace_parse_u64(tok[9], &nsect) || nsect > (INT32_MAX >> 9))
+    if (!lp_u64(tok[9], &nsect) || nsect > (INT32_MAX >> 9))
         return trace_fail(r, "size: expected a sector count, got '%s'", tok[9]);
     int op = strchr(rwbs, 'D') ? -1 : strchr(rwbs, 'W') ? 1 : strchr(rwbs, 'R') ? 0 : -1;
     if (op < 0 || nsect == 0) {

@@ -27,7 +27,7 @@ static int disksim_next(trace_reader_t *r, trace_rec_t *rec)
             return trace_fail(r, "expected 5 fields (time_ns device sector sectors type), got %d%s",
                               n, n == 6 ? "+" : "");
         uint64_t t, dev, sector, nsect, type;
-        if (!trace_parse_u64(tok[0], &t)) {
+        if (!lp_u64(tok[0], &t)) {
             /* Some converters print the time as a decimal. */
             char *end;
             double d = strtod(tok[0], &end);
@@ -35,13 +35,13 @@ static int disksim_next(trace_reader_t *r, trace_rec_t *rec)
                 return trace_fail(r, "time: expected non-negative nanoseconds, got '%s'", tok[0]);
             t = (uint64_t)d;
         }
-        if (!trace_parse_u64(tok[1], &dev) || dev > UINT32_MAX)
+        if (!lp_u64(tok[1], &dev) || dev > UINT32_MAX)
             return trace_fail(r, "device: expected a device number, got '%s'", tok[1]);
-        if (!trace_parse_u64(tok[2], &sector) || sector > (UINT64_MAX >> 9))
+        if (!lp_u64(tok[2], &sector) || sector > (UINT64_MAX >> 9))
             return trace_fail(r, "sector: expected a sector number, got '%s'", tok[2]);
-        if (!trace_parse_u64(tok[3], &nsect) || nsect > (INT32_MAX >> 9))
+        if (!lp_u64(tok[3], &nsect) || nsect > (INT32_MAX >> 9))
             return trace_fail(r, "size: expected a sector count, got '%s'", tok[3]);
-        if (!trace_parse_u64(tok[4], &type))
+        if (!lp_u64(tok[4], &type))
             return trace_fail(r, "type: expected 1 (read) or 0 (write), got '%s'", tok[4]);
         if (type > 1) {
             r->st.unknown++;

@@ -99,7 +99,7 @@ static int fio_next(trace_reader_t *r, trace_rec_t *rec)
         uint64_t ts = 0;
         int k = 0; /* index of the file name */
         if (f->version == 3) {
-            if (!trace_parse_u64(tok[0], &ts))
+            if (!lp_u64(tok[0], &ts))
                 return trace_fail(r, "expected a timestamp in microseconds, got '%s'", tok[0]);
             k = 1;
         }
@@ -116,9 +116,9 @@ static int fio_next(trace_reader_t *r, trace_rec_t *rec)
             continue;
         }
         uint64_t off, len;
-        if (!trace_parse_u64(tok[k + 2], &off))
+        if (!lp_u64(tok[k + 2], &off))
             return trace_fail(r, "offset: expected bytes, got '%s'", tok[k + 2]);
-        if (!trace_parse_u64(tok[k + 3], &len) || len > INT32_MAX)
+        if (!lp_u64(tok[k + 3], &len) || len > INT32_MAX)
             return trace_fail(r, "length: expected bytes, got '%s'", tok[k + 3]);
         if (strcmp(act, "wait") == 0) {
             if (f->version == 3)

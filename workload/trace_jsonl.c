@@ -13,6 +13,7 @@
  */
 #include "trace.h"
 
+#include "lineparse.h"
 #include "models/req.h"
 #include "policies/policy.h"
 
@@ -304,10 +305,7 @@ static int jsonl_next(trace_reader_t *r, trace_rec_t *rec)
 {
     char *line;
     while ((line = trace_getline(r))) {
-        size_t i = 0;
-        while (line[i] == ' ' || line[i] == '\t')
-            i++;
-        if (line[i] == '\0')
+        if (lp_blank(line))
             continue; /* blank lines carry nothing */
         trace_rec_init(rec, r->lineno);
         jsonl_vals_t v;
@@ -315,7 +313,7 @@ static int jsonl_next(trace_reader_t *r, trace_rec_t *rec)
         v.nafter = 0;
         v.after_err[0] = '\0';
         v.unknown = NULL;
-        if (jsonl_scan(r->priv, line + i, &v))
+        if (jsonl_scan(r->priv, line, &v)) /* it skips leading blanks */
             return jsonl_fields(r, &v, rec) < 0 ? -EINVAL : 1;
         json_error_t je;
         json_t *o = json_loadb(line, strlen(line), JSON_REJECT_DUPLICATES, &je);

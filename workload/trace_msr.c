@@ -33,15 +33,15 @@ static int msr_next(trace_reader_t *r, trace_rec_t *rec)
                                  "DiskNumber, Type, Offset, Size, ResponseTime), got %d%s",
                               n, more ? "+" : "");
         uint64_t ts, disk, off, size, resp;
-        if (!trace_parse_u64(f[0], &ts))
+        if (!lp_u64(f[0], &ts))
             return trace_fail(r, "Timestamp: expected a Windows filetime, got '%s'", f[0]);
-        if (!trace_parse_u64(f[2], &disk) || disk > UINT32_MAX)
+        if (!lp_u64(f[2], &disk) || disk > UINT32_MAX)
             return trace_fail(r, "DiskNumber: expected an integer, got '%s'", f[2]);
-        if (!trace_parse_u64(f[4], &off))
+        if (!lp_u64(f[4], &off))
             return trace_fail(r, "Offset: expected bytes, got '%s'", f[4]);
-        if (!trace_parse_u64(f[5], &size) || size > INT32_MAX)
+        if (!lp_u64(f[5], &size) || size > INT32_MAX)
             return trace_fail(r, "Size: expected bytes, got '%s'", f[5]);
-        if (!trace_parse_u64(f[6], &resp) || resp > INT64_MAX / MSR_TICK_NS)
+        if (!lp_u64(f[6], &resp) || resp > INT64_MAX / MSR_TICK_NS)
             return trace_fail(r, "ResponseTime: expected 100 ns ticks, got '%s'", f[6]);
         int op = strcasecmp(f[3], "Read") == 0 ? 0 : strcasecmp(f[3], "Write") == 0 ? 1 : -1;
         if (op < 0) {
