@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "reports/db.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,10 +42,26 @@ static int parse_ms(const char *s, long *v)
     return errno || *end || end == s || *v < 0 ? -1 : 0;
 }
 
+/* The threads of process pid (/proc/PID/task) into pids[*n..cap). */
+static int add_threads(long pid, int *pids, size_t *n, size_t cap)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%ld/task", pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    struct dirent *e;
+    while ((e = readdir(d)) && *n < cap)
+        if (e->d_name[0] != '.')
+            pids[(*n)++] = atoi(e->d_name);
+    closedir(d);
+    return 0;
+}
+
 static int trace_record(int argc, char **argv)
 {
     const char *out = NULL;
-    long duration_ms = -1;
+    long duration_ms = -1, pid = -1;
     char **cmdv = NULL;
     /* --event SYS/EVENT, on top of the defaults (e.g. nvme/nvme_setup_cmd) */
     const char *extra[33] = {NULL};
@@ -63,6 +80,12 @@ static int trace_record(int argc, char **argv)
                 return CMD_BADINPUT;
             }
             extra[nextra++] = argv[++i];
+        } else if (strcmp(argv[i], "--pid") == 0 && i + 1 < argc) {
+            if (parse_ms(argv[++i], &pid) || pid == 0 || kill((pid_t)pid, 0) != 0) {
+                fprintf(stderr, "latsurf trace record: --pid: expected the id of a running "
+                                "process, got '%s'\n", argv[i]);
+                return CMD_BADINPUT;
+            }
         } else if (strcmp(argv[i], "--duration-ms") == 0 && i + 1 < argc) {
             if (parse_ms(argv[++i], &duration_ms)) {
                 fprintf(stderr, "latsurf trace record: --duration-ms: expected a number of "
@@ -76,10 +99,10 @@ static int trace_record(int argc, char **argv)
     }
     if (cmdv && !*cmdv)
         cmdv = NULL;
-    if (!out || (!cmdv && duration_ms < 0)) {
-        fprintf(stderr, "usage: latsurf trace record --out FILE [--duration-ms N] "
-                        "[--event SYS/EVENT]... [-- COMMAND ARGS...] (a command, a duration "
-                        "or both)\n");
+    if (!out || (!cmdv && duration_ms < 0 && pid < 0)) {
+        fprintf(stderr, "usage: latsurf trace record --out FILE [--duration-ms N] [--pid PID] "
+                        "[--event SYS/EVENT]... [-- COMMAND ARGS...] (a command, a pid, a "
+                        "duration, or some of them)\n");
         return CMD_BADINPUT;
     }
     char why[256];
@@ -107,21 +130,59 @@ static int trace_record(int argc, char **argv)
         rc = CMD_FAIL;
         goto done;
     }
+    /* The syscall events follow the command (and what it forks) and/or the
+     * threads of --pid; with neither, every task. The command waits on a
+     * pipe until it is followed, so its first read is in the trace. */
+    int follow[1024], go[2] = {-1, -1};
+    size_t nfollow = 0;
+    if (pid > 0 && add_threads(pid, follow, &nfollow, 1023) != 0) {
+        fprintf(stderr, "latsurf trace record: --pid %ld: cannot list its threads\n", pid);
+        rc = CMD_BADINPUT;
+        goto done;
+    }
     pid_t child = -1;
     if (cmdv) {
         fflush(NULL);
+        if (pipe(go) != 0) {
+            fprintf(stderr, "latsurf trace record: pipe: %s\n", strerror(errno));
+            rc = CMD_FAIL;
+            goto done;
+        }
         child = fork();
         if (child == 0) {
             signal(SIGINT, SIG_DFL);
             signal(SIGTERM, SIG_DFL);
+            char byte;
+            close(go[1]);
+            if (read(go[0], &byte, 1) != 1)
+                _exit(127); /* the recorder gave up */
+            close(go[0]);
             execvp(cmdv[0], cmdv);
             fprintf(stderr, "latsurf trace record: cannot run %s: %s\n", cmdv[0],
                     strerror(errno));
             _exit(127);
         }
+        close(go[0]);
         if (child < 0) {
             fprintf(stderr, "latsurf trace record: fork: %s\n", strerror(errno));
+            close(go[1]);
             rc = CMD_FAIL;
+            goto done;
+        }
+        follow[nfollow++] = (int)child;
+    }
+    if (tracerec_follow(rec, follow, nfollow, err, sizeof(err)) != 0) {
+        fprintf(stderr, "latsurf trace record: %s\n", err);
+        rc = CMD_FAIL;
+    }
+    if (child > 0) {
+        /* the command runs only once it is followed; else it exits 127 */
+        if (rc == CMD_OK && write(go[1], "g", 1) != 1)
+            rc = CMD_FAIL;
+        close(go[1]);
+        if (rc != CMD_OK) {
+            while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+                ;
             goto done;
         }
     }
@@ -139,6 +200,8 @@ static int trace_record(int argc, char **argv)
             reaped = 1;
             break;
         }
+        if (!cmdv && pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+            break; /* the process followed has exited */
         if (duration_ms >= 0 && now_ms() - start >= (uint64_t)duration_ms) {
             timed_out = 1;
             break;
@@ -157,7 +220,9 @@ static int trace_record(int argc, char **argv)
     int len = snprintf(comment, sizeof(comment), "command:");
     for (char **a = cmdv; a && *a && len < (int)sizeof(comment) - 2; a++)
         len += snprintf(comment + len, sizeof(comment) - (size_t)len, " %s", *a);
-    if (!cmdv)
+    if (!cmdv && pid > 0)
+        snprintf(comment, sizeof(comment), "pid %ld", pid);
+    else if (!cmdv)
         snprintf(comment, sizeof(comment), "waited %ld ms", duration_ms);
     if (tracerec_write(rec, f, comment) != 0) {
         fprintf(stderr, "latsurf trace record: writing %s failed\n", out);
@@ -253,6 +318,17 @@ static int trace_analyze(int argc, char **argv)
     printf("  io_uring read/write I/Os           %12llu\n", (unsigned long long)tj.uring_rw);
     printf("  joined per request                 %12llu  (%.1f%%)\n",
            (unsigned long long)tj.joined, 100.0 * tracejoin_rate(&tj));
+    if (tj.has_syscalls) {
+        printf("  blocking syscalls (traced)         %12llu\n", (unsigned long long)tj.sys_calls);
+        printf("  ... reached the device (requests)  %12llu  (%llu of several block requests)\n",
+               (unsigned long long)tj.sys_device, (unsigned long long)tj.sys_split);
+        printf("  ... served by the page cache       %12llu\n", (unsigned long long)tj.sys_cache);
+        printf("  libaio iocbs                       %12llu\n",
+               (unsigned long long)tj.aio_requests);
+        printf("  block reads of the traced tasks    %12llu  (%llu joined to a syscall, %.1f%%)\n",
+               (unsigned long long)tj.blk_reads, (unsigned long long)tj.blk_reads_joined,
+               tj.blk_reads ? 100.0 * (double)tj.blk_reads_joined / (double)tj.blk_reads : 0.0);
+    }
     printf("  block requests (not io_uring)      %12llu  (%llu)\n",
            (unsigned long long)tj.blk_requests, (unsigned long long)tj.blk_unlinked);
     printf("  completions without a start        %12llu\n",
