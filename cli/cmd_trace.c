@@ -1,8 +1,10 @@
 /*
  * cmd_trace.c - `latsurf trace record` (tracepoints into a text trace, via
  * calibrate/tracerec) and `latsurf trace analyze` (per-request join via
- * calibrate/traceparse + tracejoin, written as a live run with reports/db).
+ * calibrate/traceparse + tracejoin, written as a live run with reports/db,
+ * and with --export-jsonl as a workload via calibrate/traceexport).
  */
+#include "calibrate/traceexport.h"
 #include "calibrate/traceparse.h"
 #include "calibrate/tracejoin.h"
 #include "calibrate/tracerec.h"
@@ -258,13 +260,68 @@ static void print_metric(const result_t *res, metric_id_t id)
         printf("  %-34s %12.0f\n", metric_info[id].name, v);
 }
 
+/* Why nothing in the trace could be joined, for the exit-2 message. */
+static void say_nothing_joined(const char *file, const tracejoin_t *tj)
+{
+    if (tj->uring_rw == 0 && !tj->has_syscalls)
+        fprintf(stderr, "latsurf trace analyze: %s: no io_uring read/write and no syscall "
+                        "events (sys_enter_pread64 ...): nothing to join (record with `latsurf "
+                        "trace record -- COMMAND` or `--pid PID`)\n", file);
+    else if (tj->uring_rw == 0)
+        fprintf(stderr, "latsurf trace analyze: %s: the traced tasks did no block I/O (%llu "
+                        "blocking syscalls, %llu served by the page cache, %llu block requests "
+                        "of other tasks)\n", file, (unsigned long long)tj->sys_calls,
+                (unsigned long long)tj->sys_cache, (unsigned long long)tj->blk_unlinked);
+    else
+        fprintf(stderr, "latsurf trace analyze: %s: none of its %llu io_uring read/write I/Os "
+                        "could be joined to a block request and its waiter\n", file,
+                (unsigned long long)tj->uring_rw);
+}
+
+/* Write the export to a temporary file beside out; its path in tmp (the
+ * caller renames it into place or unlinks it). */
+static int export_tmp(const char *out, const traceexport_t *x, char *tmp, size_t n)
+{
+    snprintf(tmp, n, "%s.tmpXXXXXX", out);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        fprintf(stderr, "latsurf trace analyze: cannot write %s: %s\n", out, strerror(errno));
+        tmp[0] = '\0';
+        return CMD_BADINPUT;
+    }
+    FILE *f = fdopen(fd, "w");
+    int ok = f && traceexport_write(x, f) == 0;
+    if (f ? fclose(f) != 0 : close(fd) != 0)
+        ok = 0;
+    if (!ok) {
+        fprintf(stderr, "latsurf trace analyze: %s: write failed: %s\n", tmp, strerror(errno));
+        unlink(tmp);
+        tmp[0] = '\0';
+        return CMD_FAIL;
+    }
+    return CMD_OK;
+}
+
 static int trace_analyze(int argc, char **argv)
 {
-    const char *file = NULL, *dbpath = "results.sqlite";
+    const char *file = NULL, *dbpath = "results.sqlite", *export = NULL;
+    uint64_t span = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
             dbpath = argv[++i];
-        else if (argv[i][0] != '-' && !file)
+        else if (strcmp(argv[i], "--export-jsonl") == 0 && i + 1 < argc)
+            export = argv[++i];
+        else if (strcmp(argv[i], "--export-span") == 0 && i + 1 < argc) {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(argv[++i], &end, 10);
+            if (errno || *end || end == argv[i] || argv[i][0] == '-' || v == 0 || v % 4096) {
+                fprintf(stderr, "latsurf trace analyze: --export-span: expected a number of "
+                                "bytes, a multiple of 4096, got '%s'\n", argv[i]);
+                return CMD_BADINPUT;
+            }
+            span = v;
+        } else if (argv[i][0] != '-' && !file)
             file = argv[i];
         else {
             fprintf(stderr, "latsurf trace analyze: unexpected argument '%s'\n", argv[i]);
@@ -272,7 +329,8 @@ static int trace_analyze(int argc, char **argv)
         }
     }
     if (!file) {
-        fprintf(stderr, "usage: latsurf trace analyze FILE [--db FILE]\n");
+        fprintf(stderr, "usage: latsurf trace analyze FILE [--db FILE] [--export-jsonl OUT "
+                        "[--export-span BYTES]]\n");
         return CMD_BADINPUT;
     }
     FILE *f = fopen(file, "r");
@@ -303,13 +361,35 @@ static int trace_analyze(int argc, char **argv)
     }
     tracejoin_t tj;
     result_t res;
+    traceexport_t x;
+    char tmp[4096] = "";
     tracejoin_init(&tj);
     result_init(&res);
+    traceexport_init(&x);
     int rc = CMD_OK;
     if (tracejoin_run(&tp, &tj) || tracejoin_result(&tj, &res, 0)) {
         fprintf(stderr, "latsurf trace analyze: out of memory\n");
         rc = CMD_FAIL;
         goto out;
+    }
+    if (tj.joined == 0) { /* nothing written: neither a run nor an export */
+        say_nothing_joined(file, &tj);
+        rc = CMD_BADINPUT;
+        goto out;
+    }
+    if (export) {
+        if (strlen(export) + 16 > sizeof(tmp)) {
+            fprintf(stderr, "latsurf trace analyze: --export-jsonl: path too long\n");
+            rc = CMD_BADINPUT;
+            goto out;
+        }
+        if (traceexport_build(&tp, &tj, span, &x) != 0) {
+            fprintf(stderr, "latsurf trace analyze: out of memory\n");
+            rc = CMD_FAIL;
+            goto out;
+        }
+        if ((rc = export_tmp(export, &x, tmp, sizeof(tmp))) != CMD_OK)
+            goto out;
     }
     res.wall_s = (double)(tj.t_last - tj.t_first) / 1e9;
 
@@ -346,9 +426,6 @@ static int trace_analyze(int argc, char **argv)
         METRIC_CHAIN_BLK_TO_READY_SAME_P50, METRIC_CHAIN_BLK_TO_READY_CROSS_P50};
     for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
         print_metric(&res, shown[i]);
-    if (tj.uring_rw == 0)
-        fprintf(stderr, "latsurf trace analyze: %s has no io_uring read/write I/O to join\n",
-                file);
 
     char *err = NULL;
     sqlite3 *db = db_open(dbpath, &err);
@@ -374,7 +451,24 @@ static int trace_analyze(int argc, char **argv)
         printf("wrote run %lld (mode live) to %s\n", (long long)run, dbpath);
     }
     db_close(db);
+    if (rc == CMD_OK && tmp[0]) {
+        if (rename(tmp, export) != 0) {
+            fprintf(stderr, "latsurf trace analyze: cannot write %s: %s\n", export,
+                    strerror(errno));
+            rc = CMD_FAIL;
+        } else {
+            tmp[0] = '\0';
+            fprintf(stderr, "latsurf trace analyze: %zu requests of %llu threads exported to %s "
+                            "(%llu not joined, left out; offsets from device byte %llu, span "
+                            "%llu bytes)\n", x.n, (unsigned long long)x.threads, export,
+                    (unsigned long long)x.left_out, (unsigned long long)x.offset_base,
+                    (unsigned long long)x.span);
+        }
+    }
 out:
+    if (tmp[0])
+        unlink(tmp);
+    traceexport_fini(&x);
     result_fini(&res);
     tracejoin_fini(&tj);
     traceparse_fini(&tp);
@@ -397,6 +491,7 @@ int cmd_trace(int argc, char **argv)
         return CMD_OK;
     fprintf(stderr, "usage: latsurf trace record --out FILE [--duration-ms N] "
                     "[--event SYS/EVENT]... [-- COMMAND ...]\n"
-                    "       latsurf trace analyze FILE [--db FILE]\n");
+                    "       latsurf trace analyze FILE [--db FILE] [--export-jsonl OUT "
+                    "[--export-span BYTES]]\n");
     return CMD_BADINPUT;
 }
