@@ -355,8 +355,10 @@ static int parse_payload(traceparse_ev_t *e, const char *name, const char *info)
         e->u.sw.next_pid = (int32_t)v;
         copy_str(e->u.sw.prev_comm, TP_COMM, pc + 10, (size_t)(pp - pc - 10));
         copy_str(e->u.sw.next_comm, TP_COMM, nc + 10, (size_t)(np - nc - 10));
-        if (key_word(info, "prev_state=", state, sizeof(state)) == 0)
+        if (key_word(info, "prev_state=", state, sizeof(state)) == 0) {
             e->u.sw.prev_dead = strpbrk(state, "XZ") != NULL;
+            e->u.sw.prev_runnable = state[0] == 'R';
+        }
         return 0;
     }
     case TP_NTYPES:

@@ -101,6 +101,7 @@ typedef struct {
         struct {
             int32_t prev_pid, next_pid;
             uint8_t prev_dead; /* prev_state X or Z: the task exited */
+            uint8_t prev_runnable; /* prev_state R: preempted, not waiting */
             char prev_comm[TP_COMM], next_comm[TP_COMM];
         } sw;
     } u;
