@@ -740,8 +740,12 @@ static void sys_request(ctx_t *c, tracejoin_req_t *r, const sysc_t *s, uint8_t k
 static void sys_add_block(ctx_t *c, tracejoin_req_t *r, const blkpair_t *b)
 {
     const traceparse_ev_t *is = &c->t->ev[b->issue], *co = &c->t->ev[b->complete];
-    if (!r->nblk || is->ts < r->t_dispatch) {
+    if (!r->nblk || is->ts < r->t_dispatch)
         r->t_dispatch = is->ts;
+    /* where: the largest block request (a read of a file not cached may
+     * first read its metadata, elsewhere on the device) */
+    if (!r->nblk || is->u.blk.bytes > r->blk_max) {
+        r->blk_max = is->u.blk.bytes;
         r->dev = is->u.blk.dev;
         r->sector = is->u.blk.sector;
     }
