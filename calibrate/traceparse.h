@@ -29,6 +29,8 @@ typedef enum {
     TP_SYS_ENTER,    /* sys_enter_<call> of a call in traceparse_syscalls[] */
     TP_SYS_EXIT,
     TP_FORK,         /* sched_process_fork */
+    TP_SOFTIRQ_ENTRY,
+    TP_SOFTIRQ_EXIT,
     TP_NTYPES
 } traceparse_type_t;
 
