@@ -128,7 +128,7 @@ static void test_parse_lines(void **state)
     assert_int_equal(traceparse_line(&t, "# tracer: nop\n", 7, &err), 0);
     assert_int_equal(traceparse_line(&t, "CPU:1 [LOST 12 EVENTS]\n", 8, &err), 0);
     assert_int_equal(traceparse_line(&t,
-        "          <idle>-0       [001] ..s1.   623.438047: softirq_exit: vec=4 "
+        "          <idle>-0       [001] ..s1.   623.438047: softirq_raise: vec=4 "
         "[action=BLOCK]\n", 9, &err), 0);
     assert_int_equal(t.lost, 12);
     assert_int_equal(t.skipped, 1);
