@@ -16,6 +16,11 @@
  * baseline_value (delta_pct = distance / live mean); variant "*:sim"
  * against "*" carries "ranking_p50_agrees" and "ranking_p99_agrees" (1/0).
  *
+ * With --reference DB (an analyzed recording, reports/reference.h) the
+ * recording is a third column: one more table (p50, p99, p99.9, IOPS and
+ * duration of the recording, the live replay and the simulation) and rows
+ * "<variant>:live" / "<variant>:sim" against baseline "recording".
+ *
  * Several scenarios (scenarios/validation/, docs/validation.md): one
  * calibration for all of them, one markdown table at the end (a row per
  * regime and variant), and a leave-one-out line for every scenario named
