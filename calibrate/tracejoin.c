@@ -24,7 +24,8 @@ void tracejoin_fini(tracejoin_t *j)
 
 double tracejoin_rate(const tracejoin_t *j)
 {
-    return j->uring_rw ? (double)j->joined / (double)j->uring_rw : 0.0;
+    uint64_t n = j->uring_rw + j->sys_device + j->aio_requests;
+    return n ? (double)j->joined / (double)n : 0.0;
 }
 
 int tracejoin_same_cpu(const tracejoin_req_t *r)
@@ -78,7 +79,15 @@ enum { S_WAKE, S_IN, S_OUT };
 typedef struct {
     uint32_t issue, complete; /* event indices */
     int64_t req;              /* linked request, -1 */
+    int64_t sys;              /* syscall it was issued in (sysc_t), -1 */
+    int32_t owner;            /* pid of the task that queued it */
 } blkpair_t;
+
+/* A syscall of traceparse_syscalls[] with its entry and exit. */
+typedef struct {
+    uint32_t enter, exit; /* event indices */
+    uint32_t nblk;        /* block requests issued in it */
+} sysc_t;
 
 typedef struct {
     const traceparse_t *t;
@@ -97,6 +106,8 @@ typedef struct {
     size_t nsw;
     int32_t *blk_ctx_pid; /* per request: the task the block completion ran in */
     uint8_t *blk_ctx;     /* per request: its TP_CTX_* bits */
+    sysc_t *sc;           /* syscalls, by (pid, entry time) */
+    size_t nsc;
 } ctx_t;
 
 static int is_block_irq(const char *name)
@@ -204,7 +215,7 @@ static int join_block(ctx_t *c)
             ev[k[i + 1].idx].type == TP_BLK_COMPLETE) {
             if (VEC_RESERVE(c->bp, capb, c->nbp + 1))
                 goto nomem;
-            c->bp[c->nbp++] = (blkpair_t){k[i].idx, k[i + 1].idx, -1};
+            c->bp[c->nbp++] = (blkpair_t){k[i].idx, k[i + 1].idx, -1, -1, ev[k[i].idx].pid};
             i++;
         }
     }
@@ -365,6 +376,42 @@ static void attribute_irq(ctx_t *c, tracejoin_req_t *r)
     }
 }
 
+static int same_task(const ctx_t *c, const jkey_t *s, const tracejoin_req_t *r);
+
+/* Once the waiter is known running (TJ_READY): was its CPU idle when the
+ * block request completed, when was it woken and switched in, and did an
+ * IPI go from the completion CPU to it. */
+static void waiter_detail(ctx_t *c, tracejoin_req_t *r)
+{
+    uint64_t pid = (uint64_t)(uint32_t)r->pid;
+    const jkey_t *last = last_at_or_before(c->sw, c->nsw, (uint64_t)r->consumer_cpu, 0,
+                                           r->t_blk_done);
+    r->consumer_idle = last ? c->t->ev[last->idx].u.sw.next_pid == 0 : -1;
+    for (size_t i = key_lower(c->sched, c->nsched, pid, 0, r->t_blk_done);
+         i < c->nsched && c->sched[i].k1 == pid && c->sched[i].ts <= r->t_ready; i++) {
+        const jkey_t *s = &c->sched[i];
+        if (s->kind == S_WAKE && !(r->have & TJ_WAKEUP) && same_task(c, s, r)) {
+            r->t_wakeup = s->ts;
+            r->have |= TJ_WAKEUP;
+        } else if (s->kind == S_IN && !(r->have & TJ_RUN) && same_task(c, s, r)) {
+            r->t_run = s->ts;
+            r->have |= TJ_RUN;
+        }
+    }
+    if (r->consumer_cpu != r->completion_cpu && r->consumer_cpu >= 0 && r->consumer_cpu < 64) {
+        uint64_t until = (r->have & TJ_WAKEUP) ? r->t_wakeup : r->t_ready;
+        for (size_t i = key_lower(c->ipi, c->nipi, (uint64_t)r->completion_cpu, 0,
+                                  r->t_blk_done);
+             i < c->nipi && c->ipi[i].k1 == (uint64_t)r->completion_cpu && c->ipi[i].ts <= until;
+             i++)
+            if (c->t->ev[c->ipi[i].idx].u.ipi.mask & (1ull << r->consumer_cpu)) {
+                r->t_ipi = c->ipi[i].ts;
+                r->have |= TJ_IPI;
+                break;
+            }
+    }
+}
+
 /* The sched item of the waiter: is it the same process (comm) as r? */
 static int same_task(const ctx_t *c, const jkey_t *s, const tracejoin_req_t *r)
 {
@@ -403,32 +450,8 @@ static void find_waiter(ctx_t *c, tracejoin_req_t *r, size_t ri)
     }
     if (!(r->have & TJ_READY))
         return;
-    const jkey_t *last = last_at_or_before(c->sw, c->nsw, (uint64_t)r->consumer_cpu, 0,
-                                           r->t_blk_done);
-    r->consumer_idle = last ? c->t->ev[last->idx].u.sw.next_pid == 0 : -1;
-    for (size_t i = key_lower(c->sched, c->nsched, pid, 0, r->t_blk_done);
-         i < c->nsched && c->sched[i].k1 == pid && c->sched[i].ts <= r->t_ready; i++) {
-        const jkey_t *s = &c->sched[i];
-        if (s->kind == S_WAKE && !(r->have & TJ_WAKEUP) && same_task(c, s, r)) {
-            r->t_wakeup = s->ts;
-            r->have |= TJ_WAKEUP;
-        } else if (s->kind == S_IN && !(r->have & TJ_RUN) && same_task(c, s, r)) {
-            r->t_run = s->ts;
-            r->have |= TJ_RUN;
-        }
-    }
-    if (r->consumer_cpu != r->completion_cpu && r->consumer_cpu >= 0 && r->consumer_cpu < 64) {
-        uint64_t until = (r->have & TJ_WAKEUP) ? r->t_wakeup : r->t_ready;
-        for (size_t i = key_lower(c->ipi, c->nipi, (uint64_t)r->completion_cpu, 0,
-                                  r->t_blk_done);
-             i < c->nipi && c->ipi[i].k1 == (uint64_t)r->completion_cpu && c->ipi[i].ts <= until;
-             i++)
-            if (c->t->ev[c->ipi[i].idx].u.ipi.mask & (1ull << r->consumer_cpu)) {
-                r->t_ipi = c->ipi[i].ts;
-                r->have |= TJ_IPI;
-                break;
-            }
-    }
+    waiter_detail(c, r);
+
     /* Inline: the CQE was posted in the same context (CPU, task, and
      * hardirq/softirq/process level) that completed the block request, with
      * no context switch between, e.g. an IOPOLL reap. Anything else went
@@ -503,6 +526,346 @@ static int build_indexes(ctx_t *c)
     return 0;
 }
 
+/* ---- blocking syscalls (pread64 & co, read/write, libaio) ------------- */
+
+static const traceparse_sc_t *sc_info(const ctx_t *c, const sysc_t *s)
+{
+    return &traceparse_syscalls[c->t->ev[s->enter].u.sys.call];
+}
+
+static int is_kernel_worker(const char *comm)
+{
+    return strncmp(comm, "kworker", 7) == 0 || strncmp(comm, "kblockd", 7) == 0;
+}
+
+/* Pair each syscall entry with the exit that follows it in the same task. */
+static int pair_syscalls(ctx_t *c)
+{
+    const traceparse_ev_t *ev = c->t->ev;
+    size_t nk = 0, cap = 0, capc = 0;
+    jkey_t *k = NULL;
+    for (size_t i = 0; i < c->t->n; i++) {
+        if (ev[i].type != TP_SYS_ENTER && ev[i].type != TP_SYS_EXIT)
+            continue;
+        c->j->has_syscalls = 1;
+        if (VEC_RESERVE(k, cap, nk + 1))
+            goto nomem;
+        k[nk++] = (jkey_t){(uint64_t)(uint32_t)ev[i].pid, 0, ev[i].ts, ev[i].line, (uint32_t)i, 0};
+    }
+    if (nk)
+        qsort(k, nk, sizeof(*k), cmp_key);
+    for (size_t i = 0; i + 1 < nk; i++) {
+        const traceparse_ev_t *a = &ev[k[i].idx], *b = &ev[k[i + 1].idx];
+        if (a->type != TP_SYS_ENTER || b->type != TP_SYS_EXIT || k[i + 1].k1 != k[i].k1 ||
+            a->u.sys.call != b->u.sys.call)
+            continue;
+        if (VEC_RESERVE(c->sc, capc, c->nsc + 1))
+            goto nomem;
+        c->sc[c->nsc++] = (sysc_t){k[i].idx, k[i + 1].idx, 0};
+        i++;
+    }
+    c->j->sys_calls = c->nsc;
+    free(k);
+    return 0;
+nomem:
+    free(k);
+    return -ENOMEM;
+}
+
+/* The task that queued each block request: block_rq_insert runs in the
+ * queuing task, while block_rq_issue may run in whichever task or kworker
+ * dispatched it (a scheduler queue, a busy device). */
+static int find_owners(ctx_t *c)
+{
+    const traceparse_ev_t *ev = c->t->ev;
+    size_t nk = 0, cap = 0;
+    jkey_t *k = NULL;
+    for (size_t i = 0; i < c->t->n; i++) {
+        if (ev[i].type != TP_BLK_INSERT || is_kernel_worker(ev[i].comm))
+            continue;
+        if (VEC_RESERVE(k, cap, nk + 1)) {
+            free(k);
+            return -ENOMEM;
+        }
+        k[nk++] = (jkey_t){ev[i].u.blk.dev, ev[i].u.blk.sector, ev[i].ts, ev[i].line,
+                          (uint32_t)i, 0};
+    }
+    if (nk)
+        qsort(k, nk, sizeof(*k), cmp_key);
+    for (size_t i = 0; i < c->nbp; i++) {
+        const traceparse_ev_t *is = &ev[c->bp[i].issue];
+        const jkey_t *ins = last_at_or_before(k, nk, is->u.blk.dev, is->u.blk.sector, is->ts);
+        if (ins)
+            c->bp[i].owner = ev[ins->idx].pid;
+    }
+    free(k);
+    return 0;
+}
+
+/* Can syscall s own block request b: issued during it, and (a blocking
+ * call) completed before it returned? */
+static int sys_can_own(const ctx_t *c, const sysc_t *s, const blkpair_t *b)
+{
+    const traceparse_ev_t *ev = c->t->ev;
+    uint8_t kind = sc_info(c, s)->kind;
+    if (kind == TP_SC_AIO_REAP)
+        return 0;
+    return ev[s->enter].ts <= ev[b->issue].ts && ev[b->issue].ts <= ev[s->exit].ts &&
+           (kind == TP_SC_AIO_SUBMIT || ev[b->complete].ts <= ev[s->exit].ts);
+}
+
+/* Tie the block requests not tied to io_uring to the syscall their owner was
+ * in; a request dispatched by a kworker with no known owner goes to the
+ * earliest syscall in flight that has none yet. */
+static int link_syscalls(ctx_t *c)
+{
+    const traceparse_ev_t *ev = c->t->ev;
+    size_t n = c->nsc;
+    jkey_t *by_pid = malloc((n + 1) * sizeof(*by_pid)), *by_time = malloc((n + 1) * sizeof(*by_time));
+    if (!by_pid || !by_time) {
+        free(by_pid);
+        free(by_time);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const traceparse_ev_t *e = &ev[c->sc[i].enter];
+        by_pid[i] = (jkey_t){(uint64_t)(uint32_t)e->pid, 0, e->ts, e->line, (uint32_t)i, 0};
+        by_time[i] = (jkey_t){0, 0, e->ts, e->line, (uint32_t)i, 0};
+    }
+    if (n) {
+        qsort(by_pid, n, sizeof(*by_pid), cmp_key);
+        qsort(by_time, n, sizeof(*by_time), cmp_key);
+    }
+    for (size_t i = 0; i < c->nbp; i++) {
+        blkpair_t *b = &c->bp[i];
+        if (b->req >= 0)
+            continue;
+        const traceparse_ev_t *is = &ev[b->issue];
+        const jkey_t *k = last_at_or_before(by_pid, n, (uint64_t)(uint32_t)b->owner, 0, is->ts);
+        if (k && sys_can_own(c, &c->sc[k->idx], b)) {
+            b->sys = k->idx;
+            c->sc[k->idx].nblk++;
+            continue;
+        }
+        if (b->owner != is->pid || !(is_kernel_worker(is->comm) || is->pid == 0))
+            continue; /* a task's own I/O outside the syscalls (page faults, readahead) */
+        size_t at = key_lower(by_time, n, 0, 0, is->ts + 1);
+        for (size_t back = 0; back < 256 && at > 0; back++, at--) {
+            sysc_t *s = &c->sc[by_time[at - 1].idx];
+            if (s->nblk == 0 && sys_can_own(c, s, b)) {
+                b->sys = by_time[at - 1].idx;
+                s->nblk++;
+                break;
+            }
+        }
+    }
+    free(by_pid);
+    free(by_time);
+    return 0;
+}
+
+/* The request a syscall (or one iocb of an io_submit) made. */
+static void sys_request(ctx_t *c, tracejoin_req_t *r, const sysc_t *s, uint8_t kind)
+{
+    const traceparse_ev_t *en = &c->t->ev[s->enter], *ex = &c->t->ev[s->exit];
+    memset(r, 0, sizeof(*r));
+    r->kind = kind;
+    r->call = en->u.sys.call;
+    r->t_submit = en->ts;
+    r->pid = en->pid;
+    r->submit_cpu = en->cpu;
+    r->irq_cpu = r->completion_cpu = r->consumer_cpu = r->cqe_cpu = -1;
+    r->write = traceparse_syscalls[r->call].write;
+    r->pos = en->u.sys.pos;
+    memcpy(r->comm, en->comm, TP_COMM);
+    r->have = TJ_SUBMIT;
+    if (kind == TJ_KIND_SYSCALL) {
+        r->t_ready = ex->ts;
+        r->consumer_cpu = ex->cpu;
+        r->res = ex->u.sys.ret > INT32_MAX ? INT32_MAX : (int32_t)ex->u.sys.ret;
+    }
+}
+
+/* Add block request b to r (first dispatch, last completion). */
+static void sys_add_block(ctx_t *c, tracejoin_req_t *r, const blkpair_t *b)
+{
+    const traceparse_ev_t *is = &c->t->ev[b->issue], *co = &c->t->ev[b->complete];
+    if (!r->nblk || is->ts < r->t_dispatch) {
+        r->t_dispatch = is->ts;
+        r->dev = is->u.blk.dev;
+        r->sector = is->u.blk.sector;
+    }
+    if (!r->nblk || co->ts >= r->t_blk_done) {
+        r->t_blk_done = co->ts;
+        r->completion_cpu = co->cpu;
+    }
+    r->blk_bytes += is->u.blk.bytes;
+    r->nblk++;
+    r->have |= TJ_BLOCK | TJ_LINKED;
+}
+
+/* libaio: io_getevents exits reap the iocbs of their task in completion
+ * order, as many as each returned. */
+static void reap_aio(ctx_t *c, tracejoin_req_t *req, size_t n)
+{
+    const traceparse_ev_t *ev = c->t->ev;
+    for (size_t i = 0; i < c->nsc; i++) {
+        const sysc_t *s = &c->sc[i];
+        const traceparse_ev_t *ex = &ev[s->exit];
+        if (sc_info(c, s)->kind != TP_SC_AIO_REAP || ex->u.sys.ret <= 0)
+            continue;
+        int64_t left = ex->u.sys.ret;
+        /* req is in completion order per task; the oldest unreaped first */
+        for (size_t k = 0; k < n && left > 0; k++) {
+            tracejoin_req_t *r = &req[k];
+            if (r->pid != ex->pid || (r->have & TJ_CQE) || r->t_blk_done > ex->ts)
+                continue;
+            r->t_ready = ex->ts;
+            r->consumer_cpu = ex->cpu;
+            r->have |= TJ_CQE;
+            left--;
+        }
+    }
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_req_done(const void *a, const void *b)
+{
+    const tracejoin_req_t *x = a, *y = b;
+    return (x->t_blk_done > y->t_blk_done) - (x->t_blk_done < y->t_blk_done);
+}
+
+/* One request per syscall that reached the device (all its block requests),
+ * one per iocb of an io_submit (its block requests in issue order, merged
+ * where contiguous until there are as many as iocbs submitted). */
+static int join_syscalls(ctx_t *c)
+{
+    const traceparse_ev_t *ev = c->t->ev;
+    tracejoin_t *j = c->j;
+    int rc;
+    if ((rc = pair_syscalls(c)) || (rc = find_owners(c)) || (rc = link_syscalls(c)))
+        return rc;
+    /* block requests by (syscall, issue time) */
+    size_t nk = 0;
+    jkey_t *k = malloc((c->nbp + 1) * sizeof(*k));
+    if (!k)
+        return -ENOMEM;
+    for (size_t i = 0; i < c->nbp; i++)
+        if (c->bp[i].sys >= 0)
+            k[nk++] = (jkey_t){(uint64_t)c->bp[i].sys, 0, ev[c->bp[i].issue].ts,
+                               ev[c->bp[i].issue].line, (uint32_t)i, 0};
+    if (nk)
+        qsort(k, nk, sizeof(*k), cmp_key);
+    size_t first = j->n, cap = j->n + nk, naio = 0;
+    tracejoin_req_t *req = realloc(j->req, (cap + 1) * sizeof(*req));
+    if (!req) {
+        free(k);
+        return -ENOMEM;
+    }
+    j->req = req;
+    for (size_t i = 0; i < c->nsc; i++) {
+        const sysc_t *s = &c->sc[i];
+        const traceparse_sc_t *info = sc_info(c, s);
+        int64_t ret = ev[s->exit].u.sys.ret;
+        if (s->nblk == 0) {
+            j->sys_cache += info->kind == TP_SC_POSITIONAL && ret > 0;
+            continue;
+        }
+        size_t at = key_lower(k, nk, i, 0, 0);
+        if (info->kind != TP_SC_AIO_SUBMIT) {
+            tracejoin_req_t *r = &j->req[j->n++];
+            sys_request(c, r, s, TJ_KIND_SYSCALL);
+            for (size_t b = at; b < nk && k[b].k1 == i; b++)
+                sys_add_block(c, r, &c->bp[k[b].idx]);
+            r->bytes = ret > 0 ? (uint32_t)(ret < UINT32_MAX ? ret : UINT32_MAX) : r->blk_bytes;
+            r->have |= TJ_CQE;
+            j->sys_device++;
+            j->sys_split += r->nblk > 1;
+            continue;
+        }
+        /* io_submit: iocbs submitted = ret; merge contiguous block requests
+         * while there are more of them than iocbs */
+        int64_t groups = s->nblk, iocbs = ret > 0 ? ret : s->nblk;
+        tracejoin_req_t *r = NULL;
+        uint64_t next_sector = UINT64_MAX;
+        for (size_t b = at; b < nk && k[b].k1 == i; b++) {
+            const traceparse_ev_t *is = &ev[c->bp[k[b].idx].issue];
+            if (!r || groups <= iocbs || is->u.blk.sector != next_sector) {
+                r = &j->req[j->n++];
+                sys_request(c, r, s, TJ_KIND_AIO);
+                naio++;
+            } else {
+                groups--;
+            }
+            sys_add_block(c, r, &c->bp[k[b].idx]);
+            r->bytes = r->blk_bytes;
+            next_sector = is->u.blk.sector + is->u.blk.nr_sector;
+        }
+    }
+    free(k);
+    if (naio) {
+        /* the aio requests, in completion order, get their io_getevents */
+        tracejoin_req_t *aio = &j->req[first];
+        size_t na = 0;
+        for (size_t i = first; i < j->n; i++)
+            if (j->req[i].kind == TJ_KIND_AIO) {
+                tracejoin_req_t tmp = j->req[i];
+                j->req[i] = aio[na];
+                aio[na++] = tmp;
+            }
+        qsort(aio, na, sizeof(*aio), cmp_req_done);
+        reap_aio(c, aio, na);
+        j->aio_requests = na;
+    }
+    /* the rest of the chain: interrupt, wakeup, switch-in before the exit */
+    for (size_t i = first; i < j->n; i++) {
+        tracejoin_req_t *r = &j->req[i];
+        if (!(r->have & TJ_CQE))
+            continue;
+        attribute_irq(c, r);
+        r->have |= TJ_READY;
+        waiter_detail(c, r);
+        /* the result is in the task's hands once it runs after the
+         * completion; a task that never slept (polling) had it at once */
+        r->t_cqe = (r->have & TJ_RUN) ? r->t_run : r->t_blk_done;
+        r->cqe_pid = r->pid;
+        r->cqe_cpu = r->consumer_cpu;
+        int ordered = r->t_submit <= r->t_dispatch && r->t_dispatch <= r->t_blk_done &&
+                      r->t_blk_done <= r->t_cqe && r->t_cqe <= r->t_ready;
+        if (ordered)
+            j->joined++;
+        else
+            r->have &= ~(uint32_t)TJ_READY;
+    }
+    /* which of the block reads the followed tasks (those with syscall
+     * events) queued ended up in a request */
+    int32_t *pids = malloc((c->nsc + 1) * sizeof(*pids));
+    size_t np = 0;
+    if (!pids)
+        return -ENOMEM;
+    for (size_t i = 0; i < c->nsc; i++)
+        pids[np++] = ev[c->sc[i].enter].pid;
+    if (np)
+        qsort(pids, np, sizeof(*pids), cmp_pid);
+    for (size_t i = 0; i < c->nbp; i++) {
+        const blkpair_t *b = &c->bp[i];
+        const traceparse_ev_t *is = &ev[b->issue];
+        if (b->req >= 0 || !strchr(is->u.blk.rwbs, 'R') || is->u.blk.nr_sector == 0)
+            continue;
+        if (b->sys >= 0 || bsearch(&b->owner, pids, np, sizeof(*pids), cmp_pid)) {
+            j->blk_reads++;
+            j->blk_reads_joined += b->sys >= 0;
+        }
+    }
+    free(pids);
+    return 0;
+}
+
 int tracejoin_run(const traceparse_t *t, tracejoin_t *j)
 {
     ctx_t c = {.t = t, .j = j};
@@ -543,7 +906,15 @@ int tracejoin_run(const traceparse_t *t, tracejoin_t *j)
         else
             r->have &= ~(uint32_t)TJ_READY;
     }
+    size_t nuring = j->n;
+    if ((rc = join_syscalls(&c)))
+        goto out;
+    if (j->n > nuring) /* syscall requests among the io_uring ones, by issue */
+        qsort(j->req, j->n, sizeof(*j->req), cmp_req_submit);
+    for (size_t i = 0; i < c.nbp; i++)
+        j->blk_unlinked -= c.bp[i].req < 0 && c.bp[i].sys >= 0;
 out:
+    free(c.sc);
     free(c.bp);
     free(c.sched);
     free(c.irq);

@@ -9,6 +9,19 @@
  * comm); the device interrupt is the last block-device vector before the
  * block completion; the waiter is the submitting pid, found in sched_wakeup
  * and sched_switch. The module owns the request array.
+ *
+ * Blocking syscalls (traceparse_syscalls[]): a block request belongs to the
+ * syscall its owner (the task of its block_rq_insert, else of its issue) was
+ * in when it was issued, if it also completed before the syscall returned;
+ * all the block requests of one syscall make one request (t_submit = entry,
+ * t_ready = exit, t_cqe = the task switched in after the last completion).
+ * A pread64/pwrite64/preadv... that returned data with no block request was
+ * served by the page cache (sys_cache); a read()/write() with none is not
+ * storage I/O (a pipe, a socket, a tty, or cached) and is not counted.
+ * libaio: each block request issued in an io_submit is an iocb (contiguous
+ * ones merged while there are more than io_submit returned); it is ready at
+ * the exit of the first io_getevents of its task, after its completion, that
+ * has a slot left.
  */
 #ifndef LATSURF_TRACEJOIN_H
 #define LATSURF_TRACEJOIN_H
@@ -33,6 +46,9 @@ enum {
 };
 #define TJ_JOINED (TJ_SUBMIT | TJ_CQE | TJ_BLOCK | TJ_LINKED | TJ_READY)
 
+/* What made a request (tracejoin_req_t.kind). */
+enum { TJ_KIND_URING, TJ_KIND_SYSCALL, TJ_KIND_AIO };
+
 typedef struct {
     /* ns, trace clock; 0 when not found */
     uint64_t t_submit, t_dispatch, t_irq, t_irq_exit, t_blk_done, t_ipi, t_wakeup, t_run,
@@ -43,6 +59,11 @@ typedef struct {
     int16_t submit_cpu, irq_cpu, completion_cpu, consumer_cpu, cqe_cpu;
     uint8_t write, deferred, cqe_ctx;
     int8_t consumer_idle; /* consumer CPU ran the idle task at t_blk_done: 1, 0, -1 unknown */
+    uint8_t kind;         /* TJ_KIND_* */
+    uint8_t call;         /* syscall and aio: index in traceparse_syscalls */
+    uint32_t nblk;        /* syscall and aio: block requests it made */
+    uint64_t blk_bytes;   /* syscall and aio: their bytes */
+    uint64_t pos;         /* positional syscalls: the file offset */
     char comm[TP_COMM];
 } tracejoin_req_t;
 
@@ -54,6 +75,14 @@ typedef struct {
     uint64_t blk_unlinked;      /* block requests not tied to io_uring (other I/O) */
     uint64_t orphan_completes;  /* completions whose submit/issue is not in the trace */
     uint64_t joined;            /* requests with every TJ_JOINED part */
+    int has_syscalls;           /* the trace holds syscall events */
+    uint64_t sys_calls;         /* syscalls with entry and exit */
+    uint64_t sys_device;        /* of those, ones that reached the device: one request each */
+    uint64_t sys_split;         /* of those, ones made of more than one block request */
+    uint64_t sys_cache;         /* positional ones that returned data without block I/O */
+    uint64_t aio_requests;      /* iocbs seen issued in io_submit */
+    uint64_t blk_reads;         /* block reads queued by the tasks with syscall events */
+    uint64_t blk_reads_joined;  /* of those, the ones tied to a syscall or iocb */
     uint64_t t_first, t_last;   /* trace span */
     uint64_t events, lost;
 } tracejoin_t;
@@ -64,7 +93,7 @@ void tracejoin_fini(tracejoin_t *j);
 /* Join the (sorted) events of t. Returns 0 or -ENOMEM. */
 int tracejoin_run(const traceparse_t *t, tracejoin_t *j);
 
-/* joined / uring_rw, 0 when there is no io_uring I/O. */
+/* joined / (uring_rw + sys_device + aio_requests), 0 when there is none. */
 double tracejoin_rate(const tracejoin_t *j);
 
 /* Is this request's waiter on its completion CPU? 1 same, 0 cross, -1 unknown. */

@@ -30,7 +30,8 @@ const char *traceparse_type_name(traceparse_type_t type)
         "block_rq_issue",     "block_rq_complete", "irq_handler_entry",
         "irq_handler_exit",   "ipi",               "io_uring_submit_req",
         "io_uring_complete",  "io_uring_task_add", "sched_wakeup",
-        "sched_switch"};
+        "sched_switch",       "block_rq_insert",   "sys_enter",
+        "sys_exit"};
     _Static_assert(sizeof(names) / sizeof(names[0]) == TP_NTYPES, "one name per event type");
     return (unsigned)type < TP_NTYPES ? names[type] : "?";
 }
@@ -53,7 +54,28 @@ static const struct {
     {"sched_wakeup", TP_WAKEUP},
     {"sched_wakeup_new", TP_WAKEUP},
     {"sched_switch", TP_SWITCH},
+    {"block_rq_insert", TP_BLK_INSERT},
 };
+
+const traceparse_sc_t traceparse_syscalls[] = {
+    {"pread64", TP_SC_POSITIONAL, 0},   {"pwrite64", TP_SC_POSITIONAL, 1},
+    {"preadv", TP_SC_POSITIONAL, 0},    {"preadv2", TP_SC_POSITIONAL, 0},
+    {"pwritev", TP_SC_POSITIONAL, 1},   {"pwritev2", TP_SC_POSITIONAL, 1},
+    {"read", TP_SC_STREAM, 0},          {"write", TP_SC_STREAM, 1},
+    {"io_submit", TP_SC_AIO_SUBMIT, 0}, {"io_getevents", TP_SC_AIO_REAP, 0},
+    {"io_pgetevents", TP_SC_AIO_REAP, 0},
+};
+const size_t traceparse_nsyscalls = sizeof(traceparse_syscalls) / sizeof(traceparse_syscalls[0]);
+
+/* The row of syscall name[0..len), or -1. */
+static int syscall_index(const char *name, size_t len)
+{
+    for (size_t i = 0; i < traceparse_nsyscalls; i++)
+        if (strlen(traceparse_syscalls[i].name) == len &&
+            memcmp(traceparse_syscalls[i].name, name, len) == 0)
+            return (int)i;
+    return -1;
+}
 
 static void copy_str(char *dst, size_t cap, const char *src, size_t len)
 {
@@ -232,13 +254,49 @@ static int parse_uring(traceparse_ev_t *e, const char *info)
     return 0;
 }
 
+/* Syscall fields are hex, "0x" first in libtraceevent's print and without
+ * it in the kernel's "trace" file: "fd: 0x00000003, count: 0x00001000". */
+static int parse_sys(traceparse_ev_t *e, const char *info)
+{
+    uint64_t v;
+    if (e->type == TP_SYS_EXIT) {
+        if (key_hex(info, "", &v))
+            return -1;
+        e->u.sys.ret = (int64_t)v;
+        return 0;
+    }
+    switch ((traceparse_sc_kind_t)traceparse_syscalls[e->u.sys.call].kind) {
+    case TP_SC_POSITIONAL:
+        if (key_hex(info, "fd: ", &e->u.sys.fd) ||
+            (key_hex(info, "pos: ", &e->u.sys.pos) && key_hex(info, "pos_l: ", &e->u.sys.pos)))
+            return -1;
+        if (key_hex(info, "count: ", &e->u.sys.count) && key_hex(info, "vlen: ", &v))
+            return -1; /* preadv & co give iovecs, not bytes: count stays 0 */
+        return 0;
+    case TP_SC_STREAM:
+        return key_hex(info, "fd: ", &e->u.sys.fd) || key_hex(info, "count: ", &e->u.sys.count)
+                   ? -1
+                   : 0;
+    case TP_SC_AIO_SUBMIT:
+    case TP_SC_AIO_REAP:
+        return key_hex(info, "ctx_id: ", &e->u.sys.fd) || key_hex(info, ", nr: ", &e->u.sys.count)
+                   ? -1
+                   : 0;
+    }
+    return -1;
+}
+
 static int parse_payload(traceparse_ev_t *e, const char *name, const char *info)
 {
     long v;
     switch ((traceparse_type_t)e->type) {
     case TP_BLK_ISSUE:
     case TP_BLK_COMPLETE:
-        return parse_blk(e, info, e->type == TP_BLK_ISSUE);
+    case TP_BLK_INSERT:
+        return parse_blk(e, info, e->type != TP_BLK_COMPLETE);
+    case TP_SYS_ENTER:
+    case TP_SYS_EXIT:
+        return parse_sys(e, info);
     case TP_IRQ_ENTRY:
         if (key_long(info, "irq=", &v) ||
             key_word(info, "name=", e->u.irq.name, sizeof(e->u.irq.name)))
@@ -383,17 +441,36 @@ int traceparse_line(traceparse_t *t, const char *line, uint32_t lineno, tracepar
         return fail(err, lineno, "no SEC.FRAC: timestamp (a cycle-counting trace clock?)");
     while (*p == ' ')
         p++;
-    size_t nlen = strcspn(p, ":\n");
-    if (p[nlen] != ':' || nlen == 0 || nlen >= 40)
+    /* The kernel's "trace" file prints syscalls its own way:
+     * "sys_pread64(fd: 3, ...)" and "sys_pread64 -> 0x1000". */
+    size_t slen = strcspn(p, "( :\n");
+    int kernel_sys = strncmp(p, "sys_", 4) == 0 &&
+                     (p[slen] == '(' || strncmp(p + slen, " -> ", 4) == 0);
+    size_t nlen = kernel_sys ? slen : strcspn(p, ":\n");
+    if ((!kernel_sys && p[nlen] != ':') || nlen == 0 || nlen >= 40)
         return fail(err, lineno, "no EVENT: after the timestamp");
     char name[40];
     copy_str(name, sizeof(name), p, nlen);
-    const char *info = p + nlen + 1;
+    const char *info = p + nlen + (kernel_sys && p[nlen] != '(' ? 4 : 1);
     while (*info == ' ')
         info++;
 
-    int known = 0;
-    for (size_t i = 0; i < sizeof(event_names) / sizeof(event_names[0]); i++)
+    int known = 0, sc = -1;
+    if (kernel_sys) {
+        sc = syscall_index(name + 4, nlen - 4);
+        e.type = p[nlen] == '(' ? TP_SYS_ENTER : TP_SYS_EXIT;
+    } else if (strncmp(name, "sys_enter_", 10) == 0) {
+        sc = syscall_index(name + 10, nlen - 10);
+        e.type = TP_SYS_ENTER;
+    } else if (strncmp(name, "sys_exit_", 9) == 0) {
+        sc = syscall_index(name + 9, nlen - 9);
+        e.type = TP_SYS_EXIT;
+    }
+    if (sc >= 0) {
+        e.u.sys.call = (uint8_t)sc;
+        known = 1;
+    }
+    for (size_t i = 0; !known && i < sizeof(event_names) / sizeof(event_names[0]); i++)
         if (strcmp(name, event_names[i].name) == 0) {
             e.type = (uint8_t)event_names[i].type;
             known = 1;

@@ -4,7 +4,8 @@
  * into an array of typed events, sorted by time.
  *
  * Only the events the storage-path join needs are kept (block, irq, ipi,
- * io_uring, sched); other events and comment lines are skipped and
+ * io_uring, sched, and the entry/exit of the blocking I/O syscalls in
+ * traceparse_syscalls[]); other events and comment lines are skipped and
  * "[LOST n EVENTS]" markers are counted. The module owns the event array.
  */
 #ifndef LATSURF_TRACEPARSE_H
@@ -24,8 +25,29 @@ typedef enum {
     TP_URING_TASK_ADD,
     TP_WAKEUP,       /* sched_wakeup and sched_wakeup_new */
     TP_SWITCH,
+    TP_BLK_INSERT,   /* block_rq_insert: in the context of the task that queued it */
+    TP_SYS_ENTER,    /* sys_enter_<call> of a call in traceparse_syscalls[] */
+    TP_SYS_EXIT,
     TP_NTYPES
 } traceparse_type_t;
+
+/* The blocking I/O syscalls a recording traces and a join understands; one
+ * row each, so recorder, parser and join agree on the list. */
+typedef enum {
+    TP_SC_POSITIONAL, /* pread64 & co: a file at an offset, never a pipe or socket */
+    TP_SC_STREAM,     /* read/write: any fd; storage I/O only if it reached the block layer */
+    TP_SC_AIO_SUBMIT, /* io_submit */
+    TP_SC_AIO_REAP,   /* io_getevents, io_pgetevents */
+} traceparse_sc_kind_t;
+
+typedef struct {
+    const char *name; /* as in syscalls/sys_enter_<name> */
+    uint8_t kind;     /* traceparse_sc_kind_t */
+    uint8_t write;    /* data goes to the file */
+} traceparse_sc_t;
+
+extern const traceparse_sc_t traceparse_syscalls[];
+extern const size_t traceparse_nsyscalls;
 
 /* Context bits from the flags column ("d.h1.": position 2). */
 enum { TP_CTX_HARDIRQ = 1, TP_CTX_SOFTIRQ = 2 };
@@ -65,6 +87,13 @@ typedef struct {
             int16_t target_cpu;
             char comm[TP_COMM];
         } wake;
+        struct {
+            uint8_t call;   /* index in traceparse_syscalls */
+            uint64_t fd;    /* fd, or the aio context (ctx_id) */
+            uint64_t count; /* bytes asked (pread64, read...), iocbs (io_submit), max events */
+            uint64_t pos;   /* file offset of the positional calls, else 0 */
+            int64_t ret;    /* TP_SYS_EXIT: the return value */
+        } sys;
         struct {
             int32_t prev_pid, next_pid;
             uint8_t prev_dead; /* prev_state X or Z: the task exited */

@@ -8,6 +8,7 @@
  */
 #include "tracerec.h"
 
+#include "calibrate/traceparse.h"
 #include "sim/vec.h"
 
 #include <errno.h>
@@ -23,6 +24,7 @@ typedef struct {
 
 struct tracerec {
     struct tracefs_instance *inst;
+    struct tracefs_instance *sys_inst; /* the syscall events, filtered by pid */
     struct tep_handle *tep;
     struct tep_event *sched_switch, *sched_wakeup;
     struct trace_seq seq;
@@ -37,6 +39,7 @@ struct tracerec {
 static const char *const default_events[][3] = {
     {"block/block_rq_issue", NULL, NULL},
     {"block/block_rq_complete", NULL, NULL},
+    {"block/block_rq_insert", NULL, NULL},
     {"irq/irq_handler_entry", NULL, NULL},
     {"ipi/ipi_send_cpu", "ipi/ipi_send_cpumask", "ipi/ipi_raise"},
     {"io_uring/io_uring_submit_req", "io_uring/io_uring_submit_sqe", NULL},
@@ -68,7 +71,7 @@ int tracerec_available(char *why, size_t n)
 
 /* Enable "system/event" exactly (libtracefs takes regular expressions) and
  * teach libtraceevent its format. */
-static int enable(tracerec_t *r, const char *spec)
+static int enable(tracerec_t *r, struct tracefs_instance *inst, const char *spec)
 {
     char sys[64], ev[96], re_sys[72], re_ev[104];
     const char *slash = strchr(spec, '/');
@@ -81,7 +84,7 @@ static int enable(tracerec_t *r, const char *spec)
     int size = 0;
     char *fmt = tracefs_event_file_read(NULL, sys, ev, "format", &size);
     int rc = fmt && tep_parse_event(r->tep, fmt, (unsigned long)size, sys) == TEP_ERRNO__SUCCESS
-                 ? tracefs_event_enable(r->inst, re_sys, re_ev)
+                 ? tracefs_event_enable(inst, re_sys, re_ev)
                  : -1;
     free(fmt);
     return rc;
@@ -139,12 +142,12 @@ int tracerec_start(const char *const *extra, size_t buffer_kb, tracerec_t **out,
     for (size_t i = 0; i < NDEFAULT; i++) {
         int ok = 0;
         for (int k = 0; k < 3 && default_events[i][k] && !ok; k++)
-            ok = enable(r, default_events[i][k]) == 0;
+            ok = enable(r, r->inst, default_events[i][k]) == 0;
         if (!ok)
             note_missing(r, default_events[i][0]);
     }
     for (size_t i = 0; extra && extra[i]; i++)
-        if (enable(r, extra[i]) != 0)
+        if (enable(r, r->inst, extra[i]) != 0)
             note_missing(r, extra[i]);
     r->sched_switch = tep_find_event_by_name(r->tep, "sched", "sched_switch");
     r->sched_wakeup = tep_find_event_by_name(r->tep, "sched", "sched_wakeup");
@@ -155,6 +158,61 @@ int tracerec_start(const char *const *extra, size_t buffer_kb, tracerec_t **out,
         return -EIO;
     }
     *out = r;
+    return 0;
+}
+
+int tracerec_follow(tracerec_t *r, const int *pids, size_t npids, char *err, size_t n)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "%s-sys", tracefs_instance_get_name(r->inst));
+    r->sys_inst = tracefs_instance_create(name);
+    if (!r->sys_inst) {
+        int e = errno ? errno : EIO;
+        snprintf(err, n, "cannot create tracefs instance %s: %s", name, strerror(e));
+        return -e;
+    }
+    tracefs_trace_off(r->sys_inst);
+    tracefs_instance_set_buffer_size(r->sys_inst, 8192, -1);
+    if (tracefs_instance_file_write(r->sys_inst, "trace_clock", r->clock) < 0) {
+        snprintf(err, n, "cannot set trace clock %s in instance %s", r->clock, name);
+        return -EIO;
+    }
+    /* set_event_pid with event-fork: the tasks named and every task they
+     * fork or clone from now on (threads included) */
+    char filter[64];
+    for (size_t i = 0; i < npids; i++) {
+        snprintf(filter, sizeof(filter), "%d", pids[i]);
+        if ((i ? tracefs_instance_file_append(r->sys_inst, "set_event_pid", filter)
+               : tracefs_instance_file_write(r->sys_inst, "set_event_pid", filter)) < 0) {
+            snprintf(err, n, "cannot follow pid %d (set_event_pid of instance %s)", pids[i],
+                     name);
+            return -EIO;
+        }
+    }
+    if (npids && tracefs_option_enable(r->sys_inst, TRACEFS_OPTION_EVENT_FORK) != 0) {
+        snprintf(err, n, "cannot set option event-fork in instance %s", name);
+        return -EIO;
+    }
+    /* everybody but the recorder, whose drain reads would fill the buffer */
+    snprintf(filter, sizeof(filter), "common_pid != %d", (int)getpid());
+    for (size_t i = 0; i < traceparse_nsyscalls; i++)
+        for (int exit = 0; exit < 2; exit++) {
+            char ev[64], spec[80];
+            snprintf(ev, sizeof(ev), "sys_%s_%s", exit ? "exit" : "enter",
+                     traceparse_syscalls[i].name);
+            snprintf(spec, sizeof(spec), "syscalls/%s", ev);
+            if (enable(r, r->sys_inst, spec) != 0) {
+                note_missing(r, spec);
+                continue;
+            }
+            if (!npids)
+                tracefs_event_file_write(r->sys_inst, "syscalls", ev, "filter", filter);
+        }
+    tracefs_instance_file_clear(r->sys_inst, "trace");
+    if (tracefs_trace_on(r->sys_inst) != 0) {
+        snprintf(err, n, "cannot turn tracing on in instance %s", name);
+        return -EIO;
+    }
     return 0;
 }
 
@@ -213,12 +271,17 @@ int tracerec_drain(tracerec_t *r)
 {
     if (tracefs_iterate_raw_events(r->tep, r->inst, NULL, 0, on_event, r) < 0 && !r->oom)
         return -EIO;
+    if (r->sys_inst && !r->oom &&
+        tracefs_iterate_raw_events(r->tep, r->sys_inst, NULL, 0, on_event, r) < 0 && !r->oom)
+        return -EIO;
     return r->oom ? -ENOMEM : 0;
 }
 
 int tracerec_stop(tracerec_t *r)
 {
     tracefs_trace_off(r->inst);
+    if (r->sys_inst)
+        tracefs_trace_off(r->sys_inst);
     /* names of the tasks that ran while recording, for lines printed now */
     tracefs_load_cmdlines(NULL, r->tep);
     return tracerec_drain(r);
@@ -258,11 +321,13 @@ void tracerec_free(tracerec_t *r)
 {
     if (!r)
         return;
-    if (r->inst) {
-        tracefs_trace_off(r->inst);
-        tracefs_instance_destroy(r->inst);
-        tracefs_instance_free(r->inst);
-    }
+    struct tracefs_instance *inst[] = {r->sys_inst, r->inst};
+    for (size_t i = 0; i < 2; i++)
+        if (inst[i]) {
+            tracefs_trace_off(inst[i]);
+            tracefs_instance_destroy(inst[i]);
+            tracefs_instance_free(inst[i]);
+        }
     if (r->tep)
         tep_free(r->tep);
     trace_seq_destroy(&r->seq);

@@ -4,7 +4,13 @@
  * /sys/kernel/tracing/trace, with ns timestamps on the "mono" clock (the
  * clock of CLOCK_MONOTONIC, so user-space timestamps line up with it).
  *
- * The recorder owns its instance: tracerec_free() always removes it, so a
+ * The syscall events of blocking I/O (traceparse_syscalls[]) go to a second
+ * instance whose events are filtered to the tasks being followed
+ * (set_event_pid with event-fork), since a read() anywhere on the host
+ * would otherwise fill the buffers; the block, irq and sched events stay
+ * unfiltered because completions run in whatever task was interrupted.
+ *
+ * The recorder owns its instances: tracerec_free() always removes them, so a
  * caller that stops on a signal calls tracerec_free() and nothing is left
  * behind in /sys/kernel/tracing/instances.
  */
@@ -22,13 +28,21 @@ typedef struct tracerec tracerec_t;
 int tracerec_available(char *why, size_t n);
 
 /* Create the instance, enable the default events (block_rq_issue,
- * block_rq_complete, irq_handler_entry, ipi_send_cpu or the closest ipi
+ * block_rq_complete, block_rq_insert, irq_handler_entry, ipi_send_cpu or the closest ipi
  * event, io_uring_submit_req, io_uring_complete, sched_wakeup,
  * sched_switch) plus `extra` ("system/event", NULL-terminated, may be NULL),
  * and turn tracing on. buffer_kb per CPU, 0 = 8192. Returns 0 or a negative
  * errno with a message in err. */
 int tracerec_start(const char *const *extra, size_t buffer_kb, tracerec_t **out, char *err,
                    size_t n);
+
+/* Also record the entry and exit of the blocking I/O syscalls
+ * (traceparse_syscalls[]) of pids[0..npids) and of every task they fork
+ * or clone from now on; npids 0: of every task but this process. Call it
+ * after tracerec_start and before the followed command runs. Returns 0 or a
+ * negative errno with a message in err; a syscall event the kernel lacks is
+ * added to tracerec_missing(). */
+int tracerec_follow(tracerec_t *r, const int *pids, size_t npids, char *err, size_t n);
 
 /* Move what the kernel has buffered into memory. Call it every ~100 ms on
  * long recordings so the ring buffer does not wrap. Returns 0 or -errno. */

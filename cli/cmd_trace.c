@@ -1,14 +1,17 @@
 /*
  * cmd_trace.c - `latsurf trace record` (tracepoints into a text trace, via
  * calibrate/tracerec) and `latsurf trace analyze` (per-request join via
- * calibrate/traceparse + tracejoin, written as a live run with reports/db).
+ * calibrate/traceparse + tracejoin, written as a live run with reports/db,
+ * and with --export-jsonl as a workload via calibrate/traceexport).
  */
+#include "calibrate/traceexport.h"
 #include "calibrate/traceparse.h"
 #include "calibrate/tracejoin.h"
 #include "calibrate/tracerec.h"
 #include "cmd.h"
 #include "reports/db.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,10 +44,26 @@ static int parse_ms(const char *s, long *v)
     return errno || *end || end == s || *v < 0 ? -1 : 0;
 }
 
+/* The threads of process pid (/proc/PID/task) into pids[*n..cap). */
+static int add_threads(long pid, int *pids, size_t *n, size_t cap)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%ld/task", pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    struct dirent *e;
+    while ((e = readdir(d)) && *n < cap)
+        if (e->d_name[0] != '.')
+            pids[(*n)++] = atoi(e->d_name);
+    closedir(d);
+    return 0;
+}
+
 static int trace_record(int argc, char **argv)
 {
     const char *out = NULL;
-    long duration_ms = -1;
+    long duration_ms = -1, pid = -1;
     char **cmdv = NULL;
     /* --event SYS/EVENT, on top of the defaults (e.g. nvme/nvme_setup_cmd) */
     const char *extra[33] = {NULL};
@@ -63,6 +82,12 @@ static int trace_record(int argc, char **argv)
                 return CMD_BADINPUT;
             }
             extra[nextra++] = argv[++i];
+        } else if (strcmp(argv[i], "--pid") == 0 && i + 1 < argc) {
+            if (parse_ms(argv[++i], &pid) || pid == 0 || kill((pid_t)pid, 0) != 0) {
+                fprintf(stderr, "latsurf trace record: --pid: expected the id of a running "
+                                "process, got '%s'\n", argv[i]);
+                return CMD_BADINPUT;
+            }
         } else if (strcmp(argv[i], "--duration-ms") == 0 && i + 1 < argc) {
             if (parse_ms(argv[++i], &duration_ms)) {
                 fprintf(stderr, "latsurf trace record: --duration-ms: expected a number of "
@@ -76,10 +101,10 @@ static int trace_record(int argc, char **argv)
     }
     if (cmdv && !*cmdv)
         cmdv = NULL;
-    if (!out || (!cmdv && duration_ms < 0)) {
-        fprintf(stderr, "usage: latsurf trace record --out FILE [--duration-ms N] "
-                        "[--event SYS/EVENT]... [-- COMMAND ARGS...] (a command, a duration "
-                        "or both)\n");
+    if (!out || (!cmdv && duration_ms < 0 && pid < 0)) {
+        fprintf(stderr, "usage: latsurf trace record --out FILE [--duration-ms N] [--pid PID] "
+                        "[--event SYS/EVENT]... [-- COMMAND ARGS...] (a command, a pid, a "
+                        "duration, or some of them)\n");
         return CMD_BADINPUT;
     }
     char why[256];
@@ -107,21 +132,59 @@ static int trace_record(int argc, char **argv)
         rc = CMD_FAIL;
         goto done;
     }
+    /* The syscall events follow the command (and what it forks) and/or the
+     * threads of --pid; with neither, every task. The command waits on a
+     * pipe until it is followed, so its first read is in the trace. */
+    int follow[1024], go[2] = {-1, -1};
+    size_t nfollow = 0;
+    if (pid > 0 && add_threads(pid, follow, &nfollow, 1023) != 0) {
+        fprintf(stderr, "latsurf trace record: --pid %ld: cannot list its threads\n", pid);
+        rc = CMD_BADINPUT;
+        goto done;
+    }
     pid_t child = -1;
     if (cmdv) {
         fflush(NULL);
+        if (pipe(go) != 0) {
+            fprintf(stderr, "latsurf trace record: pipe: %s\n", strerror(errno));
+            rc = CMD_FAIL;
+            goto done;
+        }
         child = fork();
         if (child == 0) {
             signal(SIGINT, SIG_DFL);
             signal(SIGTERM, SIG_DFL);
+            char byte;
+            close(go[1]);
+            if (read(go[0], &byte, 1) != 1)
+                _exit(127); /* the recorder gave up */
+            close(go[0]);
             execvp(cmdv[0], cmdv);
             fprintf(stderr, "latsurf trace record: cannot run %s: %s\n", cmdv[0],
                     strerror(errno));
             _exit(127);
         }
+        close(go[0]);
         if (child < 0) {
             fprintf(stderr, "latsurf trace record: fork: %s\n", strerror(errno));
+            close(go[1]);
             rc = CMD_FAIL;
+            goto done;
+        }
+        follow[nfollow++] = (int)child;
+    }
+    if (tracerec_follow(rec, follow, nfollow, err, sizeof(err)) != 0) {
+        fprintf(stderr, "latsurf trace record: %s\n", err);
+        rc = CMD_FAIL;
+    }
+    if (child > 0) {
+        /* the command runs only once it is followed; else it exits 127 */
+        if (rc == CMD_OK && write(go[1], "g", 1) != 1)
+            rc = CMD_FAIL;
+        close(go[1]);
+        if (rc != CMD_OK) {
+            while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+                ;
             goto done;
         }
     }
@@ -139,6 +202,8 @@ static int trace_record(int argc, char **argv)
             reaped = 1;
             break;
         }
+        if (!cmdv && pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+            break; /* the process followed has exited */
         if (duration_ms >= 0 && now_ms() - start >= (uint64_t)duration_ms) {
             timed_out = 1;
             break;
@@ -157,7 +222,9 @@ static int trace_record(int argc, char **argv)
     int len = snprintf(comment, sizeof(comment), "command:");
     for (char **a = cmdv; a && *a && len < (int)sizeof(comment) - 2; a++)
         len += snprintf(comment + len, sizeof(comment) - (size_t)len, " %s", *a);
-    if (!cmdv)
+    if (!cmdv && pid > 0)
+        snprintf(comment, sizeof(comment), "pid %ld", pid);
+    else if (!cmdv)
         snprintf(comment, sizeof(comment), "waited %ld ms", duration_ms);
     if (tracerec_write(rec, f, comment) != 0) {
         fprintf(stderr, "latsurf trace record: writing %s failed\n", out);
@@ -193,13 +260,68 @@ static void print_metric(const result_t *res, metric_id_t id)
         printf("  %-34s %12.0f\n", metric_info[id].name, v);
 }
 
+/* Why nothing in the trace could be joined, for the exit-2 message. */
+static void say_nothing_joined(const char *file, const tracejoin_t *tj)
+{
+    if (tj->uring_rw == 0 && !tj->has_syscalls)
+        fprintf(stderr, "latsurf trace analyze: %s: no io_uring read/write and no syscall "
+                        "events (sys_enter_pread64 ...): nothing to join (record with `latsurf "
+                        "trace record -- COMMAND` or `--pid PID`)\n", file);
+    else if (tj->uring_rw == 0)
+        fprintf(stderr, "latsurf trace analyze: %s: the traced tasks did no block I/O (%llu "
+                        "blocking syscalls, %llu served by the page cache, %llu block requests "
+                        "of other tasks)\n", file, (unsigned long long)tj->sys_calls,
+                (unsigned long long)tj->sys_cache, (unsigned long long)tj->blk_unlinked);
+    else
+        fprintf(stderr, "latsurf trace analyze: %s: none of its %llu io_uring read/write I/Os "
+                        "could be joined to a block request and its waiter\n", file,
+                (unsigned long long)tj->uring_rw);
+}
+
+/* Write the export to a temporary file beside out; its path in tmp (the
+ * caller renames it into place or unlinks it). */
+static int export_tmp(const char *out, const traceexport_t *x, char *tmp, size_t n)
+{
+    snprintf(tmp, n, "%s.tmpXXXXXX", out);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        fprintf(stderr, "latsurf trace analyze: cannot write %s: %s\n", out, strerror(errno));
+        tmp[0] = '\0';
+        return CMD_BADINPUT;
+    }
+    FILE *f = fdopen(fd, "w");
+    int ok = f && traceexport_write(x, f) == 0;
+    if (f ? fclose(f) != 0 : close(fd) != 0)
+        ok = 0;
+    if (!ok) {
+        fprintf(stderr, "latsurf trace analyze: %s: write failed: %s\n", tmp, strerror(errno));
+        unlink(tmp);
+        tmp[0] = '\0';
+        return CMD_FAIL;
+    }
+    return CMD_OK;
+}
+
 static int trace_analyze(int argc, char **argv)
 {
-    const char *file = NULL, *dbpath = "results.sqlite";
+    const char *file = NULL, *dbpath = "results.sqlite", *export = NULL;
+    uint64_t span = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
             dbpath = argv[++i];
-        else if (argv[i][0] != '-' && !file)
+        else if (strcmp(argv[i], "--export-jsonl") == 0 && i + 1 < argc)
+            export = argv[++i];
+        else if (strcmp(argv[i], "--export-span") == 0 && i + 1 < argc) {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(argv[++i], &end, 10);
+            if (errno || *end || end == argv[i] || argv[i][0] == '-' || v == 0 || v % 4096) {
+                fprintf(stderr, "latsurf trace analyze: --export-span: expected a number of "
+                                "bytes, a multiple of 4096, got '%s'\n", argv[i]);
+                return CMD_BADINPUT;
+            }
+            span = v;
+        } else if (argv[i][0] != '-' && !file)
             file = argv[i];
         else {
             fprintf(stderr, "latsurf trace analyze: unexpected argument '%s'\n", argv[i]);
@@ -207,7 +329,8 @@ static int trace_analyze(int argc, char **argv)
         }
     }
     if (!file) {
-        fprintf(stderr, "usage: latsurf trace analyze FILE [--db FILE]\n");
+        fprintf(stderr, "usage: latsurf trace analyze FILE [--db FILE] [--export-jsonl OUT "
+                        "[--export-span BYTES]]\n");
         return CMD_BADINPUT;
     }
     FILE *f = fopen(file, "r");
@@ -238,13 +361,35 @@ static int trace_analyze(int argc, char **argv)
     }
     tracejoin_t tj;
     result_t res;
+    traceexport_t x;
+    char tmp[4096] = "";
     tracejoin_init(&tj);
     result_init(&res);
+    traceexport_init(&x);
     int rc = CMD_OK;
     if (tracejoin_run(&tp, &tj) || tracejoin_result(&tj, &res, 0)) {
         fprintf(stderr, "latsurf trace analyze: out of memory\n");
         rc = CMD_FAIL;
         goto out;
+    }
+    if (tj.joined == 0) { /* nothing written: neither a run nor an export */
+        say_nothing_joined(file, &tj);
+        rc = CMD_BADINPUT;
+        goto out;
+    }
+    if (export) {
+        if (strlen(export) + 16 > sizeof(tmp)) {
+            fprintf(stderr, "latsurf trace analyze: --export-jsonl: path too long\n");
+            rc = CMD_BADINPUT;
+            goto out;
+        }
+        if (traceexport_build(&tp, &tj, span, &x) != 0) {
+            fprintf(stderr, "latsurf trace analyze: out of memory\n");
+            rc = CMD_FAIL;
+            goto out;
+        }
+        if ((rc = export_tmp(export, &x, tmp, sizeof(tmp))) != CMD_OK)
+            goto out;
     }
     res.wall_s = (double)(tj.t_last - tj.t_first) / 1e9;
 
@@ -253,6 +398,17 @@ static int trace_analyze(int argc, char **argv)
     printf("  io_uring read/write I/Os           %12llu\n", (unsigned long long)tj.uring_rw);
     printf("  joined per request                 %12llu  (%.1f%%)\n",
            (unsigned long long)tj.joined, 100.0 * tracejoin_rate(&tj));
+    if (tj.has_syscalls) {
+        printf("  blocking syscalls (traced)         %12llu\n", (unsigned long long)tj.sys_calls);
+        printf("  ... reached the device (requests)  %12llu  (%llu of several block requests)\n",
+               (unsigned long long)tj.sys_device, (unsigned long long)tj.sys_split);
+        printf("  ... served by the page cache       %12llu\n", (unsigned long long)tj.sys_cache);
+        printf("  libaio iocbs                       %12llu\n",
+               (unsigned long long)tj.aio_requests);
+        printf("  block reads of the traced tasks    %12llu  (%llu joined to a syscall, %.1f%%)\n",
+               (unsigned long long)tj.blk_reads, (unsigned long long)tj.blk_reads_joined,
+               tj.blk_reads ? 100.0 * (double)tj.blk_reads_joined / (double)tj.blk_reads : 0.0);
+    }
     printf("  block requests (not io_uring)      %12llu  (%llu)\n",
            (unsigned long long)tj.blk_requests, (unsigned long long)tj.blk_unlinked);
     printf("  completions without a start        %12llu\n",
@@ -270,9 +426,6 @@ static int trace_analyze(int argc, char **argv)
         METRIC_CHAIN_BLK_TO_READY_SAME_P50, METRIC_CHAIN_BLK_TO_READY_CROSS_P50};
     for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
         print_metric(&res, shown[i]);
-    if (tj.uring_rw == 0)
-        fprintf(stderr, "latsurf trace analyze: %s has no io_uring read/write I/O to join\n",
-                file);
 
     char *err = NULL;
     sqlite3 *db = db_open(dbpath, &err);
@@ -298,7 +451,24 @@ static int trace_analyze(int argc, char **argv)
         printf("wrote run %lld (mode live) to %s\n", (long long)run, dbpath);
     }
     db_close(db);
+    if (rc == CMD_OK && tmp[0]) {
+        if (rename(tmp, export) != 0) {
+            fprintf(stderr, "latsurf trace analyze: cannot write %s: %s\n", export,
+                    strerror(errno));
+            rc = CMD_FAIL;
+        } else {
+            tmp[0] = '\0';
+            fprintf(stderr, "latsurf trace analyze: %zu requests of %llu threads exported to %s "
+                            "(%llu not joined, left out; offsets from device byte %llu, span "
+                            "%llu bytes)\n", x.n, (unsigned long long)x.threads, export,
+                    (unsigned long long)x.left_out, (unsigned long long)x.offset_base,
+                    (unsigned long long)x.span);
+        }
+    }
 out:
+    if (tmp[0])
+        unlink(tmp);
+    traceexport_fini(&x);
     result_fini(&res);
     tracejoin_fini(&tj);
     traceparse_fini(&tp);
@@ -321,6 +491,7 @@ int cmd_trace(int argc, char **argv)
         return CMD_OK;
     fprintf(stderr, "usage: latsurf trace record --out FILE [--duration-ms N] "
                     "[--event SYS/EVENT]... [-- COMMAND ...]\n"
-                    "       latsurf trace analyze FILE [--db FILE]\n");
+                    "       latsurf trace analyze FILE [--db FILE] [--export-jsonl OUT "
+                    "[--export-span BYTES]]\n");
     return CMD_BADINPUT;
 }
