@@ -19,13 +19,17 @@ void traceexport_fini(traceexport_t *x)
     memset(x, 0, sizeof(*x));
 }
 
+/* What an event says about a task: switched in or out, woken (so it was
+ * not running), or seen running (an event in its context). */
+enum { K_IN, K_OUT, K_WAKE, K_CTX };
+
 /* (pid, ts) with a payload; sorted by pid, then ts, then seq. */
 typedef struct {
     uint64_t ts;
     int32_t pid;
     uint32_t seq;
     uint32_t idx;
-    uint8_t in; /* sched: switched in (1) or out (0) */
+    uint8_t kind; /* K_* */
 } pkey_t;
 
 static int cmp_pkey(const void *a, const void *b)
@@ -53,25 +57,56 @@ static size_t pkey_lower(const pkey_t *k, size_t n, int32_t pid, uint64_t ts)
 }
 
 /* ns that pid ran on a CPU in [a, b]. running: whether it ran at a; -1 to
- * take it from the switches around a. */
-static uint64_t on_cpu(const pkey_t *sw, size_t nsw, int32_t pid, uint64_t a, uint64_t b,
+ * take it from the events around a.
+ *
+ * Some recordings miss a sched_switch now and then (seen on the
+ * development VM for tasks switched by a paravirtual path, in recordings
+ * made with and without draining while recording). A switch-out or an event
+ * in the task's context while it is thought off CPU means a switch-in was
+ * missed: it is taken to be at the last moment the task was known off CPU
+ * (switched out or woken), an upper bound. A wakeup while it is thought
+ * running means a switch-out was missed: taken at the last moment it was
+ * seen running, a lower bound. */
+static uint64_t on_cpu(const pkey_t *k, size_t nk, int32_t pid, uint64_t a, uint64_t b,
                        int running)
 {
-    size_t i = pkey_lower(sw, nsw, pid, a);
+    size_t i = pkey_lower(k, nk, pid, a);
     if (running < 0) {
-        if (i > 0 && sw[i - 1].pid == pid)
-            running = sw[i - 1].in;
+        size_t p = i;
+        while (p > 0 && k[p - 1].pid == pid && k[p - 1].kind == K_CTX)
+            p--;
+        if (p > 0 && k[p - 1].pid == pid)
+            running = k[p - 1].kind == K_IN;
         else
-            running = i < nsw && sw[i].pid == pid && !sw[i].in; /* next is a switch-out */
+            running = i < nk && k[i].pid == pid && (k[i].kind == K_OUT || k[i].kind == K_CTX);
     }
-    uint64_t sum = 0, from = a;
-    for (; i < nsw && sw[i].pid == pid && sw[i].ts <= b; i++) {
-        if (sw[i].in && !running) {
+    uint64_t sum = 0, from = a, seen = a, off = a;
+    for (; i < nk && k[i].pid == pid && k[i].ts <= b; i++) {
+        uint64_t ts = k[i].ts;
+        switch (k[i].kind) {
+        case K_IN:
+            if (!running)
+                from = ts;
             running = 1;
-            from = sw[i].ts;
-        } else if (!sw[i].in && running) {
+            seen = ts;
+            break;
+        case K_OUT:
+            sum += ts - (running ? from : off);
             running = 0;
-            sum += sw[i].ts - from;
+            off = ts;
+            break;
+        case K_WAKE:
+            if (running)
+                sum += seen - from;
+            running = 0;
+            off = ts;
+            break;
+        case K_CTX:
+            if (!running)
+                from = off;
+            running = 1;
+            seen = ts;
+            break;
         }
     }
     if (running)
@@ -91,9 +126,7 @@ int traceexport_build(const traceparse_t *t, const tracejoin_t *j, uint64_t span
         else
             x->left_out++;
     }
-    for (size_t i = 0; i < t->n; i++)
-        if (t->ev[i].type == TP_SWITCH)
-            nsw += (t->ev[i].u.sw.prev_pid != 0) + (t->ev[i].u.sw.next_pid != 0);
+    nsw = 2 * t->n; /* at most two items an event (a switch) */
     x->rec = calloc(n + 1, sizeof(*x->rec));
     pkey_t *done = malloc((n + 1) * sizeof(*done)), *sw = malloc((nsw + 1) * sizeof(*sw));
     if (!x->rec || !done || !sw) {
@@ -104,12 +137,19 @@ int traceexport_build(const traceparse_t *t, const tracejoin_t *j, uint64_t span
     nsw = 0;
     for (size_t i = 0; i < t->n; i++) {
         const traceparse_ev_t *e = &t->ev[i];
-        if (e->type != TP_SWITCH)
-            continue;
-        if (e->u.sw.prev_pid)
-            sw[nsw++] = (pkey_t){e->ts, e->u.sw.prev_pid, e->line, 0, 0};
-        if (e->u.sw.next_pid)
-            sw[nsw++] = (pkey_t){e->ts, e->u.sw.next_pid, e->line, 0, 1};
+        if (e->type == TP_SWITCH) {
+            if (e->u.sw.prev_pid)
+                sw[nsw++] = (pkey_t){e->ts, e->u.sw.prev_pid, e->line, 0, K_OUT};
+            if (e->u.sw.next_pid)
+                sw[nsw++] = (pkey_t){e->ts, e->u.sw.next_pid, e->line, 0, K_IN};
+        } else if (e->type == TP_WAKEUP) {
+            if (e->u.wake.pid)
+                sw[nsw++] = (pkey_t){e->ts, e->u.wake.pid, e->line, 0, K_WAKE};
+            if (e->pid && !(e->ctx & (TP_CTX_HARDIRQ | TP_CTX_SOFTIRQ)))
+                sw[nsw++] = (pkey_t){e->ts, e->pid, e->line, 0, K_CTX};
+        } else if (e->pid && !(e->ctx & (TP_CTX_HARDIRQ | TP_CTX_SOFTIRQ))) {
+            sw[nsw++] = (pkey_t){e->ts, e->pid, e->line, 0, K_CTX};
+        }
     }
     if (nsw)
         qsort(sw, nsw, sizeof(*sw), cmp_pkey);
@@ -134,7 +174,7 @@ int traceexport_build(const traceparse_t *t, const tracejoin_t *j, uint64_t span
         o->consumer_cpu = r->consumer_cpu;
         o->write = r->write;
         base = o->offset < base ? o->offset : base;
-        done[x->n] = (pkey_t){r->t_ready, r->pid, (uint32_t)x->n, (uint32_t)x->n, 0};
+        done[x->n] = (pkey_t){r->t_ready, r->pid, (uint32_t)x->n, (uint32_t)x->n, K_CTX};
         x->n++;
     }
     if (x->n)

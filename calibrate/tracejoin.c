@@ -108,7 +108,44 @@ typedef struct {
     uint8_t *blk_ctx;     /* per request: its TP_CTX_* bits */
     sysc_t *sc;           /* syscalls, by (pid, entry time) */
     size_t nsc;
+    int32_t *follow;      /* sorted pids of the followed tasks; NULL: every task */
+    size_t nfollow;
 } ctx_t;
+
+static int cmp_pid(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int followed(const ctx_t *c, int32_t pid)
+{
+    return !c->follow || bsearch(&pid, c->follow, c->nfollow, sizeof(pid), cmp_pid) != NULL;
+}
+
+/* The tasks a `trace record` followed: those of its header and every child
+ * their recorded forks made (the fork events were recorded for followed
+ * tasks only). */
+static int find_followed(ctx_t *c)
+{
+    const traceparse_t *t = c->t;
+    if (!t->nfollowed)
+        return 0;
+    size_t n = t->nfollowed;
+    for (size_t i = 0; i < t->n; i++)
+        n += t->ev[i].type == TP_FORK;
+    c->follow = malloc(n * sizeof(*c->follow));
+    if (!c->follow)
+        return -ENOMEM;
+    memcpy(c->follow, t->followed, t->nfollowed * sizeof(*c->follow));
+    c->nfollow = t->nfollowed;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->ev[i].type == TP_FORK)
+            c->follow[c->nfollow++] = t->ev[i].u.fork.child_pid;
+    qsort(c->follow, c->nfollow, sizeof(*c->follow), cmp_pid);
+    c->j->followed = c->nfollow;
+    return 0;
+}
 
 static int is_block_irq(const char *name)
 {
@@ -150,6 +187,10 @@ static int join_uring(ctx_t *c)
             done = &ev[k[++i].idx];
         if (!e->u.uring.rw)
             continue;
+        if (!followed(c, e->pid)) {
+            c->j->other_tasks++; /* not the recorded command's */
+            continue;
+        }
         if (VEC_RESERVE(c->j->req, capr, c->j->n + 1))
             goto nomem;
         tracejoin_req_t *r = &c->j->req[c->j->n++];
@@ -595,7 +636,11 @@ static int find_owners(ctx_t *c)
     for (size_t i = 0; i < c->nbp; i++) {
         const traceparse_ev_t *is = &ev[c->bp[i].issue];
         const jkey_t *ins = last_at_or_before(k, nk, is->u.blk.dev, is->u.blk.sector, is->ts);
-        if (ins)
+        /* c->bp is in (dev, sector, time) order: an insert before the
+         * previous completion of the same sector was that request's */
+        const traceparse_ev_t *prev = i > 0 ? &ev[c->bp[i - 1].complete] : NULL;
+        if (ins && !(prev && prev->u.blk.dev == is->u.blk.dev &&
+                     prev->u.blk.sector == is->u.blk.sector && prev->ts >= ins->ts))
             c->bp[i].owner = ev[ins->idx].pid;
     }
     free(k);
@@ -616,7 +661,8 @@ static int sys_can_own(const ctx_t *c, const sysc_t *s, const blkpair_t *b)
 
 /* Tie the block requests not tied to io_uring to the syscall their owner was
  * in; a request dispatched by a kworker with no known owner goes to the
- * earliest syscall in flight that has none yet. */
+ * earliest positional or aio syscall of its direction in flight that has
+ * none yet. */
 static int link_syscalls(ctx_t *c)
 {
     const traceparse_ev_t *ev = c->t->ev;
@@ -652,7 +698,11 @@ static int link_syscalls(ctx_t *c)
         size_t at = key_lower(by_time, n, 0, 0, is->ts + 1);
         for (size_t back = 0; back < 256 && at > 0; back++, at--) {
             sysc_t *s = &c->sc[by_time[at - 1].idx];
-            if (s->nblk == 0 && sys_can_own(c, s, b)) {
+            /* not read()/write(): one blocked on a pipe or socket for
+             * seconds would catch any kworker's request */
+            const traceparse_sc_t *info = sc_info(c, s);
+            if (s->nblk == 0 && info->kind != TP_SC_STREAM &&
+                info->write == (strchr(is->u.blk.rwbs, 'W') != NULL) && sys_can_own(c, s, b)) {
                 b->sys = by_time[at - 1].idx;
                 s->nblk++;
                 break;
@@ -726,12 +776,6 @@ static void reap_aio(ctx_t *c, tracejoin_req_t *req, size_t n)
             left--;
         }
     }
-}
-
-static int cmp_pid(const void *a, const void *b)
-{
-    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    return (x > y) - (x < y);
 }
 
 static int cmp_req_done(const void *a, const void *b)
@@ -842,14 +886,19 @@ static int join_syscalls(ctx_t *c)
         else
             r->have &= ~(uint32_t)TJ_READY;
     }
-    /* which of the block reads the followed tasks (those with syscall
-     * events) queued ended up in a request */
-    int32_t *pids = malloc((c->nsc + 1) * sizeof(*pids));
+    /* which of the block reads the followed tasks (those of the header,
+     * else those with syscall events) queued ended up in a request */
+    int32_t *pids = malloc((c->nsc + c->nfollow + 1) * sizeof(*pids));
     size_t np = 0;
     if (!pids)
         return -ENOMEM;
-    for (size_t i = 0; i < c->nsc; i++)
-        pids[np++] = ev[c->sc[i].enter].pid;
+    if (c->follow) {
+        memcpy(pids, c->follow, c->nfollow * sizeof(*pids));
+        np = c->nfollow;
+    } else {
+        for (size_t i = 0; i < c->nsc; i++)
+            pids[np++] = ev[c->sc[i].enter].pid;
+    }
     if (np)
         qsort(pids, np, sizeof(*pids), cmp_pid);
     for (size_t i = 0; i < c->nbp; i++) {
@@ -876,7 +925,7 @@ int tracejoin_run(const traceparse_t *t, tracejoin_t *j)
         j->t_first = t->ev[0].ts;
         j->t_last = t->ev[t->n - 1].ts;
     }
-    if ((rc = join_uring(&c)) || (rc = join_block(&c)))
+    if ((rc = find_followed(&c)) || (rc = join_uring(&c)) || (rc = join_block(&c)))
         goto out;
     if (j->n)
         qsort(j->req, j->n, sizeof(*j->req), cmp_req_submit);
@@ -915,6 +964,7 @@ int tracejoin_run(const traceparse_t *t, tracejoin_t *j)
         j->blk_unlinked -= c.bp[i].req < 0 && c.bp[i].sys >= 0;
 out:
     free(c.sc);
+    free(c.follow);
     free(c.bp);
     free(c.sched);
     free(c.irq);

@@ -18,6 +18,8 @@
  * A pread64/pwrite64/preadv... that returned data with no block request was
  * served by the page cache (sys_cache); a read()/write() with none is not
  * storage I/O (a pipe, a socket, a tty, or cached) and is not counted.
+ * A recording that names the tasks it followed (traceparse_t.followed)
+ * keeps the io_uring I/O of those tasks only (other_tasks counts the rest).
  * libaio: each block request issued in an io_submit is an iocb (contiguous
  * ones merged while there are more than io_submit returned); it is ready at
  * the exit of the first io_getevents of its task, after its completion, that
@@ -76,6 +78,8 @@ typedef struct {
     uint64_t orphan_completes;  /* completions whose submit/issue is not in the trace */
     uint64_t joined;            /* requests with every TJ_JOINED part */
     int has_syscalls;           /* the trace holds syscall events */
+    uint64_t followed;          /* tasks `trace record` followed (0: not known, all count) */
+    uint64_t other_tasks;       /* io_uring I/Os of tasks not followed: left out */
     uint64_t sys_calls;         /* syscalls with entry and exit */
     uint64_t sys_device;        /* of those, ones that reached the device: one request each */
     uint64_t sys_split;         /* of those, ones made of more than one block request */

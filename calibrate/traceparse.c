@@ -21,6 +21,7 @@ void traceparse_init(traceparse_t *t) { memset(t, 0, sizeof(*t)); }
 void traceparse_fini(traceparse_t *t)
 {
     free(t->ev);
+    free(t->followed);
     memset(t, 0, sizeof(*t));
 }
 
@@ -31,7 +32,7 @@ const char *traceparse_type_name(traceparse_type_t type)
         "irq_handler_exit",   "ipi",               "io_uring_submit_req",
         "io_uring_complete",  "io_uring_task_add", "sched_wakeup",
         "sched_switch",       "block_rq_insert",   "sys_enter",
-        "sys_exit"};
+        "sys_exit",           "sched_process_fork"};
     _Static_assert(sizeof(names) / sizeof(names[0]) == TP_NTYPES, "one name per event type");
     return (unsigned)type < TP_NTYPES ? names[type] : "?";
 }
@@ -55,6 +56,7 @@ static const struct {
     {"sched_wakeup_new", TP_WAKEUP},
     {"sched_switch", TP_SWITCH},
     {"block_rq_insert", TP_BLK_INSERT},
+    {"sched_process_fork", TP_FORK},
 };
 
 const traceparse_sc_t traceparse_syscalls[] = {
@@ -297,6 +299,11 @@ static int parse_payload(traceparse_ev_t *e, const char *name, const char *info)
     case TP_SYS_ENTER:
     case TP_SYS_EXIT:
         return parse_sys(e, info);
+    case TP_FORK:
+        if (key_long(info, "child_pid=", &v))
+            return -1;
+        e->u.fork.child_pid = (int32_t)v;
+        return 0;
     case TP_IRQ_ENTRY:
         if (key_long(info, "irq=", &v) ||
             key_word(info, "name=", e->u.irq.name, sizeof(e->u.irq.name)))
@@ -370,6 +377,18 @@ int traceparse_line(traceparse_t *t, const char *line, uint32_t lineno, tracepar
     const char *s = line;
     while (*s == ' ' || *s == '\t')
         s++;
+    static const char followed[] = "# latsurf followed pids:";
+    if (strncmp(s, followed, sizeof(followed) - 1) == 0) {
+        char *end;
+        for (const char *p = s + sizeof(followed) - 1;; p = end) {
+            long pid = strtol(p, &end, 10);
+            if (end == p)
+                break;
+            if (VEC_PUSH(t->followed, t->nfollowed, t->capfollowed, (int32_t)pid) != 0)
+                return -ENOMEM;
+        }
+        return 0;
+    }
     if (*s == '\0' || *s == '\n' || *s == '#')
         return 0;
     unsigned long long lost;

@@ -28,6 +28,7 @@ typedef enum {
     TP_BLK_INSERT,   /* block_rq_insert: in the context of the task that queued it */
     TP_SYS_ENTER,    /* sys_enter_<call> of a call in traceparse_syscalls[] */
     TP_SYS_EXIT,
+    TP_FORK,         /* sched_process_fork */
     TP_NTYPES
 } traceparse_type_t;
 
@@ -88,6 +89,9 @@ typedef struct {
             char comm[TP_COMM];
         } wake;
         struct {
+            int32_t child_pid;
+        } fork;
+        struct {
             uint8_t call;   /* index in traceparse_syscalls */
             uint64_t fd;    /* fd, or the aio context (ctx_id) */
             uint64_t count; /* bytes asked (pread64, read...), iocbs (io_submit), max events */
@@ -109,6 +113,10 @@ typedef struct {
     uint64_t skipped;  /* well-formed lines of events we do not use */
     uint32_t lines;
     int ns_timestamps; /* 1 when the file had 9-digit fractions */
+    /* `trace record`'s "# latsurf followed pids: P..." header: the tasks
+     * whose syscalls (and forks) were recorded; 0 when absent */
+    int32_t *followed;
+    size_t nfollowed, capfollowed;
 } traceparse_t;
 
 /* Where a bad line is. */

@@ -33,6 +33,7 @@ struct tracerec {
     int oom;
     char clock[16];
     char missing[256];
+    char followed[8192]; /* "# latsurf followed pids:" list, "" when none */
 };
 
 /* Each default event with its fallbacks, closest first. */
@@ -193,6 +194,11 @@ int tracerec_follow(tracerec_t *r, const int *pids, size_t npids, char *err, siz
         snprintf(err, n, "cannot set option event-fork in instance %s", name);
         return -EIO;
     }
+    /* the forks of the followed tasks name the tasks followed later */
+    if (npids && enable(r, r->sys_inst, "sched/sched_process_fork") != 0)
+        note_missing(r, "sched/sched_process_fork");
+    for (size_t i = 0, len = 0; i < npids && len < sizeof(r->followed) - 12; i++)
+        len += (size_t)snprintf(r->followed + len, sizeof(r->followed) - len, " %d", pids[i]);
     /* everybody but the recorder, whose drain reads would fill the buffer */
     snprintf(filter, sizeof(filter), "common_pid != %d", (int)getpid());
     for (size_t i = 0; i < traceparse_nsyscalls; i++)
@@ -309,6 +315,8 @@ int tracerec_write(tracerec_t *r, FILE *f, const char *comment)
         fprintf(f, "# %s\n", comment);
     if (r->missing[0])
         fprintf(f, "# events not available on this kernel: %s\n", r->missing);
+    if (r->followed[0])
+        fprintf(f, "# latsurf followed pids:%s\n", r->followed);
     fprintf(f, "# entries-in-buffer/entries-written: %zu/%zu\n#\n", r->n, r->n);
     fprintf(f, "#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n");
     for (size_t i = 0; i < r->n; i++)

@@ -396,6 +396,9 @@ static int trace_analyze(int argc, char **argv)
     printf("%s: %zu events (%llu lost), %.3f s\n", file, tp.n, (unsigned long long)tp.lost,
            res.wall_s);
     printf("  io_uring read/write I/Os           %12llu\n", (unsigned long long)tj.uring_rw);
+    if (tj.followed)
+        printf("  ... of tasks not followed (out)    %12llu  (%llu tasks followed)\n",
+               (unsigned long long)tj.other_tasks, (unsigned long long)tj.followed);
     printf("  joined per request                 %12llu  (%.1f%%)\n",
            (unsigned long long)tj.joined, 100.0 * tracejoin_rate(&tj));
     if (tj.has_syscalls) {

@@ -1,0 +1,525 @@
+/*
+ * test_traceexport.c - blocking syscalls in a trace (pread64 & co, read,
+ * libaio): the join rules on small canned traces (no root needed), the
+ * JSONL export (calibrate/traceexport) and its errors, and a live
+ * recording of tests/helpers/preadprog.c (a pread program of known sleep
+ * and busy time; skipped without root, tracefs or O_DIRECT).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include "calibrate/traceexport.h"
+#include "calibrate/tracejoin.h"
+#include "calibrate/traceparse.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Parse and join text (lines of a trace). */
+static void join_text(const char *text, traceparse_t *t, tracejoin_t *j)
+{
+    FILE *f = fmemopen((void *)text, strlen(text), "r");
+    assert_non_null(f);
+    traceparse_init(t);
+    tracejoin_init(j);
+    traceparse_err_t err = {0, 0, ""};
+    int rc = traceparse_file(f, t, &err);
+    fclose(f);
+    if (rc)
+        fail_msg("line %u: %s", err.line, err.what);
+    assert_int_equal(tracejoin_run(t, j), 0);
+}
+
+/* The joined request whose first block request is at sector, or NULL. */
+static const tracejoin_req_t *req_at(const tracejoin_t *j, uint64_t sector)
+{
+    for (size_t i = 0; i < j->n; i++)
+        if ((j->req[i].have & TJ_READY) && j->req[i].sector == sector)
+            return &j->req[i];
+    return NULL;
+}
+
+#define SW_OUT(comm, pid, cpu, ts, state)                                                        \
+    "  " comm "-" #pid " [00" #cpu "] d..2. " ts ": sched_switch: prev_comm=" comm                \
+    " prev_pid=" #pid " prev_prio=120 prev_state=" state                                          \
+    " ==> next_comm=swapper/" #cpu " next_pid=0 next_prio=120\n"
+#define SW_IN(comm, pid, cpu, ts)                                                                \
+    "  <idle>-0 [00" #cpu "] d..2. " ts ": sched_switch: prev_comm=swapper/" #cpu                 \
+    " prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=" comm " next_pid=" #pid                \
+    " next_prio=120\n"
+
+/* app (pid 100): a pread of 8 KiB split into two block requests; 500 us on
+ * CPU, 1 ms asleep and 100 us on CPU; a page-cache pread; a read() of a
+ * pipe; a pread whose block request another task (other, pid 200, itself in
+ * a pread) dispatched. */
+static const char trace_a[] =
+    "# tracer: nop\n"
+    "  app-100 [000] ..... 1.000000000: sys_enter_pread64: fd: 0x00000003, buf: 0x1000, "
+    "count: 0x00002000, pos: 0x00000000\n"
+    "  app-100 [000] ...1. 1.000001000: block_rq_insert: 254,0 RS 4096 () 1000 + 8 0x2,0,4 [app]\n"
+    "  app-100 [000] ..... 1.000002000: block_rq_issue: 254,0 RS 4096 () 1000 + 8 0x2,0,4 [app]\n"
+    "  app-100 [000] ...1. 1.000003000: block_rq_insert: 254,0 RS 4096 () 5000 + 8 0x2,0,4 [app]\n"
+    "  app-100 [000] ..... 1.000004000: block_rq_issue: 254,0 RS 4096 () 5000 + 8 0x2,0,4 [app]\n"
+    SW_OUT("app", 100, 0, "1.000005000", "D")
+    "  <idle>-0 [000] d.h1. 1.000090000: irq_handler_entry: irq=36 name=virtio1-req.0\n"
+    "  <idle>-0 [000] ..s1. 1.000100000: block_rq_complete: 254,0 RS () 1000 + 8 0x2,0,4 [0]\n"
+    "  <idle>-0 [000] ..s1. 1.000110000: block_rq_complete: 254,0 RS () 5000 + 8 0x2,0,4 [0]\n"
+    "  <idle>-0 [000] d.s2. 1.000111000: sched_wakeup: comm=app pid=100 prio=120 "
+    "target_cpu=000\n"
+    SW_IN("app", 100, 0, "1.000115000")
+    "  app-100 [000] ..... 1.000120000: sys_exit_pread64: 0x2000\n"
+    SW_OUT("app", 100, 0, "1.000620000", "S")
+    SW_IN("app", 100, 0, "1.001620000")
+    "  app-100 [000] ..... 1.001650000: sys_enter_pread64: fd: 0x00000003, buf: 0x1000, "
+    "count: 0x00001000, pos: 0x00004000\n"
+    "  app-100 [000] ..... 1.001660000: sys_exit_pread64: 0x1000\n"
+    "  app-100 [000] ..... 1.001670000: sys_enter_read: fd: 0x00000000, buf: 0x1000, "
+    "count: 0x00000040\n"
+    "  app-100 [000] ..... 1.001680000: sys_exit_read: 0x40\n"
+    "  other-200 [001] ..... 1.001700000: sys_enter_pread64: fd: 0x00000004, buf: 0x2000, "
+    "count: 0x00001000, pos: 0x00000000\n"
+    "  other-200 [001] ...1. 1.001701000: block_rq_insert: 254,0 RS 4096 () 20000 + 8 0x2,0,4 "
+    "[other]\n"
+    "  other-200 [001] ..... 1.001702000: block_rq_issue: 254,0 RS 4096 () 20000 + 8 0x2,0,4 "
+    "[other]\n"
+    "  app-100 [000] ..... 1.001720000: sys_enter_pread64: fd: 0x00000003, buf: 0x1000, "
+    "count: 0x00001000, pos: 0x00008000\n"
+    "  app-100 [000] ...1. 1.001721000: block_rq_insert: 254,0 RS 4096 () 9000 + 8 0x2,0,4 [app]\n"
+    "  other-200 [001] ..... 1.001722000: block_rq_issue: 254,0 RS 4096 () 9000 + 8 0x2,0,4 "
+    "[other]\n"
+    "  other-200 [001] ..s1. 1.001790000: block_rq_complete: 254,0 RS () 20000 + 8 0x2,0,4 [0]\n"
+    "  other-200 [001] ..... 1.001795000: sys_exit_pread64: 0x1000\n"
+    "  other-200 [001] ..s1. 1.001800000: block_rq_complete: 254,0 RS () 9000 + 8 0x2,0,4 [0]\n"
+    "  app-100 [000] ..... 1.001810000: sys_exit_pread64: 0x1000\n";
+
+/* A pread split into two block requests is one request, from the syscall's
+ * entry to its exit, with the block, interrupt and wakeup stages. */
+static void test_split_pread(void **state)
+{
+    (void)state;
+    traceparse_t t;
+    tracejoin_t j;
+    join_text(trace_a, &t, &j);
+    assert_int_equal(j.sys_device, 3);
+    assert_int_equal(j.sys_split, 1);
+    assert_int_equal(j.joined, 3);
+    const tracejoin_req_t *r = req_at(&j, 1000);
+    assert_non_null(r);
+    assert_int_equal(r->kind, TJ_KIND_SYSCALL);
+    assert_int_equal(r->nblk, 2);
+    assert_int_equal(r->bytes, 8192);
+    assert_int_equal(r->t_submit, 1000000000);
+    assert_int_equal(r->t_dispatch, 1000002000);
+    assert_int_equal(r->t_blk_done, 1000110000); /* the last block completion */
+    assert_int_equal(r->t_irq, 1000090000);
+    assert_int_equal(r->t_wakeup, 1000111000);
+    assert_int_equal(r->t_cqe, 1000115000); /* switched in */
+    assert_int_equal(r->t_ready, 1000120000);
+    assert_int_equal(r->pid, 100);
+    assert_null(req_at(&j, 5000)); /* not a request of its own */
+    tracejoin_fini(&j);
+    traceparse_fini(&t);
+}
+
+/* A pread that returned data with no block request is a page-cache hit,
+ * not a request; a read() with none is not counted at all. */
+static void test_page_cache_pread(void **state)
+{
+    (void)state;
+    traceparse_t t;
+    tracejoin_t j;
+    join_text(trace_a, &t, &j);
+    assert_int_equal(j.sys_calls, 5);
+    assert_int_equal(j.sys_cache, 1);
+    for (size_t i = 0; i < j.n; i++)
+        assert_int_not_equal(j.req[i].t_submit, 1001650000);
+    tracejoin_fini(&j);
+    traceparse_fini(&t);
+}
+
+/* A block request dispatched by another task belongs to the task that
+ * queued it (block_rq_insert), not to the dispatcher's own pread. */
+static void test_owner_is_inserter(void **state)
+{
+    (void)state;
+    traceparse_t t;
+    tracejoin_t j;
+    join_text(trace_a, &t, &j);
+    const tracejoin_req_t *app = req_at(&j, 9000), *other = req_at(&j, 20000);
+    assert_non_null(app);
+    assert_non_null(other);
+    assert_int_equal(app->pid, 100);
+    assert_int_equal(app->nblk, 1);
+    assert_int_equal(app->t_cqe, app->t_blk_done); /* never slept */
+    assert_int_equal(other->pid, 200);
+    assert_int_equal(other->nblk, 1);
+    assert_int_equal(j.blk_reads, 4);
+    assert_int_equal(j.blk_reads_joined, 4);
+    tracejoin_fini(&j);
+    traceparse_fini(&t);
+}
+
+/* The kernel's own "trace" file prints syscalls differently. */
+static void test_kernel_syscall_format(void **state)
+{
+    (void)state;
+    traceparse_t t;
+    traceparse_init(&t);
+    traceparse_err_t err;
+    assert_int_equal(traceparse_line(&t,
+                                     "  app-7 [001] ..... 5.000001: sys_pread64(fd: 3, buf: "
+                                     "7f00, count: 1000, pos: 2000)\n",
+                                     1, &err),
+                     1);
+    assert_int_equal(traceparse_line(&t, "  app-7 [001] ..... 5.000002: sys_pread64 -> 0x1000\n",
+                                     2, &err),
+                     1);
+    assert_int_equal(traceparse_line(&t, "  app-7 [001] ..... 5.000003: sys_openat -> 0x3\n", 3,
+                                     &err),
+                     0);
+    assert_int_equal(t.n, 2);
+    assert_int_equal(t.ev[0].type, TP_SYS_ENTER);
+    assert_string_equal(traceparse_syscalls[t.ev[0].u.sys.call].name, "pread64");
+    assert_int_equal(t.ev[0].u.sys.fd, 3);
+    assert_int_equal(t.ev[0].u.sys.count, 0x1000);
+    assert_int_equal(t.ev[0].u.sys.pos, 0x2000);
+    assert_int_equal(t.ev[1].type, TP_SYS_EXIT);
+    assert_int_equal(t.ev[1].u.sys.ret, 0x1000);
+    traceparse_fini(&t);
+}
+
+/* libaio: one io_submit of 2 iocbs made 3 block requests (two contiguous:
+ * one iocb split); one io_getevents reaps both. */
+static const char trace_aio[] =
+    "  aio-300 [001] ..... 2.000000000: sys_enter_io_submit: ctx_id: 0x7f00, nr: 0x2, "
+    "iocbpp: 0x7ffc\n"
+    "  aio-300 [001] ...1. 2.000001000: block_rq_insert: 254,0 RS 4096 () 100 + 8 0x2,0,4 [aio]\n"
+    "  aio-300 [001] ..... 2.000002000: block_rq_issue: 254,0 RS 4096 () 100 + 8 0x2,0,4 [aio]\n"
+    "  aio-300 [001] ...1. 2.000003000: block_rq_insert: 254,0 RS 4096 () 200 + 8 0x2,0,4 [aio]\n"
+    "  aio-300 [001] ..... 2.000004000: block_rq_issue: 254,0 RS 4096 () 200 + 8 0x2,0,4 [aio]\n"
+    "  aio-300 [001] ...1. 2.000005000: block_rq_insert: 254,0 RS 4096 () 208 + 8 0x2,0,4 [aio]\n"
+    "  aio-300 [001] ..... 2.000006000: block_rq_issue: 254,0 RS 4096 () 208 + 8 0x2,0,4 [aio]\n"
+    "  aio-300 [001] ..... 2.000010000: sys_exit_io_submit: 0x2\n"
+    "  aio-300 [001] ..... 2.000050000: sys_enter_io_getevents: ctx_id: 0x7f00, min_nr: 0x2, "
+    "nr: 0x2, events: 0x7ffd, timeout: 0x0\n"
+    "  <idle>-0 [001] ..s1. 2.000100000: block_rq_complete: 254,0 RS () 100 + 8 0x2,0,4 [0]\n"
+    "  <idle>-0 [001] ..s1. 2.000120000: block_rq_complete: 254,0 RS () 200 + 8 0x2,0,4 [0]\n"
+    "  <idle>-0 [001] ..s1. 2.000130000: block_rq_complete: 254,0 RS () 208 + 8 0x2,0,4 [0]\n"
+    "  aio-300 [001] ..... 2.000140000: sys_exit_io_getevents: 0x2\n";
+
+static void test_libaio(void **state)
+{
+    (void)state;
+    traceparse_t t;
+    tracejoin_t j;
+    join_text(trace_aio, &t, &j);
+    assert_int_equal(j.aio_requests, 2);
+    assert_int_equal(j.joined, 2);
+    const tracejoin_req_t *a = req_at(&j, 100), *b = req_at(&j, 200);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(a->kind, TJ_KIND_AIO);
+    assert_int_equal(a->bytes, 4096);
+    assert_int_equal(b->bytes, 8192);
+    assert_int_equal(b->nblk, 2);
+    assert_int_equal(a->t_submit, 2000000000);
+    assert_int_equal(a->t_ready, 2000140000);
+    assert_int_equal(b->t_blk_done, 2000130000);
+    assert_int_equal(b->t_ready, 2000140000);
+    tracejoin_fini(&j);
+    traceparse_fini(&t);
+}
+
+/* The export of trace_a: ids in issue order, each thread a chain, think
+ * time and its on-CPU part from the sched_switch events. */
+static void test_export_chain(void **state)
+{
+    (void)state;
+    traceparse_t t;
+    tracejoin_t j;
+    traceexport_t x;
+    join_text(trace_a, &t, &j);
+    traceexport_init(&x);
+    assert_int_equal(traceexport_build(&t, &j, 0, &x), 0);
+    assert_int_equal(x.n, 3);
+    assert_int_equal(x.threads, 2);
+    /* id 0: app's split pread; id 1: other's pread; id 2: app's last pread */
+    assert_int_equal(x.rec[0].flow, 100);
+    assert_int_equal(x.rec[0].after, -1);
+    assert_int_equal(x.rec[0].think_ns, 0);
+    assert_int_equal(x.rec[0].bytes, 8192);
+    assert_int_equal(x.rec[0].offset, 1000 * 512);
+    assert_int_equal(x.rec[0].service_ns, 120000);
+    assert_int_equal(x.rec[1].flow, 200);
+    assert_int_equal(x.rec[1].after, -1);
+    assert_int_equal(x.rec[1].think_ns, 1700000); /* from the first request */
+    assert_int_equal(x.rec[2].flow, 100);
+    assert_int_equal(x.rec[2].after, 0);
+    assert_int_equal(x.rec[2].think_ns, 1600000);   /* exit 1.000120 -> entry 1.001720 */
+    assert_int_equal(x.rec[2].think_cpu_ns, 600000); /* 500 us + 100 us on CPU 0 */
+    assert_int_equal(x.rec[2].consumer_cpu, 0);
+    assert_int_equal(x.rec[2].offset, 9000 * 512);
+
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(traceexport_write(&x, f), 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "{\"id\":2,\"after\":[0],\"think_ns\":1600000,\"think_cpu_ns\":"
+                                "600000,\"op\":\"read\",\"offset\":4608000,\"bytes\":4096,"
+                                "\"flow\":100,\"consumer_cpu\":0,\"service_ns\":90000}\n"));
+    free(buf);
+    /* folding into a smaller span */
+    traceexport_fini(&x);
+    traceexport_init(&x);
+    assert_int_equal(traceexport_build(&t, &j, 1 << 20, &x), 0);
+    assert_int_equal(x.rec[1].offset, (20000 * 512) % (1 << 20));
+    assert_true(x.span <= 1 << 20);
+    traceexport_fini(&x);
+    traceexport_init(&x);
+    assert_int_equal(traceexport_build(&t, &j, 1000, &x), -EINVAL);
+    traceexport_fini(&x);
+    tracejoin_fini(&j);
+    traceparse_fini(&t);
+}
+
+/* ---- the command's errors -------------------------------------------- */
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Exit 2 naming the file, and neither the export nor the database. */
+static void expect_bad(const char *trace, const char *says)
+{
+    char cmd[1024], out[4096];
+    snprintf(cmd, sizeof(cmd), "%s trace analyze %s --db te.sqlite --export-jsonl te.jsonl",
+             tu_bin(), trace);
+    const char *dir = tu_path("/tmp", "");
+    unlink("/tmp/te.sqlite");
+    unlink("/tmp/te.jsonl");
+    assert_int_equal(tu_sh(dir, cmd, out, sizeof(out)), 2);
+    if (!strstr(out, trace) || !strstr(out, says))
+        fail_msg("expected '%s' naming %s, got: %s", says, trace, out);
+    assert_false(exists("/tmp/te.jsonl"));
+    assert_false(exists("/tmp/te.sqlite"));
+    assert_int_equal(system("ls /tmp/te.jsonl.tmp* >/dev/null 2>&1"), 512 /* none */);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    /* syscalls, but none reached the device */
+    const char *p = tu_write_tmp("te-cache",
+                                 "  app-100 [000] ..... 1.000000000: sys_enter_pread64: fd: 0x3, "
+                                 "buf: 0x1000, count: 0x1000, pos: 0x0\n"
+                                 "  app-100 [000] ..... 1.000001000: sys_exit_pread64: 0x1000\n"
+                                 "  kworker/0:1-9 [000] ..... 1.000002000: block_rq_issue: 254,0 "
+                                 "WS 4096 () 8 + 8 0x2,0,4 [kworker/0:1]\n"
+                                 "  <idle>-0 [000] ..s1. 1.000100000: block_rq_complete: 254,0 WS "
+                                 "() 8 + 8 0x2,0,4 [0]\n");
+    expect_bad(p, "did no block I/O");
+    unlink(p);
+    /* block I/O but no syscall (nor io_uring) events */
+    p = tu_write_tmp("te-nosys",
+                     "  app-100 [000] ..... 1.000002000: block_rq_issue: 254,0 RS 4096 () 8 + 8 "
+                     "0x2,0,4 [app]\n"
+                     "  <idle>-0 [000] ..s1. 1.000100000: block_rq_complete: 254,0 RS () 8 + 8 "
+                     "0x2,0,4 [0]\n");
+    expect_bad(p, "no syscall events");
+    unlink(p);
+    /* unreadable */
+    expect_bad("/nonexistent/trace.txt", "cannot open");
+}
+
+/* ---- a live recording of preadprog ----------------------------------- */
+
+typedef struct {
+    long tid, seq;
+    unsigned long long t_before, t_after, c_before, c_after;
+} pread_t;
+
+/* Record preadprog with `trace record`, analyze and export it, and check
+ * the join and the export against what the program says it did. */
+static void record_preadprog(int threads)
+{
+    char why[256];
+    tu_skip_unless(tu_have_tracefs(why, sizeof(why)), "%s", why);
+    const char *prog = getenv("LATSURF_PREADPROG");
+    if (!prog)
+        fail_msg("LATSURF_PREADPROG is not set (tests/CMakeLists.txt)");
+    enum { READS = 6, SLEEP_US = 2000, SPIN_US = 3000 };
+    char dir[] = "/var/tmp/latsurf-te-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char cmd[1024], out[65536];
+    snprintf(cmd, sizeof(cmd), "%s trace record --out trace.txt -- %s data %d %d %d %d "
+                               ">prog.out 2>rec.err; echo rc=$?", tu_bin(), prog, threads,
+             (int)READS, (int)SLEEP_US, (int)SPIN_US);
+    assert_int_equal(tu_sh(dir, cmd, out, sizeof(out)), 0);
+    if (strstr(out, "rc=1") && tu_sh(dir, "grep -c . prog.out", out, sizeof(out)) != 0) {
+        /* the program exits 77 when the filesystem refuses O_DIRECT */
+        snprintf(cmd, sizeof(cmd), "%s data 1 1 0 0 >/dev/null; echo $?", prog);
+        tu_sh(dir, cmd, out, sizeof(out));
+        tu_skip_unless(atoi(out) != 77, "no O_DIRECT on %s", dir);
+        fail_msg("trace record of preadprog failed");
+    }
+    assert_int_equal(tu_sh(dir, "cat rec.err prog.out >&2; true", out, sizeof(out)), 0);
+
+    /* what the program did */
+    pread_t p[2 * READS];
+    int np = 0;
+    char path[512];
+    snprintf(path, sizeof(path), "%s/prog.out", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    long long off;
+    while (np < 2 * READS &&
+           fscanf(f, "read %ld %ld %lld %llu %llu %llu %llu\n", &p[np].tid, &p[np].seq, &off,
+                  &p[np].t_before, &p[np].t_after, &p[np].c_before, &p[np].c_after) == 7)
+        np++;
+    fclose(f);
+    assert_int_equal(np, threads * READS);
+
+    /* the join: every pread that reached the device is one request */
+    snprintf(path, sizeof(path), "%s/trace.txt", dir);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    traceparse_t t;
+    tracejoin_t j;
+    traceparse_init(&t);
+    tracejoin_init(&j);
+    assert_int_equal(traceparse_file(f, &t, NULL), 0);
+    fclose(f);
+    assert_int_equal(tracejoin_run(&t, &j), 0);
+    int found = 0;
+    for (int i = 0; i < np; i++)
+        for (size_t k = 0; k < j.n; k++) {
+            const tracejoin_req_t *r = &j.req[k];
+            if (r->pid != p[i].tid || r->t_submit < p[i].t_before || r->t_ready > p[i].t_after)
+                continue;
+            assert_true(r->have & TJ_READY);
+            assert_int_equal(r->kind, TJ_KIND_SYSCALL);
+            assert_int_equal(r->nblk, 1);
+            assert_int_equal(r->bytes, 4096);
+            found++;
+        }
+    assert_int_equal(found, np);
+    tracejoin_fini(&j);
+    traceparse_fini(&t);
+
+    /* the export */
+    assert_int_equal(tu_cli(dir, "trace analyze trace.txt --db te.sqlite --export-jsonl te.jsonl",
+                            out, sizeof(out)),
+                     0);
+    snprintf(path, sizeof(path), "%s/te.jsonl", dir);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    char line[1024];
+    long last_id[2] = {-1, -1};
+    int rec = 0, count[2] = {0, 0};
+    while (fgets(line, sizeof(line), f)) {
+        json_error_t jerr;
+        json_t *o = json_loads(line, 0, &jerr);
+        assert_non_null(o);
+        long id = (long)json_integer_value(json_object_get(o, "id"));
+        long flow = (long)json_integer_value(json_object_get(o, "flow"));
+        json_t *after = json_object_get(o, "after");
+        assert_int_equal(id, rec);
+        /* the thread's n-th read, n = its records so far */
+        int known = 0;
+        for (int i = 0; i < np; i++)
+            known |= p[i].tid == flow;
+        assert_true(known);
+        int thread = flow == p[0].tid ? 0 : 1, k = -1;
+        if (last_id[thread] >= 0) {
+            assert_int_equal(json_array_size(after), 1);
+            assert_int_equal((long)json_integer_value(json_array_get(after, 0)),
+                             last_id[thread]);
+        } else {
+            assert_int_equal(json_array_size(after), 0);
+        }
+        int n = count[thread]++;
+        for (int i = 0; i < np; i++)
+            if (p[i].tid == flow && p[i].seq == n)
+                k = i;
+        assert_true(k >= 0);
+        if (n > 0) {
+            int prev = -1;
+            for (int i = 0; i < np; i++)
+                if (p[i].tid == flow && p[i].seq == n - 1)
+                    prev = i;
+            long long want = (long long)(p[k].t_before - p[prev].t_after);
+            long long want_cpu = (long long)(p[k].c_before - p[prev].c_after);
+            long long got = (long long)json_integer_value(json_object_get(o, "think_ns"));
+            long long got_cpu = (long long)json_integer_value(json_object_get(o, "think_cpu_ns"));
+            printf("thread %d read %d: think %lld ns (program %lld), on CPU %lld ns (program "
+                   "%lld)\n", thread, n, got, want, got_cpu, want_cpu);
+            assert_true(llabs(got - want) <= 100000);
+            assert_true(llabs(got_cpu - want_cpu) <= 100000);
+            assert_true(want >= (SLEEP_US + SPIN_US) * 1000LL);
+            assert_true(want_cpu >= SPIN_US * 1000LL);
+        }
+        assert_string_equal(json_string_value(json_object_get(o, "op")), "read");
+        assert_int_equal(json_integer_value(json_object_get(o, "bytes")), 4096);
+        last_id[thread] = id;
+        json_decref(o);
+        rec++;
+    }
+    fclose(f);
+    assert_int_equal(rec, np);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_record_one_thread(void **state)
+{
+    (void)state;
+    record_preadprog(1);
+}
+
+static void test_record_two_threads(void **state)
+{
+    (void)state;
+    record_preadprog(2);
+}
+
+/* A recorded command that does no block I/O: exit 2, nothing written. */
+static void test_record_no_block_io(void **state)
+{
+    (void)state;
+    char why[256];
+    tu_skip_unless(tu_have_tracefs(why, sizeof(why)), "%s", why);
+    char out[4096];
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "%s trace record --out /tmp/te-noio.txt -- sh -c 'echo hi' "
+                               ">/dev/null 2>&1", tu_bin());
+    assert_int_equal(tu_sh("/tmp", cmd, out, sizeof(out)), 0);
+    expect_bad("/tmp/te-noio.txt", "did no block I/O");
+    unlink("/tmp/te-noio.txt");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_split_pread),        cmocka_unit_test(test_page_cache_pread),
+        cmocka_unit_test(test_owner_is_inserter),  cmocka_unit_test(test_kernel_syscall_format),
+        cmocka_unit_test(test_libaio),             cmocka_unit_test(test_export_chain),
+        cmocka_unit_test(test_errors),             cmocka_unit_test(test_record_one_thread),
+        cmocka_unit_test(test_record_two_threads), cmocka_unit_test(test_record_no_block_io),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
