@@ -13,7 +13,9 @@
 #     calibrate --target DIR`), unless cal.json is there and RECALIBRATE is unset;
 #  5. `latsurf run` of bench/whatif_dbbench.json replaying dbb.jsonl on that
 #     calibration, every variant: the prediction, and the policy it picks
-#     (the variant with the lowest simulated p99);
+#     (the variant with the lowest simulated p99); and again with the other
+#     tenants' CPU load as measured around the recording (mean runnable tasks,
+#     /proc/stat procs_running) as host.background threads;
 #  6. `latsurf live` of the picked variant on a file target latsurf creates
 #     (offsets folded into it with wrap_bytes; --allow-write: a recorded write,
 #     if any, lands in that scratch file, never in the database);
@@ -55,17 +57,43 @@ if [ ! -f "$db/CURRENT" ]; then
 fi
 du -sh "$db"
 
+# The other tenants' CPU load, measured (not fitted): the mean number of
+# runnable tasks (/proc/stat procs_running, every 2 ms for 1 s, less the
+# sampler itself) while none of ours runs, before and after the recording.
+runnable() {
+  python3 -c '
+import time
+n = s = 0
+end = time.time() + 1.0
+while time.time() < end:
+    for line in open("/proc/stat"):
+        if line.startswith("procs_running"):
+            s += int(line.split()[1]) - 1; n += 1
+    time.sleep(0.002)
+print("%.2f" % (s / n))'
+}
+
 # 2. ops/s untraced, traced, untraced
 args=(--benchmarks=readrandom --use_existing_db=1 --use_direct_reads=1 --cache_size=8388608
       --reads="$reads" --threads="$threads" --db="$db")
 opsps() { grep -o 'readrandom *: *[0-9.]* micros/op [0-9]* ops/sec' "$1" | awk '{print $(NF-1)}'; }
 db_bench "${args[@]}" > untraced1-$tag.log 2>&1
 rm -f rec-$tag.txt
+r1=$(runnable)
 "$bin" trace record --out rec-$tag.txt -- db_bench "${args[@]}" > traced-$tag.log 2>&1
+r2=$(runnable)
 db_bench "${args[@]}" > untraced2-$tag.log 2>&1
 u1=$(opsps untraced1-$tag.log); tr=$(opsps traced-$tag.log); u2=$(opsps untraced2-$tag.log)
 echo "db_bench readrandom threads=$threads ops/s: untraced $u1, traced $tr, untraced $u2"
 python3 -c "u=($u1+$u2)/2; print('traced / untraced = %.3f' % ($tr/u))"
+# as host.background: that many always-runnable nice-0 threads, spread over
+# the CPUs in turn (a fraction as a thread busy that share of each ms)
+bg=$(python3 -c "
+r = max(0.0, ($r1 + $r2) / 2); out = []; i = 0
+while r > 0.05:
+    b = min(1.0, r); out.append('{\"cpu\":%d,\"period_us\":1000,\"busy_us\":%.0f}' % (i % 2, b * 1000)); r -= b; i += 1
+print('[' + ','.join(out) + ']')")
+echo "other tenants' runnable tasks: $r1 before, $r2 after the recording: host.background = $bg"
 
 # 3. analyze and export
 rm -f ref-$tag.sqlite dbb-$tag.jsonl
@@ -97,27 +125,36 @@ sets=(--set "workload.0.path=$W/dbb-$tag.jsonl" --set "host.calibration=$W/cal.j
       --set "run.duration_ms=$dur_ms" --set "workload.0.wrap_bytes=$wrap")
 scn=$src/bench/whatif_dbbench.json
 
-# 5. simulate every variant, pick the policy
-rm -f sim-$tag.sqlite
+# 5. simulate every variant, pick the policy; then once more with the
+#    tenants' load measured around the recording (host.background)
+rm -f sim-$tag.sqlite simload-$tag.sqlite
 (cd "$src" && "$bin" run "$scn" --db "$W/sim-$tag.sqlite" --reps "$reps" "${sets[@]}" \
    --set run.record_requests=$((2 * nreq + 1000)) -q) > sim-$tag.log
-sqlite3 -header -column sim-$tag.sqlite "SELECT r.variant, COUNT(DISTINCT run_id) AS reps,
-  ROUND(AVG(CASE WHEN m.name='lat_p50_ns' THEN m.value END)/1e3,1) AS p50_us,
-  ROUND(AVG(CASE WHEN m.name='lat_p99_ns' THEN m.value END)/1e3,1) AS p99_us
-  FROM runs r JOIN metrics m USING (run_id)
-  WHERE m.name IN ('lat_p50_ns','lat_p99_ns') GROUP BY r.variant"
-pick=$(sqlite3 sim-$tag.sqlite "SELECT r.variant FROM runs r JOIN metrics m USING (run_id)
+(cd "$src" && "$bin" run "$scn" --db "$W/simload-$tag.sqlite" --reps "$reps" "${sets[@]}" \
+   --set run.record_requests=$((2 * nreq + 1000)) --set "host.background=$bg" -q) > simload-$tag.log
+for d in sim simload; do
+  echo "$d (p50, p99, duration: first issue to last ready, mean over replications)"
+  sqlite3 -header -column $d-$tag.sqlite "SELECT r.variant, COUNT(*) AS reps,
+    ROUND(AVG((SELECT value FROM metrics WHERE run_id = r.run_id AND name = 'lat_p50_ns'))/1e3, 1) AS p50_us,
+    ROUND(AVG((SELECT value FROM metrics WHERE run_id = r.run_id AND name = 'lat_p99_ns'))/1e3, 1) AS p99_us,
+    ROUND(AVG((SELECT MAX(t_ready) - MIN(t_issue) FROM requests WHERE run_id = r.run_id))/1e6, 1) AS dur_ms
+    FROM runs r GROUP BY r.variant"
+done
+pick=$(sqlite3 simload-$tag.sqlite "SELECT r.variant FROM runs r JOIN metrics m USING (run_id)
   WHERE m.name='lat_p99_ns' GROUP BY r.variant ORDER BY AVG(m.value) LIMIT 1")
-echo "picked by the simulated p99: $pick"
+echo "picked by the simulated p99 (with the measured load): $pick"
 
 # 6. live replay of the picked variant
 rm -f live-$tag.sqlite
 (cd "$src" && "$bin" live "$scn" --target "$W/target.dat" --create "$tsize" --allow-write --variant "$pick" \
    --db "$W/live-$tag.sqlite" "${sets[@]}")
 
-# 7. recording vs live vs sim, every variant
+# 7. recording vs live vs sim, every variant; the simulation with the
+#    tenants' load as measured around the recording (the live replay meets
+#    whatever load there is when it runs)
 rm -f val-$tag.sqlite
 (cd "$src" && "$bin" validate "$scn" --target "$W/target.dat" --allow-write --reference "$W/ref-$tag.sqlite" \
-   --db "$W/val-$tag.sqlite" --reps "$reps" --sim-reps "$reps" --no-calibrate "${sets[@]}") |
+   --db "$W/val-$tag.sqlite" --reps "$reps" --sim-reps "$reps" --no-calibrate "${sets[@]}" \
+   --set "host.background=$bg") |
   tee validate-$tag.txt
 uptime
