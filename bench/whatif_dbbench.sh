@@ -101,7 +101,9 @@ rm -f ref-$tag.sqlite dbb-$tag.jsonl
 span_ns=$(sqlite3 ref-$tag.sqlite "SELECT MAX(t_ready) - MIN(t_issue) FROM requests")
 nreq=$(sqlite3 ref-$tag.sqlite "SELECT requests FROM runs ORDER BY run_id DESC LIMIT 1")
 echo "recording: $nreq requests over $(python3 -c "print('%.1f' % ($span_ns/1e6))") ms"
-dur_ms=$(python3 -c "print(int(2 * $span_ns / 1e6) + 1000)")
+# long enough for a replay slowed by a loaded host to finish (its duration
+# is then its own, not the run's)
+dur_ms=$(python3 -c "print(int(5 * $span_ns / 1e6) + 2000)")
 read -r hi nrec <<<"$(python3 - dbb-$tag.jsonl <<'EOF'
 import json, sys
 hi = n = 0
