@@ -46,6 +46,7 @@ cd "$W"
 db=$W/dbb
 tag=t$threads
 log() { echo "== $*"; }
+exec > >(tee "$W/loop-$tag-$(date +%m%d-%H%M%S).log") 2>&1
 uptime
 
 # 1. the database
