@@ -99,6 +99,7 @@ echo "other tenants' runnable tasks: $r1 before, $r2 after the recording: host.b
 # 3. analyze and export
 rm -f ref-$tag.sqlite dbb-$tag.jsonl
 "$bin" trace analyze rec-$tag.txt --db ref-$tag.sqlite --export-jsonl dbb-$tag.jsonl | tee analyze-$tag.txt
+python3 "$src/bench/whatif_runq.py" rec-$tag.txt dbb-$tag.jsonl
 span_ns=$(sqlite3 ref-$tag.sqlite "SELECT MAX(t_ready) - MIN(t_issue) FROM requests")
 nreq=$(sqlite3 ref-$tag.sqlite "SELECT requests FROM runs ORDER BY run_id DESC LIMIT 1")
 echo "recording: $nreq requests over $(python3 -c "print('%.1f' % ($span_ns/1e6))") ms"
