@@ -88,7 +88,11 @@ int live_be_submit(live_be_t *be, req_t *r, const pol_placement_t *pl);
  * it has none yet - run ns of CPU time (a busy loop measured on its own
  * CLOCK_THREAD_CPUTIME_ID, so another thread on its CPU stretches it), then
  * call cfg.cpu_done(ctx, arg) on that thread. Meanwhile it reaps nothing:
- * the application computes. Any thread. 0, or -errno as live_be_submit. */
+ * the application computes. A worker started here sets its ring up as for
+ * a request with the default task_work and interrupt waits (a trace thread's
+ * first record computes before its first read); a later placement asking
+ * for another task_work mode is counted in taskrun_mismatch, as for any
+ * worker. Any thread. 0, or -errno as live_be_submit. */
 int live_be_cpu_work(live_be_t *be, uint32_t flow, uint32_t cpu, uint64_t ns, uint64_t arg);
 
 /* The measurement window starts: registration counters and CPU time restart. */
