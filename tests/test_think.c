@@ -191,7 +191,8 @@ static double db_col(sqlite3 *h, const char *sql, int row, int col)
 
 /* A chain of four reads with think times, two of them mostly computing:
  * each request reaches the kernel (t_submit) no earlier than think_ns after
- * the previous one was ready. */
+ * the previous one was ready, and the busy loops ran on the backend's
+ * workers (their CPU time, cpu_ns_per_io x requests, covers them). */
 static void test_live_gaps(void **state)
 {
     (void)state;
@@ -230,6 +231,10 @@ static void test_live_gaps(void **state)
                      "think_ns is %.0f us",
                      i, (submit - ready) / 1e3, i - 1, (double)think[i] / 1e3);
     }
+    double cpu = db_col(h, "SELECT value FROM metrics WHERE name = 'cpu_ns_per_io'", 0, 0) * 4;
+    if (!(cpu >= (double)(cpu_ns[1] + cpu_ns[3])))
+        fail_msg("the workers ran %.0f us of CPU; the trace computes %.0f us", cpu / 1e3,
+                 (double)(cpu_ns[1] + cpu_ns[3]) / 1e3);
     sqlite3_close(h);
 }
 

@@ -5,8 +5,8 @@
  * Open-loop records are issued at their t_ns. Closed-loop records wait for
  * the requests named in `after` to complete, then think_ns: its first
  * think_cpu_ns as CPU work of the consumer thread (wl_env_t.cpu_work, where
- * the executor has one; it competes for that CPU), the rest as a sleep. Records are read
- * in file order as far ahead as the dependency window allows: the last
+ * the executor has one; it competes for that CPU), the rest as a sleep.
+ * Records are read in file order as far ahead as the dependency window allows: the last
  * `window` records (by file position) are kept in a ring, indexed by id, so
  * an `after` can only name one of them. A ring slot is reused only once its
  * request is done, so the reader stalls (and open-loop records may issue

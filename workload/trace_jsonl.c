@@ -294,9 +294,10 @@ static int jsonl_fields(trace_reader_t *r, const jsonl_vals_t *v, trace_rec_t *r
     int64_t think_cpu = x[K_THINKCPU];
     if (!after && think_cpu >= 0)
         return trace_fail(r, "think_cpu_ns: only with after (closed loop)");
-    if (think_cpu > (think > 0 ? think : 0))
+    int64_t gap = think > 0 ? think : 0;
+    if (think_cpu > gap)
         return trace_fail(r, "think_cpu_ns (%lld) exceeds think_ns (%lld): the CPU part is "
-                          "part of the gap", (long long)think_cpu, (long long)(think > 0 ? think : 0));
+                          "part of the gap", (long long)think_cpu, (long long)gap);
     rec->t_ns = after ? 0 : (uint64_t)t;
     rec->think_ns = think > 0 ? (uint64_t)think : 0;
     rec->think_cpu_ns = think_cpu > 0 ? (uint64_t)think_cpu : 0;
