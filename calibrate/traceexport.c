@@ -20,8 +20,9 @@ void traceexport_fini(traceexport_t *x)
 }
 
 /* What an event says about a task: switched in or out, woken (so it was
- * not running), or seen running (an event in its context). */
-enum { K_IN, K_OUT, K_WAKE, K_CTX };
+ * not running), seen running (an event in its context), or interrupted
+ * (a hard or soft interrupt entered or left while it was current). */
+enum { K_IN, K_OUT, K_WAKE, K_CTX, K_IRQ, K_IRQX };
 
 /* (pid, ts) with a payload; sorted by pid, then ts, then seq. */
 typedef struct {
@@ -60,13 +61,16 @@ static size_t pkey_lower(const pkey_t *k, size_t n, int32_t pid, uint64_t ts)
  * take it from the events around a.
  *
  * Some recordings miss a sched_switch now and then (seen on the
- * development VM for tasks switched by a paravirtual path, in recordings
- * made with and without draining while recording). A switch-out or an event
- * in the task's context while it is thought off CPU means a switch-in was
- * missed: it is taken to be at the last moment the task was known off CPU
- * (switched out or woken), an upper bound. A wakeup while it is thought
- * running means a switch-out was missed: taken at the last moment it was
- * seen running, a lower bound. */
+ * development VM around one paravirtual task, in recordings made with and
+ * without draining while recording). A switch-out or an event in the
+ * task's context while it is thought off CPU means a switch-in was missed
+ * somewhere since the last moment it was known off CPU (switched out or
+ * woken); a wakeup while it is thought running means a switch-out was missed
+ * since it was last seen running. Either is taken half-way: the error is at
+ * most half that window, where the first or the last moment could be off by
+ * all of it. Interrupts served while it was current (recorded for the
+ * followed tasks: irq_handler_entry/exit, softirq_entry/exit) are not its
+ * CPU work and are left out, as its CPU clock leaves them out. */
 static uint64_t on_cpu(const pkey_t *k, size_t nk, int32_t pid, uint64_t a, uint64_t b,
                        int running)
 {
@@ -80,10 +84,19 @@ static uint64_t on_cpu(const pkey_t *k, size_t nk, int32_t pid, uint64_t a, uint
         else
             running = i < nk && k[i].pid == pid && (k[i].kind == K_OUT || k[i].kind == K_CTX);
     }
-    uint64_t sum = 0, from = a, seen = a, off = a;
+    uint64_t sum = 0, from = a, seen = a, off = a, irq = 0, irq_from = 0;
+    int depth = 0;
     for (; i < nk && k[i].pid == pid && k[i].ts <= b; i++) {
         uint64_t ts = k[i].ts;
         switch (k[i].kind) {
+        case K_IRQ:
+            if (depth++ == 0)
+                irq_from = ts;
+            break;
+        case K_IRQX:
+            if (depth > 0 && --depth == 0 && running)
+                irq += ts - irq_from;
+            break;
         case K_IN:
             if (!running)
                 from = ts;
@@ -91,19 +104,19 @@ static uint64_t on_cpu(const pkey_t *k, size_t nk, int32_t pid, uint64_t a, uint
             seen = ts;
             break;
         case K_OUT:
-            sum += ts - (running ? from : off);
+            sum += ts - (running ? from : off + (ts - off) / 2);
             running = 0;
             off = ts;
             break;
         case K_WAKE:
             if (running)
-                sum += seen - from;
+                sum += seen + (ts - seen) / 2 - from;
             running = 0;
             off = ts;
             break;
         case K_CTX:
             if (!running)
-                from = off;
+                from = off + (ts - off) / 2;
             running = 1;
             seen = ts;
             break;
@@ -111,7 +124,7 @@ static uint64_t on_cpu(const pkey_t *k, size_t nk, int32_t pid, uint64_t a, uint
     }
     if (running)
         sum += b - from;
-    return sum;
+    return sum > irq ? sum - irq : 0;
 }
 
 int traceexport_build(const traceparse_t *t, const tracejoin_t *j, uint64_t span_bytes,
@@ -142,6 +155,10 @@ int traceexport_build(const traceparse_t *t, const tracejoin_t *j, uint64_t span
                 sw[nsw++] = (pkey_t){e->ts, e->u.sw.prev_pid, e->line, 0, K_OUT};
             if (e->u.sw.next_pid)
                 sw[nsw++] = (pkey_t){e->ts, e->u.sw.next_pid, e->line, 0, K_IN};
+        } else if (e->pid && (e->type == TP_IRQ_ENTRY || e->type == TP_SOFTIRQ_ENTRY)) {
+            sw[nsw++] = (pkey_t){e->ts, e->pid, e->line, 0, K_IRQ};
+        } else if (e->pid && (e->type == TP_IRQ_EXIT || e->type == TP_SOFTIRQ_EXIT)) {
+            sw[nsw++] = (pkey_t){e->ts, e->pid, e->line, 0, K_IRQX};
         } else if (e->type == TP_WAKEUP) {
             if (e->u.wake.pid)
                 sw[nsw++] = (pkey_t){e->ts, e->u.wake.pid, e->line, 0, K_WAKE};
@@ -179,6 +196,8 @@ int traceexport_build(const traceparse_t *t, const tracejoin_t *j, uint64_t span
     }
     if (x->n)
         qsort(done, x->n, sizeof(*done), cmp_pkey);
+    for (size_t i = 0; i < x->n; i++)
+        x->threads += i == 0 || done[i].pid != done[i - 1].pid;
     x->offset_base = x->n ? base & ~((uint64_t)(1u << 20) - 1) : 0;
     uint64_t t0 = x->n ? x->rec[0].t_issue : 0;
     for (size_t i = 0; i < x->n; i++) {
@@ -198,7 +217,6 @@ int traceexport_build(const traceparse_t *t, const tracejoin_t *j, uint64_t span
             o->think_ns = o->t_issue - dr->t_ready;
             o->think_cpu_ns = on_cpu(sw, nsw, pid, dr->t_ready, o->t_issue, 1);
         } else {
-            x->threads++;
             o->after = -1;
             o->think_ns = o->t_issue - t0;
             o->think_cpu_ns = on_cpu(sw, nsw, pid, t0, o->t_issue, -1);

@@ -11,7 +11,10 @@
  * the submission, so the queue depth survives; the JSONL `after` names that
  * one id, the other completions reaped before are older). `think_ns` is the
  * gap from that t_ready to this t_issue; `think_cpu_ns` the part of it the
- * thread was running on a CPU (sched_switch), the rest is off-CPU wait. A
+ * thread was running on a CPU (from switch-in to switch-out, sched_switch,
+ * less the hard and soft interrupts served while it was current; time
+ * stolen by a hypervisor counts, as does each switch's own cost), the rest
+ * is off-CPU wait. A
  * thread's first request has `"after": []` and think_ns from the first
  * exported request (so threads start as they did). Requests that did not
  * reach the device (page-cache reads) are not exported: their time is in

@@ -693,8 +693,10 @@ static int link_syscalls(ctx_t *c)
             c->sc[k->idx].nblk++;
             continue;
         }
-        if (b->owner != is->pid || !(is_kernel_worker(is->comm) || is->pid == 0))
-            continue; /* a task's own I/O outside the syscalls (page faults, readahead) */
+        if (b->owner != is->pid || !(is_kernel_worker(is->comm) || is->pid == 0) ||
+            is->u.blk.nr_sector == 0)
+            continue; /* a task's own I/O outside the syscalls (page faults,
+                       * readahead), or a kworker's flush */
         size_t at = key_lower(by_time, n, 0, 0, is->ts + 1);
         for (size_t back = 0; back < 256 && at > 0; back++, at--) {
             sysc_t *s = &c->sc[by_time[at - 1].idx];
@@ -702,7 +704,7 @@ static int link_syscalls(ctx_t *c)
              * seconds would catch any kworker's request */
             const traceparse_sc_t *info = sc_info(c, s);
             if (s->nblk == 0 && info->kind != TP_SC_STREAM &&
-                info->write == (strchr(is->u.blk.rwbs, 'W') != NULL) && sys_can_own(c, s, b)) {
+                strchr(is->u.blk.rwbs, info->write ? 'W' : 'R') && sys_can_own(c, s, b)) {
                 b->sys = by_time[at - 1].idx;
                 s->nblk++;
                 break;
@@ -740,8 +742,12 @@ static void sys_request(ctx_t *c, tracejoin_req_t *r, const sysc_t *s, uint8_t k
 static void sys_add_block(ctx_t *c, tracejoin_req_t *r, const blkpair_t *b)
 {
     const traceparse_ev_t *is = &c->t->ev[b->issue], *co = &c->t->ev[b->complete];
-    if (!r->nblk || is->ts < r->t_dispatch) {
+    if (!r->nblk || is->ts < r->t_dispatch)
         r->t_dispatch = is->ts;
+    /* where: the largest block request (a read of a file not cached may
+     * first read its metadata, elsewhere on the device) */
+    if (!r->nblk || is->u.blk.bytes > r->blk_max) {
+        r->blk_max = is->u.blk.bytes;
         r->dev = is->u.blk.dev;
         r->sector = is->u.blk.sector;
     }
@@ -755,32 +761,46 @@ static void sys_add_block(ctx_t *c, tracejoin_req_t *r, const blkpair_t *b)
 }
 
 /* libaio: io_getevents exits reap the iocbs of their task in completion
- * order, as many as each returned. */
-static void reap_aio(ctx_t *c, tracejoin_req_t *req, size_t n)
+ * order, as many as each returned. req: the aio requests by (pid,
+ * completion); each task's reaps in exit order take its oldest unreaped
+ * ones, so what is left unreaped is always a suffix (one cursor a task). */
+static int reap_aio(ctx_t *c, tracejoin_req_t *req, size_t n)
 {
     const traceparse_ev_t *ev = c->t->ev;
+    size_t nk = 0;
+    jkey_t *k = malloc((c->nsc + 1) * sizeof(*k));
+    if (!k)
+        return -ENOMEM;
     for (size_t i = 0; i < c->nsc; i++) {
-        const sysc_t *s = &c->sc[i];
-        const traceparse_ev_t *ex = &ev[s->exit];
-        if (sc_info(c, s)->kind != TP_SC_AIO_REAP || ex->u.sys.ret <= 0)
-            continue;
+        const traceparse_ev_t *ex = &ev[c->sc[i].exit];
+        if (sc_info(c, &c->sc[i])->kind == TP_SC_AIO_REAP && ex->u.sys.ret > 0)
+            k[nk++] = (jkey_t){(uint64_t)(uint32_t)ex->pid, 0, ex->ts, ex->line,
+                               (uint32_t)c->sc[i].exit, 0};
+    }
+    if (nk)
+        qsort(k, nk, sizeof(*k), cmp_key);
+    size_t cur = 0;
+    for (size_t i = 0; i < nk; i++) {
+        const traceparse_ev_t *ex = &ev[k[i].idx];
+        while (cur < n && (uint32_t)req[cur].pid < (uint32_t)ex->pid)
+            cur++; /* tasks in pid order, as k */
         int64_t left = ex->u.sys.ret;
-        /* req is in completion order per task; the oldest unreaped first */
-        for (size_t k = 0; k < n && left > 0; k++) {
-            tracejoin_req_t *r = &req[k];
-            if (r->pid != ex->pid || (r->have & TJ_CQE) || r->t_blk_done > ex->ts)
-                continue;
-            r->t_ready = ex->ts;
-            r->consumer_cpu = ex->cpu;
-            r->have |= TJ_CQE;
-            left--;
+        for (; cur < n && left > 0 && req[cur].pid == ex->pid && req[cur].t_blk_done <= ex->ts;
+             cur++, left--) {
+            req[cur].t_ready = ex->ts;
+            req[cur].consumer_cpu = ex->cpu;
+            req[cur].have |= TJ_CQE;
         }
     }
+    free(k);
+    return 0;
 }
 
 static int cmp_req_done(const void *a, const void *b)
 {
     const tracejoin_req_t *x = a, *y = b;
+    if (x->pid != y->pid)
+        return (uint32_t)x->pid < (uint32_t)y->pid ? -1 : 1;
     return (x->t_blk_done > y->t_blk_done) - (x->t_blk_done < y->t_blk_done);
 }
 
@@ -853,7 +873,7 @@ static int join_syscalls(ctx_t *c)
     }
     free(k);
     if (naio) {
-        /* the aio requests, in completion order, get their io_getevents */
+        /* the aio requests, by task and completion, get their io_getevents */
         tracejoin_req_t *aio = &j->req[first];
         size_t na = 0;
         for (size_t i = first; i < j->n; i++)
@@ -863,7 +883,8 @@ static int join_syscalls(ctx_t *c)
                 aio[na++] = tmp;
             }
         qsort(aio, na, sizeof(*aio), cmp_req_done);
-        reap_aio(c, aio, na);
+        if ((rc = reap_aio(c, aio, na)))
+            return rc;
         j->aio_requests = na;
     }
     /* the rest of the chain: interrupt, wakeup, switch-in before the exit */

@@ -65,6 +65,7 @@ typedef struct {
     uint8_t call;         /* syscall and aio: index in traceparse_syscalls */
     uint32_t nblk;        /* syscall and aio: block requests it made */
     uint64_t blk_bytes;   /* syscall and aio: their bytes */
+    uint32_t blk_max;     /* syscall and aio: the largest one's bytes (its dev, sector) */
     uint64_t pos;         /* positional syscalls: the file offset */
     char comm[TP_COMM];
 } tracejoin_req_t;

@@ -32,7 +32,8 @@ const char *traceparse_type_name(traceparse_type_t type)
         "irq_handler_exit",   "ipi",               "io_uring_submit_req",
         "io_uring_complete",  "io_uring_task_add", "sched_wakeup",
         "sched_switch",       "block_rq_insert",   "sys_enter",
-        "sys_exit",           "sched_process_fork"};
+        "sys_exit",           "sched_process_fork", "softirq_entry",
+        "softirq_exit"};
     _Static_assert(sizeof(names) / sizeof(names[0]) == TP_NTYPES, "one name per event type");
     return (unsigned)type < TP_NTYPES ? names[type] : "?";
 }
@@ -57,6 +58,8 @@ static const struct {
     {"sched_switch", TP_SWITCH},
     {"block_rq_insert", TP_BLK_INSERT},
     {"sched_process_fork", TP_FORK},
+    {"softirq_entry", TP_SOFTIRQ_ENTRY},
+    {"softirq_exit", TP_SOFTIRQ_EXIT},
 };
 
 const traceparse_sc_t traceparse_syscalls[] = {
@@ -299,6 +302,9 @@ static int parse_payload(traceparse_ev_t *e, const char *name, const char *info)
     case TP_SYS_ENTER:
     case TP_SYS_EXIT:
         return parse_sys(e, info);
+    case TP_SOFTIRQ_ENTRY:
+    case TP_SOFTIRQ_EXIT:
+        return 0; /* when, and which task it interrupted, is all we use */
     case TP_FORK:
         if (key_long(info, "child_pid=", &v))
             return -1;
@@ -355,8 +361,10 @@ static int parse_payload(traceparse_ev_t *e, const char *name, const char *info)
         e->u.sw.next_pid = (int32_t)v;
         copy_str(e->u.sw.prev_comm, TP_COMM, pc + 10, (size_t)(pp - pc - 10));
         copy_str(e->u.sw.next_comm, TP_COMM, nc + 10, (size_t)(np - nc - 10));
-        if (key_word(info, "prev_state=", state, sizeof(state)) == 0)
+        if (key_word(info, "prev_state=", state, sizeof(state)) == 0) {
             e->u.sw.prev_dead = strpbrk(state, "XZ") != NULL;
+            e->u.sw.prev_runnable = state[0] == 'R';
+        }
         return 0;
     }
     case TP_NTYPES:

@@ -29,6 +29,8 @@ typedef enum {
     TP_SYS_ENTER,    /* sys_enter_<call> of a call in traceparse_syscalls[] */
     TP_SYS_EXIT,
     TP_FORK,         /* sched_process_fork */
+    TP_SOFTIRQ_ENTRY,
+    TP_SOFTIRQ_EXIT,
     TP_NTYPES
 } traceparse_type_t;
 
@@ -101,6 +103,7 @@ typedef struct {
         struct {
             int32_t prev_pid, next_pid;
             uint8_t prev_dead; /* prev_state X or Z: the task exited */
+            uint8_t prev_runnable; /* prev_state R: preempted, not waiting */
             char prev_comm[TP_COMM], next_comm[TP_COMM];
         } sw;
     } u;

@@ -34,6 +34,7 @@ struct tracerec {
     char clock[16];
     char missing[256];
     char followed[8192]; /* "# latsurf followed pids:" list, "" when none */
+    uint64_t lost[2][64];  /* per instance and CPU: events the ring buffer lost */
 };
 
 /* Each default event with its fallbacks, closest first. */
@@ -133,7 +134,7 @@ int tracerec_start(const char *const *extra, size_t buffer_kb, tracerec_t **out,
     }
     free(header);
     tracefs_load_cmdlines(NULL, r->tep);
-    tracefs_instance_set_buffer_size(r->inst, buffer_kb ? buffer_kb : 8192, -1);
+    tracefs_instance_set_buffer_size(r->inst, buffer_kb ? buffer_kb : 32768, -1);
     if (tracefs_instance_file_write(r->inst, "trace_clock", "mono") < 0)
         tracefs_instance_file_write(r->inst, "trace_clock", "global");
     char *clock = tracefs_get_clock(r->inst);
@@ -197,6 +198,13 @@ int tracerec_follow(tracerec_t *r, const int *pids, size_t npids, char *err, siz
     /* the forks of the followed tasks name the tasks followed later */
     if (npids && enable(r, r->sys_inst, "sched/sched_process_fork") != 0)
         note_missing(r, "sched/sched_process_fork");
+    /* interrupts served while a followed task was current (the filter
+     * goes by the current task): not its CPU work (think_cpu_ns) */
+    static const char *const irq_events[] = {"irq/irq_handler_exit", "irq/softirq_entry",
+                                             "irq/softirq_exit"};
+    for (size_t i = 0; npids && i < sizeof(irq_events) / sizeof(irq_events[0]); i++)
+        if (enable(r, r->sys_inst, irq_events[i]) != 0)
+            note_missing(r, irq_events[i]);
     for (size_t i = 0, len = 0; i < npids && len < sizeof(r->followed) - 12; i++)
         len += (size_t)snprintf(r->followed + len, sizeof(r->followed) - len, " %d", pids[i]);
     /* everybody but the recorder, whose drain reads would fill the buffer */
@@ -283,6 +291,22 @@ int tracerec_drain(tracerec_t *r)
     return r->oom ? -ENOMEM : 0;
 }
 
+/* Events a CPU's ring buffer overwrote or dropped (its per_cpu stats). */
+static uint64_t lost_on(struct tracefs_instance *inst, int cpu)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "per_cpu/cpu%d/stats", cpu);
+    char *text = tracefs_instance_file_read(inst, path, NULL);
+    uint64_t n = 0;
+    const char *p;
+    if (text && (p = strstr(text, "overrun: ")))
+        n += strtoull(p + 9, NULL, 10);
+    if (text && (p = strstr(text, "dropped events: ")))
+        n += strtoull(p + 16, NULL, 10);
+    free(text);
+    return n;
+}
+
 int tracerec_stop(tracerec_t *r)
 {
     tracefs_trace_off(r->inst);
@@ -290,7 +314,22 @@ int tracerec_stop(tracerec_t *r)
         tracefs_trace_off(r->sys_inst);
     /* names of the tasks that ran while recording, for lines printed now */
     tracefs_load_cmdlines(NULL, r->tep);
-    return tracerec_drain(r);
+    int rc = tracerec_drain(r);
+    long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+    struct tracefs_instance *inst[2] = {r->inst, r->sys_inst};
+    for (int i = 0; i < 2; i++)
+        for (int cpu = 0; inst[i] && cpu < ncpu && cpu < 64; cpu++)
+            r->lost[i][cpu] = lost_on(inst[i], cpu);
+    return rc;
+}
+
+uint64_t tracerec_lost(const tracerec_t *r)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < 2; i++)
+        for (int cpu = 0; cpu < 64; cpu++)
+            n += r->lost[i][cpu];
+    return n;
 }
 
 const char *tracerec_missing(const tracerec_t *r) { return r->missing; }
@@ -319,6 +358,12 @@ int tracerec_write(tracerec_t *r, FILE *f, const char *comment)
         fprintf(f, "# latsurf followed pids:%s\n", r->followed);
     fprintf(f, "# entries-in-buffer/entries-written: %zu/%zu\n#\n", r->n, r->n);
     fprintf(f, "#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n");
+    /* in the kernel's own words, which traceparse counts */
+    for (int i = 0; i < 2; i++)
+        for (int cpu = 0; cpu < 64; cpu++)
+            if (r->lost[i][cpu])
+                fprintf(f, "CPU:%d [LOST %llu EVENTS]\n", cpu,
+                        (unsigned long long)r->lost[i][cpu]);
     for (size_t i = 0; i < r->n; i++)
         if (fprintf(f, "%s\n", r->line[i].text) < 0)
             return -EIO;

@@ -31,7 +31,9 @@ int tracerec_available(char *why, size_t n);
  * block_rq_complete, block_rq_insert, irq_handler_entry, ipi_send_cpu or the closest ipi
  * event, io_uring_submit_req, io_uring_complete, sched_wakeup,
  * sched_switch) plus `extra` ("system/event", NULL-terminated, may be NULL),
- * and turn tracing on. buffer_kb per CPU, 0 = 8192. Returns 0 or a negative
+ * and turn tracing on. buffer_kb per CPU, 0 = 32768 (a busy host's
+ * completions and switches fill 8 MiB between two drains of a loaded
+ * recorder). Returns 0 or a negative
  * errno with a message in err. */
 int tracerec_start(const char *const *extra, size_t buffer_kb, tracerec_t **out, char *err,
                    size_t n);
@@ -55,6 +57,10 @@ int tracerec_stop(tracerec_t *r);
  * none). */
 const char *tracerec_missing(const tracerec_t *r);
 const char *tracerec_clock(const tracerec_t *r);
+
+/* Events the kernel's ring buffers lost (overrun or dropped), known after
+ * tracerec_stop; tracerec_write states them as "CPU:N [LOST n EVENTS]". */
+uint64_t tracerec_lost(const tracerec_t *r);
 size_t tracerec_count(const tracerec_t *r);
 
 /* Write the recorded events, sorted by time, after a "#" header. */

@@ -28,9 +28,11 @@ static const cmd_t cmd_table[] = {
     {"validate", cmd_validate, "validate SCENARIO... --target PATH [--create SIZE --allow-write] [--db FILE]",
      "run live and simulated side by side and compare"},
     {"trace", cmd_trace,
-     "trace record --out FILE [--duration-ms N] [--event SYS/EV]... [-- COMMAND ARGS...] | "
-     "trace analyze FILE [--db FILE]",
-     "record tracepoints with tracefs, or join a recorded trace per request"},
+     "trace record --out FILE [--duration-ms N] [--pid PID] [--event SYS/EV]... "
+     "[-- COMMAND ARGS...] | "
+     "trace analyze FILE [--db FILE] [--export-jsonl OUT [--export-span BYTES]]",
+     "record tracepoints with tracefs, or join a recorded trace per request (io_uring, "
+     "pread & co, libaio) and export it as a workload"},
     {"import", cmd_import, "import FORMAT FILE --out TRACE.jsonl [--flow ID] [--from S] [--to S]",
      "convert a block trace into latsurf JSONL"},
     {"report", cmd_report,

@@ -235,6 +235,10 @@ static int trace_record(int argc, char **argv)
                 tracerec_missing(rec));
     fprintf(stderr, "latsurf trace record: %zu events (clock %s) written to %s\n",
             tracerec_count(rec), tracerec_clock(rec), out);
+    if (tracerec_lost(rec))
+        fprintf(stderr, "latsurf trace record: the kernel lost %llu events (ring buffers "
+                        "full): some requests will not join\n",
+                (unsigned long long)tracerec_lost(rec));
     if (trace_stop) {
         fprintf(stderr, "latsurf trace record: interrupted\n");
         rc = CMD_FAIL;
