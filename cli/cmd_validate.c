@@ -16,6 +16,11 @@
  * baseline_value (delta_pct = distance / live mean); variant "*:sim"
  * against "*" carries "ranking_p50_agrees" and "ranking_p99_agrees" (1/0).
  *
+ * With --reference DB (an analyzed recording, reports/reference.h) the
+ * recording is a third column: one more table (p50, p99, p99.9, IOPS and
+ * duration of the recording, the live replay and the simulation) and rows
+ * "<variant>:live" / "<variant>:sim" against baseline "recording".
+ *
  * Several scenarios (scenarios/validation/, docs/validation.md): one
  * calibration for all of them, one markdown table at the end (a row per
  * regime and variant), and a leave-one-out line for every scenario named
@@ -32,6 +37,7 @@
 #include "run/runner.h"
 #include "reports/compare.h"
 #include "reports/db.h"
+#include "reports/reference.h"
 #include "reports/stats.h"
 
 #include <errno.h>
@@ -51,7 +57,38 @@ typedef struct {
     bool have_live, have_sim;
     double iops_live, iops_sim; /* sums over replications */
     uint32_t n_live, n_sim;
+    /* with --reference: the replay's span (first t_issue to last t_ready of
+     * its request rows) and requests / span, summed over replications */
+    double span_live, span_sim, rate_live, rate_sim;
+    uint32_t nspan_live, nspan_sim;
 } val_var_t;
+
+/* One line of the --reference table: a metric of the recording, the live
+ * replay and the simulation. */
+typedef struct {
+    char regime[300], variant[72];
+    const char *metric;
+    double rec, live, sim;
+} val_refline_t;
+
+typedef struct {
+    val_refline_t *v;
+    size_t n, cap;
+} val_reftab_t;
+
+static int val_reftab_add(val_reftab_t *t, const val_refline_t *l)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 32;
+        val_refline_t *v = realloc(t->v, cap * sizeof(*v));
+        if (!v)
+            return -1;
+        t->v = v;
+        t->cap = cap;
+    }
+    t->v[t->n++] = *l;
+    return 0;
+}
 
 /* One line of the final table. */
 typedef struct {
@@ -176,6 +213,24 @@ static const hist_t *val_hist(const result_t *r, const char *metric)
     return NULL;
 }
 
+/* The span of a run's request rows (first t_issue to last t_ready) and
+ * rows / span, added to a side's sums (--reference). */
+static void val_keep_span(double *span, double *rate, uint32_t *n, const result_t *res)
+{
+    uint64_t first = UINT64_MAX, last = 0;
+    for (size_t i = 0; i < res->nreq; i++) {
+        if (res->req[i].t[T_ISSUE] < first)
+            first = res->req[i].t[T_ISSUE];
+        if (res->req[i].t[T_READY] > last)
+            last = res->req[i].t[T_READY];
+    }
+    if (!res->nreq || last <= first)
+        return;
+    *span += (double)(last - first);
+    *rate += (double)res->nreq / ((double)(last - first) / 1e9);
+    (*n)++;
+}
+
 /* Add one run to a side's sums: its latency histogram and its IOPS. */
 static void val_keep(hist_t *dst, bool *have, double *iops, uint32_t *n, const result_t *res)
 {
@@ -198,6 +253,7 @@ static void val_on_live(void *ctx, uint32_t v, uint32_t rep, const result_t *res
     (void)rep;
     val_var_t *vv = ctx;
     val_keep(&vv[v].live, &vv[v].have_live, &vv[v].iops_live, &vv[v].n_live, res);
+    val_keep_span(&vv[v].span_live, &vv[v].rate_live, &vv[v].nspan_live, res);
 }
 
 /* The simulator's error against live, in percent; NaN without a live value. */
@@ -234,15 +290,55 @@ static bool val_rank_agrees(const liverun_t *c, const val_var_t *vv, double q)
     return true;
 }
 
-static int val_report(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, val_table_t *tab)
+/* --reference: the recording against the live replay and the simulation of
+ * variant v, as table lines and comparisons rows (variant "<name>:live" and
+ * "<name>:sim" against baseline "recording"; value = replay, baseline_value =
+ * recording, delta_pct = the replay's error). */
+static int val_ref_rows(const reference_t *ref, const scn_t *s, uint32_t v, const val_var_t *x,
+                        const double live[3], const double sim[3], char names[2][96],
+                        compare_row_t *rows, size_t *n, val_reftab_t *rt)
+{
+    double sl = x->nspan_live ? x->span_live / x->nspan_live : NAN;
+    double ss = x->nspan_sim ? x->span_sim / x->nspan_sim : NAN;
+    double rl = x->nspan_live ? x->rate_live / x->nspan_live : NAN;
+    double rs = x->nspan_sim ? x->rate_sim / x->nspan_sim : NAN;
+    const struct {
+        const char *metric;
+        double rec, live, sim;
+    } m[5] = {
+        {metric_info[METRIC_LAT_P50].name, ref->p50_ns, live[0], sim[0]},
+        {metric_info[METRIC_LAT_P99].name, ref->p99_ns, live[1], sim[1]},
+        {metric_info[METRIC_LAT_P999].name, ref->p999_ns, live[2], sim[2]},
+        {metric_info[METRIC_IOPS].name, ref->iops, rl, rs},
+        {"duration_ns", ref->span_ns, sl, ss},
+    };
+    snprintf(names[0], sizeof(names[0]), "%s:live", s->var[v].pol.name);
+    snprintf(names[1], sizeof(names[1]), "%s:sim", s->var[v].pol.name);
+    for (int k = 0; k < 5; k++) {
+        rows[(*n)++] = val_row(names[0], "recording", m[k].metric, m[k].live, m[k].rec);
+        rows[(*n)++] = val_row(names[1], "recording", m[k].metric, m[k].sim, m[k].rec);
+        val_refline_t l = {.metric = m[k].metric, .rec = m[k].rec, .live = m[k].live,
+                           .sim = m[k].sim};
+        snprintf(l.regime, sizeof(l.regime), "%s", s->name);
+        snprintf(l.variant, sizeof(l.variant), "%s", s->var[v].pol.name);
+        if (val_reftab_add(rt, &l))
+            return -1;
+    }
+    return 0;
+}
+
+static int val_report(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, val_table_t *tab,
+                      const reference_t *ref, val_reftab_t *rt)
 {
     scn_t *s = c->s;
-    compare_row_t *rows = malloc((7 * (size_t)s->nvar + 2) * sizeof(*rows));
+    compare_row_t *rows = malloc((17 * (size_t)s->nvar + 2) * sizeof(*rows));
     char (*variant)[96] = malloc((size_t)s->nvar * sizeof(*variant));
+    char (*refname)[2][96] = malloc((size_t)s->nvar * sizeof(*refname));
     size_t n = 0;
-    if (!rows || !variant) {
+    if (!rows || !variant || !refname) {
         free(rows);
         free(variant);
+        free(refname);
         fprintf(stderr, "latsurf validate: out of memory\n");
         return CMD_FAIL;
     }
@@ -263,9 +359,11 @@ static int val_report(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, val_
         ln.w1_rel = w1 / lmean;
         snprintf(ln.regime, sizeof(ln.regime), "%s", s->name);
         snprintf(ln.variant, sizeof(ln.variant), "%s", s->var[v].pol.name);
-        if (val_table_add(tab, &ln)) {
+        if (val_table_add(tab, &ln) ||
+            (ref && val_ref_rows(ref, s, v, &vv[v], ln.l, ln.s, refname[v], rows, &n, rt))) {
             free(rows);
             free(variant);
+            free(refname);
             return CMD_FAIL;
         }
         snprintf(variant[v], sizeof(variant[v]), "%s:sim", s->var[v].pol.name);
@@ -286,6 +384,7 @@ static int val_report(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, val_
     int rc = compare_replace(c->db, s->name, COMPARE_VALIDATE, rows, n, &err);
     free(rows);
     free(variant);
+    free(refname);
     if (rc == 0)
         return CMD_OK;
     fprintf(stderr, "latsurf validate: %s: %s\n", a->run.db, err);
@@ -307,6 +406,26 @@ static void val_print(const val_table_t *t)
                    val_err(l->s[k], l->l[k]));
         printf(" %.0f | %.0f | %+.1f%% | %.1f%% | %s |\n", l->l[3], l->s[3],
                val_err(l->s[3], l->l[3]), l->w1_rel * 100, l->rank_ok ? "agrees" : "DIFFERS");
+    }
+}
+
+/* The --reference table, markdown, on stdout: a row per variant and metric. */
+static void val_print_ref(const val_reftab_t *t, const reference_t *ref, const char *path)
+{
+    printf("\nreference: %s, run %lld (%s): %llu requests, duration %s\n", path,
+           (long long)ref->run_id, ref->scenario, (unsigned long long)ref->requests,
+           ref->span_from_rows ? "first issue to last ready of its requests"
+                               : "the recording's events (no request rows)");
+    printf("\n| scenario | variant | metric | recording | live | err | sim | err |\n");
+    printf("|---|---|---|---:|---:|---:|---:|---:|\n");
+    for (size_t i = 0; i < t->n; i++) {
+        const val_refline_t *l = &t->v[i];
+        bool lat = strncmp(l->metric, "lat_", 4) == 0, dur = strcmp(l->metric, "duration_ns") == 0;
+        double k = lat ? 1e3 : dur ? 1e6 : 1;
+        const char *u = lat ? " us" : dur ? " ms" : "";
+        printf("| %s | %s | %s | %.1f%s | %.1f%s | %+.1f%% | %.1f%s | %+.1f%% |\n", l->regime,
+               l->variant, l->metric, l->rec / k, u, l->live / k, u, val_err(l->live, l->rec),
+               l->sim / k, u, val_err(l->sim, l->rec));
     }
 }
 
@@ -374,8 +493,10 @@ static int val_simulate(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, bo
                 fprintf(stderr, "latsurf validate: simulating %s: %s\n", s->var[v].pol.name,
                         err[0] ? err : strerror(-r));
             }
-            if (r == 0)
+            if (r == 0) {
                 val_keep(&vv[v].sim, &vv[v].have_sim, &vv[v].iops_sim, &vv[v].n_sim, &res);
+                val_keep_span(&vv[v].span_sim, &vv[v].rate_sim, &vv[v].nspan_sim, &res);
+            }
             result_fini(&res);
             if (r)
                 return r == -EINVAL ? CMD_BADINPUT : CMD_FAIL;
@@ -392,6 +513,11 @@ int cmd_validate(int argc, char **argv)
                "  --no-calibrate     simulate with the calibration as it is\n"
                "  --recalibrate      measure the host now (into calibration-HOST.json next to\n"
                "                     the database), so both sides see the same host load\n"
+               "  --reference DB     an analyzed recording (latsurf trace analyze FILE --db DB)\n"
+               "                     of the application whose exported trace the scenario\n"
+               "                     replays: one more table, recording vs live vs sim\n"
+               "                     (p50, p99, p99.9, IOPS, duration), rows \"<name>:live\"\n"
+               "                     and \"<name>:sim\" against baseline \"recording\"\n"
                "Calibrates (quick: on the target's filesystem, or on a block device itself,\n"
                "read-only) when a variant's calibration is missing, from another host or\n"
                "kernel, or older than %d days. Writes the runs and comparisons rows\n"
@@ -406,7 +532,17 @@ int cmd_validate(int argc, char **argv)
         return rc;
     }
     val_table_t tab = {0};
+    val_reftab_t reftab = {0};
+    reference_t ref;
     char *made = NULL;
+    if (a.reference) {
+        char err[1024];
+        if (reference_load(a.reference, &ref, err, sizeof(err)) != 0) {
+            fprintf(stderr, "latsurf validate: --reference %s\n", err);
+            livecmd_args_free(&a);
+            return CMD_BADINPUT;
+        }
+    }
     livecmd_signals(true);
     for (size_t k = 0; k < a.nscenarios && rc == CMD_OK; k++) {
         liverun_t c;
@@ -415,6 +551,13 @@ int cmd_validate(int argc, char **argv)
         rc = livecmd_open(&a, &c);
         if (rc == CMD_OK && !(vv = calloc(c.s->nvar, sizeof(*vv))))
             rc = CMD_FAIL;
+        if (rc == CMD_OK && a.reference) {
+            /* every request's row, for the replay's span (a replay of the
+             * recording has about as many requests) */
+            uint64_t want = 2 * ref.requests + 1000;
+            if (c.s->run.record_requests < want)
+                c.s->run.record_requests = want > 10000000 ? 10000000 : (uint32_t)want;
+        }
         if (rc == CMD_OK)
             rc = val_calibration(&a, &c, &made);
         if (rc == CMD_OK)
@@ -422,7 +565,7 @@ int cmd_validate(int argc, char **argv)
         if (rc == CMD_OK)
             rc = val_simulate(&a, &c, vv, true);
         if (rc == CMD_OK)
-            rc = val_report(&a, &c, vv, &tab);
+            rc = val_report(&a, &c, vv, &tab, a.reference ? &ref : NULL, &reftab);
         size_t len = strlen(c.s ? c.s->name : "");
         char *cal = rc == CMD_OK ? runner_calibration(c.s, 0) : NULL, loo[4096];
         if (cal && len >= 7 && strcmp(c.s->name + len - 7, "qd1-far") == 0) {
@@ -445,7 +588,7 @@ int cmd_validate(int argc, char **argv)
                 if (asprintf(&c.s->name, "%s leave-one-out", name) < 0)
                     c.s->name = NULL;
                 if (rc == CMD_OK && c.s->name)
-                    rc = val_report(&a, &c, vv, &one);
+                    rc = val_report(&a, &c, vv, &one, NULL, NULL);
                 for (size_t i = 0; i < one.n && rc == CMD_OK; i++)
                     if (val_table_add(&tab, &one.v[i]))
                         rc = CMD_FAIL;
@@ -462,10 +605,13 @@ int cmd_validate(int argc, char **argv)
     livecmd_signals(false);
     if (tab.n)
         val_print(&tab);
+    if (reftab.n)
+        val_print_ref(&reftab, &ref, a.reference);
     if (rc == CMD_OK)
         printf("\ncomparisons (variant \"<name>:sim\" against \"<name>\") written to %s\n",
                a.run.db);
     free(tab.v);
+    free(reftab.v);
     free(made);
     livecmd_args_free(&a);
     return rc;

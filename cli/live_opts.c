@@ -47,7 +47,7 @@ static int bad(const char *cmd, const char *fmt, const char *arg)
 int livecmd_parse(const char *cmd, int argc, char **argv, livecmd_args_t *a)
 {
     enum { O_TARGET = 256, O_DB, O_DUR, O_ALLOW, O_CREATE, O_REPS, O_SET, O_VARIANT, O_TRACE,
-           O_QUIET, O_SIMREPS, O_NOCAL, O_RECAL };
+           O_QUIET, O_SIMREPS, O_NOCAL, O_RECAL, O_REF };
     static const struct option opts[] = {
         {"target", required_argument, NULL, O_TARGET},
         {"db", required_argument, NULL, O_DB},
@@ -62,6 +62,7 @@ int livecmd_parse(const char *cmd, int argc, char **argv, livecmd_args_t *a)
         {"sim-reps", required_argument, NULL, O_SIMREPS},
         {"no-calibrate", no_argument, NULL, O_NOCAL},
         {"recalibrate", no_argument, NULL, O_RECAL},
+        {"reference", required_argument, NULL, O_REF},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof(*a));
@@ -121,6 +122,11 @@ int livecmd_parse(const char *cmd, int argc, char **argv, livecmd_args_t *a)
             if (!validate)
                 return bad(cmd, "--recalibrate is an option of validate%s", "");
             a->recalibrate = true;
+            break;
+        case O_REF:
+            if (!validate)
+                return bad(cmd, "--reference is an option of validate%s", "");
+            a->reference = optarg;
             break;
         default:
             return bad(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);

@@ -19,6 +19,7 @@ typedef struct {
     /* validate only */
     uint32_t sim_reps;            /* 0 = the scenario's */
     bool no_calibrate, recalibrate;
+    const char *reference;        /* --reference DB: an analyzed recording (reports/reference.h) */
     const char **scenarios;       /* validate: every SCENARIO given (run.scenario = the first) */
     size_t nscenarios;
 } livecmd_args_t;

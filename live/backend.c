@@ -61,6 +61,12 @@ typedef struct {
 
 typedef struct be_worker be_worker_t;
 
+/* CPU work for a worker (live_be_cpu_work), queued in its inbox. */
+typedef struct be_cpujob {
+    struct be_cpujob *next;
+    uint64_t ns, arg;
+} be_cpujob_t;
+
 struct be_worker {
     live_be_t *be;
     uint32_t cpu;                 /* where it runs now (moves with its consumer's placement) */
@@ -74,7 +80,9 @@ struct be_worker {
     /* set by submitters under mu */
     pthread_mutex_t mu;
     req_t *in_head, *in_tail;
+    be_cpujob_t *cpu_head, *cpu_tail;
     _Atomic(req_t *) in_peek;     /* non-NULL while the inbox has something */
+    _Atomic int cpu_peek;         /* CPU work in the inbox */
     _Atomic int sleeping, stop, mark, wait, batch;
     _Atomic double window_ns;
     int efd;
@@ -657,6 +665,34 @@ static void be_take_inbox(be_worker_t *w)
     w->loc_tail = t;
 }
 
+/* Spin until this thread has had ns more CPU time. */
+static void be_spin(uint64_t ns)
+{
+    double until = be_thread_cpu_ns() + (double)ns;
+    while (be_thread_cpu_ns() < until) {
+    }
+}
+
+/* Run the CPU work queued for this worker, in order. True if there was any. */
+static bool be_run_cpu(be_worker_t *w)
+{
+    if (!atomic_load_explicit(&w->cpu_peek, memory_order_acquire))
+        return false;
+    pthread_mutex_lock(&w->mu);
+    be_cpujob_t *j = w->cpu_head;
+    w->cpu_head = w->cpu_tail = NULL;
+    atomic_store_explicit(&w->cpu_peek, 0, memory_order_release);
+    pthread_mutex_unlock(&w->mu);
+    while (j) {
+        be_cpujob_t *next = j->next;
+        be_spin(j->ns);
+        w->be->cfg.cpu_done(w->be->cfg.ctx, j->arg);
+        free(j);
+        j = next;
+    }
+    return true;
+}
+
 static bool be_needs_enter(be_worker_t *w)
 {
     return w->iopoll || (IO_URING_READ_ONCE(*w->ring.sq.kflags) &
@@ -685,7 +721,8 @@ static void be_wait(be_worker_t *w)
         io_uring_wait_cqe_timeout(&w->ring, &cqe, &ts);
         uint64_t until = be_now(w->be) + BE_HYBRID_SPIN_MAX_NS;
         while (!io_uring_cq_ready(&w->ring) && be_now(w->be) < until &&
-               !atomic_load_explicit(&w->in_peek, memory_order_relaxed)) {
+               !atomic_load_explicit(&w->in_peek, memory_order_relaxed) &&
+               !atomic_load_explicit(&w->cpu_peek, memory_order_relaxed)) {
             if (be_needs_enter(w))
                 io_uring_get_events(&w->ring);
         }
@@ -693,7 +730,7 @@ static void be_wait(be_worker_t *w)
             return;
     }
     atomic_store(&w->sleeping, 1);
-    if (atomic_load(&w->in_peek) || atomic_load(&w->stop)) {
+    if (atomic_load(&w->in_peek) || atomic_load(&w->cpu_peek) || atomic_load(&w->stop)) {
         atomic_store(&w->sleeping, 0);
         return;
     }
@@ -748,13 +785,15 @@ static void be_worker_loop(be_worker_t *w)
         }
         if (be_reap(w) > 0)
             did = true;
+        if (be_run_cpu(w))
+            did = true;
         if (atomic_exchange(&w->mark, 0)) {
             pol_reg_stats_reset(w->reg);
             w->st.fixed_reads = 0;
             w->cpu_mark_ns = be_thread_cpu_ns();
         }
         if (atomic_load(&w->stop) && !w->inflight && !w->npend && !w->loc_head &&
-            !atomic_load(&w->in_peek))
+            !atomic_load(&w->in_peek) && !atomic_load(&w->cpu_peek))
             break;
         if (!did)
             be_wait(w);
@@ -832,6 +871,10 @@ static void be_worker_destroy(be_worker_t *w)
         n = b->next;
         free(b->mem);
         free(b);
+    }
+    for (be_cpujob_t *j = w->cpu_head, *n; j; j = n) {
+        n = j->next;
+        free(j);
     }
     if (w->efd >= 0)
         close(w->efd);
@@ -960,6 +1003,34 @@ int live_be_submit(live_be_t *be, req_t *r, const pol_placement_t *pl)
     atomic_store(&w->in_peek, w->in_head);
     pthread_mutex_unlock(&w->mu);
     if (atomic_load(&w->sleeping))
+        eventfd_write(w->efd, 1);
+    return 0;
+}
+
+int live_be_cpu_work(live_be_t *be, uint32_t flow, uint32_t cpu, uint64_t ns, uint64_t arg)
+{
+    /* a consumer that has not submitted yet starts as its first request would */
+    req_t r = {.flow = flow, .home_cpu = (int16_t)cpu, .consumer_cpu = (int16_t)cpu,
+               .wait = POL_WAIT_INTERRUPT, .taskrun = POL_TASKRUN_DEFAULT};
+    pol_placement_t pl = {0};
+    int rc = 0;
+    be_worker_t *w = be_worker_of(be, &r, &pl, &rc);
+    if (!w)
+        return rc ? rc : -ESHUTDOWN;
+    be_cpujob_t *j = calloc(1, sizeof(*j));
+    if (!j)
+        return -ENOMEM;
+    j->ns = ns;
+    j->arg = arg;
+    pthread_mutex_lock(&w->mu);
+    if (w->cpu_tail)
+        w->cpu_tail->next = j;
+    else
+        w->cpu_head = j;
+    w->cpu_tail = j;
+    atomic_store(&w->cpu_peek, 1);
+    pthread_mutex_unlock(&w->mu);
+    if (be_self != w && atomic_load(&w->sleeping))
         eventfd_write(w->efd, 1);
     return 0;
 }

@@ -27,8 +27,8 @@
  * Stamped here: t_submit (io_uring_submit returned), t_cqe (the worker has
  * the CQE) and t_ready (it has read every cache line of the data); the
  * kernel stamps in between are left to the caller (tracefs or nearest
- * known). Requests cross threads only through a worker's inbox; the
- * completion callback runs on the worker thread.
+ * known). Requests (and CPU work, live_be_cpu_work) cross threads only
+ * through a worker's inbox; the completion callback runs on the worker thread.
  */
 #ifndef LATSURF_LIVE_BACKEND_H
 #define LATSURF_LIVE_BACKEND_H
@@ -47,6 +47,8 @@ typedef struct live_be live_be_t;
 
 /* A request is done on its consumer: t_submit, t_cqe and t_ready are set. */
 typedef void (*live_be_done_fn)(void *ctx, req_t *r);
+/* CPU work asked by live_be_cpu_work has run, on the consumer's thread. */
+typedef void (*live_be_cpu_fn)(void *ctx, uint64_t arg);
 
 typedef struct {
     int fd;
@@ -57,6 +59,7 @@ typedef struct {
     bool rdma;                     /* requests with r->rdma continue over RDMA (live/rdma.h) */
     uint64_t t0_ns;                /* CLOCK_MONOTONIC of run time 0 */
     live_be_done_fn done;
+    live_be_cpu_fn cpu_done;       /* may be NULL when live_be_cpu_work is not used */
     void *ctx;
 } live_be_cfg_t;
 
@@ -80,6 +83,17 @@ live_be_t *live_be_new(const live_be_cfg_t *cfg, char *err, size_t errlen);
  * r->consumer_cpu). Any thread. 0, or -errno (the worker could not start:
  * err in live_be_error). */
 int live_be_submit(live_be_t *be, req_t *r, const pol_placement_t *pl);
+
+/* Have the worker of consumer (flow, declared CPU `cpu`) - started there if
+ * it has none yet - run ns of CPU time (a busy loop measured on its own
+ * CLOCK_THREAD_CPUTIME_ID, so another thread on its CPU stretches it), then
+ * call cfg.cpu_done(ctx, arg) on that thread. Meanwhile it reaps nothing:
+ * the application computes. A worker started here sets its ring up as for
+ * a request with the default task_work and interrupt waits (a trace thread's
+ * first record computes before its first read); a later placement asking
+ * for another task_work mode is counted in taskrun_mismatch, as for any
+ * worker. Any thread. 0, or -errno as live_be_submit. */
+int live_be_cpu_work(live_be_t *be, uint32_t flow, uint32_t cpu, uint64_t ns, uint64_t arg);
 
 /* The measurement window starts: registration counters and CPU time restart. */
 void live_be_mark(live_be_t *be);

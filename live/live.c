@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #define LIVE_POLL_STOP_NS 10000000ull   /* longest the driver sleeps between stop checks */
@@ -35,6 +36,7 @@ typedef struct {
     uint64_t t0;
     uint64_t outstanding, held, continued;
     uint64_t npending;                  /* sim_npending when the driver went to sleep */
+    uint64_t next_wake;                 /* when the sleeping driver wakes by itself */
     bool stopping, sleeping, marked, interrupted;
     double cpu_mark, cpu_end;           /* the driver thread's CPU time */
     int fail;
@@ -144,6 +146,21 @@ static bool live_keep(void *x, const req_t *r)
     return true;
 }
 
+/* Under the engine lock, on a worker thread, after a workload had its
+ * turn: what it made due at once (the next request of a chain without a
+ * think time) is issued from here, the consumer's own thread, as the
+ * application would; the driver is woken only for what comes later, or
+ * when it waits for the last I/O. */
+static void live_after_workload(live_t *L)
+{
+    uint64_t now = live_mono() - L->t0;
+    if (!L->stopping && sim_next(L->sim) <= now)
+        sim_run(L->sim, now);
+    if (L->sleeping && (sim_npending(L->sim) > L->npending || sim_next(L->sim) < L->next_wake ||
+                        L->outstanding == 0))
+        pthread_cond_signal(&L->cv);
+}
+
 /* live_be_done_fn: on the consumer's worker thread. */
 static void live_done(void *ctx, req_t *r)
 {
@@ -156,11 +173,54 @@ static void live_done(void *ctx, req_t *r)
         r->t[T_CONTINUED] = r->t[T_READY];
     L->outstanding--;
     L->env.complete(L->env.harness, r);
-    /* the driver sleeps without a tick when no timer is pending: wake it if
-     * this completion scheduled one, or if it waits for the last I/O */
-    if (L->sleeping && (sim_npending(L->sim) > L->npending || L->outstanding == 0))
-        pthread_cond_signal(&L->cv);
+    live_after_workload(L);
     pthread_mutex_unlock(&L->mu);
+}
+
+/* CPU work of a workload (exec_ops_t.cpu_work): what to call when the
+ * consumer's worker has run it. */
+typedef struct {
+    sim_handler_fn fn;
+    void *ctx;
+    uint64_t arg;
+} live_cpujob_t;
+
+/* live_be_cpu_fn: on the consumer's worker thread, its busy loop done. */
+static void live_cpu_done(void *ctx, uint64_t arg)
+{
+    live_t *L = ctx;
+    live_cpujob_t *j = (live_cpujob_t *)(uintptr_t)arg;
+    pthread_mutex_lock(&L->mu);
+    uint64_t now = live_mono() - L->t0;
+    if (!L->stopping && now > sim_now(L->sim))
+        sim_run(L->sim, now);
+    L->outstanding--;
+    j->fn(L->sim, j->ctx, j->arg);
+    live_after_workload(L);
+    pthread_mutex_unlock(&L->mu);
+    free(j);
+}
+
+/* exec_ops_t.cpu_work, under the engine lock: a busy loop of ns CPU time on
+ * the consumer's worker thread (pinned to its CPU), counted as outstanding
+ * so the wind-down waits for it. */
+static int live_cpu_work(void *x, uint32_t flow, uint32_t cpu, sim_time_t ns, sim_handler_fn fn,
+                         void *ctx, uint64_t arg)
+{
+    live_t *L = x;
+    live_cpujob_t *j = malloc(sizeof(*j));
+    if (!j)
+        return sim_fail(L->sim, -ENOMEM, "out of memory for CPU work");
+    *j = (live_cpujob_t){fn, ctx, arg};
+    L->outstanding++;
+    int rc = live_be_cpu_work(L->be, flow, cpu, ns, (uint64_t)(uintptr_t)j);
+    if (rc) {
+        L->outstanding--;
+        free(j);
+        return sim_fail(L->sim, rc, "CPU work on consumer CPU %u: %s", cpu,
+                        live_be_error(L->be)[0] ? live_be_error(L->be) : strerror(-rc));
+    }
+    return 0;
 }
 
 static void live_abs(struct timespec *ts, uint64_t rel_ns, uint64_t t0)
@@ -236,7 +296,7 @@ static int live_init(const exec_env_t *env, const void *cfg, void **x, exec_shap
         .fd = c->target->fd, .topo = c->topo, .host = c->host,
         .registration = env->variant->registration, .polcfg = env->polcfg, .rdma = c->rdma,
         .t0_ns = L->t0,
-        .done = live_done, .ctx = L,
+        .done = live_done, .cpu_done = live_cpu_done, .ctx = L,
     };
     if (!(L->be = live_be_new(&bc, err, errlen)))
         return -ENOMEM;
@@ -282,6 +342,10 @@ static int live_drive(void *x, char *err, size_t errlen)
     const volatile sig_atomic_t *stop = L->env.stop;
     sim_time_t warm = L->env.warm, end = L->env.end;
     uint64_t last_drain = 0;
+    /* timers due within microseconds (think times) wake the driver on time,
+     * not up to the default 50 us timer slack late */
+    int slack = prctl(PR_GET_TIMERSLACK, 0UL, 0UL, 0UL, 0UL);
+    prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     pthread_mutex_lock(&L->mu);
     while (!L->fail && !(stop && *stop)) {
         uint64_t now = live_mono() - L->t0;
@@ -305,6 +369,8 @@ static int live_drive(void *x, char *err, size_t errlen)
         }
         L->npending = sim_npending(L->sim);
         uint64_t next = L->npending ? now + LIVE_TICK_NS : now + LIVE_POLL_STOP_NS;
+        if (sim_next(L->sim) < next) /* a think time ends before the tick */
+            next = sim_next(L->sim);
         if (!L->marked && next > warm)
             next = warm;
         if (next > end)
@@ -313,10 +379,13 @@ static int live_drive(void *x, char *err, size_t errlen)
             next = last_drain + LIVE_TRACE_DRAIN_NS;
         struct timespec ts;
         live_abs(&ts, next, L->t0);
+        L->next_wake = next;
         L->sleeping = true;
         pthread_cond_timedwait(&L->cv, &L->mu, &ts);
         L->sleeping = false;
     }
+    if (slack > 0)
+        prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0UL, 0UL, 0UL);
     L->cpu_end = live_thread_cpu_ns();
     L->interrupted = stop && *stop;
     live_wind_down(L);
@@ -405,6 +474,7 @@ const exec_ops_t live_exec_ops = {
     .refuse = live_refuse,
     .view = live_view,
     .submit = live_submit,
+    .cpu_work = live_cpu_work,
     .keep = live_keep,
     .lock = live_lock,
     .run = live_drive,

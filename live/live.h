@@ -14,10 +14,15 @@
  * collector; the backend's workers take it only to finish a request.
  *
  * Time 0 is the run's start on CLOCK_MONOTONIC; all request stamps are ns
- * since then. Open-loop arrivals are due at their simulated time; the driver
- * wakes every LIVE_TICK_NS while timers are pending (sim.h has no "next
- * event" query), so an arrival may be issued up to a tick late, and its
- * latency counts from when it was due (no coordinated omission).
+ * since then. Open-loop arrivals and think times end at their simulated
+ * time; the driver wakes at the earliest pending timer (sim_next, with a 1 ns
+ * timer slack) and at least every LIVE_TICK_NS, so a request is issued a
+ * wake-up late at most, and its latency counts from when it was due (no
+ * coordinated omission). What a completion makes due at once (a chain's
+ * next request without a think time) is issued on the completing worker,
+ * the consumer's own thread. A workload's CPU work (exec_ops_t.cpu_work, a
+ * trace's think_cpu_ns) is a busy loop on the consumer's worker thread
+ * (live_be_cpu_work).
  *
  * finish fails the run with -EINTR (stopped: every CQE reaped, nothing
  * kept), -EINVAL (bad input: the workload writes without permission or

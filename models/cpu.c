@@ -64,6 +64,7 @@ typedef struct {
     sim_handler_fn fn;
     void *ctx;
     uint64_t arg;
+    bool user;         /* user-mode work of a kernel-mode thread (cpus_thread_run_user) */
 } cpu_job_t;
 
 typedef struct {
@@ -363,7 +364,7 @@ static bool fair_runnable(const cpu_thread_t *t) { return !t->held && (t->q.n ||
  * (the interrupt returns to user space); kernel work with full preemption. */
 static bool fair_preemptible(const cpus_t *c, const cpu_thread_t *t)
 {
-    return t->user || !t->q.n || c->s.preempt == CPU_PREEMPT_FULL;
+    return t->user || !t->q.n || c->s.preempt == CPU_PREEMPT_FULL || t->q.j[t->q.head].user;
 }
 
 /* pick_eevdf: the eligible thread with the earliest virtual deadline; the
@@ -711,9 +712,9 @@ static void cpu_on_done(sim_t *sim, void *ctx, uint64_t idx)
 }
 
 static int cpu_push(cpus_t *c, cpu_t *p, cpu_deque_t *d, sim_time_t work, sim_handler_fn fn,
-                    void *ctx, uint64_t arg)
+                    void *ctx, uint64_t arg, bool user)
 {
-    cpu_job_t job = {work, fn, ctx, arg};
+    cpu_job_t job = {work, fn, ctx, arg, user};
     int rc = dq_push_back(d, &job);
     if (rc)
         sim_fail(c->sim, rc, "cpu %u: out of memory queueing work", p->cpu);
@@ -740,7 +741,7 @@ int cpus_run(cpus_t *c, uint32_t cpu, cpu_level_t lvl, sim_time_t work, sim_hand
     work += idle_exit(c, p);
     if (p->running > (int)lvl)
         cpu_stop(c, p); /* pre-empt: the running work keeps its place */
-    int rc = cpu_push(c, p, &p->q[lvl], work, fn, ctx, arg);
+    int rc = cpu_push(c, p, &p->q[lvl], work, fn, ctx, arg, false);
     cpu_dispatch(c, p);
     return rc;
 }
@@ -804,13 +805,14 @@ bool cpus_thread_busy(const cpu_thread_t *t) { return t->q.n || t->spin; }
 bool cpus_thread_spinning(const cpu_thread_t *t) { return t->spin && !t->held; }
 bool cpus_thread_held(const cpu_thread_t *t) { return t->held; }
 
-int cpus_thread_run(cpu_thread_t *t, sim_time_t work, sim_handler_fn fn, void *ctx, uint64_t arg)
+static int thread_run(cpu_thread_t *t, sim_time_t work, sim_handler_fn fn, void *ctx,
+                      uint64_t arg, bool user)
 {
     cpus_t *c = t->c;
     cpu_t *p = &c->cpu[t->cpu];
     if (!t->on_rq && !t->held)
         work += idle_exit(c, p);
-    int rc = cpu_push(c, p, &t->q, work, fn, ctx, arg);
+    int rc = cpu_push(c, p, &t->q, work, fn, ctx, arg, user);
     if (rc)
         return rc;
     if (t == p->curr && p->running == CPU_USER && t->q.n == 1) {
@@ -821,6 +823,17 @@ int cpus_thread_run(cpu_thread_t *t, sim_time_t work, sim_handler_fn fn, void *c
     }
     fair_settle(c, t);
     return 0;
+}
+
+int cpus_thread_run(cpu_thread_t *t, sim_time_t work, sim_handler_fn fn, void *ctx, uint64_t arg)
+{
+    return thread_run(t, work, fn, ctx, arg, false);
+}
+
+int cpus_thread_run_user(cpu_thread_t *t, sim_time_t work, sim_handler_fn fn, void *ctx,
+                         uint64_t arg)
+{
+    return thread_run(t, work, fn, ctx, arg, true);
 }
 
 void cpus_thread_spin(cpu_thread_t *t, bool on)

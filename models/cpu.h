@@ -100,6 +100,10 @@ cpu_thread_t *cpus_thread_new(cpus_t *c, uint32_t cpu, int nice);
 void cpus_thread_set_user(cpu_thread_t *t, bool user);
 /* Queue `work` ns on the thread, fn when it has run; wakes the thread. */
 int cpus_thread_run(cpu_thread_t *t, sim_time_t work, sim_handler_fn fn, void *ctx, uint64_t arg);
+/* The same, for work in user mode (an application's own computing between
+ * its system calls): pre-emptible at once while it runs, in every model. */
+int cpus_thread_run_user(cpu_thread_t *t, sim_time_t work, sim_handler_fn fn, void *ctx,
+                         uint64_t arg);
 /* Spin (poll) while on > 0 calls outnumber off ones: runnable without work. */
 void cpus_thread_spin(cpu_thread_t *t, bool on);
 /* Hold the thread asleep (an hrtimer sleep) until `until`; work queued in

@@ -117,6 +117,14 @@ typedef struct exec_ops {
     /* Optional: true when the executor keeps r to collect later itself
      * (live: the kernel's stamps arrive from tracefs after the run). */
     bool (*keep)(void *x, const req_t *r);
+    /* Optional: run `ns` of CPU time as user work of the consumer thread
+     * (flow, declared CPU `cpu`, as a request would name it), then fn(sim,
+     * ctx, arg) - the application computing between its requests (a trace's
+     * think_cpu_ns), competing for that CPU like any thread. Called where the
+     * harness is entered (under the lock); fn runs there too. 0 or -errno
+     * (the run has failed: sim_fail). Without it the workload waits instead. */
+    int (*cpu_work)(void *x, uint32_t flow, uint32_t cpu, sim_time_t ns, sim_handler_fn fn,
+                    void *ctx, uint64_t arg);
     /* Optional: take (on) or release the lock that serializes the harness
      * with the executor's own threads. */
     void (*lock)(void *x, bool on);

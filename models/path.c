@@ -161,6 +161,18 @@ static int path_submit(void *x, req_t *r, const pol_placement_t *pl)
                         blkmq_submit_cost(d->blk));
 }
 
+/* exec_ops_t.cpu_work: the application's own computing, user work of its
+ * consumer thread (wherever the placements have moved it). */
+static int path_cpu_work(void *x, uint32_t flow, uint32_t cpu, sim_time_t ns, sim_handler_fn fn,
+                         void *ctx, uint64_t arg)
+{
+    path_t *p = x;
+    cpu_thread_t *t = uring_consumer_thread(p->uring, flow, (int16_t)cpu);
+    if (!t)
+        return sim_fail(p->sim, -ENOMEM, "out of memory for a consumer thread");
+    return cpus_thread_run_user(t, ns, fn, ctx, arg);
+}
+
 /* --- background load --- */
 
 /* A background task is a fair thread in user mode that gets busy_us of CPU
@@ -404,6 +416,7 @@ const exec_ops_t path_exec_ops = {
     .init = path_init,
     .view = path_view,
     .submit = path_submit,
+    .cpu_work = path_cpu_work,
     .run = path_run,
     .finish = path_finish_run,
     .free = path_exec_free,

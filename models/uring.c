@@ -97,17 +97,18 @@ static int uring_rehash(uring_t *u)
     return 0;
 }
 
-/* r's consumer: found or created on r->consumer_cpu. UINT32_MAX on ENOMEM. */
-static uint32_t uring_consumer(uring_t *u, const req_t *r)
+/* The consumer (flow, declared CPU home): found or created on `cpu`.
+ * UINT32_MAX on ENOMEM. */
+static uint32_t uring_consumer_of(uring_t *u, uint32_t flow, int16_t home, uint32_t cpu)
 {
-    uint64_t key = (uint64_t)r->flow << 16 | (uint16_t)r->home_cpu;
+    uint64_t key = (uint64_t)flow << 16 | (uint16_t)home;
     uint32_t h = uring_hash(key, u->nslot - 1);
     while (u->slot[h]) {
         if (u->cons[u->slot[h] - 1].key == key)
             return u->slot[h] - 1;
         h = (h + 1) & (u->nslot - 1);
     }
-    cpu_thread_t *t = cpus_thread_new(u->cpus, (uint32_t)r->consumer_cpu, 0);
+    cpu_thread_t *t = cpus_thread_new(u->cpus, cpu, 0);
     uring_cons_t c = {.t = t, .key = key, .hybrid_min = SIM_TIME_MAX};
     if (!t || VEC_PUSH(u->cons, u->ncons, u->capcons, c) != 0)
         return UINT32_MAX;
@@ -115,6 +116,18 @@ static uint32_t uring_consumer(uring_t *u, const req_t *r)
     if (u->ncons * 2 > u->nslot && uring_rehash(u) != 0)
         return UINT32_MAX;
     return u->ncons - 1;
+}
+
+/* r's consumer: found or created on r->consumer_cpu. */
+static uint32_t uring_consumer(uring_t *u, const req_t *r)
+{
+    return uring_consumer_of(u, r->flow, r->home_cpu, (uint32_t)r->consumer_cpu);
+}
+
+cpu_thread_t *uring_consumer_thread(uring_t *u, uint32_t flow, int16_t home)
+{
+    uint32_t k = uring_consumer_of(u, flow, home, (uint32_t)home);
+    return k == UINT32_MAX ? NULL : u->cons[k].t;
 }
 
 cpu_thread_t *uring_thread(const uring_t *u, const req_t *r) { return u->cons[r->thread].t; }

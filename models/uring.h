@@ -58,4 +58,8 @@ void uring_arrived(uring_t *u, req_t *r);
 /* The consumer thread of r (after uring_submit). */
 cpu_thread_t *uring_thread(const uring_t *u, const req_t *r);
 
+/* The thread of consumer (flow, declared CPU home), created on home if it
+ * has not submitted yet (its first request then finds it); NULL on ENOMEM. */
+cpu_thread_t *uring_consumer_thread(uring_t *u, uint32_t flow, int16_t home);
+
 #endif

@@ -96,6 +96,15 @@ static void harness_submit(void *ctx, req_t *r)
     harness_place(h, r);
 }
 
+/* wl_env_t.cpu_work: the CPU wrapped as a request's consumer_cpu is. */
+static int harness_cpu_work(void *ctx, uint32_t flow, uint32_t cpu, sim_time_t ns,
+                            sim_handler_fn fn, void *fctx, uint64_t arg)
+{
+    const harness_wl_t *w = ctx;
+    harness_t *h = w->h;
+    return h->ops->cpu_work(h->x, flow, cpu % h->shape.ncpus, ns, fn, fctx, arg);
+}
+
 /* exec_env_t.complete */
 static void harness_complete(void *ctx, req_t *r)
 {
@@ -159,6 +168,7 @@ static int harness_start(harness_t *h, void **inst, char *err, size_t errlen)
         wl_env_t env = {
             .sim = h->sim, .pool = h->pool, .seed = c->seed, .rep = c->rep, .index = i,
             .ncpus = h->shape.ncpus, .end = c->end, .submit = harness_submit, .path = &h->wl[i],
+            .cpu_work = h->ops->cpu_work ? harness_cpu_work : NULL,
             .step_stall = &h->col->step_stall, .query_lat = &h->col->query_lat,
             .steps = &h->col->steps, .warm = c->warm, .gpu_busy_ns = &h->col->gpu_busy_ns,
         };

@@ -69,6 +69,7 @@ void sim_free(sim_t *s)
 
 uint64_t sim_events(const sim_t *s) { return s->executed; }
 uint64_t sim_npending(const sim_t *s) { return s->pes.n; }
+sim_time_t sim_next(const sim_t *s) { return pes_empty(&s->pes) ? SIM_TIME_MAX : pes_top(&s->pes)->t; }
 void sim_stop(sim_t *s) { s->stopped = true; }
 
 int sim_fail(sim_t *s, int code, const char *fmt, ...)

@@ -79,5 +79,8 @@ const char *sim_error_msg(const sim_t *sim); /* "" while sim_error() is 0 */
 
 uint64_t sim_events(const sim_t *sim);   /* executed since sim_new */
 uint64_t sim_npending(const sim_t *sim); /* scheduled, not yet run (incl. cancelled) */
+/* The time of the earliest pending event (a cancelled one may stand in for
+ * a later one), SIM_TIME_MAX when none: how long a wall-clock driver may sleep. */
+sim_time_t sim_next(const sim_t *sim);
 
 #endif

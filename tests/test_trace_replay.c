@@ -25,6 +25,7 @@ typedef struct fake {
     uint64_t n, inflight, max_inflight;
     sim_time_t issue[MAXLOG];
     uint64_t tag[MAXLOG];
+    uint64_t off[MAXLOG];
     /* for long runs: check each request against what the test knows */
     sim_time_t (*expect)(uint64_t tag);
     uint64_t mismatches;
@@ -48,6 +49,7 @@ static void fake_submit(void *path, req_t *r)
     if (f->n < MAXLOG) {
         f->issue[f->n] = r->t[T_ISSUE];
         f->tag[f->n] = r->tag;
+        f->off[f->n] = r->offset;
     }
     if (f->expect && f->expect(r->tag) != r->t[T_ISSUE])
         f->mismatches++;
@@ -340,6 +342,30 @@ static void replay_real(const char *rel, uint64_t n)
     free(g_times);
 }
 
+/* wrap_bytes: offsets modulo the target, pulled back (aligned) to fit; not
+ * a multiple of 4096 is a parse error. */
+static void test_wrap_bytes(void **state)
+{
+    (void)state;
+    const char *path = write_tmp("{\"id\":0,\"t_ns\":0,\"offset\":12288}\n"
+                                 "{\"id\":1,\"t_ns\":10,\"offset\":1056768}\n"
+                                 "{\"id\":2,\"t_ns\":20,\"offset\":2093056,\"bytes\":16384}\n");
+    char json[600], err[700];
+    snprintf(json, sizeof(json), "{\"path\": \"%s\", \"wrap_bytes\": 1048576}", path);
+    fake_t f = {0};
+    replay(json, 1000000, &f);
+    assert_int_equal(f.n, 3);
+    assert_int_equal(f.off[0], 12288);           /* inside: as written */
+    assert_int_equal(f.off[1], 1056768 - 1048576); /* folded */
+    /* 2093056 mod 1 MiB = 1044480, whose 16 KiB would pass the end: pulled back */
+    assert_int_equal(f.off[2], 1048576 - 16384);
+    void *params = NULL;
+    snprintf(json, sizeof(json), "{\"path\": \"%s\", \"wrap_bytes\": 1000}", path);
+    assert_int_not_equal(parse(json, &params, err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "wrap_bytes"));
+    unlink(path);
+}
+
 static void test_real_traces(void **state)
 {
     (void)state;
@@ -353,7 +379,7 @@ int main(void)
         cmocka_unit_test(test_open_and_closed), cmocka_unit_test(test_barrier_and_scale),
         cmocka_unit_test(test_qd_loop_max),     cmocka_unit_test(test_window_errors),
         cmocka_unit_test(test_long_chains),     cmocka_unit_test(test_window_bounds_overload),
-        cmocka_unit_test(test_real_traces),
+        cmocka_unit_test(test_real_traces),     cmocka_unit_test(test_wrap_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,8 +3,10 @@
  * trace.h) through the simulated I/O path, streaming it.
  *
  * Open-loop records are issued at their t_ns. Closed-loop records wait for
- * the requests named in `after` to complete, then think_ns. Records are read
- * in file order as far ahead as the dependency window allows: the last
+ * the requests named in `after` to complete, then think_ns: its first
+ * think_cpu_ns as CPU work of the consumer thread (wl_env_t.cpu_work, where
+ * the executor has one; it competes for that CPU), the rest as a sleep.
+ * Records are read in file order as far ahead as the dependency window allows: the last
  * `window` records (by file position) are kept in a ring, indexed by id, so
  * an `after` can only name one of them. A ring slot is reused only once its
  * request is done, so the reader stalls (and open-loop records may issue
@@ -42,6 +44,8 @@
  *   class, consumer_cpu, gates   defaults for records that do not say
  *                                (hot-metadata, 0, false)
  *   start_ms      the trace's time 0 in the run                      (0)
+ *   wrap_bytes    replay on a target this small: offsets modulo it (a
+ *                 multiple of 4096), pulled back to fit    (0 = as written)
  *   flow          replay only this flow (volume/device id)   (all)
  *   from_s, to_s  replay only this window of the trace, in seconds
  *                 since its first request (trace_select)     (all)
@@ -69,6 +73,7 @@ typedef struct {
     bool loop, gates;
     int cls;
     int64_t consumer_cpu, max_requests;
+    uint64_t wrap_bytes;
     uint32_t window, qd;
     trace_select_t sel;
 } replay_params_t;
@@ -78,7 +83,7 @@ enum { RP_FREE, RP_BLOCKED, RP_SCHEDULED, RP_QUEUED, RP_ISSUED, RP_DONE };
 #define RP_NIL UINT32_MAX
 
 typedef struct {
-    uint64_t id, seq, offset, think;
+    uint64_t id, seq, offset, think, think_cpu;
     sim_time_t ready, t_done; /* ready: when its last dependency completed */
     uint32_t bytes, flow, waiting, waiters, next_q;
     uint8_t state, op, cls, gates;
@@ -187,6 +192,15 @@ static int replay_parse(cfg_t *c, json_t *e, void **out)
     cfg_i64(c, e, "consumer_cpu", &p->consumer_cpu, 0, 0, 4095);
     cfg_bool(c, e, "gates", &p->gates, false);
     cfg_f64(c, e, "start_ms", &p->start_ms, 0, 0, 1e9);
+    int64_t wrap;
+    cfg_i64(c, e, "wrap_bytes", &wrap, 0, 0, INT64_MAX);
+    p->wrap_bytes = (uint64_t)wrap;
+    if (cfg_ok(c) && p->wrap_bytes % 4096) {
+        size_t m = cfg_push(c, "wrap_bytes");
+        cfg_fail(c, "expected a multiple of 4096 (offsets keep their alignment), got %llu",
+                 (unsigned long long)p->wrap_bytes);
+        cfg_pop(c, m);
+    }
     int64_t flow;
     double from_s, to_s;
     cfg_i64(c, e, "flow", &flow, -1, 0, UINT32_MAX);
@@ -300,11 +314,51 @@ static void rp_fire(sim_t *sim, void *ctx, uint64_t slot)
         rp_pump(w);
 }
 
-/* Slot s's dependencies are all done: issue after its think time. */
+static void rp_thought(sim_t *sim, void *ctx, uint64_t slot);
+
+/* Slot s's think time starts now with its CPU part. */
+static void rp_compute(sim_t *sim, void *ctx, uint64_t slot)
+{
+    (void)sim;
+    replay_t *w = ctx;
+    uint32_t s = (uint32_t)slot;
+    rp_slot_t *x = &w->slot[s];
+    if (w->stopped)
+        return;
+    uint32_t ncpu = w->env.ncpus ? w->env.ncpus : 1;
+    if (w->env.cpu_work(w->env.path, x->flow, (uint32_t)(x->cpu % (int)ncpu),
+                        rp_scale(w, x->think_cpu), rp_thought, w, s) != 0)
+        w->stopped = true; /* the run has failed (the executor said why) */
+}
+
+/* The CPU part of slot s's think time has run: the rest is a sleep. */
+static void rp_thought(sim_t *sim, void *ctx, uint64_t slot)
+{
+    replay_t *w = ctx;
+    uint32_t s = (uint32_t)slot;
+    rp_slot_t *x = &w->slot[s];
+    sim_time_t cpu = rp_scale(w, x->think_cpu), think = rp_scale(w, x->think);
+    rp_schedule(w, s, sim_now(sim) + (think > cpu ? think - cpu : 0));
+}
+
+/* Slot s's dependencies are all done: issue after its think time. Its CPU
+ * part (think_cpu_ns) runs first, as work of the consumer thread, where the
+ * executor has CPUs to run it on (it then competes with the other threads
+ * there and may take longer than written); else the whole gap is a wait. */
 static void rp_ready(replay_t *w, uint32_t s)
 {
     rp_slot_t *x = &w->slot[s];
-    rp_schedule(w, s, x->ready + rp_scale(w, x->think));
+    if (!x->think_cpu || !w->env.cpu_work) {
+        rp_schedule(w, s, x->ready + rp_scale(w, x->think));
+        return;
+    }
+    sim_time_t now = sim_now(w->env.sim);
+    x->state = RP_SCHEDULED;
+    if (x->ready > now) { /* the barrier is later: wait for it, then compute */
+        sim_at(w->env.sim, x->ready, rp_compute, w, s);
+        return;
+    }
+    rp_compute(w->env.sim, w, s);
 }
 
 static int rp_add_edge(replay_t *w, uint32_t dep, uint32_t waiter)
@@ -391,6 +445,19 @@ repeat:
                   (unsigned long long)rec->id, w->p.window);
 }
 
+/* rec's offset on a target of wrap_bytes: modulo its size, and pulled back
+ * (4 KiB-aligned) when the request would run past its end. */
+static uint64_t rp_offset(const replay_t *w, const trace_rec_t *rec)
+{
+    uint64_t wrap = w->p.wrap_bytes, o = rec->offset;
+    if (!wrap)
+        return o;
+    o %= wrap;
+    if (o + rec->bytes > wrap)
+        o = rec->bytes >= wrap ? 0 : (wrap - rec->bytes) / 4096 * 4096;
+    return o;
+}
+
 /* Take record rec into slot s; w->dep holds the slots of its `after` ids
  * (rp_index), s itself standing for the record that left it. */
 static void rp_admit(replay_t *w, uint32_t s, const trace_rec_t *rec)
@@ -399,7 +466,7 @@ static void rp_admit(replay_t *w, uint32_t s, const trace_rec_t *rec)
     sim_time_t left_done = x->t_done; /* the record that left slot s: done */
     x->seq = w->seq - 1;
     x->id = rec->id;
-    x->offset = rec->offset;
+    x->offset = rp_offset(w, rec);
     x->bytes = rec->bytes;
     x->flow = rec->flow;
     x->op = rec->op;
@@ -408,6 +475,7 @@ static void rp_admit(replay_t *w, uint32_t s, const trace_rec_t *rec)
     x->cpu = (int16_t)(rec->consumer_cpu >= 0 ? rec->consumer_cpu : w->p.consumer_cpu);
     x->gpu = (int16_t)rec->gpu;
     x->think = rec->think_ns;
+    x->think_cpu = rec->think_cpu_ns;
     x->waiters = RP_NIL;
     x->waiting = 0;
     w->live++;

@@ -38,6 +38,7 @@ typedef struct {
     uint32_t nafter;
     const uint64_t *after; /* valid until the next trace_next() */
     uint64_t think_ns;
+    uint64_t think_cpu_ns; /* the part of think_ns that is CPU work of the consumer (<= think_ns) */
     uint8_t op;           /* req_op_t: 0 read, 1 write */
     uint64_t offset;      /* bytes */
     uint32_t bytes;

@@ -35,14 +35,15 @@ static int jsonl_open(trace_reader_t *r)
 static void jsonl_close(trace_reader_t *r) { free(r->priv); }
 
 /* The keys of a record, in the order their values are checked. */
-enum { K_ID, K_T, K_THINK, K_OFFSET, K_BYTES, K_FLOW, K_CPU, K_GPU, K_SVC, K_OP, K_CLASS,
-       K_GATES, K_AFTER, K_N };
+enum { K_ID, K_T, K_THINK, K_OFFSET, K_BYTES, K_FLOW, K_CPU, K_GPU, K_SVC, K_THINKCPU, K_OP,
+       K_CLASS, K_GATES, K_AFTER, K_N };
 static const char *const jsonl_keys[K_N] = {
     "id", "t_ns", "think_ns", "offset", "bytes", "flow", "consumer_cpu", "gpu", "service_ns",
-    "op", "class", "gates", "after"};
-static const int64_t jsonl_lo[K_SVC + 1] = {0, 0, 0, 0, 1, 0, 0, -1, 0};
-static const int64_t jsonl_hi[K_SVC + 1] = {INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX,
-                                            INT32_MAX, UINT32_MAX, 4095, 255, INT64_MAX};
+    "think_cpu_ns", "op", "class", "gates", "after"};
+static const int64_t jsonl_lo[K_THINKCPU + 1] = {0, 0, 0, 0, 1, 0, 0, -1, 0, 0};
+static const int64_t jsonl_hi[K_THINKCPU + 1] = {INT64_MAX, INT64_MAX,  INT64_MAX, INT64_MAX,
+                                                 INT32_MAX, UINT32_MAX, 4095,      255,
+                                                 INT64_MAX, INT64_MAX};
 
 enum { JV_ABSENT, JV_INT, JV_STR, JV_BOOL, JV_ARRAY, JV_OTHER };
 
@@ -58,7 +59,7 @@ typedef struct {
     const char *unknown;      /* jansson path: an unknown key */
 } jsonl_vals_t;
 
-static const uint8_t jsonl_klen[K_N] = {2, 4, 8, 6, 5, 4, 12, 3, 10, 2, 5, 5, 5};
+static const uint8_t jsonl_klen[K_N] = {2, 4, 8, 6, 5, 4, 12, 3, 10, 12, 2, 5, 5, 5};
 
 static int jsonl_key(const char *s, size_t n)
 {
@@ -244,9 +245,10 @@ static int jsonl_name(trace_reader_t *r, const jsonl_vals_t *v, int k, const cha
 static int jsonl_fields(trace_reader_t *r, const jsonl_vals_t *v, trace_rec_t *rec)
 {
     jsonl_t *j = r->priv;
-    /* defaults: id, t_ns, think_ns, offset, bytes, flow, consumer_cpu, gpu, service_ns */
-    int64_t x[K_SVC + 1] = {-1, -1, -1, 0, 4096, 0, -1, -1, -1};
-    for (int k = 0; k <= K_SVC; k++) {
+    /* defaults: id, t_ns, think_ns, offset, bytes, flow, consumer_cpu, gpu, service_ns,
+     * think_cpu_ns */
+    int64_t x[K_THINKCPU + 1] = {-1, -1, -1, 0, 4096, 0, -1, -1, -1, -1};
+    for (int k = 0; k <= K_THINKCPU; k++) {
         if (v->kind[k] == JV_ABSENT)
             continue;
         if (v->kind[k] != JV_INT || v->ival[k] < jsonl_lo[k] || v->ival[k] > jsonl_hi[k])
@@ -289,8 +291,16 @@ static int jsonl_fields(trace_reader_t *r, const jsonl_vals_t *v, trace_rec_t *r
         return trace_fail(r, "missing t_ns (open loop) or after (closed loop)");
     if (!after && think >= 0)
         return trace_fail(r, "think_ns: only with after (closed loop)");
+    int64_t think_cpu = x[K_THINKCPU];
+    if (!after && think_cpu >= 0)
+        return trace_fail(r, "think_cpu_ns: only with after (closed loop)");
+    int64_t gap = think > 0 ? think : 0;
+    if (think_cpu > gap)
+        return trace_fail(r, "think_cpu_ns (%lld) exceeds think_ns (%lld): the CPU part is "
+                          "part of the gap", (long long)think_cpu, (long long)gap);
     rec->t_ns = after ? 0 : (uint64_t)t;
     rec->think_ns = think > 0 ? (uint64_t)think : 0;
+    rec->think_cpu_ns = think_cpu > 0 ? (uint64_t)think_cpu : 0;
     rec->op = (uint8_t)op;
     rec->offset = (uint64_t)x[K_OFFSET];
     rec->bytes = (uint32_t)x[K_BYTES];
@@ -404,6 +414,8 @@ int trace_jsonl_write(FILE *f, const trace_rec_t *rec)
         jo_str(&o, "]");
         if (rec->think_ns)
             jo_key_i64(&o, ",\"think_ns\":", (int64_t)rec->think_ns);
+        if (rec->think_cpu_ns)
+            jo_key_i64(&o, ",\"think_cpu_ns\":", (int64_t)rec->think_cpu_ns);
     } else {
         jo_key_i64(&o, ",\"t_ns\":", (int64_t)rec->t_ns);
     }

@@ -36,6 +36,12 @@ typedef struct wl_env {
     /* The I/O path: takes ownership of r until r->done runs. */
     void (*submit)(void *path, req_t *r);
     void *path;
+    /* NULL, or: run ns of CPU work on the consumer thread of (flow,
+     * consumer cpu) - the thread a request of that flow and CPU completes
+     * on - then fn(sim, ctx, arg); it competes for the CPU with the other
+     * threads there. 0 or -errno (the run has failed). */
+    int (*cpu_work)(void *path, uint32_t flow, uint32_t cpu, sim_time_t ns, sim_handler_fn fn,
+                    void *ctx, uint64_t arg);
     /* Workload-level measurements, owned by the run's collector. */
     sim_time_t warm;      /* measurements start here (end of warm-up) */
     hist_t *step_stall;   /* per agent step: time waiting on storage */

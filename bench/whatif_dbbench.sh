@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# bench/whatif_dbbench.sh - docs/whatif.md's loop on RocksDB's db_bench:
+# observe, ask what-if, apply, check.
+#
+#  1. a RocksDB database (db_bench fillrandom, 1 M keys of 200 bytes, no
+#     compression: about 220 MB), built once;
+#  2. db_bench readrandom with direct reads and an 8 MiB block cache,
+#     untraced, traced (`latsurf trace record -- db_bench ...`) and untraced
+#     again, back to back: ops/s of each (what tracing costs the application);
+#  3. `latsurf trace analyze` of the recording into ref.sqlite (the reference)
+#     and `--export-jsonl` into dbb.jsonl (the workload);
+#  4. a fresh calibration of this host on the same filesystem (`latsurf
+#     calibrate --target DIR`), unless cal.json is there and RECALIBRATE is unset;
+#  5. `latsurf run` of bench/whatif_dbbench.json replaying dbb.jsonl on that
+#     calibration, every variant: the prediction, and the policy it picks
+#     (the variant with the lowest simulated p99); and again with the other
+#     tenants' CPU load as measured around the recording (mean runnable tasks,
+#     /proc/stat procs_running) as host.background threads;
+#  6. `latsurf live` of the picked variant on a file target latsurf creates
+#     (offsets folded into it with wrap_bytes; --allow-write: a recorded write,
+#     if any, lands in that scratch file, never in the database);
+#  7. `latsurf validate --reference ref.sqlite`: recording vs live vs sim for
+#     every variant, one table.
+#
+# Environment: LATSURF_BIN (build/latsurf), WHATIF_DIR (/var/tmp/latsurf-whatif,
+# must be on the device under test), THREADS (1), READS (3000), TARGET_SIZE
+# (1G: the live replay's file; offsets beyond it fold), REPS (3, live and sim
+# replications in validate), RECALIBRATE (set: calibrate even if cal.json exists),
+# QUICK (set: calibrate --quick).
+# Needs db_bench (Debian: apt-get install rocksdb-tools), sqlite3, python3, root
+# (tracefs).
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+bin=$(realpath "${LATSURF_BIN:-$src/build/latsurf}")
+W=${WHATIF_DIR:-/var/tmp/latsurf-whatif}
+threads=${THREADS:-1}
+reads=${READS:-3000}
+tsize=${TARGET_SIZE:-1G}
+reps=${REPS:-3}
+for tool in db_bench sqlite3 python3; do
+  command -v $tool >/dev/null || {
+    echo "whatif_dbbench: $tool not found (db_bench: apt-get install rocksdb-tools)" >&2; exit 2; }
+done
+mkdir -p "$W"
+cd "$W"
+db=$W/dbb
+tag=t$threads
+log() { echo "== $*"; }
+exec > >(tee "$W/loop-$tag-$(date +%m%d-%H%M%S).log") 2>&1
+uptime
+
+# 1. the database
+if [ ! -f "$db/CURRENT" ]; then
+  log "building the database (fillrandom, 1 M keys x 200 B)"
+  db_bench --benchmarks=fillrandom --num=1000000 --value_size=200 --compression_type=none \
+    --disable_wal=1 --db="$db" > fill.log 2>&1
+  db_bench --benchmarks=compact --use_existing_db=1 --compression_type=none --db="$db" >> fill.log 2>&1
+fi
+du -sh "$db"
+
+# The other tenants' CPU load, measured (not fitted): the mean number of
+# runnable tasks (/proc/stat procs_running, every 2 ms for 1 s, less the
+# sampler itself) while none of ours runs, before and after the recording.
+runnable() {
+  python3 -c '
+import time
+n = s = 0
+end = time.time() + 1.0
+while time.time() < end:
+    for line in open("/proc/stat"):
+        if line.startswith("procs_running"):
+            s += int(line.split()[1]) - 1; n += 1
+    time.sleep(0.002)
+print("%.2f" % (s / n))'
+}
+
+# 2. ops/s untraced, traced, untraced
+args=(--benchmarks=readrandom --use_existing_db=1 --use_direct_reads=1 --cache_size=8388608
+      --reads="$reads" --threads="$threads" --db="$db")
+opsps() { grep -o 'readrandom *: *[0-9.]* micros/op [0-9]* ops/sec' "$1" | awk '{print $(NF-1)}'; }
+db_bench "${args[@]}" > untraced1-$tag.log 2>&1
+rm -f rec-$tag.txt
+r1=$(runnable)
+"$bin" trace record --out rec-$tag.txt -- db_bench "${args[@]}" > traced-$tag.log 2>&1
+r2=$(runnable)
+db_bench "${args[@]}" > untraced2-$tag.log 2>&1
+u1=$(opsps untraced1-$tag.log); tr=$(opsps traced-$tag.log); u2=$(opsps untraced2-$tag.log)
+echo "db_bench readrandom threads=$threads ops/s: untraced $u1, traced $tr, untraced $u2"
+python3 -c "u=($u1+$u2)/2; print('traced / untraced = %.3f' % ($tr/u))"
+# as host.background: that many always-runnable nice-0 threads, spread over
+# the CPUs in turn (a fraction as a thread busy that share of each ms)
+bg=$(python3 -c "
+r = max(0.0, ($r1 + $r2) / 2); out = []; i = 0
+while r > 0.05:
+    b = min(1.0, r); out.append('{\"cpu\":%d,\"period_us\":1000,\"busy_us\":%.0f}' % (i % 2, b * 1000)); r -= b; i += 1
+print('[' + ','.join(out) + ']')")
+echo "other tenants' runnable tasks: $r1 before, $r2 after the recording: host.background = $bg"
+
+# 3. analyze and export
+rm -f ref-$tag.sqlite dbb-$tag.jsonl
+"$bin" trace analyze rec-$tag.txt --db ref-$tag.sqlite --export-jsonl dbb-$tag.jsonl | tee analyze-$tag.txt
+python3 "$src/bench/whatif_runq.py" rec-$tag.txt dbb-$tag.jsonl
+span_ns=$(sqlite3 ref-$tag.sqlite "SELECT MAX(t_ready) - MIN(t_issue) FROM requests")
+nreq=$(sqlite3 ref-$tag.sqlite "SELECT requests FROM runs ORDER BY run_id DESC LIMIT 1")
+echo "recording: $nreq requests over $(python3 -c "print('%.1f' % ($span_ns/1e6))") ms"
+# long enough for a replay slowed by a loaded host to finish (its duration
+# is then its own, not the run's)
+dur_ms=$(python3 -c "print(int(5 * $span_ns / 1e6) + 2000)")
+read -r hi nrec <<<"$(python3 - dbb-$tag.jsonl <<'EOF'
+import json, sys
+hi = n = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line); n += 1
+    hi = max(hi, r.get("offset", 0) + r.get("bytes", 4096))
+print(hi, n)
+EOF
+)"
+tbytes=$(python3 -c "s='$tsize'; m={'K':1<<10,'M':1<<20,'G':1<<30}; print(int(s[:-1])*m[s[-1]] if s[-1] in m else int(s))")
+wrap=0
+[ "$hi" -gt "$tbytes" ] && wrap=$tbytes
+echo "export: $nrec records, offsets span $hi bytes; replay target $tbytes bytes, wrap_bytes $wrap"
+
+# 4. calibration
+if [ ! -f cal.json ] || [ -n "${RECALIBRATE:-}" ]; then
+  log "calibrating on $W's filesystem"
+  "$bin" calibrate --target "$W" --out cal.json ${QUICK:+--quick} > calibrate.log 2>&1
+fi
+sets=(--set "workload.0.path=$W/dbb-$tag.jsonl" --set "host.calibration=$W/cal.json"
+      --set "run.duration_ms=$dur_ms" --set "workload.0.wrap_bytes=$wrap")
+scn=$src/bench/whatif_dbbench.json
+
+# 5. simulate every variant, pick the policy; then once more with the
+#    tenants' load measured around the recording (host.background)
+rm -f sim-$tag.sqlite simload-$tag.sqlite
+(cd "$src" && "$bin" run "$scn" --db "$W/sim-$tag.sqlite" --reps "$reps" "${sets[@]}" \
+   --set run.record_requests=$((2 * nreq + 1000)) -q) > sim-$tag.log
+(cd "$src" && "$bin" run "$scn" --db "$W/simload-$tag.sqlite" --reps "$reps" "${sets[@]}" \
+   --set run.record_requests=$((2 * nreq + 1000)) --set "host.background=$bg" -q) > simload-$tag.log
+for d in sim simload; do
+  echo "$d (p50, p99, duration: first issue to last ready, mean over replications)"
+  sqlite3 -header -column $d-$tag.sqlite "SELECT r.variant, COUNT(*) AS reps,
+    ROUND(AVG((SELECT value FROM metrics WHERE run_id = r.run_id AND name = 'lat_p50_ns'))/1e3, 1) AS p50_us,
+    ROUND(AVG((SELECT value FROM metrics WHERE run_id = r.run_id AND name = 'lat_p99_ns'))/1e3, 1) AS p99_us,
+    ROUND(AVG((SELECT MAX(t_ready) - MIN(t_issue) FROM requests WHERE run_id = r.run_id))/1e6, 1) AS dur_ms
+    FROM runs r GROUP BY r.variant"
+done
+pick=$(sqlite3 simload-$tag.sqlite "SELECT r.variant FROM runs r JOIN metrics m USING (run_id)
+  WHERE m.name='lat_p99_ns' GROUP BY r.variant ORDER BY AVG(m.value) LIMIT 1")
+echo "picked by the simulated p99 (with the measured load): $pick"
+
+# 6. live replay of the picked variant
+rm -f live-$tag.sqlite
+(cd "$src" && "$bin" live "$scn" --target "$W/target.dat" --create "$tsize" --allow-write --variant "$pick" \
+   --db "$W/live-$tag.sqlite" "${sets[@]}")
+
+# 7. recording vs live vs sim, every variant; the simulation with the
+#    tenants' load as measured around the recording (the live replay meets
+#    whatever load there is when it runs)
+rm -f val-$tag.sqlite
+(cd "$src" && "$bin" validate "$scn" --target "$W/target.dat" --allow-write --reference "$W/ref-$tag.sqlite" \
+   --db "$W/val-$tag.sqlite" --reps "$reps" --sim-reps "$reps" --no-calibrate "${sets[@]}" \
+   --set "host.background=$bg") |
+  tee validate-$tag.txt
+uptime
