@@ -58,15 +58,43 @@ typedef struct {
     const char *unknown;      /* jansson path: an unknown key */
 } jsonl_vals_t;
 
-static const uint8_t jsonl_klen[K_N] = {2, 4, 8, 6, 5, 4, 12, 3, 10, 2, 5, 5, 5};
-
-static int jsonl_key(const char *s, size_t n)
+/* The keys differ in length or, at equal length, in their first byte: one
+ * candidate, then one fixed-size compare (a scan of the table with memcmp
+ * calls was a visible share of a JSONL replay). */
+#define JSONL_IS(k, lit) (memcmp(s, lit, sizeof(lit) - 1) == 0 ? (k) : -1)
+static inline int jsonl_key(const char *s, size_t n)
 {
-    for (int k = 0; k < K_N; k++)
-        if (jsonl_klen[k] == n && memcmp(jsonl_keys[k], s, n) == 0)
-            return k;
-    return -1;
+    switch (n) {
+    case 2:
+        return s[0] == 'i' ? JSONL_IS(K_ID, "id") : JSONL_IS(K_OP, "op");
+    case 3:
+        return JSONL_IS(K_GPU, "gpu");
+    case 4:
+        return s[0] == 't' ? JSONL_IS(K_T, "t_ns") : JSONL_IS(K_FLOW, "flow");
+    case 5:
+        switch (s[0]) {
+        case 'b':
+            return JSONL_IS(K_BYTES, "bytes");
+        case 'c':
+            return JSONL_IS(K_CLASS, "class");
+        case 'g':
+            return JSONL_IS(K_GATES, "gates");
+        default:
+            return JSONL_IS(K_AFTER, "after");
+        }
+    case 6:
+        return JSONL_IS(K_OFFSET, "offset");
+    case 8:
+        return JSONL_IS(K_THINK, "think_ns");
+    case 10:
+        return JSONL_IS(K_SVC, "service_ns");
+    case 12:
+        return JSONL_IS(K_CPU, "consumer_cpu");
+    default:
+        return -1;
+    }
 }
+#undef JSONL_IS
 
 /* ---- the fast path: a strict scanner for the record shape the importer
  * writes (any key order, blanks between tokens). It accepts only what is
@@ -81,30 +109,37 @@ static inline const char *js_ws(const char *p)
     return p;
 }
 
-/* A plain integer fitting int64 (no leading zeros, no fraction/exponent). */
-static const char *js_int(const char *p, int64_t *out)
+/* A plain integer fitting int64 (no leading zeros, no fraction/exponent).
+ * With no leading zero, 19 digits cannot overflow 64 bits and 20 are beyond
+ * int64: the loop needs no overflow check. */
+static inline const char *js_int(const char *p, int64_t *out)
 {
     bool neg = *p == '-';
     p += neg;
     if ((unsigned)(*p - '0') >= 10 || (*p == '0' && (unsigned)(p[1] - '0') < 10))
         return NULL;
+    const char *s = p;
     uint64_t v = 0;
-    for (; (unsigned)(*p - '0') < 10; p++) {
-        if (v > (UINT64_MAX - 9) / 10)
-            return NULL;
+    for (; (unsigned)(*p - '0') < 10; p++)
         v = v * 10 + (uint64_t)(*p - '0');
-    }
-    if (*p == '.' || *p == 'e' || *p == 'E' || v > (uint64_t)INT64_MAX + neg)
+    if (p - s > 19 || *p == '.' || *p == 'e' || *p == 'E' || v > (uint64_t)INT64_MAX + neg)
         return NULL;
     *out = neg ? (int64_t)(0 - v) : (int64_t)v;
     return p;
 }
 
+/* The bytes a plain string may hold: printable ASCII but '"' and '\\'. */
+static const bool js_plain[256] = {
+    [0x20 ... 0x21] = true, /* '"' is 0x22 */
+    [0x23 ... 0x5b] = true, /* '\\' is 0x5c */
+    [0x5d ... 0x7e] = true,
+};
+
 /* A string without escapes or non-ASCII: its body, p after the closing quote. */
-static const char *js_str(const char *p, const char **s, size_t *n)
+static inline const char *js_str(const char *p, const char **s, size_t *n)
 {
     const char *q = ++p;
-    while ((unsigned char)(*q - 0x20) < 0x5f && *q != '"' && *q != '\\')
+    while (js_plain[(unsigned char)*q])
         q++;
     if (*q != '"')
         return NULL;
