@@ -201,7 +201,7 @@ static inline int64_t vslice(const cpus_t *c, const cpu_thread_t *t)
 
 /* Charge the time since `started` to whatever runs: its level's busy time,
  * the running job's remaining work, and a fair thread's vruntime. */
-static void cpu_charge(cpus_t *c, cpu_t *p)
+static inline __attribute__((always_inline)) void cpu_charge(cpus_t *c, cpu_t *p)
 {
     if (p->running < 0)
         return;
@@ -300,7 +300,7 @@ static void rq_remove(cpu_t *p, cpu_thread_t *t)
 /* update_curr: charge the running thread, then (EEVDF) give it a new
  * deadline once it reached the old one; true when that asks for a
  * reschedule (another thread is queued). */
-static bool fair_update_curr(cpus_t *c, cpu_t *p)
+static inline __attribute__((always_inline)) bool fair_update_curr(cpus_t *c, cpu_t *p)
 {
     cpu_charge(c, p);
     cpu_thread_t *t = p->curr;

@@ -1,7 +1,5 @@
 /*
- * hist.c - see hist.h. Index of v: below 2*HIST_SUB the value itself; above,
- * with shift = msb(v) - HIST_SUB_BITS, the top HIST_SUB_BITS+1 bits of v
- * (in [HIST_SUB, 2*HIST_SUB)) offset by shift * HIST_SUB.
+ * hist.c - see hist.h (hist_add and hist_bucket_of are inline there).
  */
 #include "hist.h"
 
@@ -16,15 +14,6 @@ void hist_init(hist_t *h)
     h->min = UINT64_MAX;
 }
 
-unsigned hist_bucket_of(uint64_t v)
-{
-    if (v < 2 * HIST_SUB)
-        return (unsigned)v;
-    unsigned msb = 63u - (unsigned)__builtin_clzll(v);
-    unsigned shift = msb - HIST_SUB_BITS;
-    return shift * HIST_SUB + (unsigned)(v >> shift);
-}
-
 void hist_bucket_range(unsigned i, uint64_t *lo, uint64_t *hi)
 {
     if (i < 2 * HIST_SUB) {
@@ -35,21 +24,6 @@ void hist_bucket_range(unsigned i, uint64_t *lo, uint64_t *hi)
     uint64_t top = i - (uint64_t)shift * HIST_SUB;
     *lo = top << shift;
     *hi = *lo + ((1ULL << shift) - 1);
-}
-
-void hist_add(hist_t *h, uint64_t v)
-{
-    if (h->nexact == h->count && h->nexact < HIST_EXACT)
-        h->exact[h->nexact++] = v;
-    h->bucket[hist_bucket_of(v)]++;
-    h->count++;
-    if (v < h->min)
-        h->min = v;
-    if (v > h->max)
-        h->max = v;
-    double d = (double)v - h->mean;
-    h->mean += d / (double)h->count;
-    h->m2 += d * ((double)v - h->mean);
 }
 
 void hist_merge(hist_t *dst, const hist_t *src)

@@ -42,7 +42,7 @@ typedef struct {
 } hist_t;
 
 void hist_init(hist_t *h);
-void hist_add(hist_t *h, uint64_t v);
+/* hist_add(h, v): below, inline. */
 void hist_merge(hist_t *dst, const hist_t *src);
 
 /* q in [0,1] (below or NaN: min; above: max); 0 for an empty histogram.
@@ -52,8 +52,36 @@ uint64_t hist_quantile(const hist_t *h, double q);
 double hist_mean(const hist_t *h);
 double hist_variance(const hist_t *h); /* sample variance, n-1 */
 
-/* Bucket i covers [lo, hi] (inclusive). */
-unsigned hist_bucket_of(uint64_t v);
+/* Bucket i covers [lo, hi] (inclusive); hist_bucket_of(v), below, is v's. */
 void hist_bucket_range(unsigned i, uint64_t *lo, uint64_t *hi);
+
+/* Inline: a replay adds a dozen values per request (models/collect.c), and
+ * the call was a visible share of the run. Index of v: below 2*HIST_SUB the
+ * value itself; above, with shift = msb(v) - HIST_SUB_BITS, the top
+ * HIST_SUB_BITS+1 bits of v (in [HIST_SUB, 2*HIST_SUB)) offset by
+ * shift * HIST_SUB. */
+static inline unsigned hist_bucket_of(uint64_t v)
+{
+    if (v < 2 * HIST_SUB)
+        return (unsigned)v;
+    unsigned msb = 63u - (unsigned)__builtin_clzll(v);
+    unsigned shift = msb - HIST_SUB_BITS;
+    return shift * HIST_SUB + (unsigned)(v >> shift);
+}
+
+static inline void hist_add(hist_t *h, uint64_t v)
+{
+    if (h->nexact == h->count && h->nexact < HIST_EXACT)
+        h->exact[h->nexact++] = v;
+    h->bucket[hist_bucket_of(v)]++;
+    h->count++;
+    if (v < h->min)
+        h->min = v;
+    if (v > h->max)
+        h->max = v;
+    double d = (double)v - h->mean;
+    h->mean += d / (double)h->count;
+    h->m2 += d * ((double)v - h->mean);
+}
 
 #endif

@@ -99,6 +99,7 @@ int pes_init(pes_t *q, size_t cap)
     }
     q->slot_cap = cap;
     pes_top_clear(q);
+    q->small = true;
     return 0;
 }
 
@@ -166,6 +167,7 @@ void pes_refill(pes_t *q)
 {
     if (q->n == 0) { /* every rung is empty: forget them */
         q->nrungs = 0;
+        q->small = true;
         return;
     }
     while (q->bottom.n == 0) {
@@ -222,6 +224,36 @@ int pes_spill(pes_t *q, pes_key_t key)
     return 0;
 }
 
+/* ---- small mode --------------------------------------------------------- */
+
+/* An ascending array is a valid heap; the positions past it are still
+ * sentinels (pes_small_enter left them so, and the heap has room for n). */
+void pes_small_leave(pes_t *q)
+{
+    for (size_t i = 0; i < q->n; i++)
+        q->bottom.k[i] = q->sa[q->n - 1 - i];
+    q->bottom.n = q->n;
+    q->small = false;
+}
+
+/* Only with no rung and an empty Top: the heap holds every key. */
+void pes_small_enter(pes_t *q)
+{
+    pes_heap_t *h = &q->bottom;
+    for (size_t i = 0; i < h->n; i++) {
+        pes_key_t key = h->k[i];
+        size_t j = i;
+        while (j > 0 && pes_before(q->sa[j - 1], key)) {
+            q->sa[j] = q->sa[j - 1];
+            j--;
+        }
+        q->sa[j] = key;
+        h->k[i] = PES_SENTINEL;
+    }
+    h->n = 0;
+    q->small = true;
+}
+
 static int pes_cmp(const void *a, const void *b)
 {
     const pes_key_t *x = a, *y = b;
@@ -237,6 +269,8 @@ static void pes_list_append(pes_t *q, pes_list_t l)
 
 uint32_t pes_renumber(pes_t *q)
 {
+    if (q->small)
+        pes_small_leave(q);
     /* Everything into the heap array (it has room for n keys), sorted: a
      * sorted array is a valid heap, and the ladder starts over empty. */
     for (uint32_t r = 0; r < q->nrungs; r++)

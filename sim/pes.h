@@ -13,8 +13,17 @@
  *                them by time; only the next bucket's keys are in the heap.
  *                Each key costs O(1) amortised, and anything the ladder cannot
  *                split (equal times, a rung limit) degrades to the heap.
+ *   small mode - while no ladder is built and at most PES_SMALL keys are
+ *                pending (a model's steady state: a few events per device,
+ *                CPU and request in flight), pes_t keeps them in an array
+ *                sorted latest first instead: a pop takes the last key, a
+ *                push slides the earlier keys up one place (most events are
+ *                scheduled a little ahead, so they are few). The heap takes
+ *                over when the set outgrows it, and gives back once it has
+ *                drained below half of that with no ladder.
  * Only sim.c uses pes_t; the module stands alone so the benchmark and the
  * tests can drive it. The fast paths are inline: they are the engine's loop.
+ * Every mode pops the same (unique) keys in the same order.
  */
 #ifndef LATSURF_PES_H
 #define LATSURF_PES_H
@@ -145,6 +154,7 @@ PES_INLINE pes_key_t pes_heap_pop(pes_heap_t *h) /* h->n > 0 */
 #define PES_RUNGS 8    /* more rungs than this: the bucket goes to the heap */
 #define PES_THRES 64   /* a bucket larger than this is split into a new rung */
 #define PES_SPILL 512  /* a heap this large with no rungs is spread into a ladder */
+#define PES_SMALL 32   /* small mode holds at most this many keys */
 
 typedef struct {
     uint32_t head, n; /* counted, not terminated */
@@ -168,6 +178,10 @@ typedef struct {
     uint32_t nrungs;
     pes_rung_t rung[PES_RUNGS]; /* rung[0] coarsest */
     size_t n;                   /* keys in the whole set */
+    /* Small mode (`small`): every key is in sa[0 .. n-1], descending; the
+     * heap, Top and the rungs are empty. */
+    bool small;
+    pes_key_t sa[PES_SMALL];
 } pes_t;
 
 int pes_init(pes_t *q, size_t cap); /* 0 or -ENOMEM */
@@ -181,11 +195,16 @@ uint32_t pes_renumber(pes_t *q);
 int pes_reserve(pes_t *q, uint32_t slot); /* room for one more key, and for `slot` */
 void pes_refill(pes_t *q);
 int pes_spill(pes_t *q, pes_key_t key);
+void pes_small_leave(pes_t *q);  /* small mode -> the heap */
+void pes_small_enter(pes_t *q);  /* the heap (no ladder) -> small mode */
 
 static inline size_t pes_size(const pes_t *q) { return q->n; }
 static inline bool pes_empty(const pes_t *q) { return q->n == 0; }
 /* The minimum: the Bottom heap is never empty while the set is not. */
-static inline const pes_key_t *pes_top(const pes_t *q) { return &q->bottom.k[0]; }
+static inline const pes_key_t *pes_top(const pes_t *q)
+{
+    return q->small ? &q->sa[q->n - 1] : &q->bottom.k[0];
+}
 
 static inline void pes_list_add(pes_t *q, pes_list_t *l, pes_key_t key)
 {
@@ -202,6 +221,22 @@ PES_INLINE int pes_push(pes_t *q, pes_key_t key)
         pes_reserve(q, pes_key_slot(key)) != 0)
         return -ENOMEM;
     uint64_t t = key.t;
+    if (q->small) {
+        if (q->n < PES_SMALL) {
+            /* top_start as the heap path keeps it, for when the heap takes over */
+            if (t >= q->top_start)
+                q->top_start = t + (t != UINT64_MAX);
+            pes_key_t *a = q->sa;
+            size_t i = q->n++;
+            while (i > 0 && pes_before(a[i - 1], key)) {
+                a[i] = a[i - 1];
+                i--;
+            }
+            a[i] = key;
+            return 0;
+        }
+        pes_small_leave(q);
+    }
     q->n++;
     if (t >= q->top_start) {
         if (q->top.n == 0 && q->nrungs == 0 && q->bottom.n < PES_THRES) {
@@ -229,10 +264,15 @@ PES_INLINE int pes_push(pes_t *q, pes_key_t key)
 
 PES_INLINE pes_key_t pes_pop(pes_t *q) /* q->n > 0 */
 {
+    if (q->small) {
+        return q->sa[--q->n];
+    }
     pes_key_t k = pes_heap_pop(&q->bottom);
     q->n--;
     if (q->bottom.n == 0)
         pes_refill(q);
+    else if (q->bottom.n <= PES_SMALL / 2 && q->nrungs == 0 && q->top.n == 0)
+        pes_small_enter(q);
     return k;
 }
 

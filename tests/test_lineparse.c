@@ -47,6 +47,26 @@ static void test_u64_is_strict(void **state)
     assert_false(lp_u64("1.0", &v));
 }
 
+/* The one-pass numeric line takes exactly n plain numbers, and leaves
+ * anything else (for lp_words to parse or name) untouched. */
+static void test_u64_words_takes_only_plain_numbers(void **state)
+{
+    (void)state;
+    uint64_t v[3] = {0};
+    char line[] = " 12\t0  9999999999999999999 ";
+    assert_true(lp_u64_words(line, v, 3));
+    assert_true(v[0] == 12 && v[1] == 0 && v[2] == 9999999999999999999ULL);
+    assert_string_equal(line, " 12\t0  9999999999999999999 "); /* not split */
+    assert_false(lp_u64_words("1 2", v, 3));                     /* too few */
+    assert_false(lp_u64_words("1 2 3 4", v, 3));                 /* too many */
+    assert_false(lp_u64_words("1 2 18446744073709551615", v, 3)); /* 20 digits: the slow path */
+    assert_false(lp_u64_words("1 -2 3", v, 3));
+    assert_false(lp_u64_words("1 2.5 3", v, 3));
+    assert_false(lp_u64_words("# 1 2", v, 3));
+    assert_false(lp_u64_words("1 2 3\r", v, 3));
+    assert_false(lp_u64_words("", v, 3));
+}
+
 static void test_fixed_scales_exactly(void **state)
 {
     (void)state;
@@ -73,6 +93,7 @@ int main(void)
         cmocka_unit_test(test_split_keeps_empty_fields),
         cmocka_unit_test(test_split_reports_extra_fields),
         cmocka_unit_test(test_u64_is_strict),
+        cmocka_unit_test(test_u64_words_takes_only_plain_numbers),
         cmocka_unit_test(test_fixed_scales_exactly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -134,6 +134,40 @@ static void test_ladder_matches_reference(void **state)
     }
 }
 
+/* A set that hovers around the small mode's size crosses into the heap and
+ * back many times; the order never changes. */
+static void test_small_mode_matches_reference(void **state)
+{
+    (void)state;
+    for (int mode = 0; mode < 3; mode++) {
+        pes_t q;
+        assert_int_equal(pes_init(&q, 16), 0);
+        assert_true(q.small);
+        DRIVE(pes_push, pes_pop, pes_size, q, mode, 60000, PES_SMALL + 12);
+        assert_true(pes_empty(&q));
+        assert_true(q.small); /* drained: small again */
+        pes_fini(&q);
+    }
+}
+
+/* Renumbering a small set keeps its order too. */
+static void test_small_mode_renumber(void **state)
+{
+    (void)state;
+    pes_t q;
+    assert_int_equal(pes_init(&q, 16), 0);
+    for (uint32_t i = 0; i < 10; i++)
+        assert_int_equal(pes_push(&q, pes_key((i % 3) * 100, UINT32_MAX - 20 + i, i + 1)), 0);
+    assert_true(q.small);
+    assert_int_equal(pes_renumber(&q), 10);
+    assert_int_equal(pes_push(&q, pes_key(100, 10, 99)), 0);
+    uint32_t want[] = {1, 4, 7, 10, 2, 5, 8, 99, 3, 6, 9};
+    for (int i = 0; i < 11; i++)
+        assert_int_equal(pes_key_slot(pes_pop(&q)), want[i]);
+    assert_true(pes_empty(&q));
+    pes_fini(&q);
+}
+
 /* The ladder really builds rungs (else the test above only tested its heap)
  * and keeps the heap small while it does. */
 static void test_ladder_uses_rungs(void **state)
@@ -428,6 +462,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_heap_matches_reference),
         cmocka_unit_test(test_ladder_matches_reference),
+        cmocka_unit_test(test_small_mode_matches_reference),
+        cmocka_unit_test(test_small_mode_renumber),
         cmocka_unit_test(test_ladder_uses_rungs),
         cmocka_unit_test(test_ladder_equal_time_flood),
         cmocka_unit_test(test_renumber_keeps_order),

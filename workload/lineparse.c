@@ -43,6 +43,25 @@ int lp_words(char *line, char **f, int max)
     }
 }
 
+bool lp_u64_words(const char *line, uint64_t *v, int n)
+{
+    const char *p = line;
+    for (int i = 0; i < n; i++) {
+        while (lp_is_blank(*p))
+            p++;
+        const char *s = p;
+        uint64_t x = 0;
+        for (; (unsigned)(*p - '0') < 10; p++)
+            x = x * 10 + (unsigned)(*p - '0');
+        if (p == s || p - s > 19 || (*p && !lp_is_blank(*p)))
+            return false;
+        v[i] = x;
+    }
+    while (lp_is_blank(*p))
+        p++;
+    return *p == '\0';
+}
+
 bool lp_blank(const char *s)
 {
     while (*s == ' ' || *s == '\t')

@@ -28,6 +28,13 @@ int lp_split(char *line, char sep, char **f, int max);
  * or max + 1 when there are more than max (f[] then holds the first max). */
 int lp_words(char *line, char **f, int max);
 
+/* The common case of a blank-separated numeric line in one pass: true,
+ * with v[0..n-1], iff line is exactly n words, each 1 to 19 digits (so none
+ * overflows), with blanks around and between. Reads line, never writes it;
+ * anything else (a comment, a sign, a decimal, a long number, a wrong word
+ * count) returns false, for the caller's lp_words path to parse or name. */
+bool lp_u64_words(const char *line, uint64_t *v, int n);
+
 /* True if s holds nothing but blanks (spaces, tabs). */
 bool lp_blank(const char *s);
 

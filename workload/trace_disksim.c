@@ -15,49 +15,67 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The slow path: a line lp_u64_words did not take, split and parsed field
+ * by field so that a bad one is named. 1 with v[] filled, 0 for a line to
+ * skip (blank, comment), or the error. */
+static int disksim_fields(trace_reader_t *r, char *line, uint64_t v[5])
+{
+    char *tok[5];
+    int n = lp_words(line, tok, 5);
+    if (n == 0 || tok[0][0] == '#')
+        return 0;
+    if (n != 5)
+        return trace_fail(r, "expected 5 fields (time_ns device sector sectors type), got %d%s",
+                          n, n == 6 ? "+" : "");
+    if (!lp_u64(tok[0], &v[0])) {
+        /* Some converters print the time as a decimal. */
+        char *end;
+        double d = strtod(tok[0], &end);
+        if (*end || !(d >= 0) || d > 1.8e19)
+            return trace_fail(r, "time: expected non-negative nanoseconds, got '%s'", tok[0]);
+        v[0] = (uint64_t)d;
+    }
+    if (!lp_u64(tok[1], &v[1]) || v[1] > UINT32_MAX)
+        return trace_fail(r, "device: expected a device number, got '%s'", tok[1]);
+    if (!lp_u64(tok[2], &v[2]) || v[2] > (UINT64_MAX >> 9))
+        return trace_fail(r, "sector: expected a sector number, got '%s'", tok[2]);
+    if (!lp_u64(tok[3], &v[3]) || v[3] > (INT32_MAX >> 9))
+        return trace_fail(r, "size: expected a sector count, got '%s'", tok[3]);
+    if (!lp_u64(tok[4], &v[4]))
+        return trace_fail(r, "type: expected 1 (read) or 0 (write), got '%s'", tok[4]);
+    return 1;
+}
+
 static int disksim_next(trace_reader_t *r, trace_rec_t *rec)
 {
     char *line;
     while ((line = trace_getline(r))) {
-        char *tok[5];
-        int n = lp_words(line, tok, 5);
-        if (n == 0 || tok[0][0] == '#')
-            continue;
-        if (n != 5)
-            return trace_fail(r, "expected 5 fields (time_ns device sector sectors type), got %d%s",
-                              n, n == 6 ? "+" : "");
-        uint64_t t, dev, sector, nsect, type;
-        if (!lp_u64(tok[0], &t)) {
-            /* Some converters print the time as a decimal. */
-            char *end;
-            double d = strtod(tok[0], &end);
-            if (*end || !(d >= 0) || d > 1.8e19)
-                return trace_fail(r, "time: expected non-negative nanoseconds, got '%s'", tok[0]);
-            t = (uint64_t)d;
+        /* v: time_ns, device, sector, sectors, type */
+        uint64_t v[5];
+        if (!lp_u64_words(line, v, 5) || v[1] > UINT32_MAX || v[2] > (UINT64_MAX >> 9) ||
+            v[3] > (INT32_MAX >> 9)) {
+            int rc = disksim_fields(r, line, v);
+            if (rc <= 0) {
+                if (rc < 0)
+                    return rc;
+                continue;
+            }
         }
-        if (!lp_u64(tok[1], &dev) || dev > UINT32_MAX)
-            return trace_fail(r, "device: expected a device number, got '%s'", tok[1]);
-        if (!lp_u64(tok[2], &sector) || sector > (UINT64_MAX >> 9))
-            return trace_fail(r, "sector: expected a sector number, got '%s'", tok[2]);
-        if (!lp_u64(tok[3], &nsect) || nsect > (INT32_MAX >> 9))
-            return trace_fail(r, "size: expected a sector count, got '%s'", tok[3]);
-        if (!lp_u64(tok[4], &type))
-            return trace_fail(r, "type: expected 1 (read) or 0 (write), got '%s'", tok[4]);
-        if (type > 1) {
+        if (v[4] > 1) {
             r->st.unknown++;
             continue;
         }
-        if (nsect == 0) {
+        if (v[3] == 0) {
             r->st.skipped++;
             continue;
         }
         trace_rec_init(rec, r->lineno);
         rec->id = r->st.records;
-        rec->t_ns = t;
-        rec->op = type == 1 ? 0 : 1;
-        rec->offset = sector << 9;
-        rec->bytes = (uint32_t)(nsect << 9);
-        rec->flow = (uint32_t)dev;
+        rec->t_ns = v[0];
+        rec->op = v[4] == 1 ? 0 : 1;
+        rec->offset = v[2] << 9;
+        rec->bytes = (uint32_t)(v[3] << 9);
+        rec->flow = (uint32_t)v[1];
         return 1;
     }
     return r->err[0] ? -EINVAL : 0;
