@@ -65,7 +65,9 @@ sim_run() { # duty round -> lines "variant p50 p99 iops"
   local busy=$(( period * $1 / 100 )) db=$dir/sim.sqlite
   rm -f "$db"
   local bg="[]"
-  [ "$busy" -gt 0 ] && bg="[{\"cpu\": $irq, \"period_us\": $period, \"busy_us\": $busy}]"
+  # bench_hog counts its busy time with CLOCK_THREAD_CPUTIME_ID: each read
+  # runs update_curr, so the kernel sees the end of its slice at once
+  [ "$busy" -gt 0 ] && bg="[{\"cpu\": $irq, \"period_us\": $period, \"busy_us\": $busy, \"reads_cpu_clock\": true}]"
   "$bin" run "$scn" --db "$db" --seed "$2" --reps 1 --quiet \
     --set "host.calibration=$cal" --set "workload.0.consumer_cpu=$irq" \
     --set "devices.0.irq_cpus=[$irq]" --set "host.background=$bg" \

@@ -76,6 +76,7 @@ struct cpu_thread {
     cpu_deque_t q;
     uint32_t cpu, weight, spin;
     bool user, on_rq, delayed, held, placed, rel_deadline;
+    bool clock_reader; /* calls update_curr as it spins: its slice end is seen at once */
     sim_timer_t hold;
     int64_t v, deadline, vprot, vlag;  /* virtual ns */
     sim_time_t sum_exec, prev_sum;
@@ -91,7 +92,7 @@ typedef struct {
     int running;               /* level running, -1 when idle */
     bool resched;              /* TIF_NEED_RESCHED for the fair curr */
     bool in_done;              /* a job's callback runs: dispatch afterwards */
-    bool tick_armed;
+    bool tick_armed, hrtick_armed;
     sim_time_t started;        /* when the running work last got the CPU */
     sim_timer_t timer, tick, hrtick;
     sim_time_t idle_since;
@@ -525,6 +526,7 @@ static void cpu_hrtick(sim_t *sim, void *ctx, uint64_t idx)
     (void)sim;
     cpus_t *c = ctx;
     cpu_t *p = &c->cpu[idx];
+    p->hrtick_armed = false;
     if (!p->curr || p->nrq < 2)
         return;
     bool resched = fair_update_curr(c, p);
@@ -534,13 +536,20 @@ static void cpu_hrtick(sim_t *sim, void *ctx, uint64_t idx)
         fair_resched(c, p);
 }
 
+/* HRTICK, or (EEVDF) a curr that reads its own CPU-time clock as it runs:
+ * clock_gettime(CLOCK_THREAD_CPUTIME_ID) -> task_sched_runtime() calls
+ * update_curr(), which asks for a reschedule once the slice is used up
+ * (6.6+: deadline reached; 6.17+: protected slice over), so the slice's end
+ * is seen when it happens, not at the next tick. CFS's update_curr does not
+ * check the slice (only the tick does), so there it changes nothing. */
 static void arm_hrtick(cpus_t *c, cpu_t *p)
 {
-    if (!c->s.hrtick)
-        return;
-    sim_cancel(c->sim, p->hrtick);
     const cpu_thread_t *t = p->curr;
-    if (!t || p->nrq < 2)
+    bool exact = c->s.hrtick || (t && t->clock_reader && c->s.fair == CPU_FAIR_EEVDF);
+    if (c->s.hrtick || p->hrtick_armed)
+        sim_cancel(c->sim, p->hrtick);
+    p->hrtick_armed = false;
+    if (!exact || !t || p->nrq < 2)
         return;
     sim_time_t left;
     if (c->s.fair == CPU_FAIR_EEVDF) {
@@ -555,6 +564,7 @@ static void arm_hrtick(cpus_t *c, cpu_t *p)
         left = ideal > ran ? ideal - ran + 1 : 1;
     }
     p->hrtick = sim_after(c->sim, left, cpu_hrtick, c, p->cpu);
+    p->hrtick_armed = true;
 }
 
 /* --- enqueue / dequeue --- */
@@ -799,6 +809,7 @@ cpu_thread_t *cpus_thread_new(cpus_t *c, uint32_t cpu, int nice)
 }
 
 void cpus_thread_set_user(cpu_thread_t *t, bool user) { t->user = user; }
+void cpus_thread_set_clock_reader(cpu_thread_t *t, bool on) { t->clock_reader = on; }
 uint32_t cpus_thread_cpu(const cpu_thread_t *t) { return t->cpu; }
 bool cpus_thread_busy(const cpu_thread_t *t) { return t->q.n || t->spin; }
 bool cpus_thread_spinning(const cpu_thread_t *t) { return t->spin && !t->held; }

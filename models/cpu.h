@@ -98,6 +98,11 @@ int cpus_ipi(cpus_t *c, uint32_t from, uint32_t to, sim_time_t send, sim_time_t 
 cpu_thread_t *cpus_thread_new(cpus_t *c, uint32_t cpu, int nice);
 /* Its work runs in user mode (pre-emptible at once in every model). */
 void cpus_thread_set_user(cpu_thread_t *t, bool user);
+/* It reads its own CPU-time clock while it runs (a benchmark's hog that
+ * counts its busy time with CLOCK_THREAD_CPUTIME_ID): each read runs the
+ * fair class's update_curr, so under EEVDF the end of its slice is seen at
+ * once instead of at the next tick. */
+void cpus_thread_set_clock_reader(cpu_thread_t *t, bool on);
 /* Queue `work` ns on the thread, fn when it has run; wakes the thread. */
 int cpus_thread_run(cpu_thread_t *t, sim_time_t work, sim_handler_fn fn, void *ctx, uint64_t arg);
 /* Spin (poll) while on > 0 calls outnumber off ones: runnable without work. */

@@ -169,6 +169,28 @@ static void test_eevdf_hog_waits_for_tick(void **state)
     fx_fini(&x.f);
 }
 
+/* The same timeline with H a hog that reads its own CPU-time clock as it
+ * spins (bench_hog): each read runs update_curr, so under EEVDF the end of
+ * H's slice at 710 us is seen then, as HRTICK would: done at 711.001 us.
+ * CFS's update_curr does not check the slice: still 8001 us. */
+static void test_clock_reader_sees_slice_end(void **state)
+{
+    (void)state;
+    hog_t x;
+    hog_init(&x, 618, CPU_PREEMPT_NONE, false, true, 100 * MS);
+    cpus_thread_set_clock_reader(x.h, true);
+    sim_run(x.f.sim, 20 * MS);
+    printf("EEVDF, hog reading its CPU clock: done at %.3f us\n", (double)x.f.done[1] / 1e3);
+    assert_int_equal(x.f.done[1], 710 * US + 1 + 1 * US);
+    fx_fini(&x.f);
+
+    hog_init(&x, 601, CPU_PREEMPT_NONE, false, true, 100 * MS);
+    cpus_thread_set_clock_reader(x.h, true);
+    sim_run(x.f.sim, 20 * MS);
+    assert_int_equal(x.f.done[1], 8 * MS + 1 * US);
+    fx_fini(&x.f);
+}
+
 /* Continuing: C runs 4000..4050 us (a 50 us job this time) and sleeps with
  * positive lag: V = (3991 + 241) / 2 = 2116 us, lag 1875 us (under the
  * limit max(2 x 1.4 ms, 4 ms)). Woken at 5 ms, its lag is scaled by
@@ -318,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_weights_cfs),
         cmocka_unit_test(test_eevdf_hog_waits_for_tick),
         cmocka_unit_test(test_eevdf_lag_preempts),
+        cmocka_unit_test(test_clock_reader_sees_slice_end),
         cmocka_unit_test(test_cfs_hog_waits_for_slice),
         cmocka_unit_test(test_preempt_model),
         cmocka_unit_test(test_irq_preempts_thread),
