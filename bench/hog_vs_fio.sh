@@ -17,6 +17,7 @@
 # Exit 1 when a gated ratio is off.
 #
 # Environment: LATSURF_BIN (build/latsurf), HOG_BIN (build/bench/bench_hog),
+# WAKE_MODEL_BIN (build/bench/bench_wake_model),
 # DIR (scratch on the device under test; a new one in /var/tmp), ROUNDS (3),
 # SECS (3 per fio run), DUTIES ("0 25 50 75"), PERIOD_US (4000).
 set -euo pipefail
@@ -43,6 +44,10 @@ out=$dir/rows.txt
 
 echo "calibrating (quick) into $cal ..." >&2
 "$bin" calibrate --quick --target "$dir/cal" --out "$cal" --quiet
+# the CPU model against the calibration's own wakeup-under-hog samples (10%
+# and 90%: duty cycles this script does not use), a validation input
+wm=${WAKE_MODEL_BIN:-$(dirname "$hog")/bench_wake_model}
+[ -x "$wm" ] && "$wm" "$cal" >&2
 irq=$(python3 -c "import json,sys; print(int(json.load(open(sys.argv[1]))['params'].get('irq_cpu', {'value': 0})['value']))" "$cal")
 "$bin" live "$scn" --target "$target" --create "$span" --variant kernel --duration-ms 200 \
   --db "$dir/warm.sqlite" --quiet
