@@ -84,11 +84,12 @@ struct cpu_thread {
 };
 
 typedef struct {
-    cpu_deque_t q[CPU_USER];   /* hard IRQ, softirq, kernel thread */
+    cpu_deque_t q[CPU_USER];   /* hard IRQ, softirq */
     cpu_thread_t **rq;         /* queued fair threads: curr and delayed ones included */
     uint32_t nrq, caprq;
     cpu_thread_t *curr;        /* the fair thread set on the CPU (NULL: none) */
     cpu_thread_t *anon;        /* the CPU's own thread for cpus_run(CPU_USER) */
+    cpu_thread_t *ksoftirqd;   /* created on first use */
     int running;               /* level running, -1 when idle */
     bool resched;              /* TIF_NEED_RESCHED for the fair curr */
     bool in_done;              /* a job's callback runs: dispatch afterwards */
@@ -128,6 +129,16 @@ static int dq_push_back(cpu_deque_t *d, const cpu_job_t *job)
     if (d->n == d->cap && VEC_RING_GROW(d->j, d->cap, d->head, d->n) != 0)
         return -ENOMEM;
     d->j[(d->head + d->n++) & (d->cap - 1)] = *job; /* VEC_RING_GROW: a power of two */
+    return 0;
+}
+
+static int dq_push_front(cpu_deque_t *d, const cpu_job_t *job)
+{
+    if (d->n == d->cap && VEC_RING_GROW(d->j, d->cap, d->head, d->n) != 0)
+        return -ENOMEM;
+    d->head = (d->head + d->cap - 1) & (d->cap - 1);
+    d->j[d->head] = *job;
+    d->n++;
     return 0;
 }
 
@@ -832,6 +843,38 @@ int cpus_thread_run(cpu_thread_t *t, sim_time_t work, sim_handler_fn fn, void *c
     }
     fair_settle(c, t);
     return 0;
+}
+
+int cpus_thread_run_first(cpu_thread_t *t, sim_time_t work, sim_handler_fn fn, void *ctx,
+                          uint64_t arg)
+{
+    cpus_t *c = t->c;
+    cpu_t *p = &c->cpu[t->cpu];
+    bool running = t == p->curr && p->running == CPU_USER;
+    if (running) {
+        cpu_charge(c, p); /* the interrupted job keeps what it has left */
+        if (t->q.n)
+            sim_cancel(c->sim, p->timer);
+    } else if (!t->on_rq && !t->held) {
+        work += idle_exit(c, p);
+    }
+    cpu_job_t job = {work, fn, ctx, arg};
+    if (dq_push_front(&t->q, &job))
+        return sim_fail(c->sim, -ENOMEM, "cpu %u: out of memory queueing work", p->cpu);
+    if (running) {
+        p->timer = sim_after(c->sim, work, cpu_on_done, c, p->cpu);
+        return 0;
+    }
+    fair_settle(c, t);
+    return 0;
+}
+
+cpu_thread_t *cpus_ksoftirqd(cpus_t *c, uint32_t cpu)
+{
+    cpu_t *p = &c->cpu[cpu];
+    if (!p->ksoftirqd && !(p->ksoftirqd = cpus_thread_new(c, cpu, 0)))
+        sim_fail(c->sim, -ENOMEM, "cpu %u: out of memory for ksoftirqd", cpu);
+    return p->ksoftirqd;
 }
 
 void cpus_thread_spin(cpu_thread_t *t, bool on)

@@ -34,6 +34,7 @@ struct uring {
     uint32_t *slot; /* key hash -> consumer index + 1, 0 = empty */
     uint32_t nslot;
     sim_time_t sq_busy_until;
+    cpu_thread_t *sqt; /* the SQPOLL thread (io_sq_thread): a fair kernel thread */
 };
 
 #define NS(k, id) ((sim_time_t)costs_value((k), (id)))
@@ -169,6 +170,14 @@ static void uring_consumed(sim_t *sim, void *ctx, uint64_t arg)
     }
 }
 
+/* The SQ thread on sqpoll_cpu, created on first use (SQPOLL only). */
+static cpu_thread_t *uring_sq_thread(uring_t *u)
+{
+    if (!u->sqt && !(u->sqt = cpus_thread_new(u->cpus, (uint32_t)u->host->sqpoll_cpu, 0)))
+        sim_fail(u->sim, -ENOMEM, "io_uring: out of memory for the SQ thread");
+    return u->sqt;
+}
+
 static void uring_flush(uring_t *u, uint32_t k)
 {
     uring_cons_t *c = &u->cons[k];
@@ -192,7 +201,9 @@ static void uring_flush(uring_t *u, uint32_t k)
         delay = NS(u->costs, COST_URING_SUBMIT_CALL) +
                 NS(u->costs, sq == cpu ? COST_WAKEUP_SAME : COST_WAKEUP_CROSS);
     u->sq_busy_until = now + delay + per_sqe;
-    cpus_run(u->cpus, sq, CPU_KTHREAD, delay + per_sqe, uring_consumed, u, PTR(batch));
+    cpu_thread_t *t = uring_sq_thread(u);
+    if (t)
+        cpus_thread_run(t, delay + per_sqe, uring_consumed, u, PTR(batch));
 }
 
 static void uring_window(sim_t *sim, void *ctx, uint64_t k)
@@ -267,15 +278,19 @@ static void uring_cqe_posted(sim_t *sim, void *ctx, uint64_t arg)
     cpus_thread_run(u->cons[r->thread].t, uring_touch(u, r), uring_consumer_ran, u, arg);
 }
 
-static void uring_post_kthread(sim_t *sim, void *ctx, uint64_t arg)
+/* TWA_SIGNAL task_work: the IPI (or the interrupt, on the task's own CPU)
+ * makes the task - the consumer, or the SQ thread with SQPOLL - run it on
+ * its way back to user space, ahead of what it was doing: CPU time of that
+ * thread, which runs only when the fair class gives it the CPU. */
+static void uring_post_task_work(sim_t *sim, void *ctx, uint64_t arg)
 {
     (void)sim;
     uring_t *u = ctx;
     req_t *r = (req_t *)(uintptr_t)arg;
-    uint32_t cpu = u->host->sqpoll ? (uint32_t)u->host->sqpoll_cpu
-                                   : cpus_thread_cpu(u->cons[r->thread].t);
-    cpus_run(u->cpus, cpu, CPU_KTHREAD, NS(u->costs, COST_TASK_WORK) + NS(u->costs, COST_CQE_POST),
-             uring_cqe_posted, u, arg);
+    cpu_thread_t *t = u->host->sqpoll ? uring_sq_thread(u) : u->cons[r->thread].t;
+    if (t)
+        cpus_thread_run_first(t, NS(u->costs, COST_TASK_WORK) + NS(u->costs, COST_CQE_POST),
+                              uring_cqe_posted, u, arg);
 }
 
 /* A sleeping consumer woken from another CPU: the wake-up IPI costs both
@@ -321,9 +336,9 @@ void uring_complete(uring_t *u, req_t *r)
         /* task_work belongs to the SQ thread, which posts the CQE on its CPU */
         uint32_t sq = (uint32_t)u->host->sqpoll_cpu;
         if (cc == sq)
-            uring_post_kthread(u->sim, u, arg);
+            uring_post_task_work(u->sim, u, arg);
         else
-            uring_ipi(u, cc, sq, NS(u->costs, COST_IPI), uring_post_kthread, arg);
+            uring_ipi(u, cc, sq, NS(u->costs, COST_IPI), uring_post_task_work, arg);
         return;
     }
     if (r->wait != POL_WAIT_INTERRUPT) {
@@ -355,9 +370,9 @@ void uring_complete(uring_t *u, req_t *r)
     if (r->taskrun == POL_TASKRUN_DEFAULT) {
         /* TWA_SIGNAL: an IPI interrupts the running task to run task_work */
         if (cc == me)
-            uring_post_kthread(u->sim, u, arg);
+            uring_post_task_work(u->sim, u, arg);
         else
-            uring_ipi(u, cc, me, NS(u->costs, COST_IPI), uring_post_kthread, arg);
+            uring_ipi(u, cc, me, NS(u->costs, COST_IPI), uring_post_task_work, arg);
         return;
     }
     /* COOP / DEFER: the task_work waits for the task's next transition */
