@@ -35,6 +35,7 @@ struct uring {
     uint32_t nslot;
     sim_time_t sq_busy_until;
     cpu_thread_t *sqt; /* the SQPOLL thread (io_sq_thread): a fair kernel thread */
+    cpu_thread_t **pool; /* per CPU: a pool worker (r->pooled), created on first use */
 };
 
 #define NS(k, id) ((sim_time_t)costs_value((k), (id)))
@@ -69,6 +70,7 @@ void uring_free(uring_t *u)
         return;
     free(u->cons);
     free(u->slot);
+    free(u->pool);
     free(u);
 }
 
@@ -234,11 +236,66 @@ int uring_submit(uring_t *u, req_t *r, uint32_t batch, sim_time_t window, double
 
 /* The first touch, from the CPU the consumer thread is on now (not the
  * placement's: another request of the same consumer may have moved it). */
+/* The first touch of the data by whoever consumes it: the consumer thread,
+ * or the pool worker it hands the request to (nothing before the hand-off). */
 static sim_time_t uring_touch(const uring_t *u, const req_t *r)
 {
+    if (r->pooled == 1)
+        return 0;
+    uint32_t cpu = r->pooled ? (uint32_t)r->pool_cpu : cpus_thread_cpu(u->cons[r->thread].t);
     return (sim_time_t)mem_touch_ns(u->costs, u->host, r->bytes,
-                                    host_node_of(u->host, (uint32_t)r->submit_cpu),
-                                    cpus_thread_cpu(u->cons[r->thread].t), r->completion_cpu);
+                                    host_node_of(u->host, (uint32_t)r->submit_cpu), cpu,
+                                    r->completion_cpu);
+}
+
+/* The pool worker has consumed the data: t_ready, on its CPU. */
+static void uring_pool_ran(sim_t *sim, void *ctx, uint64_t arg)
+{
+    uring_t *u = ctx;
+    req_t *r = (req_t *)(uintptr_t)arg;
+    r->t[T_READY] = sim_now(sim);
+    r->consumer_cpu = r->pool_cpu;
+    u->ready(u->ctx, r);
+}
+
+static cpu_thread_t *uring_pool_worker(uring_t *u, uint32_t cpu)
+{
+    if (!u->pool && !(u->pool = calloc(u->host->cpus, sizeof(*u->pool))))
+        return NULL;
+    if (!u->pool[cpu])
+        u->pool[cpu] = cpus_thread_new(u->cpus, cpu, 0);
+    return u->pool[cpu];
+}
+
+static void uring_pool_woken(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    uring_t *u = ctx;
+    req_t *r = (req_t *)(uintptr_t)arg;
+    cpus_thread_run(u->pool[r->pool_cpu], uring_touch(u, r), uring_pool_ran, u, arg);
+}
+
+static void uring_ipi(uring_t *u, uint32_t from, uint32_t to, sim_time_t total, sim_handler_fn fn,
+                      uint64_t arg);
+
+/* The thread that reaped the CQE wakes a pool worker (a futex wake): on its
+ * own CPU a thread-to-thread wakeup, as the worker's time; on another CPU a
+ * cross-CPU wakeup (IPI both ends). The worker queues requests FIFO. */
+static void uring_hand_off(uring_t *u, req_t *r, uint32_t from)
+{
+    uint32_t to = (uint32_t)r->pool_cpu;
+    cpu_thread_t *w = uring_pool_worker(u, to);
+    if (!w) {
+        sim_fail(u->sim, -ENOMEM, "io_uring: out of memory for a pool worker");
+        return;
+    }
+    r->pooled = 2;
+    uint64_t arg = PTR(r);
+    if (from == to)
+        cpus_thread_run(w, NS(u->costs, COST_WAKEUP_SAME) + uring_touch(u, r), uring_pool_ran, u,
+                        arg);
+    else
+        uring_ipi(u, from, to, NS(u->costs, COST_WAKEUP_CROSS), uring_pool_woken, arg);
 }
 
 /* The consumer ran with the data: the job carried CQE posting then the
@@ -252,10 +309,13 @@ static void uring_consumer_ran(sim_t *sim, void *ctx, uint64_t arg)
     sim_time_t now = sim_now(sim), touch = uring_touch(u, r);
     if (!r->t[T_CQE])
         r->t[T_CQE] = now - touch > r->t[T_BLK_DONE] ? now - touch : r->t[T_BLK_DONE];
-    r->t[T_READY] = now;
     uring_cons_t *c = &u->cons[r->thread];
-    /* measured: where the consumer ran when it consumed the data */
-    r->consumer_cpu = (int16_t)cpus_thread_cpu(c->t);
+    bool pooled = r->pooled == 1;
+    if (!pooled) {
+        r->t[T_READY] = now;
+        /* measured: where the consumer ran when it consumed the data */
+        r->consumer_cpu = (int16_t)cpus_thread_cpu(c->t);
+    }
     bool polling = r->wait != POL_WAIT_INTERRUPT;
     if (r->wait == POL_WAIT_HYBRID) {
         /* io_uring_hybrid_poll: runtime = completion - issue - sleep */
@@ -265,7 +325,10 @@ static void uring_consumer_ran(sim_t *sim, void *ctx, uint64_t arg)
             c->hybrid_min = ran;
     }
     cpu_thread_t *t = c->t;
-    u->ready(u->ctx, r); /* r may be reused from here on */
+    if (pooled)
+        uring_hand_off(u, r, cpus_thread_cpu(t));
+    else
+        u->ready(u->ctx, r); /* r may be reused from here on */
     if (polling)
         cpus_thread_spin(t, false);
 }
