@@ -248,6 +248,19 @@ static sim_time_t uring_touch(const uring_t *u, const req_t *r)
                                     r->completion_cpu);
 }
 
+/* A sleeping task woken on its own CPU by the completion, from the end of
+ * the block completion to its CQE posted: the switch-in when the interrupt
+ * returns, then task_work. A calibration traces this chain whole
+ * (complete_to_cqe_same_ns); that is the measurement of this span, where
+ * context_switch_ns is a futex round trip (two syscalls and two switches,
+ * halved), so it is used when measured. */
+static sim_time_t uring_wake_here(const uring_t *u)
+{
+    if (u->costs->c[COST_COMPLETE_TO_CQE_SAME].measured)
+        return NS(u->costs, COST_COMPLETE_TO_CQE_SAME);
+    return NS(u->costs, COST_CONTEXT_SWITCH) + NS(u->costs, COST_TASK_WORK);
+}
+
 /* The pool worker has consumed the data: t_ready, on its CPU. */
 static void uring_pool_ran(sim_t *sim, void *ctx, uint64_t arg)
 {
@@ -422,8 +435,7 @@ void uring_complete(uring_t *u, req_t *r)
          * wakeup_same_cpu_ns does not apply: no thread has to switch out
          * for the task to run. */
         if (cc == me) {
-            sim_time_t work = NS(u->costs, COST_CONTEXT_SWITCH) + NS(u->costs, COST_TASK_WORK) +
-                              NS(u->costs, COST_CQE_POST) + uring_touch(u, r);
+            sim_time_t work = uring_wake_here(u) + NS(u->costs, COST_CQE_POST) + uring_touch(u, r);
             cpus_thread_run(c->t, work, uring_consumer_ran, u, arg);
         } else {
             uring_ipi(u, cc, me, NS(u->costs, COST_WAKEUP_CROSS), uring_woken, arg);
