@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "calib.h"
 
+#include "calibrate/calhog.h"
 #include "calibrate/calprobe.h"
 #include "calibrate/calqd.h"
 #include "calibrate/calrdma.h"
@@ -54,10 +55,11 @@ typedef struct {
 typedef struct {
     size_t file_mib, qd1, qd1_traced, writes_traced, pingpong, ctxsw, poll;
     int submit_reps, wait_reps, mem_reps, reg_reps;
+    double hog_secs; /* per duty cycle of the wakeup-under-hog step */
 } sizes_t;
 
-static const sizes_t quick_sizes = {64, 2000, 1500, 300, 3000, 50, 50, 30, 2000, 10, 5};
-static const sizes_t full_sizes = {256, 20000, 10000, 3000, 30000, 500, 500, 200, 20000, 20, 20};
+static const sizes_t quick_sizes = {64, 2000, 1500, 300, 3000, 50, 50, 30, 2000, 10, 5, 1.0};
+static const sizes_t full_sizes = {256, 20000, 10000, 3000, 30000, 500, 500, 200, 20000, 20, 20, 3.0};
 
 static void note(cal_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(cal_t *c, const char *fmt, ...)
@@ -616,6 +618,51 @@ static int sched_params(cal_t *c)
     return rc;
 }
 
+/* Wakeup-to-run of a thread beside a CPU hog on the IRQ CPU (calhog.h),
+ * at 10% and 90% of a 4 ms period: duty cycles that no check uses
+ * (bench/hog_vs_fio.sh runs 25, 50 and 75%), so the simulator's fair-class
+ * rules can be checked against them without having been fitted to them. */
+static int hog_probes(cal_t *c, int cpu, double secs)
+{
+    static const double duty[] = {10, 90};
+    int rc = 0;
+    for (size_t i = 0; i < sizeof(duty) / sizeof(duty[0]) && !rc; i++) {
+        calhog_cfg_t h = {.period_us = 4000, .busy_us = 40 * duty[i], .sleep_us = 60,
+                          .run_us = 10, .secs = secs};
+        progress(c, "wakeup beside a CPU hog at %.0f%% of 4 ms (CPU %d)", duty[i], cpu);
+        calstat_vec_t v = {0};
+        double cps;
+        rc = calhog_wakeup(cpu, &h, &v, &cps, c->o->stop);
+        if (!rc && v.n) {
+            char name[64];
+            snprintf(name, sizeof(name), "wakeup_hog%.0f_ns", duty[i]);
+            calstat_param_t p;
+            calstat_from_samples(v.v, v.n, &p);
+            json_t *j = calstat_json(&p, "ns", NULL,
+                                     "a thread pinned beside a CPU hog (its own CPU time "
+                                     "busy_us per period_us, counted with "
+                                     "CLOCK_THREAD_CPUTIME_ID, as bench/hog.c): sleeps "
+                                     "sleep_us on an hrtimer (slack 1 ns), spins run_us; time "
+                                     "from the asked wake time to running in user space");
+            double sum = 0;
+            for (size_t k = 0; k < v.n; k++)
+                sum += v.v[k];
+            json_t *probe = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "period_us",
+                                      h.period_us, "busy_us", h.busy_us, "sleep_us", h.sleep_us,
+                                      "run_us", h.run_us, "secs", h.secs, "cycles_per_s", cps,
+                                      "mean_ns", sum / (double)v.n);
+            if (j && (!probe || json_object_set_new(j, "probe", probe)))
+                rc = -ENOMEM;
+            if (!rc)
+                rc = put(c, name, j);
+            else
+                json_decref(j);
+        }
+        calstat_vec_free(&v);
+    }
+    return rc;
+}
+
 static int cpu_probes(cal_t *c, const sizes_t *sz)
 {
     calstat_vec_t x = {0}, y = {0}, v = {0}, w = {0};
@@ -702,6 +749,8 @@ static int cpu_probes(cal_t *c, const sizes_t *sz)
     calstat_vec_free(&v);
     if (!rc)
         rc = sched_params(c);
+    if (!rc)
+        rc = hog_probes(c, cpu, sz->hog_secs);
     return rc;
 }
 
@@ -950,7 +999,7 @@ int calib_run(const calib_opts_t *o, json_t **out, char *err, size_t errlen)
     c.ncpu_used = c.cpu[1] >= 0 ? 2 : 1;
     char why[256];
     int traced = tracerec_available(why, sizeof(why));
-    c.nsteps = 2 + c.ncpu_used * (traced ? 2 : 1) + (c.ncpu_used > 1 ? 4 : 3) + 4;
+    c.nsteps = 2 + c.ncpu_used * (traced ? 2 : 1) + (c.ncpu_used > 1 ? 4 : 3) + 4 + 2;
     for (int i = 0; i < c.ncpu_used && !rc; i++) {
         progress(&c, "QD1 4 KiB reads pinned to CPU %d (untraced)", c.cpu[i]);
         rc = qd1_untraced(&c, c.cpu[i], sz->qd1);

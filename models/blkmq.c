@@ -151,10 +151,14 @@ static void blkmq_run_softirq(blkmq_t *b, req_t *r)
     uint32_t c = (uint32_t)r->completion_cpu;
     sim_time_t work = (sim_time_t)costs_value(b->costs, COST_BLK_COMPLETE);
     if (cpus_queued(b->cpus, c, CPU_SOFTIRQ) >= b->host->ksoftirqd_after) {
-        /* __do_softirq gave up: the rest runs in ksoftirqd, a thread */
+        /* __do_softirq gave up: the rest runs in ksoftirqd, a fair thread
+         * that competes with the CPU's other threads (plus its wake-up) */
+        cpu_thread_t *k = cpus_ksoftirqd(b->cpus, c);
+        if (!k)
+            return;
         r->deferred = 1;
         work += (sim_time_t)costs_value(b->costs, COST_WAKEUP_SAME);
-        cpus_run(b->cpus, c, CPU_KTHREAD, work, blkmq_done, b, (uint64_t)(uintptr_t)r);
+        cpus_thread_run(k, work, blkmq_done, b, (uint64_t)(uintptr_t)r);
         return;
     }
     cpus_run(b->cpus, c, CPU_SOFTIRQ, work, blkmq_done, b, (uint64_t)(uintptr_t)r);

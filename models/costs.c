@@ -52,6 +52,7 @@ const cost_info_t costs_info[COST_N] = {
     [COST_KERNEL_VERSION] = {"kernel_version", "version", "uname -r of the calibrated host: 6.18", 618},
     [COST_PREEMPT_MODEL] = {"preempt_model", "model", "PREEMPT_DYNAMIC default of the calibrated host: none (CONFIG_PREEMPT_NONE)", 0},
     [COST_DEVICE_UNITS] = {"device_units", "units", "DESIGN.md flash geometry: 8 channels x 4 dies", 32},
+    [COST_COMPLETE_TO_CQE_SAME] = {"complete_to_cqe_same_ns", "ns", "calibrated only (trace chain); uncalibrated: context_switch_ns + task_work_ns", 1800},
 };
 
 static const double costs_qp[COST_NQ] = {0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99};

@@ -54,6 +54,7 @@ typedef enum {
     COST_PREEMPT_MODEL,     /* 0 none, 1 voluntary, 2 full */
     /* Fidelity II: the device's parallelism (calibrate/calqd.h) */
     COST_DEVICE_UNITS,      /* parallel units of devices.N.service "calibrated" */
+    COST_COMPLETE_TO_CQE_SAME, /* traced block_rq_complete -> io_uring_complete, waiter on that CPU */
     COST_N
 } cost_id_t;
 

@@ -77,6 +77,7 @@ struct cpu_thread {
     cpu_deque_t q;
     uint32_t cpu, weight, spin;
     bool user, on_rq, delayed, held, placed, rel_deadline;
+    bool clock_reader; /* calls update_curr as it spins: its slice end is seen at once */
     sim_timer_t hold;
     int64_t v, deadline, vprot, vlag;  /* virtual ns */
     sim_time_t sum_exec, prev_sum;
@@ -84,15 +85,16 @@ struct cpu_thread {
 };
 
 typedef struct {
-    cpu_deque_t q[CPU_USER];   /* hard IRQ, softirq, kernel thread */
+    cpu_deque_t q[CPU_USER];   /* hard IRQ, softirq */
     cpu_thread_t **rq;         /* queued fair threads: curr and delayed ones included */
     uint32_t nrq, caprq;
     cpu_thread_t *curr;        /* the fair thread set on the CPU (NULL: none) */
     cpu_thread_t *anon;        /* the CPU's own thread for cpus_run(CPU_USER) */
+    cpu_thread_t *ksoftirqd;   /* created on first use */
     int running;               /* level running, -1 when idle */
     bool resched;              /* TIF_NEED_RESCHED for the fair curr */
     bool in_done;              /* a job's callback runs: dispatch afterwards */
-    bool tick_armed;
+    bool tick_armed, hrtick_armed;
     sim_time_t started;        /* when the running work last got the CPU */
     sim_timer_t timer, tick, hrtick;
     sim_time_t idle_since;
@@ -128,6 +130,16 @@ static int dq_push_back(cpu_deque_t *d, const cpu_job_t *job)
     if (d->n == d->cap && VEC_RING_GROW(d->j, d->cap, d->head, d->n) != 0)
         return -ENOMEM;
     d->j[(d->head + d->n++) & (d->cap - 1)] = *job; /* VEC_RING_GROW: a power of two */
+    return 0;
+}
+
+static int dq_push_front(cpu_deque_t *d, const cpu_job_t *job)
+{
+    if (d->n == d->cap && VEC_RING_GROW(d->j, d->cap, d->head, d->n) != 0)
+        return -ENOMEM;
+    d->head = (d->head + d->cap - 1) & (d->cap - 1);
+    d->j[d->head] = *job;
+    d->n++;
     return 0;
 }
 
@@ -526,6 +538,7 @@ static void cpu_hrtick(sim_t *sim, void *ctx, uint64_t idx)
     (void)sim;
     cpus_t *c = ctx;
     cpu_t *p = &c->cpu[idx];
+    p->hrtick_armed = false;
     if (!p->curr || p->nrq < 2)
         return;
     bool resched = fair_update_curr(c, p);
@@ -535,13 +548,20 @@ static void cpu_hrtick(sim_t *sim, void *ctx, uint64_t idx)
         fair_resched(c, p);
 }
 
+/* HRTICK, or (EEVDF) a curr that reads its own CPU-time clock as it runs:
+ * clock_gettime(CLOCK_THREAD_CPUTIME_ID) -> task_sched_runtime() calls
+ * update_curr(), which asks for a reschedule once the slice is used up
+ * (6.6+: deadline reached; 6.17+: protected slice over), so the slice's end
+ * is seen when it happens, not at the next tick. CFS's update_curr does not
+ * check the slice (only the tick does), so there it changes nothing. */
 static void arm_hrtick(cpus_t *c, cpu_t *p)
 {
-    if (!c->s.hrtick)
-        return;
-    sim_cancel(c->sim, p->hrtick);
     const cpu_thread_t *t = p->curr;
-    if (!t || p->nrq < 2)
+    bool exact = c->s.hrtick || (t && t->clock_reader && c->s.fair == CPU_FAIR_EEVDF);
+    if (c->s.hrtick || p->hrtick_armed)
+        sim_cancel(c->sim, p->hrtick);
+    p->hrtick_armed = false;
+    if (!exact || !t || p->nrq < 2)
         return;
     sim_time_t left;
     if (c->s.fair == CPU_FAIR_EEVDF) {
@@ -556,6 +576,7 @@ static void arm_hrtick(cpus_t *c, cpu_t *p)
         left = ideal > ran ? ideal - ran + 1 : 1;
     }
     p->hrtick = sim_after(c->sim, left, cpu_hrtick, c, p->cpu);
+    p->hrtick_armed = true;
 }
 
 /* --- enqueue / dequeue --- */
@@ -800,6 +821,7 @@ cpu_thread_t *cpus_thread_new(cpus_t *c, uint32_t cpu, int nice)
 }
 
 void cpus_thread_set_user(cpu_thread_t *t, bool user) { t->user = user; }
+void cpus_thread_set_clock_reader(cpu_thread_t *t, bool on) { t->clock_reader = on; }
 uint32_t cpus_thread_cpu(const cpu_thread_t *t) { return t->cpu; }
 bool cpus_thread_busy(const cpu_thread_t *t) { return t->q.n || t->spin; }
 bool cpus_thread_spinning(const cpu_thread_t *t) { return t->spin && !t->held; }
@@ -834,6 +856,38 @@ int cpus_thread_run_user(cpu_thread_t *t, sim_time_t work, sim_handler_fn fn, vo
                          uint64_t arg)
 {
     return thread_run(t, work, fn, ctx, arg, true);
+}
+
+int cpus_thread_run_first(cpu_thread_t *t, sim_time_t work, sim_handler_fn fn, void *ctx,
+                          uint64_t arg)
+{
+    cpus_t *c = t->c;
+    cpu_t *p = &c->cpu[t->cpu];
+    bool running = t == p->curr && p->running == CPU_USER;
+    if (running) {
+        cpu_charge(c, p); /* the interrupted job keeps what it has left */
+        if (t->q.n)
+            sim_cancel(c->sim, p->timer);
+    } else if (!t->on_rq && !t->held) {
+        work += idle_exit(c, p);
+    }
+    cpu_job_t job = {work, fn, ctx, arg};
+    if (dq_push_front(&t->q, &job))
+        return sim_fail(c->sim, -ENOMEM, "cpu %u: out of memory queueing work", p->cpu);
+    if (running) {
+        p->timer = sim_after(c->sim, work, cpu_on_done, c, p->cpu);
+        return 0;
+    }
+    fair_settle(c, t);
+    return 0;
+}
+
+cpu_thread_t *cpus_ksoftirqd(cpus_t *c, uint32_t cpu)
+{
+    cpu_t *p = &c->cpu[cpu];
+    if (!p->ksoftirqd && !(p->ksoftirqd = cpus_thread_new(c, cpu, 0)))
+        sim_fail(c->sim, -ENOMEM, "cpu %u: out of memory for ksoftirqd", cpu);
+    return p->ksoftirqd;
 }
 
 void cpus_thread_spin(cpu_thread_t *t, bool on)

@@ -1,7 +1,9 @@
 /*
- * cpu.h - the host CPUs: three pre-emptive levels of kernel work (hard IRQ,
- * softirq, kernel threads) above the fair class, whose threads share each
- * CPU as the kernel a scenario names schedules SCHED_NORMAL tasks.
+ * cpu.h - the host CPUs: two pre-emptive levels of kernel work (hard IRQ,
+ * softirq on interrupt exit) above the fair class, whose threads share each
+ * CPU as the kernel a scenario names schedules SCHED_NORMAL tasks. What
+ * runs as a thread in Linux (ksoftirqd, the SQPOLL thread, kworkers) is a
+ * fair thread here, in kernel mode.
  *
  * Kernel levels: work at a higher level pre-empts lower-level work on the
  * same CPU (a hard IRQ interrupts whatever runs); within a level work is
@@ -44,7 +46,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef enum { CPU_HARDIRQ, CPU_SOFTIRQ, CPU_KTHREAD, CPU_USER, CPU_NLEVELS } cpu_level_t;
+/* Kernel threads (ksoftirqd, the SQPOLL thread, kworkers) are fair
+ * threads, as in Linux: no level of their own. */
+typedef enum { CPU_HARDIRQ, CPU_SOFTIRQ, CPU_USER, CPU_NLEVELS } cpu_level_t;
 
 typedef enum { CPU_FAIR_EEVDF, CPU_FAIR_CFS } cpu_fair_t;
 typedef enum { CPU_PREEMPT_NONE, CPU_PREEMPT_VOLUNTARY, CPU_PREEMPT_FULL, CPU_NPREEMPT } cpu_preempt_t;
@@ -98,12 +102,25 @@ int cpus_ipi(cpus_t *c, uint32_t from, uint32_t to, sim_time_t send, sim_time_t 
 cpu_thread_t *cpus_thread_new(cpus_t *c, uint32_t cpu, int nice);
 /* Its work runs in user mode (pre-emptible at once in every model). */
 void cpus_thread_set_user(cpu_thread_t *t, bool user);
+/* It reads its own CPU-time clock while it runs (a benchmark's hog that
+ * counts its busy time with CLOCK_THREAD_CPUTIME_ID): each read runs the
+ * fair class's update_curr, so under EEVDF the end of its slice is seen at
+ * once instead of at the next tick. */
+void cpus_thread_set_clock_reader(cpu_thread_t *t, bool on);
 /* Queue `work` ns on the thread, fn when it has run; wakes the thread. */
 int cpus_thread_run(cpu_thread_t *t, sim_time_t work, sim_handler_fn fn, void *ctx, uint64_t arg);
 /* The same, for work in user mode (an application's own computing between
  * its system calls): pre-emptible at once while it runs, in every model. */
 int cpus_thread_run_user(cpu_thread_t *t, sim_time_t work, sim_handler_fn fn, void *ctx,
                          uint64_t arg);
+/* The same, ahead of the thread's queued work, interrupting the job it runs
+ * (which keeps its remaining time): task_work that a signalling IPI
+ * (TWA_SIGNAL) makes the thread run on its way back to user space. */
+int cpus_thread_run_first(cpu_thread_t *t, sim_time_t work, sim_handler_fn fn, void *ctx,
+                          uint64_t arg);
+/* The CPU's ksoftirqd: a fair kernel thread (nice 0), created on first use.
+ * NULL on ENOMEM, with the run's sticky error set. */
+cpu_thread_t *cpus_ksoftirqd(cpus_t *c, uint32_t cpu);
 /* Spin (poll) while on > 0 calls outnumber off ones: runnable without work. */
 void cpus_thread_spin(cpu_thread_t *t, bool on);
 /* Hold the thread asleep (an hrtimer sleep) until `until`; work queued in

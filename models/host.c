@@ -60,6 +60,7 @@ static int host_parse_background(cfg_t *c, json_t *arr, host_cfg_t *h)
             int64_t nice;
             cfg_i64(c, e, "nice", &nice, 0, -20, 19);
             b->nice = (int)nice;
+            cfg_bool(c, e, "reads_cpu_clock", &b->reads_cpu_clock, false);
             if (cfg_ok(c) && b->busy_us > b->period_us)
                 cfg_fail(c, "busy_us (%g) exceeds period_us (%g)", b->busy_us, b->period_us);
             cfg_done(c, e);

@@ -26,6 +26,7 @@ typedef struct {
     uint32_t cpu;
     double period_us, busy_us; /* busy_us of CPU time every period_us: a fair thread */
     int nice;
+    bool reads_cpu_clock;      /* counts its busy time with CLOCK_THREAD_CPUTIME_ID (bench_hog) */
 } host_background_t;
 
 typedef struct {

@@ -245,6 +245,7 @@ static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
             return NULL;
         }
         cpus_thread_set_user(p->bg[i], true);
+        cpus_thread_set_clock_reader(p->bg[i], h->background[i].reads_cpu_clock);
     }
     for (uint32_t c = 0; c < h->cpus; c++)
         p->cpu_node[c] = host_node_of(h, c);

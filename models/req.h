@@ -41,6 +41,8 @@ struct req {
     int16_t gpu;         /* -1: no GPU continuation */
     uint8_t rdma;        /* forward the bytes to the RDMA peer when ready */
     uint8_t gpu_direct;  /* device DMA went straight to the GPU (no host hop) */
+    uint8_t pooled;      /* 1: a pool worker on pool_cpu consumes it; 2: handed over */
+    int16_t pool_cpu;
     sim_time_t t[REQ_NT];
     /* owner's completion hook and cookie */
     req_done_fn done;

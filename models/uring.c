@@ -34,6 +34,8 @@ struct uring {
     uint32_t *slot; /* key hash -> consumer index + 1, 0 = empty */
     uint32_t nslot;
     sim_time_t sq_busy_until;
+    cpu_thread_t *sqt; /* the SQPOLL thread (io_sq_thread): a fair kernel thread */
+    cpu_thread_t **pool; /* per CPU: a pool worker (r->pooled), created on first use */
 };
 
 #define NS(k, id) ((sim_time_t)costs_value((k), (id)))
@@ -68,6 +70,7 @@ void uring_free(uring_t *u)
         return;
     free(u->cons);
     free(u->slot);
+    free(u->pool);
     free(u);
 }
 
@@ -182,6 +185,14 @@ static void uring_consumed(sim_t *sim, void *ctx, uint64_t arg)
     }
 }
 
+/* The SQ thread on sqpoll_cpu, created on first use (SQPOLL only). */
+static cpu_thread_t *uring_sq_thread(uring_t *u)
+{
+    if (!u->sqt && !(u->sqt = cpus_thread_new(u->cpus, (uint32_t)u->host->sqpoll_cpu, 0)))
+        sim_fail(u->sim, -ENOMEM, "io_uring: out of memory for the SQ thread");
+    return u->sqt;
+}
+
 static void uring_flush(uring_t *u, uint32_t k)
 {
     uring_cons_t *c = &u->cons[k];
@@ -205,7 +216,9 @@ static void uring_flush(uring_t *u, uint32_t k)
         delay = NS(u->costs, COST_URING_SUBMIT_CALL) +
                 NS(u->costs, sq == cpu ? COST_WAKEUP_SAME : COST_WAKEUP_CROSS);
     u->sq_busy_until = now + delay + per_sqe;
-    cpus_run(u->cpus, sq, CPU_KTHREAD, delay + per_sqe, uring_consumed, u, PTR(batch));
+    cpu_thread_t *t = uring_sq_thread(u);
+    if (t)
+        cpus_thread_run(t, delay + per_sqe, uring_consumed, u, PTR(batch));
 }
 
 static void uring_window(sim_t *sim, void *ctx, uint64_t k)
@@ -236,11 +249,79 @@ int uring_submit(uring_t *u, req_t *r, uint32_t batch, sim_time_t window, double
 
 /* The first touch, from the CPU the consumer thread is on now (not the
  * placement's: another request of the same consumer may have moved it). */
+/* The first touch of the data by whoever consumes it: the consumer thread,
+ * or the pool worker it hands the request to (nothing before the hand-off). */
 static sim_time_t uring_touch(const uring_t *u, const req_t *r)
 {
+    if (r->pooled == 1)
+        return 0;
+    uint32_t cpu = r->pooled ? (uint32_t)r->pool_cpu : cpus_thread_cpu(u->cons[r->thread].t);
     return (sim_time_t)mem_touch_ns(u->costs, u->host, r->bytes,
-                                    host_node_of(u->host, (uint32_t)r->submit_cpu),
-                                    cpus_thread_cpu(u->cons[r->thread].t), r->completion_cpu);
+                                    host_node_of(u->host, (uint32_t)r->submit_cpu), cpu,
+                                    r->completion_cpu);
+}
+
+/* A sleeping task woken on its own CPU by the completion, from the end of
+ * the block completion to its CQE posted: the switch-in when the interrupt
+ * returns, then task_work. A calibration traces this chain whole
+ * (complete_to_cqe_same_ns); that is the measurement of this span, where
+ * context_switch_ns is a futex round trip (two syscalls and two switches,
+ * halved), so it is used when measured. */
+static sim_time_t uring_wake_here(const uring_t *u)
+{
+    if (u->costs->c[COST_COMPLETE_TO_CQE_SAME].measured)
+        return NS(u->costs, COST_COMPLETE_TO_CQE_SAME);
+    return NS(u->costs, COST_CONTEXT_SWITCH) + NS(u->costs, COST_TASK_WORK);
+}
+
+/* The pool worker has consumed the data: t_ready, on its CPU. */
+static void uring_pool_ran(sim_t *sim, void *ctx, uint64_t arg)
+{
+    uring_t *u = ctx;
+    req_t *r = (req_t *)(uintptr_t)arg;
+    r->t[T_READY] = sim_now(sim);
+    r->consumer_cpu = r->pool_cpu;
+    u->ready(u->ctx, r);
+}
+
+static cpu_thread_t *uring_pool_worker(uring_t *u, uint32_t cpu)
+{
+    if (!u->pool && !(u->pool = calloc(u->host->cpus, sizeof(*u->pool))))
+        return NULL;
+    if (!u->pool[cpu])
+        u->pool[cpu] = cpus_thread_new(u->cpus, cpu, 0);
+    return u->pool[cpu];
+}
+
+static void uring_pool_woken(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    uring_t *u = ctx;
+    req_t *r = (req_t *)(uintptr_t)arg;
+    cpus_thread_run(u->pool[r->pool_cpu], uring_touch(u, r), uring_pool_ran, u, arg);
+}
+
+static void uring_ipi(uring_t *u, uint32_t from, uint32_t to, sim_time_t total, sim_handler_fn fn,
+                      uint64_t arg);
+
+/* The thread that reaped the CQE wakes a pool worker (a futex wake): on its
+ * own CPU a thread-to-thread wakeup, as the worker's time; on another CPU a
+ * cross-CPU wakeup (IPI both ends). The worker queues requests FIFO. */
+static void uring_hand_off(uring_t *u, req_t *r, uint32_t from)
+{
+    uint32_t to = (uint32_t)r->pool_cpu;
+    cpu_thread_t *w = uring_pool_worker(u, to);
+    if (!w) {
+        sim_fail(u->sim, -ENOMEM, "io_uring: out of memory for a pool worker");
+        return;
+    }
+    r->pooled = 2;
+    uint64_t arg = PTR(r);
+    if (from == to)
+        cpus_thread_run(w, NS(u->costs, COST_WAKEUP_SAME) + uring_touch(u, r), uring_pool_ran, u,
+                        arg);
+    else
+        uring_ipi(u, from, to, NS(u->costs, COST_WAKEUP_CROSS), uring_pool_woken, arg);
 }
 
 /* The consumer ran with the data: the job carried CQE posting then the
@@ -254,10 +335,13 @@ static void uring_consumer_ran(sim_t *sim, void *ctx, uint64_t arg)
     sim_time_t now = sim_now(sim), touch = uring_touch(u, r);
     if (!r->t[T_CQE])
         r->t[T_CQE] = now - touch > r->t[T_BLK_DONE] ? now - touch : r->t[T_BLK_DONE];
-    r->t[T_READY] = now;
     uring_cons_t *c = &u->cons[r->thread];
-    /* measured: where the consumer ran when it consumed the data */
-    r->consumer_cpu = (int16_t)cpus_thread_cpu(c->t);
+    bool pooled = r->pooled == 1;
+    if (!pooled) {
+        r->t[T_READY] = now;
+        /* measured: where the consumer ran when it consumed the data */
+        r->consumer_cpu = (int16_t)cpus_thread_cpu(c->t);
+    }
     bool polling = r->wait != POL_WAIT_INTERRUPT;
     if (r->wait == POL_WAIT_HYBRID) {
         /* io_uring_hybrid_poll: runtime = completion - issue - sleep */
@@ -267,7 +351,10 @@ static void uring_consumer_ran(sim_t *sim, void *ctx, uint64_t arg)
             c->hybrid_min = ran;
     }
     cpu_thread_t *t = c->t;
-    u->ready(u->ctx, r); /* r may be reused from here on */
+    if (pooled)
+        uring_hand_off(u, r, cpus_thread_cpu(t));
+    else
+        u->ready(u->ctx, r); /* r may be reused from here on */
     if (polling)
         cpus_thread_spin(t, false);
 }
@@ -280,15 +367,19 @@ static void uring_cqe_posted(sim_t *sim, void *ctx, uint64_t arg)
     cpus_thread_run(u->cons[r->thread].t, uring_touch(u, r), uring_consumer_ran, u, arg);
 }
 
-static void uring_post_kthread(sim_t *sim, void *ctx, uint64_t arg)
+/* TWA_SIGNAL task_work: the IPI (or the interrupt, on the task's own CPU)
+ * makes the task - the consumer, or the SQ thread with SQPOLL - run it on
+ * its way back to user space, ahead of what it was doing: CPU time of that
+ * thread, which runs only when the fair class gives it the CPU. */
+static void uring_post_task_work(sim_t *sim, void *ctx, uint64_t arg)
 {
     (void)sim;
     uring_t *u = ctx;
     req_t *r = (req_t *)(uintptr_t)arg;
-    uint32_t cpu = u->host->sqpoll ? (uint32_t)u->host->sqpoll_cpu
-                                   : cpus_thread_cpu(u->cons[r->thread].t);
-    cpus_run(u->cpus, cpu, CPU_KTHREAD, NS(u->costs, COST_TASK_WORK) + NS(u->costs, COST_CQE_POST),
-             uring_cqe_posted, u, arg);
+    cpu_thread_t *t = u->host->sqpoll ? uring_sq_thread(u) : u->cons[r->thread].t;
+    if (t)
+        cpus_thread_run_first(t, NS(u->costs, COST_TASK_WORK) + NS(u->costs, COST_CQE_POST),
+                              uring_cqe_posted, u, arg);
 }
 
 /* A sleeping consumer woken from another CPU: the wake-up IPI costs both
@@ -334,9 +425,9 @@ void uring_complete(uring_t *u, req_t *r)
         /* task_work belongs to the SQ thread, which posts the CQE on its CPU */
         uint32_t sq = (uint32_t)u->host->sqpoll_cpu;
         if (cc == sq)
-            uring_post_kthread(u->sim, u, arg);
+            uring_post_task_work(u->sim, u, arg);
         else
-            uring_ipi(u, cc, sq, NS(u->costs, COST_IPI), uring_post_kthread, arg);
+            uring_ipi(u, cc, sq, NS(u->costs, COST_IPI), uring_post_task_work, arg);
         return;
     }
     if (r->wait != POL_WAIT_INTERRUPT) {
@@ -357,8 +448,7 @@ void uring_complete(uring_t *u, req_t *r)
          * wakeup_same_cpu_ns does not apply: no thread has to switch out
          * for the task to run. */
         if (cc == me) {
-            sim_time_t work = NS(u->costs, COST_CONTEXT_SWITCH) + NS(u->costs, COST_TASK_WORK) +
-                              NS(u->costs, COST_CQE_POST) + uring_touch(u, r);
+            sim_time_t work = uring_wake_here(u) + NS(u->costs, COST_CQE_POST) + uring_touch(u, r);
             cpus_thread_run(c->t, work, uring_consumer_ran, u, arg);
         } else {
             uring_ipi(u, cc, me, NS(u->costs, COST_WAKEUP_CROSS), uring_woken, arg);
@@ -368,9 +458,9 @@ void uring_complete(uring_t *u, req_t *r)
     if (r->taskrun == POL_TASKRUN_DEFAULT) {
         /* TWA_SIGNAL: an IPI interrupts the running task to run task_work */
         if (cc == me)
-            uring_post_kthread(u->sim, u, arg);
+            uring_post_task_work(u->sim, u, arg);
         else
-            uring_ipi(u, cc, me, NS(u->costs, COST_IPI), uring_post_kthread, arg);
+            uring_ipi(u, cc, me, NS(u->costs, COST_IPI), uring_post_task_work, arg);
         return;
     }
     /* COOP / DEFER: the task_work waits for the task's next transition */

@@ -31,6 +31,8 @@ typedef struct {
 typedef struct harness_wl {
     harness_t *h;
     bool rdma;
+    const int16_t *pool; /* pool_cpus: a worker there consumes, round robin */
+    uint32_t npool, next;
 } harness_wl_t;
 
 #define PTR(x) ((uint64_t)(uintptr_t)(x))
@@ -85,9 +87,13 @@ static void harness_place(harness_t *h, req_t *r)
 /* wl_env_t.submit: takes r until r->done. */
 static void harness_submit(void *ctx, req_t *r)
 {
-    const harness_wl_t *w = ctx;
+    harness_wl_t *w = ctx;
     harness_t *h = w->h;
     r->rdma = w->rdma;
+    if (w->npool) {
+        r->pooled = 1;
+        r->pool_cpu = w->pool[w->next++ % w->npool];
+    }
     if (r->dev >= h->shape.ndev)
         r->dev = (uint16_t)(r->dev % h->shape.ndev);
     if (r->consumer_cpu >= (int16_t)h->shape.ncpus)
@@ -164,7 +170,8 @@ static int harness_start(harness_t *h, void **inst, char *err, size_t errlen)
     int rc = 0;
     harness_lock(h, true);
     for (uint32_t i = 0; rc == 0 && i < c->nwl; i++) {
-        h->wl[i] = (harness_wl_t){.h = h, .rdma = c->wl[i].rdma};
+        h->wl[i] = (harness_wl_t){.h = h, .rdma = c->wl[i].rdma, .pool = c->wl[i].pool,
+                                  .npool = c->wl[i].npool};
         wl_env_t env = {
             .sim = h->sim, .pool = h->pool, .seed = c->seed, .rep = c->rep, .index = i,
             .ncpus = h->shape.ncpus, .end = c->end, .submit = harness_submit, .path = &h->wl[i],

@@ -182,8 +182,25 @@ static void scn_parse_workloads(cfg_t *c, json_t *root, scn_variant_t *v)
         bool rdma = false;
         if (cfg_ok(c))
             cfg_bool(c, e, "rdma", &rdma, false);
+        scn_workload_t *w = &v->wl[v->nwl];
+        w->npool = 0;
+        json_t *pool = cfg_ok(c) ? cfg_take(c, e, "pool_cpus", JSON_ARRAY) : NULL;
+        if (pool) {
+            size_t mp = cfg_push(c, "pool_cpus");
+            if (json_array_size(pool) > SCN_MAX_POOL)
+                cfg_fail(c, "expected at most %d CPUs", SCN_MAX_POOL);
+            for (size_t k = 0; k < json_array_size(pool) && cfg_ok(c); k++) {
+                json_t *x = json_array_get(pool, k);
+                json_int_t cpu = json_is_integer(x) ? json_integer_value(x) : -1;
+                if (cpu < 0 || cpu >= (json_int_t)v->host.cpus)
+                    cfg_fail(c, "expected CPUs in [0, %u]", v->host.cpus - 1);
+                else
+                    w->pool[w->npool++] = (int16_t)cpu;
+            }
+            cfg_pop(c, mp);
+            json_decref(pool);
+        }
         if (cfg_ok(c)) {
-            scn_workload_t *w = &v->wl[v->nwl];
             w->rdma = rdma;
             w->ops = wl_find(wl_names()[type]);
             if (w->ops->parse(c, e, &w->params) == 0) {

@@ -20,10 +20,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define SCN_MAX_POOL 64
+
 typedef struct {
     const wl_ops_t *ops;
     void *params;
     bool rdma; /* "rdma": its requests' bytes go on to the RDMA peer (host.rdma) */
+    /* "pool_cpus": the thread that submits reaps each CQE and hands the
+     * request to a pool worker on these CPUs (round robin), which consumes it */
+    int16_t pool[SCN_MAX_POOL];
+    uint32_t npool;
 } scn_workload_t;
 
 typedef struct {

@@ -169,6 +169,28 @@ static void test_eevdf_hog_waits_for_tick(void **state)
     fx_fini(&x.f);
 }
 
+/* The same timeline with H a hog that reads its own CPU-time clock as it
+ * spins (bench_hog): each read runs update_curr, so under EEVDF the end of
+ * H's slice at 710 us is seen then, as HRTICK would: done at 711.001 us.
+ * CFS's update_curr does not check the slice: still 8001 us. */
+static void test_clock_reader_sees_slice_end(void **state)
+{
+    (void)state;
+    hog_t x;
+    hog_init(&x, 618, CPU_PREEMPT_NONE, false, true, 100 * MS);
+    cpus_thread_set_clock_reader(x.h, true);
+    sim_run(x.f.sim, 20 * MS);
+    printf("EEVDF, hog reading its CPU clock: done at %.3f us\n", (double)x.f.done[1] / 1e3);
+    assert_int_equal(x.f.done[1], 710 * US + 1 + 1 * US);
+    fx_fini(&x.f);
+
+    hog_init(&x, 601, CPU_PREEMPT_NONE, false, true, 100 * MS);
+    cpus_thread_set_clock_reader(x.h, true);
+    sim_run(x.f.sim, 20 * MS);
+    assert_int_equal(x.f.done[1], 8 * MS + 1 * US);
+    fx_fini(&x.f);
+}
+
 /* Continuing: C runs 4000..4050 us (a 50 us job this time) and sleeps with
  * positive lag: V = (3991 + 241) / 2 = 2116 us, lag 1875 us (under the
  * limit max(2 x 1.4 ms, 4 ms)). Woken at 5 ms, its lag is scaled by
@@ -203,6 +225,78 @@ static void test_cfs_hog_waits_for_slice(void **state)
     printf("CFS: done at %.3f us\n", (double)x.f.done[1] / 1e3);
     assert_int_equal(x.f.done[1], 8 * MS + 1 * US);
     fx_fini(&x.f);
+}
+
+typedef struct {
+    fx_t *f;
+    cpu_thread_t *t;
+} kwork_t;
+
+/* At 200 us: a 1 us hard IRQ, 2 us of softirq on its exit and 3 us queued
+ * to ksoftirqd. */
+static void kernel_work(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    (void)arg;
+    kwork_t *k = ctx;
+    cpus_run(k->f->cpus, 0, CPU_HARDIRQ, 1 * US, record, k->f, 1);
+    cpus_run(k->f->cpus, 0, CPU_SOFTIRQ, 2 * US, record, k->f, 2);
+    cpus_thread_run(cpus_ksoftirqd(k->f->cpus, 0), 3 * US, record, k->f, 3);
+}
+
+/* ksoftirqd is a fair thread (6.18, HZ 250): hog H wakes at 10 us alone
+ * (vruntime 0, deadline 700 us: half of the 1.4 ms slice on a first
+ * placement). At 200 us the hard IRQ pre-empts H (done 201 us), the softirq
+ * on its exit follows (203 us); ksoftirqd, placed at V = 190 us with no
+ * lag, cannot pre-empt H's protected slice. H passes its deadline at 713 us
+ * (the 3 us of interrupt work are not its time), seen at the 4 ms tick,
+ * where H (vruntime 3987 us) is no longer eligible: ksoftirqd runs, done
+ * at 4003 us. */
+static void test_ksoftirqd_is_fair(void **state)
+{
+    (void)state;
+    fx_t f;
+    fx_init(&f, 618, CPU_PREEMPT_NONE, false);
+    cpu_thread_t *h = cpus_thread_new(f.cpus, 0, 0);
+    cpus_thread_set_user(h, true);
+    wake_t wh = {h, 100 * MS, &f, 7};
+    sim_at(f.sim, 10 * US, wake, &wh, 0);
+    kwork_t k = {&f, NULL};
+    sim_at(f.sim, 200 * US, kernel_work, &k, 0);
+    sim_run(f.sim, 20 * MS);
+    printf("hard IRQ done %.3f us, softirq %.3f us, ksoftirqd %.3f us\n", f.done[1] / 1e3,
+           f.done[2] / 1e3, f.done[3] / 1e3);
+    assert_int_equal(f.done[1], 201 * US);
+    assert_int_equal(f.done[2], 203 * US);
+    assert_int_equal(f.done[3], 4 * MS + 3 * US);
+    fx_fini(&f);
+}
+
+static void task_work_ipi(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    (void)arg;
+    kwork_t *k = ctx;
+    cpus_thread_run_first(k->t, 5 * US, record, k->f, 1);
+}
+
+/* TWA_SIGNAL task_work runs in the interrupted thread, ahead of its job:
+ * T runs a 1 ms job from 0; task_work of 5 us queued at 100 us is done at
+ * 105 us and the job, which keeps its remaining 900 us, at 1005 us. */
+static void test_task_work_interrupts_its_thread(void **state)
+{
+    (void)state;
+    fx_t f;
+    fx_init(&f, 618, CPU_PREEMPT_NONE, false);
+    cpu_thread_t *t = cpus_thread_new(f.cpus, 0, 0);
+    cpus_thread_run(t, 1 * MS, record, &f, 0);
+    kwork_t k = {&f, t};
+    sim_at(f.sim, 100 * US, task_work_ipi, &k, 0);
+    sim_run(f.sim, 20 * MS);
+    assert_int_equal(f.done[1], 105 * US);
+    assert_int_equal(f.done[0], 1 * MS + 5 * US);
+    assert_true(cpus_thread_ns(t) == 1 * MS + 5 * US);
+    fx_fini(&f);
 }
 
 /* H in a 10 ms kernel job: the 4 ms tick asks for a reschedule; with
@@ -318,8 +412,11 @@ int main(void)
         cmocka_unit_test(test_weights_cfs),
         cmocka_unit_test(test_eevdf_hog_waits_for_tick),
         cmocka_unit_test(test_eevdf_lag_preempts),
+        cmocka_unit_test(test_clock_reader_sees_slice_end),
         cmocka_unit_test(test_cfs_hog_waits_for_slice),
         cmocka_unit_test(test_preempt_model),
+        cmocka_unit_test(test_ksoftirqd_is_fair),
+        cmocka_unit_test(test_task_work_interrupts_its_thread),
         cmocka_unit_test(test_irq_preempts_thread),
         cmocka_unit_test(test_ipi_costs_both),
         cmocka_unit_test(test_irq_cost_per_cqe),

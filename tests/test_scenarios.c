@@ -194,6 +194,34 @@ static void test_wsrch_replay(void **state)
     free_runs(&r);
 }
 
+/* A thread pool consumes what the submitting thread reaps: the completion
+ * runs on the submitter's CPU (its own queue and vector), the data is
+ * consumed by a worker on another CPU, whatever the variant places. */
+static void test_thread_pool(void **state)
+{
+    (void)state;
+    runs_t r;
+    run_scenario("thread-pool", 100, &r);
+    show(&r, "locality_miss_rate");
+    show(&r, "lat_p50_ns");
+    for (uint32_t v = 0; v < r.s->nvar; v++)
+        assert_true(m(&r, r.s->var[v].pol.name, "locality_miss_rate") == 1.0);
+    free_runs(&r);
+}
+
+/* Vectors on the other node, rq_affinity 1: no shared cache, so blk-mq
+ * completes every read by IPI on its submitter, which consumes it there. */
+static void test_numa_remote(void **state)
+{
+    (void)state;
+    runs_t r;
+    run_scenario("numa-remote", 100, &r);
+    show(&r, "locality_miss_rate");
+    show(&r, "lat_p99_ns");
+    assert_true(m(&r, "baseline", "locality_miss_rate") == 0.0);
+    free_runs(&r);
+}
+
 /* Every scenario file shipped loads (one not listed above still gets run). */
 static void test_every_file_loads(void **state)
 {
@@ -232,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_agentic),          cmocka_unit_test(test_retrieval),
         cmocka_unit_test(test_kvcache),          cmocka_unit_test(test_checkpoint),
         cmocka_unit_test(test_mixed_tenant),     cmocka_unit_test(test_wsrch_replay),
+        cmocka_unit_test(test_thread_pool),      cmocka_unit_test(test_numa_remote),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

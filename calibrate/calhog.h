@@ -1,0 +1,32 @@
+/*
+ * calhog.h - wakeup-to-run latency of a thread woken on a CPU where a CPU
+ * hog runs: the calibration step behind `wakeup_hogD_ns` (docs/calibration.md).
+ *
+ * Two threads pinned to one CPU: a hog that spins `busy_us` of its own CPU
+ * time (counted with CLOCK_THREAD_CPUTIME_ID, as bench/hog.c) every
+ * `period_us` and sleeps to the next period on an absolute hrtimer, and a
+ * waiter that sleeps `sleep_us` on an hrtimer (timer slack 1 ns), spins
+ * `run_us` of wall time, and again - a QD1 reader whose I/O is a timer.
+ * A sample is the time from the timer's expiry (the asked wake time) to
+ * the waiter running in user space: the hrtimer overshoot plus whatever the
+ * fair class makes it wait behind the hog. Measures the kernel's wakeup
+ * pre-emption, which the simulator's CPU model (models/cpu.c) predicts
+ * from its EEVDF/CFS rules; bench/wake_model.c compares the two.
+ */
+#ifndef LATSURF_CALHOG_H
+#define LATSURF_CALHOG_H
+
+#include "calibrate/calprobe.h"
+
+typedef struct {
+    double period_us, busy_us; /* the hog */
+    double sleep_us, run_us;   /* the waiter's cycle */
+    double secs;               /* how long */
+} calhog_cfg_t;
+
+/* Samples (ns) into out; *cycles_per_s = the waiter's completed cycles per
+ * second. 0, -EINTR when *stop became set, or a negative errno. */
+int calhog_wakeup(int cpu, const calhog_cfg_t *cfg, calstat_vec_t *out, double *cycles_per_s,
+                  calprobe_stop_t *stop);
+
+#endif
