@@ -78,7 +78,7 @@ PY
     echo "err = (sim - live) / live. Hog regimes: the live backend runs no host.background, so"
     echo "their live side has no hog (reported, not a validation). Open loop 90%: reported, not gated."
     echo "\"leave-one-out\": qd1-far simulated with the calibration minus every parameter that needs a"
-    echo "thread off the interrupt CPU (\*cross\*, ipi_ns, qd1_read_p50_cpu\*); the model's defaults stand in."
+    echo "thread off the interrupt CPU (\*cross\*, ipi_ns, qd1_read_p50_cpu\*, the cross completion chains); the model's defaults stand in."
     echo
     sed -n '/^| regime/,/^$/p' "$out"
     grep '^leave-one-out' "$out" | sed 's/^/    /' || true
