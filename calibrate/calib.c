@@ -472,6 +472,20 @@ static int traced_run(cal_t *c, int cpu, size_t nreads, size_t nwrites, chain_t 
     if (!rc)
         rc = gather(ch, &tj, (int32_t)syscall(SYS_gettid), rd, nreads,
                     strcmp(tracerec_clock(rec), "mono") == 0);
+    if (!rc) {
+        /* the same reads' user-space latency while traced: against
+         * qd1_read_p50_cpuN_ns it shows what tracing adds to the stages */
+        calstat_vec_t v = {0};
+        for (size_t i = 0; i < nreads && !rc; i++)
+            rc = calstat_push(&v, (double)(rd[i].t_done - rd[i].t_submit));
+        char name[48], src[200];
+        snprintf(name, sizeof(name), "qd1_read_traced_cpu%d_ns", cpu);
+        snprintf(src, sizeof(src), "the traced QD1 reads of CPU %d (tracefs on), submit to CQE "
+                 "reaped in user space: qd1_read_p50_cpu%d_ns with tracing on", cpu, cpu);
+        if (!rc)
+            rc = put_samples(c, name, &v, "ns", src);
+        calstat_vec_free(&v);
+    }
     if (rec && tracerec_missing(rec)[0])
         note(c, "tracepoints missing: %s", tracerec_missing(rec));
     if (tmp)
