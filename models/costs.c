@@ -64,6 +64,20 @@ static const double costs_qp[COST_NQ] = {0.01, 0.05, 0.10, 0.25, 0.50, 0.75,
 static const char *const costs_qname[COST_NQ] = {"p1",  "p5",  "p10", "p25",  "p50",   "p75",
                                                  "p90", "p95", "p99", "p99.9", "p99.99"};
 #define COST_TAIL_Q 7 /* q[7] = p95, the threshold the tail was fitted above */
+/* costs_seg[k]: the first quantile index i with costs_qp[i] > k / 100, for
+ * u in [k/100, (k+1)/100), k < 99 */
+static const unsigned char costs_seg[99] = {
+    0, 1, 1, 1, 1,                                                   /* 0-4 */
+    2, 2, 2, 2, 2,                                                   /* 5-9 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,                     /* 10-24 */
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, /* 25-49 */
+    5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, /* 50-74 */
+    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,                     /* 75-89 */
+    7, 7, 7, 7, 7,                                                   /* 90-94 */
+    8, 8, 8, 8,                                                      /* 95-98 */
+};
+
+static double costs_max(cost_id_t id);
 
 void costs_defaults(costs_t *k)
 {
@@ -71,6 +85,7 @@ void costs_defaults(costs_t *k)
     for (int i = 0; i < COST_N; i++) {
         k->c[i].value = costs_info[i].value;
         k->c[i].kind = COST_FIXED;
+        k->c[i].max = costs_max((cost_id_t)i);
     }
     snprintf(k->source, sizeof(k->source), "built-in defaults");
 }
@@ -187,6 +202,8 @@ static int costs_parse_param(cost_t *c, cost_id_t id, json_t *p, const char *pat
                     return costs_bad(err, n, path, name, "quantiles must not decrease");
             c->kind = COST_EMPIRICAL;
             c->nq = have;
+            for (int i = 1; i < have; i++)
+                c->slope[i] = (c->q[i] - c->q[i - 1]) / (costs_qp[i] - costs_qp[i - 1]);
         } else if (have > 0 && top > COST_NQ_REQ && have != top) {
             return costs_bad(err, n, path, name,
                              "quantiles: p99.99 without p99.9, or a p99.x without p1 .. p99");
@@ -344,11 +361,12 @@ static double costs_empirical(const cost_t *c, double u)
     }
     if (u <= costs_qp[0])
         return c->q[0];
-    for (int i = 1; i <= top; i++)
-        if (u <= costs_qp[i])
-            return c->q[i - 1] + (c->q[i] - c->q[i - 1]) * (u - costs_qp[i - 1]) /
-                                     (costs_qp[i] - costs_qp[i - 1]);
-    return c->q[top];
+    /* the segment: below p99 by table (the quantiles are whole percents
+     * there), which spares the hot path a chain of unpredictable branches */
+    int i = u < 0.99 ? costs_seg[(int)(u * 100)] : u <= costs_qp[8] ? 8 : u <= costs_qp[9] ? 9 : 10;
+    if (u > costs_qp[i]) /* (int)(u * 100) at a knot's own percent */
+        i++;
+    return c->q[i - 1] + c->slope[i] * (u - costs_qp[i - 1]);
 }
 
 static double costs_draw_raw(const cost_t *c, gsl_rng *r)
@@ -369,10 +387,9 @@ static double costs_draw_raw(const cost_t *c, gsl_rng *r)
 }
 
 /* a fit's far tail is cut at the largest value a cost may take */
-static double costs_clip(const cost_t *c, cost_id_t id, double x)
+static double costs_clip(const cost_t *c, double x)
 {
-    double max = costs_max(id);
-    return x >= 0 && x <= max ? x : x > max ? max : c->value;
+    return x >= 0 && x <= c->max ? x : x > c->max ? c->max : c->value;
 }
 
 double costs_draw(const costs_t *k, cost_id_t id, gsl_rng *r)
@@ -380,7 +397,7 @@ double costs_draw(const costs_t *k, cost_id_t id, gsl_rng *r)
     const cost_t *c = &k->c[id];
     if (c->kind == COST_FIXED)
         return c->value;
-    return costs_clip(c, id, costs_draw_raw(c, r));
+    return costs_clip(c, costs_draw_raw(c, r));
 }
 
 void costs_set_run(costs_t *k, uint64_t seed, uint32_t rep)
@@ -390,12 +407,21 @@ void costs_set_run(costs_t *k, uint64_t seed, uint32_t rep)
     k->key[1] = (uint32_t)(s >> 32);
 }
 
-/* Four uniform 32-bit words for (who, stage, n) under the run's key. */
-static philox4x32_ctr_t costs_words(const costs_t *k, uint64_t who, uint32_t stage, uint32_t n)
+/* Philox2x32 with 7 rounds: Salmon et al. (SC'11, "Parallel random numbers:
+ * as easy as 1, 2, 3") find 7 rounds pass TestU01's BigCrush; the library's
+ * default of 10 is a further margin, and 4x32 twice the work, that the hot
+ * path does not need (one or two words per draw). */
+#define COSTS_PHILOX_ROUNDS 7
+
+/* Two uniform 32-bit words for (who, stage, n) under the run's key: the
+ * counter is (who's low word, stage and n), the key the run's key with
+ * who's high word folded in (Philox is a bijection of the counter for each
+ * key, so distinct (who, stage, n) never share words by construction). */
+static philox2x32_ctr_t costs_words(const costs_t *k, uint64_t who, uint32_t stage, uint32_t n)
 {
-    philox4x32_ctr_t ctr = {{(uint32_t)who, (uint32_t)(who >> 32), stage, n}};
-    philox4x32_key_t key = {{k->key[0], k->key[1]}};
-    return philox4x32(ctr, key);
+    philox2x32_ctr_t ctr = {{(uint32_t)who, stage | n << 16}};
+    philox2x32_key_t key = {{k->key[0] ^ (uint32_t)(who >> 32) * 0x9e3779b9u ^ k->key[1]}};
+    return philox2x32_R(COSTS_PHILOX_ROUNDS, ctr, key);
 }
 
 /* (w + 0.5) / 2^32: in (0, 1), never 0 or 1 (the tail's inverse needs u < 1) */
@@ -406,7 +432,7 @@ double costs_at(const costs_t *k, cost_id_t id, uint64_t who, uint32_t n)
     const cost_t *c = &k->c[id];
     if (c->kind == COST_FIXED)
         return c->value;
-    philox4x32_ctr_t w = costs_words(k, who, (uint32_t)id, n);
+    philox2x32_ctr_t w = costs_words(k, who, (uint32_t)id, n);
     double u = costs_u01(w.v[0]), x;
     switch (c->kind) {
     case COST_EMPIRICAL:
@@ -424,7 +450,7 @@ double costs_at(const costs_t *k, cost_id_t id, uint64_t who, uint32_t n)
     default:
         x = c->value;
     }
-    return costs_clip(c, id, x);
+    return costs_clip(c, x);
 }
 
 /* the stage number of the chain draw: past the cost ids */
@@ -440,6 +466,6 @@ const costs_chain_t *costs_chain(const costs_t *k, int cross, int idle, const re
         n = ch->nidle;
     else if (!idle && ch->n - ch->nidle >= COSTS_CHAIN_MIN)
         lo = ch->nidle, n = ch->n - ch->nidle;
-    philox4x32_ctr_t w = costs_words(k, costs_req_key(r), COSTS_STAGE_CHAIN, 0);
+    philox2x32_ctr_t w = costs_words(k, costs_req_key(r), COSTS_STAGE_CHAIN, 0);
     return &ch->v[lo + (uint32_t)(((uint64_t)w.v[0] * n) >> 32)];
 }

@@ -89,9 +89,11 @@ typedef struct {
     cost_kind_t kind;
     int nq;           /* quantiles in q (9 to 11) of an empirical cost */
     double q[COST_NQ];
+    double slope[COST_NQ]; /* (q[i] - q[i-1]) / (p_i - p_{i-1}), for the draws */
     double a, b;      /* lognormal mu/sigma, gamma k/theta, exponential mean */
     /* the generalized Pareto tail above p95 (tail_sigma > 0 when present) */
     double tail_sigma, tail_xi, tail_cap;
+    double max;       /* the largest value a draw may take (by unit) */
     int measured;     /* 1 when a calibration file set it */
 } cost_t;
 
