@@ -349,6 +349,9 @@ typedef struct {
     calstat_vec_t dispatch, dev_read, dev_write, irq_handler, blk_complete, ipi, ipi_idle;
     calstat_vec_t task_work, cqe_post, nvme_read;
     calstat_vec_t c2cqe[2], cqe2run[2], c2wake[2], wake2run[2];
+    /* whole chains of one request, [same/cross]: (idle, complete_to_cqe,
+     * cqe_to_run, complete_to_wakeup or -1), four values each */
+    calstat_vec_t whole[2];
     uint64_t irq_on[64], traced, joined, deferred, dev_no_irq;
 } chain_t;
 
@@ -358,7 +361,7 @@ static void chain_free(chain_t *ch)
                             &ch->blk_complete, &ch->ipi,    &ch->ipi_idle,   &ch->task_work,
                             &ch->cqe_post,   &ch->c2cqe[0],   &ch->c2cqe[1],   &ch->cqe2run[0],
                             &ch->cqe2run[1], &ch->c2wake[0],  &ch->c2wake[1],  &ch->wake2run[0],
-                            &ch->wake2run[1], &ch->nvme_read};
+                            &ch->wake2run[1], &ch->nvme_read, &ch->whole[0], &ch->whole[1]};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         calstat_vec_free(all[i]);
 }
@@ -410,6 +413,15 @@ static int gather(chain_t *ch, const tracejoin_t *j, int32_t tid, const calprobe
             if (seen >= r->t_cqe) {
                 rc |= calstat_push(&ch->cqe2run[x], (double)(seen - r->t_cqe));
                 rc |= calstat_push(&ch->cqe_post, (double)(seen - r->t_cqe));
+                /* the request's whole chain, kept together: its stages are
+                 * correlated (a busy CPU delays the wakeup and the run) */
+                double wake = (r->have & TJ_WAKEUP) && r->t_wakeup >= r->t_blk_done
+                                  ? (double)(r->t_wakeup - r->t_blk_done)
+                                  : -1;
+                rc |= calstat_push(&ch->whole[x], r->consumer_idle == 1 ? 1 : 0);
+                rc |= calstat_push(&ch->whole[x], (double)(r->t_cqe - r->t_blk_done));
+                rc |= calstat_push(&ch->whole[x], (double)(seen - r->t_cqe));
+                rc |= calstat_push(&ch->whole[x], wake);
             }
         }
     }
@@ -462,6 +474,20 @@ static int traced_run(cal_t *c, int cpu, size_t nreads, size_t nwrites, chain_t 
     if (!rc)
         rc = gather(ch, &tj, (int32_t)syscall(SYS_gettid), rd, nreads,
                     strcmp(tracerec_clock(rec), "mono") == 0);
+    if (!rc) {
+        /* the same reads' user-space latency while traced: against
+         * qd1_read_p50_cpuN_ns it shows what tracing adds to the stages */
+        calstat_vec_t v = {0};
+        for (size_t i = 0; i < nreads && !rc; i++)
+            rc = calstat_push(&v, (double)(rd[i].t_done - rd[i].t_submit));
+        char name[48], src[200];
+        snprintf(name, sizeof(name), "qd1_read_traced_cpu%d_ns", cpu);
+        snprintf(src, sizeof(src), "the traced QD1 reads of CPU %d (tracefs on), submit to CQE "
+                 "reaped in user space: qd1_read_p50_cpu%d_ns with tracing on", cpu, cpu);
+        if (!rc)
+            rc = put_samples(c, name, &v, "ns", src);
+        calstat_vec_free(&v);
+    }
     if (rec && tracerec_missing(rec)[0])
         note(c, "tracepoints missing: %s", tracerec_missing(rec));
     if (tmp)
@@ -472,6 +498,51 @@ static int traced_run(cal_t *c, int cpu, size_t nreads, size_t nwrites, chain_t 
     free(rd);
     free(wr);
     return rc;
+}
+
+/* The measured completion chains, whole: at most CHAINS_MAX per side
+ * (evenly spaced in measurement order), for the simulator to resample
+ * (models/costs.h, "completion_chains"). */
+#define CHAINS_MAX 2048
+static int put_whole_chains(cal_t *c, const chain_t *ch)
+{
+    static const char *const side[2] = {"same", "cross"};
+    json_t *o = json_object(), *sides = json_object();
+    int bad = !o || !sides;
+    size_t total = 0;
+    for (int x = 0; x < 2 && !bad; x++) {
+        size_t n = ch->whole[x].n / 4, keep = n < CHAINS_MAX ? n : CHAINS_MAX;
+        json_t *a = json_array();
+        bad |= !a;
+        for (size_t k = 0; k < keep && !bad; k++) {
+            const double *w = &ch->whole[x].v[4 * (k * n / keep)];
+            bad |= json_array_append_new(a, json_pack("[i, I, I, I]", (int)w[0], (json_int_t)w[1],
+                                                      (json_int_t)w[2], (json_int_t)w[3]));
+        }
+        total += keep;
+        bad |= json_object_set_new(sides, side[x], a);
+    }
+    bad |= json_object_set_new(o, "value", json_integer((json_int_t)total));
+    bad |= json_object_set_new(o, "unit", json_string("chains"));
+    bad |= json_object_set_new(o, "samples", json_integer((json_int_t)total));
+    bad |= json_object_set_new(o, "fields", json_pack("[s, s, s, s]", "waiter_cpu_idle",
+                                                      "complete_to_cqe_ns", "cqe_to_run_ns",
+                                                      "complete_to_wakeup_ns"));
+    bad |= json_object_set_new(o, "fit", json_pack("{s:s}", "dist", "resample"));
+    bad |= json_object_set_new(o, "chains", sides);
+    sides = NULL;
+    bad |= json_object_set_new(
+        o, "source",
+        json_string("tracefs, per joined QD1 read: block_rq_complete -> io_uring_complete -> "
+                    "waiter running in user space, and -> sched_wakeup (-1: no wakeup), with "
+                    "whether the waiter's CPU was idle at block_rq_complete; same: waiter on "
+                    "the completion CPU"));
+    if (bad) {
+        json_decref(sides);
+        json_decref(o);
+        return -ENOMEM;
+    }
+    return total ? put(c, "completion_chains", o) : (json_decref(o), 0);
 }
 
 static int put_chain(cal_t *c, chain_t *ch)
@@ -545,6 +616,7 @@ static int put_chain(cal_t *c, chain_t *ch)
                  "waiter %s the completion CPU", x ? "not on" : "on");
         rc |= put_samples(c, name, &ch->wake2run[x], "ns", src);
     }
+    rc |= put_whole_chains(c, ch);
     return rc ? -ENOMEM : 0;
 }
 

@@ -5,6 +5,7 @@
 #include "live.h"
 
 #include "live/backend.h"
+#include "live/hog.h"
 #include "live/stamps.h"
 #include "models/collect.h"
 #include "sim/vec.h"
@@ -28,6 +29,7 @@ typedef struct {
     exec_env_t env;                     /* the harness's engine, pool, collector, ... */
     sim_t *sim;                         /* env.sim */
     live_be_t *be;
+    live_hog_t *hog;                    /* host.background, run for real */
     live_stamps_t *st;                  /* tracefs mode */
     char stamp_note[256];
     pthread_mutex_t mu;                 /* the engine lock */
@@ -300,6 +302,10 @@ static int live_init(const exec_env_t *env, const void *cfg, void **x, exec_shap
     };
     if (!(L->be = live_be_new(&bc, err, errlen)))
         return -ENOMEM;
+    /* the scenario's background load, from the start (warm-up included) */
+    int rc = live_hog_start(c->host, c->topo->ncpus, &L->hog, err, errlen);
+    if (rc)
+        return rc;
     shape->ncpus = c->topo->ncpus;
     shape->ndev = 1;
     return 0;
@@ -388,6 +394,8 @@ static int live_drive(void *x, char *err, size_t errlen)
         prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0UL, 0UL, 0UL);
     L->cpu_end = live_thread_cpu_ns();
     L->interrupted = stop && *stop;
+    live_hog_stop(L->hog); /* the measurement is over */
+    L->hog = NULL;
     live_wind_down(L);
     pthread_mutex_unlock(&L->mu);
     return 0;
@@ -458,6 +466,7 @@ static void live_free(void *x)
         live_wind_down(L);
         pthread_mutex_unlock(&L->mu);
     }
+    live_hog_stop(L->hog);
     live_be_free(L->be);
     live_stamps_free(L->st);
     free(L->kept);

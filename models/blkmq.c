@@ -101,11 +101,12 @@ const uint32_t *blkmq_cpu_map(const blkmq_t *b, bool write, bool polled)
     return !write && b->nread ? b->map[MAP_READ] : b->map[MAP_DEFAULT];
 }
 
-double blkmq_submit_cost(const blkmq_t *b)
+double blkmq_submit_cost(const blkmq_t *b, const req_t *r)
 {
-    double c = costs_value(b->costs, COST_BLK_DISPATCH);
+    double c = r ? costs_req(b->costs, COST_BLK_DISPATCH, r) : costs_value(b->costs, COST_BLK_DISPATCH);
     if (b->iosched == HOST_SCHED_MQ_DEADLINE)
-        c += costs_value(b->costs, COST_SCHED_DEADLINE);
+        c += r ? costs_req(b->costs, COST_SCHED_DEADLINE, r)
+               : costs_value(b->costs, COST_SCHED_DEADLINE);
     return c;
 }
 
@@ -149,7 +150,7 @@ static void blkmq_done(sim_t *sim, void *ctx, uint64_t arg)
 static void blkmq_run_softirq(blkmq_t *b, req_t *r)
 {
     uint32_t c = (uint32_t)r->completion_cpu;
-    sim_time_t work = (sim_time_t)costs_value(b->costs, COST_BLK_COMPLETE);
+    sim_time_t work = (sim_time_t)costs_req(b->costs, COST_BLK_COMPLETE, r);
     if (cpus_queued(b->cpus, c, CPU_SOFTIRQ) >= b->host->ksoftirqd_after) {
         /* __do_softirq gave up: the rest runs in ksoftirqd, a fair thread
          * that competes with the CPU's other threads (plus its wake-up) */
@@ -157,7 +158,7 @@ static void blkmq_run_softirq(blkmq_t *b, req_t *r)
         if (!k)
             return;
         r->deferred = 1;
-        work += (sim_time_t)costs_value(b->costs, COST_WAKEUP_SAME);
+        work += (sim_time_t)costs_req(b->costs, COST_WAKEUP_SAME, r);
         cpus_thread_run(k, work, blkmq_done, b, (uint64_t)(uintptr_t)r);
         return;
     }
@@ -190,9 +191,9 @@ void blkmq_complete(blkmq_t *b, req_t *r)
     } else if (blkmq_need_ipi(b, v, s)) {
         r->completion_cpu = (int16_t)s;
         /* the IPI costs both CPUs; ipi_ns is its delivery, the receiver's handler included */
-        sim_time_t ipi = (sim_time_t)costs_value(b->costs, COST_IPI),
-                   recv = (sim_time_t)costs_value(b->costs, COST_IPI_RECV);
-        cpus_ipi(b->cpus, v, s, (sim_time_t)costs_value(b->costs, COST_IPI_SEND),
+        sim_time_t ipi = (sim_time_t)costs_req(b->costs, COST_IPI, r),
+                   recv = (sim_time_t)costs_req(b->costs, COST_IPI_RECV, r);
+        cpus_ipi(b->cpus, v, s, (sim_time_t)costs_req(b->costs, COST_IPI_SEND, r),
                  ipi > recv ? ipi - recv : 0, recv, blkmq_ipi_arrived, b, arg);
         return;
     } else if (b->nhw == 1) {
@@ -202,7 +203,7 @@ void blkmq_complete(blkmq_t *b, req_t *r)
     }
     /* ->complete() inline: in the hard-IRQ handler (nvme_irq -> nvme_pci_complete_rq) */
     r->completion_cpu = (int16_t)v;
-    cpus_run(b->cpus, v, CPU_HARDIRQ, (sim_time_t)costs_value(b->costs, COST_BLK_COMPLETE),
+    cpus_run(b->cpus, v, CPU_HARDIRQ, (sim_time_t)costs_req(b->costs, COST_BLK_COMPLETE, r),
              blkmq_done, b, arg);
 }
 
@@ -212,6 +213,6 @@ void blkmq_complete_polled(blkmq_t *b, req_t *r, cpu_thread_t *poller)
     r->irq_cpu = (int16_t)cpu;
     r->completion_cpu = (int16_t)cpu;
     r->t[T_IRQ] = sim_now(b->sim);
-    cpus_thread_run(poller, (sim_time_t)costs_value(b->costs, COST_BLK_COMPLETE),
+    cpus_thread_run(poller, (sim_time_t)costs_req(b->costs, COST_BLK_COMPLETE, r),
                     blkmq_done, b, (uint64_t)(uintptr_t)r);
 }

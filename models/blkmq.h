@@ -43,9 +43,9 @@ void blkmq_free(blkmq_t *b);
  * the default set (blk_mq_map_queue). */
 const uint32_t *blkmq_cpu_map(const blkmq_t *b, bool write, bool polled);
 
-/* CPU cost of submitting one request through blk-mq (charged by the caller,
- * inside its syscall). */
-double blkmq_submit_cost(const blkmq_t *b);
+/* CPU cost of submitting r through blk-mq (charged by the caller, inside
+ * its syscall), drawn for r (models/costs.h); r NULL: the costs' values. */
+double blkmq_submit_cost(const blkmq_t *b, const req_t *r);
 
 /* r was submitted to the block layer on `cpu` (its software queue): r->hwq
  * follows from the CPU map; take a tag and dispatch, or wait for one. */

@@ -4,7 +4,11 @@
  */
 #include "costs.h"
 
+#include "sim/rng.h"
+
+#include <Random123/philox.h>
 #include <errno.h>
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 #include <jansson.h>
 #include <math.h>
@@ -55,9 +59,26 @@ const cost_info_t costs_info[COST_N] = {
     [COST_COMPLETE_TO_CQE_SAME] = {"complete_to_cqe_same_ns", "ns", "calibrated only (trace chain); uncalibrated: context_switch_ns + task_work_ns", 1800},
 };
 
-static const double costs_qp[COST_NQ] = {0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99};
-static const char *const costs_qname[COST_NQ] = {"p1", "p5", "p10", "p25", "p50",
-                                                  "p75", "p90", "p95", "p99"};
+#define COST_NQ_REQ 9 /* p1 .. p99 must all be there; p99.9, p99.99 may follow */
+static const double costs_qp[COST_NQ] = {0.01, 0.05, 0.10, 0.25, 0.50, 0.75,
+                                         0.90, 0.95, 0.99, 0.999, 0.9999};
+static const char *const costs_qname[COST_NQ] = {"p1",  "p5",  "p10", "p25",  "p50",   "p75",
+                                                 "p90", "p95", "p99", "p99.9", "p99.99"};
+#define COST_TAIL_Q 7 /* q[7] = p95, the threshold the tail was fitted above */
+/* costs_seg[k]: the first quantile index i with costs_qp[i] > k / 100, for
+ * u in [k/100, (k+1)/100), k < 99 */
+static const unsigned char costs_seg[99] = {
+    0, 1, 1, 1, 1,                                                   /* 0-4 */
+    2, 2, 2, 2, 2,                                                   /* 5-9 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,                     /* 10-24 */
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, /* 25-49 */
+    5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, /* 50-74 */
+    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,                     /* 75-89 */
+    7, 7, 7, 7, 7,                                                   /* 90-94 */
+    8, 8, 8, 8,                                                      /* 95-98 */
+};
+
+static double costs_max(cost_id_t id);
 
 void costs_defaults(costs_t *k)
 {
@@ -65,6 +86,7 @@ void costs_defaults(costs_t *k)
     for (int i = 0; i < COST_N; i++) {
         k->c[i].value = costs_info[i].value;
         k->c[i].kind = COST_FIXED;
+        k->c[i].max = costs_max((cost_id_t)i);
     }
     snprintf(k->source, sizeof(k->source), "built-in defaults");
 }
@@ -114,6 +136,36 @@ static bool costs_fit_ok(cost_kind_t kind, double a, double b, double max)
     }
 }
 
+/* "tail": {"dist": "gpd", "threshold", "sigma", "xi", "max"} above p95
+ * (calibrate/calstat.h). Only with the quantiles (it replaces their top). */
+static int costs_parse_tail(cost_t *c, cost_id_t id, json_t *t, const char *path,
+                            const char *name, char *err, size_t n)
+{
+    if (!t || c->kind != COST_EMPIRICAL)
+        return 0;
+    const char *d = json_string_value(json_object_get(t, "dist"));
+    json_t *th = json_object_get(t, "threshold"), *s = json_object_get(t, "sigma"),
+           *xi = json_object_get(t, "xi"), *mx = json_object_get(t, "max");
+    if (!json_is_object(t) || !d || strcmp(d, "gpd") != 0)
+        return costs_bad(err, n, path, name, "tail: expected {\"dist\": \"gpd\", ...}");
+    if (!costs_in_range(id, th) || !costs_in_range(id, mx) || !json_is_number(s) ||
+        !json_is_number(xi) || !(json_number_value(s) > 0) ||
+        json_number_value(s) > costs_max(id) || json_number_value(xi) < -1 ||
+        json_number_value(xi) >= 1 || json_number_value(mx) < json_number_value(th))
+        return costs_bad(err, n, path, name,
+                         "tail: expected threshold <= max in range, sigma > 0, -1 <= xi < 1");
+    /* the threshold is the p95 the quantiles carry (to 0.1 ns as written) */
+    if (fabs(json_number_value(th) - c->q[COST_TAIL_Q]) > 1.0)
+        return costs_bad(err, n, path, name, "tail.threshold: expected the p95 of quantiles");
+    c->tail_sigma = json_number_value(s);
+    c->tail_xi = json_number_value(xi);
+    /* a fit extrapolates: trusted for one factor of 2 beyond the data */
+    c->tail_cap = 2 * json_number_value(mx);
+    if (c->tail_cap > costs_max(id))
+        c->tail_cap = costs_max(id);
+    return 0;
+}
+
 static int costs_parse_param(cost_t *c, cost_id_t id, json_t *p, const char *path,
                              const char *name, char *err, size_t n)
 {
@@ -131,7 +183,7 @@ static int costs_parse_param(cost_t *c, cost_id_t id, json_t *p, const char *pat
     if (q) {
         if (!json_is_object(q))
             return costs_bad(err, n, path, name, "expected \"quantiles\" to be an object");
-        int have = 0;
+        int have = 0, top = 0; /* how many; 1 + the highest present */
         for (int i = 0; i < COST_NQ; i++) {
             json_t *x = json_object_get(q, costs_qname[i]);
             if (x && !costs_in_range(id, x)) {
@@ -142,13 +194,24 @@ static int costs_parse_param(cost_t *c, cost_id_t id, json_t *p, const char *pat
             if (x) {
                 c->q[i] = json_number_value(x);
                 have++;
+                top = i + 1;
             }
         }
-        for (int i = 1; have == COST_NQ && i < COST_NQ; i++)
-            if (c->q[i] < c->q[i - 1])
-                return costs_bad(err, n, path, name, "quantiles must not decrease");
-        if (have == COST_NQ)
+        if (have == top && have >= COST_NQ_REQ) {
+            for (int i = 1; i < have; i++)
+                if (c->q[i] < c->q[i - 1])
+                    return costs_bad(err, n, path, name, "quantiles must not decrease");
             c->kind = COST_EMPIRICAL;
+            c->nq = have;
+            for (int i = 1; i < have; i++)
+                c->slope[i] = (c->q[i] - c->q[i - 1]) / (costs_qp[i] - costs_qp[i - 1]);
+        } else if (have > 0 && top > COST_NQ_REQ && have != top) {
+            return costs_bad(err, n, path, name,
+                             "quantiles: p99.99 without p99.9, or a p99.x without p1 .. p99");
+        }
+        int rc = costs_parse_tail(c, id, json_object_get(p, "tail"), path, name, err, n);
+        if (rc)
+            return rc;
     }
     json_t *fit = json_object_get(p, "fit");
     if (fit && c->kind == COST_FIXED) {
@@ -179,6 +242,57 @@ static int costs_parse_param(cost_t *c, cost_id_t id, json_t *p, const char *pat
     return 0;
 }
 
+/* "completion_chains": {"chains": {"same": [[idle, c2cqe, cqe2run, c2wake], ...],
+ * "cross": [...]}} (calibrate/calib.c): idle chains first, then busy ones. */
+static int costs_parse_chains(costs_t *k, json_t *p, const char *path, char *err, size_t n)
+{
+    static const char *const side[2] = {"same", "cross"};
+    const char *name = "completion_chains";
+    if (!p)
+        return 0;
+    json_t *chains = json_object_get(p, "chains");
+    if (!json_is_object(chains))
+        return costs_bad(err, n, path, name, "expected \"chains\": {\"same\": [...], \"cross\": [...]}");
+    for (int x = 0; x < 2; x++) {
+        json_t *a = json_object_get(chains, side[x]);
+        if (!a)
+            continue;
+        if (!json_is_array(a) || json_array_size(a) > COSTS_CHAIN_MAX) {
+            char what[128];
+            snprintf(what, sizeof(what), "chains.%s: expected an array of at most %d chains",
+                     side[x], COSTS_CHAIN_MAX);
+            return costs_bad(err, n, path, name, what);
+        }
+        costs_chains_t *ch = &k->chain[x];
+        for (int pass = 0; pass < 2; pass++) { /* idle ones first, then busy */
+            size_t i;
+            json_t *e;
+            json_array_foreach(a, i, e) {
+                json_t *idle = json_array_get(e, 0);
+                double v[3];
+                bool ok = json_is_array(e) && json_array_size(e) == 4 && json_is_integer(idle);
+                for (int f = 0; ok && f < 3; f++) {
+                    json_t *x = json_array_get(e, (size_t)f + 1);
+                    v[f] = json_number_value(x);
+                    ok = json_is_number(x) && v[f] <= 1e10 && (v[f] >= 0 || (f == 2 && v[f] == -1));
+                }
+                if (!ok) {
+                    char what[160];
+                    snprintf(what, sizeof(what), "chains.%s[%zu]: expected [0|1, c2cqe ns >= 0, "
+                             "cqe2run ns >= 0, c2wake ns >= 0 or -1]", side[x], i);
+                    return costs_bad(err, n, path, name, what);
+                }
+                if ((json_integer_value(idle) == 1) != (pass == 0))
+                    continue;
+                ch->v[ch->n++] = (costs_chain_t){(float)v[0], (float)v[1], (float)v[2]};
+            }
+            if (pass == 0)
+                ch->nidle = ch->n;
+        }
+    }
+    return 0;
+}
+
 int costs_load(costs_t *k, const char *path, char *err, size_t n)
 {
     costs_defaults(k);
@@ -202,6 +316,8 @@ int costs_load(costs_t *k, const char *path, char *err, size_t n)
     }
     const char *name;
     json_t *p;
+    if (rc == 0)
+        rc = costs_parse_chains(k, json_object_get(params, "completion_chains"), path, err, n);
     if (rc == 0) {
         json_object_foreach(params, name, p) {
             int id = -1;
@@ -226,22 +342,41 @@ int costs_load(costs_t *k, const char *path, char *err, size_t n)
     return rc;
 }
 
+/* Inverse CDF of an empirical cost at u: linear between the quantiles;
+ * beyond the last one, the fitted tail (flat without one). The tail was
+ * fitted to the excesses over p95; above the last quantile q_top it is
+ * spliced on by threshold stability (a GPD's excesses over a higher
+ * threshold are a GPD with the same xi and sigma + xi (q_top - p95)), so
+ * the measured quantiles stay exact and the fit only extrapolates. */
+static double costs_empirical(const cost_t *c, double u)
+{
+    int top = c->nq - 1;
+    if (u > costs_qp[top]) {
+        double qt = c->q[top], xi = c->tail_xi;
+        double s = c->tail_sigma + xi * (qt - c->q[COST_TAIL_Q]);
+        if (!(c->tail_sigma > 0) || !(s > 0))
+            return qt;
+        double v = (u - costs_qp[top]) / (1 - costs_qp[top]);
+        double x = qt + (fabs(xi) < 1e-9 ? -s * log1p(-v) : s / xi * (pow(1 - v, -xi) - 1));
+        return x < c->tail_cap ? x : c->tail_cap > qt ? c->tail_cap : qt;
+    }
+    if (u <= costs_qp[0])
+        return c->q[0];
+    /* the segment: below p99 by table (the quantiles are whole percents
+     * there), which spares the hot path a chain of unpredictable branches */
+    int i = u < 0.99 ? costs_seg[(int)(u * 100)] : u <= costs_qp[8] ? 8 : u <= costs_qp[9] ? 9 : 10;
+    if (u > costs_qp[i]) /* (int)(u * 100) at a knot's own percent */
+        i++;
+    return c->q[i - 1] + c->slope[i] * (u - costs_qp[i - 1]);
+}
+
 static double costs_draw_raw(const cost_t *c, gsl_rng *r)
 {
     switch (c->kind) {
     case COST_FIXED:
         return c->value;
-    case COST_EMPIRICAL: {
-        /* inverse CDF, linear between the stored quantiles, flat tails */
-        double u = gsl_rng_uniform(r);
-        if (u <= costs_qp[0])
-            return c->q[0];
-        for (int i = 1; i < COST_NQ; i++)
-            if (u <= costs_qp[i])
-                return c->q[i - 1] + (c->q[i] - c->q[i - 1]) * (u - costs_qp[i - 1]) /
-                                         (costs_qp[i] - costs_qp[i - 1]);
-        return c->q[COST_NQ - 1];
-    }
+    case COST_EMPIRICAL:
+        return costs_empirical(c, gsl_rng_uniform(r));
     case COST_LOGNORMAL:
         return gsl_ran_lognormal(r, c->a, c->b);
     case COST_GAMMA:
@@ -252,12 +387,86 @@ static double costs_draw_raw(const cost_t *c, gsl_rng *r)
     return c->value;
 }
 
+/* a fit's far tail is cut at the largest value a cost may take */
+static double costs_clip(const cost_t *c, double x)
+{
+    return x >= 0 && x <= c->max ? x : x > c->max ? c->max : c->value;
+}
+
 double costs_draw(const costs_t *k, cost_id_t id, gsl_rng *r)
 {
     const cost_t *c = &k->c[id];
     if (c->kind == COST_FIXED)
         return c->value;
-    /* a fit's far tail is cut at the largest value a cost may take */
-    double x = costs_draw_raw(c, r), max = costs_max(id);
-    return x >= 0 && x <= max ? x : x > max ? max : c->value;
+    return costs_clip(c, costs_draw_raw(c, r));
+}
+
+void costs_set_run(costs_t *k, uint64_t seed, uint32_t rep)
+{
+    uint64_t s = rng_derive_seed(seed, rep, "host.costs");
+    k->key[0] = (uint32_t)s;
+    k->key[1] = (uint32_t)(s >> 32);
+}
+
+/* Philox2x32 with 7 rounds: Salmon et al. (SC'11, "Parallel random numbers:
+ * as easy as 1, 2, 3") find 7 rounds pass TestU01's BigCrush; the library's
+ * default of 10 is a further margin, and 4x32 twice the work, that the hot
+ * path does not need (one or two words per draw). */
+#define COSTS_PHILOX_ROUNDS 7
+
+/* Two uniform 32-bit words for (who, stage, n) under the run's key: the
+ * counter is (who's low word, stage and n), the key the run's key with
+ * who's high word folded in (Philox is a bijection of the counter for each
+ * key, so distinct (who, stage, n) never share words by construction). */
+static philox2x32_ctr_t costs_words(const costs_t *k, uint64_t who, uint32_t stage, uint32_t n)
+{
+    philox2x32_ctr_t ctr = {{(uint32_t)who, stage | n << 16}};
+    philox2x32_key_t key = {{k->key[0] ^ (uint32_t)(who >> 32) * 0x9e3779b9u ^ k->key[1]}};
+    return philox2x32_R(COSTS_PHILOX_ROUNDS, ctr, key);
+}
+
+/* (w + 0.5) / 2^32: in (0, 1), never 0 or 1 (the tail's inverse needs u < 1) */
+static double costs_u01(uint32_t w) { return ((double)w + 0.5) * (1.0 / 4294967296.0); }
+
+double costs_at(const costs_t *k, cost_id_t id, uint64_t who, uint32_t n)
+{
+    const cost_t *c = &k->c[id];
+    if (c->kind == COST_FIXED)
+        return c->value;
+    philox2x32_ctr_t w = costs_words(k, who, (uint32_t)id, n);
+    double u = costs_u01(w.v[0]), x;
+    switch (c->kind) {
+    case COST_EMPIRICAL:
+        x = costs_empirical(c, u);
+        break;
+    case COST_LOGNORMAL:
+        x = exp(c->a + c->b * gsl_cdf_ugaussian_Pinv(u));
+        break;
+    case COST_GAMMA:
+        x = gsl_cdf_gamma_Pinv(u, c->a, c->b);
+        break;
+    case COST_EXPONENTIAL:
+        x = -c->a * log1p(-u);
+        break;
+    default:
+        x = c->value;
+    }
+    return costs_clip(c, x);
+}
+
+/* the stage number of the chain draw: past the cost ids */
+#define COSTS_STAGE_CHAIN ((uint32_t)COST_N)
+
+const costs_chain_t *costs_chain(const costs_t *k, int cross, int idle, const req_t *r)
+{
+    const costs_chains_t *ch = &k->chain[cross ? 1 : 0];
+    if (ch->n == 0)
+        return NULL;
+    uint32_t lo = 0, n = ch->n;
+    if (idle && ch->nidle >= COSTS_CHAIN_MIN)
+        n = ch->nidle;
+    else if (!idle && ch->n - ch->nidle >= COSTS_CHAIN_MIN)
+        lo = ch->nidle, n = ch->n - ch->nidle;
+    philox2x32_ctr_t w = costs_words(k, costs_req_key(r), COSTS_STAGE_CHAIN, 0);
+    return &ch->v[lo + (uint32_t)(((uint64_t)w.v[0] * n) >> 32)];
 }

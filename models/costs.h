@@ -7,12 +7,35 @@
  *
  * Drawing a cost with no distribution returns its value exactly, so the
  * mechanism tests can assert latencies derived from the configured numbers.
+ *
+ * Draws on the host path are keyed, not sequential: costs_req() draws the
+ * cost of stage `id` for request r from a counter-based generator (Random123
+ * Philox4x32-10) at counter (the request's identity, the stage) under the
+ * run's key (seed, replication). The request's identity is what the workload
+ * made it (flow, tag, offset, op), not the order or CPU it ran on, so a
+ * variant that moves a consumer or reorders completions draws the same
+ * numbers for the same request (common random numbers across variants).
+ *
+ * An empirical cost is the inverse CDF through its quantiles (p1 .. p99,
+ * and p99.9 / p99.99 where calibrate had the samples), linear between them;
+ * beyond the last quantile, the generalized Pareto tail calibrate fitted
+ * above p95 ("tail"), spliced on there, cut at twice the largest sample
+ * seen (flat at the last quantile without a tail).
+ *
+ * The completion chain (block completion -> CQE -> waiter running) is not
+ * drawn stage by stage where calibrate measured it whole
+ * ("completion_chains"): costs_chain() resamples one measured chain,
+ * conditioned on the waiter being on the completion CPU or not and on its
+ * CPU being idle or busy, so the stages keep their measured correlation.
  */
 #ifndef LATSURF_COSTS_H
 #define LATSURF_COSTS_H
 
+#include "models/req.h"
+
 #include <gsl/gsl_rng.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum {
     COST_URING_SUBMIT_CALL, /* io_uring_enter, per call */
@@ -60,18 +83,39 @@ typedef enum {
 
 typedef enum { COST_FIXED, COST_EMPIRICAL, COST_LOGNORMAL, COST_GAMMA, COST_EXPONENTIAL } cost_kind_t;
 
-#define COST_NQ 9 /* p1 p5 p10 p25 p50 p75 p90 p95 p99 */
+#define COST_NQ 11 /* p1 p5 p10 p25 p50 p75 p90 p95 p99, then p99.9 p99.99 if measured */
 
 typedef struct {
     double value;
     cost_kind_t kind;
+    int nq;           /* quantiles in q (9 to 11) of an empirical cost */
     double q[COST_NQ];
+    double slope[COST_NQ]; /* (q[i] - q[i-1]) / (p_i - p_{i-1}), for the draws */
     double a, b;      /* lognormal mu/sigma, gamma k/theta, exponential mean */
+    /* the generalized Pareto tail above p95 (tail_sigma > 0 when present) */
+    double tail_sigma, tail_xi, tail_cap;
+    double max;       /* the largest value a draw may take (by unit) */
     int measured;     /* 1 when a calibration file set it */
 } cost_t;
 
+/* One measured completion chain, ns. c2wake < 0: no wakeup was traced. */
+typedef struct {
+    float c2cqe;   /* block_rq_complete -> io_uring_complete */
+    float cqe2run; /* io_uring_complete -> the waiter running with the CQE */
+    float c2wake;  /* block_rq_complete -> sched_wakeup of the waiter */
+} costs_chain_t;
+
+#define COSTS_CHAIN_MAX 2048
+#define COSTS_CHAIN_MIN 20 /* fewer in a condition: draw from the whole side */
+typedef struct {
+    uint32_t n, nidle; /* v[0, nidle): the waiter's CPU was idle; [nidle, n): busy */
+    costs_chain_t v[COSTS_CHAIN_MAX];
+} costs_chains_t;
+
 typedef struct {
     cost_t c[COST_N];
+    costs_chains_t chain[2]; /* [0] waiter on the completion CPU, [1] on another */
+    uint32_t key[2];         /* the run's key for keyed draws (costs_set_run) */
     char source[256]; /* calibration file, or "built-in defaults" */
 } costs_t;
 
@@ -87,7 +131,39 @@ void costs_defaults(costs_t *k);
  * on bad input, -ENOENT if it cannot be read. */
 int costs_load(costs_t *k, const char *path, char *err, size_t errlen);
 
+/* Key the draws of one run: (seed, replication) alone. */
+void costs_set_run(costs_t *k, uint64_t seed, uint32_t rep);
+
 static inline double costs_value(const costs_t *k, cost_id_t id) { return k->c[id].value; }
+/* A draw from a sequential stream (costs that belong to no request). */
 double costs_draw(const costs_t *k, cost_id_t id, gsl_rng *r);
+/* The draw of stage `id` for identity `who`; n tells repeated draws of one
+ * stage apart. A cost with no distribution: its value, exactly. */
+double costs_at(const costs_t *k, cost_id_t id, uint64_t who, uint32_t n);
+
+/* A request's identity for keyed draws: what the workload gave it, never
+ * its allocation order or placement (splitmix64 finaliser over the mix). */
+static inline uint64_t costs_req_key(const req_t *r)
+{
+    uint64_t x = ((uint64_t)r->flow << 32 | r->op) ^ (r->tag * 0x9e3779b97f4a7c15ull) ^
+                 (r->offset * 0xc2b2ae3d27d4eb4full);
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+/* The cost of stage `id` for request r (costs_at under costs_req_key). */
+static inline double costs_req(const costs_t *k, cost_id_t id, const req_t *r)
+{
+    if (k->c[id].kind == COST_FIXED)
+        return k->c[id].value; /* no draw: the hot path of an uncalibrated run */
+    return costs_at(k, id, costs_req_key(r), 0);
+}
+
+/* A measured chain for request r: on the completion CPU (cross 0) or not,
+ * the waiter's CPU idle or busy; NULL when calibrate recorded none. */
+const costs_chain_t *costs_chain(const costs_t *k, int cross, int idle, const req_t *r);
 
 #endif

@@ -106,9 +106,10 @@ static void irq_fire(irq_t *q, uint32_t i)
     }
     /* a + b x CQEs reaped: irq_handler_ns is the handler with one CQE (as
      * calibrated), irq_per_cqe_ns each further one */
-    sim_time_t work = (sim_time_t)costs_value(q->costs, COST_IRQ_HANDLER) +
+    /* drawn for the batch's first request (models/costs.h) */
+    sim_time_t work = (sim_time_t)costs_req(q->costs, COST_IRQ_HANDLER, batch) +
                       (sim_time_t)(k > 1 ? k - 1 : 0) *
-                          (sim_time_t)costs_value(q->costs, COST_IRQ_PER_CQE);
+                          (sim_time_t)costs_req(q->costs, COST_IRQ_PER_CQE, batch);
     cpus_run(q->cpus, q->cpu[i], CPU_HARDIRQ, work, irq_handler_done, q, (uint64_t)(uintptr_t)batch);
 }
 

@@ -33,7 +33,8 @@ struct path_dev {
 struct path {
     sim_t *sim;
     exec_env_t env;
-    path_cfg_t cfg;
+    path_cfg_t cfg;     /* cfg.costs points at `costs` */
+    costs_t costs;      /* the calibration, keyed for this run (costs_set_run) */
     cpus_t *cpus;
     uring_t *uring;
     path_dev_t *dev;
@@ -118,7 +119,7 @@ static void on_device_done(void *ctx, req_t *r)
          * is on its CPU (and awake, when hybrid) */
         uring_arrived(d->p->uring, r);
         cpus_thread_run(uring_thread(d->p->uring, r),
-                        (sim_time_t)costs_value(d->p->cfg.costs, COST_POLL), on_polled, d, PTR(r));
+                        (sim_time_t)costs_req(d->p->cfg.costs, COST_POLL, r), on_polled, d, PTR(r));
         return;
     }
     irq_cqe(d->irq, r);
@@ -158,7 +159,7 @@ static int path_submit(void *x, req_t *r, const pol_placement_t *pl)
     /* a refusal (out of memory) has failed the run; r is in the harness's
      * hands again */
     return uring_submit(p->uring, r, pl->batch ? pl->batch : 1, (sim_time_t)pl->batch_window_ns,
-                        blkmq_submit_cost(d->blk));
+                        blkmq_submit_cost(d->blk, r));
 }
 
 /* exec_ops_t.cpu_work: the application's own computing, user work of its
@@ -185,10 +186,13 @@ static void path_background(sim_t *sim, void *ctx, uint64_t i)
     sim_after(sim, (sim_time_t)(b->period_us * 1000), path_background, p, i);
 }
 
-/* QD1 device time drawn from the calibration (flash.read_dist "calibrated"). */
-static double path_draw_device_read(void *ctx)
+/* QD1 device time drawn from the calibration (flash.read_dist "calibrated"):
+ * keyed by the host request where there is one (models/costs.h). */
+static double path_draw_device_read(void *ctx, const req_t *r)
 {
     path_dev_t *d = ctx;
+    if (r)
+        return costs_req(d->p->cfg.costs, COST_DEVICE_READ_4K, r);
     return costs_draw(d->p->cfg.costs, COST_DEVICE_READ_4K, d->read_rng);
 }
 
@@ -212,6 +216,11 @@ static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
     p->sim = sim;
     p->env = *env;
     p->cfg = *cfg;
+    /* every model draws from this run's copy: keyed by (seed, replication) */
+    p->costs = *cfg->costs;
+    costs_set_run(&p->costs, env->seed, env->rep);
+    p->cfg.costs = &p->costs;
+    cfg = &p->cfg;
     const host_cfg_t *h = cfg->host;
     /* the scheduler of the scenario's kernel, the calibrated host's where
      * the scenario leaves it open */

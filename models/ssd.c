@@ -453,7 +453,7 @@ struct ssd {
     res_t **chan;
     double chan_ns_per_byte, pcie_ns_per_byte;
     sim_time_t t_read, t_prog, t_erase, t_susp, t_iommu;
-    double (*read_draw)(void *ctx); /* read_dist "calibrated" */
+    double (*read_draw)(void *ctx, const req_t *r); /* read_dist "calibrated" */
     void *read_ctx;
     double read_rest_ns;            /* fixed device costs of a QD1 4 KiB read */
     res_t *units;                   /* service "calibrated": the parallel units, else NULL */
@@ -511,7 +511,7 @@ static uint64_t chunk_page(const ssd_t *s, const req_t *r, uint32_t i, uint64_t 
 static sim_time_t read_time(ssd_t *s)
 {
     if (s->read_draw) {
-        double t = s->read_draw(s->read_ctx) - s->read_rest_ns;
+        double t = s->read_draw(s->read_ctx, NULL) - s->read_rest_ns;
         return t > 0 ? ns_of(t) : 0;
     }
     if (!s->rng)
@@ -857,7 +857,7 @@ static void cmd_fetched(ssd_t *s, uint32_t slot)
         /* one unit for a QD1 device-time draw (block_rq_issue -> interrupt:
          * fetch, flash and transfer of 4 KiB included); bytes beyond 4 KiB
          * at the link rate, which the calibration did not measure */
-        double t = s->read_draw ? s->read_draw(s->read_ctx) : (double)s->t_read;
+        double t = s->read_draw ? s->read_draw(s->read_ctx, r) : (double)s->t_read;
         if (r->bytes > 4096)
             t += (double)(r->bytes - 4096) * s->pcie_ns_per_byte;
         if (res_submit(s->units, 0, ns_of(t), unit_done, s, slot))
@@ -1119,7 +1119,7 @@ int ssd_set_units(ssd_t *s, uint32_t units)
     return s->units ? 0 : -ENOMEM;
 }
 
-void ssd_set_read_sampler(ssd_t *s, double (*draw)(void *ctx), void *ctx)
+void ssd_set_read_sampler(ssd_t *s, double (*draw)(void *ctx, const req_t *r), void *ctx)
 {
     s->read_draw = draw;
     s->read_ctx = ctx;

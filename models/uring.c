@@ -38,7 +38,8 @@ struct uring {
     cpu_thread_t **pool; /* per CPU: a pool worker (r->pooled), created on first use */
 };
 
-#define NS(k, id) ((sim_time_t)costs_value((k), (id)))
+/* stage `id`'s cost for request r: keyed by the request (models/costs.h) */
+#define RQ(u, id, r) ((sim_time_t)costs_req((u)->costs, (id), (r)))
 #define PTR(x) ((uint64_t)(uintptr_t)(x))
 
 uring_t *uring_new(sim_t *sim, cpus_t *cpus, const costs_t *costs, const host_cfg_t *host,
@@ -138,14 +139,14 @@ cpu_thread_t *uring_thread(const uring_t *u, const req_t *r) { return u->cons[r-
 /* The thread moves to `cpu`: the move itself, then its working set is
  * fetched again by the new CPU (from the other node's memory when the node
  * changes). */
-static void uring_migrate(uring_t *u, uring_cons_t *c, uint32_t cpu)
+static void uring_migrate(uring_t *u, uring_cons_t *c, uint32_t cpu, const req_t *r)
 {
     uint32_t from = cpus_thread_cpu(c->t);
     cpus_thread_move(c->t, cpu);
     bool remote = host_node_of(u->host, from) != host_node_of(u->host, cpu);
     double cold = u->host->working_set_kib *
                   costs_value(u->costs, remote ? COST_MEM_REMOTE_KIB : COST_MEM_LOCAL_KIB);
-    cpus_thread_run(c->t, NS(u->costs, COST_MIGRATION) + (sim_time_t)cold, sim_nothing, NULL, 0);
+    cpus_thread_run(c->t, RQ(u, COST_MIGRATION, r) + (sim_time_t)cold, sim_nothing, NULL, 0);
 }
 
 /* --- submission --- */
@@ -162,7 +163,7 @@ static void uring_poll_start(uring_t *u, req_t *r)
     if (r->wait == POL_WAIT_HYBRID && c->hybrid_min != SIM_TIME_MAX &&
         !cpus_thread_spinning(c->t) && !cpus_thread_held(c->t)) {
         r->cpu_ns = c->hybrid_min / 2;
-        sim_time_t over = (sim_time_t)costs_draw(u->costs, COST_TIMER_OVERSHOOT, u->rng);
+        sim_time_t over = RQ(u, COST_TIMER_OVERSHOOT, r);
         cpus_thread_sleep_until(c->t, sim_now(u->sim) + r->cpu_ns + over);
     }
     cpus_thread_spin(c->t, true);
@@ -202,19 +203,20 @@ static void uring_flush(uring_t *u, uint32_t k)
         return;
     sim_time_t per_sqe = 0;
     for (req_t *r = batch; r; r = r->next)
-        per_sqe += NS(u->costs, COST_URING_SUBMIT_SQE) + r->cpu_ns;
+        per_sqe += RQ(u, COST_URING_SUBMIT_SQE, r) + r->cpu_ns;
     sim_time_t now = sim_now(u->sim);
+    /* the call's own costs are keyed by the batch's first request */
     if (!u->host->sqpoll) {
-        sim_time_t work = NS(u->costs, COST_URING_SUBMIT_CALL) + per_sqe;
+        sim_time_t work = RQ(u, COST_URING_SUBMIT_CALL, batch) + per_sqe;
         cpus_thread_run(c->t, work, uring_consumed, u, PTR(batch));
         return;
     }
     /* SQPOLL: no syscall unless the SQ thread went to sleep (IORING_SQ_NEED_WAKEUP) */
-    sim_time_t delay = NS(u->costs, COST_POLL);
+    sim_time_t delay = RQ(u, COST_POLL, batch);
     uint32_t sq = (uint32_t)u->host->sqpoll_cpu, cpu = cpus_thread_cpu(c->t);
     if (now > u->sq_busy_until + (sim_time_t)(u->host->sqpoll_idle_us * 1000.0))
-        delay = NS(u->costs, COST_URING_SUBMIT_CALL) +
-                NS(u->costs, sq == cpu ? COST_WAKEUP_SAME : COST_WAKEUP_CROSS);
+        delay = RQ(u, COST_URING_SUBMIT_CALL, batch) +
+                RQ(u, sq == cpu ? COST_WAKEUP_SAME : COST_WAKEUP_CROSS, batch);
     u->sq_busy_until = now + delay + per_sqe;
     cpu_thread_t *t = uring_sq_thread(u);
     if (t)
@@ -235,7 +237,7 @@ int uring_submit(uring_t *u, req_t *r, uint32_t batch, sim_time_t window, double
     r->thread = k;
     uring_cons_t *c = &u->cons[k];
     if (cpus_thread_cpu(c->t) != (uint32_t)r->consumer_cpu)
-        uring_migrate(u, c, (uint32_t)r->consumer_cpu);
+        uring_migrate(u, c, (uint32_t)r->consumer_cpu, r);
     r->cpu_ns = (sim_time_t)per_sqe_ns;
     req_fifo_push(&c->batch, r);
     if (c->batch.n >= batch || window == 0)
@@ -267,11 +269,11 @@ static sim_time_t uring_touch(const uring_t *u, const req_t *r)
  * (complete_to_cqe_same_ns); that is the measurement of this span, where
  * context_switch_ns is a futex round trip (two syscalls and two switches,
  * halved), so it is used when measured. */
-static sim_time_t uring_wake_here(const uring_t *u)
+static sim_time_t uring_wake_here(const uring_t *u, const req_t *r)
 {
     if (u->costs->c[COST_COMPLETE_TO_CQE_SAME].measured)
-        return NS(u->costs, COST_COMPLETE_TO_CQE_SAME);
-    return NS(u->costs, COST_CONTEXT_SWITCH) + NS(u->costs, COST_TASK_WORK);
+        return RQ(u, COST_COMPLETE_TO_CQE_SAME, r);
+    return RQ(u, COST_CONTEXT_SWITCH, r) + RQ(u, COST_TASK_WORK, r);
 }
 
 /* The pool worker has consumed the data: t_ready, on its CPU. */
@@ -318,10 +320,10 @@ static void uring_hand_off(uring_t *u, req_t *r, uint32_t from)
     r->pooled = 2;
     uint64_t arg = PTR(r);
     if (from == to)
-        cpus_thread_run(w, NS(u->costs, COST_WAKEUP_SAME) + uring_touch(u, r), uring_pool_ran, u,
+        cpus_thread_run(w, RQ(u, COST_WAKEUP_SAME, r) + uring_touch(u, r), uring_pool_ran, u,
                         arg);
     else
-        uring_ipi(u, from, to, NS(u->costs, COST_WAKEUP_CROSS), uring_pool_woken, arg);
+        uring_ipi(u, from, to, RQ(u, COST_WAKEUP_CROSS, r), uring_pool_woken, r);
 }
 
 /* The consumer ran with the data: the job carried CQE posting then the
@@ -333,6 +335,10 @@ static void uring_consumer_ran(sim_t *sim, void *ctx, uint64_t arg)
     uring_t *u = ctx;
     req_t *r = (req_t *)(uintptr_t)arg;
     sim_time_t now = sim_now(sim), touch = uring_touch(u, r);
+    /* a resampled chain left its return to user space (after the CQE) in
+     * cpu_ns; an interrupt wait has 0 there otherwise */
+    if (r->wait == POL_WAIT_INTERRUPT)
+        touch += r->cpu_ns;
     if (!r->t[T_CQE])
         r->t[T_CQE] = now - touch > r->t[T_BLK_DONE] ? now - touch : r->t[T_BLK_DONE];
     uring_cons_t *c = &u->cons[r->thread];
@@ -378,7 +384,7 @@ static void uring_post_task_work(sim_t *sim, void *ctx, uint64_t arg)
     req_t *r = (req_t *)(uintptr_t)arg;
     cpu_thread_t *t = u->host->sqpoll ? uring_sq_thread(u) : u->cons[r->thread].t;
     if (t)
-        cpus_thread_run_first(t, NS(u->costs, COST_TASK_WORK) + NS(u->costs, COST_CQE_POST),
+        cpus_thread_run_first(t, RQ(u, COST_TASK_WORK, r) + RQ(u, COST_CQE_POST, r),
                               uring_cqe_posted, u, arg);
 }
 
@@ -390,18 +396,59 @@ static void uring_woken(sim_t *sim, void *ctx, uint64_t arg)
     (void)sim;
     uring_t *u = ctx;
     req_t *r = (req_t *)(uintptr_t)arg;
-    sim_time_t work = NS(u->costs, COST_TASK_WORK) + NS(u->costs, COST_CQE_POST) + uring_touch(u, r);
+    sim_time_t work = RQ(u, COST_TASK_WORK, r) + RQ(u, COST_CQE_POST, r) + uring_touch(u, r);
     cpus_thread_run(u->cons[r->thread].t, work, uring_consumer_ran, u, arg);
+}
+
+/* A measured chain's rest after the wakeup: the switch-in and task_work up
+ * to the CQE (r->t[T_CQE] is then cpu_ns before the end), then the return
+ * to user space (cpu_ns) and the first touch. */
+static void uring_chain_woken(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    uring_t *u = ctx;
+    req_t *r = (req_t *)(uintptr_t)arg;
+    cpus_thread_run(u->cons[r->thread].t, r->chain_ns + r->cpu_ns + uring_touch(u, r),
+                    uring_consumer_ran, u, arg);
 }
 
 /* An IPI from `from` to `to` whose delivery takes `total` ns, the
  * receiver's handler included. */
 static void uring_ipi(uring_t *u, uint32_t from, uint32_t to, sim_time_t total, sim_handler_fn fn,
-                      uint64_t arg)
+                      req_t *r)
 {
-    sim_time_t recv = NS(u->costs, COST_IPI_RECV);
-    cpus_ipi(u->cpus, from, to, NS(u->costs, COST_IPI_SEND), total > recv ? total - recv : 0,
-             recv, fn, u, arg);
+    sim_time_t recv = RQ(u, COST_IPI_RECV, r);
+    cpus_ipi(u->cpus, from, to, RQ(u, COST_IPI_SEND, r), total > recv ? total - recv : 0, recv,
+             fn, u, PTR(r));
+}
+
+/* Nothing else wants the CPU: no kernel work queued, no other runnable
+ * thread (the sleeping waiter is not on the run queue). */
+static bool uring_cpu_idle(const uring_t *u, uint32_t cpu)
+{
+    for (int l = 0; l < CPU_NLEVELS; l++)
+        if (cpus_queued(u->cpus, cpu, (cpu_level_t)l))
+            return false;
+    return true;
+}
+
+/* The sleeping waiter's completion chain, resampled whole from calibrate's
+ * measurements (block completion -> CQE -> running in user space): on its
+ * own CPU the thread runs the whole chain; on another, the wakeup IPI
+ * takes the measured complete -> wakeup and the thread the rest. */
+static void uring_chain(uring_t *u, req_t *r, const costs_chain_t *ch, uint32_t cc, uint32_t me)
+{
+    sim_time_t c2cqe = (sim_time_t)ch->c2cqe, run = (sim_time_t)ch->cqe2run;
+    r->cpu_ns = run;
+    if (cc == me) {
+        cpus_thread_run(u->cons[r->thread].t, c2cqe + run + uring_touch(u, r), uring_consumer_ran,
+                        u, PTR(r));
+        return;
+    }
+    sim_time_t wake = ch->c2wake >= 0 && (sim_time_t)ch->c2wake <= c2cqe ? (sim_time_t)ch->c2wake
+                                                                            : c2cqe;
+    r->chain_ns = c2cqe - wake;
+    uring_ipi(u, cc, me, wake, uring_chain_woken, r);
 }
 
 void uring_arrived(uring_t *u, req_t *r)
@@ -417,8 +464,8 @@ void uring_complete(uring_t *u, req_t *r)
     uint64_t arg = PTR(r);
     if (r->polled) {
         /* IOPOLL: the poller posts the CQE inline, no task_work */
-        cpus_thread_run(c->t, NS(u->costs, COST_CQE_POST) + uring_touch(u, r), uring_consumer_ran,
-                        u, arg);
+        cpus_thread_run(c->t, RQ(u, COST_CQE_POST, r) + uring_touch(u, r), uring_consumer_ran, u,
+                        arg);
         return;
     }
     if (u->host->sqpoll) {
@@ -427,19 +474,24 @@ void uring_complete(uring_t *u, req_t *r)
         if (cc == sq)
             uring_post_task_work(u->sim, u, arg);
         else
-            uring_ipi(u, cc, sq, NS(u->costs, COST_IPI), uring_post_task_work, arg);
+            uring_ipi(u, cc, sq, RQ(u, COST_IPI, r), uring_post_task_work, r);
         return;
     }
     if (r->wait != POL_WAIT_INTERRUPT) {
         uring_arrived(u, r);
         /* the spinning task notices within a poll iteration and runs
          * task_work itself, once it is on its CPU (and awake) */
-        sim_time_t work = NS(u->costs, COST_POLL) + NS(u->costs, COST_TASK_WORK) +
-                          NS(u->costs, COST_CQE_POST) + uring_touch(u, r);
+        sim_time_t work = RQ(u, COST_POLL, r) + RQ(u, COST_TASK_WORK, r) +
+                          RQ(u, COST_CQE_POST, r) + uring_touch(u, r);
         cpus_thread_run(c->t, work, uring_consumer_ran, u, arg);
         return;
     }
     if (!cpus_thread_busy(c->t)) {
+        const costs_chain_t *ch = costs_chain(u->costs, cc != me, uring_cpu_idle(u, me), r);
+        if (ch) {
+            uring_chain(u, r, ch, cc, me);
+            return;
+        }
         /* Woken from the completion's interrupt context: on its own CPU the
          * task is switched in when the interrupt returns (a context switch,
          * CPU time of the thread); on another CPU it takes a cross-CPU
@@ -448,10 +500,10 @@ void uring_complete(uring_t *u, req_t *r)
          * wakeup_same_cpu_ns does not apply: no thread has to switch out
          * for the task to run. */
         if (cc == me) {
-            sim_time_t work = uring_wake_here(u) + NS(u->costs, COST_CQE_POST) + uring_touch(u, r);
+            sim_time_t work = uring_wake_here(u, r) + RQ(u, COST_CQE_POST, r) + uring_touch(u, r);
             cpus_thread_run(c->t, work, uring_consumer_ran, u, arg);
         } else {
-            uring_ipi(u, cc, me, NS(u->costs, COST_WAKEUP_CROSS), uring_woken, arg);
+            uring_ipi(u, cc, me, RQ(u, COST_WAKEUP_CROSS, r), uring_woken, r);
         }
         return;
     }
@@ -460,11 +512,11 @@ void uring_complete(uring_t *u, req_t *r)
         if (cc == me)
             uring_post_task_work(u->sim, u, arg);
         else
-            uring_ipi(u, cc, me, NS(u->costs, COST_IPI), uring_post_task_work, arg);
+            uring_ipi(u, cc, me, RQ(u, COST_IPI, r), uring_post_task_work, r);
         return;
     }
     /* COOP / DEFER: the task_work waits for the task's next transition */
     r->deferred = 1;
-    cpus_thread_run(c->t, NS(u->costs, COST_TASK_WORK) + NS(u->costs, COST_CQE_POST),
-                    uring_cqe_posted, u, arg);
+    cpus_thread_run(c->t, RQ(u, COST_TASK_WORK, r) + RQ(u, COST_CQE_POST, r), uring_cqe_posted, u,
+                    arg);
 }

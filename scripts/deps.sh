@@ -5,7 +5,7 @@
 # tools, and rdma-core's userspace with the soft-RoCE provider).
 set -eu
 pkgs=(build-essential clang cmake pkg-config libgsl-dev libsqlite3-dev sqlite3 libjansson-dev
-      liburing-dev libnuma-dev libcmocka-dev libtracefs-dev libtraceevent-dev zlib1g-dev
+      liburing-dev libnuma-dev libcmocka-dev librandom123-dev libtracefs-dev libtraceevent-dev zlib1g-dev
       python3-simpy fio gnuplot-nox openmpi-bin libopenmpi-dev libibverbs-dev
       qemu-system-x86 busybox-static cpio zstd xz-utils libibverbs1 ibverbs-providers iproute2
       ${LATSURF_EXTRA_PKGS:-})

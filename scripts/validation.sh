@@ -75,10 +75,11 @@ PY
     echo
     echo "## The table"
     echo
-    echo "err = (sim - live) / live. Hog regimes: the live backend runs no host.background, so"
-    echo "their live side has no hog (reported, not a validation). Open loop 90%: reported, not gated."
+    echo "err = (sim - live) / live. Hog regimes: live runs host.background as real pinned"
+    echo "busy/sleep threads (live/hog.h); on a shared VM a hog gets only its share of a loaded CPU."
+    echo "Open loop 90%: reported, not gated."
     echo "\"leave-one-out\": qd1-far simulated with the calibration minus every parameter that needs a"
-    echo "thread off the interrupt CPU (\*cross\*, ipi_ns, qd1_read_p50_cpu\*); the model's defaults stand in."
+    echo "thread off the interrupt CPU (\*cross\*, ipi_ns, qd1_read_p50_cpu\*, the cross completion chains); the model's defaults stand in."
     echo
     sed -n '/^| regime/,/^$/p' "$out"
     grep '^leave-one-out' "$out" | sed 's/^/    /' || true

@@ -16,6 +16,7 @@
 
 #include "calibrate/calprobe.h"
 #include "calibrate/calstat.h"
+#include "models/costs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -80,6 +81,47 @@ static void test_fit_gamma_and_fixed(void **state)
     calstat_from_samples(x, 7, &p);
     assert_int_equal(p.fit.dist, CALSTAT_FIXED);
     assert_true(p.value == 42.0);
+    free(x);
+    gsl_rng_free(r);
+}
+
+/* The tail above p95: a generalized Pareto sample gives back its xi, and
+ * its sigma at the threshold (sigma + xi u); p99.9 only with the samples. */
+static void test_fit_tail(void **state)
+{
+    (void)state;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 13);
+    enum { N = 40000 };
+    double *x = malloc(N * sizeof(*x));
+    assert_non_null(x);
+    const double sigma = 1000, xi = 0.3;
+    for (int i = 0; i < N; i++)
+        x[i] = sigma / xi * (pow(1 - gsl_rng_uniform(r), -xi) - 1);
+    calstat_param_t p;
+    calstat_from_samples(x, N, &p);
+    assert_true(p.tail.fitted);
+    assert_int_equal(p.nq, 10); /* p99.9 (40 above it), no p99.99 (4) */
+    double u = p.tail.threshold;
+    assert_true(fabs(u - p.q[7]) < 1e-9);
+    assert_true(fabs(p.tail.xi - xi) < 0.12);
+    assert_true(fabs(p.tail.sigma / (sigma + xi * u) - 1) < 0.15);
+    json_t *j = calstat_json(&p, "ns", NULL, "gpd");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "tail"), "dist")), "gpd");
+    assert_non_null(json_object_get(json_object_get(j, "quantiles"), "p99.9"));
+    assert_null(json_object_get(json_object_get(j, "quantiles"), "p99.99"));
+    json_decref(j);
+    /* exponential excesses: xi near 0 */
+    for (int i = 0; i < N; i++)
+        x[i] = gsl_ran_exponential(r, 5000);
+    calstat_from_samples(x, N, &p);
+    assert_true(p.tail.fitted);
+    assert_true(fabs(p.tail.xi) < 0.1);
+    assert_true(fabs(p.tail.sigma / 5000 - 1) < 0.15);
+    /* too few excesses: no tail */
+    calstat_from_samples(x, 200, &p);
+    assert_false(p.tail.fitted);
+    assert_int_equal(p.nq, CALSTAT_NQ);
     free(x);
     gsl_rng_free(r);
 }
@@ -247,7 +289,8 @@ static void check_param(json_t *params, const char *name)
     assert_non_null(dist);
     assert_true(strcmp(dist, "lognormal") == 0 || strcmp(dist, "gamma") == 0 ||
                 strcmp(dist, "exponential") == 0 || strcmp(dist, "fixed") == 0 ||
-                strcmp(dist, "linear") == 0 || strcmp(dist, "mva_closed_loop") == 0);
+                strcmp(dist, "linear") == 0 || strcmp(dist, "mva_closed_loop") == 0 ||
+                strcmp(dist, "resample") == 0);
     json_t *q = json_object_get(p, "quantiles");
     if (q)
         assert_true(json_number_value(json_object_get(q, "p1")) <=
@@ -304,9 +347,16 @@ static void test_calibrate_quick(void **state)
     if (geteuid() == 0 && access("/sys/kernel/tracing/instances", W_OK) == 0) {
         static const char *const traced[] = {"device_write_4k_ns", "irq_cpu",
                                              "blk_complete_ns",    "complete_to_cqe_same_ns",
-                                             "cqe_to_run_same_ns", "cqe_post_ns"};
+                                             "cqe_to_run_same_ns", "cqe_post_ns",
+                                             "completion_chains"};
         for (size_t i = 0; i < sizeof(traced) / sizeof(traced[0]); i++)
             check_param(params, traced[i]);
+        /* the measured chains load (models/costs.h), whole */
+        costs_t k;
+        char why[512];
+        if (costs_load(&k, out, why, sizeof(why)) != 0)
+            fail_msg("%s", why);
+        assert_true(k.chain[0].n + k.chain[1].n > 0);
     } else {
         printf("traced parameters not checked: needs root and tracefs\n");
     }
@@ -503,6 +553,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fit_lognormal),    cmocka_unit_test(test_fit_gamma_and_fixed),
+        cmocka_unit_test(test_fit_tail),
         cmocka_unit_test(test_linear_and_json),  cmocka_unit_test(test_probes),
         cmocka_unit_test(test_qd1_probe),        cmocka_unit_test(test_calibrate_quick),
         cmocka_unit_test(test_calibrate_sigint), cmocka_unit_test(test_calibrate_bad_input),

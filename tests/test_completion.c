@@ -259,12 +259,12 @@ static void test_single_queue_softirq(void **state)
     assert_int_equal(b->t[T_BLK_DONE], 10000 + HANDLER + COMPLETE);
     assert_true(cpus_busy_ns(g.cpus, 1, CPU_SOFTIRQ) == 2 * COMPLETE);
     assert_true(cpus_busy_ns(g.cpus, 1, CPU_HARDIRQ) == 2 * HANDLER);
-    assert_true(blkmq_submit_cost(g.blk) == costs_value(&g.costs, COST_BLK_DISPATCH) +
+    assert_true(blkmq_submit_cost(g.blk, NULL) == costs_value(&g.costs, COST_BLK_DISPATCH) +
                                               costs_value(&g.costs, COST_SCHED_DEADLINE));
     rig_fini(&g);
     /* two queues: none */
     rig_init(&g, 2, 1, 1, 1, "{\"queues\":2}");
-    assert_true(blkmq_submit_cost(g.blk) == costs_value(&g.costs, COST_BLK_DISPATCH));
+    assert_true(blkmq_submit_cost(g.blk, NULL) == costs_value(&g.costs, COST_BLK_DISPATCH));
     rig_fini(&g);
     /* one CPU, one queue: its only software queue is on the interrupt CPU,
      * so the completion runs inline (nr_ctx == 1), not as softirq */

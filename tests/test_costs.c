@@ -15,6 +15,7 @@
 #include "sim/rng.h"
 
 #include <errno.h>
+#include <math.h>
 #include <gsl/gsl_rng.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,94 @@ static void test_empirical_quantiles(void **state)
     assert_true(abs(below_p90 - 9 * n / 10) < 0.0064 * n);
 }
 
+/* The quantiles to p99.99 and a fitted tail above p95: draws keyed by
+ * (request, stage) follow the tail, repeat for the same request and run,
+ * and differ for another request, stage or run. */
+static void test_keyed_tail_draws(void **state)
+{
+    (void)state;
+    /* tail: GPD sigma 1000, xi 0.2 above p95 = 2000 */
+    const char *p = write_tmp(
+        "{\"latsurf_calibration\":1,\"params\":{\"ipi_ns\":{\"value\":1000,\"quantiles\":"
+        "{\"p1\":500,\"p5\":600,\"p10\":700,\"p25\":800,\"p50\":1000,\"p75\":1200,\"p90\":1500,"
+        "\"p95\":2000,\"p99\":4000,\"p99.9\":8000},"
+        "\"tail\":{\"dist\":\"gpd\",\"threshold\":2000,\"sigma\":1000,\"xi\":0.2,\"max\":30000}}}}");
+    costs_t k;
+    char err[256];
+    if (costs_load(&k, p, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    unlink(p);
+    assert_int_equal(k.c[COST_IPI].nq, 10);
+    costs_set_run(&k, 1, 0);
+    /* the quantiles hold; beyond p99.9 = 8000 the tail spliced on has sigma
+     * 1000 + 0.2 (8000 - 2000) = 2200: P(X > 8000 + 4400) = 0.001 / 1.4^5 */
+    double want = 0.001 * pow(1.4, -5.0);
+    int n = 1000000, above_p95 = 0, above_p99 = 0, above = 0, capped = 0;
+    for (int i = 0; i < n; i++) {
+        double x = costs_at(&k, COST_IPI, (uint64_t)i, 0);
+        assert_true(x >= 500 && x <= 60000);
+        above_p95 += x > 2000;
+        above_p99 += x > 4000;
+        above += x > 12400;
+        capped += x == 60000;
+    }
+    assert_true(abs(above_p95 - n / 20) < 0.001 * n);
+    assert_true(abs(above_p99 - n / 100) < 0.0005 * n);
+    assert_true(fabs((double)above - want * n) < 5 * sqrt(want * n));
+    assert_true(capped < 20);
+    req_t r = {.flow = 3, .tag = 17, .offset = 4096};
+    double a = costs_req(&k, COST_IPI, &r);
+    assert_true(costs_req(&k, COST_IPI, &r) == a);
+    r.consumer_cpu = 1; /* the placement is no part of the key */
+    r.id = 99;
+    assert_true(costs_req(&k, COST_IPI, &r) == a);
+    costs_set_run(&k, 2, 0);
+    int differ = 0;
+    for (int i = 0; i < 20; i++)
+        differ += costs_at(&k, COST_IPI, (uint64_t)i, 0) != costs_at(&k, COST_IPI, (uint64_t)i, 1);
+    assert_true(differ >= 18);
+    /* a cost with no distribution: its value exactly, whoever asks */
+    assert_true(costs_req(&k, COST_POLL, &r) == costs_info[COST_POLL].value);
+}
+
+/* Measured chains resample whole, conditioned on same/cross and idle/busy;
+ * a condition with too few chains draws from its whole side. */
+static void test_chains(void **state)
+{
+    (void)state;
+    char *text = malloc(1 << 16);
+    assert_non_null(text);
+    size_t o = (size_t)snprintf(text, 1 << 16, "{\"latsurf_calibration\":1,\"params\":{"
+                                "\"completion_chains\":{\"value\":0,\"chains\":{\"same\":[");
+    for (int i = 0; i < 40; i++) /* 30 idle (c2cqe 1000+i), 10 busy (9000+i) */
+        o += (size_t)snprintf(text + o, (1 << 16) - o, "%s[%d,%d,%d,%d]", i ? "," : "",
+                              i < 30, i < 30 ? 1000 + i : 9000 + i, 500, i < 30 ? 300 : -1);
+    o += (size_t)snprintf(text + o, (1 << 16) - o, "],\"cross\":[[0,5000,700,4000]]}}}}");
+    const char *p = write_tmp(text);
+    free(text);
+    costs_t k;
+    char err[256];
+    if (costs_load(&k, p, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    unlink(p);
+    assert_int_equal(k.chain[0].n, 40);
+    assert_int_equal(k.chain[0].nidle, 30);
+    costs_set_run(&k, 1, 0);
+    int busy_seen = 0;
+    for (uint64_t t = 0; t < 200; t++) {
+        req_t r = {.flow = 1, .tag = t};
+        const costs_chain_t *c = costs_chain(&k, 0, 1, &r);
+        assert_true(c->c2cqe >= 1000 && c->c2cqe < 1030 && c->c2wake == 300); /* idle: whole */
+        assert_true(costs_chain(&k, 0, 1, &r) == c);                         /* keyed */
+        busy_seen |= costs_chain(&k, 0, 0, &r)->c2cqe >= 9000; /* 10 busy < 20: whole side */
+        assert_true(costs_chain(&k, 1, 0, &r)->c2wake == 4000);
+    }
+    assert_true(busy_seen);
+    costs_defaults(&k);
+    req_t r = {0};
+    assert_null(costs_chain(&k, 0, 1, &r));
+}
+
 /* "value": null is calibrate's "not measured": the default stays, not an error. */
 static void test_unmeasured_keeps_default(void **state)
 {
@@ -109,6 +198,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_file_is_builtin),
         cmocka_unit_test(test_empirical_quantiles),
+        cmocka_unit_test(test_keyed_tail_draws),
+        cmocka_unit_test(test_chains),
         cmocka_unit_test(test_unmeasured_keeps_default),
         cmocka_unit_test(test_bad_files),
     };

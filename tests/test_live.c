@@ -21,6 +21,7 @@
 
 #include "testutil.h"
 
+#include "live/hog.h"
 #include "live/target.h"
 #include "live/topology.h"
 
@@ -32,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -172,6 +174,40 @@ static void test_topology(void **state)
 }
 
 /* ---- live runs -------------------------------------------------------- */
+
+/* host.background runs for real live: a hog busy 2 ms every 4 ms uses CPU
+ * time while it runs (some: the VM may be shared) and stops on request; a
+ * CPU that is not online here is bad input naming the entry. */
+static void test_live_hog(void **state)
+{
+    (void)state;
+    host_background_t bg = {.cpu = 0, .period_us = 4000, .busy_us = 2000};
+    host_cfg_t h = {.background = &bg, .nbackground = 1};
+    char err[256] = "";
+    live_hog_t *g = NULL;
+    struct rusage r0, r1;
+    getrusage(RUSAGE_SELF, &r0);
+    assert_int_equal(live_hog_start(&h, 1, &g, err, sizeof(err)), 0);
+    assert_non_null(g);
+    struct timespec ts = {0, 200000000};
+    nanosleep(&ts, NULL);
+    live_hog_stop(g);
+    getrusage(RUSAGE_SELF, &r1);
+    /* user + system: its clock reads (CLOCK_THREAD_CPUTIME_ID) are syscalls */
+    double used = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec -
+                           r0.ru_stime.tv_sec) +
+                  (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec -
+                           r0.ru_stime.tv_usec) / 1e6;
+    assert_true(used > 0.01);  /* 50% of 0.2 s on an idle CPU; at least 10 ms */
+    assert_true(used < 0.16);  /* and it sleeps: not a spinner */
+    bg.cpu = 7;
+    assert_int_equal(live_hog_start(&h, 2, &g, err, sizeof(err)), -EINVAL);
+    assert_null(g);
+    assert_non_null(strstr(err, "host.background.0.cpu"));
+    h.nbackground = 0;
+    assert_int_equal(live_hog_start(&h, 2, &g, err, sizeof(err)), 0);
+    assert_null(g);
+}
 
 static void test_live_run(void **state)
 {
@@ -503,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_cpulist),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_topology),
+        cmocka_unit_test(test_live_hog),
         cmocka_unit_test(test_live_run),
         cmocka_unit_test(test_live_consumer_threads),
         cmocka_unit_test(test_live_registration_counts),
