@@ -871,7 +871,7 @@ int cpus_thread_run_first(cpu_thread_t *t, sim_time_t work, sim_handler_fn fn, v
     } else if (!t->on_rq && !t->held) {
         work += idle_exit(c, p);
     }
-    cpu_job_t job = {work, fn, ctx, arg};
+    cpu_job_t job = {work, fn, ctx, arg, false};
     if (dq_push_front(&t->q, &job))
         return sim_fail(c->sim, -ENOMEM, "cpu %u: out of memory queueing work", p->cpu);
     if (running) {

@@ -304,7 +304,7 @@ static void uring_pool_woken(sim_t *sim, void *ctx, uint64_t arg)
 }
 
 static void uring_ipi(uring_t *u, uint32_t from, uint32_t to, sim_time_t total, sim_handler_fn fn,
-                      uint64_t arg);
+                      req_t *r);
 
 /* The thread that reaped the CQE wakes a pool worker (a futex wake): on its
  * own CPU a thread-to-thread wakeup, as the worker's time; on another CPU a
