@@ -28,7 +28,12 @@ rounds=${ROUNDS:-3}
 secs=${SECS:-3}
 duties=${DUTIES:-0 25 50 75}
 period=${PERIOD_US:-4000}
-dir=${DIR:-$(mktemp -d /var/tmp/latsurf-hog.XXXXXX)}
+if [ -n "${DIR:-}" ]; then
+  dir=$DIR
+else # a scratch directory of its own, removed on exit (a 512 MiB target in it)
+  dir=$(mktemp -d /var/tmp/latsurf-hog.XXXXXX)
+  trap 'rm -rf "$dir"' EXIT
+fi
 scn=$src/scenarios/host-qd1.json
 for tool in fio taskset sqlite3 python3; do
   command -v $tool >/dev/null || { echo "hog_vs_fio: $tool not found (scripts/deps.sh)" >&2; exit 2; }

@@ -480,6 +480,19 @@ static int missed_switch(const traceparse_t *t, long tid, uint64_t a, uint64_t b
     return 0;
 }
 
+/* The recording's scratch directory: removed by the teardown, so a failed
+ * assertion (which leaves record_preadprog at once) leaves nothing behind. */
+static char rec_dir[64];
+
+static int rec_dir_remove(void **state)
+{
+    (void)state;
+    if (rec_dir[0])
+        tu_systemf("rm -rf '%s'", rec_dir);
+    rec_dir[0] = 0;
+    return 0;
+}
+
 /* Record preadprog with `trace record`, analyze and export it, and check
  * the join and the export against what the program says it did. */
 static void record_preadprog(int threads)
@@ -490,8 +503,9 @@ static void record_preadprog(int threads)
     if (!prog)
         fail_msg("LATSURF_PREADPROG is not set (tests/CMakeLists.txt)");
     enum { READS = 6, SLEEP_US = 2000, SPIN_US = 3000 };
-    char dir[] = "/var/tmp/latsurf-te-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    snprintf(rec_dir, sizeof(rec_dir), "/var/tmp/latsurf-te-XXXXXX");
+    assert_non_null(mkdtemp(rec_dir));
+    const char *dir = rec_dir;
     char cmd[1024], out[65536];
     /* the probe: does this filesystem take O_DIRECT? (exit 77 if not) */
     snprintf(cmd, sizeof(cmd), "%s probe 1 1 0 0 >/dev/null; echo $?", prog);
@@ -697,8 +711,6 @@ static void record_preadprog(int threads)
     assert_true(checked >= 1);
     traceparse_fini(&t);
     tracejoin_fini(&j);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
 }
 
 static void test_record_one_thread(void **state)
@@ -735,8 +747,8 @@ int main(void)
         cmocka_unit_test(test_owner_is_inserter),  cmocka_unit_test(test_kernel_syscall_format),
         cmocka_unit_test(test_libaio),             cmocka_unit_test(test_export_chain),
         cmocka_unit_test(test_export_uring_depth),
-        cmocka_unit_test(test_errors),             cmocka_unit_test(test_record_one_thread),
-        cmocka_unit_test(test_record_two_threads), cmocka_unit_test(test_record_no_block_io),
+        cmocka_unit_test(test_errors),             cmocka_unit_test_teardown(test_record_one_thread, rec_dir_remove),
+        cmocka_unit_test_teardown(test_record_two_threads, rec_dir_remove), cmocka_unit_test(test_record_no_block_io),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
