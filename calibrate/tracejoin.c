@@ -826,12 +826,10 @@ static int join_syscalls(ctx_t *c)
     if (nk)
         qsort(k, nk, sizeof(*k), cmp_key);
     size_t first = j->n, cap = j->n + nk, naio = 0;
-    tracejoin_req_t *req = realloc(j->req, (cap + 1) * sizeof(*req));
-    if (!req) {
+    if (VEC_RESIZE(j->req, cap + 1)) {
         free(k);
         return -ENOMEM;
     }
-    j->req = req;
     for (size_t i = 0; i < c->nsc; i++) {
         const sysc_t *s = &c->sc[i];
         const traceparse_sc_t *info = sc_info(c, s);

@@ -39,6 +39,7 @@
 #include "reports/db.h"
 #include "reports/reference.h"
 #include "reports/stats.h"
+#include "sim/vec.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -78,16 +79,7 @@ typedef struct {
 
 static int val_reftab_add(val_reftab_t *t, const val_refline_t *l)
 {
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 32;
-        val_refline_t *v = realloc(t->v, cap * sizeof(*v));
-        if (!v)
-            return -1;
-        t->v = v;
-        t->cap = cap;
-    }
-    t->v[t->n++] = *l;
-    return 0;
+    return VEC_PUSH(t->v, t->n, t->cap, *l);
 }
 
 /* One line of the final table. */
@@ -105,16 +97,7 @@ typedef struct {
 
 static int val_table_add(val_table_t *t, const val_line_t *l)
 {
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 32;
-        val_line_t *v = realloc(t->v, cap * sizeof(*v));
-        if (!v)
-            return -1;
-        t->v = v;
-        t->cap = cap;
-    }
-    t->v[t->n++] = *l;
-    return 0;
+    return VEC_PUSH(t->v, t->n, t->cap, *l);
 }
 
 /* --- calibration ----------------------------------------------------- */

@@ -61,9 +61,13 @@ static void write_file(const char *name, const char *text)
 }
 
 /* Run latsurf with args in dir; stdout+stderr into out; the exit code. */
+/* A failed command shows what it said, so a rare failure explains itself. */
 static int run_cli(const char *args, char *out, size_t n)
 {
-    return tu_cli(dir, args, out, n);
+    int rc = tu_cli(dir, args, out, n);
+    if (rc)
+        printf("latsurf %s: exit %d\n%s\n", args, rc, out);
+    return rc;
 }
 
 static double db_num(const char *db, const char *sql)
