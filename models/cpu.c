@@ -197,7 +197,6 @@ void cpus_free(cpus_t *c)
     free(c);
 }
 
-uint32_t cpus_count(const cpus_t *c) { return c->n; }
 
 /* --- virtual time --- */
 
@@ -955,7 +954,6 @@ double cpus_thread_ns(const cpu_thread_t *t)
 
 /* --- queries --- */
 
-bool cpus_idle(const cpus_t *c, uint32_t cpu) { return c->cpu[cpu].running < 0; }
 
 uint32_t cpus_queued(const cpus_t *c, uint32_t cpu, cpu_level_t lvl)
 {

@@ -136,7 +136,6 @@ bool cpus_thread_held(const cpu_thread_t *t);
 /* CPU time the thread ran since creation or the last reset. */
 double cpus_thread_ns(const cpu_thread_t *t);
 
-bool cpus_idle(const cpus_t *c, uint32_t cpu);
 /* Jobs queued at a kernel level incl. the running one; for CPU_USER, the
  * runnable fair threads. */
 uint32_t cpus_queued(const cpus_t *c, uint32_t cpu, cpu_level_t lvl);
@@ -144,6 +143,5 @@ uint32_t cpus_queued(const cpus_t *c, uint32_t cpu, cpu_level_t lvl);
  * when cpu == UINT32_MAX. */
 double cpus_busy_ns(const cpus_t *c, uint32_t cpu, cpu_level_t lvl);
 void cpus_reset_stats(cpus_t *c);
-uint32_t cpus_count(const cpus_t *c);
 
 #endif

@@ -77,8 +77,3 @@ int gpu_copy(gpu_t *g, uint32_t gpu, uint64_t bytes, sim_handler_fn fn, void *ct
 }
 
 const gpu_cfg_t *gpu_cfg(const gpu_t *g) { return &g->cfg; }
-
-void gpu_engine_stats(const gpu_t *g, uint32_t i, res_stats_t *out)
-{
-    res_stats(g->engines[i % g->cfg.count], out);
-}

@@ -41,7 +41,5 @@ double gpu_copy_ns(const gpu_t *g, uint64_t bytes);
 int gpu_copy(gpu_t *g, uint32_t gpu, uint64_t bytes, sim_handler_fn fn, void *ctx, uint64_t arg);
 
 const gpu_cfg_t *gpu_cfg(const gpu_t *g);
-/* Copy-engine statistics of GPU i (utilisation, queueing). */
-void gpu_engine_stats(const gpu_t *g, uint32_t i, res_stats_t *out);
 
 #endif

@@ -105,4 +105,3 @@ int rdma_send(rdma_t *n, uint64_t bytes, uint64_t arg)
     return res_submit(n->link, 0, (sim_time_t)rdma_wire_ns(n, bytes), rdma_on_wire, n, arg);
 }
 
-void rdma_link_stats(const rdma_t *n, res_stats_t *out) { res_stats(n->link, out); }
