@@ -52,5 +52,4 @@ double rdma_notify_ns(const rdma_t *n, bool polled);
  * 0 or -ENOMEM. */
 int rdma_send(rdma_t *n, uint64_t bytes, uint64_t arg);
 
-
 #endif
