@@ -10,8 +10,8 @@
  *
  * Draws on the host path are keyed, not sequential: costs_req() draws the
  * cost of stage `id` for request r from a counter-based generator (Random123
- * Philox4x32-10) at counter (the request's identity, the stage) under the
- * run's key (seed, replication). The request's identity is what the workload
+ * Philox2x32, 7 rounds: models/costs.c says why) at counter (the request's
+ * identity, the stage) under the run's key (seed, replication). The request's identity is what the workload
  * made it (flow, tag, offset, op), not the order or CPU it ran on, so a
  * variant that moves a consumer or reorders completions draws the same
  * numbers for the same request (common random numbers across variants).
