@@ -11,10 +11,11 @@
  * Draws on the host path are keyed, not sequential: costs_req() draws the
  * cost of stage `id` for request r from a counter-based generator (Random123
  * Philox2x32, 7 rounds: models/costs.c says why) at counter (the request's
- * identity, the stage) under the run's key (seed, replication). The request's identity is what the workload
- * made it (flow, tag, offset, op), not the order or CPU it ran on, so a
- * variant that moves a consumer or reorders completions draws the same
- * numbers for the same request (common random numbers across variants).
+ * identity, the stage) under the run's key (seed, replication). The
+ * request's identity is what the workload made it (flow, tag, offset, op),
+ * not the order or CPU it ran on, so a variant that moves a consumer or
+ * reorders completions draws the same numbers for the same request (common
+ * random numbers across variants).
  *
  * An empirical cost is the inverse CDF through its quantiles (p1 .. p99,
  * and p99.9 / p99.99 where calibrate had the samples), linear between them;
