@@ -139,8 +139,8 @@ static void test_jsonl_fast_path(void **state)
     static const char *const rest[] = {
         "\"id\":7,\"t_ns\":5,\"op\":\"write\",\"offset\":4096,\"bytes\":8192,\"flow\":3}",
         "\"id\":0,\"t_ns\":0,\"op\":\"read\",\"offset\":0,\"bytes\":1,\"flow\":0}",
-        "\"id\":9223372036854775807,\"t_ns\":9223372036854775807,\"op\":\"read\","
-        "\"offset\":9223372036854775807,\"bytes\":2147483647,\"flow\":4294967295}",
+        ("\"id\":9223372036854775807,\"t_ns\":9223372036854775807,\"op\":\"read\","
+         "\"offset\":9223372036854775807,\"bytes\":2147483647,\"flow\":4294967295}"),
         "\"id\":9223372036854775808,\"t_ns\":0,\"op\":\"read\",\"offset\":0,\"bytes\":1,\"flow\":0}",
         "\"id\":1,\"t_ns\":0,\"op\":\"read\",\"offset\":0,\"bytes\":0,\"flow\":0}",
         "\"id\":1,\"t_ns\":0,\"op\":\"read\",\"offset\":0,\"bytes\":2147483648,\"flow\":0}",
