@@ -3,10 +3,9 @@
  */
 #include "mem.h"
 
-double mem_touch_ns(const costs_t *k, const host_cfg_t *h, uint64_t bytes, uint32_t buf_node,
+double mem_touch_ns(const costs_t *k, const host_cfg_t *h, uint64_t bytes, bool remote,
                     uint32_t consumer_cpu, int32_t completion_cpu)
 {
-    bool remote = host_node_of(h, consumer_cpu) != buf_node;
     double per_kib = costs_value(k, remote ? COST_MEM_REMOTE_KIB : COST_MEM_LOCAL_KIB);
     double ns = per_kib * (double)bytes / 1024.0;
     /* an assumption until calibrated: host.what_if.warm_cache */

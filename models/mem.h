@@ -12,9 +12,12 @@
 #include "models/costs.h"
 #include "models/host.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
-double mem_touch_ns(const costs_t *k, const host_cfg_t *h, uint64_t bytes, uint32_t buf_node,
+/* remote: the buffer's node is not the consumer's (host_node_of; callers
+ * keep it per CPU, as it is asked per request). */
+double mem_touch_ns(const costs_t *k, const host_cfg_t *h, uint64_t bytes, bool remote,
                     uint32_t consumer_cpu, int32_t completion_cpu);
 
 #endif

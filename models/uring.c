@@ -36,6 +36,9 @@ struct uring {
     sim_time_t sq_busy_until;
     cpu_thread_t *sqt; /* the SQPOLL thread (io_sq_thread): a fair kernel thread */
     cpu_thread_t **pool; /* per CPU: a pool worker (r->pooled), created on first use */
+    /* per CPU: host_node_of(host, cpu), looked up per request (uring_touch)
+     * rather than divided anew */
+    uint16_t *node;
 };
 
 /* stage `id`'s cost for request r: keyed by the request (models/costs.h) */
@@ -50,10 +53,15 @@ uring_t *uring_new(sim_t *sim, cpus_t *cpus, const costs_t *costs, const host_cf
         return NULL;
     u->nslot = 64;
     u->slot = calloc(u->nslot, sizeof(*u->slot));
-    if (!u->slot) {
+    u->node = calloc(host->cpus ? host->cpus : 1, sizeof(*u->node));
+    if (!u->slot || !u->node) {
+        free(u->slot);
+        free(u->node);
         free(u);
         return NULL;
     }
+    for (uint32_t c = 0; c < host->cpus; c++) /* numa_nodes <= 64: fits */
+        u->node[c] = (uint16_t)host_node_of(host, c);
     u->sim = sim;
     u->cpus = cpus;
     u->costs = costs;
@@ -72,6 +80,7 @@ void uring_free(uring_t *u)
     free(u->cons);
     free(u->slot);
     free(u->pool);
+    free(u->node);
     free(u);
 }
 
@@ -143,7 +152,7 @@ static void uring_migrate(uring_t *u, uring_cons_t *c, uint32_t cpu, const req_t
 {
     uint32_t from = cpus_thread_cpu(c->t);
     cpus_thread_move(c->t, cpu);
-    bool remote = host_node_of(u->host, from) != host_node_of(u->host, cpu);
+    bool remote = u->node[from] != u->node[cpu];
     double cold = u->host->working_set_kib *
                   costs_value(u->costs, remote ? COST_MEM_REMOTE_KIB : COST_MEM_LOCAL_KIB);
     cpus_thread_run(c->t, RQ(u, COST_MIGRATION, r) + (sim_time_t)cold, sim_nothing, NULL, 0);
@@ -258,9 +267,8 @@ static sim_time_t uring_touch(const uring_t *u, const req_t *r)
     if (r->pooled == 1)
         return 0;
     uint32_t cpu = r->pooled ? (uint32_t)r->pool_cpu : cpus_thread_cpu(u->cons[r->thread].t);
-    return (sim_time_t)mem_touch_ns(u->costs, u->host, r->bytes,
-                                    host_node_of(u->host, (uint32_t)r->submit_cpu), cpu,
-                                    r->completion_cpu);
+    bool remote = u->node[cpu] != u->node[r->submit_cpu];
+    return (sim_time_t)mem_touch_ns(u->costs, u->host, r->bytes, remote, cpu, r->completion_cpu);
 }
 
 /* A sleeping task woken on its own CPU by the completion, from the end of

@@ -3,12 +3,16 @@
  */
 #include "vec.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 int vec_resize_(void *arrp, size_t cap, size_t esz)
 {
-    if (esz && cap > SIZE_MAX / esz)
+    /* No object exceeds PTRDIFF_MAX bytes (realloc refuses it): bounding
+     * there, not at SIZE_MAX, also tells gcc's LTO, which otherwise sees a
+     * SIZE_MAX request on an inlined path and warns. */
+    if (esz && cap > PTRDIFF_MAX / esz)
         return -ENOMEM;
     void *old;
     memcpy(&old, arrp, sizeof(old));

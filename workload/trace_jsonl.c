@@ -224,6 +224,76 @@ static bool jsonl_scan(jsonl_t *j, const char *p, jsonl_vals_t *v) {
   }
 }
 
+/* ---- the importer's shape: one exact line layout, read straight into the
+ * record. `latsurf import` writes an open-loop record with no optional key
+ * as {"id":N,"t_ns":N,"op":"read|write","offset":N,"bytes":N,"flow":N}: no
+ * blanks, keys in this order. Matching that as fixed literals between the
+ * integers skips the key lookup, the value bookkeeping and jsonl_fields'
+ * checks, which were most of a JSONL replay's reading time (issue 17). It
+ * accepts only lines whose record and validity are certain (every integer
+ * within its key's range, jsonl_lo/jsonl_hi), and gives the record the
+ * scanner and jsonl_fields would give; any other line (another order, a
+ * blank, an optional key, a value out of range) it declines, and the
+ * general scanner reads it from the start, errors included. */
+
+/* A plain non-negative integer as js_int reads it, at most `hi`; p after
+ * it, or NULL. What follows is the caller's literal (so never '.'/'e'). */
+static inline const char *jf_uint(const char *p, uint64_t hi, uint64_t *out) {
+  if ((unsigned)(*p - '0') >= 10 || (*p == '0' && (unsigned)(p[1] - '0') < 10))
+    return NULL;
+  const char *s = p;
+  uint64_t v = 0;
+  for (; (unsigned)(*p - '0') < 10; p++)
+    v = v * 10 + (uint64_t)(*p - '0');
+  if (p - s > 19 || v > hi)
+    return NULL;
+  *out = v;
+  return p;
+}
+
+/* p past the literal lit (a string constant), or NULL; the length check
+ * first keeps memcmp inside the line (end: its NUL). */
+#define JF_LIT(p, lit)                                                         \
+  ((size_t)(end - (p)) >= sizeof(lit) - 1 &&                                   \
+           memcmp((p), lit, sizeof(lit) - 1) == 0                              \
+       ? (p) + sizeof(lit) - 1                                                 \
+       : NULL)
+
+static bool jsonl_fast(const char *p, trace_rec_t *rec) {
+  const char *end = p + strlen(p);
+  uint64_t id, t, offset, bytes, flow;
+  if (!(p = JF_LIT(p, "{\"id\":")) || !(p = jf_uint(p, INT64_MAX, &id)) ||
+      !(p = JF_LIT(p, ",\"t_ns\":")) || !(p = jf_uint(p, INT64_MAX, &t)) ||
+      !(p = JF_LIT(p, ",\"op\":\"")))
+    return false;
+  uint8_t op;
+  const char *q;
+  if ((q = JF_LIT(p, "read\""))) {
+    op = REQ_READ;
+  } else if ((q = JF_LIT(p, "write\""))) {
+    op = REQ_WRITE;
+  } else {
+    return false;
+  }
+  p = q;
+  if (!(p = JF_LIT(p, ",\"offset\":")) ||
+      !(p = jf_uint(p, INT64_MAX, &offset)) ||
+      !(p = JF_LIT(p, ",\"bytes\":")) || !(p = jf_uint(p, INT32_MAX, &bytes)) ||
+      bytes < 1 || !(p = JF_LIT(p, ",\"flow\":")) ||
+      !(p = jf_uint(p, UINT32_MAX, &flow)) || p[0] != '}' || p[1] != '\0')
+    return false;
+  /* what jsonl_fields sets for these keys; the rest keeps trace_rec_init's
+   * defaults, which are the values jsonl_fields gives an absent key */
+  rec->id = id;
+  rec->t_ns = t;
+  rec->op = op;
+  rec->offset = offset;
+  rec->bytes = (uint32_t)bytes;
+  rec->flow = (uint32_t)flow;
+  return true;
+}
+#undef JF_LIT
+
 /* ---- the general path: jansson, for whatever the scanner declined. */
 
 static void jsonl_from_jansson(jsonl_t *j, json_t *o, jsonl_vals_t *v) {
@@ -370,9 +440,11 @@ static int jsonl_fields(trace_reader_t *r, const jsonl_vals_t *v,
 static int jsonl_next(trace_reader_t *r, trace_rec_t *rec) {
   char *line;
   while ((line = trace_getline(r))) {
+    trace_rec_init(rec, r->lineno);
+    if (jsonl_fast(line, rec))
+      return 1;
     if (lp_blank(line))
       continue; /* blank lines carry nothing */
-    trace_rec_init(rec, r->lineno);
     jsonl_vals_t v;
     memset(v.kind, 0, sizeof(v.kind));
     v.nafter = 0;
