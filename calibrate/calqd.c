@@ -22,6 +22,7 @@
 #define MAXDEPTH 256u
 
 const unsigned calqd_depths[CALQD_NDEPTH] = {1, 2, 8, 64};
+const unsigned calqd_check_depths[CALQD_NCHECK] = {4, 16, 32};
 
 static uint64_t mix(uint64_t *s) /* splitmix64: offsets only, no statistics drawn */
 {
@@ -302,6 +303,17 @@ static double param_mean(json_t *p)
     return json_number_value(json_object_get(p, "value"));
 }
 
+/* One per-depth row: the measurement and both models' IOPS at its depth. */
+static json_t *depth_row(const calqd_point_t *pt, const calqd_fit_t *f, const svcurve_t *cv,
+                         double cz)
+{
+    return json_pack("{s:i, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "depth", (int)pt->depth,
+                     "ios", (json_int_t)pt->ios, "seconds", pt->seconds, "iops", pt->iops,
+                     "mean_ns", pt->mean_ns, "p50_ns", pt->p50_ns, "p99_ns", pt->p99_ns,
+                     "model_iops", calqd_model_iops(pt->depth, f->units, f->service_ns, f->host_ns),
+                     "curve_iops", calqd_curve_iops(pt->depth, cv, cz));
+}
+
 int calqd_calibrate(int fd, uint64_t nblocks, int cpu, int quick, json_t *params,
                     const volatile sig_atomic_t *stop)
 {
@@ -328,23 +340,31 @@ int calqd_calibrate(int fd, uint64_t nblocks, int cpu, int quick, json_t *params
     double cz, crms;
     if ((rc = calqd_fit_curve(pt, CALQD_NDEPTH, s, &cv, &cz, &crms)))
         return rc;
-    json_t *per = json_array();
-    for (size_t i = 0; i < CALQD_NDEPTH && per; i++) {
-        json_t *row = json_pack("{s:i, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "depth",
-                                (int)pt[i].depth, "ios", (json_int_t)pt[i].ios, "seconds",
-                                pt[i].seconds, "iops", pt[i].iops, "mean_ns", pt[i].mean_ns,
-                                "p50_ns", pt[i].p50_ns, "p99_ns", pt[i].p99_ns, "model_iops",
-                                calqd_model_iops(pt[i].depth, f.units, s, z), "curve_iops",
-                                calqd_curve_iops(pt[i].depth, &cv, cz));
-        if (!row || json_array_append_new(per, row)) {
+    /* the check depths, measured after the fits were made */
+    calqd_point_t ck[CALQD_NCHECK];
+    for (size_t i = 0; i < CALQD_NCHECK; i++)
+        if ((rc = calqd_measure(fd, nblocks, cpu, calqd_check_depths[i], warm, run, 0xc4ec + i,
+                                stop, &ck[i])))
+            return rc;
+    json_t *per = json_array(), *check = json_array();
+    for (size_t i = 0; i < CALQD_NDEPTH + CALQD_NCHECK && per && check; i++) {
+        json_t *a = i < CALQD_NDEPTH ? per : check;
+        json_t *row = depth_row(i < CALQD_NDEPTH ? &pt[i] : &ck[i - CALQD_NDEPTH], &f, &cv, cz);
+        if (!row || json_array_append_new(a, row)) {
             json_decref(per);
-            per = NULL;
+            json_decref(check);
+            per = check = NULL;
         }
     }
-    char src[400];
+    if (!check) {
+        json_decref(per);
+        per = NULL;
+    }
+    char src[600];
     snprintf(src, sizeof(src),
              "queue-depth sweep, io_uring 4 KiB O_DIRECT random reads, one thread pinned to CPU "
-             "%d, depths 1 2 8 64 (%.1f s each after %.1f s warm-up); value = c, the parallel "
+             "%d, depths 1 2 8 64 (%.1f s each after %.1f s warm-up; then 4 16 32 for \"check\" "
+             "only, never fitted); value = c, the parallel "
              "units of a closed-loop model (host delay Z, c units of mean service S: exact MVA) "
              "fitted to IOPS by gsl_multifit_nlinear%s",
              cpu, run / 1e3, warm / 1e3,
@@ -370,13 +390,14 @@ int calqd_calibrate(int fd, uint64_t nblocks, int cpu, int quick, json_t *params
     if (!curve || !per) {
         json_decref(curve);
         json_decref(per);
+        json_decref(check);
         return -ENOMEM;
     }
-    json_t *p = json_pack("{s:f, s:s, s:i, s:{s:s, s:f, s:f, s:f, s:b}, s:o, s:o, s:s}", "value",
-                          f.units, "unit", "units", "samples", CALQD_NDEPTH, "fit", "dist",
-                          "mva_closed_loop", "service_ns", s, "host_ns", z, "rms_rel_err",
-                          f.rms_rel_err, "saturated", f.saturated, "curve", curve, "per_depth",
-                          per, "source", src);
+    json_t *p = json_pack("{s:f, s:s, s:i, s:{s:s, s:f, s:f, s:f, s:b}, s:o, s:o, s:o, s:s}",
+                          "value", f.units, "unit", "units", "samples", CALQD_NDEPTH, "fit",
+                          "dist", "mva_closed_loop", "service_ns", s, "host_ns", z,
+                          "rms_rel_err", f.rms_rel_err, "saturated", f.saturated, "curve", curve,
+                          "per_depth", per, "check", check, "source", src);
     if (!p || json_object_set_new(params, "device_units", p))
         return -ENOMEM;
     return 0;

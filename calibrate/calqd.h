@@ -41,6 +41,9 @@
 /* The depths calibrate fits on; validation checks other ones (4, 16, 32). */
 #define CALQD_NDEPTH 4
 extern const unsigned calqd_depths[CALQD_NDEPTH]; /* 1, 2, 8, 64 */
+/* Measured after them for a check only (device_units.check): never fitted. */
+#define CALQD_NCHECK 3
+extern const unsigned calqd_check_depths[CALQD_NCHECK]; /* 4, 16, 32 */
 
 typedef struct {
     unsigned depth;
@@ -94,7 +97,9 @@ int calqd_fit(const calqd_point_t *pt, size_t n, double s_ns, double z_ns, calqd
  * warm-up + 1 s per depth; else 0.5 + 3 s), take S as the mean of
  * params.device_read_4k_ns (its fit) and Z as the QD1 mean latency minus S,
  * fit c and the service curve, and add "device_units" (value c, with the
- * fit, the curve, the per-depth measurements and the source) to params. -ENOENT when params has no
+ * fit, the curve, the per-depth measurements and the source) to params.
+ * Then measure calqd_check_depths the same way and record them with both
+ * models' IOPS there as "check" (the fits never see them). -ENOENT when params has no
  * device_read_4k_ns; else 0, -EINTR or -errno. */
 int calqd_calibrate(int fd, uint64_t nblocks, int cpu, int quick, json_t *params,
                     const volatile sig_atomic_t *stop);

@@ -10,8 +10,9 @@
 # the median over rounds: IOPS, p50 and p99 of fio and of each simulation,
 # and err = (sim - fio) / fio.
 # Also the closed-loop models alone (the curve's and the c units', each with
-# its host delay Z: what calibrate fitted, as IOPS at the checked depths),
-# which describe the sweep's own set-up: a thread on the interrupt CPU.
+# its host delay Z: what calibrate fitted, as IOPS at the checked depths)
+# against calibrate's own loop at those depths (device_units.check: measured
+# after the fit, never fitted), the same instrument and CPU as the fit.
 #   bash scripts/qd_check.sh [--rounds N] [--cpu C] [--keep DIR] LATSURF [LATSURF...]
 # --cpu C: fio's CPU and the simulated consumer_cpu (default 0, as the
 # scenarios; the interrupt CPU, 1 on the development VM, is the sweep's).
@@ -76,7 +77,7 @@ done
 [ -n "$keep" ] && mkdir -p "$keep" && cp "$cal" "$res" "$keep"/
 echo "fio and consumer on CPU $cpu; $(uptime)"
 for i in "${!bins[@]}"; do echo "sim$i = ${bins[$i]}"; done
-python3 - "$res" "$rounds" ${#bins[@]} "$cal" <<'PY'
+python3 - "$res" "$rounds" ${#bins[@]} "$cal" "$cpu" <<'PY'
 import json, math, sys, statistics as st
 rows = [l.split() for l in open(sys.argv[1])]
 rounds, nb = int(sys.argv[2]), int(sys.argv[3])
@@ -131,13 +132,19 @@ for r in list(range(1, rounds + 1)) + ["median"]:
                       f"{s[2]/1e3:.1f} us ({e[2]*100:+.0f}%)"]
         print("| " + " | ".join(cells) + " |")
 print()
-print("Closed-loop models alone (the sweep's set-up: compare with fio on the interrupt CPU):")
+print("The closed-loop models alone, against calibrate's own loop at the check depths (measured")
+print("after the fit, same thread on the interrupt CPU, never fitted: device_units.check):")
 print()
-print("| depth | fio IOPS (median) | curve model (err) | c-units model (err) |")
-print("|---|---|---|---|")
+print("| depth | calibrate IOPS (check) | curve model (err) | c-units model (err) | fio IOPS, CPU %s (median) |"
+      % sys.argv[5])
+print("|---|---|---|---|---|")
+chk = {r["depth"]: r["iops"] for r in u.get("check", [])}
 for d in (4, 16, 32):
     fm = med(v[(q, d, "fio")][0] for q in range(1, rounds + 1))
     cu = loop_iops(d, f["host_ns"], lambda k: k * f["service_ns"] / min(k, u["value"]))
     cv = loop_iops(d, c["host_ns"], sv) if c else float("nan")
-    print(f"| {d} | {fm:.0f} | {cv:.0f} ({(cv / fm - 1) * 100:+.0f}%) | {cu:.0f} ({(cu / fm - 1) * 100:+.0f}%) |")
+    m = chk.get(d)
+    err = lambda x: f"{x:.0f} ({(x / m - 1) * 100:+.0f}%)" if m else f"{x:.0f}"
+    print(f"| {d} | {m:.0f} | {err(cv)} | {err(cu)} | {fm:.0f} |" if m else
+          f"| {d} | - | {err(cv)} | {err(cu)} | {fm:.0f} |")
 PY

@@ -79,6 +79,9 @@ else:
         cv = f"{r['curve_iops']:.0f}" if "curve_iops" in r else "-"
         print(f"| {r['depth']} | {r['iops']:.0f} | {r['model_iops']:.0f} | {cv} | {r['mean_ns']/1e3:.1f} us | "
               f"{r['p50_ns']/1e3:.1f} us | {r['p99_ns']/1e3:.1f} us |")
+    for r in p.get("check", []):  # measured after the fit, never fitted
+        print(f"| {r['depth']} (check) | {r['iops']:.0f} | {r['model_iops']:.0f} | {r['curve_iops']:.0f} | "
+              f"{r['mean_ns']/1e3:.1f} us | {r['p50_ns']/1e3:.1f} us | {r['p99_ns']/1e3:.1f} us |")
 PY
     echo
     echo "## The table"
