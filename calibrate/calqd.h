@@ -20,7 +20,7 @@
  * a load-dependent service curve (sim/svcurve.h): every request in the
  * device is served at once, in a mean time T(k) that depends on the number
  * k in service; T(1) = S, and T at the other fit depths is solved, depth
- * after depth, so that exact MVA of the closed loop (station rate
+ * after depth, so that the exact solution of the closed loop (station rate
  * k / T(k), delay Z = 1 / IOPS(1) - S) gives the measured IOPS there. The
  * simulator uses the curve when the file has one ("curve" in
  * device_units), else the c units.
@@ -66,7 +66,7 @@ double calqd_model_iops(unsigned d, double c, double s_ns, double z_ns);
 
 /* IOPS of the closed loop with d requests, a station that serves all it
  * holds at once in a mean time svcurve_ns(c, k) with k inside (rate
- * k / T(k), exact MVA) and host delay z_ns. */
+ * k / T(k)) and host delay z_ns; exact (product form, as both models). */
 double calqd_curve_iops(unsigned d, const svcurve_t *c, double z_ns);
 
 /* Fit the curve with knots at the points' depths (increasing, the first
@@ -99,8 +99,8 @@ int calqd_fit(const calqd_point_t *pt, size_t n, double s_ns, double z_ns, calqd
  * fit c and the service curve, and add "device_units" (value c, with the
  * fit, the curve, the per-depth measurements and the source) to params.
  * Then measure calqd_check_depths the same way and record them with both
- * models' IOPS there as "check" (the fits never see them). -ENOENT when params has no
- * device_read_4k_ns; else 0, -EINTR or -errno. */
+ * models' IOPS there as "check" (the fits never see them). -ENOENT when
+ * params has no device_read_4k_ns; else 0, -EINTR or -errno. */
 int calqd_calibrate(int fd, uint64_t nblocks, int cpu, int quick, json_t *params,
                     const volatile sig_atomic_t *stop);
 
