@@ -22,6 +22,7 @@
 #define MAXDEPTH 256u
 
 const unsigned calqd_depths[CALQD_NDEPTH] = {1, 2, 8, 64};
+const unsigned calqd_check_depths[CALQD_NCHECK] = {4, 16, 32};
 
 static uint64_t mix(uint64_t *s) /* splitmix64: offsets only, no statistics drawn */
 {
@@ -137,27 +138,91 @@ out_pin:
 
 /* ---- the model and its fit -------------------------------------------- */
 
+/* IOPS of a closed loop of d requests over a delay station z_ns and a
+ * station whose rate with k inside is k / t[k] (t[1..d], ns). The product
+ * form, solved directly: P(k at the station) is proportional to
+ * z^(d-k) / (d-k)! x prod_{j<=k} t[j] / j, summed in logs. This is what
+ * exact MVA computes, without its 1 - sum for P(0), which cancels
+ * catastrophically once the station holds nearly everyone (a 1% error at
+ * d = 64 with z / t = 1/4, 55% at d = 128). */
+static double closed_loop_iops(unsigned d, double z_ns, const double *t)
+{
+    if (!(z_ns > 0))
+        return d / t[d] * 1e9; /* all d at the station */
+    double lw[MAXDEPTH + 1], top = -INFINITY, acc = 0, num = 0, den = 0;
+    for (unsigned k = 0; k <= d; k++) {
+        if (k)
+            acc += log(t[k] / k);
+        lw[k] = (d - k) * log(z_ns) - lgamma(d - k + 1.0) + acc;
+        top = fmax(top, lw[k]);
+    }
+    for (unsigned k = 0; k <= d; k++) {
+        double w = exp(lw[k] - top);
+        den += w;
+        if (k)
+            num += w * k / t[k];
+    }
+    return num / den * 1e9;
+}
+
 double calqd_model_iops(unsigned d, double c, double s_ns, double z_ns)
 {
-    /* Exact MVA with one load-dependent station (mu(k) = min(k, c) / S) and
-     * one delay station Z: p[k] is P(k requests at the device | n in all). */
-    double p[MAXDEPTH + 1] = {1}, q[MAXDEPTH + 1], x = 0;
+    /* one load-dependent station, mu(k) = min(k, c) / S, and a delay Z */
+    double t[MAXDEPTH + 1];
     if (d > MAXDEPTH)
         d = MAXDEPTH;
-    for (unsigned n = 1; n <= d; n++) {
-        double r = 0;
-        for (unsigned k = 1; k <= n; k++)
-            r += k * s_ns / fmin(k, c) * p[k - 1];
-        x = n / (z_ns + r);
-        double sum = 0;
-        for (unsigned k = 1; k <= n; k++) {
-            q[k] = x * s_ns / fmin(k, c) * p[k - 1];
-            sum += q[k];
+    for (unsigned k = 1; k <= d; k++)
+        t[k] = k * s_ns / fmin(k, c);
+    return closed_loop_iops(d, z_ns, t);
+}
+
+double calqd_curve_iops(unsigned d, const svcurve_t *c, double z_ns)
+{
+    double t[MAXDEPTH + 1];
+    if (d > MAXDEPTH)
+        d = MAXDEPTH;
+    for (unsigned k = 1; k <= d; k++)
+        t[k] = svcurve_ns(c, k);
+    return closed_loop_iops(d, z_ns, t);
+}
+
+int calqd_fit_curve(const calqd_point_t *pt, size_t n, double s_ns, svcurve_t *out,
+                    double *z_ns, double *rms)
+{
+    if (n < 2 || n > SVCURVE_MAX || !(s_ns > 0) || pt[0].depth != 1)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (!(pt[i].iops > 0) || pt[i].depth > MAXDEPTH || (i && pt[i].depth <= pt[i - 1].depth))
+            return -EINVAL;
+    /* Z from IOPS rather than the mean latency: the loop's period includes
+     * the user-space gap between reaping and resubmitting */
+    double z = 1e9 / pt[0].iops - s_ns, ss = 0;
+    if (z < 0)
+        z = 0;
+    svcurve_t c = {.n = 1, .k = {1}, .ns = {s_ns}};
+    for (size_t i = 1; i < n; i++) {
+        /* IOPS falls as T at this knot grows: bisect log T between a time
+         * 100x shorter than T(1) and 10x the whole period d / IOPS */
+        double lo = log(s_ns / 100), hi = log(10 * pt[i].depth * 1e9 / pt[i].iops);
+        c.n = (uint32_t)i + 1;
+        c.k[i] = pt[i].depth;
+        for (int it = 0; it < 100; it++) {
+            c.ns[i] = exp((lo + hi) / 2);
+            if (calqd_curve_iops(pt[i].depth, &c, z) > pt[i].iops)
+                lo = (lo + hi) / 2;
+            else
+                hi = (lo + hi) / 2;
         }
-        q[0] = sum < 1 ? 1 - sum : 0;
-        memcpy(p, q, (n + 1) * sizeof(*p));
+        c.ns[i] = exp((lo + hi) / 2);
     }
-    return x * 1e9;
+    for (size_t i = 0; i < n; i++) {
+        double e = calqd_curve_iops(pt[i].depth, &c, z) / pt[i].iops - 1;
+        ss += e * e;
+    }
+    *out = c;
+    *z_ns = z;
+    *rms = sqrt(ss / (double)n);
+    return svcurve_check(&c);
 }
 
 typedef struct {
@@ -238,6 +303,17 @@ static double param_mean(json_t *p)
     return json_number_value(json_object_get(p, "value"));
 }
 
+/* One per-depth row: the measurement and both models' IOPS at its depth. */
+static json_t *depth_row(const calqd_point_t *pt, const calqd_fit_t *f, const svcurve_t *cv,
+                         double cz)
+{
+    return json_pack("{s:i, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "depth", (int)pt->depth,
+                     "ios", (json_int_t)pt->ios, "seconds", pt->seconds, "iops", pt->iops,
+                     "mean_ns", pt->mean_ns, "p50_ns", pt->p50_ns, "p99_ns", pt->p99_ns,
+                     "model_iops", calqd_model_iops(pt->depth, f->units, f->service_ns, f->host_ns),
+                     "curve_iops", calqd_curve_iops(pt->depth, cv, cz));
+}
+
 int calqd_calibrate(int fd, uint64_t nblocks, int cpu, int quick, json_t *params,
                     const volatile sig_atomic_t *stop)
 {
@@ -260,34 +336,68 @@ int calqd_calibrate(int fd, uint64_t nblocks, int cpu, int quick, json_t *params
     int rc = calqd_fit(pt, CALQD_NDEPTH, s, z, &f);
     if (rc)
         return rc;
-    json_t *per = json_array();
-    for (size_t i = 0; i < CALQD_NDEPTH && per; i++) {
-        json_t *row = json_pack("{s:i, s:I, s:f, s:f, s:f, s:f, s:f, s:f}", "depth",
-                                (int)pt[i].depth, "ios", (json_int_t)pt[i].ios, "seconds",
-                                pt[i].seconds, "iops", pt[i].iops, "mean_ns", pt[i].mean_ns,
-                                "p50_ns", pt[i].p50_ns, "p99_ns", pt[i].p99_ns, "model_iops",
-                                calqd_model_iops(pt[i].depth, f.units, s, z));
-        if (!row || json_array_append_new(per, row)) {
+    svcurve_t cv;
+    double cz, crms;
+    if ((rc = calqd_fit_curve(pt, CALQD_NDEPTH, s, &cv, &cz, &crms)))
+        return rc;
+    /* the check depths, measured after the fits were made */
+    calqd_point_t ck[CALQD_NCHECK];
+    for (size_t i = 0; i < CALQD_NCHECK; i++)
+        if ((rc = calqd_measure(fd, nblocks, cpu, calqd_check_depths[i], warm, run, 0xc4ec + i,
+                                stop, &ck[i])))
+            return rc;
+    json_t *per = json_array(), *check = json_array();
+    for (size_t i = 0; i < CALQD_NDEPTH + CALQD_NCHECK && per && check; i++) {
+        json_t *a = i < CALQD_NDEPTH ? per : check;
+        json_t *row = depth_row(i < CALQD_NDEPTH ? &pt[i] : &ck[i - CALQD_NDEPTH], &f, &cv, cz);
+        if (!row || json_array_append_new(a, row)) {
             json_decref(per);
-            per = NULL;
+            json_decref(check);
+            per = check = NULL;
         }
     }
-    char src[400];
+    if (!check) {
+        json_decref(per);
+        per = NULL;
+    }
+    char src[600];
     snprintf(src, sizeof(src),
              "queue-depth sweep, io_uring 4 KiB O_DIRECT random reads, one thread pinned to CPU "
-             "%d, depths 1 2 8 64 (%.1f s each after %.1f s warm-up); value = c, the parallel "
+             "%d, depths 1 2 8 64 (%.1f s each after %.1f s warm-up; then 4 16 32 for \"check\" "
+             "only, never fitted); value = c, the parallel "
              "units of a closed-loop model (host delay Z, c units of mean service S: exact MVA) "
              "fitted to IOPS by gsl_multifit_nlinear%s",
              cpu, run / 1e3, warm / 1e3,
              f.saturated ? "; IOPS saturated before the largest depth: c describes whatever "
                            "saturated (device or the submitting CPU)"
                          : "");
-    json_t *p = per ? json_pack("{s:f, s:s, s:i, s:{s:s, s:f, s:f, s:f, s:b}, s:o, s:s}",
-                                "value", f.units, "unit", "units", "samples", CALQD_NDEPTH,
-                                "fit", "dist", "mva_closed_loop", "service_ns", s, "host_ns", z,
-                                "rms_rel_err", f.rms_rel_err, "saturated", f.saturated,
-                                "per_depth", per, "source", src)
-                    : NULL;
+    /* json_pack's "o" takes the reference, also when it fails (jansson >= 2.13) */
+    json_t *kk = json_array(), *tt = json_array(), *curve = NULL;
+    int ok = kk && tt;
+    for (uint32_t i = 0; ok && i < cv.n; i++)
+        ok = !json_array_append_new(kk, json_real(cv.k[i])) &&
+             !json_array_append_new(tt, json_real(cv.ns[i]));
+    if (ok) {
+        curve = json_pack("{s:o, s:o, s:f, s:f, s:s}", "k", kk, "service_ns", tt, "host_ns", cz,
+                          "rms_rel_err", crms, "source",
+                          "knots at the sweep's depths: T(1) = S, T(d) solved so that exact MVA "
+                          "(station rate k/T(k), host delay host_ns = 1/IOPS(1) - S) gives the "
+                          "measured IOPS(d); power law between knots (sim/svcurve.h)");
+    } else {
+        json_decref(kk);
+        json_decref(tt);
+    }
+    if (!curve || !per) {
+        json_decref(curve);
+        json_decref(per);
+        json_decref(check);
+        return -ENOMEM;
+    }
+    json_t *p = json_pack("{s:f, s:s, s:i, s:{s:s, s:f, s:f, s:f, s:b}, s:o, s:o, s:o, s:s}",
+                          "value", f.units, "unit", "units", "samples", CALQD_NDEPTH, "fit",
+                          "dist", "mva_closed_loop", "service_ns", s, "host_ns", z,
+                          "rms_rel_err", f.rms_rel_err, "saturated", f.saturated, "curve", curve,
+                          "per_depth", per, "check", check, "source", src);
     if (!p || json_object_set_new(params, "device_units", p))
         return -ENOMEM;
     return 0;

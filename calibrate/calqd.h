@@ -14,6 +14,17 @@
  * IOPS at the fit depths. c is continuous: 5.3 units mean the device's
  * throughput grows like 5.3 exponential servers'.
  *
+ * The c-units model cannot follow a device whose service time grows with
+ * load (virtio-blk over a host file: each request slows as more are in
+ * flight, so IOPS(d) bends early and keeps rising). So calibrate also fits
+ * a load-dependent service curve (sim/svcurve.h): every request in the
+ * device is served at once, in a mean time T(k) that depends on the number
+ * k in service; T(1) = S, and T at the other fit depths is solved, depth
+ * after depth, so that the exact solution of the closed loop (station rate
+ * k / T(k), delay Z = 1 / IOPS(1) - S) gives the measured IOPS there. The
+ * simulator uses the curve when the file has one ("curve" in
+ * device_units), else the c units.
+ *
  * The sweep reads only (the target may be a user's file or block device).
  * Nothing here prints; functions return 0 or -errno.
  */
@@ -25,9 +36,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim/svcurve.h"
+
 /* The depths calibrate fits on; validation checks other ones (4, 16, 32). */
 #define CALQD_NDEPTH 4
 extern const unsigned calqd_depths[CALQD_NDEPTH]; /* 1, 2, 8, 64 */
+/* Measured after them for a check only (device_units.check): never fitted. */
+#define CALQD_NCHECK 3
+extern const unsigned calqd_check_depths[CALQD_NCHECK]; /* 4, 16, 32 */
 
 typedef struct {
     unsigned depth;
@@ -48,6 +64,20 @@ int calqd_measure(int fd, uint64_t nblocks, int cpu, unsigned depth, double warm
  * s_ns and host delay z_ns (exact MVA, load-dependent station). */
 double calqd_model_iops(unsigned d, double c, double s_ns, double z_ns);
 
+/* IOPS of the closed loop with d requests, a station that serves all it
+ * holds at once in a mean time svcurve_ns(c, k) with k inside (rate
+ * k / T(k)) and host delay z_ns; exact (product form, as both models). */
+double calqd_curve_iops(unsigned d, const svcurve_t *c, double z_ns);
+
+/* Fit the curve with knots at the points' depths (increasing, the first
+ * depth 1): T(1) = s_ns, host delay z = 1 / IOPS(1) - s_ns (>= 0), then T at
+ * each further depth so that calqd_curve_iops matches the measured IOPS
+ * there (bisection on log T; the curve up to a depth depends only on the
+ * knots up to it). *rms: relative IOPS error left at the points (0 unless
+ * a depth's IOPS was out of the model's reach). 0, or -EINVAL. */
+int calqd_fit_curve(const calqd_point_t *pt, size_t n, double s_ns, svcurve_t *out,
+                    double *z_ns, double *rms);
+
 typedef struct {
     double units;            /* c */
     double service_ns;       /* S, given */
@@ -66,9 +96,11 @@ int calqd_fit(const calqd_point_t *pt, size_t n, double s_ns, double z_ns, calqd
 /* The calibrate step: sweep calqd_depths on the IRQ CPU `cpu` (quick: 0.2 s
  * warm-up + 1 s per depth; else 0.5 + 3 s), take S as the mean of
  * params.device_read_4k_ns (its fit) and Z as the QD1 mean latency minus S,
- * fit c, and add "device_units" (value c, with the fit, the per-depth
- * measurements and the source) to params. -ENOENT when params has no
- * device_read_4k_ns; else 0, -EINTR or -errno. */
+ * fit c and the service curve, and add "device_units" (value c, with the
+ * fit, the curve, the per-depth measurements and the source) to params.
+ * Then measure calqd_check_depths the same way and record them with both
+ * models' IOPS there as "check" (the fits never see them). -ENOENT when
+ * params has no device_read_4k_ns; else 0, -EINTR or -errno. */
 int calqd_calibrate(int fd, uint64_t nblocks, int cpu, int quick, json_t *params,
                     const volatile sig_atomic_t *stop);
 

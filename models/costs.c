@@ -293,6 +293,33 @@ static int costs_parse_chains(costs_t *k, json_t *p, const char *path, char *err
     return 0;
 }
 
+/* device_units.curve: {"k": [1, 2, ...], "service_ns": [...]} (calibrate/calqd.c) */
+static int costs_parse_curve(costs_t *k, json_t *du, const char *path, char *err, size_t n)
+{
+    json_t *c = json_object_get(du, "curve");
+    if (!c)
+        return 0; /* a calibration made before the curve: c units only */
+    json_t *kk = json_object_get(c, "k"), *tt = json_object_get(c, "service_ns");
+    size_t m = json_array_size(kk);
+    svcurve_t v = {.n = (uint32_t)m};
+    bool ok = json_is_array(kk) && json_is_array(tt) && json_array_size(tt) == m &&
+              m <= SVCURVE_MAX;
+    for (size_t i = 0; ok && i < m; i++) {
+        ok = json_is_number(json_array_get(kk, i)) && json_is_number(json_array_get(tt, i));
+        v.k[i] = json_number_value(json_array_get(kk, i));
+        v.ns[i] = json_number_value(json_array_get(tt, i));
+        ok = ok && v.ns[i] <= 1e10;
+    }
+    if (!ok || svcurve_check(&v)) {
+        char what[160];
+        snprintf(what, sizeof(what), "curve: expected \"k\" (increasing, from >= 1) and "
+                 "\"service_ns\" (> 0, <= 1e10): arrays of the same length, 1 to %d", SVCURVE_MAX);
+        return costs_bad(err, n, path, "device_units", what);
+    }
+    k->dev_curve = v;
+    return 0;
+}
+
 int costs_load(costs_t *k, const char *path, char *err, size_t n)
 {
     costs_defaults(k);
@@ -333,6 +360,8 @@ int costs_load(costs_t *k, const char *path, char *err, size_t n)
             if (json_is_null(json_object_get(p, "value")))
                 continue; /* calibrate could not measure it (e.g. writes on a read-only target) */
             if ((rc = costs_parse_param(&k->c[id], (cost_id_t)id, p, path, name, err, n)) != 0)
+                break;
+            if (id == COST_DEVICE_UNITS && (rc = costs_parse_curve(k, p, path, err, n)) != 0)
                 break;
         }
     }

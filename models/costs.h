@@ -23,6 +23,11 @@
  * above p95 ("tail"), spliced on there, cut at twice the largest sample
  * seen (flat at the last quantile without a tail).
  *
+ * The device's load-dependent service curve (device_units.curve, knots
+ * "k" and "service_ns") is loaded into dev_curve; a file without one
+ * leaves it empty, and devices.N.service "calibrated" then falls back on
+ * the c parallel units (device_units' value).
+ *
  * The completion chain (block completion -> CQE -> waiter running) is not
  * drawn stage by stage where calibrate measured it whole
  * ("completion_chains"): costs_chain() resamples one measured chain,
@@ -33,6 +38,7 @@
 #define LATSURF_COSTS_H
 
 #include "models/req.h"
+#include "sim/svcurve.h"
 
 #include <gsl/gsl_rng.h>
 #include <stddef.h>
@@ -116,6 +122,9 @@ typedef struct {
 typedef struct {
     cost_t c[COST_N];
     costs_chains_t chain[2]; /* [0] waiter on the completion CPU, [1] on another */
+    /* device_units.curve: the device's read service time against the number
+     * of reads in it (calibrate/calqd.h); n == 0 when the file has none */
+    svcurve_t dev_curve;
     uint32_t key[2];         /* the run's key for keyed draws (costs_set_run) */
     char source[256]; /* calibration file, or "built-in defaults" */
 } costs_t;

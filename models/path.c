@@ -287,9 +287,11 @@ static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
             }
             ssd_set_read_sampler(d->ssd, path_draw_device_read, d);
         }
-        /* the calibrated parallelism (device_units, rounded: res has whole servers) */
+        /* the calibrated parallelism: the service curve where the calibration
+         * has one, else device_units (rounded: res has whole servers) */
         double units = costs_value(cfg->costs, COST_DEVICE_UNITS);
-        if (ssd_set_units(d->ssd, (uint32_t)lround(units < 1 ? 1 : units > 4096 ? 4096 : units))) {
+        if ((cfg->costs->dev_curve.n && ssd_set_curve(d->ssd, &cfg->costs->dev_curve)) ||
+            ssd_set_units(d->ssd, (uint32_t)lround(units < 1 ? 1 : units > 4096 ? 4096 : units))) {
             path_free(p);
             return NULL;
         }

@@ -42,8 +42,10 @@ static const char *const ssd_arb_names[] = {"rr", NULL}; /* what Linux enables *
 enum { SSD_DIST_FIXED, SSD_DIST_EXPONENTIAL, SSD_DIST_CALIBRATED, SSD_NDISTS };
 static const char *const ssd_dist_names[] = {"fixed", "exponential", "calibrated", NULL};
 /* devices.N.service: "flash" models the inside (controller, dies, channels,
- * link); "calibrated" serves reads on the device's measured parallel units
- * (calibrate/calqd.h: c units, each a QD1 device-time draw). */
+ * link); "calibrated" serves reads on the device's measured service curve
+ * (calibrate/calqd.h: every read at once, a QD1 device-time draw scaled by
+ * T(k) / T(1) with k reads inside), or, with a calibration that has no
+ * curve, on its c parallel units (each a QD1 device-time draw). */
 static const char *const ssd_service_names[] = {"flash", "calibrated", NULL};
 _Static_assert(sizeof(ssd_dist_names) / sizeof(ssd_dist_names[0]) == SSD_NDISTS + 1,
                "one name per read distribution, then NULL");
@@ -457,6 +459,8 @@ struct ssd {
     void *read_ctx;
     double read_rest_ns;            /* fixed device costs of a QD1 4 KiB read */
     res_t *units;                   /* service "calibrated": the parallel units, else NULL */
+    svcurve_t curve;                /* service "calibrated" with a curve (n > 0): used instead */
+    uint32_t in_service;            /* reads inside under the curve */
     uint64_t page_bytes, unit_bytes;
     unsigned page_shift;
     int64_t gc_trigger, flush_reserve;
@@ -818,6 +822,14 @@ static void unit_done(sim_t *sim, void *ctx, uint64_t slot)
     cmd_complete(ctx, (uint32_t)slot);
 }
 
+static void curve_done(sim_t *sim, void *ctx, uint64_t slot)
+{
+    (void)sim;
+    ssd_t *s = ctx;
+    s->in_service--;
+    cmd_complete(s, (uint32_t)slot);
+}
+
 static void chunk_on_flash(ssd_t *s, uint32_t slot, uint32_t chunk)
 {
     ssd_cmd_t *c = &s->cmd[slot];
@@ -853,14 +865,23 @@ static void cmd_fetched(ssd_t *s, uint32_t slot)
         return;
     }
     s->st.reads++;
-    if (s->units) {
-        /* one unit for a QD1 device-time draw (block_rq_issue -> interrupt:
-         * fetch, flash and transfer of 4 KiB included); bytes beyond 4 KiB
-         * at the link rate, which the calibration did not measure */
+    if (s->units || s->curve.n) {
+        /* a QD1 device-time draw (block_rq_issue -> interrupt: fetch, flash
+         * and transfer of 4 KiB included); bytes beyond 4 KiB at the link
+         * rate, which the calibration did not measure */
         double t = s->read_draw ? s->read_draw(s->read_ctx, r) : (double)s->t_read;
+        if (s->curve.n) {
+            /* served at once, slowed by the k reads now inside (itself
+             * included): the QD1 shape, scaled to the curve's mean at k */
+            s->in_service++;
+            if (s->in_service > 1)
+                t *= svcurve_ns(&s->curve, s->in_service) / s->curve.ns[0];
+        }
         if (r->bytes > 4096)
             t += (double)(r->bytes - 4096) * s->pcie_ns_per_byte;
-        if (res_submit(s->units, 0, ns_of(t), unit_done, s, slot))
+        if (s->curve.n)
+            sim_after(s->sim, ns_of(t), curve_done, s, slot); /* failure: sticky error */
+        else if (res_submit(s->units, 0, ns_of(t), unit_done, s, slot))
             ssd_oom(s);
         return;
     }
@@ -916,7 +937,7 @@ static uint32_t arb_pick(ssd_t *s)
 
 static sim_time_t cmd_cost(const ssd_t *s, uint32_t slot)
 {
-    if (s->units && s->cmd[slot].r->op != REQ_WRITE)
+    if ((s->units || s->curve.n) && s->cmd[slot].r->op != REQ_WRITE)
         return 0; /* inside the measured device time */
     uint32_t n = s->cmd[slot].nchunks;
     return ns_of(s->cfg.ctrl_cmd_ns + (n ? n : 1) * s->cfg.map_hit_ns);
@@ -1111,9 +1132,19 @@ void ssd_stats(const ssd_t *s, ssd_stats_t *out)
     out->error = s->error;
 }
 
+int ssd_set_curve(ssd_t *s, const svcurve_t *c)
+{
+    if (!s->cfg.service_calibrated || s->units || s->curve.n)
+        return 0;
+    if (svcurve_check(c))
+        return -EINVAL;
+    s->curve = *c;
+    return 0;
+}
+
 int ssd_set_units(ssd_t *s, uint32_t units)
 {
-    if (!s->cfg.service_calibrated || s->units)
+    if (!s->cfg.service_calibrated || s->units || s->curve.n)
         return 0;
     s->units = res_new(s->sim, units ? units : 1, 1);
     return s->units ? 0 : -ENOMEM;

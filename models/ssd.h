@@ -26,6 +26,7 @@
 #include "models/req.h"
 #include "sim/cfg.h"
 #include "sim/sim.h"
+#include "sim/svcurve.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -69,7 +70,8 @@ typedef struct {
     bool read_exponential;      /* theory checks: exponential instead of fixed tR */
     bool read_calibrated;       /* tR so that QD1 4 KiB reads follow the host's
                                    calibrated device_read_4k_ns distribution */
-    bool service_calibrated;    /* devices.N.service "calibrated": reads on
+    bool service_calibrated;    /* devices.N.service "calibrated": reads on the
+                                   ssd_set_curve service curve, else on
                                    ssd_set_units parallel units (implies
                                    read_calibrated); writes keep the flash path */
     double channel_mbps;        /* per channel transfer rate, MB/s; 0 = free */
@@ -120,8 +122,16 @@ int ssd_submit(ssd_t *s, req_t *r, ssd_prio_t prio);
 void ssd_set_read_sampler(ssd_t *s, double (*draw)(void *ctx, const req_t *r), void *ctx);
 
 /* With devices.N.service "calibrated": reads bypass controller, flash and
- * link and hold one of `units` identical units (FIFO) for a draw of the read
- * sampler (plus bytes beyond 4 KiB at the PCIe rate). A no-op otherwise.
+ * link and are all served at once, each for a draw of the read sampler
+ * scaled by svcurve_ns(c, k) / c->ns[0], k the reads inside when it starts
+ * (itself included), plus bytes beyond 4 KiB at the PCIe rate. A no-op
+ * otherwise, or once the curve or units are set. 0 or -EINVAL (c fails
+ * svcurve_check). */
+int ssd_set_curve(ssd_t *s, const svcurve_t *c);
+
+/* The same without a curve: reads hold one of `units` identical units
+ * (FIFO) for a draw of the read sampler (plus bytes beyond 4 KiB at the
+ * PCIe rate). A no-op otherwise, or once the curve or units are set.
  * 0 or -ENOMEM. */
 int ssd_set_units(ssd_t *s, uint32_t units);
 

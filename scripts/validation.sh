@@ -48,8 +48,9 @@ cal=$(ls "$dir"/calibration-*.json | grep -v near-only | head -1)
     echo
     echo "- Host costs and the QD1 device time: one \`calibrate --quick\` run made by validate"
     echo "  at the start (on a scratch file beside the target), at QD1 with the consumer on each CPU."
-    echo "- The device's parallel units (\`device_units\`): the queue-depth sweep of that calibration"
-    echo "  at depths 1, 2, 8, 64 (fitted there); the regimes check depths 4, 16, 32 and open loop."
+    echo "- The device's service curve (\`device_units.curve\`; the c units where a file has none): the"
+    echo "  queue-depth sweep of that calibration at depths 1, 2, 8, 64 (fitted there); the regimes"
+    echo "  check depths 4, 16, 32 and open loop."
     echo "- The Poisson rates: stated in the scenario files (a fraction of a QD64 IOPS measured by an"
     echo "  earlier calibration on this host), not taken from the runs compared."
     echo "- Nothing is fitted to the live runs in this table."
@@ -66,11 +67,21 @@ else:
     print(f"c = {p['value']:.2f} units, S = {f['service_ns']/1e3:.1f} us, Z = {f['host_ns']/1e3:.1f} us, "
           f"rms relative IOPS error {f['rms_rel_err']*100:.1f}%{', saturated' if f['saturated'] else ''}")
     print()
-    print("| depth | IOPS | model IOPS | mean | p50 | p99 |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    c = p.get("curve")
+    if c:  # what the simulator uses (docs/calibration.md, "The service curve")
+        print("Service curve (used by the simulator): " +
+              ", ".join(f"T({k:g}) = {t/1e3:.1f} us" for k, t in zip(c["k"], c["service_ns"])) +
+              f", Z = {c['host_ns']/1e3:.1f} us (knots at the fit depths: exact there by construction)")
+        print()
+    print("| depth | IOPS | c-units IOPS | curve IOPS | mean | p50 | p99 |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for r in p["per_depth"]:
-        print(f"| {r['depth']} | {r['iops']:.0f} | {r['model_iops']:.0f} | {r['mean_ns']/1e3:.1f} us | "
+        cv = f"{r['curve_iops']:.0f}" if "curve_iops" in r else "-"
+        print(f"| {r['depth']} | {r['iops']:.0f} | {r['model_iops']:.0f} | {cv} | {r['mean_ns']/1e3:.1f} us | "
               f"{r['p50_ns']/1e3:.1f} us | {r['p99_ns']/1e3:.1f} us |")
+    for r in p.get("check", []):  # measured after the fit, never fitted
+        print(f"| {r['depth']} (check) | {r['iops']:.0f} | {r['model_iops']:.0f} | {r['curve_iops']:.0f} | "
+              f"{r['mean_ns']/1e3:.1f} us | {r['p50_ns']/1e3:.1f} us | {r['p99_ns']/1e3:.1f} us |")
 PY
     echo
     echo "## The table"

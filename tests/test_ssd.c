@@ -4,7 +4,8 @@
  * on one die, die parallelism, the program-bound write rate, round-robin
  * fetch order and WRR shares (a what-if), the die's FIFO that no class
  * escapes without the die-priority what-if, GC and suspend effects on read
- * p99, and config errors that name their JSON path.
+ * p99, the calibrated service curve's closed loop (IOPS = d / T(d)), and
+ * config errors that name their JSON path.
  */
 #include "models/req.h"
 #include "models/ssd.h"
@@ -171,6 +172,53 @@ static void run_until_done(rig_t *g, tenant_t *t, uint64_t n)
 {
     while (t->done < n && sim_npending(g->sim))
         sim_run(g->sim, sim_now(g->sim) + SIM_US(100));
+}
+
+/* ------------------------------------------------ the calibrated service curve */
+
+static double draw_50us(void *ctx, const req_t *r)
+{
+    (void)ctx;
+    (void)r;
+    return 50000; /* a constant QD1 device time: T(1) of the curve below */
+}
+
+/* A closed loop of d reads with no host delay over a service curve with a
+ * constant time at each k: every read after the ramp starts with d inside,
+ * so each takes exactly T(d) and IOPS = d / T(d). Knots (1, 50 us),
+ * (2, 60 us), (8, 120 us), (64, 640 us), by hand: T(4) = 60 us x (4/2)^a,
+ * a = ln(120/60) / ln(8/2) = 1/2, so 84.853 us (84853 ns rounded); T(1) =
+ * 50 us; beyond the last knot the throughput stays at 64 / 640 us, so
+ * T(128) = 1280 us. */
+static void test_curve_closed_loop_iops(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t d;
+        uint64_t t_ns;
+    } cases[] = {{1, 50000}, {4, 84853}, {128, 1280000}};
+    const svcurve_t curve = {.n = 4, .k = {1, 2, 8, 64}, .ns = {50000, 60000, 120000, 640000}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        rig_t g;
+        rig_init(&g, "{\"queues\":1,\"queue_depth\":1024,\"service\":\"calibrated\"}", 1, 0);
+        ssd_set_read_sampler(g.ssd, draw_50us, NULL);
+        assert_int_equal(ssd_set_curve(g.ssd, &curve), 0);
+        assert_int_equal(ssd_set_units(g.ssd, 3), 0); /* ignored: the curve is set */
+        tenant_t *t = rig_tenant(&g, 0, SSD_PRIO_URGENT, cases[i].d, 0, 4096, 0, 0);
+        t->skip = 2 * cases[i].d; /* the ramp: the first reads saw fewer inside */
+        rig_start(&g);
+        sim_time_t span = 200 * cases[i].t_ns;
+        sim_run(g.sim, span);
+        /* every read after the ramp took T(d) exactly */
+        assert_int_equal(t->lat_min, cases[i].t_ns);
+        assert_int_equal(t->lat_max, cases[i].t_ns);
+        /* IOPS = d / T(d): 200 periods of d reads, less the ramp's shortfall */
+        double iops = (double)t->done / ((double)span / 1e9);
+        double want = cases[i].d / ((double)cases[i].t_ns / 1e9);
+        assert_true(fabs(iops / want - 1) < 0.01);
+        g.stop = true;
+        rig_fini(&g);
+    }
 }
 
 /* ---------------------------------------------------------------- config */
@@ -613,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_rr_fetch_alternates),
         cmocka_unit_test(test_die_fifo_whatever_class),
         cmocka_unit_test(test_gc_raises_p99_suspend_lowers_it),
+        cmocka_unit_test(test_curve_closed_loop_iops),
     };
     enum {
         NFIXED = sizeof(fixed) / sizeof(fixed[0]),
