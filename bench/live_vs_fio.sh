@@ -38,9 +38,8 @@
 # point; by default `defer` at the closed-loop points - the set-up fio
 # 3.33's io_uring engine always makes, COOP_TASKRUN | SINGLE_ISSUER |
 # DEFER_TASKRUN as strace shows, so that both run the same ring - and
-# `policy` (the variants' own: the default mode, as in validate) at the
-# Poisson points, where fio's figure is not the same measurement anyway
-# and DEFER_TASKRUN makes the live open loop fall behind on this VM),
+# `policy` (the variants' own: the default mode, as validate runs them) at
+# the Poisson points, where fio's figure is not the same measurement anyway),
 # WAIT_QUIET (seconds, default 0: before each pair, wait up to this long for
 # a second in which the CPUs are at least 90% idle - on a shared VM, so that
 # the pair does not run beside another job's burst).
