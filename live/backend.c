@@ -781,26 +781,6 @@ static void be_wait(be_worker_t *w)
     w->woke = true;
 }
 
-/* Reap what has completed. A DEFER_TASKRUN ring posts its CQEs only when
- * this thread enters the kernel for events, and one entry runs a bounded
- * batch of the waiting task_work: while the ring says more waits
- * (IORING_SQ_TASKRUN), enter again. Without this a worker that never
- * sleeps - an open loop running behind - never reaped. */
-static int be_reap_all(be_worker_t *w)
-{
-    int n = be_reap(w);
-    if (w->taskrun != POL_TASKRUN_DEFER || w->iopoll)
-        return n;
-    for (int k = 0; k < 64 && be_needs_enter(w); k++) {
-        io_uring_get_events(&w->ring);
-        int m = be_reap(w);
-        if (m <= 0)
-            break;
-        n += m;
-    }
-    return n;
-}
-
 static void be_worker_loop(be_worker_t *w)
 {
     for (;;) {
@@ -842,7 +822,7 @@ static void be_worker_loop(be_worker_t *w)
         } else if (io_uring_sq_ready(&w->ring)) {
             io_uring_submit(&w->ring); /* a re-armed wake-up poll */
         }
-        if (be_reap_all(w) > 0)
+        if (be_reap(w) > 0)
             did = true;
         if (be_run_cpu(w))
             did = true;
