@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -84,6 +85,9 @@ struct be_worker {
     _Atomic(req_t *) in_peek;     /* non-NULL while the inbox has something */
     _Atomic int cpu_peek;         /* CPU work in the inbox */
     _Atomic int sleeping, stop, mark, wait, batch;
+    _Atomic int computing;        /* running CPU work (live_be_cpu_work): no timers meanwhile */
+    _Atomic uint64_t wake_at;     /* while sleeping: when it wakes by itself (run time) */
+    bool timers;                  /* the timer worker (set before it starts) */
     _Atomic double window_ns;
     int efd;
     /* worker-local */
@@ -125,6 +129,8 @@ struct live_be {
     uint32_t nall;
     int sq_wq_fd;                 /* first SQPOLL ring, shared by the others */
     _Atomic int marked;
+    _Atomic(be_worker_t *) timer_w;  /* runs cfg.timers; NULL before the first worker */
+    _Atomic uint64_t timer_due;      /* the next timer (run time), set by live_be_timer_due */
     bool stopped;
     char notes[1024];
     char error[512];
@@ -302,10 +308,15 @@ static int be_flush(be_worker_t *w)
 {
     if (!io_uring_sq_ready(&w->ring))
         return 0;
+    uint64_t t = be_now(w->be);
+    for (uint32_t i = 0; i < w->npend; i++) {
+        const req_t *r = w->slot[w->pend[i]].r;
+        hist_add(&w->st.late, t > r->t[T_ISSUE] ? t - r->t[T_ISSUE] : 0);
+    }
     int rc = io_uring_submit(&w->ring);
     if (rc < 0)
         return rc;
-    uint64_t t = be_now(w->be);
+    t = be_now(w->be);
     for (uint32_t i = 0; i < w->npend; i++)
         w->slot[w->pend[i]].r->t[T_SUBMIT] = t;
     w->npend = 0;
@@ -683,12 +694,20 @@ static bool be_run_cpu(be_worker_t *w)
     w->cpu_head = w->cpu_tail = NULL;
     atomic_store_explicit(&w->cpu_peek, 0, memory_order_release);
     pthread_mutex_unlock(&w->mu);
+    if (w->timers && j) { /* the caller runs the timers while this thread computes */
+        atomic_store(&w->computing, 1);
+        w->be->cfg.timers_off(w->be->cfg.ctx, true);
+    }
     while (j) {
         be_cpujob_t *next = j->next;
         be_spin(j->ns);
         w->be->cfg.cpu_done(w->be->cfg.ctx, j->arg);
         free(j);
         j = next;
+    }
+    if (w->timers && atomic_load(&w->computing)) {
+        atomic_store(&w->computing, 0);
+        w->be->cfg.timers_off(w->be->cfg.ctx, false);
     }
     return true;
 }
@@ -704,10 +723,14 @@ static void be_wait(be_worker_t *w)
     pol_wait_t wm = (pol_wait_t)atomic_load_explicit(&w->wait, memory_order_relaxed);
     if (w->iopoll)
         wm = POL_WAIT_POLL;
-    uint64_t now = be_now(w->be);
+    live_be_t *be = w->be;
+    uint64_t now = be_now(be);
     uint64_t window = (uint64_t)atomic_load_explicit(&w->window_ns, memory_order_relaxed);
     uint64_t deadline = w->npend ? w->pend_since + window : UINT64_MAX;
-    if (wm == POL_WAIT_POLL || (w->npend && deadline <= now)) {
+    uint64_t due = w->timers ? atomic_load(&be->timer_due) : UINT64_MAX;
+    if (due < deadline)
+        deadline = due; /* the next timer wakes it as a CQE does */
+    if (wm == POL_WAIT_POLL || deadline <= now) {
         if (be_needs_enter(w))
             io_uring_get_events(&w->ring);
         return;
@@ -715,12 +738,16 @@ static void be_wait(be_worker_t *w)
     if (wm == POL_WAIT_HYBRID && w->inflight && w->ewma_ns > 0) {
         /* sleep through part of the expected latency, then spin */
         uint64_t nap = (uint64_t)(w->ewma_ns * BE_HYBRID_SLEEP_FRACTION);
+        if (nap > deadline - now)
+            nap = deadline - now;
         struct io_uring_cqe *cqe;
         struct __kernel_timespec ts = {.tv_sec = (long long)(nap / 1000000000ull),
                                        .tv_nsec = (long long)(nap % 1000000000ull)};
         io_uring_wait_cqe_timeout(&w->ring, &cqe, &ts);
-        uint64_t until = be_now(w->be) + BE_HYBRID_SPIN_MAX_NS;
-        while (!io_uring_cq_ready(&w->ring) && be_now(w->be) < until &&
+        uint64_t until = be_now(be) + BE_HYBRID_SPIN_MAX_NS;
+        if (until > deadline)
+            until = deadline;
+        while (!io_uring_cq_ready(&w->ring) && be_now(be) < until &&
                !atomic_load_explicit(&w->in_peek, memory_order_relaxed) &&
                !atomic_load_explicit(&w->cpu_peek, memory_order_relaxed)) {
             if (be_needs_enter(w))
@@ -728,9 +755,16 @@ static void be_wait(be_worker_t *w)
         }
         if (io_uring_cq_ready(&w->ring))
             return;
+        now = be_now(be);
+        if (deadline <= now)
+            return;
     }
+    /* a timer set meanwhile for earlier than deadline is seen here, or its
+     * setter sees sleeping and wake_at and writes the eventfd */
+    atomic_store(&w->wake_at, deadline);
     atomic_store(&w->sleeping, 1);
-    if (atomic_load(&w->in_peek) || atomic_load(&w->cpu_peek) || atomic_load(&w->stop)) {
+    if (atomic_load(&w->in_peek) || atomic_load(&w->cpu_peek) || atomic_load(&w->stop) ||
+        (w->timers && atomic_load(&be->timer_due) < deadline)) {
         atomic_store(&w->sleeping, 0);
         return;
     }
@@ -751,6 +785,11 @@ static void be_worker_loop(be_worker_t *w)
 {
     for (;;) {
         bool did = false;
+        /* due timers first: what they issue to this consumer is queued
+         * locally and submitted in this pass */
+        if (w->timers && !atomic_load(&w->stop) &&
+            be_now(w->be) >= atomic_load(&w->be->timer_due))
+            w->be->cfg.timers(w->be->cfg.ctx);
         be_take_inbox(w);
         while (w->loc_head) {
             req_t *r = w->loc_head;
@@ -790,6 +829,7 @@ static void be_worker_loop(be_worker_t *w)
         if (atomic_exchange(&w->mark, 0)) {
             pol_reg_stats_reset(w->reg);
             w->st.fixed_reads = 0;
+            hist_init(&w->st.late);
             w->cpu_mark_ns = be_thread_cpu_ns();
         }
         if (atomic_load(&w->stop) && !w->inflight && !w->npend && !w->loc_head &&
@@ -817,6 +857,9 @@ static void *be_worker_main(void *arg)
     pthread_cond_broadcast(&be->cv);
     pthread_mutex_unlock(&be->mu);
     if (rc == 0) {
+        /* its timers end on time, not up to the default 50 us slack late */
+        if (w->timers)
+            prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
         if (atomic_load(&be->marked))
             w->cpu_mark_ns = be_thread_cpu_ns();
         be_worker_loop(w);
@@ -897,11 +940,16 @@ static be_worker_t *be_start(live_be_t *be, uint64_t key, uint32_t cpu, const po
     w->cpu = cpu;
     w->key = key;
     w->slots = slab_make(1u << LIVE_STAMPS_SLOT_BITS);
+    hist_init(&w->st.late);
     w->taskrun = (pol_taskrun_t)r->taskrun;
     atomic_store(&w->wait, (int)r->wait);
     atomic_store(&w->batch, (int)(pl->batch ? pl->batch : 1));
     atomic_store(&w->window_ns, pl->batch_window_ns);
     atomic_store(&w->mark, 0);
+    atomic_store(&w->wake_at, UINT64_MAX);
+    /* the first worker runs the timers (it is the only one in an open-loop
+     * scenario of one consumer) */
+    w->timers = be->cfg.timers && !atomic_load(&be->timer_w);
     pthread_mutex_init(&w->mu, NULL);
     w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (w->efd < 0 || pthread_create(&w->th, NULL, be_worker_main, w) != 0) {
@@ -922,6 +970,8 @@ static be_worker_t *be_start(live_be_t *be, uint64_t key, uint32_t cpu, const po
         be_worker_destroy(w);
         return NULL;
     }
+    if (w->timers)
+        atomic_store(&be->timer_w, w);
     return w;
 }
 
@@ -1035,6 +1085,17 @@ int live_be_cpu_work(live_be_t *be, uint32_t flow, uint32_t cpu, uint64_t ns, ui
     return 0;
 }
 
+bool live_be_timer_due(live_be_t *be, uint64_t t)
+{
+    atomic_store(&be->timer_due, t);
+    be_worker_t *w = atomic_load(&be->timer_w);
+    if (!w)
+        return false;
+    if (be_self != w && atomic_load(&w->sleeping) && t < atomic_load(&w->wake_at))
+        eventfd_write(w->efd, 1);
+    return !atomic_load(&w->computing) && !atomic_load(&w->stop);
+}
+
 void live_be_mark(live_be_t *be)
 {
     pthread_mutex_lock(&be->mu);
@@ -1068,9 +1129,11 @@ void live_be_stats(live_be_t *be, live_be_stats_t *st)
 {
     be_stop(be);
     memset(st, 0, sizeof(*st));
+    hist_init(&st->late);
     for (uint32_t i = 0; i < be->nall; i++) {
         be_worker_t *w = be->all[i];
         const live_be_stats_t *s = &w->st;
+        hist_merge(&st->late, &s->late);
         pol_reg_stats_add(&st->reg, &s->reg);
         st->taskrun_mismatch += s->taskrun_mismatch;
         st->submit_elsewhere += s->submit_elsewhere;

@@ -24,6 +24,15 @@
  * With cfg.rdma, a request marked r->rdma then has its bytes written to the
  * RDMA peer by the same worker (live/rdma.h), which stamps t_continued.
  *
+ * Timers (open-loop arrivals, think times) run on the first worker started
+ * when the caller gives cfg.timers: it sleeps in io_uring_wait_cqe until
+ * the earlier of its next CQE and the next timer, runs the timers itself,
+ * and what they issue to its own consumer goes to its ring with no other
+ * thread in between - as an open-loop client's own thread issues - instead
+ * of a timer thread waking it through its inbox for every arrival. While
+ * it computes (live_be_cpu_work) it cannot, and cfg.timers_off says so, so
+ * that the caller runs them meanwhile.
+ *
  * Stamped here: t_submit (io_uring_submit returned), t_cqe (the worker has
  * the CQE) and t_ready (it has read every cache line of the data); the
  * kernel stamps in between are left to the caller (tracefs or nearest
@@ -38,6 +47,7 @@
 #include "models/req.h"
 #include "policies/policy.h"
 #include "policies/registration.h"
+#include "sim/hist.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -49,6 +59,11 @@ typedef struct live_be live_be_t;
 typedef void (*live_be_done_fn)(void *ctx, req_t *r);
 /* CPU work asked by live_be_cpu_work has run, on the consumer's thread. */
 typedef void (*live_be_cpu_fn)(void *ctx, uint64_t arg);
+/* On the timer worker: run the timers that are due (and say when the next
+ * one is, live_be_timer_due). */
+typedef void (*live_be_timers_fn)(void *ctx);
+/* On the timer worker: it stops (off) or resumes running timers. */
+typedef void (*live_be_timers_off_fn)(void *ctx, bool off);
 
 typedef struct {
     int fd;
@@ -60,6 +75,8 @@ typedef struct {
     uint64_t t0_ns;                /* CLOCK_MONOTONIC of run time 0 */
     live_be_done_fn done;
     live_be_cpu_fn cpu_done;       /* may be NULL when live_be_cpu_work is not used */
+    live_be_timers_fn timers;      /* NULL: the caller runs every timer */
+    live_be_timers_off_fn timers_off;
     void *ctx;
 } live_be_cfg_t;
 
@@ -74,6 +91,7 @@ typedef struct {
     uint64_t errors;               /* failed or short I/Os */
     int first_error;               /* -errno of the first, 0 if none */
     uint32_t workers;
+    hist_t late;                   /* t_issue -> io_uring_submit entered, since live_be_mark */
 } live_be_stats_t;
 
 /* Returns NULL with err set on failure. */
@@ -94,6 +112,12 @@ int live_be_submit(live_be_t *be, req_t *r, const pol_placement_t *pl);
  * for another task_work mode is counted in taskrun_mismatch, as for any
  * worker. Any thread. 0, or -errno as live_be_submit. */
 int live_be_cpu_work(live_be_t *be, uint32_t flow, uint32_t cpu, uint64_t ns, uint64_t arg);
+
+/* The next timer is due at t (run time, UINT64_MAX if none): the timer
+ * worker, asleep past t, is woken. Call when a timer was set from another
+ * thread than the timer worker's callback. True while a timer worker runs
+ * the timers (it exists and is not computing). Any thread. */
+bool live_be_timer_due(live_be_t *be, uint64_t t);
 
 /* The measurement window starts: registration counters and CPU time restart. */
 void live_be_mark(live_be_t *be);

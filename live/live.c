@@ -40,6 +40,7 @@ typedef struct {
     uint64_t npending;                  /* sim_npending when the driver went to sleep */
     uint64_t next_wake;                 /* when the sleeping driver wakes by itself */
     bool stopping, sleeping, marked, interrupted;
+    bool timers_elsewhere;              /* a worker runs the timers (live_be_timer_due) */
     double cpu_mark, cpu_end;           /* the driver thread's CPU time */
     int fail;
     char failmsg[512];
@@ -148,19 +149,51 @@ static bool live_keep(void *x, const req_t *r)
     return true;
 }
 
+/* Under the engine lock, after the timers may have changed: the timer
+ * worker hears of the next one; true if it runs them (else the driver does). */
+static bool live_timers_due(live_t *L)
+{
+    bool off = L->stopping || L->fail || sim_error(L->sim);
+    L->timers_elsewhere = live_be_timer_due(L->be, off ? UINT64_MAX : sim_next(L->sim));
+    return L->timers_elsewhere;
+}
+
 /* Under the engine lock, on a worker thread, after a workload had its
  * turn: what it made due at once (the next request of a chain without a
  * think time) is issued from here, the consumer's own thread, as the
- * application would; the driver is woken only for what comes later, or
- * when it waits for the last I/O. */
+ * application would; the driver is woken only for a timer it runs, a
+ * failure, or when it waits for the last I/O. */
 static void live_after_workload(live_t *L)
 {
     uint64_t now = live_mono() - L->t0;
     if (!L->stopping && sim_next(L->sim) <= now)
         sim_run(L->sim, now);
-    if (L->sleeping && (sim_npending(L->sim) > L->npending || sim_next(L->sim) < L->next_wake ||
-                        L->outstanding == 0))
+    bool elsewhere = live_timers_due(L);
+    if (L->sleeping &&
+        ((L->stopping && L->outstanding == 0) || sim_error(L->sim) ||
+         (!elsewhere && (sim_npending(L->sim) > L->npending || sim_next(L->sim) < L->next_wake))))
         pthread_cond_signal(&L->cv);
+}
+
+/* live_be_timers_fn: on the timer worker, the timers that are due. */
+static void live_timers(void *ctx)
+{
+    live_t *L = ctx;
+    pthread_mutex_lock(&L->mu);
+    live_after_workload(L);
+    pthread_mutex_unlock(&L->mu);
+}
+
+/* live_be_timers_off_fn: the timer worker computes (off) or is back; while
+ * it computes the driver runs the timers. */
+static void live_timers_off(void *ctx, bool off)
+{
+    live_t *L = ctx;
+    pthread_mutex_lock(&L->mu);
+    live_timers_due(L);
+    if (off && L->sleeping)
+        pthread_cond_signal(&L->cv);
+    pthread_mutex_unlock(&L->mu);
 }
 
 /* live_be_done_fn: on the consumer's worker thread. */
@@ -298,7 +331,8 @@ static int live_init(const exec_env_t *env, const void *cfg, void **x, exec_shap
         .fd = c->target->fd, .topo = c->topo, .host = c->host,
         .registration = env->variant->registration, .polcfg = env->polcfg, .rdma = c->rdma,
         .t0_ns = L->t0,
-        .done = live_done, .cpu_done = live_cpu_done, .ctx = L,
+        .done = live_done, .cpu_done = live_cpu_done, .timers = live_timers,
+        .timers_off = live_timers_off, .ctx = L,
     };
     if (!(L->be = live_be_new(&bc, err, errlen)))
         return -ENOMEM;
@@ -375,7 +409,9 @@ static int live_drive(void *x, char *err, size_t errlen)
         }
         L->npending = sim_npending(L->sim);
         uint64_t next = L->npending ? now + LIVE_TICK_NS : now + LIVE_POLL_STOP_NS;
-        if (sim_next(L->sim) < next) /* a think time ends before the tick */
+        if (live_timers_due(L)) /* the timer worker has them; a late one is run here */
+            next = now + LIVE_POLL_STOP_NS;
+        else if (sim_next(L->sim) < next) /* a think time ends before the tick */
             next = sim_next(L->sim);
         if (!L->marked && next > warm)
             next = warm;
@@ -452,6 +488,10 @@ static void live_results(void *x, result_t *out)
                col->n ? (double)L->bs.fixed_reads / (double)col->n : 0);
     result_set_id(out, METRIC_LIVE_TASKRUN_MISMATCH, (double)L->bs.taskrun_mismatch);
     result_set_id(out, METRIC_LIVE_PRIO_REFUSED, (double)L->bs.prio_refused);
+    if (L->bs.late.count) {
+        result_set_id(out, METRIC_LIVE_ISSUE_LATE_P50, (double)hist_quantile(&L->bs.late, 0.5));
+        result_set_id(out, METRIC_LIVE_ISSUE_LATE_P99, (double)hist_quantile(&L->bs.late, 0.99));
+    }
     if (L->st)
         result_set_id(out, METRIC_LIVE_TRACED_REQUESTS, (double)L->nkept);
 }

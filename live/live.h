@@ -15,10 +15,15 @@
  *
  * Time 0 is the run's start on CLOCK_MONOTONIC; all request stamps are ns
  * since then. Open-loop arrivals and think times end at their simulated
- * time; the driver wakes at the earliest pending timer (sim_next, with a 1 ns
- * timer slack) and at least every LIVE_TICK_NS, so a request is issued a
- * wake-up late at most, and its latency counts from when it was due (no
- * coordinated omission). What a completion makes due at once (a chain's
+ * time, and a request's latency counts from when it was due (no
+ * coordinated omission). The first worker started runs the timers
+ * (live_be_timer_due): it sleeps until the earlier of its next CQE and the
+ * next timer (1 ns timer slack) and issues what is due on its own ring, as
+ * an open-loop client's thread does; the driver then wakes only every
+ * 10 ms (stop, warm-up mark, end) and runs a timer it finds late.
+ * Before the first worker, and while that worker runs CPU work, the driver
+ * runs them: it wakes at the earliest pending timer (sim_next, 1 ns slack)
+ * and at least every LIVE_TICK_NS. What a completion makes due at once (a chain's
  * next request without a think time) is issued on the completing worker,
  * the consumer's own thread. A workload's CPU work (exec_ops_t.cpu_work, a
  * trace's think_cpu_ns) is a busy loop on the consumer's worker thread

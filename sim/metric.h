@@ -110,6 +110,10 @@ typedef enum { METRIC_PLOT_NONE, METRIC_PLOT_LATENCY, METRIC_PLOT_RATES, METRIC_
       "live I/Os whose ring could not honour the task_run placement")                              \
     X(LIVE_PRIO_REFUSED, "live_prio_refused", COUNT, LOWER, 0, NONE,                               \
       "live I/Os whose priority class the kernel refused")                                         \
+    X(LIVE_ISSUE_LATE_P50, "live_issue_late_p50_ns", NS, LOWER, 0, NONE,                           \
+      "live: median t_issue -> io_uring_submit entered (the issuer's delay)")                      \
+    X(LIVE_ISSUE_LATE_P99, "live_issue_late_p99_ns", NS, LOWER, 0, NONE,                           \
+      "live: p99 t_issue -> io_uring_submit entered")                                              \
     X(LIVE_TRACED_REQUESTS, "live_traced_requests", COUNT, NEITHER, 0, NONE,                       \
       "live I/Os joined with tracepoints (--trace)")                                               \
     X(JOIN_RATE, "join_rate", FRACTION, HIGHER, 0, NONE, "traced io_uring I/Os joined end to end") \
