@@ -291,7 +291,9 @@ static void test_live_consumer_threads(void **state)
                "\"span_bytes\":4194304,\"consumer_cpu\":0}],"
                "\"policy\":{\"throughput_batch\":1},"
                "\"variants\":[{\"name\":\"kernel\",\"affinity\":\"kernel\"}],"
-               "\"run\":{\"duration_ms\":100,\"warmup_ms\":20,\"replications\":1}}");
+               /* 400 ms: it counts workers, not time, and beside another
+                * test's writeback (ctest -j2) 80 ms once held no completion */
+               "\"run\":{\"duration_ms\":400,\"warmup_ms\":20,\"replications\":1}}");
     char out[8192];
     unlink(path_in("two.sqlite"));
     assert_int_equal(run_cli("live two.json --target t.dat --db two.sqlite -q", out, sizeof(out)),
