@@ -26,7 +26,8 @@
 # must be on the device under test), THREADS (1), READS (3000), TARGET_SIZE
 # (1G: the live replay's file; offsets beyond it fold), REPS (3, live and sim
 # replications in validate), RECALIBRATE (set: calibrate even if cal.json exists),
-# QUICK (set: calibrate --quick).
+# QUICK (set: calibrate --quick), WARM (1: read the database once with direct
+# reads before anything is measured; 0: skip).
 # Needs db_bench (Debian: apt-get install rocksdb-tools), sqlite3, python3, root
 # (tracefs).
 set -euo pipefail
@@ -57,6 +58,15 @@ if [ ! -f "$db/CURRENT" ]; then
   db_bench --benchmarks=compact --use_existing_db=1 --compression_type=none --db="$db" >> fill.log 2>&1
 fi
 du -sh "$db"
+# Warm the device under the database as the replay's freshly written target
+# is warm: this VM's disk is a file on the hypervisor's host, whose page cache
+# made a cold first recording's reads 4x slower than a replay a minute later
+# (docs/whatif.md, run G). Direct reads, so the guest's own cache stays cold
+# as db_bench's direct reads see it. WARM=0 skips it.
+if [ "${WARM:-1}" != 0 ]; then
+  log "warming the database's blocks on the device (direct reads)"
+  for f in "$db"/*; do dd if="$f" of=/dev/null bs=1M iflag=direct status=none 2>/dev/null || true; done
+fi
 
 # The other tenants' CPU load, measured (not fitted): the mean number of
 # runnable tasks (/proc/stat procs_running, every 2 ms for 1 s, less the
