@@ -557,7 +557,7 @@ static void arm_hrtick(cpus_t *c, cpu_t *p)
 {
     const cpu_thread_t *t = p->curr;
     bool exact = c->s.hrtick || (t && t->clock_reader && c->s.fair == CPU_FAIR_EEVDF);
-    if (c->s.hrtick || p->hrtick_armed)
+    if (p->hrtick_armed)
         sim_cancel(c->sim, p->hrtick);
     p->hrtick_armed = false;
     if (!exact || !t || p->nrq < 2)

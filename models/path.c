@@ -40,7 +40,6 @@ struct path {
     path_dev_t *dev;
     cont_t *cont;
     uint32_t *cpu_node;
-    gsl_rng *timer_rng;    /* hrtimer overshoot draws */
     cpu_thread_t **bg;     /* host.background threads */
     struct timespec t0;   /* wall clock at run start, for progress reports */
     double next_report_s; /* wall seconds of the next progress report */
@@ -232,8 +231,7 @@ static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
                        (cpu_preempt_t)preempt, h->hrtick);
     p->cpus = cpus_new(sim, h->cpus, (sim_time_t)costs_value(cfg->costs, COST_IDLE_EXIT),
                        (sim_time_t)costs_value(cfg->costs, COST_IDLE_DEEP_AFTER), &sched);
-    p->timer_rng = rng_stream_new(env->seed, env->rep, "host.timer");
-    p->uring = uring_new(sim, p->cpus, cfg->costs, h, p->timer_rng, on_submitted, on_ready, p);
+    p->uring = uring_new(sim, p->cpus, cfg->costs, h, on_submitted, on_ready, p);
     p->dev = calloc(cfg->ndev, sizeof(*p->dev));
     p->cpu_node = calloc(h->cpus, sizeof(*p->cpu_node));
     p->bg = calloc(h->nbackground ? h->nbackground : 1, sizeof(*p->bg));
@@ -244,7 +242,7 @@ static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
         .thread = path_consumer_thread,
     };
     p->cont = p->cpus ? cont_new(&ce) : NULL;
-    if (!p->cpus || !p->timer_rng || !p->uring || !p->dev || !p->cpu_node || !p->cont || !p->bg) {
+    if (!p->cpus || !p->uring || !p->dev || !p->cpu_node || !p->cont || !p->bg) {
         path_free(p);
         return NULL;
     }
@@ -329,8 +327,6 @@ static void path_free(path_t *p)
     cont_free(p->cont);
     free(p->cpu_node);
     free(p->bg);
-    if (p->timer_rng)
-        gsl_rng_free(p->timer_rng);
     free(p);
 }
 

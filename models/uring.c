@@ -26,7 +26,6 @@ struct uring {
     cpus_t *cpus;
     const costs_t *costs;
     const host_cfg_t *host;
-    gsl_rng *rng;
     uring_fn submitted, ready;
     void *ctx;
     uring_cons_t *cons;
@@ -46,7 +45,7 @@ struct uring {
 #define PTR(x) ((uint64_t)(uintptr_t)(x))
 
 uring_t *uring_new(sim_t *sim, cpus_t *cpus, const costs_t *costs, const host_cfg_t *host,
-                   gsl_rng *rng, uring_fn submitted, uring_fn ready, void *ctx)
+                   uring_fn submitted, uring_fn ready, void *ctx)
 {
     uring_t *u = calloc(1, sizeof(*u));
     if (!u)
@@ -66,7 +65,6 @@ uring_t *uring_new(sim_t *sim, cpus_t *cpus, const costs_t *costs, const host_cf
     u->cpus = cpus;
     u->costs = costs;
     u->host = host;
-    u->rng = rng;
     u->submitted = submitted;
     u->ready = ready;
     u->ctx = ctx;
@@ -258,8 +256,6 @@ int uring_submit(uring_t *u, req_t *r, uint32_t batch, sim_time_t window, double
 
 /* --- completion --- */
 
-/* The first touch, from the CPU the consumer thread is on now (not the
- * placement's: another request of the same consumer may have moved it). */
 /* The first touch of the data by whoever consumes it: the consumer thread,
  * or the pool worker it hands the request to (nothing before the hand-off). */
 static sim_time_t uring_touch(const uring_t *u, const req_t *r)
@@ -495,7 +491,11 @@ void uring_complete(uring_t *u, req_t *r)
         return;
     }
     if (!cpus_thread_busy(c->t)) {
-        const costs_chain_t *ch = costs_chain(u->costs, cc != me, uring_cpu_idle(u, me), r);
+        /* (the idle test walks the CPU's levels: only when chains were loaded) */
+        const costs_chain_t *ch =
+            u->costs->chain[cc != me].n
+                ? costs_chain(u->costs, cc != me, uring_cpu_idle(u, me), r)
+                : NULL;
         if (ch) {
             uring_chain(u, r, ch, cc, me);
             return;

@@ -29,16 +29,14 @@
 #include "models/host.h"
 #include "models/req.h"
 
-#include <gsl/gsl_rng.h>
 
 typedef struct uring uring_t;
 typedef void (*uring_fn)(void *ctx, req_t *r);
 
 /* submitted: SQE consumed (t_submit set); hand it to blk-mq. ready: the
- * consumer runs with the data (t_cqe, t_ready set). rng draws the timer
- * overshoot (borrowed). */
+ * consumer runs with the data (t_cqe, t_ready set). */
 uring_t *uring_new(sim_t *sim, cpus_t *cpus, const costs_t *costs, const host_cfg_t *host,
-                   gsl_rng *rng, uring_fn submitted, uring_fn ready, void *ctx);
+                   uring_fn submitted, uring_fn ready, void *ctx);
 void uring_free(uring_t *u);
 
 /* Queue r's SQE on its consumer's ring, moving the consumer to

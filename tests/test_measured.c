@@ -35,7 +35,6 @@ typedef struct {
     cpus_t *cpus;
     costs_t costs;
     host_cfg_t host;
-    gsl_rng *rng;
     uring_t *u;
     req_t r[4];
     collect_t *col;
@@ -72,8 +71,7 @@ static void rig_init(rig_t *g)
     g->costs.c[COST_IDLE_EXIT].value = 0;
     g->sim = sim_new();
     g->cpus = cpus_new(g->sim, 4, 0, 1, NULL);
-    g->rng = gsl_rng_alloc(gsl_rng_mt19937);
-    g->u = uring_new(g->sim, g->cpus, &g->costs, &g->host, g->rng, on_submitted, on_ready, g);
+    g->u = uring_new(g->sim, g->cpus, &g->costs, &g->host, on_submitted, on_ready, g);
     g->col = collect_new(0, 0, NULL);
     assert_non_null(g->u);
     assert_non_null(g->col);
@@ -85,7 +83,6 @@ static void rig_fini(rig_t *g)
     collect_free(g->col);
     uring_free(g->u);
     cpus_free(g->cpus);
-    gsl_rng_free(g->rng);
     sim_free(g->sim);
 }
 
