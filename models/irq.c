@@ -97,19 +97,17 @@ static void irq_fire(irq_t *q, uint32_t i)
     req_t *batch = req_fifo_take(&cq->held);
     q->count++;
     sim_time_t now = sim_now(q->sim);
-    uint32_t k = 0;
+    /* a + b x CQEs reaped: irq_handler_ns is the handler with one CQE (as
+     * calibrated), drawn for the batch's first request; irq_per_cqe_ns each
+     * further CQE, drawn for its own request (models/costs.h) */
+    sim_time_t work = (sim_time_t)costs_req(q->costs, COST_IRQ_HANDLER, batch);
     for (req_t *r = batch; r; r = r->next) {
         r->irq_cpu = (int16_t)q->cpu[i];
         if (now > r->t[T_DEVICE_DONE])
             r->deferred = 1; /* held back by coalescing */
-        k++;
+        if (r != batch)
+            work += (sim_time_t)costs_req(q->costs, COST_IRQ_PER_CQE, r);
     }
-    /* a + b x CQEs reaped: irq_handler_ns is the handler with one CQE (as
-     * calibrated), irq_per_cqe_ns each further one */
-    /* drawn for the batch's first request (models/costs.h) */
-    sim_time_t work = (sim_time_t)costs_req(q->costs, COST_IRQ_HANDLER, batch) +
-                      (sim_time_t)(k > 1 ? k - 1 : 0) *
-                          (sim_time_t)costs_req(q->costs, COST_IRQ_PER_CQE, batch);
     cpus_run(q->cpus, q->cpu[i], CPU_HARDIRQ, work, irq_handler_done, q, (uint64_t)(uintptr_t)batch);
 }
 
