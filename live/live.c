@@ -430,8 +430,14 @@ static int live_drive(void *x, char *err, size_t errlen)
         prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0UL, 0UL, 0UL);
     L->cpu_end = live_thread_cpu_ns();
     L->interrupted = stop && *stop;
-    live_hog_stop(L->hog); /* the measurement is over */
+    /* the measurement is over: stop the hog, joining its threads outside
+     * the lock (one may sleep out its period first; the workers' completions
+     * must not wait on the lock meanwhile) */
+    live_hog_t *hog = L->hog;
     L->hog = NULL;
+    pthread_mutex_unlock(&L->mu);
+    live_hog_stop(hog);
+    pthread_mutex_lock(&L->mu);
     live_wind_down(L);
     pthread_mutex_unlock(&L->mu);
     return 0;
