@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gsl/gsl_statistics_double.h>
 #include <limits.h>
 #include <numa.h>
 #include <sched.h>
@@ -708,27 +709,24 @@ static int hog_probes(cal_t *c, int cpu, double secs)
         if (!rc && v.n) {
             char name[64];
             snprintf(name, sizeof(name), "wakeup_hog%.0f_ns", duty[i]);
-            calstat_param_t p;
-            calstat_from_samples(v.v, v.n, &p);
-            json_t *j = calstat_json(&p, "ns", NULL,
-                                     "a thread pinned beside a CPU hog (its own CPU time "
-                                     "busy_us per period_us, counted with "
-                                     "CLOCK_THREAD_CPUTIME_ID, as bench/hog.c): sleeps "
-                                     "sleep_us on an hrtimer (slack 1 ns), spins run_us; time "
-                                     "from the asked wake time to running in user space");
-            double sum = 0;
-            for (size_t k = 0; k < v.n; k++)
-                sum += v.v[k];
+            rc = put_samples(c, name, &v, "ns",
+                             "a thread pinned beside a CPU hog (its own CPU time "
+                             "busy_us per period_us, counted with "
+                             "CLOCK_THREAD_CPUTIME_ID, as bench/hog.c): sleeps "
+                             "sleep_us on an hrtimer (slack 1 ns), spins run_us; time "
+                             "from the asked wake time to running in user space");
+            /* how it was measured, beside the distribution */
             json_t *probe = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "period_us",
                                       h.period_us, "busy_us", h.busy_us, "sleep_us", h.sleep_us,
                                       "run_us", h.run_us, "secs", h.secs, "cycles_per_s", cps,
-                                      "mean_ns", sum / (double)v.n);
-            if (j && (!probe || json_object_set_new(j, "probe", probe)))
+                                      "mean_ns", gsl_stats_mean(v.v, 1, v.n));
+            json_t *param = json_object_get(c->params, name);
+            if (rc || !param) {
+                json_decref(probe);
+                rc = rc ? rc : -ENOMEM;
+            } else if (!probe || json_object_set_new(param, "probe", probe)) {
                 rc = -ENOMEM;
-            if (!rc)
-                rc = put(c, name, j);
-            else
-                json_decref(j);
+            }
         }
         calstat_vec_free(&v);
     }
