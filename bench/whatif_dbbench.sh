@@ -3,7 +3,7 @@
 # observe, ask what-if, apply, check.
 #
 #  1. a RocksDB database (db_bench fillrandom, 1 M keys of 200 bytes, no
-#     compression: about 220 MB), built once;
+#     compression: about 136 MB on the development VM), built once;
 #  2. db_bench readrandom with direct reads and an 8 MiB block cache,
 #     untraced, traced (`latsurf trace record -- db_bench ...`) and untraced
 #     again, back to back: ops/s of each (what tracing costs the application);
