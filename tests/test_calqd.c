@@ -18,6 +18,7 @@
 #include "calibrate/calqd.h"
 #include "models/costs.h"
 #include "sim/svcurve.h"
+#include "testutil.h"
 
 static const svcurve_t knots = {.n = 4, .k = {1, 2, 8, 64}, .ns = {50000, 60000, 120000, 640000}};
 
@@ -86,13 +87,8 @@ static void test_fit_recovers_curve(void **state)
 
 static void load(const char *json, costs_t *k, int want)
 {
-    char path[] = "/tmp/latsurf-test-calqd-XXXXXX", err[512] = "";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    assert_non_null(f);
-    fputs(json, f);
-    fclose(f);
+    char err[512] = "";
+    const char *path = tu_write_tmp("calqd", json);
     int rc = costs_load(k, path, err, sizeof(err));
     unlink(path);
     if (rc != want)

@@ -110,12 +110,9 @@ static void test_jsonl_errors(void **state)
 /* One JSONL line on its own: trace_next's result, the record, the error. */
 static int read_line(const char *line, trace_rec_t *rec, char *err, size_t n)
 {
-    char tmp[] = "/tmp/latsurf-jsonl-XXXXXX";
-    int fd = mkstemp(tmp);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    fprintf(f, "%s\n", line);
-    fclose(f);
+    char text[700];
+    snprintf(text, sizeof(text), "%s\n", line);
+    const char *tmp = tu_write_tmp("jsonl", text);
     trace_reader_t *rd;
     assert_int_equal(trace_open(tmp, "jsonl", &rd, err, n), 0);
     memset(rec, 0, sizeof(*rec));
