@@ -112,6 +112,28 @@ static int put_samples(cal_t *c, const char *name, calstat_vec_t *v, const char 
     return put(c, name, calstat_json(&p, unit, NULL, source));
 }
 
+/* A front-of-path stage measured on both sides (chain_t): NAME from the
+ * reads whose waiter ran on the interrupt's CPU, NAME with "_cross" before
+ * "_ns" from the others (models/costs.h, side-conditioned costs); NAME from
+ * the others where there were none on the interrupt's CPU. */
+static int put_sided(cal_t *c, const char *name, calstat_vec_t v[2], const char *source)
+{
+    static const char *const side[2] = {"waiter on the interrupt's CPU",
+                                        "waiter on another CPU"};
+    int only_cross = v[0].n == 0, rc = 0;
+    for (int x = 0; x < 2 && !rc; x++) {
+        char nm[64], src[400];
+        size_t stem = strlen(name) - strlen("_ns");
+        if (x && !only_cross)
+            snprintf(nm, sizeof(nm), "%.*s_cross_ns", (int)stem, name);
+        else
+            snprintf(nm, sizeof(nm), "%s", name);
+        snprintf(src, sizeof(src), "%s; %s", source, side[x]);
+        rc = put_samples(c, nm, &v[x], "ns", src);
+    }
+    return rc;
+}
+
 /* A linear parameter: value is the slope (use_slope) or the intercept. */
 static int put_linear(cal_t *c, const char *name, const calstat_vec_t *x, const calstat_vec_t *y,
                       int use_slope, const char *unit, const char *x_unit, const char *source)
@@ -345,9 +367,13 @@ static int qd1_untraced(cal_t *c, int cpu, size_t n)
     return rc;
 }
 
-/* Samples from the traced runs, [0] = waiter on the completion CPU, [1] = not. */
+/* Samples from the traced runs, [0] = waiter on the completion CPU, [1] = not.
+ * The front of the path is split the same way (put_sided): with the waiter
+ * elsewhere the interrupt's CPU sits idle between requests and the submit
+ * comes from another CPU, and both show in the stages (docs/calibration.md). */
 typedef struct {
-    calstat_vec_t dispatch, dev_read, dev_write, irq_handler, blk_complete, ipi, ipi_idle;
+    calstat_vec_t dispatch[2], dev_read[2], irq_handler[2], blk_complete[2];
+    calstat_vec_t dev_write, ipi, ipi_idle;
     calstat_vec_t task_work, cqe_post, nvme_read;
     calstat_vec_t c2cqe[2], cqe2run[2], c2wake[2], wake2run[2];
     /* whole chains of one request, [same/cross]: (idle, complete_to_cqe,
@@ -358,8 +384,9 @@ typedef struct {
 
 static void chain_free(chain_t *ch)
 {
-    calstat_vec_t *all[] = {&ch->dispatch,   &ch->dev_read,   &ch->dev_write,  &ch->irq_handler,
-                            &ch->blk_complete, &ch->ipi,    &ch->ipi_idle,   &ch->task_work,
+    calstat_vec_t *all[] = {&ch->dispatch[0], &ch->dispatch[1], &ch->dev_read[0], &ch->dev_read[1],
+                            &ch->irq_handler[0], &ch->irq_handler[1], &ch->blk_complete[0],
+                            &ch->blk_complete[1], &ch->dev_write, &ch->ipi, &ch->ipi_idle, &ch->task_work,
                             &ch->cqe_post,   &ch->c2cqe[0],   &ch->c2cqe[1],   &ch->cqe2run[0],
                             &ch->cqe2run[1], &ch->c2wake[0],  &ch->c2wake[1],  &ch->wake2run[0],
                             &ch->wake2run[1], &ch->nvme_read, &ch->whole[0], &ch->whole[1]};
@@ -388,17 +415,29 @@ static int gather(chain_t *ch, const tracejoin_t *j, int32_t tid, const calprobe
             rc = calstat_push(&ch->dev_write, dev);
             continue;
         }
-        rc |= calstat_push(&ch->dev_read, dev);
-        rc |= calstat_push(&ch->dispatch, (double)(r->t_dispatch - r->t_submit));
         int x = !tracejoin_same_cpu(r); /* 0 same, 1 cross */
+        rc |= calstat_push(&ch->dev_read[x], dev);
+        rc |= calstat_push(&ch->dispatch[x], (double)(r->t_dispatch - r->t_submit));
         ch->deferred += r->deferred;
         if (r->have & TJ_IRQ) {
-            rc |= calstat_push(&ch->blk_complete, (double)(r->t_blk_done - r->t_irq));
             if (r->irq_cpu >= 0 && r->irq_cpu < 64)
                 ch->irq_on[r->irq_cpu]++;
         }
-        if (r->have & TJ_IRQ_EXIT)
-            rc |= calstat_push(&ch->irq_handler, (double)(r->t_irq_exit - r->t_irq));
+        /* The model charges the handler, then the block completion, then
+         * the chain from block_rq_complete: so the two samples split the
+         * traced irq_handler_entry -> block_rq_complete in two at the
+         * handler's exit (a softirq completion: the handler whole, then
+         * what ran after it) or at block_rq_complete itself (completed
+         * inside the handler, as nvme_irq does: the rest of the handler
+         * is in the chain). Each counts once; and only where the block
+         * completion ran on the interrupt's CPU (an IPI to the submitter
+         * is ipi_ns, charged on its own). */
+        if ((r->have & (TJ_IRQ | TJ_IRQ_EXIT)) == (TJ_IRQ | TJ_IRQ_EXIT) &&
+            r->completion_cpu == r->irq_cpu && r->t_blk_done >= r->t_irq) {
+            uint64_t split = r->t_irq_exit < r->t_blk_done ? r->t_irq_exit : r->t_blk_done;
+            rc |= calstat_push(&ch->irq_handler[x], (double)(split - r->t_irq));
+            rc |= calstat_push(&ch->blk_complete[x], (double)(r->t_blk_done - split));
+        }
         rc |= calstat_push(&ch->c2cqe[x], (double)(r->t_cqe - r->t_blk_done));
         if (r->have & TJ_WAKEUP)
             rc |= calstat_push(&ch->c2wake[x], (double)(r->t_wakeup - r->t_blk_done));
@@ -553,9 +592,13 @@ static int put_chain(cal_t *c, chain_t *ch)
     if (ch->dev_no_irq)
         note(c, "%llu I/Os had no device interrupt in the trace: their device time ends at "
                 "block_rq_complete", (unsigned long long)ch->dev_no_irq);
-    rc |= put_samples(c, "device_read_4k_ns", &ch->dev_read, "ns",
-                      "tracefs block_rq_issue -> irq_handler_entry of the device vector, QD1 "
-                      "4 KiB O_DIRECT reads (the handler is irq_handler_ns)");
+    /* Each side's device time ends at irq_handler_entry, so it holds the
+     * interrupt CPU's wake-up from idle as that side sees it (a CPU idle
+     * for the whole device time, or since long); the model does not charge
+     * idle_exit_ns on such an interrupt again (irq_set_woken). */
+    rc |= put_sided(c, "device_read_4k_ns", ch->dev_read,
+                    "tracefs block_rq_issue -> irq_handler_entry of the device vector, QD1 "
+                    "4 KiB O_DIRECT reads (the handler is irq_handler_ns)");
     rc |= put_samples(c, "nvme_device_read_4k_ns", &ch->nvme_read, "ns",
                       "tracefs nvme_setup_cmd -> nvme_complete_rq (same qid and command id), "
                       "QD1 4 KiB reads: the NVMe command's time, without blk-mq");
@@ -563,14 +606,18 @@ static int put_chain(cal_t *c, chain_t *ch)
                       "tracefs block_rq_issue -> irq_handler_entry of the device vector, QD1 "
                       "4 KiB O_DIRECT writes to a file latsurf created (the scratch file, or "
                       "--allow-write)");
-    rc |= put_samples(c, "irq_handler_ns", &ch->irq_handler, "ns",
-                      "tracefs irq_handler_entry -> irq_handler_exit of the device vector");
-    rc |= put_samples(c, "blk_complete_ns", &ch->blk_complete, "ns",
-                      "tracefs irq_handler_entry (device vector) -> block_rq_complete: "
-                      "softirq/IPI completion");
-    rc |= put_samples(c, "blk_dispatch_ns", &ch->dispatch, "ns",
-                      "tracefs io_uring_submit_req -> block_rq_issue (io_uring prep, bio, "
-                      "blk-mq and scheduler insert/dispatch), QD1 reads");
+    rc |= put_sided(c, "irq_handler_ns", ch->irq_handler,
+                    "tracefs irq_handler_entry -> irq_handler_exit of the device vector, "
+                    "or -> block_rq_complete where the request completed inside the "
+                    "handler; completions on the interrupt's CPU");
+    rc |= put_sided(c, "blk_complete_ns", ch->blk_complete,
+                    "tracefs irq_handler_exit -> block_rq_complete (the softirq completion "
+                    "after the handler; 0 where it completed inside it), completions on the "
+                    "interrupt's CPU: with irq_handler_ns a split of irq_handler_entry -> "
+                    "block_rq_complete, each part counted once");
+    rc |= put_sided(c, "blk_dispatch_ns", ch->dispatch,
+                    "tracefs io_uring_submit_req -> block_rq_issue (io_uring prep, bio, "
+                    "blk-mq and scheduler insert/dispatch), QD1 reads");
     /* An IPI to an idle CPU also pays for the CPU's exit from idle (on a VM,
      * a halt exit): split the samples by what the waiter's CPU was doing. */
     enum { ENOUGH = 20 };
@@ -662,7 +709,9 @@ static int chain_step(cal_t *c, const sizes_t *sz)
         note(c, "traced %llu own I/Os, %llu joined per request, %.0f%% of reads completed "
                 "through deferred work",
              (unsigned long long)ch.traced, (unsigned long long)ch.joined,
-             ch.dev_read.n ? 100.0 * (double)ch.deferred / (double)ch.dev_read.n : 0.0);
+             ch.dev_read[0].n + ch.dev_read[1].n
+                 ? 100.0 * (double)ch.deferred / (double)(ch.dev_read[0].n + ch.dev_read[1].n)
+                 : 0.0);
     }
     if (!rc)
         rc = put_chain(c, &ch);

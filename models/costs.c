@@ -320,6 +320,24 @@ static int costs_parse_curve(costs_t *k, json_t *du, const char *path, char *err
     return 0;
 }
 
+/* The cost a parameter name sets: a cost's own name, or its side-conditioned
+ * "_cross" side (the name with "_cross" before "_ns"; *cross = 1); -1 for
+ * a measurement the models do not use. */
+static int costs_id_of(const char *name, int *cross)
+{
+    static const char side[] = "_cross_ns";
+    size_t len = strlen(name), sl = sizeof(side) - 1;
+    *cross = len > sl && strcmp(name + len - sl, side) == 0;
+    for (int i = 0; i < COST_N; i++) {
+        const char *c = costs_info[i].name;
+        if (!*cross ? strcmp(c, name) == 0
+                    : strlen(c) == len - strlen("_cross") &&
+                          strncmp(c, name, len - sl) == 0 && strcmp(c + len - sl, "_ns") == 0)
+            return i;
+    }
+    return -1;
+}
+
 int costs_load(costs_t *k, const char *path, char *err, size_t n)
 {
     costs_defaults(k);
@@ -347,10 +365,7 @@ int costs_load(costs_t *k, const char *path, char *err, size_t n)
         rc = costs_parse_chains(k, json_object_get(params, "completion_chains"), path, err, n);
     if (rc == 0) {
         json_object_foreach(params, name, p) {
-            int id = -1;
-            for (int i = 0; i < COST_N; i++)
-                if (strcmp(costs_info[i].name, name) == 0)
-                    id = i;
+            int cross = 0, id = costs_id_of(name, &cross);
             if (id < 0)
                 continue; /* measurements the models do not use (yet) are kept in the file only */
             if (!json_is_object(p)) {
@@ -359,7 +374,10 @@ int costs_load(costs_t *k, const char *path, char *err, size_t n)
             }
             if (json_is_null(json_object_get(p, "value")))
                 continue; /* calibrate could not measure it (e.g. writes on a read-only target) */
-            if ((rc = costs_parse_param(&k->c[id], (cost_id_t)id, p, path, name, err, n)) != 0)
+            cost_t *c = cross ? &k->cross[id] : &k->c[id];
+            if (cross) /* a side of its own: none of the other side's fields */
+                *c = (cost_t){.max = costs_max((cost_id_t)id)};
+            if ((rc = costs_parse_param(c, (cost_id_t)id, p, path, name, err, n)) != 0)
                 break;
             if (id == COST_DEVICE_UNITS && (rc = costs_parse_curve(k, p, path, err, n)) != 0)
                 break;
@@ -457,9 +475,9 @@ static philox2x32_ctr_t costs_words(const costs_t *k, uint64_t who, uint32_t sta
 /* (w + 0.5) / 2^32: in (0, 1), never 0 or 1 (the tail's inverse needs u < 1) */
 static double costs_u01(uint32_t w) { return ((double)w + 0.5) * (1.0 / 4294967296.0); }
 
-double costs_at(const costs_t *k, cost_id_t id, uint64_t who, uint32_t n)
+static double costs_at_cost(const costs_t *k, const cost_t *c, cost_id_t id, uint64_t who,
+                            uint32_t n)
 {
-    const cost_t *c = &k->c[id];
     if (c->kind == COST_FIXED)
         return c->value;
     philox2x32_ctr_t w = costs_words(k, who, (uint32_t)id, n);
@@ -481,6 +499,16 @@ double costs_at(const costs_t *k, cost_id_t id, uint64_t who, uint32_t n)
         x = c->value;
     }
     return costs_clip(c, x);
+}
+
+double costs_at(const costs_t *k, cost_id_t id, uint64_t who, uint32_t n)
+{
+    return costs_at_cost(k, &k->c[id], id, who, n);
+}
+
+double costs_at_cross(const costs_t *k, cost_id_t id, uint64_t who, uint32_t n)
+{
+    return costs_at_cost(k, k->cross[id].measured ? &k->cross[id] : &k->c[id], id, who, n);
 }
 
 /* the stage number of the chain draw: past the cost ids */

@@ -28,6 +28,12 @@
  * leaves it empty, and devices.N.service "calibrated" then falls back on
  * the c parallel units (device_units' value).
  *
+ * Side-conditioned costs: a cost calibrate measured on both sides of the
+ * interrupt (NAME from requests whose consumer ran on the vector's CPU,
+ * NAME with "_cross" before "_ns" from the others: the dispatch, the
+ * handler, the block completion) is drawn from the side the request is on
+ * (req_t.irq_far), with the same uniform, so that the variants stay paired.
+ *
  * The completion chain (block completion -> CQE -> waiter running) is not
  * drawn stage by stage where calibrate measured it whole
  * ("completion_chains"): costs_chain() resamples one measured chain,
@@ -121,6 +127,8 @@ typedef struct {
 
 typedef struct {
     cost_t c[COST_N];
+    /* the "_cross" side of a side-conditioned cost (measured == 0: none) */
+    cost_t cross[COST_N];
     costs_chains_t chain[2]; /* [0] waiter on the completion CPU, [1] on another */
     /* device_units.curve: the device's read service time against the number
      * of reads in it (calibrate/calqd.h); n == 0 when the file has none */
@@ -150,6 +158,8 @@ double costs_draw(const costs_t *k, cost_id_t id, gsl_rng *r);
 /* The draw of stage `id` for identity `who`; n tells repeated draws of one
  * stage apart. A cost with no distribution: its value, exactly. */
 double costs_at(const costs_t *k, cost_id_t id, uint64_t who, uint32_t n);
+/* The same draw from the cost's "_cross" side (costs_at where it has none). */
+double costs_at_cross(const costs_t *k, cost_id_t id, uint64_t who, uint32_t n);
 
 /* A request's identity for keyed draws: what the workload gave it, never
  * its allocation order or placement (splitmix64 finaliser over the mix). */
@@ -164,12 +174,21 @@ static inline uint64_t costs_req_key(const req_t *r)
     return x ^ (x >> 31);
 }
 
-/* The cost of stage `id` for request r (costs_at under costs_req_key). */
-static inline double costs_req(const costs_t *k, cost_id_t id, const req_t *r)
+/* The n-th draw of stage `id` for request r (costs_at under costs_req_key),
+ * from the side of the interrupt r is on where the cost has two. */
+static inline double costs_req_n(const costs_t *k, cost_id_t id, const req_t *r, uint32_t n)
 {
+    if (r->irq_far && k->cross[id].measured)
+        return costs_at_cross(k, id, costs_req_key(r), n);
     if (k->c[id].kind == COST_FIXED)
         return k->c[id].value; /* no draw: the hot path of an uncalibrated run */
-    return costs_at(k, id, costs_req_key(r), 0);
+    return costs_at(k, id, costs_req_key(r), n);
+}
+
+/* The cost of stage `id` for request r: its first draw. */
+static inline double costs_req(const costs_t *k, cost_id_t id, const req_t *r)
+{
+    return costs_req_n(k, id, r, 0);
 }
 
 /* A measured chain for request r: on the completion CPU (cross 0) or not,

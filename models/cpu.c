@@ -749,6 +749,16 @@ static sim_time_t idle_exit(const cpus_t *c, const cpu_t *p)
     return sim_now(c->sim) - p->idle_since >= c->idle_deep ? c->idle_exit : 0;
 }
 
+static int cpu_run_kernel(cpus_t *c, cpu_t *p, cpu_level_t lvl, sim_time_t work,
+                          sim_handler_fn fn, void *ctx, uint64_t arg)
+{
+    if (p->running > (int)lvl)
+        cpu_stop(c, p); /* pre-empt: the running work keeps its place */
+    int rc = cpu_push(c, p, &p->q[lvl], work, fn, ctx, arg, false);
+    cpu_dispatch(c, p);
+    return rc;
+}
+
 int cpus_run(cpus_t *c, uint32_t cpu, cpu_level_t lvl, sim_time_t work, sim_handler_fn fn,
              void *ctx, uint64_t arg)
 {
@@ -758,12 +768,13 @@ int cpus_run(cpus_t *c, uint32_t cpu, cpu_level_t lvl, sim_time_t work, sim_hand
             return sim_fail(c->sim, -ENOMEM, "cpu %u: out of memory for a thread", cpu);
         return cpus_thread_run(p->anon, work, fn, ctx, arg);
     }
-    work += idle_exit(c, p);
-    if (p->running > (int)lvl)
-        cpu_stop(c, p); /* pre-empt: the running work keeps its place */
-    int rc = cpu_push(c, p, &p->q[lvl], work, fn, ctx, arg, false);
-    cpu_dispatch(c, p);
-    return rc;
+    return cpu_run_kernel(c, p, lvl, work + idle_exit(c, p), fn, ctx, arg);
+}
+
+int cpus_run_woken(cpus_t *c, uint32_t cpu, cpu_level_t lvl, sim_time_t work, sim_handler_fn fn,
+                   void *ctx, uint64_t arg)
+{
+    return cpu_run_kernel(c, &c->cpu[cpu], lvl, work, fn, ctx, arg);
 }
 
 /* --- IPIs --- */

@@ -90,6 +90,11 @@ void cpus_free(cpus_t *c);
  * first use). 0, or -ENOMEM with the run's sticky error set (sim_fail). */
 int cpus_run(cpus_t *c, uint32_t cpu, cpu_level_t lvl, sim_time_t work, sim_handler_fn fn,
              void *ctx, uint64_t arg);
+/* cpus_run for kernel work whose arrival has already paid the CPU's exit
+ * from idle: a device interrupt whose calibrated device time ends at
+ * irq_handler_entry, after the interrupted CPU woke (models/irq.h). */
+int cpus_run_woken(cpus_t *c, uint32_t cpu, cpu_level_t lvl, sim_time_t work, sim_handler_fn fn,
+                   void *ctx, uint64_t arg);
 
 /* An IPI from `from` to `to`: `send` ns of hard-IRQ time on the sender,
  * `flight` ns later `recv` ns of hard-IRQ time on the receiver, then fn. */

@@ -26,6 +26,7 @@ struct irq {
     uint32_t threshold;
     uint8_t *cd;       /* [nq] Coalescing Disable, or NULL */
     bool bypass;       /* what_if.coalescing_bypass */
+    bool woken;        /* the device's time holds the vector CPU's wake-up (irq_set_woken) */
     uint64_t count;
 };
 
@@ -75,6 +76,7 @@ void irq_free(irq_t *q)
 }
 
 const uint32_t *irq_vector_map(const irq_t *q) { return q->cpu; }
+void irq_set_woken(irq_t *q) { q->woken = true; }
 uint64_t irq_count(const irq_t *q) { return q->count; }
 
 static void irq_handler_done(sim_t *sim, void *ctx, uint64_t arg)
@@ -108,7 +110,8 @@ static void irq_fire(irq_t *q, uint32_t i)
         if (r != batch)
             work += (sim_time_t)costs_req(q->costs, COST_IRQ_PER_CQE, r);
     }
-    cpus_run(q->cpus, q->cpu[i], CPU_HARDIRQ, work, irq_handler_done, q, (uint64_t)(uintptr_t)batch);
+    (q->woken ? cpus_run_woken : cpus_run)(q->cpus, q->cpu[i], CPU_HARDIRQ, work, irq_handler_done,
+                                           q, (uint64_t)(uintptr_t)batch);
 }
 
 static void irq_timer(sim_t *sim, void *ctx, uint64_t i)

@@ -31,6 +31,10 @@ void irq_free(irq_t *q);
 void irq_cqe(irq_t *q, req_t *r);
 
 const uint32_t *irq_vector_map(const irq_t *q); /* [queues] -> CPU */
+/* The device's calibrated time ends at irq_handler_entry (calibrate/calib.c):
+ * the vector's CPU woke from idle inside it, so the handler does not pay
+ * idle_exit_ns again (cpus_run_woken). */
+void irq_set_woken(irq_t *q);
 uint64_t irq_count(const irq_t *q);             /* interrupts raised */
 
 /* The managed spread of a queue set: its queue q serves CPUs

@@ -148,6 +148,15 @@ static int path_submit(void *x, req_t *r, const pol_placement_t *pl)
     path_t *p = x;
     path_dev_t *d = &p->dev[r->dev];
     r->polled = r->wait != POL_WAIT_INTERRUPT && d->poll_queues;
+    /* which side of the interrupt the side-conditioned costs come from
+     * (models/costs.h): the consumer away from its queue's vector CPU (a
+     * polled request has no interrupt) */
+    if (!r->polled) {
+        const host_cfg_t *h = p->cfg.host;
+        uint32_t cpu = h->sqpoll ? (uint32_t)h->sqpoll_cpu : (uint32_t)r->submit_cpu;
+        uint32_t hwq = blkmq_cpu_map(d->blk, r->op == REQ_WRITE, false)[cpu];
+        r->irq_far = irq_vector_map(d->irq)[hwq] != (uint32_t)r->consumer_cpu;
+    }
     /* no NVMe command asks the device to hold its background work: only a
      * device with deadline classes (a what-if) does */
     if (pl->hold_background && p->cfg.dev[d->idx].what_if.deadline_classes) {
@@ -186,12 +195,12 @@ static void path_background(sim_t *sim, void *ctx, uint64_t i)
 }
 
 /* QD1 device time drawn from the calibration (flash.read_dist "calibrated"):
- * keyed by the host request where there is one (models/costs.h). */
-static double path_draw_device_read(void *ctx, const req_t *r)
+ * draw n of the host request where there is one (models/costs.h). */
+static double path_draw_device_read(void *ctx, const req_t *r, uint32_t n)
 {
     path_dev_t *d = ctx;
-    if (r)
-        return costs_req(d->p->cfg.costs, COST_DEVICE_READ_4K, r);
+    if (r) /* (the 16-bit draw number wraps past 32k chunks: 128 MiB) */
+        return costs_req_n(d->p->cfg.costs, COST_DEVICE_READ_4K, r, n & 0xffff);
     return costs_draw(d->p->cfg.costs, COST_DEVICE_READ_4K, d->read_rng);
 }
 
@@ -284,6 +293,7 @@ static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
                 return NULL;
             }
             ssd_set_read_sampler(d->ssd, path_draw_device_read, d);
+            irq_set_woken(d->irq);
         }
         /* the calibrated parallelism: the service curve where the calibration
          * has one, else device_units (rounded: res has whole servers) */

@@ -60,6 +60,7 @@ struct req {
     uint8_t pinned;      /* buffer registered for the continuation */
     uint8_t polled;      /* reaped by IOPOLL, no interrupt */
     uint8_t holds_bg;    /* holds the device's background work while in flight */
+    uint8_t irq_far;     /* the consumer is not on its queue's vector CPU (models/costs.h) */
     uint16_t dev;        /* target device */
     uint32_t hwq;        /* hardware queue = SQ/CQ pair = vector, from blk_cpu */
     int16_t blk_cpu;     /* blk-mq software queue: the CPU that submitted the bio */

@@ -455,7 +455,7 @@ struct ssd {
     res_t **chan;
     double chan_ns_per_byte, pcie_ns_per_byte;
     sim_time_t t_read, t_prog, t_erase, t_susp, t_iommu;
-    double (*read_draw)(void *ctx, const req_t *r); /* read_dist "calibrated" */
+    double (*read_draw)(void *ctx, const req_t *r, uint32_t n); /* read_dist "calibrated" */
     void *read_ctx;
     double read_rest_ns;            /* fixed device costs of a QD1 4 KiB read */
     res_t *units;                   /* service "calibrated": the parallel units, else NULL */
@@ -512,10 +512,13 @@ static uint64_t chunk_page(const ssd_t *s, const req_t *r, uint32_t i, uint64_t 
     return p;
 }
 
-static sim_time_t read_time(ssd_t *s)
+/* A flash read's time: for a calibrated device, draw n of request r (NULL:
+ * background work, from the device's own stream); n tells a command's
+ * chunks, and each chunk's map read, apart (models/costs.h). */
+static sim_time_t read_time(ssd_t *s, const req_t *r, uint32_t n)
 {
     if (s->read_draw) {
-        double t = s->read_draw(s->read_ctx, NULL) - s->read_rest_ns;
+        double t = s->read_draw(s->read_ctx, r, n) - s->read_rest_ns;
         return t > 0 ? ns_of(t) : 0;
     }
     if (!s->rng)
@@ -654,7 +657,7 @@ static void chan_done(sim_t *sim, void *ctx, uint64_t arg)
         uint32_t slot = (uint32_t)(a >> CHUNK_BITS), chunk = (uint32_t)(a & ((1u << CHUNK_BITS) - 1));
         ssd_cmd_t *c = &s->cmd[slot];
         uint64_t bytes, p = chunk_page(s, c->r, chunk, &bytes);
-        die_submit(s, die_of_page(s, p), c->cls, OP_READ, read_time(s), a);
+        die_submit(s, die_of_page(s, p), c->cls, OP_READ, read_time(s, c->r, 2 * chunk), a);
         break;
     }
     case X_FLUSH:
@@ -750,7 +753,7 @@ static void gc_next(ssd_t *s, uint32_t d)
     }
     uint32_t step = die->gc_step++;
     if (step < s->gc_k)
-        die_submit(s, d, CLS_BG, OP_GC_READ, read_time(s), d);
+        die_submit(s, d, CLS_BG, OP_GC_READ, read_time(s, NULL, 0), d);
     else if (step < s->gc_k + s->gc_progs)
         die_submit(s, d, CLS_BG, OP_GC_PROG, s->t_prog, d);
     else
@@ -838,14 +841,14 @@ static void chunk_on_flash(ssd_t *s, uint32_t slot, uint32_t chunk)
     /* a map page holds page_bytes / 4 entries of 4 KiB: 1024 flash pages */
     uint64_t mp = p >> 10;
     if (s->map_all || (s->map_lines && s->map_tag[mp % s->map_lines] == mp)) {
-        die_submit(s, die_of_page(s, p), c->cls, OP_READ, read_time(s), arg);
+        die_submit(s, die_of_page(s, p), c->cls, OP_READ, read_time(s, c->r, 2 * chunk), arg);
         return;
     }
     /* miss: read the map page from the die that holds it first */
     s->st.map_misses++;
     if (s->map_lines)
         s->map_tag[mp % s->map_lines] = mp;
-    die_submit(s, die_of_page(s, mp), c->cls, OP_MAPREAD, read_time(s), arg);
+    die_submit(s, die_of_page(s, mp), c->cls, OP_MAPREAD, read_time(s, c->r, 2 * chunk + 1), arg);
 }
 
 static void cmd_fetched(ssd_t *s, uint32_t slot)
@@ -869,7 +872,7 @@ static void cmd_fetched(ssd_t *s, uint32_t slot)
         /* a QD1 device-time draw (block_rq_issue -> interrupt: fetch, flash
          * and transfer of 4 KiB included); bytes beyond 4 KiB at the link
          * rate, which the calibration did not measure */
-        double t = s->read_draw ? s->read_draw(s->read_ctx, r) : (double)s->t_read;
+        double t = s->read_draw ? s->read_draw(s->read_ctx, r, 0) : (double)s->t_read;
         if (s->curve.n) {
             /* served at once, slowed by the k reads now inside (itself
              * included): the QD1 shape, scaled to the curve's mean at k */
@@ -1150,7 +1153,8 @@ int ssd_set_units(ssd_t *s, uint32_t units)
     return s->units ? 0 : -ENOMEM;
 }
 
-void ssd_set_read_sampler(ssd_t *s, double (*draw)(void *ctx, const req_t *r), void *ctx)
+void ssd_set_read_sampler(ssd_t *s, double (*draw)(void *ctx, const req_t *r, uint32_t n),
+                          void *ctx)
 {
     s->read_draw = draw;
     s->read_ctx = ctx;

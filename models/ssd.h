@@ -116,10 +116,12 @@ void ssd_free(ssd_t *s);
  * not taken; the run's sticky error is set, see sim_fail). */
 int ssd_submit(ssd_t *s, req_t *r, ssd_prio_t prio);
 
-/* With flash.read_dist "calibrated": draw(ctx, r) gives a QD1 4 KiB device
- * time for host read r (NULL: a read of the device's own, e.g. GC); tR is
- * that minus the device's own fixed costs of such a read. */
-void ssd_set_read_sampler(ssd_t *s, double (*draw)(void *ctx, const req_t *r), void *ctx);
+/* With flash.read_dist "calibrated": draw(ctx, r, n) gives a QD1 4 KiB device
+ * time for host read r (NULL: a read of the device's own, e.g. GC), n
+ * telling its flash reads apart (chunks, map reads); tR is that minus the
+ * device's own fixed costs of such a read. */
+void ssd_set_read_sampler(ssd_t *s, double (*draw)(void *ctx, const req_t *r, uint32_t n),
+                          void *ctx);
 
 /* With devices.N.service "calibrated": reads bypass controller, flash and
  * link and are all served at once, each for a draw of the read sampler

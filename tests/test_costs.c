@@ -173,6 +173,42 @@ static void test_unmeasured_keeps_default(void **state)
     assert_int_equal(k.c[COST_POLL].measured, 1);
 }
 
+/* A "_cross" side loads beside its cost, with fields of its own; a request
+ * on that side draws from it with the same uniform (twice the quantiles:
+ * exactly twice the draw), the other side from the plain cost; a "_cross"
+ * name whose stem is no cost (a chain stage) stays in the file only. */
+static void test_cross_side(void **state)
+{
+    (void)state;
+    const char *p = write_tmp(
+        "{\"latsurf_calibration\":1,\"params\":{"
+        "\"irq_handler_ns\":{\"value\":1000,\"quantiles\":{\"p1\":500,\"p5\":600,"
+        "\"p10\":700,\"p25\":800,\"p50\":1000,\"p75\":1200,\"p90\":1500,\"p95\":2000,"
+        "\"p99\":4000}},"
+        "\"irq_handler_cross_ns\":{\"value\":2000,\"quantiles\":{\"p1\":1000,\"p5\":1200,"
+        "\"p10\":1400,\"p25\":1600,\"p50\":2000,\"p75\":2400,\"p90\":3000,\"p95\":4000,"
+        "\"p99\":8000}},"
+        "\"blk_complete_cross_ns\":{\"value\":700},"
+        "\"complete_to_cqe_cross_ns\":{\"value\":9}}}");
+    costs_t k;
+    char err[256];
+    assert_int_equal(costs_load(&k, p, err, sizeof(err)), 0);
+    unlink(p);
+    costs_set_run(&k, 1, 0);
+    assert_int_equal(k.cross[COST_IRQ_HANDLER].measured, 1);
+    assert_int_equal(k.cross[COST_BLK_COMPLETE].kind, COST_FIXED);
+    assert_int_equal(k.c[COST_BLK_COMPLETE].measured, 0);
+    for (uint64_t tag = 0; tag < 200; tag++) {
+        req_t near = {.flow = 1, .tag = tag, .offset = tag * 4096}, far = near;
+        far.irq_far = 1;
+        double a = costs_req(&k, COST_IRQ_HANDLER, &near), b = costs_req(&k, COST_IRQ_HANDLER, &far);
+        assert_true(a >= 500 && a <= 4000 * 2); /* (the tail is flat without a fit) */
+        assert_true(fabs(b - 2 * a) < 1e-9 * b);
+        assert_true(costs_req(&k, COST_BLK_COMPLETE, &far) == 700);
+        assert_true(costs_req(&k, COST_BLK_COMPLETE, &near) == costs_info[COST_BLK_COMPLETE].value);
+    }
+}
+
 static void test_bad_files(void **state)
 {
     (void)state;
@@ -201,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_keyed_tail_draws),
         cmocka_unit_test(test_chains),
         cmocka_unit_test(test_unmeasured_keeps_default),
+        cmocka_unit_test(test_cross_side),
         cmocka_unit_test(test_bad_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

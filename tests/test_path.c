@@ -527,6 +527,82 @@ static void test_calibrated_device_reads(void **state)
     scn_free(s);
 }
 
+/* Write the test costs plus `extra` (",\"name\": {...}" entries) as a
+ * calibration file of its own; its path in out. */
+static void write_calibration(const char *name, const char *extra, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s", dir, name);
+    FILE *f = fopen(out, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"latsurf_calibration\": 1, \"params\": {");
+    for (size_t i = 0; i < sizeof(test_costs) / sizeof(test_costs[0]); i++)
+        fprintf(f, "%s\"%s\": {\"value\": %g}", i ? "," : "", test_costs[i].name, test_costs[i].v);
+    fprintf(f, "%s}}\n", extra);
+    fclose(f);
+}
+
+/* Side-conditioned costs (models/costs.h): with "_cross" sides for the
+ * dispatch, the handler and the device, a consumer away from the vector's
+ * CPU pays each cross side, a consumer on it the plain one. On top of the
+ * wakeup difference of test_locality_costs_wakeup, far - near is exactly
+ * (700 - 300) + (3000 - 1000) + (52000 - 50000) ns, stage by stage. */
+static void test_side_conditioned_costs(void **state)
+{
+    (void)state;
+    char cal[700], calset[800];
+    write_calibration("sided.json",
+                      ",\"blk_dispatch_cross_ns\": {\"value\": 700},"
+                      "\"irq_handler_cross_ns\": {\"value\": 3000},"
+                      "\"device_read_4k_ns\": {\"value\": 50000},"
+                      "\"device_read_4k_cross_ns\": {\"value\": 52000}",
+                      cal, sizeof(cal));
+    snprintf(calset, sizeof(calset), "host.calibration=%s", cal);
+    char *sets[] = {calset, "devices.0.flash.read_dist=calibrated"};
+    scn_t *s = load(qd1, sets, 2);
+    result_t far, near;
+    run_one(s, 0, 0, &far);  /* consumer on CPU 0, IRQ on CPU 1 */
+    run_one(s, 1, 0, &near); /* consumer moved to CPU 1 */
+    assert_int_equal(median_stage(&far, T_DEVICE_DONE, T_DISPATCH), 52000);
+    assert_int_equal(median_stage(&near, T_DEVICE_DONE, T_DISPATCH), 50000);
+    assert_int_equal(median_stage(&far, T_IRQ, T_DEVICE_DONE), 3000);
+    assert_int_equal(median_stage(&near, T_IRQ, T_DEVICE_DONE), 1000);
+    double extra = cost("wakeup_cross_cpu_ns") - cost("context_switch_ns") + (700 - 300) +
+                   (3000 - 1000) + (52000 - 50000);
+    double got = (double)median_latency(&far) - (double)median_latency(&near);
+    printf("QD1 far - near = %.0f ns (expected %.0f) with cross sides\n", got, extra);
+    assert_true(fabs(got - extra) <= 1.0);
+    result_fini(&far);
+    result_fini(&near);
+    scn_free(s);
+}
+
+/* A calibrated device's time ends at irq_handler_entry, after the vector's
+ * CPU woke: its interrupt does not pay idle_exit_ns again; the flash model's
+ * does. CPU 1 sleeps through each 50 us read here (idle_deep_after 1 us). */
+static void test_calibrated_device_holds_the_wakeup(void **state)
+{
+    (void)state;
+    char cal[700], calset[800];
+    write_calibration("woken.json",
+                      ",\"idle_exit_ns\": {\"value\": 4000},"
+                      "\"idle_deep_after_ns\": {\"value\": 1000},"
+                      "\"device_read_4k_ns\": {\"value\": 50000}",
+                      cal, sizeof(cal));
+    /* (idle_exit_ns 4000 follows the test costs' 0: the later key wins) */
+    snprintf(calset, sizeof(calset), "host.calibration=%s", cal);
+    for (int calibrated = 0; calibrated < 2; calibrated++) {
+        char *sets[] = {calset, "variants=[{\"name\":\"consumer\",\"affinity\":\"consumer\"}]",
+                        "devices.0.flash.read_dist=calibrated"};
+        result_t r;
+        run_text(qd1, sets, calibrated ? 3 : 2, &r);
+        uint64_t irq = median_stage(&r, T_IRQ, T_DEVICE_DONE);
+        printf("device %s: interrupt stage %llu ns\n", calibrated ? "calibrated" : "flash model",
+               (unsigned long long)irq);
+        assert_int_equal(irq, cost("irq_handler_ns") + (calibrated ? 0 : 4000));
+        result_fini(&r);
+    }
+}
+
 /* One die (tR 60 us), 4 KiB reads: a step-critical QD1 reader on CPU 0
  * beside a QD16 bulk stream on CPU 2, each trip through the host far
  * shorter than tR. The die serves host commands FIFO, so the 17 commands
@@ -640,6 +716,8 @@ int main(void)
         cmocka_unit_test(test_hybrid_sleep_overshoot),
         cmocka_unit_test(test_hog_delays_wakeup_at_most_its_span),
         cmocka_unit_test(test_calibrated_device_reads),
+        cmocka_unit_test(test_side_conditioned_costs),
+        cmocka_unit_test(test_calibrated_device_holds_the_wakeup),
         cmocka_unit_test(test_die_fifo_whatever_mode),
         cmocka_unit_test(test_device_md1),
     };

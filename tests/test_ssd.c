@@ -176,10 +176,11 @@ static void run_until_done(rig_t *g, tenant_t *t, uint64_t n)
 
 /* ------------------------------------------------ the calibrated service curve */
 
-static double draw_50us(void *ctx, const req_t *r)
+static double draw_50us(void *ctx, const req_t *r, uint32_t n)
 {
     (void)ctx;
     (void)r;
+    (void)n;
     return 50000; /* a constant QD1 device time: T(1) of the curve below */
 }
 
