@@ -42,6 +42,7 @@
 #include "sim/vec.h"
 
 #include <errno.h>
+#include <gsl/gsl_statistics_double.h>
 #include <jansson.h>
 #include <libgen.h>
 #include <math.h>
@@ -88,6 +89,7 @@ typedef struct {
     double l[4], s[4]; /* p50, p99, p99.9, IOPS */
     double w1_rel;
     int rank_ok;
+    uint32_t round; /* --rounds: which one (0-based) */
 } val_line_t;
 
 typedef struct {
@@ -139,7 +141,7 @@ static int val_calibrate(const livecmd_args_t *a, const liverun_t *c, const char
 /* Make every selected variant's calibration current, calibrating at most
  * once: a missing named file is created where named; a stale or absent one
  * is replaced, for this run, by calibration-HOST.json next to the database. */
-static int val_calibration(const livecmd_args_t *a, liverun_t *c, char **madep)
+static int val_calibration(const livecmd_args_t *a, liverun_t *c, char **madep, uint32_t round)
 {
     scn_t *s = c->s;
     char *made = *madep ? strdup(*madep) : NULL; /* measured for an earlier scenario */
@@ -158,7 +160,10 @@ static int val_calibration(const livecmd_args_t *a, liverun_t *c, char **madep)
                 } else {
                     char *d = strdup(a->run.db), host[200] = "";
                     gethostname(host, sizeof(host) - 1);
-                    if (d && asprintf(&made, "%s/calibration-%s.json", dirname(d), host) < 0)
+                    char nth[32] = ""; /* each round's calibration kept */
+                    if (a->rounds > 1)
+                        snprintf(nth, sizeof(nth), "-round%u", round + 1);
+                    if (d && asprintf(&made, "%s/calibration-%s%s.json", dirname(d), host, nth) < 0)
                         made = NULL;
                     free(d);
                 }
@@ -311,7 +316,7 @@ static int val_ref_rows(const reference_t *ref, const scn_t *s, uint32_t v, cons
 }
 
 static int val_report(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, val_table_t *tab,
-                      const reference_t *ref, val_reftab_t *rt)
+                      const reference_t *ref, val_reftab_t *rt, uint32_t round)
 {
     scn_t *s = c->s;
     compare_row_t *rows = malloc((17 * (size_t)s->nvar + 2) * sizeof(*rows));
@@ -330,7 +335,7 @@ static int val_report(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, val_
         if (!vv[v].have_live || !vv[v].have_sim)
             continue;
         const hist_t *L = &vv[v].live, *S = &vv[v].sim;
-        val_line_t ln = {.rank_ok = r50 && r99};
+        val_line_t ln = {.rank_ok = r50 && r99, .round = round};
         static const double q[3] = {0.5, 0.99, 0.999};
         for (int k = 0; k < 3; k++) {
             ln.l[k] = (double)hist_quantile(L, q[k]);
@@ -363,26 +368,33 @@ static int val_report(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, val_
            r99 ? "agrees" : "DIFFERS");
     rows[n++] = val_row("*:sim", "*", "ranking_p50_agrees", r50, 1);
     rows[n++] = val_row("*:sim", "*", "ranking_p99_agrees", r99, 1);
-    char *err = NULL;
-    int rc = compare_replace(c->db, s->name, COMPARE_VALIDATE, rows, n, &err);
+    char *err = NULL, *name = NULL; /* each round's rows kept: "NAME round R" */
+    int rc = a->rounds > 1 ? asprintf(&name, "%s round %u", s->name, round + 1) < 0 : 0;
+    if (rc == 0)
+        rc = compare_replace(c->db, name ? name : s->name, COMPARE_VALIDATE, rows, n, &err);
+    free(name);
     free(rows);
     free(variant);
     free(refname);
     if (rc == 0)
         return CMD_OK;
-    fprintf(stderr, "latsurf validate: %s: %s\n", a->run.db, err);
+    fprintf(stderr, "latsurf validate: %s: %s\n", a->run.db, err ? err : "out of memory");
     sqlite3_free(err);
     return CMD_FAIL;
 }
 
-/* The whole table, markdown, on stdout. */
-static void val_print(const val_table_t *t)
+/* One round's table (every line: `round` UINT32_MAX), markdown, on stdout. */
+static void val_print(const val_table_t *t, uint32_t round)
 {
+    if (round != UINT32_MAX)
+        printf("\nround %u:\n", round + 1);
     printf("\n| regime | variant | p50 live | p50 sim | err | p99 live | p99 sim | err | "
            "p99.9 live | p99.9 sim | err | IOPS live | IOPS sim | err | W1/mean | ranking |\n");
     printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (size_t i = 0; i < t->n; i++) {
         const val_line_t *l = &t->v[i];
+        if (round != UINT32_MAX && l->round != round)
+            continue;
         printf("| %s | %s |", l->regime, l->variant);
         for (int k = 0; k < 3; k++)
             printf(" %.1f us | %.1f us | %+.1f%% |", l->l[k] / 1e3, l->s[k] / 1e3,
@@ -390,6 +402,63 @@ static void val_print(const val_table_t *t)
         printf(" %.0f | %.0f | %+.1f%% | %.1f%% | %s |\n", l->l[3], l->s[3],
                val_err(l->s[3], l->l[3]), l->w1_rel * 100, l->rank_ok ? "agrees" : "DIFFERS");
     }
+}
+
+/* --rounds: per regime and variant, the median over the rounds of the live
+ * and simulated figures and of each round's error (the simulation of a
+ * round uses that round's calibration, so the pairs are the rounds), and
+ * the spread of the live p50 between rounds: what the host itself moved. */
+static void val_print_median(const val_table_t *t, uint32_t rounds)
+{
+    printf("\nmedian of %u paired rounds (err: the median of the rounds' errors; live p50 "
+           "spread: max/min - 1 over the rounds):\n", rounds);
+    printf("\n| regime | variant | rounds | p50 live | p50 sim | err | p99 live | p99 sim | err | "
+           "p99.9 live | p99.9 sim | err | IOPS live | IOPS sim | err | W1/mean | ranking | "
+           "live p50 spread |\n");
+    printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+           "---:|\n");
+    double *x = malloc(3 * (size_t)rounds * sizeof(*x));
+    if (!x)
+        return;
+    for (size_t i = 0; i < t->n; i++) {
+        const val_line_t *a = &t->v[i];
+        bool first = true;
+        for (size_t j = 0; j < i && first; j++)
+            first = strcmp(t->v[j].regime, a->regime) || strcmp(t->v[j].variant, a->variant);
+        if (!first)
+            continue;
+        double *lv = x, *sv = x + rounds, *ev = x + 2 * (size_t)rounds, med[3][5];
+        size_t n = 0;
+        int agree = 0;
+        for (int k = 0; k < 5; k++) { /* p50, p99, p99.9, IOPS, W1 */
+            n = 0;
+            agree = 0;
+            for (size_t j = i; j < t->n; j++) {
+                const val_line_t *b = &t->v[j];
+                if (strcmp(b->regime, a->regime) || strcmp(b->variant, a->variant) || n == rounds)
+                    continue;
+                lv[n] = k < 4 ? b->l[k] : b->w1_rel;
+                sv[n] = k < 4 ? b->s[k] : b->w1_rel;
+                ev[n] = k < 4 ? val_err(b->s[k], b->l[k]) : b->w1_rel;
+                agree += b->rank_ok;
+                n++;
+            }
+            if (k == 0) { /* the spread, before the median sorts them */
+                double lo = gsl_stats_min(lv, 1, n), hi = gsl_stats_max(lv, 1, n);
+                med[2][4] = lo > 0 ? (hi / lo - 1) * 100 : NAN;
+            }
+            med[0][k] = gsl_stats_median(lv, 1, n);
+            med[1][k] = gsl_stats_median(sv, 1, n);
+            if (k < 4)
+                med[2][k] = gsl_stats_median(ev, 1, n);
+        }
+        printf("| %s | %s | %zu |", a->regime, a->variant, n);
+        for (int k = 0; k < 3; k++)
+            printf(" %.1f us | %.1f us | %+.1f%% |", med[0][k] / 1e3, med[1][k] / 1e3, med[2][k]);
+        printf(" %.0f | %.0f | %+.1f%% | %.1f%% | %s | %.1f%% |\n", med[0][3], med[1][3], med[2][3],
+               med[0][4] * 100, 2 * agree > (int)n ? "agrees" : "DIFFERS", med[2][4]);
+    }
+    free(x);
 }
 
 /* The --reference table, markdown, on stdout: a row per variant and metric. */
@@ -496,6 +565,8 @@ int cmd_validate(int argc, char **argv)
         printf("\nOptions: those of latsurf live (--target, --db, --duration-ms, --reps,\n"
                "--variant, --set, --trace, --quiet), and\n"
                "  --sim-reps N       simulated replications (default: the scenario's)\n"
+               "  --rounds N         N paired rounds (each recalibrating with --recalibrate):\n"
+               "                     a table per round, then the median of the rounds\n"
                "  --no-calibrate     simulate with the calibration as it is\n"
                "  --recalibrate      measure the host now (into calibration-HOST.json next to\n"
                "                     the database), so both sides see the same host load\n"
@@ -530,7 +601,18 @@ int cmd_validate(int argc, char **argv)
         }
     }
     livecmd_signals(true);
-    for (size_t k = 0; k < a.nscenarios && rc == CMD_OK; k++) {
+    /* --rounds: every scenario once per round, in the same order; with
+     * --recalibrate each round measures the host again, so each round's
+     * simulation pairs with that round's live runs */
+    for (size_t it = 0; it < a.rounds * a.nscenarios && rc == CMD_OK; it++) {
+        uint32_t round = (uint32_t)(it / a.nscenarios);
+        size_t k = it % a.nscenarios;
+        if (k == 0 && round > 0 && a.recalibrate) {
+            free(made);
+            made = NULL;
+        }
+        if (k == 0 && a.rounds > 1 && !a.quiet)
+            fprintf(stderr, "latsurf validate: round %u of %u\n", round + 1, a.rounds);
         liverun_t c;
         val_var_t *vv = NULL;
         a.run.scenario = a.scenarios[k];
@@ -545,13 +627,13 @@ int cmd_validate(int argc, char **argv)
                 c.s->run.record_requests = want > 10000000 ? 10000000 : (uint32_t)want;
         }
         if (rc == CMD_OK)
-            rc = val_calibration(&a, &c, &made);
+            rc = val_calibration(&a, &c, &made, round);
         if (rc == CMD_OK)
             rc = livecmd_run(&a, &c, val_on_live, vv);
         if (rc == CMD_OK)
             rc = val_simulate(&a, &c, vv, true);
         if (rc == CMD_OK)
-            rc = val_report(&a, &c, vv, &tab, a.reference ? &ref : NULL, &reftab);
+            rc = val_report(&a, &c, vv, &tab, a.reference ? &ref : NULL, &reftab, round);
         size_t len = strlen(c.s ? c.s->name : "");
         char *cal = rc == CMD_OK ? runner_calibration(c.s, 0) : NULL, loo[4096];
         if (cal && len >= 7 && strcmp(c.s->name + len - 7, "qd1-far") == 0) {
@@ -574,7 +656,7 @@ int cmd_validate(int argc, char **argv)
                 if (asprintf(&c.s->name, "%s leave-one-out", name) < 0)
                     c.s->name = NULL;
                 if (rc == CMD_OK && c.s->name)
-                    rc = val_report(&a, &c, vv, &one, NULL, NULL);
+                    rc = val_report(&a, &c, vv, &one, NULL, NULL, round);
                 for (size_t i = 0; i < one.n && rc == CMD_OK; i++)
                     if (val_table_add(&tab, &one.v[i]))
                         rc = CMD_FAIL;
@@ -590,8 +672,10 @@ int cmd_validate(int argc, char **argv)
         liverun_close(&c);
     }
     livecmd_signals(false);
-    if (tab.n)
-        val_print(&tab);
+    for (uint32_t r = 0; tab.n && r < a.rounds; r++)
+        val_print(&tab, a.rounds > 1 ? r : UINT32_MAX);
+    if (tab.n && a.rounds > 1)
+        val_print_median(&tab, a.rounds);
     if (reftab.n)
         val_print_ref(&reftab, &ref, a.reference);
     if (rc == CMD_OK)

@@ -47,7 +47,7 @@ static int bad(const char *cmd, const char *fmt, const char *arg)
 int livecmd_parse(const char *cmd, int argc, char **argv, livecmd_args_t *a)
 {
     enum { O_TARGET = 256, O_DB, O_DUR, O_ALLOW, O_CREATE, O_REPS, O_SET, O_VARIANT, O_TRACE,
-           O_QUIET, O_SIMREPS, O_NOCAL, O_RECAL, O_REF };
+           O_QUIET, O_SIMREPS, O_NOCAL, O_RECAL, O_REF, O_ROUNDS };
     static const struct option opts[] = {
         {"target", required_argument, NULL, O_TARGET},
         {"db", required_argument, NULL, O_DB},
@@ -63,6 +63,7 @@ int livecmd_parse(const char *cmd, int argc, char **argv, livecmd_args_t *a)
         {"no-calibrate", no_argument, NULL, O_NOCAL},
         {"recalibrate", no_argument, NULL, O_RECAL},
         {"reference", required_argument, NULL, O_REF},
+        {"rounds", required_argument, NULL, O_ROUNDS},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof(*a));
@@ -71,6 +72,7 @@ int livecmd_parse(const char *cmd, int argc, char **argv, livecmd_args_t *a)
     a->run.stop = &livecmd_stop;
     a->run.db = "results.sqlite";
     a->run.reps = 1;
+    a->rounds = 1;
     a->run.sets = calloc((size_t)argc + 1, sizeof(char *));
     a->run.variants = calloc((size_t)argc + 1, sizeof(char *));
     if (!a->run.sets || !a->run.variants)
@@ -96,16 +98,19 @@ int livecmd_parse(const char *cmd, int argc, char **argv, livecmd_args_t *a)
                 return bad(cmd, "--create: expected a size like 256M or 1G, got '%s'", optarg);
             break;
         case O_REPS:
-        case O_SIMREPS: {
+        case O_SIMREPS:
+        case O_ROUNDS: {
             long v = strtol(optarg, &end, 10);
             if (end == optarg || *end || v < 1 || v > 10000)
                 return bad(cmd, "expected a count in [1, 10000], got '%s'", optarg);
             if (o == O_REPS)
                 a->run.reps = (uint32_t)v;
-            else
+            else if (o == O_SIMREPS)
                 a->sim_reps = (uint32_t)v;
-            if (o == O_SIMREPS && !validate)
-                return bad(cmd, "--sim-reps is an option of validate%s", "");
+            else
+                a->rounds = (uint32_t)v;
+            if (o != O_REPS && !validate)
+                return bad(cmd, "--%s is an option of validate", o == O_SIMREPS ? "sim-reps" : "rounds");
             break;
         }
         case O_SET: a->run.sets[a->run.nsets++] = optarg; break;

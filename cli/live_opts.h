@@ -18,6 +18,7 @@ typedef struct {
     bool quiet;
     /* validate only */
     uint32_t sim_reps;            /* 0 = the scenario's */
+    uint32_t rounds;              /* paired rounds (1 = one); each recalibrates with --recalibrate */
     bool no_calibrate, recalibrate;
     const char *reference;        /* --reference DB: an analyzed recording (reports/reference.h) */
     const char **scenarios;       /* validate: every SCENARIO given (run.scenario = the first) */
