@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <gsl/gsl_statistics_double.h>
 #include <limits.h>
+#include <math.h>
 #include <numa.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -585,10 +586,67 @@ static int put_whole_chains(cal_t *c, const chain_t *ch)
     return total ? put(c, "completion_chains", o) : (json_decref(o), 0);
 }
 
+/* The median of a parameter already written (NAN when there is none). */
+static double param_value(const cal_t *c, const char *fmt, int cpu)
+{
+    char name[64];
+    snprintf(name, sizeof(name), fmt, cpu);
+    json_t *v = json_object_get(json_object_get(c->params, name), "value");
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static void scale(calstat_vec_t *v, double f, size_t from, size_t step)
+{
+    for (size_t i = from; i < v->n; i += step)
+        if (v->v[i] > 0) /* (-1: no wakeup traced) */
+            v->v[i] *= f;
+}
+
+/* The probe effect: every stage but the device's was traced, and each
+ * tracepoint costs the CPU that fires it. The same reads untraced
+ * (qd1_read_p50_cpuN_ns) are faster than traced (qd1_read_traced_cpuN_ns);
+ * the device's time holds no tracepoint (the CPU that issued waits or runs
+ * elsewhere), so the host stages of a side are scaled by
+ * (untraced - device) / (traced - device) at the medians: their sum then
+ * matches the untraced reads, and the tracing they paid is not charged to
+ * the simulated requests. Never scaled up (noise), never below one half. */
+static int probe_correct(cal_t *c, chain_t *ch)
+{
+    int rc = 0;
+    for (int x = 0; x < 2 && x < c->ncpu_used; x++) {
+        int cpu = c->cpu[x];
+        double u = param_value(c, "qd1_read_p50_cpu%d_ns", cpu);
+        double t = param_value(c, "qd1_read_traced_cpu%d_ns", cpu);
+        if (!ch->dev_read[x].n || !isfinite(u) || !isfinite(t))
+            continue;
+        calstat_param_t d;
+        calstat_from_samples(ch->dev_read[x].v, ch->dev_read[x].n, &d);
+        double f = t > d.value && u > d.value ? (u - d.value) / (t - d.value) : 1;
+        f = f > 1 ? 1 : f < 0.5 ? 0.5 : f;
+        calstat_vec_t *host[] = {&ch->dispatch[x], &ch->irq_handler[x], &ch->blk_complete[x],
+                                 &ch->c2cqe[x], &ch->cqe2run[x], &ch->c2wake[x],
+                                 &ch->wake2run[x]};
+        for (size_t i = 0; i < sizeof(host) / sizeof(host[0]); i++)
+            scale(host[i], f, 0, 1);
+        for (size_t k = 1; k < 4; k++) /* whole chains: (idle, c2cqe, cqe2run, c2wake) */
+            scale(&ch->whole[x], f, k, 4);
+        char name[48];
+        snprintf(name, sizeof(name), "probe_scale_%s", x ? "cross" : "same");
+        rc |= put_fixed(c, name, f, "ratio", ch->dev_read[x].n,
+                        "host stages of this side scaled by (untraced - device) / (traced - "
+                        "device), QD1 read medians on the side's CPU: the tracepoints' own "
+                        "cost taken out (calibrate/calib.c probe_correct)");
+        note(c, "probe effect, waiter %s the interrupt's CPU: traced %.1f us, untraced %.1f us, "
+                "device %.1f us: host stages x %.3f", x ? "off" : "on", t / 1e3, u / 1e3,
+             d.value / 1e3, f);
+    }
+    return rc;
+}
+
 static int put_chain(cal_t *c, chain_t *ch)
 {
     const char *same[2] = {"same", "cross"};
-    int rc = 0;
+    int rc = probe_correct(c, ch);
     if (ch->dev_no_irq)
         note(c, "%llu I/Os had no device interrupt in the trace: their device time ends at "
                 "block_rq_complete", (unsigned long long)ch->dev_no_irq);
