@@ -176,12 +176,25 @@ uint64_t sim_run(sim_t *s, sim_time_t until)
     if (s->error) /* a failed run stays stopped */
         return 0;
     s->stopped = false;
-    while (!s->stopped && !pes_empty(&s->pes) && pes_top(&s->pes)->t <= until) {
-        pes_key_t k = pes_pop(&s->pes);
+    pes_t *q = &s->pes;
+    while (!s->stopped && !pes_empty(q)) {
+        pes_key_t k;
+        if (q->small) {
+            /* pes_pop's small mode, tested once: nearly every event */
+            k = q->sa[q->n - 1];
+            if (k.t > until)
+                break;
+            if (--q->n)
+                __builtin_prefetch(&s->ev[pes_key_slot(q->sa[q->n - 1])]);
+        } else {
+            if (pes_top(q)->t > until)
+                break;
+            k = pes_pop(q);
+            /* The next event's record, in flight while this handler runs. */
+            if (!pes_empty(q))
+                __builtin_prefetch(&s->ev[pes_key_slot(*pes_top(q))]);
+        }
         uint32_t i = pes_key_slot(k);
-        /* The next event's record, in flight while this handler runs. */
-        if (!pes_empty(&s->pes))
-            __builtin_prefetch(&s->ev[pes_key_slot(*pes_top(&s->pes))]);
         sim_event_t *e = &s->ev[i];
         sim_handler_fn fn = e->fn;
         void *ctx = e->ctx;
