@@ -232,6 +232,24 @@ PES_INLINE void pes_small_push(pes_t *q, pes_key_t key)
     a[i] = key;
 }
 
+/* pes_small_push for a key whose sequence is above every pending key's (the
+ * engine's: its sequence only grows, and pes_renumber keeps it above): a
+ * pending key of the same time is then before it, so the times alone
+ * decide, and the loop compares one word, not two. */
+PES_INLINE void pes_small_push_newest(pes_t *q, pes_key_t key)
+{
+    uint64_t t = key.t;
+    if (t >= q->top_start)
+        q->top_start = t + (t != UINT64_MAX);
+    pes_key_t *a = q->sa;
+    size_t i = q->n++;
+    while (i > 0 && a[i - 1].t <= t) {
+        a[i] = a[i - 1];
+        i--;
+    }
+    a[i] = key;
+}
+
 /* True when pes_push(q, key) would take pes_small_push's path with nothing
  * to allocate: the engine's common case, which it runs without the rest of
  * pes_push (sim.c). */

@@ -149,7 +149,7 @@ sim_timer_t sim_at(sim_t *s, sim_time_t t, sim_handler_fn fn, void *ctx, uint64_
         return sim_at_slow(s, t, fn, ctx, arg);
     sim_event_t *e = &s->ev[i];
     s->evs.free = e->next_free; /* SLAB_GET's take from the free list */
-    pes_small_push(&s->pes, pes_key(t, s->seq++, i));
+    pes_small_push_newest(&s->pes, pes_key(t, s->seq++, i));
     e->fn = fn;
     e->ctx = ctx;
     e->arg = arg;
