@@ -215,30 +215,15 @@ static inline void pes_list_add(pes_t *q, pes_list_t *l, pes_key_t key)
     l->n++;
 }
 
-/* Small mode's push: the key goes into sa[], sorted latest first. The
- * caller checked q->small and q->n < PES_SMALL. */
-PES_INLINE void pes_small_push(pes_t *q, pes_key_t key)
-{
-    uint64_t t = key.t;
-    /* top_start as the heap path keeps it, for when the heap takes over */
-    if (t >= q->top_start)
-        q->top_start = t + (t != UINT64_MAX);
-    pes_key_t *a = q->sa;
-    size_t i = q->n++;
-    while (i > 0 && pes_before(a[i - 1], key)) {
-        a[i] = a[i - 1];
-        i--;
-    }
-    a[i] = key;
-}
-
-/* pes_small_push for a key whose sequence is above every pending key's (the
- * engine's: its sequence only grows, and pes_renumber keeps it above): a
- * pending key of the same time is then before it, so the times alone
- * decide, and the loop compares one word, not two. */
+/* pes_push's small-mode path (the caller checked pes_small_fits) for a key
+ * whose sequence is above every pending key's, as the engine's always is
+ * (its sequence only grows, and pes_renumber keeps it above): a pending key
+ * of the same time is then before it, so the times alone decide, and the
+ * insertion compares one word, not two. */
 PES_INLINE void pes_small_push_newest(pes_t *q, pes_key_t key)
 {
     uint64_t t = key.t;
+    /* top_start as the heap path keeps it, for when the heap takes over */
     if (t >= q->top_start)
         q->top_start = t + (t != UINT64_MAX);
     pes_key_t *a = q->sa;
@@ -250,9 +235,9 @@ PES_INLINE void pes_small_push_newest(pes_t *q, pes_key_t key)
     a[i] = key;
 }
 
-/* True when pes_push(q, key) would take pes_small_push's path with nothing
- * to allocate: the engine's common case, which it runs without the rest of
- * pes_push (sim.c). */
+/* True when pes_push would take its small-mode path for a key of this slot
+ * with nothing to allocate: the engine's common case, which it runs through
+ * pes_small_push_newest without the rest of pes_push (sim.c). */
 static inline bool pes_small_fits(const pes_t *q, uint32_t slot)
 {
     return q->small && q->n < PES_SMALL && q->n < q->bottom.cap && slot < q->slot_cap;
@@ -266,7 +251,16 @@ PES_INLINE int pes_push(pes_t *q, pes_key_t key)
     uint64_t t = key.t;
     if (q->small) {
         if (q->n < PES_SMALL) {
-            pes_small_push(q, key);
+            /* top_start as the heap path keeps it, for when the heap takes over */
+            if (t >= q->top_start)
+                q->top_start = t + (t != UINT64_MAX);
+            pes_key_t *a = q->sa;
+            size_t i = q->n++;
+            while (i > 0 && pes_before(a[i - 1], key)) {
+                a[i] = a[i - 1];
+                i--;
+            }
+            a[i] = key;
             return 0;
         }
         pes_small_leave(q);
