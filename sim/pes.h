@@ -215,6 +215,34 @@ static inline void pes_list_add(pes_t *q, pes_list_t *l, pes_key_t key)
     l->n++;
 }
 
+/* pes_push's small-mode path (the caller checked pes_small_fits) for a key
+ * whose sequence is above every pending key's, as the engine's always is
+ * (its sequence only grows, and pes_renumber keeps it above): a pending key
+ * of the same time is then before it, so the times alone decide, and the
+ * insertion compares one word, not two. */
+PES_INLINE void pes_small_push_newest(pes_t *q, pes_key_t key)
+{
+    uint64_t t = key.t;
+    /* top_start as the heap path keeps it, for when the heap takes over */
+    if (t >= q->top_start)
+        q->top_start = t + (t != UINT64_MAX);
+    pes_key_t *a = q->sa;
+    size_t i = q->n++;
+    while (i > 0 && a[i - 1].t <= t) {
+        a[i] = a[i - 1];
+        i--;
+    }
+    a[i] = key;
+}
+
+/* True when pes_push would take its small-mode path for a key of this slot
+ * with nothing to allocate: the engine's common case, which it runs through
+ * pes_small_push_newest without the rest of pes_push (sim.c). */
+static inline bool pes_small_fits(const pes_t *q, uint32_t slot)
+{
+    return q->small && q->n < PES_SMALL && q->n < q->bottom.cap && slot < q->slot_cap;
+}
+
 PES_INLINE int pes_push(pes_t *q, pes_key_t key)
 {
     if ((q->n >= q->bottom.cap || pes_key_slot(key) >= q->slot_cap) &&

@@ -150,6 +150,30 @@ static void test_small_mode_matches_reference(void **state)
     }
 }
 
+/* The engine's push (sim_at): pes_small_push_newest where pes_small_fits,
+ * else pes_push. DRIVE's sequences only grow, as the engine's do. */
+static int push_as_engine(pes_t *q, pes_key_t k)
+{
+    if (!pes_small_fits(q, pes_key_slot(k)))
+        return pes_push(q, k);
+    pes_small_push_newest(q, k);
+    return 0;
+}
+
+/* Comparing times only in small mode keeps the full (time, sequence) order,
+ * ties included (mode 1), in and out of small mode. */
+static void test_small_push_newest_matches_reference(void **state)
+{
+    (void)state;
+    for (int mode = 0; mode < 3; mode++) {
+        pes_t q;
+        assert_int_equal(pes_init(&q, 16), 0);
+        DRIVE(push_as_engine, pes_pop, pes_size, q, mode, 60000, PES_SMALL + 12);
+        assert_true(pes_empty(&q));
+        pes_fini(&q);
+    }
+}
+
 /* Renumbering a small set keeps its order too. */
 static void test_small_mode_renumber(void **state)
 {
@@ -463,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_heap_matches_reference),
         cmocka_unit_test(test_ladder_matches_reference),
         cmocka_unit_test(test_small_mode_matches_reference),
+        cmocka_unit_test(test_small_push_newest_matches_reference),
         cmocka_unit_test(test_small_mode_renumber),
         cmocka_unit_test(test_ladder_uses_rungs),
         cmocka_unit_test(test_ladder_equal_time_flood),
