@@ -19,6 +19,8 @@ typedef struct {
     sim_timer_t timer;
     /* hybrid polling: the shortest wait seen (io_uring's hybrid_poll_time) */
     sim_time_t hybrid_min;
+    /* a call is due at the end of the thread's queued work (uring_pass_end) */
+    bool pass;
 } uring_cons_t;
 
 struct uring {
@@ -205,12 +207,19 @@ static void uring_flush(uring_t *u, uint32_t k)
 {
     uring_cons_t *c = &u->cons[k];
     sim_cancel(u->sim, c->timer);
+    uint32_t n = c->batch.n;
     req_t *batch = req_fifo_take(&c->batch);
     if (!batch)
         return;
+    /* io_submit_state_start: a call of more than 2 SQEs runs under a plug,
+     * flushed once at its end (io_submit_state_end -> blk_finish_plug):
+     * the SQEs after the first cost their plugged share (uring_submit) */
     sim_time_t per_sqe = 0;
-    for (req_t *r = batch; r; r = r->next)
+    for (req_t *r = batch; r; r = r->next) {
+        if (n > 2 && r != batch)
+            r->cpu_ns = r->chain_ns;
         per_sqe += RQ(u, COST_URING_SUBMIT_SQE, r) + r->cpu_ns;
+    }
     sim_time_t now = sim_now(u->sim);
     /* the call's own costs are keyed by the batch's first request */
     if (!u->host->sqpoll) {
@@ -236,7 +245,17 @@ static void uring_window(sim_t *sim, void *ctx, uint64_t k)
     uring_flush(ctx, (uint32_t)k);
 }
 
-int uring_submit(uring_t *u, req_t *r, uint32_t batch, sim_time_t window, double per_sqe_ns)
+/* The consumer's work queued before the call has run: submit. */
+static void uring_pass_end(sim_t *sim, void *ctx, uint64_t k)
+{
+    (void)sim;
+    uring_t *u = ctx;
+    u->cons[k].pass = false;
+    uring_flush(u, (uint32_t)k);
+}
+
+int uring_submit(uring_t *u, req_t *r, uint32_t batch, sim_time_t window, double per_sqe_ns,
+                 double plugged_ns)
 {
     uint32_t k = uring_consumer(u, r);
     if (k == UINT32_MAX)
@@ -246,10 +265,22 @@ int uring_submit(uring_t *u, req_t *r, uint32_t batch, sim_time_t window, double
     if (cpus_thread_cpu(c->t) != (uint32_t)r->consumer_cpu)
         uring_migrate(u, c, (uint32_t)r->consumer_cpu, r);
     r->cpu_ns = (sim_time_t)per_sqe_ns;
+    r->chain_ns = (sim_time_t)plugged_ns;
     req_fifo_push(&c->batch, r);
-    if (c->batch.n >= batch || window == 0)
+    if (c->pass)
+        return 0; /* the call at the end of the thread's work takes it */
+    if (c->batch.n >= batch || window == 0) {
+        /* A thread that sleeps in io_uring_enter between calls and still has
+         * work queued (the other CQEs it reaped, their task_work) submits
+         * when that work is done: a mark of no work behind it. A poller
+         * spins (always busy) and SQPOLL needs no call: they submit now. */
+        if (r->wait == POL_WAIT_INTERRUPT && !u->host->sqpoll && cpus_thread_busy(c->t)) {
+            c->pass = true;
+            sim_cancel(u->sim, c->timer);
+            return cpus_thread_run(c->t, 0, uring_pass_end, u, k);
+        }
         uring_flush(u, k);
-    else if (c->batch.n == 1)
+    } else if (c->batch.n == 1)
         c->timer = sim_after(u->sim, window, uring_window, u, k);
     return 0;
 }
