@@ -131,14 +131,29 @@ static double mean(const calstat_vec_t *v)
 int calbatch_fit(const traceparse_t *tp, int32_t pid, int cpu, calbatch_fit_t *out)
 {
     *out = (calbatch_fit_t){.irq = -1};
-    samples_t hs = {0}, ss = {0}, sub = {0}, ins = {0}, iss = {0}, span = {0};
+    samples_t hs = {0}, ss = {0}, sub = {0}, ins = {0}, iss = {0}, span = {0}, tw = {0};
     cpu_state_t *st = calloc(NCPU, sizeof(*st));
     call_t *c = calloc(1, sizeof(*c));
-    int rc = st && c ? 0 : -ENOMEM;
+    /* the thread's task_work run: io_uring_complete events back to back on
+     * its CPU (any other event there ends the run) */
+    uint64_t *twt = calloc(RUN_MAX, sizeof(*twt));
+    unsigned twn = 0;
+    int16_t twcpu = -1;
+    int rc = st && c && twt ? 0 : -ENOMEM;
     for (size_t i = 0; i < tp->n && !rc; i++) {
         const traceparse_ev_t *e = &tp->ev[i];
         if (e->cpu < 0 || e->cpu >= NCPU)
             continue;
+        if (e->type == TP_URING_COMPLETE && e->pid == pid && (!twn || e->cpu == twcpu)) {
+            if (twn < RUN_MAX)
+                twt[twn++] = e->ts;
+            twcpu = e->cpu;
+            continue;
+        }
+        if (twn && e->cpu == twcpu) {
+            rc = push_spacing(&tw, twt, twn);
+            twn = 0;
+        }
         cpu_state_t *p = &st[e->cpu];
         int incall = e->pid == pid && !(e->ctx & (TP_CTX_HARDIRQ | TP_CTX_SOFTIRQ));
         switch ((traceparse_type_t)e->type) {
@@ -211,6 +226,10 @@ int calbatch_fit(const traceparse_t *tp, int32_t pid, int cpu, calbatch_fit_t *o
     }
     if (!rc)
         rc = call_end(c, &sub, &ins, &iss, &span);
+    if (!rc)
+        rc = push_spacing(&tw, twt, twn);
+    if (!rc)
+        rc = fit_line(&tw, -1, &out->taskwork);
     /* the device vector: the interrupt most often followed by completions */
     size_t best = 0;
     for (size_t i = 0; i < hs.irq.n && !rc && best * 2 <= hs.irq.n; i++) {
@@ -264,9 +283,10 @@ int calbatch_fit(const traceparse_t *tp, int32_t pid, int cpu, calbatch_fit_t *o
         }
         d->ok = 1;
     }
-    samples_t *all[] = {&hs, &ss, &sub, &ins, &iss, &span};
+    samples_t *all[] = {&hs, &ss, &sub, &ins, &iss, &span, &tw};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         samples_free(all[i]);
+    free(twt);
     free(c);
     free(st);
     return rc;
@@ -373,6 +393,12 @@ int calbatch_calibrate(int fd, uint64_t nblocks, int cpu, int quick, json_t *par
                       "rank; a = mean span (first io_uring_submit_req -> last block_rq_issue) "
                       "- b x mean k, the call's once-per-call part (the kick after the last "
                       "block_rq_issue is not in it)",
+                      why, whylen);
+    if (!rc)
+        rc = put_line(params, "task_work_per_cqe_ns", &f.taskwork, "cqe",
+                      "io_uring_complete time against its rank j in a task_work run of the "
+                      "thread (io_uring_complete events back to back on its CPU: "
+                      "tctx_task_work over the task's list), y = t_j - t_0, k = j",
                       why, whylen);
     if (tmp)
         fclose(tmp);

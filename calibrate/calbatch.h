@@ -24,7 +24,12 @@
  *   notifying the device only for the last, bd->last): the slopes of the
  *   call's io_uring_submit_req, block_rq_insert and block_rq_issue times
  *   against their rank, summed: blk_dispatch_per_rq_ns; the call's once-
- *   per-call part (a) is its mean span minus b times its mean k.
+ *   per-call part (a) is its mean span minus b times its mean k;
+ * - one more completion of the thread's io_uring task_work run
+ *   (io_req_normal_work_add notifies the task only when its list was
+ *   empty; tctx_task_work runs the whole list): the slope of the run's
+ *   io_uring_complete times (back to back on the thread's CPU) against
+ *   their rank: task_work_per_cqe_ns.
  *
  * Each goes into params with the fit (a, b), the samples and a source
  * saying what was measured. Nothing here prints; functions return 0 or
@@ -56,6 +61,7 @@ typedef struct {
     size_t handler_kmax_n;
     calbatch_line_t softirq;   /* block_rq_complete time against its rank in a run */
     calbatch_line_t dispatch;  /* summed slopes of a plugged call (k > 2); a: its fixed part */
+    calbatch_line_t taskwork;  /* io_uring_complete time against its rank in a task_work run */
 } calbatch_fit_t;
 
 /* The three fits from a parsed trace (events sorted by time) in which task
@@ -66,7 +72,8 @@ int calbatch_fit(const traceparse_t *tp, int32_t pid, int cpu, calbatch_fit_t *o
 /* The calibrate step: trace CALBATCH_DEPTH reads in flight on fd's first
  * nblocks 4 KiB blocks from this thread pinned to `cpu` (the interrupt
  * CPU) for 0.1 s + 0.2 s (quick) or 0.2 s + 0.5 s, fit, and add
- * irq_per_cqe_ns, blk_complete_per_rq_ns and blk_dispatch_per_rq_ns to
+ * irq_per_cqe_ns, blk_complete_per_rq_ns, blk_dispatch_per_rq_ns and
+ * task_work_per_cqe_ns to
  * params (a line with too few samples is left out, and said so in why).
  * 0, -EINTR (*stop set), or -errno with the reason in why. */
 int calbatch_calibrate(int fd, uint64_t nblocks, int cpu, int quick, json_t *params,

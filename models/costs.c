@@ -59,6 +59,7 @@ const cost_info_t costs_info[COST_N] = {
     [COST_COMPLETE_TO_CQE_SAME] = {"complete_to_cqe_same_ns", "ns", "calibrated only (trace chain); uncalibrated: context_switch_ns + task_work_ns", 1800},
     [COST_BLK_COMPLETE_PER_RQ] = {"blk_complete_per_rq_ns", "ns", "calibrated only (calbatch: spacing of block_rq_complete in one BLOCK_SOFTIRQ run); uncalibrated: blk_complete_ns each", 800},
     [COST_BLK_DISPATCH_PER_RQ] = {"blk_dispatch_per_rq_ns", "ns", "calibrated only (calbatch: slope of a plugged submit call's span against its SQEs); uncalibrated: blk_dispatch_ns each", 300},
+    [COST_TASK_WORK_PER_CQE] = {"task_work_per_cqe_ns", "ns", "calibrated only (calbatch: spacing of io_uring_complete in one task_work run); uncalibrated: every completion notifies its task", 450},
 };
 
 #define COST_NQ_REQ 9 /* p1 .. p99 must all be there; p99.9, p99.99 may follow */

@@ -6,6 +6,8 @@
  *     2): the first SQE costs blk_dispatch_ns, the other three
  *     blk_dispatch_per_rq_ns; a call of 2 is not plugged;
  *   - a consumer that still has work queued submits after it, in one call;
+ *   - a completion for a task whose task_work list is not empty joins the
+ *     run queued for it (task_work_per_cqe_ns), no second wakeup;
  *   - CQEs posted while the vector's handler runs are reaped by one more
  *     handler after it: irq_handler_ns + irq_per_cqe_ns, not twice a;
  *   - requests joining a raised BLOCK_SOFTIRQ list cost
@@ -181,6 +183,47 @@ static void test_submit_after_pass(void **state)
     rig_fini(&g);
 }
 
+/* Two completions for a sleeping consumer on its own CPU at t = 100 us:
+ * the first notifies the task (woken: context switch 1000 + task_work 300
+ * + CQE 100), the second finds the task's list not empty and only joins
+ * the run (150; io_req_normal_work_add), ahead of the rest of it. */
+static rig_t *irq_rig_tw;
+static uring_t *tw_uring;
+
+static void complete_at(sim_t *sim, void *ctx, uint64_t i)
+{
+    (void)ctx;
+    req_t *r = &irq_rig_tw->r[i];
+    r->t[T_DEVICE_DONE] = r->t[T_IRQ] = r->t[T_BLK_DONE] = sim_now(sim);
+    uring_complete(tw_uring, r);
+}
+
+static void test_task_work_join(void **state)
+{
+    (void)state;
+    rig_t g;
+    rig_init(&g);
+    irq_rig_tw = &g;
+    g.costs.c[COST_CONTEXT_SWITCH].value = 1000;
+    g.costs.c[COST_TASK_WORK].value = 300;
+    g.costs.c[COST_CQE_POST].value = 100;
+    g.costs.c[COST_TASK_WORK_PER_CQE].value = 150;
+    g.costs.c[COST_TASK_WORK_PER_CQE].measured = 1;
+    tw_uring = uring_new(g.sim, g.cpus, &g.costs, &g.host, ignore, reached, &g);
+    assert_non_null(tw_uring);
+    for (unsigned i = 0; i < 2; i++) {
+        req_t *r = io(&g, i);
+        assert_int_equal(uring_submit(tw_uring, r, 2, SIM_MS(1), 0, 0), 0);
+        sim_at(g.sim, 100000, complete_at, NULL, i);
+    }
+    sim_run(g.sim, SIM_MS(1));
+    assert_int_equal(g.n, 2);
+    assert_int_equal(g.at[1], 100000 + 150);
+    assert_int_equal(g.at[0], 100000 + 150 + 1000 + 300 + 100);
+    uring_free(tw_uring);
+    rig_fini(&g);
+}
+
 /* CQEs at t = 0, 100 and 200 on the vector of CPU 1: the first handler
  * (one CQE) runs [0, 1000); the vector raised meanwhile is pending, and
  * one more handler reaps both others: [1000, 1000 + 1000 + 200). */
@@ -250,7 +293,8 @@ static void test_softirq_list(void **state)
 /* A synthetic trace of 40 plugged calls of 4..8 SQEs (prep every 1100 ns,
  * inserts every 150, issues every 450 after a fixed 2000) and their
  * handlers (1000 + 100 k) and softirq runs (completions every 400 after
- * 1500): the fit recovers b = 1100 + 150 + 450, 100 and 400. */
+ * 1500) and task_work runs (a CQE every 120): the fit recovers b = 1100 +
+ * 150 + 450, 100, 400 and 120. */
 static void ev(traceparse_t *t, uint64_t ts, int32_t pid, int16_t cpu, traceparse_type_t type,
                uint8_t ctx)
 {
@@ -271,7 +315,7 @@ static void test_calbatch_fit(void **state)
     (void)state;
     traceparse_t t;
     traceparse_init(&t);
-    t.cap = 40 * 64;
+    t.cap = 40 * 80;
     t.ev = calloc(t.cap, sizeof(*t.ev));
     assert_non_null(t.ev);
     enum { PID = 77 };
@@ -293,7 +337,10 @@ static void test_calbatch_fit(void **state)
         for (unsigned j = 0; j < k; j++)
             ev(&t, exit + 1600 + 400 * j, 0, 1, TP_BLK_COMPLETE, TP_CTX_SOFTIRQ);
         ev(&t, exit + 1600 + 400 * k, 0, 1, TP_SOFTIRQ_EXIT, TP_CTX_SOFTIRQ);
-        ts = exit + 1600 + 400 * k + 5000;
+        uint64_t tw = exit + 1600 + 400 * k + 3000;
+        for (unsigned j = 0; j < k; j++)
+            ev(&t, tw + 120 * j, PID, 1, TP_URING_COMPLETE, 0);
+        ts = tw + 120 * k + 5000;
     }
     calbatch_fit_t f;
     assert_int_equal(calbatch_fit(&t, PID, 1, &f), 0);
@@ -303,6 +350,7 @@ static void test_calbatch_fit(void **state)
     assert_float_equal(f.handler.a, 1000, 1e-6);
     assert_float_equal(f.softirq.b, 400, 1e-6);
     assert_float_equal(f.dispatch.b, 1100 + 150 + 450, 1e-6);
+    assert_float_equal(f.taskwork.b, 120, 1e-6);
     assert_int_equal(f.dispatch.kmin, 4);
     assert_int_equal(f.dispatch.kmax, 8);
     traceparse_fini(&t);
@@ -314,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_plugged_call),
         cmocka_unit_test(test_unplugged_call),
         cmocka_unit_test(test_submit_after_pass),
+        cmocka_unit_test(test_task_work_join),
         cmocka_unit_test(test_irq_pending_bit),
         cmocka_unit_test(test_softirq_list),
         cmocka_unit_test(test_calbatch_fit),
