@@ -450,6 +450,16 @@ void costs_set_run(costs_t *k, uint64_t seed, uint32_t rep)
  * counter is (who's low word, stage and n), the key the run's key with
  * who's high word folded in (Philox is a bijection of the counter for each
  * key, so distinct (who, stage, n) never share words by construction). */
+/* The stage number of the chain draw: COST_N when chains came, kept fixed
+ * so that a new cost id does not reshuffle every resampled chain (the same
+ * seed then draws the same chains); the ids from it on are drawn one
+ * stage further up. */
+#define COSTS_STAGE_CHAIN ((uint32_t)COST_BLK_COMPLETE_PER_RQ)
+static uint32_t costs_stage(cost_id_t id)
+{
+    return (uint32_t)id < COSTS_STAGE_CHAIN ? (uint32_t)id : (uint32_t)id + 1;
+}
+
 static philox2x32_ctr_t costs_words(const costs_t *k, uint64_t who, uint32_t stage, uint32_t n)
 {
     philox2x32_ctr_t ctr = {{(uint32_t)who, stage | n << 16}};
@@ -465,7 +475,7 @@ double costs_at(const costs_t *k, cost_id_t id, uint64_t who, uint32_t n)
     const cost_t *c = &k->c[id];
     if (c->kind == COST_FIXED)
         return c->value;
-    philox2x32_ctr_t w = costs_words(k, who, (uint32_t)id, n);
+    philox2x32_ctr_t w = costs_words(k, who, costs_stage(id), n);
     double u = costs_u01(w.v[0]), x;
     switch (c->kind) {
     case COST_EMPIRICAL:
@@ -486,8 +496,6 @@ double costs_at(const costs_t *k, cost_id_t id, uint64_t who, uint32_t n)
     return costs_clip(c, x);
 }
 
-/* the stage number of the chain draw: past the cost ids */
-#define COSTS_STAGE_CHAIN ((uint32_t)COST_N)
 
 const costs_chain_t *costs_chain(const costs_t *k, int cross, int idle, const req_t *r)
 {
