@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "calib.h"
 
+#include "calibrate/calbatch.h"
 #include "calibrate/calhog.h"
 #include "calibrate/calprobe.h"
 #include "calibrate/calqd.h"
@@ -1176,7 +1177,7 @@ int calib_run(const calib_opts_t *o, json_t **out, char *err, size_t errlen)
     c.ncpu_used = c.cpu[1] >= 0 ? 2 : 1;
     char why[256];
     int traced = tracerec_available(why, sizeof(why));
-    c.nsteps = 2 + c.ncpu_used * (traced ? 2 : 1) + (c.ncpu_used > 1 ? 4 : 3) + 4 + 2;
+    c.nsteps = 2 + c.ncpu_used * (traced ? 2 : 1) + (c.ncpu_used > 1 ? 4 : 3) + 4 + 2 + traced;
     for (int i = 0; i < c.ncpu_used && !rc; i++) {
         progress(&c, "QD1 4 KiB reads pinned to CPU %d (untraced)", c.cpu[i]);
         rc = qd1_untraced(&c, c.cpu[i], sz->qd1);
@@ -1204,6 +1205,14 @@ int calib_run(const calib_opts_t *o, json_t **out, char *err, size_t errlen)
             note(&c, "no device_read_4k_ns: device_units not fitted");
             rc = 0;
         }
+    }
+    if (!rc && traced) { /* the per-batch costs (calbatch.h), on the IRQ CPU */
+        progress(&c, "traced QD%d reads on CPU %d: per-batch costs", CALBATCH_DEPTH, c.cpu[0]);
+        char why2[512];
+        rc = calbatch_calibrate(c.fd, c.nblocks, c.cpu[0], opts.quick, c.params, c.o->stop, why2,
+                                sizeof(why2));
+        if (why2[0])
+            note(&c, "calbatch: %s", why2);
     }
     if (!rc)
         rc = cpu_probes(&c, sz);

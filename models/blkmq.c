@@ -28,6 +28,9 @@ struct blkmq {
     host_iosched_t iosched;
     blkmq_hctx_t *hctx;
     uint32_t *map[NMAPS];       /* [cpus] -> hardware queue; read/poll may alias default */
+    /* [cpus]: BLOCK_SOFTIRQ raised there and its run has not yet taken the
+     * CPU's blk_cpu_done list (blk_mq_raise_softirq / blk_complete_reqs) */
+    uint8_t *raised;
 };
 
 /* blk_mq_map_queues / blk_mq_pci_map_queues: CPUs of queue q of a set of n
@@ -55,7 +58,9 @@ blkmq_t *blkmq_new(sim_t *sim, cpus_t *cpus, const costs_t *costs, const blkmq_c
     b->hctx = calloc(b->nhw, sizeof(*b->hctx));
     for (int m = 0; m < NMAPS; m++)
         b->map[m] = calloc(host->cpus, sizeof(*b->map[m]));
-    if (!b->hctx || !b->map[MAP_DEFAULT] || !b->map[MAP_READ] || !b->map[MAP_POLL]) {
+    b->raised = calloc(host->cpus ? host->cpus : 1, sizeof(*b->raised));
+    if (!b->hctx || !b->map[MAP_DEFAULT] || !b->map[MAP_READ] || !b->map[MAP_POLL] ||
+        !b->raised) {
         blkmq_free(b);
         return NULL;
     }
@@ -91,6 +96,7 @@ void blkmq_free(blkmq_t *b)
     free(b->hctx);
     for (int m = 0; m < NMAPS; m++)
         free(b->map[m]);
+    free(b->raised);
     free(b);
 }
 
@@ -101,12 +107,30 @@ const uint32_t *blkmq_cpu_map(const blkmq_t *b, bool write, bool polled)
     return !write && b->nread ? b->map[MAP_READ] : b->map[MAP_DEFAULT];
 }
 
+/* mq-deadline's own insert and dispatch, unless the dispatch cost was
+ * traced (io_uring_submit_req -> block_rq_issue: the scheduler's work is
+ * inside it, on the host calibrate measured) and would be counted twice. */
+static bool blkmq_add_deadline(const blkmq_t *b)
+{
+    return b->iosched == HOST_SCHED_MQ_DEADLINE && !b->costs->c[COST_BLK_DISPATCH].measured;
+}
+
 double blkmq_submit_cost(const blkmq_t *b, const req_t *r)
 {
     double c = r ? costs_req(b->costs, COST_BLK_DISPATCH, r) : costs_value(b->costs, COST_BLK_DISPATCH);
-    if (b->iosched == HOST_SCHED_MQ_DEADLINE)
+    if (blkmq_add_deadline(b))
         c += r ? costs_req(b->costs, COST_SCHED_DEADLINE, r)
                : costs_value(b->costs, COST_SCHED_DEADLINE);
+    return c;
+}
+
+double blkmq_submit_cost_plugged(const blkmq_t *b, const req_t *r)
+{
+    if (!b->costs->c[COST_BLK_DISPATCH_PER_RQ].measured)
+        return blkmq_submit_cost(b, r);
+    double c = costs_req(b->costs, COST_BLK_DISPATCH_PER_RQ, r);
+    if (blkmq_add_deadline(b))
+        c += costs_req(b->costs, COST_SCHED_DEADLINE, r);
     return c;
 }
 
@@ -146,11 +170,28 @@ static void blkmq_done(sim_t *sim, void *ctx, uint64_t arg)
     b->complete(b->ctx, r);
 }
 
-/* BLOCK_SOFTIRQ on r->completion_cpu (blk_done_softirq). */
+/* The BLOCK_SOFTIRQ run raised on CPU arg took the CPU's list. */
+static void blkmq_list_taken(sim_t *sim, void *ctx, uint64_t cpu)
+{
+    (void)sim;
+    blkmq_t *b = ctx;
+    b->raised[cpu] = 0;
+}
+
+/* BLOCK_SOFTIRQ on r->completion_cpu (blk_done_softirq). The request joins
+ * the CPU's blk_cpu_done list; blk_mq_raise_softirq raises the softirq only
+ * when the list was empty (llist_add), and the run (blk_complete_reqs)
+ * takes the whole list and completes it in one go. So the request that
+ * raises pays blk_complete_ns (one request per run, as calibrated at QD1:
+ * the run's entry included), each request that joins a list already raised
+ * blk_complete_per_rq_ns (calibrated only; else blk_complete_ns too). */
 static void blkmq_run_softirq(blkmq_t *b, req_t *r)
 {
     uint32_t c = (uint32_t)r->completion_cpu;
-    sim_time_t work = (sim_time_t)costs_req(b->costs, COST_BLK_COMPLETE, r);
+    /* uncalibrated, every request pays the same: the list changes nothing */
+    bool lists = b->costs->c[COST_BLK_COMPLETE_PER_RQ].measured, join = lists && b->raised[c];
+    sim_time_t work =
+        (sim_time_t)costs_req(b->costs, join ? COST_BLK_COMPLETE_PER_RQ : COST_BLK_COMPLETE, r);
     if (cpus_queued(b->cpus, c, CPU_SOFTIRQ) >= b->host->ksoftirqd_after) {
         /* __do_softirq gave up: the rest runs in ksoftirqd, a fair thread
          * that competes with the CPU's other threads (plus its wake-up) */
@@ -161,6 +202,12 @@ static void blkmq_run_softirq(blkmq_t *b, req_t *r)
         work += (sim_time_t)costs_req(b->costs, COST_WAKEUP_SAME, r);
         cpus_thread_run(k, work, blkmq_done, b, (uint64_t)(uintptr_t)r);
         return;
+    }
+    if (lists && !b->raised[c]) {
+        /* a new run: it takes the list when it starts (a mark of no work
+         * ahead of this request's completion, FIFO at the softirq level) */
+        b->raised[c] = 1;
+        cpus_run(b->cpus, c, CPU_SOFTIRQ, 0, blkmq_list_taken, b, c);
     }
     cpus_run(b->cpus, c, CPU_SOFTIRQ, work, blkmq_done, b, (uint64_t)(uintptr_t)r);
 }

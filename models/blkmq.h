@@ -46,6 +46,15 @@ const uint32_t *blkmq_cpu_map(const blkmq_t *b, bool write, bool polled);
 /* CPU cost of submitting r through blk-mq (charged by the caller, inside
  * its syscall), drawn for r (models/costs.h); r NULL: the costs' values. */
 double blkmq_submit_cost(const blkmq_t *b, const req_t *r);
+/* The same for a request that is not the first of a plugged submit call:
+ * io_uring plugs a call of more than 2 SQEs (io_submit_state_start), and
+ * blk_finish_plug dispatches the list in one queue run whose driver
+ * notifies the device once, for the last request (bd->last: virtio_queue_rq
+ * kicks only then, nvme_queue_rq rings the SQ doorbell only then), so the
+ * queue run's own cost is the first request's (blk_dispatch_ns, as traced
+ * at QD1) and each further one costs blk_dispatch_per_rq_ns (calibrated
+ * only; else blk_dispatch_ns again). Drawn for r. */
+double blkmq_submit_cost_plugged(const blkmq_t *b, const req_t *r);
 
 /* r was submitted to the block layer on `cpu` (its software queue): r->hwq
  * follows from the CPU map; take a tag and dispatch, or wait for one. */

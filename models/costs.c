@@ -57,6 +57,9 @@ const cost_info_t costs_info[COST_N] = {
     [COST_PREEMPT_MODEL] = {"preempt_model", "model", "PREEMPT_DYNAMIC default of the calibrated host: none (CONFIG_PREEMPT_NONE)", 0},
     [COST_DEVICE_UNITS] = {"device_units", "units", "DESIGN.md flash geometry: 8 channels x 4 dies", 32},
     [COST_COMPLETE_TO_CQE_SAME] = {"complete_to_cqe_same_ns", "ns", "calibrated only (trace chain); uncalibrated: context_switch_ns + task_work_ns", 1800},
+    [COST_BLK_COMPLETE_PER_RQ] = {"blk_complete_per_rq_ns", "ns", "calibrated only (calbatch: spacing of block_rq_complete in one BLOCK_SOFTIRQ run); uncalibrated: blk_complete_ns each", 800},
+    [COST_BLK_DISPATCH_PER_RQ] = {"blk_dispatch_per_rq_ns", "ns", "calibrated only (calbatch: slope of a plugged submit call's span against its SQEs); uncalibrated: blk_dispatch_ns each", 300},
+    [COST_TASK_WORK_PER_CQE] = {"task_work_per_cqe_ns", "ns", "calibrated only (calbatch: spacing of io_uring_complete in one task_work run); uncalibrated: every completion notifies its task", 450},
 };
 
 #define COST_NQ_REQ 9 /* p1 .. p99 must all be there; p99.9, p99.99 may follow */
@@ -465,6 +468,16 @@ void costs_set_run(costs_t *k, uint64_t seed, uint32_t rep)
  * counter is (who's low word, stage and n), the key the run's key with
  * who's high word folded in (Philox is a bijection of the counter for each
  * key, so distinct (who, stage, n) never share words by construction). */
+/* The stage number of the chain draw: COST_N when chains came, kept fixed
+ * so that a new cost id does not reshuffle every resampled chain (the same
+ * seed then draws the same chains); the ids from it on are drawn one
+ * stage further up. */
+#define COSTS_STAGE_CHAIN ((uint32_t)COST_BLK_COMPLETE_PER_RQ)
+static uint32_t costs_stage(cost_id_t id)
+{
+    return (uint32_t)id < COSTS_STAGE_CHAIN ? (uint32_t)id : (uint32_t)id + 1;
+}
+
 static philox2x32_ctr_t costs_words(const costs_t *k, uint64_t who, uint32_t stage, uint32_t n)
 {
     philox2x32_ctr_t ctr = {{(uint32_t)who, stage | n << 16}};
@@ -480,7 +493,7 @@ static double costs_at_cost(const costs_t *k, const cost_t *c, cost_id_t id, uin
 {
     if (c->kind == COST_FIXED)
         return c->value;
-    philox2x32_ctr_t w = costs_words(k, who, (uint32_t)id, n);
+    philox2x32_ctr_t w = costs_words(k, who, costs_stage(id), n);
     double u = costs_u01(w.v[0]), x;
     switch (c->kind) {
     case COST_EMPIRICAL:
@@ -510,9 +523,6 @@ double costs_at_cross(const costs_t *k, cost_id_t id, uint64_t who, uint32_t n)
 {
     return costs_at_cost(k, k->cross[id].measured ? &k->cross[id] : &k->c[id], id, who, n);
 }
-
-/* the stage number of the chain draw: past the cost ids */
-#define COSTS_STAGE_CHAIN ((uint32_t)COST_N)
 
 const costs_chain_t *costs_chain(const costs_t *k, int cross, int idle, const req_t *r)
 {

@@ -91,6 +91,10 @@ typedef enum {
     /* Fidelity II: the device's parallelism (calibrate/calqd.h) */
     COST_DEVICE_UNITS,      /* parallel units of devices.N.service "calibrated" */
     COST_COMPLETE_TO_CQE_SAME, /* traced block_rq_complete -> io_uring_complete, waiter on that CPU */
+    /* Fidelity II: what the kernel does once per batch (calibrate/calbatch.h) */
+    COST_BLK_COMPLETE_PER_RQ, /* each further request of one BLOCK_SOFTIRQ run (blk_complete_reqs) */
+    COST_BLK_DISPATCH_PER_RQ, /* each further request of a plugged submit call (> 2 SQEs) */
+    COST_TASK_WORK_PER_CQE,   /* each further completion of one io_uring task_work run */
     COST_N
 } cost_id_t;
 

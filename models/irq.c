@@ -11,6 +11,12 @@
 typedef struct {
     req_fifo_t held;
     sim_timer_t timer;
+    /* The vector's handler is queued or running (busy), and the vector was
+     * raised again meanwhile (pending: the local APIC's IRR bit, one per
+     * vector, so any number of messages while in service collapse into one
+     * more handler run). */
+    bool busy, pending;
+    bool pending_coalesced; /* ... by coalescing (its CQEs were held back) */
 } irq_cq_t;
 
 struct irq {
@@ -79,10 +85,14 @@ const uint32_t *irq_vector_map(const irq_t *q) { return q->cpu; }
 void irq_set_woken(irq_t *q) { q->woken = true; }
 uint64_t irq_count(const irq_t *q) { return q->count; }
 
+static void irq_fire(irq_t *q, uint32_t i, bool coalesced);
+
 static void irq_handler_done(sim_t *sim, void *ctx, uint64_t arg)
 {
     irq_t *q = ctx;
     req_t *r = (req_t *)(uintptr_t)arg;
+    irq_cq_t *cq = &q->cq[r->hwq]; /* read before delivery: r may be reused after */
+    uint32_t i = r->hwq;
     while (r) {
         req_t *next = r->next;
         r->next = NULL;
@@ -90,12 +100,42 @@ static void irq_handler_done(sim_t *sim, void *ctx, uint64_t arg)
         q->deliver(q->ctx, r);
         r = next;
     }
+    cq->busy = false;
+    /* the vector was raised while in service: one more handler reaps every
+     * CQE posted meanwhile (a + b x CQEs once, not a per CQE) */
+    if (cq->pending) {
+        bool coalesced = cq->pending_coalesced;
+        cq->pending = cq->pending_coalesced = false;
+        if (cq->held.n)
+            irq_fire(q, i, coalesced);
+    }
 }
 
-static void irq_fire(irq_t *q, uint32_t i)
+/* Raise vector i. While its handler is queued or running the message only
+ * sets the vector's pending bit: the handler loops over the queue until it
+ * is empty (virtblk_done: virtqueue_get_buf until virtqueue_enable_cb holds;
+ * nvme_irq -> nvme_poll_cq), and an MSI for a vector in service is held in
+ * the local APIC's IRR (one bit per vector) until the handler's EOI, so CQEs
+ * posted during a handler are reaped by one later run, together. */
+static void irq_raise(irq_t *q, uint32_t i, bool coalesced)
+{
+    irq_cq_t *cq = &q->cq[i];
+    if (cq->busy) {
+        sim_cancel(q->sim, cq->timer);
+        cq->pending = true;
+        cq->pending_coalesced |= coalesced;
+        return;
+    }
+    irq_fire(q, i, coalesced);
+}
+
+/* coalesced: coalescing applied, so a CQE posted before now was held back
+ * by it (deferred); a CQE that waited only for a busy handler was not. */
+static void irq_fire(irq_t *q, uint32_t i, bool coalesced)
 {
     irq_cq_t *cq = &q->cq[i];
     sim_cancel(q->sim, cq->timer);
+    cq->busy = true;
     req_t *batch = req_fifo_take(&cq->held);
     q->count++;
     sim_time_t now = sim_now(q->sim);
@@ -105,7 +145,7 @@ static void irq_fire(irq_t *q, uint32_t i)
     sim_time_t work = (sim_time_t)costs_req(q->costs, COST_IRQ_HANDLER, batch);
     for (req_t *r = batch; r; r = r->next) {
         r->irq_cpu = (int16_t)q->cpu[i];
-        if (now > r->t[T_DEVICE_DONE])
+        if (coalesced && now > r->t[T_DEVICE_DONE])
             r->deferred = 1; /* held back by coalescing */
         if (r != batch)
             work += (sim_time_t)costs_req(q->costs, COST_IRQ_PER_CQE, r);
@@ -119,7 +159,7 @@ static void irq_timer(sim_t *sim, void *ctx, uint64_t i)
     (void)sim;
     irq_t *q = ctx;
     if (q->cq[i].held.n)
-        irq_fire(q, (uint32_t)i);
+        irq_raise(q, (uint32_t)i, true);
 }
 
 void irq_cqe(irq_t *q, req_t *r)
@@ -131,7 +171,7 @@ void irq_cqe(irq_t *q, req_t *r)
     bool coalescing = q->agg_time > 0 && q->threshold > 1 && !(q->cd && q->cd[r->hwq]) &&
                       (r->coalesce || !q->bypass);
     if (!coalescing || cq->held.n >= q->threshold) {
-        irq_fire(q, r->hwq);
+        irq_raise(q, r->hwq, coalescing);
         return;
     }
     if (cq->held.n == 1)

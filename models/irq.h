@@ -8,7 +8,9 @@
  * 09h). The hard IRQ handler runs on the vector's CPU at hard-IRQ level,
  * pre-empting whatever runs there, and reaps every CQE pending on its queue;
  * it costs irq_handler_ns with one CQE and irq_per_cqe_ns for each further
- * one (a + b x CQEs).
+ * one (a + b x CQEs). A vector raised while its handler is queued or running
+ * is only marked pending (the local APIC's IRR bit): one more handler run
+ * after it reaps every CQE posted meanwhile.
  */
 #ifndef LATSURF_IRQ_H
 #define LATSURF_IRQ_H

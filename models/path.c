@@ -167,7 +167,7 @@ static int path_submit(void *x, req_t *r, const pol_placement_t *pl)
     /* a refusal (out of memory) has failed the run; r is in the harness's
      * hands again */
     return uring_submit(p->uring, r, pl->batch ? pl->batch : 1, (sim_time_t)pl->batch_window_ns,
-                        blkmq_submit_cost(d->blk, r));
+                        blkmq_submit_cost(d->blk, r), blkmq_submit_cost_plugged(d->blk, r));
 }
 
 /* exec_ops_t.cpu_work: the application's own computing, user work of its

@@ -71,7 +71,8 @@ struct req {
     uint32_t thread;     /* the consumer thread (models/uring.c) */
     int16_t home_cpu;    /* the consumer CPU the workload declared, before placement */
     sim_time_t cpu_ns;   /* host CPU time charged to this request */
-    sim_time_t chain_ns; /* a resampled completion chain after its wakeup (models/uring.c) */
+    sim_time_t chain_ns; /* models/uring.c: while the SQE waits, its submit cost in a plugged
+                            call; later, a resampled completion chain after its wakeup */
 };
 
 /* A FIFO of requests on their `next` links: a batch of SQEs, the CQEs a

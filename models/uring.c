@@ -19,6 +19,11 @@ typedef struct {
     sim_timer_t timer;
     /* hybrid polling: the shortest wait seen (io_uring's hybrid_poll_time) */
     sim_time_t hybrid_min;
+    /* a call is due at the end of the thread's queued work (uring_pass_end) */
+    bool pass;
+    /* the request whose task_work run is queued or running on the thread:
+     * later completions join that run's list (uring_complete) */
+    req_t *tw_leader;
 } uring_cons_t;
 
 struct uring {
@@ -205,12 +210,19 @@ static void uring_flush(uring_t *u, uint32_t k)
 {
     uring_cons_t *c = &u->cons[k];
     sim_cancel(u->sim, c->timer);
+    uint32_t n = c->batch.n;
     req_t *batch = req_fifo_take(&c->batch);
     if (!batch)
         return;
+    /* io_submit_state_start: a call of more than 2 SQEs runs under a plug,
+     * flushed once at its end (io_submit_state_end -> blk_finish_plug):
+     * the SQEs after the first cost their plugged share (uring_submit) */
     sim_time_t per_sqe = 0;
-    for (req_t *r = batch; r; r = r->next)
+    for (req_t *r = batch; r; r = r->next) {
+        if (n > 2 && r != batch)
+            r->cpu_ns = r->chain_ns;
         per_sqe += RQ(u, COST_URING_SUBMIT_SQE, r) + r->cpu_ns;
+    }
     sim_time_t now = sim_now(u->sim);
     /* the call's own costs are keyed by the batch's first request */
     if (!u->host->sqpoll) {
@@ -236,7 +248,17 @@ static void uring_window(sim_t *sim, void *ctx, uint64_t k)
     uring_flush(ctx, (uint32_t)k);
 }
 
-int uring_submit(uring_t *u, req_t *r, uint32_t batch, sim_time_t window, double per_sqe_ns)
+/* The consumer's work queued before the call has run: submit. */
+static void uring_pass_end(sim_t *sim, void *ctx, uint64_t k)
+{
+    (void)sim;
+    uring_t *u = ctx;
+    u->cons[k].pass = false;
+    uring_flush(u, (uint32_t)k);
+}
+
+int uring_submit(uring_t *u, req_t *r, uint32_t batch, sim_time_t window, double per_sqe_ns,
+                 double plugged_ns)
 {
     uint32_t k = uring_consumer(u, r);
     if (k == UINT32_MAX)
@@ -246,10 +268,22 @@ int uring_submit(uring_t *u, req_t *r, uint32_t batch, sim_time_t window, double
     if (cpus_thread_cpu(c->t) != (uint32_t)r->consumer_cpu)
         uring_migrate(u, c, (uint32_t)r->consumer_cpu, r);
     r->cpu_ns = (sim_time_t)per_sqe_ns;
+    r->chain_ns = (sim_time_t)plugged_ns;
     req_fifo_push(&c->batch, r);
-    if (c->batch.n >= batch || window == 0)
+    if (c->pass)
+        return 0; /* the call at the end of the thread's work takes it */
+    if (c->batch.n >= batch || window == 0) {
+        /* A thread that sleeps in io_uring_enter between calls and still has
+         * work queued (the other CQEs it reaped, their task_work) submits
+         * when that work is done: a mark of no work behind it. A poller
+         * spins (always busy) and SQPOLL needs no call: they submit now. */
+        if (r->wait == POL_WAIT_INTERRUPT && !u->host->sqpoll && cpus_thread_busy(c->t)) {
+            c->pass = true;
+            sim_cancel(u->sim, c->timer);
+            return cpus_thread_run(c->t, 0, uring_pass_end, u, k);
+        }
         uring_flush(u, k);
-    else if (c->batch.n == 1)
+    } else if (c->batch.n == 1)
         c->timer = sim_after(u->sim, window, uring_window, u, k);
     return 0;
 }
@@ -360,6 +394,8 @@ static void uring_consumer_ran(sim_t *sim, void *ctx, uint64_t arg)
         if (ran < c->hybrid_min)
             c->hybrid_min = ran;
     }
+    if (c->tw_leader == r)
+        c->tw_leader = NULL; /* its run is over: the next completion notifies */
     cpu_thread_t *t = c->t;
     if (pooled)
         uring_hand_off(u, r, cpus_thread_cpu(t));
@@ -367,6 +403,14 @@ static void uring_consumer_ran(sim_t *sim, void *ctx, uint64_t arg)
         u->ready(u->ctx, r); /* r may be reused from here on */
     if (polling)
         cpus_thread_spin(t, false);
+}
+
+/* r's task_work run is now queued on its consumer thread. */
+static void uring_lead(uring_t *u, req_t *r)
+{
+    uring_cons_t *c = &u->cons[r->thread];
+    if (!c->tw_leader && !u->host->sqpoll && r->wait == POL_WAIT_INTERRUPT && !r->polled)
+        c->tw_leader = r;
 }
 
 static void uring_cqe_posted(sim_t *sim, void *ctx, uint64_t arg)
@@ -387,6 +431,7 @@ static void uring_post_task_work(sim_t *sim, void *ctx, uint64_t arg)
     uring_t *u = ctx;
     req_t *r = (req_t *)(uintptr_t)arg;
     cpu_thread_t *t = u->host->sqpoll ? uring_sq_thread(u) : u->cons[r->thread].t;
+    uring_lead(u, r);
     if (t)
         cpus_thread_run_first(t, RQ(u, COST_TASK_WORK, r) + RQ(u, COST_CQE_POST, r),
                               uring_cqe_posted, u, arg);
@@ -401,6 +446,7 @@ static void uring_woken(sim_t *sim, void *ctx, uint64_t arg)
     uring_t *u = ctx;
     req_t *r = (req_t *)(uintptr_t)arg;
     sim_time_t work = RQ(u, COST_TASK_WORK, r) + RQ(u, COST_CQE_POST, r) + uring_touch(u, r);
+    uring_lead(u, r);
     cpus_thread_run(u->cons[r->thread].t, work, uring_consumer_ran, u, arg);
 }
 
@@ -412,6 +458,7 @@ static void uring_chain_woken(sim_t *sim, void *ctx, uint64_t arg)
     (void)sim;
     uring_t *u = ctx;
     req_t *r = (req_t *)(uintptr_t)arg;
+    uring_lead(u, r);
     cpus_thread_run(u->cons[r->thread].t, r->chain_ns + r->cpu_ns + uring_touch(u, r),
                     uring_consumer_ran, u, arg);
 }
@@ -445,6 +492,7 @@ static void uring_chain(uring_t *u, req_t *r, const costs_chain_t *ch, uint32_t 
     sim_time_t c2cqe = (sim_time_t)ch->c2cqe, run = (sim_time_t)ch->cqe2run;
     r->cpu_ns = run;
     if (cc == me) {
+        uring_lead(u, r);
         cpus_thread_run(u->cons[r->thread].t, c2cqe + run + uring_touch(u, r), uring_consumer_ran,
                         u, PTR(r));
         return;
@@ -490,6 +538,16 @@ void uring_complete(uring_t *u, req_t *r)
         cpus_thread_run(c->t, work, uring_consumer_ran, u, arg);
         return;
     }
+    if (c->tw_leader && u->costs->c[COST_TASK_WORK_PER_CQE].measured) {
+        /* io_req_normal_work_add: the task's list is not empty, so the
+         * request only joins it (llist_add), with no notification, wakeup
+         * or IPI; the run already queued (tctx_task_work) posts its CQE too,
+         * as one more item of the list */
+        r->deferred = c->tw_leader->deferred;
+        cpus_thread_run_first(c->t, RQ(u, COST_TASK_WORK_PER_CQE, r) + uring_touch(u, r),
+                              uring_consumer_ran, u, arg);
+        return;
+    }
     if (!cpus_thread_busy(c->t)) {
         /* (the idle test walks the CPU's levels: only when chains were loaded) */
         const costs_chain_t *ch =
@@ -509,6 +567,7 @@ void uring_complete(uring_t *u, req_t *r)
          * for the task to run. */
         if (cc == me) {
             sim_time_t work = uring_wake_here(u, r) + RQ(u, COST_CQE_POST, r) + uring_touch(u, r);
+            uring_lead(u, r);
             cpus_thread_run(c->t, work, uring_consumer_ran, u, arg);
         } else {
             uring_ipi(u, cc, me, RQ(u, COST_WAKEUP_CROSS, r), uring_woken, r);
@@ -525,6 +584,7 @@ void uring_complete(uring_t *u, req_t *r)
     }
     /* COOP / DEFER: the task_work waits for the task's next transition */
     r->deferred = 1;
+    uring_lead(u, r);
     cpus_thread_run(c->t, RQ(u, COST_TASK_WORK, r) + RQ(u, COST_CQE_POST, r), uring_cqe_posted, u,
                     arg);
 }

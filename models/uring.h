@@ -40,9 +40,16 @@ uring_t *uring_new(sim_t *sim, cpus_t *cpus, const costs_t *costs, const host_cf
 void uring_free(uring_t *u);
 
 /* Queue r's SQE on its consumer's ring, moving the consumer to
- * r->consumer_cpu first. batch/window from the placement. 0, or -ENOMEM
- * (the run's sticky error is set). */
-int uring_submit(uring_t *u, req_t *r, uint32_t batch, sim_time_t window, double per_sqe_ns);
+ * r->consumer_cpu first. batch/window from the placement. per_sqe_ns: the
+ * block layer's cost of r alone; plugged_ns: of r when it is not the first
+ * of a call of more than 2 SQEs (blk_start_plug: blkmq_submit_cost_plugged).
+ * A consumer that waits by interrupt submits what it queued while it still
+ * had work (completions to run) in one call at the end of that work, as a
+ * program does that reaps every CQE it finds and then calls
+ * io_uring_submit() once (latsurf live, fio, calibrate's depth sweep).
+ * 0, or -ENOMEM (the run's sticky error is set). */
+int uring_submit(uring_t *u, req_t *r, uint32_t batch, sim_time_t window, double per_sqe_ns,
+                 double plugged_ns);
 
 /* r's block-layer completion ran on r->completion_cpu: post its CQE. */
 void uring_complete(uring_t *u, req_t *r);

@@ -104,7 +104,7 @@ static void submit_now(sim_t *sim, void *ctx, uint64_t i)
 {
     rig_t *g = ctx;
     g->r[i].t[T_ISSUE] = sim_now(sim);
-    assert_int_equal(uring_submit(g->u, &g->r[i], 1, 0, 0), 0);
+    assert_int_equal(uring_submit(g->u, &g->r[i], 1, 0, 0, 0), 0);
 }
 
 /* The block layer completed request i on its CPU (completion_cpu) now. */

@@ -1,0 +1,371 @@
+/*
+ * test_batch.c - what the kernel does once per batch, against hand-computed
+ * timelines with fixed costs (models/uring.c, irq.c, blkmq.c driven
+ * directly, no device), and the calbatch fit on a synthetic trace:
+ *   - a call of 4 SQEs runs under a plug (io_submit_state_start: more than
+ *     2): the first SQE costs blk_dispatch_ns, the other three
+ *     blk_dispatch_per_rq_ns; a call of 2 is not plugged;
+ *   - a consumer that still has work queued submits after it, in one call;
+ *   - a completion for a task whose task_work list is not empty joins the
+ *     run queued for it (task_work_per_cqe_ns), no second wakeup;
+ *   - CQEs posted while the vector's handler runs are reaped by one more
+ *     handler after it: irq_handler_ns + irq_per_cqe_ns, not twice a;
+ *   - requests joining a raised BLOCK_SOFTIRQ list cost
+ *     blk_complete_per_rq_ns; the one that raises costs blk_complete_ns;
+ *   - calbatch_fit recovers the slopes a synthetic trace was built with.
+ * Costs: call 1000, SQE 100, dispatch 3000 (plugged 500), handler 1000
+ * (+200 per further CQE), block completion 2000 (+300 per joining request),
+ * no idle exit, no I/O scheduler.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "calibrate/calbatch.h"
+#include "models/blkmq.h"
+#include "models/irq.h"
+#include "models/uring.h"
+#include "policies/policy.h"
+
+#include <string.h>
+
+#define CALL 1000
+#define SQE 100
+#define DISPATCH 3000
+#define PLUGGED 500
+#define HANDLER 1000
+#define PER_CQE 200
+#define COMPLETE 2000
+#define PER_RQ 300
+
+typedef struct {
+    sim_t *sim;
+    cpus_t *cpus;
+    costs_t costs;
+    host_cfg_t host;
+    ssd_cfg_t dev;
+    int32_t irq_cpu[1];
+    req_t r[8];
+    sim_time_t at[8]; /* when each request reached the end of the stage tested */
+    unsigned n;
+} rig_t;
+
+static void rig_init(rig_t *g)
+{
+    memset(g, 0, sizeof(*g));
+    g->host = (host_cfg_t){.cpus = 2, .numa_nodes = 1, .llc_domains = 1, .rq_affinity = 1,
+                           .ksoftirqd_after = 10, .taskrun = -1, .wait = -1,
+                           .iosched = HOST_SCHED_NONE};
+    g->irq_cpu[0] = 1;
+    g->dev = (ssd_cfg_t){.queues = 1, .queue_depth = 64, .irq_cpus = g->irq_cpu};
+    costs_defaults(&g->costs);
+    struct { cost_id_t id; double v; } set[] = {
+        {COST_URING_SUBMIT_CALL, CALL}, {COST_URING_SUBMIT_SQE, SQE},
+        {COST_BLK_DISPATCH, DISPATCH},  {COST_BLK_DISPATCH_PER_RQ, PLUGGED},
+        {COST_IRQ_HANDLER, HANDLER},    {COST_IRQ_PER_CQE, PER_CQE},
+        {COST_BLK_COMPLETE, COMPLETE},  {COST_BLK_COMPLETE_PER_RQ, PER_RQ},
+        {COST_IDLE_EXIT, 0},
+    };
+    for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
+        g->costs.c[set[i].id].value = set[i].v;
+        g->costs.c[set[i].id].measured = 1;
+    }
+    g->sim = sim_new();
+    g->cpus = cpus_new(g->sim, 2, 0, 1, NULL);
+    assert_non_null(g->cpus);
+}
+
+static void rig_fini(rig_t *g)
+{
+    assert_int_equal(sim_error(g->sim), 0);
+    cpus_free(g->cpus);
+    sim_free(g->sim);
+}
+
+static req_t *io(rig_t *g, unsigned i)
+{
+    req_t *r = &g->r[i];
+    memset(r, 0, sizeof(*r));
+    r->op = REQ_READ;
+    r->gpu = -1;
+    r->tag = i;
+    r->offset = (uint64_t)i << 12;
+    r->wait = POL_WAIT_INTERRUPT;
+    return r;
+}
+
+static void reached(void *ctx, req_t *r)
+{
+    rig_t *g = ctx;
+    g->at[r - g->r] = sim_now(g->sim);
+    g->n++;
+}
+
+static void ignore(void *ctx, req_t *r)
+{
+    (void)ctx;
+    (void)r;
+}
+
+/* Submit n SQEs in one call (batch n) at t = 0 on CPU 0: blk-mq sees them
+ * when the call's job ends (the plug is flushed at the call's end). */
+static sim_time_t one_call(unsigned n)
+{
+    rig_t g;
+    rig_init(&g);
+    blkmq_cfg_t bc = {.host = &g.host, .dev = &g.dev, .rq_affinity = 1};
+    blkmq_t *b = blkmq_new(g.sim, g.cpus, &g.costs, &bc, ignore, ignore, &g);
+    uring_t *u = uring_new(g.sim, g.cpus, &g.costs, &g.host, reached, ignore, &g);
+    assert_non_null(b);
+    assert_non_null(u);
+    for (unsigned i = 0; i < n; i++) {
+        req_t *r = io(&g, i);
+        assert_int_equal(uring_submit(u, r, n, SIM_MS(1), blkmq_submit_cost(b, r),
+                                      blkmq_submit_cost_plugged(b, r)),
+                         0);
+    }
+    sim_run(g.sim, SIM_MS(1));
+    assert_int_equal(g.n, n);
+    for (unsigned i = 1; i < n; i++)
+        assert_int_equal(g.at[i], g.at[0]); /* one call: all consumed at its end */
+    sim_time_t end = g.at[0];
+    uring_free(u);
+    blkmq_free(b);
+    rig_fini(&g);
+    return end;
+}
+
+static void test_plugged_call(void **state)
+{
+    (void)state;
+    /* 4 SQEs: plugged, the first pays the queue run, three join it */
+    assert_int_equal(one_call(4), CALL + 4 * SQE + DISPATCH + 3 * PLUGGED);
+}
+
+static void test_unplugged_call(void **state)
+{
+    (void)state;
+    /* 2 SQEs: no plug (need_plug = max_ios > 2), each its own dispatch */
+    assert_int_equal(one_call(2), CALL + 2 * SQE + 2 * DISPATCH);
+}
+
+/* The consumer thread has 5000 ns of work queued (the CQEs it reaped)
+ * when the program queues two SQEs with batch 1: they go in one call when
+ * that work is done, as a loop that reaps every CQE and then calls
+ * io_uring_submit() once: consumed at 5000 + 1000 + 2 x (100 + 3000). */
+static void test_submit_after_pass(void **state)
+{
+    (void)state;
+    rig_t g;
+    rig_init(&g);
+    blkmq_cfg_t bc = {.host = &g.host, .dev = &g.dev, .rq_affinity = 1};
+    blkmq_t *b = blkmq_new(g.sim, g.cpus, &g.costs, &bc, ignore, ignore, &g);
+    uring_t *u = uring_new(g.sim, g.cpus, &g.costs, &g.host, reached, ignore, &g);
+    assert_non_null(b);
+    assert_non_null(u);
+    cpu_thread_t *t = uring_consumer_thread(u, 0, 0);
+    assert_non_null(t);
+    assert_int_equal(cpus_thread_run(t, 5000, sim_nothing, NULL, 0), 0);
+    for (unsigned i = 0; i < 2; i++) {
+        req_t *r = io(&g, i);
+        assert_int_equal(uring_submit(u, r, 1, 0, blkmq_submit_cost(b, r),
+                                      blkmq_submit_cost_plugged(b, r)),
+                         0);
+    }
+    sim_run(g.sim, SIM_MS(1));
+    assert_int_equal(g.n, 2);
+    assert_int_equal(g.at[0], 5000 + CALL + 2 * (SQE + DISPATCH));
+    assert_int_equal(g.at[1], g.at[0]);
+    uring_free(u);
+    blkmq_free(b);
+    rig_fini(&g);
+}
+
+/* Two completions for a sleeping consumer on its own CPU at t = 100 us:
+ * the first notifies the task (woken: context switch 1000 + task_work 300
+ * + CQE 100), the second finds the task's list not empty and only joins
+ * the run (150; io_req_normal_work_add), ahead of the rest of it. */
+static rig_t *irq_rig_tw;
+static uring_t *tw_uring;
+
+static void complete_at(sim_t *sim, void *ctx, uint64_t i)
+{
+    (void)ctx;
+    req_t *r = &irq_rig_tw->r[i];
+    r->t[T_DEVICE_DONE] = r->t[T_IRQ] = r->t[T_BLK_DONE] = sim_now(sim);
+    uring_complete(tw_uring, r);
+}
+
+static void test_task_work_join(void **state)
+{
+    (void)state;
+    rig_t g;
+    rig_init(&g);
+    irq_rig_tw = &g;
+    g.costs.c[COST_CONTEXT_SWITCH].value = 1000;
+    g.costs.c[COST_TASK_WORK].value = 300;
+    g.costs.c[COST_CQE_POST].value = 100;
+    g.costs.c[COST_TASK_WORK_PER_CQE].value = 150;
+    g.costs.c[COST_TASK_WORK_PER_CQE].measured = 1;
+    tw_uring = uring_new(g.sim, g.cpus, &g.costs, &g.host, ignore, reached, &g);
+    assert_non_null(tw_uring);
+    for (unsigned i = 0; i < 2; i++) {
+        req_t *r = io(&g, i);
+        assert_int_equal(uring_submit(tw_uring, r, 2, SIM_MS(1), 0, 0), 0);
+        sim_at(g.sim, 100000, complete_at, NULL, i);
+    }
+    sim_run(g.sim, SIM_MS(1));
+    assert_int_equal(g.n, 2);
+    assert_int_equal(g.at[1], 100000 + 150);
+    assert_int_equal(g.at[0], 100000 + 150 + 1000 + 300 + 100);
+    uring_free(tw_uring);
+    rig_fini(&g);
+}
+
+/* CQEs at t = 0, 100 and 200 on the vector of CPU 1: the first handler
+ * (one CQE) runs [0, 1000); the vector raised meanwhile is pending, and
+ * one more handler reaps both others: [1000, 1000 + 1000 + 200). */
+static irq_t *irq_under_test;
+static rig_t *irq_rig;
+
+static void cqe_at(sim_t *sim, void *ctx, uint64_t i)
+{
+    (void)ctx;
+    req_t *r = &irq_rig->r[i];
+    r->t[T_DEVICE_DONE] = sim_now(sim);
+    irq_cqe(irq_under_test, r);
+}
+
+static void test_irq_pending_bit(void **state)
+{
+    (void)state;
+    rig_t g;
+    rig_init(&g);
+    irq_rig = &g;
+    irq_under_test = irq_new(g.sim, g.cpus, &g.costs, &g.dev, 2, reached, &g);
+    assert_non_null(irq_under_test);
+    for (unsigned i = 0; i < 3; i++) {
+        io(&g, i);
+        sim_at(g.sim, 100 * i, cqe_at, NULL, i);
+    }
+    sim_run(g.sim, SIM_MS(1));
+    assert_int_equal(g.n, 3);
+    assert_int_equal(g.at[0], HANDLER);
+    assert_int_equal(g.at[1], HANDLER + HANDLER + PER_CQE);
+    assert_int_equal(g.at[2], HANDLER + HANDLER + PER_CQE);
+    assert_int_equal(irq_count(irq_under_test), 2);
+    assert_int_equal(g.r[1].deferred, 0); /* a busy handler is no coalescing */
+    irq_free(irq_under_test);
+    rig_fini(&g);
+}
+
+/* Three completions handed to BLOCK_SOFTIRQ on CPU 1 at t = 0 (a single
+ * queue device, interrupt on the submitting CPU's cache domain): one run,
+ * the first raises it (2000), the two others join the list (300 each). */
+static void test_softirq_list(void **state)
+{
+    (void)state;
+    rig_t g;
+    rig_init(&g);
+    blkmq_cfg_t bc = {.host = &g.host, .dev = &g.dev, .rq_affinity = 1};
+    blkmq_t *b = blkmq_new(g.sim, g.cpus, &g.costs, &bc, ignore, reached, &g);
+    assert_non_null(b);
+    for (unsigned i = 0; i < 3; i++) {
+        req_t *r = io(&g, i);
+        r->blk_cpu = 0;
+        r->irq_cpu = 1;
+        r->hwq = 0;
+    }
+    for (unsigned i = 0; i < 3; i++)
+        blkmq_complete(b, &g.r[i]);
+    sim_run(g.sim, SIM_MS(1));
+    assert_int_equal(g.n, 3);
+    assert_int_equal(g.at[0], COMPLETE);
+    assert_int_equal(g.at[1], COMPLETE + PER_RQ);
+    assert_int_equal(g.at[2], COMPLETE + 2 * PER_RQ);
+    assert_int_equal(g.r[0].completion_cpu, 1);
+    blkmq_free(b);
+    rig_fini(&g);
+}
+
+/* A synthetic trace of 40 plugged calls of 4..8 SQEs (prep every 1100 ns,
+ * inserts every 150, issues every 450 after a fixed 2000) and their
+ * handlers (1000 + 100 k) and softirq runs (completions every 400 after
+ * 1500) and task_work runs (a CQE every 120): the fit recovers b = 1100 +
+ * 150 + 450, 100, 400 and 120. */
+static void ev(traceparse_t *t, uint64_t ts, int32_t pid, int16_t cpu, traceparse_type_t type,
+               uint8_t ctx)
+{
+    assert_true(t->n < t->cap);
+    traceparse_ev_t *e = &t->ev[t->n++];
+    memset(e, 0, sizeof(*e));
+    e->ts = ts;
+    e->pid = pid;
+    e->cpu = cpu;
+    e->type = (uint8_t)type;
+    e->ctx = ctx;
+    if (type == TP_IRQ_ENTRY)
+        e->u.irq.irq = 36;
+}
+
+static void test_calbatch_fit(void **state)
+{
+    (void)state;
+    traceparse_t t;
+    traceparse_init(&t);
+    t.cap = 40 * 80;
+    t.ev = calloc(t.cap, sizeof(*t.ev));
+    assert_non_null(t.ev);
+    enum { PID = 77 };
+    uint64_t ts = 1000000;
+    for (unsigned c = 0; c < 40; c++) {
+        unsigned k = 4 + c % 5;
+        for (unsigned j = 0; j < k; j++)
+            ev(&t, ts + 1100 * j, PID, 1, TP_URING_SUBMIT, 0);
+        uint64_t ins = ts + 1100 * k;
+        for (unsigned j = 0; j < k; j++)
+            ev(&t, ins + 150 * j, PID, 1, TP_BLK_INSERT, 0);
+        uint64_t iss = ins + 150 * k + 2000;
+        for (unsigned j = 0; j < k; j++)
+            ev(&t, iss + 450 * j, PID, 1, TP_BLK_ISSUE, 0);
+        uint64_t irq = iss + 450 * k + 30000, exit = irq + 1000 + 100 * k;
+        ev(&t, irq, 0, 1, TP_IRQ_ENTRY, TP_CTX_HARDIRQ);
+        ev(&t, exit, 0, 1, TP_IRQ_EXIT, TP_CTX_HARDIRQ);
+        ev(&t, exit + 100, 0, 1, TP_SOFTIRQ_ENTRY, TP_CTX_SOFTIRQ);
+        for (unsigned j = 0; j < k; j++)
+            ev(&t, exit + 1600 + 400 * j, 0, 1, TP_BLK_COMPLETE, TP_CTX_SOFTIRQ);
+        ev(&t, exit + 1600 + 400 * k, 0, 1, TP_SOFTIRQ_EXIT, TP_CTX_SOFTIRQ);
+        uint64_t tw = exit + 1600 + 400 * k + 3000;
+        for (unsigned j = 0; j < k; j++)
+            ev(&t, tw + 120 * j, PID, 1, TP_URING_COMPLETE, 0);
+        ts = tw + 120 * k + 5000;
+    }
+    calbatch_fit_t f;
+    assert_int_equal(calbatch_fit(&t, PID, 1, &f), 0);
+    assert_int_equal(f.irq, 36);
+    assert_true(f.handler.ok && f.softirq.ok && f.dispatch.ok);
+    assert_float_equal(f.handler.b, 100, 1e-6);
+    assert_float_equal(f.handler.a, 1000, 1e-6);
+    assert_float_equal(f.softirq.b, 400, 1e-6);
+    assert_float_equal(f.dispatch.b, 1100 + 150 + 450, 1e-6);
+    assert_float_equal(f.taskwork.b, 120, 1e-6);
+    assert_int_equal(f.dispatch.kmin, 4);
+    assert_int_equal(f.dispatch.kmax, 8);
+    traceparse_fini(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plugged_call),
+        cmocka_unit_test(test_unplugged_call),
+        cmocka_unit_test(test_submit_after_pass),
+        cmocka_unit_test(test_task_work_join),
+        cmocka_unit_test(test_irq_pending_bit),
+        cmocka_unit_test(test_softirq_list),
+        cmocka_unit_test(test_calbatch_fit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
