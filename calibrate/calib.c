@@ -1127,6 +1127,69 @@ const char *calib_stale(const char *path, double max_age_days, char *why, size_t
     return r;
 }
 
+/* The driver's doorbell (models/costs.h): what io_uring_submit() of one
+ * read holds its caller beyond the call itself (uring_submit_call_ns, NOPs)
+ * and the block layer up to block_rq_issue (blk_dispatch_ns), with nothing
+ * outstanding: the doorbell write after block_rq_issue (on a VM a trapped
+ * write: the virtqueue kick) and the return. With reads outstanding a
+ * device may not ask for it (virtio's EVENT_IDX): the fraction of calls
+ * that paid it, a hold above half of it, at 0, 1, 7 and 63 outstanding
+ * (the queue-depth sweep's depths 1, 2, 8, 64 less the read itself). */
+static int doorbell_params(cal_t *c, const sizes_t *sz)
+{
+    static const int outs[] = {0, 1, 7, 63};
+    enum { NOUT = sizeof(outs) / sizeof(outs[0]) };
+    double call = param_value(c, "uring_submit_call_ns", 0);
+    double disp = param_value(c, "blk_dispatch_ns", 0);
+    if (!isfinite(call) || !isfinite(disp))
+        return 0;
+    calstat_vec_t hold[NOUT] = {{0}}, bell = {0};
+    size_t n = sz->qd1 / 4;
+    int rc = 0;
+    progress(c, "doorbell: submit of one read with 0, 1, 7, 63 outstanding (CPU %d)", c->cpu[0]);
+    for (int k = 0; k < NOUT && !rc; k++)
+        rc = calprobe_submit_hold(c->fd, c->nblocks, c->cpu[0], outs[k], n, &hold[k], c->o->stop);
+    for (size_t i = 0; i < hold[0].n && !rc; i++) {
+        double x = hold[0].v[i] - call - disp;
+        rc = calstat_push(&bell, x > 0 ? x : 0);
+    }
+    if (!rc && bell.n) {
+        calstat_param_t b;
+        calstat_from_samples(bell.v, bell.n, &b);
+        double cut = call + disp + b.value / 2;
+        json_t *o = json_array(), *f = json_array();
+        for (int k = 0; k < NOUT && o && f; k++) {
+            size_t kicked = 0;
+            for (size_t i = 0; i < hold[k].n; i++)
+                kicked += hold[k].v[i] > cut;
+            json_array_append_new(o, json_integer(outs[k]));
+            json_array_append_new(f, json_real(hold[k].n ? (double)kicked / (double)hold[k].n : 1));
+        }
+        json_t *p = calstat_json(&b, "ns", NULL,
+                                 "io_uring_submit() of one 4 KiB read with nothing outstanding "
+                                 "(interrupt's CPU, untraced) minus uring_submit_call_ns and "
+                                 "blk_dispatch_ns: the submitting CPU's time after "
+                                 "block_rq_issue (the doorbell; on a VM a trapped write, the "
+                                 "virtqueue kick) until the call returns");
+        if (!p || !o || !f) {
+            json_decref(p);
+            json_decref(o);
+            json_decref(f);
+            rc = -ENOMEM;
+        } else if (json_object_set_new(p, "kick_outstanding", o) |
+                   json_object_set_new(p, "kick_fraction", f)) { /* (both steal) */
+            json_decref(p);
+            rc = -ENOMEM;
+        } else {
+            rc = put(c, "doorbell_ns", p);
+        }
+    }
+    for (int k = 0; k < NOUT; k++)
+        calstat_vec_free(&hold[k]);
+    calstat_vec_free(&bell);
+    return rc;
+}
+
 int calib_run(const calib_opts_t *o, json_t **out, char *err, size_t errlen)
 {
     static const volatile sig_atomic_t never = 0;
@@ -1177,7 +1240,7 @@ int calib_run(const calib_opts_t *o, json_t **out, char *err, size_t errlen)
     c.ncpu_used = c.cpu[1] >= 0 ? 2 : 1;
     char why[256];
     int traced = tracerec_available(why, sizeof(why));
-    c.nsteps = 2 + c.ncpu_used * (traced ? 2 : 1) + (c.ncpu_used > 1 ? 4 : 3) + 4 + 2 + traced;
+    c.nsteps = 2 + c.ncpu_used * (traced ? 2 : 1) + (c.ncpu_used > 1 ? 4 : 3) + 4 + 2 + traced + 1;
     for (int i = 0; i < c.ncpu_used && !rc; i++) {
         progress(&c, "QD1 4 KiB reads pinned to CPU %d (untraced)", c.cpu[i]);
         rc = qd1_untraced(&c, c.cpu[i], sz->qd1);
@@ -1218,6 +1281,8 @@ int calib_run(const calib_opts_t *o, json_t **out, char *err, size_t errlen)
         rc = cpu_probes(&c, sz);
     if (!rc)
         rc = mem_probes(&c, sz, opts.quick);
+    if (!rc)
+        rc = doorbell_params(&c, sz);
 io_failed:
     if (rc == -EINTR) {
         snprintf(err, errlen, "interrupted%s", c.created ? " (scratch file removed)" : "");

@@ -129,6 +129,65 @@ out_pin:
     return rc;
 }
 
+int calprobe_submit_hold(int fd, uint64_t nblocks, int cpu, int outstanding, size_t n,
+                         calstat_vec_t *out, calprobe_stop_t *stop)
+{
+    struct io_uring ring;
+    void *buf = NULL;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    pin_t p;
+    int rc = pin(cpu, &p);
+    if (rc || !rng) {
+        gsl_rng_free(rng);
+        return rc ? rc : -ENOMEM;
+    }
+    gsl_rng_set(rng, 500 + (uint64_t)outstanding);
+    if ((rc = io_uring_queue_init((unsigned)outstanding * 2 + 8, &ring, 0)) < 0)
+        goto out_pin;
+    if (posix_memalign(&buf, BLK, BLK)) { /* every read into one buffer: only timing counts */
+        rc = -ENOMEM;
+        goto out_ring;
+    }
+    int inflight = 0;
+    for (size_t i = 0; i < n && rc >= 0;) {
+        if (*stop) {
+            rc = -EINTR;
+            break;
+        }
+        while (inflight <= outstanding && i < n) {
+            struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+            io_uring_prep_read(sqe, fd, buf, BLK, gsl_rng_uniform_int(rng, nblocks) * BLK);
+            uint64_t t0 = calprobe_now_ns();
+            rc = io_uring_submit(&ring);
+            uint64_t t1 = calprobe_now_ns();
+            if (rc < 0)
+                break;
+            inflight++;
+            if (inflight == outstanding + 1) { /* the timed one: `outstanding` before it */
+                if ((rc = calstat_push(out, (double)(t1 - t0))) < 0)
+                    break;
+                i++;
+            }
+        }
+        if (rc < 0)
+            break;
+        rc = reap(&ring, NULL);
+        inflight--;
+        if (rc >= 0 && rc != (int)BLK)
+            rc = -EIO;
+    }
+    while (inflight-- > 0) /* drain (a broken ring returns at once) */
+        reap(&ring, NULL);
+    rc = rc < 0 ? rc : 0;
+    free(buf);
+out_ring:
+    io_uring_queue_exit(&ring);
+out_pin:
+    unpin(&p);
+    gsl_rng_free(rng);
+    return rc;
+}
+
 int calprobe_submit_batches(int fd, uint64_t nblocks, int cpu, int reps, calstat_vec_t *x,
                             calstat_vec_t *y, calprobe_stop_t *stop)
 {

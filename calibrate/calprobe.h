@@ -36,6 +36,13 @@ int calprobe_qd1(int fd, uint64_t nblocks, int cpu, int write, size_t n, uint64_
 int calprobe_submit_batches(int fd, uint64_t nblocks, int cpu, int reps, calstat_vec_t *x,
                             calstat_vec_t *y, calprobe_stop_t *stop);
 
+/* io_uring_submit() of one 4 KiB read with `outstanding` other reads in
+ * flight (kept there: each completion is replaced), n samples of the time
+ * the call holds its caller, ns. A doorbell the device asked for shows as
+ * a long hold (models/costs.h, doorbell_ns). */
+int calprobe_submit_hold(int fd, uint64_t nblocks, int cpu, int outstanding, size_t n,
+                         calstat_vec_t *out, calprobe_stop_t *stop);
+
 /* io_uring_enter(GETEVENTS, min_complete 1) when the CQE is already there. */
 int calprobe_uring_wait(int cpu, int reps, calstat_vec_t *out, calprobe_stop_t *stop);
 

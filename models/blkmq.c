@@ -25,6 +25,7 @@ struct blkmq {
     uint32_t nhw;               /* nr_hw_queues: every set */
     uint32_t nread, npoll;      /* queues of the read and poll sets (0: none) */
     uint32_t rq_affinity;
+    uint32_t depth;             /* tags per hardware queue */
     host_iosched_t iosched;
     blkmq_hctx_t *hctx;
     uint32_t *map[NMAPS];       /* [cpus] -> hardware queue; read/poll may alias default */
@@ -76,6 +77,7 @@ blkmq_t *blkmq_new(sim_t *sim, cpus_t *cpus, const costs_t *costs, const blkmq_c
     b->iosched = host->iosched != HOST_SCHED_DEFAULT ? host->iosched
                  : b->nhw == 1                        ? HOST_SCHED_MQ_DEADLINE
                                                       : HOST_SCHED_NONE;
+    b->depth = dev->queue_depth;
     for (uint32_t q = 0; q < b->nhw; q++)
         b->hctx[q].free_tags = dev->queue_depth;
     b->nread = dev->read_queues;
@@ -113,6 +115,12 @@ const uint32_t *blkmq_cpu_map(const blkmq_t *b, bool write, bool polled)
 static bool blkmq_add_deadline(const blkmq_t *b)
 {
     return b->iosched == HOST_SCHED_MQ_DEADLINE && !b->costs->c[COST_BLK_DISPATCH].measured;
+}
+
+uint32_t blkmq_inflight(const blkmq_t *b, uint32_t cpu, bool write)
+{
+    uint32_t q = blkmq_cpu_map(b, write, false)[cpu];
+    return b->depth - b->hctx[q].free_tags;
 }
 
 double blkmq_submit_cost(const blkmq_t *b, const req_t *r)

@@ -46,6 +46,8 @@ const uint32_t *blkmq_cpu_map(const blkmq_t *b, bool write, bool polled);
 /* CPU cost of submitting r through blk-mq (charged by the caller, inside
  * its syscall), drawn for r (models/costs.h); r NULL: the costs' values. */
 double blkmq_submit_cost(const blkmq_t *b, const req_t *r);
+/* Requests holding a tag of the hardware queue that `cpu` submits to. */
+uint32_t blkmq_inflight(const blkmq_t *b, uint32_t cpu, bool write);
 /* The same for a request that is not the first of a plugged submit call:
  * io_uring plugs a call of more than 2 SQEs (io_submit_state_start), and
  * blk_finish_plug dispatches the list in one queue run whose driver

@@ -59,6 +59,7 @@ const cost_info_t costs_info[COST_N] = {
     [COST_COMPLETE_TO_CQE_SAME] = {"complete_to_cqe_same_ns", "ns", "calibrated only (trace chain); uncalibrated: context_switch_ns + task_work_ns", 1800},
     [COST_BLK_COMPLETE_PER_RQ] = {"blk_complete_per_rq_ns", "ns", "calibrated only (calbatch: spacing of block_rq_complete in one BLOCK_SOFTIRQ run); uncalibrated: blk_complete_ns each", 800},
     [COST_BLK_DISPATCH_PER_RQ] = {"blk_dispatch_per_rq_ns", "ns", "calibrated only (calbatch: slope of a plugged submit call's span against its SQEs); uncalibrated: blk_dispatch_ns each", 300},
+    [COST_DOORBELL] = {"doorbell_ns", "ns", "calibrated only (io_uring_submit() of one read minus the call and blk_dispatch_ns; on a VM the trapped virtqueue kick); uncalibrated 0: a bare-metal doorbell is one posted MMIO write", 0},
     [COST_TASK_WORK_PER_CQE] = {"task_work_per_cqe_ns", "ns", "calibrated only (calbatch: spacing of io_uring_complete in one task_work run); uncalibrated: every completion notifies its task", 450},
 };
 
@@ -296,6 +297,45 @@ static int costs_parse_chains(costs_t *k, json_t *p, const char *path, char *err
     return 0;
 }
 
+/* doorbell_ns: "kick_outstanding": [0, 1, ...] (increasing), "kick_fraction":
+ * [...] in [0, 1], the same length (calibrate/calib.c doorbell_params). */
+static int costs_parse_bell(costs_t *k, json_t *p, const char *path, char *err, size_t n)
+{
+    json_t *o = json_object_get(p, "kick_outstanding"), *f = json_object_get(p, "kick_fraction");
+    if (!o && !f)
+        return 0;
+    size_t m = json_array_size(o);
+    bool ok = json_is_array(o) && json_is_array(f) && json_array_size(f) == m && m >= 1 &&
+              m <= sizeof(k->bell_out) / sizeof(k->bell_out[0]);
+    for (size_t i = 0; ok && i < m; i++) {
+        json_t *x = json_array_get(o, i), *y = json_array_get(f, i);
+        ok = json_is_number(x) && json_is_number(y);
+        k->bell_out[i] = json_number_value(x);
+        k->bell_frac[i] = json_number_value(y);
+        ok = ok && k->bell_frac[i] >= 0 && k->bell_frac[i] <= 1 && k->bell_out[i] >= 0 &&
+             (i == 0 || k->bell_out[i] > k->bell_out[i - 1]);
+    }
+    if (!ok)
+        return costs_bad(err, n, path, "doorbell_ns",
+                         "expected \"kick_outstanding\" (increasing, >= 0) and "
+                         "\"kick_fraction\" (each in [0, 1]): arrays of the same length, 1 to 8");
+    k->bell_n = (uint32_t)m;
+    return 0;
+}
+
+double costs_doorbell_p(const costs_t *k, uint32_t outstanding)
+{
+    double x = outstanding;
+    if (!k->bell_n || x <= k->bell_out[0])
+        return k->bell_n ? k->bell_frac[0] : 1;
+    for (uint32_t i = 1; i < k->bell_n; i++)
+        if (x <= k->bell_out[i])
+            return k->bell_frac[i - 1] + (k->bell_frac[i] - k->bell_frac[i - 1]) *
+                                             (x - k->bell_out[i - 1]) /
+                                             (k->bell_out[i] - k->bell_out[i - 1]);
+    return k->bell_frac[k->bell_n - 1];
+}
+
 /* device_units.curve: {"k": [1, 2, ...], "service_ns": [...]} (calibrate/calqd.c) */
 static int costs_parse_curve(costs_t *k, json_t *du, const char *path, char *err, size_t n)
 {
@@ -383,6 +423,8 @@ int costs_load(costs_t *k, const char *path, char *err, size_t n)
             if ((rc = costs_parse_param(c, (cost_id_t)id, p, path, name, err, n)) != 0)
                 break;
             if (id == COST_DEVICE_UNITS && (rc = costs_parse_curve(k, p, path, err, n)) != 0)
+                break;
+            if (id == COST_DOORBELL && !cross && (rc = costs_parse_bell(k, p, path, err, n)) != 0)
                 break;
         }
     }
@@ -512,6 +554,11 @@ static double costs_at_cost(const costs_t *k, const cost_t *c, cost_id_t id, uin
         x = c->value;
     }
     return costs_clip(c, x);
+}
+
+double costs_uniform(const costs_t *k, cost_id_t id, const req_t *r, uint32_t n)
+{
+    return costs_u01(costs_words(k, costs_req_key(r), costs_stage(id), n).v[0]);
 }
 
 double costs_at(const costs_t *k, cost_id_t id, uint64_t who, uint32_t n)

@@ -95,6 +95,7 @@ typedef enum {
     COST_BLK_COMPLETE_PER_RQ, /* each further request of one BLOCK_SOFTIRQ run (blk_complete_reqs) */
     COST_BLK_DISPATCH_PER_RQ, /* each further request of a plugged submit call (> 2 SQEs) */
     COST_TASK_WORK_PER_CQE,   /* each further completion of one io_uring task_work run */
+    COST_DOORBELL,            /* a submit call's doorbell after its last block_rq_issue */
     COST_N
 } cost_id_t;
 
@@ -137,6 +138,11 @@ typedef struct {
     /* device_units.curve: the device's read service time against the number
      * of reads in it (calibrate/calqd.h); n == 0 when the file has none */
     svcurve_t dev_curve;
+    /* doorbell_ns's kick_outstanding / kick_fraction: the fraction of submit
+     * calls that ring it against the requests already outstanding (virtio's
+     * EVENT_IDX); bell_n == 0: every call rings it */
+    double bell_out[8], bell_frac[8];
+    uint32_t bell_n;
     uint32_t key[2];         /* the run's key for keyed draws (costs_set_run) */
     char source[256]; /* calibration file, or "built-in defaults" */
 } costs_t;
@@ -194,6 +200,14 @@ static inline double costs_req(const costs_t *k, cost_id_t id, const req_t *r)
 {
     return costs_req_n(k, id, r, 0);
 }
+
+/* The probability that a submit call with `outstanding` requests already
+ * on its device rings the doorbell: linear between the measured points,
+ * flat beyond them; 1 without them. */
+double costs_doorbell_p(const costs_t *k, uint32_t outstanding);
+/* A uniform in (0, 1) keyed like costs_req_n's draw n of stage id for r
+ * (for a yes/no decision that must pair across variants). */
+double costs_uniform(const costs_t *k, cost_id_t id, const req_t *r, uint32_t n);
 
 /* A measured chain for request r: on the completion CPU (cross 0) or not,
  * the waiter's CPU idle or busy; NULL when calibrate recorded none. */

@@ -132,6 +132,16 @@ static void on_dispatch(void *ctx, req_t *r)
     ssd_submit(d->ssd, r, (ssd_prio_t)r->prio); /* a refusal fails the run (sim_fail) */
 }
 
+/* uring_set_outstanding: the requests on the hardware queue r's call
+ * submits to (the CPU that consumes the SQE, as on_submitted). */
+static uint32_t path_outstanding(void *ctx, const req_t *r)
+{
+    const path_t *p = ctx;
+    const host_cfg_t *h = p->cfg.host;
+    uint32_t cpu = h->sqpoll ? (uint32_t)h->sqpoll_cpu : (uint32_t)r->submit_cpu;
+    return blkmq_inflight(p->dev[r->dev].blk, cpu, r->op == REQ_WRITE);
+}
+
 /* The bio is submitted on the CPU that consumed the SQE: the SQ thread's
  * with SQPOLL, else the submitting thread's; its queue follows from that. */
 static void on_submitted(void *ctx, req_t *r)
@@ -241,6 +251,8 @@ static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
     p->cpus = cpus_new(sim, h->cpus, (sim_time_t)costs_value(cfg->costs, COST_IDLE_EXIT),
                        (sim_time_t)costs_value(cfg->costs, COST_IDLE_DEEP_AFTER), &sched);
     p->uring = uring_new(sim, p->cpus, cfg->costs, h, on_submitted, on_ready, p);
+    if (p->uring)
+        uring_set_outstanding(p->uring, path_outstanding);
     p->dev = calloc(cfg->ndev, sizeof(*p->dev));
     p->cpu_node = calloc(h->cpus, sizeof(*p->cpu_node));
     p->bg = calloc(h->nbackground ? h->nbackground : 1, sizeof(*p->bg));

@@ -43,6 +43,7 @@ struct uring {
     /* per CPU: host_node_of(host, cpu), looked up per request (uring_touch)
      * rather than divided anew */
     uint16_t *node;
+    uint32_t (*outstanding)(void *ctx, const req_t *r); /* uring_set_outstanding */
 };
 
 /* stage `id`'s cost for request r: keyed by the request (models/costs.h) */
@@ -183,11 +184,34 @@ static void uring_poll_start(uring_t *u, req_t *r)
 
 /* The job that carried the batch ended: each SQE was consumed, then the
  * request went through blk-mq submission (r->cpu_ns) within the same call. */
+void uring_set_outstanding(uring_t *u, uint32_t (*outstanding)(void *ctx, const req_t *r))
+{
+    u->outstanding = outstanding;
+}
+
+/* After a call's last block_rq_issue the driver rings the doorbell once
+ * (blk_mq_commit_rqs / bd->last: nvme_commit_rqs, virtio_commit_rqs ->
+ * virtqueue_notify): on a VM a trapped write that holds the calling CPU
+ * until the hypervisor returns; the device's time (from block_rq_issue)
+ * runs meanwhile. A virtio device that has not drained its ring does not
+ * ask for it (EVENT_IDX: virtqueue_kick_prepare), so a call rings it with
+ * the probability calibrate measured for the requests already outstanding,
+ * decided by the call's first request's keyed uniform. 0 uncalibrated. */
+static sim_time_t uring_doorbell(uring_t *u, const req_t *r)
+{
+    if (!u->costs->c[COST_DOORBELL].measured)
+        return 0;
+    double p = costs_doorbell_p(u->costs, u->outstanding ? u->outstanding(u->ctx, r) : 0);
+    return costs_uniform(u->costs, COST_DOORBELL, r, 1) < p ? RQ(u, COST_DOORBELL, r) : 0;
+}
+
 static void uring_consumed(sim_t *sim, void *ctx, uint64_t arg)
 {
     uring_t *u = ctx;
     req_t *r = (req_t *)(uintptr_t)arg;
     sim_time_t now = sim_now(sim);
+    sim_time_t bell = uring_doorbell(u, r);
+    cpu_thread_t *caller = u->host->sqpoll ? u->sqt : u->cons[r->thread].t;
     while (r) {
         req_t *next = r->next;
         r->next = NULL;
@@ -196,6 +220,8 @@ static void uring_consumed(sim_t *sim, void *ctx, uint64_t arg)
         u->submitted(u->ctx, r);
         r = next;
     }
+    if (bell && caller)
+        cpus_thread_run(caller, bell, sim_nothing, NULL, 0);
 }
 
 /* The SQ thread on sqpoll_cpu, created on first use (SQPOLL only). */

@@ -209,6 +209,32 @@ static void test_cross_side(void **state)
     }
 }
 
+/* doorbell_ns's kick fraction against the requests outstanding: linear
+ * between the measured points, flat beyond; 1 without them; a bad curve is
+ * refused with the parameter named. */
+static void test_doorbell_kick_fraction(void **state)
+{
+    (void)state;
+    const char *p = write_tmp("{\"latsurf_calibration\":1,\"params\":{\"doorbell_ns\":{"
+                              "\"value\":18000,\"kick_outstanding\":[0,1,7,63],"
+                              "\"kick_fraction\":[1.0,0.5,0.25,0.25]}}}");
+    costs_t k;
+    char err[256];
+    assert_int_equal(costs_load(&k, p, err, sizeof(err)), 0);
+    unlink(p);
+    assert_true(costs_doorbell_p(&k, 0) == 1.0);
+    assert_true(costs_doorbell_p(&k, 1) == 0.5);
+    assert_true(fabs(costs_doorbell_p(&k, 4) - 0.375) < 1e-12);
+    assert_true(costs_doorbell_p(&k, 1000) == 0.25);
+    costs_defaults(&k);
+    assert_true(costs_doorbell_p(&k, 5) == 1.0);
+    p = write_tmp("{\"latsurf_calibration\":1,\"params\":{\"doorbell_ns\":{"
+                  "\"value\":1,\"kick_outstanding\":[0,7,1],\"kick_fraction\":[1,0.5,0.2]}}}");
+    assert_int_equal(costs_load(&k, p, err, sizeof(err)), -EINVAL);
+    unlink(p);
+    assert_non_null(strstr(err, "params.doorbell_ns"));
+}
+
 static void test_bad_files(void **state)
 {
     (void)state;
@@ -238,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_chains),
         cmocka_unit_test(test_unmeasured_keeps_default),
         cmocka_unit_test(test_cross_side),
+        cmocka_unit_test(test_doorbell_kick_fraction),
         cmocka_unit_test(test_bad_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -603,6 +603,29 @@ static void test_calibrated_device_holds_the_wakeup(void **state)
     }
 }
 
+/* The doorbell (models/costs.h): with nothing outstanding every call rings
+ * it, on the calling thread's CPU after its last dispatch: each QD1 read
+ * costs exactly 20000 ns more CPU, and its latency nothing (the device's
+ * 50 us run meanwhile and the consumer then waits on another CPU). */
+static void test_doorbell_charged_to_the_caller(void **state)
+{
+    (void)state;
+    char cal[700], calset[800];
+    write_calibration("bell.json", ",\"doorbell_ns\": {\"value\": 20000}", cal, sizeof(cal));
+    snprintf(calset, sizeof(calset), "host.calibration=%s", cal);
+    char *sets[] = {calset, "variants=[{\"name\":\"kernel\"}]"};
+    result_t with, without;
+    run_text(qd1, sets, 2, &with);
+    run_text(qd1, sets + 1, 1, &without);
+    double d = metric(&with, "cpu_ns_per_io") - metric(&without, "cpu_ns_per_io");
+    printf("doorbell: cpu_ns_per_io +%.1f ns (20000), p50 %+.0f ns\n", d,
+           (double)median_latency(&with) - (double)median_latency(&without));
+    assert_true(fabs(d - 20000) < 1.0);
+    assert_int_equal(median_latency(&with), median_latency(&without));
+    result_fini(&with);
+    result_fini(&without);
+}
+
 /* One die (tR 60 us), 4 KiB reads: a step-critical QD1 reader on CPU 0
  * beside a QD16 bulk stream on CPU 2, each trip through the host far
  * shorter than tR. The die serves host commands FIFO, so the 17 commands
@@ -718,6 +741,7 @@ int main(void)
         cmocka_unit_test(test_calibrated_device_reads),
         cmocka_unit_test(test_side_conditioned_costs),
         cmocka_unit_test(test_calibrated_device_holds_the_wakeup),
+        cmocka_unit_test(test_doorbell_charged_to_the_caller),
         cmocka_unit_test(test_die_fifo_whatever_mode),
         cmocka_unit_test(test_device_md1),
     };
