@@ -199,8 +199,9 @@ void uring_set_outstanding(uring_t *u, uint32_t (*outstanding)(void *ctx, const 
  * decided by the call's first request's keyed uniform. 0 uncalibrated. */
 static sim_time_t uring_doorbell(uring_t *u, const req_t *r)
 {
-    if (!u->costs->c[COST_DOORBELL].measured)
-        return 0;
+    const cost_t *c = &u->costs->c[COST_DOORBELL];
+    if (!c->measured || (c->kind == COST_FIXED && c->value == 0))
+        return 0; /* (no draw on the hot path of a run without one) */
     double p = costs_doorbell_p(u->costs, u->outstanding ? u->outstanding(u->ctx, r) : 0);
     return costs_uniform(u->costs, COST_DOORBELL, r, 1) < p ? RQ(u, COST_DOORBELL, r) : 0;
 }
