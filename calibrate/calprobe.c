@@ -75,43 +75,73 @@ static int reap(struct io_uring *ring, uint64_t *user_data)
     return rc;
 }
 
+/* What a read probe holds: the thread pinned to its CPU, a ring, one 4 KiB
+ * buffer and the offsets' generator. */
+typedef struct {
+    struct io_uring ring;
+    void *buf;
+    gsl_rng *rng;
+    pin_t pin;
+    int have_ring;
+} rig_t;
+
+static void rig_close(rig_t *g)
+{
+    free(g->buf);
+    if (g->have_ring)
+        io_uring_queue_exit(&g->ring);
+    unpin(&g->pin);
+    gsl_rng_free(g->rng);
+}
+
+/* 0, or a negative errno with nothing left held. */
+static int rig_open(rig_t *g, int cpu, uint64_t seed, unsigned entries)
+{
+    memset(g, 0, sizeof(*g));
+    int rc = pin(cpu, &g->pin);
+    if (rc)
+        return rc;
+    if (!(g->rng = gsl_rng_alloc(gsl_rng_mt19937)))
+        rc = -ENOMEM;
+    else if ((rc = io_uring_queue_init(entries, &g->ring, 0)) == 0)
+        g->have_ring = 1;
+    if (!rc && posix_memalign(&g->buf, BLK, BLK)) {
+        g->buf = NULL;
+        rc = -ENOMEM;
+    }
+    if (rc) {
+        rig_close(g);
+        return rc;
+    }
+    gsl_rng_set(g->rng, seed);
+    memset(g->buf, 0x5a, BLK);
+    return 0;
+}
+
 int calprobe_qd1(int fd, uint64_t nblocks, int cpu, int write, size_t n, uint64_t seed,
                  calprobe_io_t *io, calprobe_stop_t *stop)
 {
-    struct io_uring ring;
-    void *buf = NULL;
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    pin_t p;
-    int rc = pin(cpu, &p);
-    if (rc || !rng) {
-        gsl_rng_free(rng);
-        return rc ? rc : -ENOMEM;
-    }
-    gsl_rng_set(rng, seed);
-    if ((rc = io_uring_queue_init(8, &ring, 0)) < 0)
-        goto out_pin;
-    if (posix_memalign(&buf, BLK, BLK)) {
-        rc = -ENOMEM;
-        goto out_ring;
-    }
-    memset(buf, 0x5a, BLK);
+    rig_t g;
+    int rc = rig_open(&g, cpu, seed, 8);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < n; i++) {
         if (*stop) {
             rc = -EINTR;
             break;
         }
-        uint64_t off = gsl_rng_uniform_int(rng, nblocks) * BLK;
-        struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+        uint64_t off = gsl_rng_uniform_int(g.rng, nblocks) * BLK;
+        struct io_uring_sqe *sqe = io_uring_get_sqe(&g.ring);
         if (write)
-            io_uring_prep_write(sqe, fd, buf, BLK, off);
+            io_uring_prep_write(sqe, fd, g.buf, BLK, off);
         else
-            io_uring_prep_read(sqe, fd, buf, BLK, off);
+            io_uring_prep_read(sqe, fd, g.buf, BLK, off);
         sqe->user_data = i + 1;
         uint64_t t0 = calprobe_now_ns();
-        rc = io_uring_submit(&ring);
+        rc = io_uring_submit(&g.ring);
         if (rc < 0)
             break;
-        rc = reap(&ring, NULL);
+        rc = reap(&g.ring, NULL);
         uint64_t t1 = calprobe_now_ns();
         if (rc != (int)BLK) {
             rc = rc < 0 ? rc : -EIO;
@@ -120,34 +150,18 @@ int calprobe_qd1(int fd, uint64_t nblocks, int cpu, int write, size_t n, uint64_
         io[i] = (calprobe_io_t){t0, t1};
         rc = 0;
     }
-    free(buf);
-out_ring:
-    io_uring_queue_exit(&ring);
-out_pin:
-    unpin(&p);
-    gsl_rng_free(rng);
+    rig_close(&g);
     return rc;
 }
 
 int calprobe_submit_hold(int fd, uint64_t nblocks, int cpu, int outstanding, size_t n,
                          calstat_vec_t *out, calprobe_stop_t *stop)
 {
-    struct io_uring ring;
-    void *buf = NULL;
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    pin_t p;
-    int rc = pin(cpu, &p);
-    if (rc || !rng) {
-        gsl_rng_free(rng);
-        return rc ? rc : -ENOMEM;
-    }
-    gsl_rng_set(rng, 500 + (uint64_t)outstanding);
-    if ((rc = io_uring_queue_init((unsigned)outstanding * 2 + 8, &ring, 0)) < 0)
-        goto out_pin;
-    if (posix_memalign(&buf, BLK, BLK)) { /* every read into one buffer: only timing counts */
-        rc = -ENOMEM;
-        goto out_ring;
-    }
+    /* every read into the one buffer: only the timing counts */
+    rig_t g;
+    int rc = rig_open(&g, cpu, 500 + (uint64_t)outstanding, (unsigned)outstanding * 2 + 8);
+    if (rc)
+        return rc;
     int inflight = 0;
     for (size_t i = 0; i < n && rc >= 0;) {
         if (*stop) {
@@ -155,10 +169,10 @@ int calprobe_submit_hold(int fd, uint64_t nblocks, int cpu, int outstanding, siz
             break;
         }
         while (inflight <= outstanding && i < n) {
-            struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
-            io_uring_prep_read(sqe, fd, buf, BLK, gsl_rng_uniform_int(rng, nblocks) * BLK);
+            struct io_uring_sqe *sqe = io_uring_get_sqe(&g.ring);
+            io_uring_prep_read(sqe, fd, g.buf, BLK, gsl_rng_uniform_int(g.rng, nblocks) * BLK);
             uint64_t t0 = calprobe_now_ns();
-            rc = io_uring_submit(&ring);
+            rc = io_uring_submit(&g.ring);
             uint64_t t1 = calprobe_now_ns();
             if (rc < 0)
                 break;
@@ -171,21 +185,15 @@ int calprobe_submit_hold(int fd, uint64_t nblocks, int cpu, int outstanding, siz
         }
         if (rc < 0)
             break;
-        rc = reap(&ring, NULL);
+        rc = reap(&g.ring, NULL);
         inflight--;
         if (rc >= 0 && rc != (int)BLK)
             rc = -EIO;
     }
     while (inflight-- > 0) /* drain (a broken ring returns at once) */
-        reap(&ring, NULL);
-    rc = rc < 0 ? rc : 0;
-    free(buf);
-out_ring:
-    io_uring_queue_exit(&ring);
-out_pin:
-    unpin(&p);
-    gsl_rng_free(rng);
-    return rc;
+        reap(&g.ring, NULL);
+    rig_close(&g);
+    return rc < 0 ? rc : 0;
 }
 
 int calprobe_submit_batches(int fd, uint64_t nblocks, int cpu, int reps, calstat_vec_t *x,
