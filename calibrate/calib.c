@@ -1263,7 +1263,8 @@ int calib_run(const calib_opts_t *o, json_t **out, char *err, size_t errlen)
     }
     if (!rc) { /* the device's parallelism (calqd.h): reads only */
         progress(&c, "queue-depth sweep 1, 2, 8, 64 on CPU %d", c.cpu[0]);
-        rc = calqd_calibrate(c.fd, c.nblocks, c.cpu[0], opts.quick, c.params, c.o->stop);
+        rc = calqd_calibrate(c.fd, c.nblocks, c.cpu[0], c.ctrl[0] ? c.ctrl : NULL,
+                             opts.quick, c.params, c.o->stop);
         if (rc == -ENOENT) {
             note(&c, "no device_read_4k_ns: device_units not fitted");
             rc = 0;

@@ -15,8 +15,10 @@
 #include <liburing.h>
 #include <math.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BLK 4096u
 #define MAXDEPTH 256u
@@ -307,15 +309,103 @@ static double param_mean(json_t *p)
 static json_t *depth_row(const calqd_point_t *pt, const calqd_fit_t *f, const svcurve_t *cv,
                          double cz)
 {
-    return json_pack("{s:i, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "depth", (int)pt->depth,
-                     "ios", (json_int_t)pt->ios, "seconds", pt->seconds, "iops", pt->iops,
-                     "mean_ns", pt->mean_ns, "p50_ns", pt->p50_ns, "p99_ns", pt->p99_ns,
+    return json_pack("{s:i, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "depth",
+                     (int)pt->depth, "ios", (json_int_t)pt->ios, "seconds", pt->seconds, "iops",
+                     pt->iops, "mean_ns", pt->mean_ns, "p50_ns", pt->p50_ns, "p99_ns", pt->p99_ns,
                      "model_iops", calqd_model_iops(pt->depth, f->units, f->service_ns, f->host_ns),
-                     "curve_iops", calqd_curve_iops(pt->depth, cv, cz));
+                     "curve_iops", calqd_curve_iops(pt->depth, cv, cz), "idle_frac", pt->idle_frac,
+                     "cqe_per_irq", pt->cqe_per_irq);
 }
 
-int calqd_calibrate(int fd, uint64_t nblocks, int cpu, int quick, json_t *params,
-                    const volatile sig_atomic_t *stop)
+/* cpu's idle + iowait time since boot, ns (/proc/stat, in USER_HZ units;
+ * on a tickless kernel exact up to that rounding), or -1. */
+static double cpu_idle_ns(int cpu)
+{
+    FILE *f = fopen("/proc/stat", "re");
+    if (!f)
+        return -1;
+    char line[512], want[24];
+    snprintf(want, sizeof(want), "cpu%d ", cpu);
+    double ns = -1;
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long long v[5];
+        if (strncmp(line, want, strlen(want)) == 0 &&
+            sscanf(line + strlen(want), "%llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                   &v[4]) == 5) {
+            ns = (double)(v[3] + v[4]) * 1e9 / (double)sysconf(_SC_CLK_TCK);
+            break;
+        }
+    }
+    fclose(f);
+    return ns;
+}
+
+/* The device's interrupts so far, all CPUs (irq NULL or none found: 0). */
+static uint64_t irq_total(const char *irq)
+{
+    enum { MAXC = 256 };
+    uint64_t n[MAXC], sum = 0;
+    int ncpu = (int)sysconf(_SC_NPROCESSORS_CONF);
+    ncpu = ncpu > MAXC ? MAXC : ncpu;
+    if (!irq || calprobe_irq_counts(irq, n, ncpu) <= 0)
+        return 0;
+    for (int i = 0; i < ncpu; i++)
+        sum += n[i];
+    return sum;
+}
+
+/* calqd_measure, with the pinned CPU's idle share and the completions per
+ * interrupt over the whole measurement (warm-up included). */
+static int measure(int fd, uint64_t nblocks, int cpu, const char *irq, unsigned depth,
+                   double warm, double run, uint64_t seed, const volatile sig_atomic_t *stop,
+                   calqd_point_t *out)
+{
+    double idle0 = cpu >= 0 ? cpu_idle_ns(cpu) : -1;
+    uint64_t irq0 = irq_total(irq), t0 = calprobe_now_ns();
+    int rc = calqd_measure(fd, nblocks, cpu, depth, warm, run, seed, stop, out);
+    if (rc)
+        return rc;
+    double span = (double)(calprobe_now_ns() - t0), idle1 = cpu >= 0 ? cpu_idle_ns(cpu) : -1;
+    uint64_t irqs = irq_total(irq) - irq0;
+    if (idle0 >= 0 && idle1 >= idle0 && span > 0)
+        out->idle_frac = fmin(1, (idle1 - idle0) / span);
+    if (irqs)
+        out->cqe_per_irq = out->iops * span / 1e9 / (double)irqs;
+    return 0;
+}
+
+json_t *calqd_batch_knots(const calqd_point_t *pt, size_t n, double s)
+{
+    double idle1 = pt[0].idle_frac / pt[0].iops * 1e9;
+    for (size_t i = 0; i < n; i++)
+        if (!(pt[i].cqe_per_irq >= 0.8 * pt[i].depth) || !(pt[i].idle_frac > 0))
+            return NULL;
+    json_t *kk = json_array(), *tt = json_array(), *ci = json_array(), *ii = json_array();
+    int ok = kk && tt && ci && ii;
+    for (size_t i = 0; ok && i < n; i++) {
+        double idle = pt[i].idle_frac * pt[i].depth / pt[i].iops * 1e9;
+        double t = i == 0 ? s : fmax(s, s + idle - idle1);
+        ok = !json_array_append_new(kk, json_real(pt[i].depth)) &&
+             !json_array_append_new(tt, json_real(t)) &&
+             !json_array_append_new(ci, json_real(pt[i].cqe_per_irq)) &&
+             !json_array_append_new(ii, json_real(idle));
+    }
+    if (ok)
+        return json_pack("{s:o, s:o, s:o, s:o, s:s}", "k", kk, "service_ns", tt, "cqe_per_irq",
+                         ci, "idle_ns_per_cycle", ii, "source",
+                         "the sweep completed the whole queue per interrupt (cqe_per_irq >= 0.8 "
+                         "depth at every fit depth): T(d) = S + I(d) - I(1), I(d) the pinned "
+                         "CPU's idle + iowait time per cycle of d reads (/proc/stat), S the "
+                         "QD1 device time; all d reads of a batch complete together");
+    json_decref(kk);
+    json_decref(tt);
+    json_decref(ci);
+    json_decref(ii);
+    return NULL;
+}
+
+int calqd_calibrate(int fd, uint64_t nblocks, int cpu, const char *irq_prefix, int quick,
+                    json_t *params, const volatile sig_atomic_t *stop)
 {
     json_t *dev = json_object_get(params, "device_read_4k_ns");
     double s = dev ? param_mean(dev) : 0;
@@ -324,8 +414,8 @@ int calqd_calibrate(int fd, uint64_t nblocks, int cpu, int quick, json_t *params
     calqd_point_t pt[CALQD_NDEPTH];
     double warm = quick ? 200 : 500, run = quick ? 1000 : 3000;
     for (size_t i = 0; i < CALQD_NDEPTH; i++) {
-        int rc = calqd_measure(fd, nblocks, cpu, calqd_depths[i], warm, run, 0x5eed + i, stop,
-                               &pt[i]);
+        int rc = measure(fd, nblocks, cpu, irq_prefix, calqd_depths[i], warm, run, 0x5eed + i,
+                         stop, &pt[i]);
         if (rc)
             return rc;
     }
@@ -343,8 +433,8 @@ int calqd_calibrate(int fd, uint64_t nblocks, int cpu, int quick, json_t *params
     /* the check depths, measured after the fits were made */
     calqd_point_t ck[CALQD_NCHECK];
     for (size_t i = 0; i < CALQD_NCHECK; i++)
-        if ((rc = calqd_measure(fd, nblocks, cpu, calqd_check_depths[i], warm, run, 0xc4ec + i,
-                                stop, &ck[i])))
+        if ((rc = measure(fd, nblocks, cpu, irq_prefix, calqd_check_depths[i], warm, run,
+                          0xc4ec + i, stop, &ck[i])))
             return rc;
     json_t *per = json_array(), *check = json_array();
     for (size_t i = 0; i < CALQD_NDEPTH + CALQD_NCHECK && per && check; i++) {
@@ -399,6 +489,9 @@ int calqd_calibrate(int fd, uint64_t nblocks, int cpu, int quick, json_t *params
                           "rms_rel_err", f.rms_rel_err, "saturated", f.saturated, "curve", curve,
                           "per_depth", per, "check", check, "source", src);
     if (!p || json_object_set_new(params, "device_units", p))
+        return -ENOMEM;
+    json_t *b = calqd_batch_knots(pt, CALQD_NDEPTH, s);
+    if (b && json_object_set_new(p, "batch", b))
         return -ENOMEM;
     return 0;
 }

@@ -51,6 +51,10 @@ typedef struct {
     double seconds;          /* the window */
     double iops;
     double mean_ns, p50_ns, p99_ns; /* submit (prep) -> CQE reaped, user space */
+    /* set by calqd_calibrate around the measurement (warm-up included), 0
+     * where unknown: the pinned CPU's idle + iowait share (/proc/stat), and
+     * completions per interrupt of the device's vectors (/proc/interrupts) */
+    double idle_frac, cqe_per_irq;
 } calqd_point_t;
 
 /* Keep `depth` reads in flight on fd's first nblocks 4 KiB blocks from a
@@ -93,15 +97,28 @@ typedef struct {
  * points, or S <= 0) or -ENOMEM. */
 int calqd_fit(const calqd_point_t *pt, size_t n, double s_ns, double z_ns, calqd_fit_t *out);
 
+/* device_units.batch from the fit depths' points (the first at depth 1)
+ * and the QD1 device time s_ns (see calqd_calibrate), or NULL where some
+ * point saw fewer than 0.8 depth completions per interrupt or no idle
+ * share (or out of memory). */
+json_t *calqd_batch_knots(const calqd_point_t *pt, size_t n, double s_ns);
+
 /* The calibrate step: sweep calqd_depths on the IRQ CPU `cpu` (quick: 0.2 s
  * warm-up + 1 s per depth; else 0.5 + 3 s), take S as the mean of
  * params.device_read_4k_ns (its fit) and Z as the QD1 mean latency minus S,
  * fit c and the service curve, and add "device_units" (value c, with the
  * fit, the curve, the per-depth measurements and the source) to params.
+ * With irq_prefix (the device's /proc/interrupts name, NULL: none) it also
+ * counts completions per interrupt: where every fit depth d >= 2 saw at
+ * least 0.8 d (the device served its whole queue per signal, as a virtio
+ * backend that pops its ring on a kick does), it adds "batch" knots, the
+ * batch service time T(d) = S + I(d) - I(1), I(d) the time per cycle the
+ * pinned CPU sat idle waiting (idle share x d / IOPS(d)): what the device
+ * took beyond QD1, measured, not solved through a host model.
  * Then measure calqd_check_depths the same way and record them with both
  * models' IOPS there as "check" (the fits never see them). -ENOENT when
  * params has no device_read_4k_ns; else 0, -EINTR or -errno. */
-int calqd_calibrate(int fd, uint64_t nblocks, int cpu, int quick, json_t *params,
-                    const volatile sig_atomic_t *stop);
+int calqd_calibrate(int fd, uint64_t nblocks, int cpu, const char *irq_prefix, int quick,
+                    json_t *params, const volatile sig_atomic_t *stop);
 
 #endif

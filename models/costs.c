@@ -336,12 +336,14 @@ double costs_doorbell_p(const costs_t *k, uint32_t outstanding)
     return k->bell_frac[k->bell_n - 1];
 }
 
-/* device_units.curve: {"k": [1, 2, ...], "service_ns": [...]} (calibrate/calqd.c) */
-static int costs_parse_curve(costs_t *k, json_t *du, const char *path, char *err, size_t n)
+/* device_units.curve or .batch (key): {"k": [1, 2, ...], "service_ns":
+ * [...]} (calibrate/calqd.c) into *out. */
+static int costs_parse_curve(json_t *du, const char *key, svcurve_t *out, const char *path,
+                             char *err, size_t n)
 {
-    json_t *c = json_object_get(du, "curve");
+    json_t *c = json_object_get(du, key);
     if (!c)
-        return 0; /* a calibration made before the curve: c units only */
+        return 0; /* a calibration made before the curve (or the batch): c units only */
     json_t *kk = json_object_get(c, "k"), *tt = json_object_get(c, "service_ns");
     size_t m = json_array_size(kk);
     svcurve_t v = {.n = (uint32_t)m};
@@ -355,11 +357,12 @@ static int costs_parse_curve(costs_t *k, json_t *du, const char *path, char *err
     }
     if (!ok || svcurve_check(&v)) {
         char what[160];
-        snprintf(what, sizeof(what), "curve: expected \"k\" (increasing, from >= 1) and "
-                 "\"service_ns\" (> 0, <= 1e10): arrays of the same length, 1 to %d", SVCURVE_MAX);
+        snprintf(what, sizeof(what), "%s: expected \"k\" (increasing, from >= 1) and "
+                 "\"service_ns\" (> 0, <= 1e10): arrays of the same length, 1 to %d", key,
+                 SVCURVE_MAX);
         return costs_bad(err, n, path, "device_units", what);
     }
-    k->dev_curve = v;
+    *out = v;
     return 0;
 }
 
@@ -422,7 +425,9 @@ int costs_load(costs_t *k, const char *path, char *err, size_t n)
                 *c = (cost_t){.max = costs_max((cost_id_t)id)};
             if ((rc = costs_parse_param(c, (cost_id_t)id, p, path, name, err, n)) != 0)
                 break;
-            if (id == COST_DEVICE_UNITS && (rc = costs_parse_curve(k, p, path, err, n)) != 0)
+            if (id == COST_DEVICE_UNITS &&
+                ((rc = costs_parse_curve(p, "curve", &k->dev_curve, path, err, n)) != 0 ||
+                 (rc = costs_parse_curve(p, "batch", &k->dev_batch, path, err, n)) != 0))
                 break;
             if (id == COST_DOORBELL && !cross && (rc = costs_parse_bell(k, p, path, err, n)) != 0)
                 break;

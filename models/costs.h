@@ -138,6 +138,10 @@ typedef struct {
     /* device_units.curve: the device's read service time against the number
      * of reads in it (calibrate/calqd.h); n == 0 when the file has none */
     svcurve_t dev_curve;
+    /* device_units.batch: the same knots for a device that serves its queue
+     * in batches (a batch of k in T(k), all completing together); n = 0
+     * where the sweep did not see one interrupt per queue (models/ssd.h) */
+    svcurve_t dev_batch;
     /* doorbell_ns's kick_outstanding / kick_fraction: the fraction of submit
      * calls that ring it against the requests already outstanding (virtio's
      * EVENT_IDX); bell_n == 0: every call rings it */

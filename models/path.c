@@ -132,14 +132,19 @@ static void on_dispatch(void *ctx, req_t *r)
     ssd_submit(d->ssd, r, (ssd_prio_t)r->prio); /* a refusal fails the run (sim_fail) */
 }
 
-/* uring_set_outstanding: the requests on the hardware queue r's call
- * submits to (the CPU that consumes the SQE, as on_submitted). */
-static uint32_t path_outstanding(void *ctx, const req_t *r)
+/* uring_set_kick_p: a batch device asks for a kick only while it is idle
+ * (it re-reads its ring when a batch ends); else the calibrated fraction
+ * for the requests on the hardware queue r's call submits to (the CPU that
+ * consumes the SQE, as on_submitted). */
+static double path_kick_p(void *ctx, const req_t *r)
 {
     const path_t *p = ctx;
+    int idle = ssd_kick_wanted(p->dev[r->dev].ssd);
+    if (idle >= 0)
+        return idle;
     const host_cfg_t *h = p->cfg.host;
     uint32_t cpu = h->sqpoll ? (uint32_t)h->sqpoll_cpu : (uint32_t)r->submit_cpu;
-    return blkmq_inflight(p->dev[r->dev].blk, cpu, r->op == REQ_WRITE);
+    return costs_doorbell_p(p->cfg.costs, blkmq_inflight(p->dev[r->dev].blk, cpu, r->op == REQ_WRITE));
 }
 
 /* The bio is submitted on the CPU that consumed the SQE: the SQ thread's
@@ -252,7 +257,7 @@ static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
                        (sim_time_t)costs_value(cfg->costs, COST_IDLE_DEEP_AFTER), &sched);
     p->uring = uring_new(sim, p->cpus, cfg->costs, h, on_submitted, on_ready, p);
     if (p->uring)
-        uring_set_outstanding(p->uring, path_outstanding);
+        uring_set_kick_p(p->uring, path_kick_p);
     p->dev = calloc(cfg->ndev, sizeof(*p->dev));
     p->cpu_node = calloc(h->cpus, sizeof(*p->cpu_node));
     p->bg = calloc(h->nbackground ? h->nbackground : 1, sizeof(*p->bg));
@@ -307,10 +312,13 @@ static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
             ssd_set_read_sampler(d->ssd, path_draw_device_read, d);
             irq_set_woken(d->irq);
         }
-        /* the calibrated parallelism: the service curve where the calibration
-         * has one, else device_units (rounded: res has whole servers) */
+        /* the calibrated parallelism: service "batch" on the batch knots
+         * (path_init checked the calibration has them), else the service
+         * curve where it has one, else device_units (rounded: res has whole
+         * servers) */
         double units = costs_value(cfg->costs, COST_DEVICE_UNITS);
-        if ((cfg->costs->dev_curve.n && ssd_set_curve(d->ssd, &cfg->costs->dev_curve)) ||
+        if ((cfg->dev[i].service_batch && ssd_set_batch(d->ssd, &cfg->costs->dev_batch)) ||
+            (cfg->costs->dev_curve.n && ssd_set_curve(d->ssd, &cfg->costs->dev_curve)) ||
             ssd_set_units(d->ssd, (uint32_t)lround(units < 1 ? 1 : units > 4096 ? 4096 : units))) {
             path_free(p);
             return NULL;
@@ -357,9 +365,15 @@ static void path_free(path_t *p)
 static int path_init(const exec_env_t *env, const void *cfg, void **x, exec_shape_t *shape,
                      char *err, size_t errlen)
 {
-    (void)err;
-    (void)errlen;
     const path_cfg_t *pc = cfg;
+    for (uint32_t i = 0; i < pc->ndev; i++)
+        if (pc->dev[i].service_batch && !pc->costs->dev_batch.n) {
+            snprintf(err, errlen,
+                     "devices.%u.service \"batch\" needs a calibration with "
+                     "device_units.batch (calibrate writes it where the device completed its "
+                     "whole queue per interrupt); use \"calibrated\"", i);
+            return -EINVAL;
+        }
     path_t *p = path_new(env, pc);
     *x = p;
     if (!p)

@@ -45,8 +45,13 @@ static const char *const ssd_dist_names[] = {"fixed", "exponential", "calibrated
  * link); "calibrated" serves reads on the device's measured service curve
  * (calibrate/calqd.h: every read at once, a QD1 device-time draw scaled by
  * T(k) / T(1) with k reads inside), or, with a calibration that has no
- * curve, on its c parallel units (each a QD1 device-time draw). */
-static const char *const ssd_service_names[] = {"flash", "calibrated", NULL};
+ * curve, on its c parallel units (each a QD1 device-time draw); "batch"
+ * serves them as the batch server the sweep saw where the device completed
+ * its whole queue per interrupt (device_units.batch: a virtio-blk backend
+ * that pops every request in its ring on a kick, serves them and signals
+ * once; ssd_set_batch). */
+enum { SSD_SERVICE_FLASH, SSD_SERVICE_CALIBRATED, SSD_SERVICE_BATCH };
+static const char *const ssd_service_names[] = {"flash", "calibrated", "batch", NULL};
 _Static_assert(sizeof(ssd_dist_names) / sizeof(ssd_dist_names[0]) == SSD_NDISTS + 1,
                "one name per read distribution, then NULL");
 
@@ -216,7 +221,8 @@ int ssd_cfg_parse(cfg_t *c, json_t *dev, uint32_t host_cpus, ssd_cfg_t *o)
     }
     cfg_enum(c, dev, "arbitration", &arb_rr, 0, ssd_arb_names);
     cfg_enum(c, dev, "service", &service, 0, ssd_service_names);
-    o->service_calibrated = service == 1;
+    o->service_calibrated = service != SSD_SERVICE_FLASH;
+    o->service_batch = service == SSD_SERVICE_BATCH;
     if (cfg_ok(c) && json_object_get(dev, "wrr_weights")) {
         size_t mw = cfg_push(c, "wrr_weights");
         cfg_fail(c, "WRR is a what-if: set what_if.wrr_weights instead");
@@ -461,6 +467,9 @@ struct ssd {
     res_t *units;                   /* service "calibrated": the parallel units, else NULL */
     svcurve_t curve;                /* service "calibrated" with a curve (n > 0): used instead */
     uint32_t in_service;            /* reads inside under the curve */
+    svcurve_t batch;                /* service "calibrated" as a batch server (n > 0): used instead */
+    ssd_ring_t bnext, bin;          /* reads waiting for the next batch; the batch in service */
+    bool bbusy;                     /* a batch is starting or in service */
     uint64_t page_bytes, unit_bytes;
     unsigned page_shift;
     int64_t gc_trigger, flush_reserve;
@@ -833,6 +842,45 @@ static void curve_done(sim_t *sim, void *ctx, uint64_t slot)
     cmd_complete(s, (uint32_t)slot);
 }
 
+static void batch_done(sim_t *sim, void *ctx, uint64_t arg);
+
+/* A batch: every read waiting is taken at once and served together, in a
+ * QD1 device-time draw (of the batch's first read) scaled by T(n) / T(1) of
+ * the batch curve; bytes beyond 4 KiB at the link rate, as the curve. */
+static void batch_start(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)arg;
+    ssd_t *s = ctx;
+    ssd_ring_t t = s->bin; /* empty: swap the rings */
+    s->bin = s->bnext;
+    s->bnext = t;
+    uint32_t n = s->bin.n;
+    const req_t *first = s->cmd[s->bin.v[s->bin.head].a].r;
+    double ns = s->read_draw ? s->read_draw(s->read_ctx, first, 0) : (double)s->t_read;
+    if (n > 1)
+        ns *= svcurve_ns(&s->batch, n) / s->batch.ns[0];
+    for (uint32_t i = 0; i < n; i++) {
+        const req_t *r = s->cmd[s->bin.v[(s->bin.head + i) & (s->bin.cap - 1)].a].r;
+        if (r->bytes > 4096)
+            ns += (double)(r->bytes - 4096) * s->pcie_ns_per_byte;
+    }
+    sim_after(sim, ns_of(ns), batch_done, s, 0); /* failure: sticky error */
+}
+
+/* The batch's reads complete together (one signal to the host); reads
+ * that came meanwhile make the next batch at once. */
+static void batch_done(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)arg;
+    ssd_t *s = ctx;
+    while (s->bin.n)
+        cmd_complete(s, (uint32_t)ring_pop(&s->bin).a);
+    if (s->bnext.n)
+        batch_start(sim, s, 0);
+    else
+        s->bbusy = false;
+}
+
 static void chunk_on_flash(ssd_t *s, uint32_t slot, uint32_t chunk)
 {
     ssd_cmd_t *c = &s->cmd[slot];
@@ -868,6 +916,19 @@ static void cmd_fetched(ssd_t *s, uint32_t slot)
         return;
     }
     s->st.reads++;
+    if (s->batch.n) {
+        /* the reads one call adds arrive at one instant: the batch starts
+         * after them (a zero-delay event runs after those already due) */
+        if (ring_push(&s->bnext, slot, 0)) {
+            ssd_oom(s);
+            return;
+        }
+        if (!s->bbusy) {
+            s->bbusy = true;
+            sim_after(s->sim, 0, batch_start, s, 0); /* failure: sticky error */
+        }
+        return;
+    }
     if (s->units || s->curve.n) {
         /* a QD1 device-time draw (block_rq_issue -> interrupt: fetch, flash
          * and transfer of 4 KiB included); bytes beyond 4 KiB at the link
@@ -940,7 +1001,7 @@ static uint32_t arb_pick(ssd_t *s)
 
 static sim_time_t cmd_cost(const ssd_t *s, uint32_t slot)
 {
-    if ((s->units || s->curve.n) && s->cmd[slot].r->op != REQ_WRITE)
+    if ((s->units || s->curve.n || s->batch.n) && s->cmd[slot].r->op != REQ_WRITE)
         return 0; /* inside the measured device time */
     uint32_t n = s->cmd[slot].nchunks;
     return ns_of(s->cfg.ctrl_cmd_ns + (n ? n : 1) * s->cfg.map_hit_ns);
@@ -1092,6 +1153,8 @@ void ssd_free(ssd_t *s)
     res_free(s->link[1]);
     res_free(s->units);
     free(s->wait.v);
+    free(s->bnext.v);
+    free(s->bin.v);
     free(s->sq);
     free(s->in_active);
     free(s->die);
@@ -1137,7 +1200,7 @@ void ssd_stats(const ssd_t *s, ssd_stats_t *out)
 
 int ssd_set_curve(ssd_t *s, const svcurve_t *c)
 {
-    if (!s->cfg.service_calibrated || s->units || s->curve.n)
+    if (!s->cfg.service_calibrated || s->units || s->curve.n || s->batch.n)
         return 0;
     if (svcurve_check(c))
         return -EINVAL;
@@ -1145,9 +1208,21 @@ int ssd_set_curve(ssd_t *s, const svcurve_t *c)
     return 0;
 }
 
+int ssd_set_batch(ssd_t *s, const svcurve_t *c)
+{
+    if (!s->cfg.service_calibrated || s->units || s->curve.n || s->batch.n)
+        return 0;
+    if (svcurve_check(c))
+        return -EINVAL;
+    s->batch = *c;
+    return 0;
+}
+
+int ssd_kick_wanted(const ssd_t *s) { return s->batch.n ? !s->bbusy : -1; }
+
 int ssd_set_units(ssd_t *s, uint32_t units)
 {
-    if (!s->cfg.service_calibrated || s->units || s->curve.n)
+    if (!s->cfg.service_calibrated || s->units || s->curve.n || s->batch.n)
         return 0;
     s->units = res_new(s->sim, units ? units : 1, 1);
     return s->units ? 0 : -ENOMEM;

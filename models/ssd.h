@@ -74,6 +74,8 @@ typedef struct {
                                    ssd_set_curve service curve, else on
                                    ssd_set_units parallel units (implies
                                    read_calibrated); writes keep the flash path */
+    bool service_batch;         /* devices.N.service "batch": service_calibrated,
+                                   reads on ssd_set_batch batches */
     double channel_mbps;        /* per channel transfer rate, MB/s; 0 = free */
     uint32_t page_kib, pages_per_block;
     /* FTL */
@@ -130,6 +132,19 @@ void ssd_set_read_sampler(ssd_t *s, double (*draw)(void *ctx, const req_t *r, ui
  * otherwise, or once the curve or units are set. 0 or -EINVAL (c fails
  * svcurve_check). */
 int ssd_set_curve(ssd_t *s, const svcurve_t *c);
+
+/* The same as a batch server (a calibration's device_units.batch): reads
+ * wait for the device to be free, then every read waiting is served at
+ * once and all complete together, in a QD1 device-time draw scaled by
+ * T(n) / T(1) of c for a batch of n (plus bytes beyond 4 KiB at the PCIe
+ * rate). Used instead of the curve and the units. 0, or -EINVAL for a bad
+ * curve; a no-op when not calibrated or once one of them is set. */
+int ssd_set_batch(ssd_t *s, const svcurve_t *c);
+
+/* A batch device (ssd_set_batch): 1 while it is idle (it wants a kick for
+ * a new read: virtio notifications on), 0 while a batch is starting or in
+ * service (it re-reads its queue when the batch ends). -1 otherwise. */
+int ssd_kick_wanted(const ssd_t *s);
 
 /* The same without a curve: reads hold one of `units` identical units
  * (FIFO) for a draw of the read sampler (plus bytes beyond 4 KiB at the

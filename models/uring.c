@@ -43,7 +43,7 @@ struct uring {
     /* per CPU: host_node_of(host, cpu), looked up per request (uring_touch)
      * rather than divided anew */
     uint16_t *node;
-    uint32_t (*outstanding)(void *ctx, const req_t *r); /* uring_set_outstanding */
+    double (*kick_p)(void *ctx, const req_t *r); /* uring_set_kick_p */
 };
 
 /* stage `id`'s cost for request r: keyed by the request (models/costs.h) */
@@ -184,9 +184,9 @@ static void uring_poll_start(uring_t *u, req_t *r)
 
 /* The job that carried the batch ended: each SQE was consumed, then the
  * request went through blk-mq submission (r->cpu_ns) within the same call. */
-void uring_set_outstanding(uring_t *u, uint32_t (*outstanding)(void *ctx, const req_t *r))
+void uring_set_kick_p(uring_t *u, double (*kick_p)(void *ctx, const req_t *r))
 {
-    u->outstanding = outstanding;
+    u->kick_p = kick_p;
 }
 
 /* After a call's last block_rq_issue the driver rings the doorbell once
@@ -195,14 +195,15 @@ void uring_set_outstanding(uring_t *u, uint32_t (*outstanding)(void *ctx, const 
  * until the hypervisor returns; the device's time (from block_rq_issue)
  * runs meanwhile. A virtio device that has not drained its ring does not
  * ask for it (EVENT_IDX: virtqueue_kick_prepare), so a call rings it with
- * the probability calibrate measured for the requests already outstanding,
+ * the probability kick_p gives (the device's state for a batch device, else
+ * the fraction calibrate measured for the requests already outstanding),
  * decided by the call's first request's keyed uniform. 0 uncalibrated. */
 static sim_time_t uring_doorbell(uring_t *u, const req_t *r)
 {
     const cost_t *c = &u->costs->c[COST_DOORBELL];
     if (!c->measured || (c->kind == COST_FIXED && c->value == 0))
         return 0; /* (no draw on the hot path of a run without one) */
-    double p = costs_doorbell_p(u->costs, u->outstanding ? u->outstanding(u->ctx, r) : 0);
+    double p = u->kick_p ? u->kick_p(u->ctx, r) : 1;
     return costs_uniform(u->costs, COST_DOORBELL, r, 1) < p ? RQ(u, COST_DOORBELL, r) : 0;
 }
 

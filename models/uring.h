@@ -37,9 +37,11 @@ typedef void (*uring_fn)(void *ctx, req_t *r);
  * consumer runs with the data (t_cqe, t_ready set). */
 uring_t *uring_new(sim_t *sim, cpus_t *cpus, const costs_t *costs, const host_cfg_t *host,
                    uring_fn submitted, uring_fn ready, void *ctx);
-/* outstanding(ctx, r): requests already on the device queue r is going to
- * (the doorbell's probability, models/costs.h); unset: every call rings. */
-void uring_set_outstanding(uring_t *u, uint32_t (*outstanding)(void *ctx, const req_t *r));
+/* kick_p(ctx, r): the probability that the call r starts rings the
+ * doorbell: the device's own answer where it has one (a batch device asks
+ * for a kick only while idle), else the calibrated fraction for the requests
+ * already outstanding (models/costs.h); unset: every call rings. */
+void uring_set_kick_p(uring_t *u, double (*kick_p)(void *ctx, const req_t *r));
 void uring_free(uring_t *u);
 
 /* Queue r's SQE on its consumer's ring, moving the consumer to

@@ -3,7 +3,8 @@
  * interpolation (sim/svcurve.h) at hand-computed points, the closed-loop
  * MVA over it (calibrate/calqd.h) against closed forms, the curve fit
  * recovering a known curve from the IOPS it produces, and the loader
- * keeping a calibration without a curve on the c units.
+ * keeping a calibration without a curve on the c units; the batch knots
+ * from a sweep's idle shares, by hand, and their loading.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -85,6 +86,32 @@ static void test_fit_recovers_curve(void **state)
     assert_int_equal(calqd_fit_curve(pt + 1, 3, knots.ns[0], &c, &zf, &rms), -EINVAL);
 }
 
+/* A sweep that completed whole queues per interrupt gives batch knots
+ * T(d) = S + I(d) - I(1), I(d) = idle share x d / IOPS(d), by hand: S =
+ * 30 us; I(1) = 0.25 / 25000 s = 10 us, I(2) = 0.3 x 2 / 40000 = 15 us,
+ * I(8) = 0.4 x 8 / 100000 = 32 us, I(64) = 0.5 x 64 / 200000 = 160 us. A
+ * sweep with one interrupt per completion at depth 8 gives none. */
+static void test_batch_knots(void **state)
+{
+    (void)state;
+    calqd_point_t pt[4] = {{.depth = 1, .iops = 25000, .idle_frac = 0.25, .cqe_per_irq = 1},
+                           {.depth = 2, .iops = 40000, .idle_frac = 0.3, .cqe_per_irq = 2},
+                           {.depth = 8, .iops = 100000, .idle_frac = 0.4, .cqe_per_irq = 7.9},
+                           {.depth = 64, .iops = 200000, .idle_frac = 0.5, .cqe_per_irq = 64}};
+    const double want[4] = {30000, 35000, 52000, 180000};
+    json_t *b = calqd_batch_knots(pt, 4, 30000);
+    assert_non_null(b);
+    json_t *k = json_object_get(b, "k"), *t = json_object_get(b, "service_ns");
+    assert_int_equal(json_array_size(k), 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_true(json_number_value(json_array_get(k, i)) == pt[i].depth);
+        assert_true(fabs(json_number_value(json_array_get(t, i)) - want[i]) < 1e-6);
+    }
+    json_decref(b);
+    pt[2].cqe_per_irq = 1.1;
+    assert_null(calqd_batch_knots(pt, 4, 30000));
+}
+
 static void load(const char *json, costs_t *k, int want)
 {
     char err[512] = "";
@@ -107,6 +134,12 @@ static void test_loader(void **state)
     assert_int_equal(k.dev_curve.n, 4);
     assert_true(k.dev_curve.ns[3] == 640000 && k.dev_curve.k[2] == 8);
     assert_true(costs_value(&k, COST_DEVICE_UNITS) == 9.1);
+    assert_int_equal(k.dev_batch.n, 0);
+    load("{\"latsurf_calibration\":1,\"params\":{\"device_units\":{\"value\":9.1,"
+         "\"batch\":{\"k\":[1,2,64],\"service_ns\":[30000,35000,180000]}}}}",
+         &k, 0);
+    assert_int_equal(k.dev_batch.n, 3);
+    assert_true(k.dev_batch.ns[2] == 180000 && k.dev_batch.k[1] == 2);
     load("{\"latsurf_calibration\":1,\"params\":{\"device_units\":{\"value\":9.1}}}", &k, 0);
     assert_int_equal(k.dev_curve.n, 0);
     assert_true(costs_value(&k, COST_DEVICE_UNITS) == 9.1);
@@ -121,6 +154,7 @@ int main(void)
         cmocka_unit_test(test_interpolation),
         cmocka_unit_test(test_mva_closed_forms),
         cmocka_unit_test(test_fit_recovers_curve),
+        cmocka_unit_test(test_batch_knots),
         cmocka_unit_test(test_loader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

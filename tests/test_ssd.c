@@ -4,7 +4,8 @@
  * on one die, die parallelism, the program-bound write rate, round-robin
  * fetch order and WRR shares (a what-if), the die's FIFO that no class
  * escapes without the die-priority what-if, GC and suspend effects on read
- * p99, the calibrated service curve's closed loop (IOPS = d / T(d)), and
+ * p99, the calibrated service curve's closed loop (IOPS = d / T(d)), the
+ * calibrated batch device's hand-computed timeline, and
  * config errors that name their JSON path.
  */
 #include "models/req.h"
@@ -220,6 +221,64 @@ static void test_curve_closed_loop_iops(void **state)
         g.stop = true;
         rig_fini(&g);
     }
+}
+
+/* ------------------------------------------------ the calibrated batch device */
+
+static void issue_one(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    (void)arg;
+    issue(ctx);
+}
+
+/* A batch device (a virtio backend that pops its whole ring per kick), by
+ * hand with the knots above and a constant 50 us QD1 draw: three reads at
+ * t = 0 make one batch of 3, T(3) = 60 us x (3/2)^(1/2) = 73.485 us, and
+ * complete together; a read at t = 10 us waits for that batch, then is a
+ * batch of 1: done at 73485 + 50000 ns. The device wants a kick only while
+ * idle. A closed loop of 4 then runs batch after batch of 4: T(4) each. */
+static void test_batch_timeline(void **state)
+{
+    (void)state;
+    const svcurve_t curve = {.n = 4, .k = {1, 2, 8, 64}, .ns = {50000, 60000, 120000, 640000}};
+    rig_t g;
+    rig_init(&g, "{\"queues\":1,\"queue_depth\":1024,\"service\":\"calibrated\"}", 1, 0);
+    ssd_set_read_sampler(g.ssd, draw_50us, NULL);
+    assert_int_equal(ssd_kick_wanted(g.ssd), -1); /* not a batch device yet */
+    assert_int_equal(ssd_set_batch(g.ssd, &curve), 0);
+    assert_int_equal(ssd_set_curve(g.ssd, &curve), 0); /* ignored: the batch is set */
+    assert_int_equal(ssd_kick_wanted(g.ssd), 1);
+    tenant_t *t = rig_tenant(&g, 0, SSD_PRIO_URGENT, 3, 0, 4096, 0, 0);
+    t->once = true;
+    rig_start(&g);
+    assert_int_equal(ssd_kick_wanted(g.ssd), 0);
+    sim_after(g.sim, SIM_US(10), issue_one, t, 0);
+    sim_run(g.sim, 73484);
+    assert_int_equal(t->done, 0);
+    sim_run(g.sim, 73485);
+    assert_int_equal(t->done, 3);
+    assert_int_equal(t->lat_min, 73485);
+    assert_int_equal(t->lat_max, 73485);
+    assert_int_equal(ssd_kick_wanted(g.ssd), 0); /* the late read is in service */
+    sim_run(g.sim, SIM_MS(1));
+    assert_int_equal(t->done, 4);
+    assert_int_equal(t->lat_max, 73485 + 50000 - 10000);
+    assert_int_equal(ssd_kick_wanted(g.ssd), 1);
+    g.stop = true;
+    rig_fini(&g);
+
+    rig_init(&g, "{\"queues\":1,\"queue_depth\":1024,\"service\":\"calibrated\"}", 1, 0);
+    ssd_set_read_sampler(g.ssd, draw_50us, NULL);
+    assert_int_equal(ssd_set_batch(g.ssd, &curve), 0);
+    t = rig_tenant(&g, 0, SSD_PRIO_URGENT, 4, 0, 4096, 0, 0);
+    rig_start(&g);
+    sim_run(g.sim, 100 * 84853);
+    assert_int_equal(t->done, 400);
+    assert_int_equal(t->lat_min, 84853);
+    assert_int_equal(t->lat_max, 84853);
+    g.stop = true;
+    rig_fini(&g);
 }
 
 /* ---------------------------------------------------------------- config */
@@ -663,6 +722,7 @@ int main(void)
         cmocka_unit_test(test_die_fifo_whatever_class),
         cmocka_unit_test(test_gc_raises_p99_suspend_lowers_it),
         cmocka_unit_test(test_curve_closed_loop_iops),
+        cmocka_unit_test(test_batch_timeline),
     };
     enum {
         NFIXED = sizeof(fixed) / sizeof(fixed[0]),
