@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <limits.h>
 #include <math.h>
@@ -841,9 +842,39 @@ static int hog_probes(cal_t *c, int cpu, double secs)
     return rc;
 }
 
+/* ipi_send_idle_ns: what waking a thread on another, idle CPU costs the
+ * waker - the IPI, which on a VM kicks the halted vCPU (the sender waits
+ * in the hypervisor meanwhile) - and the remote enqueue. Each cross
+ * FUTEX_WAKE call that woke a sleeper, less the median call that woke
+ * nobody (the syscall itself). A same-CPU wake is no base: the woken thread
+ * preempts the waker inside its call. */
+static int ipi_send_idle(cal_t *c, calstat_vec_t *cross)
+{
+    calstat_vec_t base = {0};
+    int rc = calprobe_wake_nobody(c->cpu[0], 1000, &base);
+    if (rc || base.n == 0 || cross->n < 10) {
+        calstat_vec_free(&base);
+        if (!rc)
+            note(c, "too few futex wake calls that woke a sleeper: no ipi_send_idle_ns");
+        return rc;
+    }
+    gsl_sort(base.v, 1, base.n);
+    double b = gsl_stats_median_from_sorted_data(base.v, 1, base.n);
+    calstat_vec_free(&base);
+    for (size_t i = 0; i < cross->n; i++)
+        cross->v[i] = cross->v[i] > b ? cross->v[i] - b : 0;
+    char src[320];
+    snprintf(src, sizeof(src),
+             "futex ping-pong between two CPUs: the waker's FUTEX_WAKE call that woke the thread "
+             "on the other, idle CPU, minus the median call that woke nobody (%.0f ns): the "
+             "IPI's cost to its sender when its target is idle (a VM kicks the halted vCPU)",
+             b);
+    return put_samples(c, "ipi_send_idle_ns", cross, "ns", src);
+}
+
 static int cpu_probes(cal_t *c, const sizes_t *sz)
 {
-    calstat_vec_t x = {0}, y = {0}, v = {0}, w = {0};
+    calstat_vec_t x = {0}, y = {0}, v = {0}, w = {0}, wc = {0};
     int cpu = c->cpu[0], rc;
     progress(c, "io_uring submit cost, batches 1..32 (CPU %d)", cpu);
     rc = calprobe_submit_batches(c->fd, c->nblocks, cpu, sz->submit_reps, &x, &y, c->o->stop);
@@ -876,14 +907,14 @@ static int cpu_probes(cal_t *c, const sizes_t *sz)
 
     if (!rc && c->ncpu_used > 1) {
         progress(c, "futex wakeups same CPU and CPU %d <-> CPU %d", c->cpu[0], c->cpu[1]);
-        rc = calprobe_pingpong(cpu, cpu, sz->pingpong, &v, &v, c->o->stop);
+        rc = calprobe_pingpong(cpu, cpu, sz->pingpong, &v, &v, NULL, c->o->stop);
         if (!rc)
             rc = put_samples(c, "wakeup_same_cpu_ns", &v, "ns",
                              "futex ping-pong, both threads pinned to one CPU: FUTEX_WAKE -> "
                              "the woken thread running (only rounds where it slept)");
         calstat_vec_free(&v);
         if (!rc)
-            rc = calprobe_pingpong(c->cpu[0], c->cpu[1], sz->pingpong, &v, &w, c->o->stop);
+            rc = calprobe_pingpong(c->cpu[0], c->cpu[1], sz->pingpong, &v, &w, &wc, c->o->stop);
         if (!rc) {
             char name[48], src[200];
             snprintf(name, sizeof(name), "wakeup_cross_to_cpu%d_ns", c->cpu[1]);
@@ -901,8 +932,11 @@ static int cpu_probes(cal_t *c, const sizes_t *sz)
             rc = put_samples(c, "wakeup_cross_cpu_ns", &v, "ns",
                              "futex ping-pong between threads pinned to two CPUs, both "
                              "directions pooled: FUTEX_WAKE -> the woken thread running");
+        if (!rc)
+            rc = ipi_send_idle(c, &wc);
         calstat_vec_free(&v);
         calstat_vec_free(&w);
+        calstat_vec_free(&wc);
     } else if (!rc) {
         note(c, "one usable CPU: no cross-CPU wakeup");
     }

@@ -354,6 +354,7 @@ typedef struct {
     size_t rounds, batch; /* batch > 0: context-switch mode */
     int cpu[2];
     calstat_vec_t *lat[2];
+    calstat_vec_t *call[2]; /* the waker's FUTEX_WAKE, where it woke a sleeper */
     calprobe_stop_t *stop;
     int err[2];
 } pp_t;
@@ -394,9 +395,13 @@ static void *pp_thread(void *arg)
         }
         if (*pp->stop || pp->err[me])
             atomic_store(&pp->quit, 1);
-        atomic_store(&pp->t_wake, calprobe_now_ns());
+        uint64_t t0 = calprobe_now_ns();
+        atomic_store(&pp->t_wake, t0);
         atomic_store(&pp->turn, (uint32_t)other);
-        futex(&pp->turn, FUTEX_WAKE, 1, NULL);
+        /* 1: the other thread slept in the futex and this call woke it */
+        if (futex(&pp->turn, FUTEX_WAKE, 1, NULL) == 1 && pp->call[me] && r > 0 &&
+            calstat_push(pp->call[me], (double)(calprobe_now_ns() - t0)))
+            pp->err[me] = -ENOMEM;
     }
     atomic_store(&pp->quit, 1);
     futex(&pp->turn, FUTEX_WAKE, 1, NULL);
@@ -425,10 +430,34 @@ static int pingpong(pp_t *pp)
 }
 
 int calprobe_pingpong(int cpu_a, int cpu_b, size_t rounds, calstat_vec_t *to_b,
-                      calstat_vec_t *to_a, calprobe_stop_t *stop)
+                      calstat_vec_t *to_a, calstat_vec_t *wake_call, calprobe_stop_t *stop)
 {
-    pp_t pp = {.rounds = rounds, .cpu = {cpu_a, cpu_b}, .lat = {to_a, to_b}, .stop = stop};
-    return pingpong(&pp);
+    /* the wake calls of both threads go to one vector: only thread 0's when
+     * both share it would race, so thread 1 keeps its own and they join */
+    calstat_vec_t other = {0};
+    pp_t pp = {.rounds = rounds, .cpu = {cpu_a, cpu_b}, .lat = {to_a, to_b},
+               .call = {wake_call, wake_call ? &other : NULL}, .stop = stop};
+    int rc = pingpong(&pp);
+    for (size_t i = 0; i < other.n && !rc; i++)
+        rc = calstat_push(wake_call, other.v[i]);
+    calstat_vec_free(&other);
+    return rc;
+}
+
+int calprobe_wake_nobody(int cpu, size_t n, calstat_vec_t *out)
+{
+    pin_t p;
+    int rc = pin(cpu, &p);
+    if (rc)
+        return rc;
+    _Atomic uint32_t word = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        uint64_t t0 = calprobe_now_ns();
+        futex(&word, FUTEX_WAKE, 1, NULL);
+        rc = calstat_push(out, (double)(calprobe_now_ns() - t0));
+    }
+    unpin(&p);
+    return rc;
 }
 
 int calprobe_ctxswitch(int cpu, size_t batches, calstat_vec_t *out, calprobe_stop_t *stop)

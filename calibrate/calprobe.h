@@ -52,9 +52,16 @@ int calprobe_poll(int cpu, int batches, calstat_vec_t *out, calprobe_stop_t *sto
 /* Futex ping-pong between a thread on cpu_a and one on cpu_b (cpu_a ==
  * cpu_b for the same-CPU case): to_b / to_a get the latency from the waker's
  * futex_wake to the woken thread running, only for rounds where the woken
- * thread had really slept. */
+ * thread had really slept; wake_call (NULL: not kept) the duration of the
+ * waker's FUTEX_WAKE call itself where it woke a sleeper (both directions):
+ * with the sleeper's CPU idle, the cross-CPU call pays the IPI that wakes
+ * it (on a VM, kicking a halted vCPU). */
 int calprobe_pingpong(int cpu_a, int cpu_b, size_t rounds, calstat_vec_t *to_b,
-                      calstat_vec_t *to_a, calprobe_stop_t *stop);
+                      calstat_vec_t *to_a, calstat_vec_t *wake_call, calprobe_stop_t *stop);
+
+/* n FUTEX_WAKE calls on a word nobody waits on, from a thread pinned to
+ * cpu: the call's own cost, the base under calprobe_pingpong's wake_call. */
+int calprobe_wake_nobody(int cpu, size_t n, calstat_vec_t *out);
 
 /* hrtimer sleeps of sleep_ns (clock_nanosleep, timer slack 1 ns as for an
  * in-kernel hrtimer sleeper) from a thread pinned to cpu: actual - asked. */

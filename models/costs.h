@@ -96,6 +96,7 @@ typedef enum {
     COST_BLK_DISPATCH_PER_RQ, /* each further request of a plugged submit call (> 2 SQEs) */
     COST_TASK_WORK_PER_CQE,   /* each further completion of one io_uring task_work run */
     COST_DOORBELL,            /* a submit call's doorbell after its last block_rq_issue */
+    COST_IPI_SEND_IDLE,       /* an IPI's cost to its sender when its target CPU is idle */
     COST_N
 } cost_id_t;
 

@@ -491,16 +491,6 @@ static void uring_chain_woken(sim_t *sim, void *ctx, uint64_t arg)
                     uring_consumer_ran, u, arg);
 }
 
-/* An IPI from `from` to `to` whose delivery takes `total` ns, the
- * receiver's handler included. */
-static void uring_ipi(uring_t *u, uint32_t from, uint32_t to, sim_time_t total, sim_handler_fn fn,
-                      req_t *r)
-{
-    sim_time_t recv = RQ(u, COST_IPI_RECV, r);
-    cpus_ipi(u->cpus, from, to, RQ(u, COST_IPI_SEND, r), total > recv ? total - recv : 0, recv,
-             fn, u, PTR(r));
-}
-
 /* Nothing else wants the CPU: no kernel work queued, no other runnable
  * thread (the sleeping waiter is not on the run queue). */
 static bool uring_cpu_idle(const uring_t *u, uint32_t cpu)
@@ -509,6 +499,21 @@ static bool uring_cpu_idle(const uring_t *u, uint32_t cpu)
         if (cpus_queued(u->cpus, cpu, (cpu_level_t)l))
             return false;
     return true;
+}
+
+/* An IPI from `from` to `to` whose delivery takes `total` ns, the
+ * receiver's handler included. Its sender pays ipi_send_ns, or, where
+ * calibrated, ipi_send_idle_ns when the target CPU is idle (a VM's sender
+ * waits while the hypervisor kicks the halted vCPU). */
+static void uring_ipi(uring_t *u, uint32_t from, uint32_t to, sim_time_t total, sim_handler_fn fn,
+                      req_t *r)
+{
+    sim_time_t recv = RQ(u, COST_IPI_RECV, r);
+    cost_id_t send = u->costs->c[COST_IPI_SEND_IDLE].measured && uring_cpu_idle(u, to)
+                         ? COST_IPI_SEND_IDLE
+                         : COST_IPI_SEND;
+    cpus_ipi(u->cpus, from, to, RQ(u, send, r), total > recv ? total - recv : 0, recv, fn, u,
+             PTR(r));
 }
 
 /* The sleeping waiter's completion chain, resampled whole from calibrate's

@@ -194,11 +194,11 @@ static void test_probes(void **state)
     assert_int_equal(v.n, 5);
     calstat_vec_free(&v);
 
-    assert_int_equal(calprobe_pingpong(0, 0, 300, &v, &v, &no_stop), 0);
+    assert_int_equal(calprobe_pingpong(0, 0, 300, &v, &v, NULL, &no_stop), 0);
     assert_true(v.n > 100); /* on one CPU every wakeup finds the peer asleep */
     calstat_vec_free(&v);
     if (sysconf(_SC_NPROCESSORS_ONLN) > 1) {
-        assert_int_equal(calprobe_pingpong(0, 1, 300, &v, &w, &no_stop), 0);
+        assert_int_equal(calprobe_pingpong(0, 1, 300, &v, &w, NULL, &no_stop), 0);
         assert_true(v.n + w.n > 0);
         calstat_vec_free(&v);
         calstat_vec_free(&w);
