@@ -61,6 +61,8 @@ struct req {
     uint8_t polled;      /* reaped by IOPOLL, no interrupt */
     uint8_t holds_bg;    /* holds the device's background work while in flight */
     uint8_t irq_far;     /* the consumer is not on its queue's vector CPU (models/costs.h) */
+    uint8_t timer_wake;  /* an open-loop arrival the consumer sleeps for on an hrtimer
+                            (workload "wake": "timer"): if asleep, it pays the overshoot */
     uint16_t dev;        /* target device */
     uint32_t hwq;        /* hardware queue = SQ/CQ pair = vector, from blk_cpu */
     int16_t blk_cpu;     /* blk-mq software queue: the CPU that submitted the bio */

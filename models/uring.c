@@ -297,6 +297,12 @@ int uring_submit(uring_t *u, req_t *r, uint32_t batch, sim_time_t window, double
         uring_migrate(u, c, (uint32_t)r->consumer_cpu, r);
     r->cpu_ns = (sim_time_t)per_sqe_ns;
     r->chain_ns = (sim_time_t)plugged_ns;
+    /* an application that sleeps until its next arrival on an hrtimer (as
+     * latsurf live's open-loop generator does) submits it only once the
+     * timer woke it: expiry, interrupt and switch-in, timer_overshoot_ns.
+     * Busy, it finds the arrival when its work is done (queued behind it). */
+    if (r->timer_wake && !cpus_thread_busy(c->t) && !cpus_thread_held(c->t))
+        cpus_thread_sleep_until(c->t, sim_now(u->sim) + RQ(u, COST_TIMER_OVERSHOOT, r));
     req_fifo_push(&c->batch, r);
     if (c->pass)
         return 0; /* the call at the end of the thread's work takes it */

@@ -658,6 +658,31 @@ static void test_ipi_send_idle_charged_to_the_sender(void **state)
     scn_free(without);
 }
 
+/* An open-loop arrival that wakes its consumer on an hrtimer (workload
+ * "wake": "timer"): the consumer, asleep between the sparse arrivals, first
+ * pays timer_overshoot_ns (20 us here) and then submits, so the median read
+ * is exactly 20000 ns slower and costs no CPU more (the overshoot is sleep,
+ * not work). */
+static void test_timer_wake_arrival(void **state)
+{
+    (void)state;
+    char cal[700], calset[800];
+    write_calibration("timer.json", ",\"timer_overshoot_ns\": {\"value\": 20000}", cal,
+                      sizeof(cal));
+    snprintf(calset, sizeof(calset), "host.calibration=%s", cal);
+    char *sets[] = {calset, "variants=[{\"name\":\"kernel\"}]", "workload.0.wake=\"timer\""};
+    result_t with, without;
+    run_text(qd1, sets, 3, &with);
+    run_text(qd1, sets, 2, &without);
+    long long d = (long long)median_latency(&with) - (long long)median_latency(&without);
+    double c = metric(&with, "cpu_ns_per_io") - metric(&without, "cpu_ns_per_io");
+    printf("timer wake: p50 %+lld ns (20000), cpu_ns_per_io %+.1f ns (0)\n", d, c);
+    assert_int_equal(d, 20000);
+    assert_true(fabs(c) < 1.0);
+    result_fini(&with);
+    result_fini(&without);
+}
+
 /* One die (tR 60 us), 4 KiB reads: a step-critical QD1 reader on CPU 0
  * beside a QD16 bulk stream on CPU 2, each trip through the host far
  * shorter than tR. The die serves host commands FIFO, so the 17 commands
@@ -775,6 +800,7 @@ int main(void)
         cmocka_unit_test(test_calibrated_device_holds_the_wakeup),
         cmocka_unit_test(test_doorbell_charged_to_the_caller),
         cmocka_unit_test(test_ipi_send_idle_charged_to_the_sender),
+        cmocka_unit_test(test_timer_wake_arrival),
         cmocka_unit_test(test_die_fifo_whatever_mode),
         cmocka_unit_test(test_device_md1),
     };

@@ -12,6 +12,11 @@
  *                  round-robin over all CPUs             (default 0)
  *   gates          completions gate a next step         (default false)
  *   start_ms, stop_ms  active window                    (default whole run)
+ *   wake           how the application learns of an arrival: "none" (it is
+ *                  already running: free, the default) or "timer" (it
+ *                  sleeps on an hrtimer until the arrival, as latsurf
+ *                  live's generator: a consumer asleep pays
+ *                  timer_overshoot_ns before it submits; models/uring.c)
  */
 #include "gen.h"
 #include "workload.h"
@@ -29,7 +34,10 @@ typedef struct {
     int cls;
     int64_t consumer_cpu;
     bool gates;
+    int wake; /* index into poisson_wake_names */
 } poisson_params_t;
+
+static const char *const poisson_wake_names[] = {"none", "timer", NULL};
 
 typedef struct {
     poisson_params_t p;
@@ -52,6 +60,7 @@ static int poisson_parse(cfg_t *c, json_t *e, void **out)
     cfg_bool(c, e, "gates", &p->gates, false);
     cfg_f64(c, e, "start_ms", &p->start_ms, 0, 0, 1e9);
     cfg_f64(c, e, "stop_ms", &p->stop_ms, 1e9, 0, 1e9);
+    cfg_enum(c, e, "wake", &p->wake, 0, poisson_wake_names);
     if (!cfg_ok(c)) {
         free(p);
         return -EINVAL;
@@ -97,6 +106,7 @@ static void poisson_arrive(sim_t *sim, void *ctx, uint64_t arg)
                                                       : (uint64_t)w->p.consumer_cpu % ncpus);
     w->issued++;
     r->t[T_ISSUE] = now;
+    r->timer_wake = w->p.wake == 1;
     r->done = poisson_done;
     r->owner = w;
     w->env.submit(w->env.path, r);
