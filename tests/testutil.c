@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
+#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +177,32 @@ void tu_same_request(const trace_rec_t *r, const trace_rec_t *s)
     assert_int_equal(r->bytes, s->bytes);
     assert_int_equal(r->op, s->op);
     assert_int_equal(r->flow, s->flow);
+}
+
+/* ---- results databases ---------------------------------------------- */
+
+double tu_db_cell(sqlite3 *h, const char *sql, int row, int col)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+    double v = NAN;
+    for (int i = 0; i <= row && sqlite3_step(st) == SQLITE_ROW; i++)
+        if (i == row)
+            v = sqlite3_column_double(st, col);
+    sqlite3_finalize(st);
+    return v;
+}
+
+double tu_db_num(sqlite3 *h, const char *sql) { return tu_db_cell(h, sql, 0, 0); }
+
+double tu_db_file_num(const char *dir, const char *db, const char *sql)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(tu_path(dir, db), &h), SQLITE_OK);
+    double v = tu_db_num(h, sql);
+    sqlite3_close(h);
+    return v;
 }
 
 /* ---- one test per case ----------------------------------------------- */
