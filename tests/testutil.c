@@ -179,6 +179,16 @@ void tu_same_request(const trace_rec_t *r, const trace_rec_t *s)
     assert_int_equal(r->flow, s->flow);
 }
 
+void tu_trace_join(FILE *f, const char *name, traceparse_t *t, tracejoin_t *j)
+{
+    traceparse_init(t);
+    tracejoin_init(j);
+    traceparse_err_t err = {0, 0, ""};
+    if (traceparse_file(f, t, &err))
+        fail_msg("%s:%u: %s", name, err.line, err.what);
+    assert_int_equal(tracejoin_run(t, j), 0);
+}
+
 /* ---- results databases ---------------------------------------------- */
 
 double tu_db_cell(sqlite3 *h, const char *sql, int row, int col)
