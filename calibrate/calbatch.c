@@ -324,24 +324,16 @@ int calbatch_calibrate(int fd, uint64_t nblocks, int cpu, int quick, json_t *par
     tracerec_t *rec = NULL;
     traceparse_t tp;
     traceparse_init(&tp);
-    FILE *tmp = NULL;
     calqd_point_t pt;
     int rc = tracerec_start(extra, 0, &rec, why, whylen);
     if (!rc)
         rc = calqd_measure(fd, nblocks, cpu, CALBATCH_DEPTH, quick ? 100 : 200, quick ? 200 : 500,
                            700 + (uint64_t)cpu, stop, &pt);
-    if (!rc)
-        rc = tracerec_stop(rec);
     if (!rc && tracerec_missing(rec)[0])
         snprintf(why, whylen, "tracepoints missing: %s", tracerec_missing(rec));
-    if (!rc && !(tmp = tmpfile()))
-        rc = -errno;
-    if (!rc)
-        rc = tracerec_write(rec, tmp, NULL);
     if (!rc) {
-        rewind(tmp);
         traceparse_err_t perr;
-        rc = traceparse_file(tmp, &tp, &perr);
+        rc = tracerec_readback(rec, &tp, &perr, NULL);
         if (rc == -EINVAL)
             snprintf(why, whylen, "own trace unreadable at line %u: %s", perr.line, perr.what);
     }
@@ -400,8 +392,6 @@ int calbatch_calibrate(int fd, uint64_t nblocks, int cpu, int quick, json_t *par
                       "thread (io_uring_complete events back to back on its CPU: "
                       "tctx_task_work over the task's list), y = t_j - t_0, k = j",
                       why, whylen);
-    if (tmp)
-        fclose(tmp);
     tracerec_free(rec);
     traceparse_fini(&tp);
     return rc;

@@ -15,7 +15,7 @@
 typedef struct {
     int cpu;
     uint64_t period, busy;
-    _Atomic int quit;
+    atomic_int quit;
 } hog_t;
 
 static uint64_t clock_ns(clockid_t id)
@@ -40,20 +40,24 @@ static void sleep_until(uint64_t t)
         ;
 }
 
-/* bench/hog.c's loop: busy of own CPU time per period, absolute sleeps. */
+void calhog_duty(uint64_t period_ns, uint64_t busy_ns, const atomic_int *stop)
+{
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    uint64_t start = clock_ns(CLOCK_MONOTONIC);
+    for (uint64_t k = 0; !atomic_load(stop); k++) {
+        uint64_t c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+        while (clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0 < busy_ns && !atomic_load(stop))
+            ;
+        sleep_until(start + (k + 1) * period_ns);
+    }
+}
+
 static void *hog_main(void *arg)
 {
     hog_t *h = arg;
     if (pin_self(h->cpu))
         return NULL;
-    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-    uint64_t start = clock_ns(CLOCK_MONOTONIC);
-    for (uint64_t k = 0; !atomic_load(&h->quit); k++) {
-        uint64_t c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-        while (clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0 < h->busy && !atomic_load(&h->quit))
-            ;
-        sleep_until(start + (k + 1) * h->period);
-    }
+    calhog_duty(h->period, h->busy, &h->quit);
     return NULL;
 }
 

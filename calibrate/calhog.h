@@ -18,6 +18,9 @@
 
 #include "calibrate/calprobe.h"
 
+#include <stdatomic.h>
+#include <stdint.h>
+
 typedef struct {
     double period_us, busy_us; /* the hog */
     double sleep_us, run_us;   /* the waiter's cycle */
@@ -28,5 +31,15 @@ typedef struct {
  * second. 0, -EINTR when *stop became set, or a negative errno. */
 int calhog_wakeup(int cpu, const calhog_cfg_t *cfg, calstat_vec_t *out, double *cycles_per_s,
                   calprobe_stop_t *stop);
+
+/* The hog's loop, run by the calling thread until *stop is set: with 1 ns
+ * timer slack, busy_ns of its own CPU time (CLOCK_THREAD_CPUTIME_ID) every
+ * period_ns, a period starting every period_ns from the call; when its work
+ * is done it sleeps to the next start on an absolute CLOCK_MONOTONIC
+ * hrtimer. bench/hog.c's loop; live's host.background threads
+ * (live/hog.c) run it too, so the calibration's hog and a live run's
+ * background load spin and sleep alike. The caller pins the thread (and
+ * sets its nice) first. */
+void calhog_duty(uint64_t period_ns, uint64_t busy_ns, const atomic_int *stop);
 
 #endif

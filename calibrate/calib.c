@@ -495,16 +495,9 @@ static int traced_run(cal_t *c, int cpu, size_t nreads, size_t nwrites, chain_t 
     if (!rc && nwrites)
         rc = calprobe_qd1(c->fd, c->nblocks, cpu, 1, nwrites, 300 + (uint64_t)cpu, wr,
                           c->o->stop);
-    if (!rc)
-        rc = tracerec_stop(rec);
-    if (!rc && !(tmp = tmpfile()))
-        rc = -errno;
-    if (!rc)
-        rc = tracerec_write(rec, tmp, NULL);
     if (!rc) {
-        rewind(tmp);
         traceparse_err_t perr;
-        rc = traceparse_file(tmp, &tp, &perr);
+        rc = tracerec_readback(rec, &tp, &perr, &tmp);
         if (rc == -EINVAL)
             note(c, "own trace unreadable at line %u: %s", perr.line, perr.what);
     }

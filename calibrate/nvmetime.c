@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "nvmetime.h"
 
+#include "calibrate/traceparse.h"
 #include "sim/vec.h"
 
 #include <errno.h>
@@ -13,26 +14,16 @@
 
 const char *const nvmetime_events[] = {"nvme/nvme_setup_cmd", "nvme/nvme_complete_rq", NULL};
 
-/* The timestamp "SEC.FRAC:" that ends just before `at` (the ": event:"
- * separator), in ns; 0 if there is none. */
+/* The timestamp "SEC.FRAC" that ends at `at` (the ": event:" separator),
+ * read as traceparse reads it, in ns; 0 if there is none. */
 static uint64_t ts_before(const char *line, const char *at)
 {
     const char *s = at;
     while (s > line && s[-1] != ' ')
         s--;
-    char *end;
-    unsigned long long sec = strtoull(s, &end, 10);
-    if (end == s || *end != '.')
-        return 0;
-    const char *f = end + 1;
-    uint64_t frac = 0;
-    int digits = 0;
-    for (; *f >= '0' && *f <= '9'; f++, digits++)
-        if (digits < 9)
-            frac = frac * 10 + (uint64_t)(*f - '0');
-    for (; digits < 9; digits++)
-        frac *= 10;
-    return (uint64_t)sec * 1000000000ull + frac;
+    uint64_t ns;
+    int digits;
+    return traceparse_ts(s, (size_t)(at - s) + 1, &ns, &digits) == 0 ? ns : 0;
 }
 
 /* The unsigned number after `key` in s (key includes '='), or -1. */

@@ -100,9 +100,7 @@ static int fail(traceparse_err_t *err, uint32_t line, const char *what)
     return -EINVAL;
 }
 
-/* "SEC.FRAC:" -> ns. Only fractions of 1..9 digits: a trace clock that
- * counts cycles (x86-tsc, counter) prints no fraction and cannot be used. */
-static int parse_ts(const char *s, size_t len, uint64_t *ns, int *digits)
+int traceparse_ts(const char *s, size_t len, uint64_t *ns, int *digits)
 {
     const char *dot = memchr(s, '.', len);
     if (!dot || len < 3 || s[len - 1] != ':')
@@ -454,7 +452,7 @@ int traceparse_line(traceparse_t *t, const char *line, uint32_t lineno, tracepar
         while (*p == ' ')
             p++;
         size_t n = strcspn(p, " \n");
-        if (parse_ts(p, n, &e.ts, &digits) == 0) {
+        if (traceparse_ts(p, n, &e.ts, &digits) == 0) {
             have_ts = 1;
         } else if (tok == 0 && n >= 3) {
             if (strchr("hHzZ", p[2]))

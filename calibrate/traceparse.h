@@ -142,6 +142,13 @@ int traceparse_file(FILE *f, traceparse_t *t, traceparse_err_t *err);
  * appended, 0 when skipped, -EINVAL for a malformed line, -ENOMEM. */
 int traceparse_line(traceparse_t *t, const char *line, uint32_t lineno, traceparse_err_t *err);
 
+/* A line's timestamp, s[0..len) = "SEC.FRAC:", in ns; *digits: those of
+ * FRAC. 0, or -1 when it is not one: only fractions of 1..9 digits, since a
+ * trace clock that counts cycles (x86-tsc, counter) prints no fraction and
+ * cannot be used. For readers of events this module does not keep
+ * (nvmetime.c), so every timestamp is read one way. */
+int traceparse_ts(const char *s, size_t len, uint64_t *ns, int *digits);
+
 /* Sort the events by (ts, line); traceparse_file does this. */
 void traceparse_sort(traceparse_t *t);
 

@@ -370,6 +370,25 @@ int tracerec_write(tracerec_t *r, FILE *f, const char *comment)
     return fflush(f) == 0 ? 0 : -EIO;
 }
 
+int tracerec_readback(tracerec_t *r, traceparse_t *tp, traceparse_err_t *perr, FILE **keep)
+{
+    FILE *tmp = NULL;
+    int rc = tracerec_stop(r);
+    if (!rc && !(tmp = tmpfile()))
+        rc = -errno;
+    if (!rc)
+        rc = tracerec_write(r, tmp, NULL);
+    if (!rc) {
+        rewind(tmp);
+        rc = traceparse_file(tmp, tp, perr);
+    }
+    if (keep)
+        *keep = tmp;
+    else if (tmp)
+        fclose(tmp);
+    return rc;
+}
+
 void tracerec_free(tracerec_t *r)
 {
     if (!r)

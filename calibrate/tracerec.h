@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "calibrate/traceparse.h"
+
 typedef struct tracerec tracerec_t;
 
 /* Is tracing usable here (root, tracefs mounted or mountable)? 1 yes; 0 no,
@@ -65,6 +67,16 @@ size_t tracerec_count(const tracerec_t *r);
 
 /* Write the recorded events, sorted by time, after a "#" header. */
 int tracerec_write(tracerec_t *r, FILE *f, const char *comment);
+
+/* Stop and read the recording back as any trace file is read: tracing off
+ * (tracerec_stop), the events written (tracerec_write, no comment) to a
+ * tmpfile() and parsed from it into tp, which the caller has
+ * traceparse_init()ed. Returns 0, a negative errno, or -EINVAL (only) when
+ * traceparse cannot read a line, with the line in *perr. keep NULL: the
+ * file is closed; else *keep is it (NULL if none was made), for the caller
+ * to read again and fclose(). One sequence for calibrate's traced probes
+ * and live's tracefs stamps, so they read their own traces alike. */
+int tracerec_readback(tracerec_t *r, traceparse_t *tp, traceparse_err_t *perr, FILE **keep);
 
 /* Remove the instance (if still there) and free everything. NULL is fine. */
 void tracerec_free(tracerec_t *r);

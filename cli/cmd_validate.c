@@ -418,8 +418,12 @@ static void val_print_median(const val_table_t *t, uint32_t rounds)
     printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
            "---:|\n");
     double *x = malloc(3 * (size_t)rounds * sizeof(*x));
-    if (!x)
+    const val_line_t **line = malloc((size_t)rounds * sizeof(*line));
+    if (!x || !line) {
+        free(x);
+        free(line);
         return;
+    }
     for (size_t i = 0; i < t->n; i++) {
         const val_line_t *a = &t->v[i];
         bool first = true;
@@ -427,21 +431,23 @@ static void val_print_median(const val_table_t *t, uint32_t rounds)
             first = strcmp(t->v[j].regime, a->regime) || strcmp(t->v[j].variant, a->variant);
         if (!first)
             continue;
-        double *lv = x, *sv = x + rounds, *ev = x + 2 * (size_t)rounds, med[3][5];
+        /* this regime and variant's lines, one a round, found once */
         size_t n = 0;
         int agree = 0;
-        for (int k = 0; k < 5; k++) { /* p50, p99, p99.9, IOPS, W1 */
-            n = 0;
-            agree = 0;
-            for (size_t j = i; j < t->n; j++) {
-                const val_line_t *b = &t->v[j];
-                if (strcmp(b->regime, a->regime) || strcmp(b->variant, a->variant) || n == rounds)
-                    continue;
-                lv[n] = k < 4 ? b->l[k] : b->w1_rel;
-                sv[n] = k < 4 ? b->s[k] : b->w1_rel;
-                ev[n] = k < 4 ? val_err(b->s[k], b->l[k]) : b->w1_rel;
+        for (size_t j = i; j < t->n && n < rounds; j++) {
+            const val_line_t *b = &t->v[j];
+            if (strcmp(b->regime, a->regime) == 0 && strcmp(b->variant, a->variant) == 0) {
+                line[n++] = b;
                 agree += b->rank_ok;
-                n++;
+            }
+        }
+        double *lv = x, *sv = x + rounds, *ev = x + 2 * (size_t)rounds, med[3][5];
+        for (int k = 0; k < 5; k++) { /* p50, p99, p99.9, IOPS, W1 */
+            for (size_t m = 0; m < n; m++) {
+                const val_line_t *b = line[m];
+                lv[m] = k < 4 ? b->l[k] : b->w1_rel;
+                sv[m] = k < 4 ? b->s[k] : b->w1_rel;
+                ev[m] = k < 4 ? val_err(b->s[k], b->l[k]) : b->w1_rel;
             }
             if (k == 0) { /* the spread, before the median sorts them */
                 double lo = gsl_stats_min(lv, 1, n), hi = gsl_stats_max(lv, 1, n);
@@ -459,6 +465,7 @@ static void val_print_median(const val_table_t *t, uint32_t rounds)
                med[0][4] * 100, 2 * agree > (int)n ? "agrees" : "DIFFERS", med[2][4]);
     }
     free(x);
+    free(line);
 }
 
 /* The --reference table, markdown, on stdout: a row per variant and metric. */

@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include "hog.h"
 
+#include "calibrate/calhog.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -12,10 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 typedef struct {
@@ -23,7 +23,7 @@ typedef struct {
     bool started;
     uint32_t cpu;
     int nice;
-    long long period_ns, busy_ns;
+    uint64_t period_ns, busy_ns;
     atomic_int *stop;
 } hog_thread_t;
 
@@ -32,13 +32,6 @@ struct live_hog {
     hog_thread_t *t;
     uint32_t n;
 };
-
-static long long hog_ns(clockid_t id)
-{
-    struct timespec t;
-    clock_gettime(id, &t);
-    return (long long)t.tv_sec * 1000000000ll + t.tv_nsec;
-}
 
 static void *hog_main(void *arg)
 {
@@ -50,18 +43,7 @@ static void *hog_main(void *arg)
      * start checked the CPU exists; nice may need CAP_SYS_NICE below 0 */
     (void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
     (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), t->nice);
-    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-    long long start = hog_ns(CLOCK_MONOTONIC);
-    for (long long k = 0; !atomic_load_explicit(t->stop, memory_order_relaxed); k++) {
-        long long c0 = hog_ns(CLOCK_THREAD_CPUTIME_ID);
-        while (hog_ns(CLOCK_THREAD_CPUTIME_ID) - c0 < t->busy_ns &&
-               !atomic_load_explicit(t->stop, memory_order_relaxed))
-            ;
-        long long next = start + (k + 1) * t->period_ns;
-        struct timespec ts = {next / 1000000000ll, next % 1000000000ll};
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-            ;
-    }
+    calhog_duty(t->period_ns, t->busy_ns, t->stop);
     return NULL;
 }
 
@@ -88,8 +70,8 @@ int live_hog_start(const host_cfg_t *h, uint32_t ncpus, live_hog_t **out, char *
         const host_background_t *b = &h->background[i];
         hog_thread_t *t = &g->t[i];
         *t = (hog_thread_t){.cpu = b->cpu, .nice = b->nice,
-                            .period_ns = (long long)(b->period_us * 1000),
-                            .busy_ns = (long long)(b->busy_us * 1000), .stop = &g->stop};
+                            .period_ns = (uint64_t)(b->period_us * 1000),
+                            .busy_ns = (uint64_t)(b->busy_us * 1000), .stop = &g->stop};
         int rc = pthread_create(&t->th, NULL, hog_main, t);
         if (rc) {
             snprintf(err, errlen, "host.background.%u: cannot start its thread: %s", i,

@@ -4,7 +4,10 @@
  * busy_us of its own CPU time every period_us (a period starts every
  * period_us from the start; when its work is done it sleeps to the next
  * start on an absolute CLOCK_MONOTONIC hrtimer with 1 ns timer slack), as
- * the simulator's background task (models/path.c) and bench/hog.c do.
+ * the simulator's background task (models/path.c) and bench/hog.c do. The
+ * loop is calibrate's (calhog_duty, calibrate/calhog.h): live may use
+ * calibrate, not the other way round (tests/test_layers.c), and so the
+ * calibration's hog and a live run's background load spin and sleep alike.
  * It owns the threads; nothing else touches them.
  */
 #ifndef LATSURF_LIVE_HOG_H

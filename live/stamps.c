@@ -102,21 +102,12 @@ static void fill_one(req_t *r, const tracejoin_req_t *j, uint64_t t0)
 int live_stamps_fill(live_stamps_t *s, uint64_t t0, req_t *req, size_t n, char *note,
                      size_t nlen)
 {
-    int rc = tracerec_stop(s->rec);
-    FILE *tmp = rc ? NULL : tmpfile();
-    if (!rc && !tmp)
-        rc = -errno;
-    if (!rc)
-        rc = tracerec_write(s->rec, tmp, NULL);
     traceparse_t tp;
     tracejoin_t tj;
     traceparse_init(&tp);
     tracejoin_init(&tj);
-    if (!rc) {
-        rewind(tmp);
-        traceparse_err_t perr;
-        rc = traceparse_file(tmp, &tp, &perr);
-    }
+    traceparse_err_t perr;
+    int rc = tracerec_readback(s->rec, &tp, &perr, NULL);
     if (!rc)
         rc = tracejoin_run(&tp, &tj);
     stamp_key_t *k = rc ? NULL : malloc((tj.n ? tj.n : 1) * sizeof(*k));
@@ -143,8 +134,6 @@ int live_stamps_fill(live_stamps_t *s, uint64_t t0, req_t *req, size_t n, char *
     free(k);
     tracejoin_fini(&tj);
     traceparse_fini(&tp);
-    if (tmp)
-        fclose(tmp);
     return rc ? rc : (int)(filled > INT32_MAX ? INT32_MAX : filled);
 }
 

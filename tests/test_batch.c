@@ -47,6 +47,9 @@ typedef struct {
     host_cfg_t host;
     ssd_cfg_t dev;
     int32_t irq_cpu[1];
+    blkmq_t *b; /* the models under test, those a test made (rig_blkmq & co) */
+    uring_t *u;
+    irq_t *irq;
     req_t r[8];
     sim_time_t at[8]; /* when each request reached the end of the stage tested */
     unsigned n;
@@ -80,6 +83,9 @@ static void rig_init(rig_t *g)
 static void rig_fini(rig_t *g)
 {
     assert_int_equal(sim_error(g->sim), 0);
+    uring_free(g->u);
+    blkmq_free(g->b);
+    irq_free(g->irq);
     cpus_free(g->cpus);
     sim_free(g->sim);
 }
@@ -109,17 +115,31 @@ static void ignore(void *ctx, req_t *r)
     (void)r;
 }
 
+/* blk-mq on the rig (rq_affinity 1), freed by rig_fini. */
+static blkmq_t *rig_blkmq(rig_t *g, blkmq_fn dispatched, blkmq_fn done)
+{
+    blkmq_cfg_t bc = {.host = &g->host, .dev = &g->dev, .rq_affinity = 1};
+    g->b = blkmq_new(g->sim, g->cpus, &g->costs, &bc, dispatched, done, g);
+    assert_non_null(g->b);
+    return g->b;
+}
+
+/* io_uring on the rig, freed by rig_fini. */
+static uring_t *rig_uring(rig_t *g, uring_fn submitted, uring_fn ready)
+{
+    g->u = uring_new(g->sim, g->cpus, &g->costs, &g->host, submitted, ready, g);
+    assert_non_null(g->u);
+    return g->u;
+}
+
 /* Submit n SQEs in one call (batch n) at t = 0 on CPU 0: blk-mq sees them
  * when the call's job ends (the plug is flushed at the call's end). */
 static sim_time_t one_call(unsigned n)
 {
     rig_t g;
     rig_init(&g);
-    blkmq_cfg_t bc = {.host = &g.host, .dev = &g.dev, .rq_affinity = 1};
-    blkmq_t *b = blkmq_new(g.sim, g.cpus, &g.costs, &bc, ignore, ignore, &g);
-    uring_t *u = uring_new(g.sim, g.cpus, &g.costs, &g.host, reached, ignore, &g);
-    assert_non_null(b);
-    assert_non_null(u);
+    blkmq_t *b = rig_blkmq(&g, ignore, ignore);
+    uring_t *u = rig_uring(&g, reached, ignore);
     for (unsigned i = 0; i < n; i++) {
         req_t *r = io(&g, i);
         assert_int_equal(uring_submit(u, r, n, SIM_MS(1), blkmq_submit_cost(b, r),
@@ -131,8 +151,6 @@ static sim_time_t one_call(unsigned n)
     for (unsigned i = 1; i < n; i++)
         assert_int_equal(g.at[i], g.at[0]); /* one call: all consumed at its end */
     sim_time_t end = g.at[0];
-    uring_free(u);
-    blkmq_free(b);
     rig_fini(&g);
     return end;
 }
@@ -160,11 +178,8 @@ static void test_submit_after_pass(void **state)
     (void)state;
     rig_t g;
     rig_init(&g);
-    blkmq_cfg_t bc = {.host = &g.host, .dev = &g.dev, .rq_affinity = 1};
-    blkmq_t *b = blkmq_new(g.sim, g.cpus, &g.costs, &bc, ignore, ignore, &g);
-    uring_t *u = uring_new(g.sim, g.cpus, &g.costs, &g.host, reached, ignore, &g);
-    assert_non_null(b);
-    assert_non_null(u);
+    blkmq_t *b = rig_blkmq(&g, ignore, ignore);
+    uring_t *u = rig_uring(&g, reached, ignore);
     cpu_thread_t *t = uring_consumer_thread(u, 0, 0);
     assert_non_null(t);
     assert_int_equal(cpus_thread_run(t, 5000, sim_nothing, NULL, 0), 0);
@@ -178,8 +193,6 @@ static void test_submit_after_pass(void **state)
     assert_int_equal(g.n, 2);
     assert_int_equal(g.at[0], 5000 + CALL + 2 * (SQE + DISPATCH));
     assert_int_equal(g.at[1], g.at[0]);
-    uring_free(u);
-    blkmq_free(b);
     rig_fini(&g);
 }
 
@@ -187,15 +200,12 @@ static void test_submit_after_pass(void **state)
  * the first notifies the task (woken: context switch 1000 + task_work 300
  * + CQE 100), the second finds the task's list not empty and only joins
  * the run (150; io_req_normal_work_add), ahead of the rest of it. */
-static rig_t *irq_rig_tw;
-static uring_t *tw_uring;
-
 static void complete_at(sim_t *sim, void *ctx, uint64_t i)
 {
-    (void)ctx;
-    req_t *r = &irq_rig_tw->r[i];
+    rig_t *g = ctx;
+    req_t *r = &g->r[i];
     r->t[T_DEVICE_DONE] = r->t[T_IRQ] = r->t[T_BLK_DONE] = sim_now(sim);
-    uring_complete(tw_uring, r);
+    uring_complete(g->u, r);
 }
 
 static void test_task_work_join(void **state)
@@ -203,39 +213,33 @@ static void test_task_work_join(void **state)
     (void)state;
     rig_t g;
     rig_init(&g);
-    irq_rig_tw = &g;
     g.costs.c[COST_CONTEXT_SWITCH].value = 1000;
     g.costs.c[COST_TASK_WORK].value = 300;
     g.costs.c[COST_CQE_POST].value = 100;
     g.costs.c[COST_TASK_WORK_PER_CQE].value = 150;
     g.costs.c[COST_TASK_WORK_PER_CQE].measured = 1;
-    tw_uring = uring_new(g.sim, g.cpus, &g.costs, &g.host, ignore, reached, &g);
-    assert_non_null(tw_uring);
+    uring_t *u = rig_uring(&g, ignore, reached);
     for (unsigned i = 0; i < 2; i++) {
         req_t *r = io(&g, i);
-        assert_int_equal(uring_submit(tw_uring, r, 2, SIM_MS(1), 0, 0), 0);
-        sim_at(g.sim, 100000, complete_at, NULL, i);
+        assert_int_equal(uring_submit(u, r, 2, SIM_MS(1), 0, 0), 0);
+        sim_at(g.sim, 100000, complete_at, &g, i);
     }
     sim_run(g.sim, SIM_MS(1));
     assert_int_equal(g.n, 2);
     assert_int_equal(g.at[1], 100000 + 150);
     assert_int_equal(g.at[0], 100000 + 150 + 1000 + 300 + 100);
-    uring_free(tw_uring);
     rig_fini(&g);
 }
 
 /* CQEs at t = 0, 100 and 200 on the vector of CPU 1: the first handler
  * (one CQE) runs [0, 1000); the vector raised meanwhile is pending, and
  * one more handler reaps both others: [1000, 1000 + 1000 + 200). */
-static irq_t *irq_under_test;
-static rig_t *irq_rig;
-
 static void cqe_at(sim_t *sim, void *ctx, uint64_t i)
 {
-    (void)ctx;
-    req_t *r = &irq_rig->r[i];
+    rig_t *g = ctx;
+    req_t *r = &g->r[i];
     r->t[T_DEVICE_DONE] = sim_now(sim);
-    irq_cqe(irq_under_test, r);
+    irq_cqe(g->irq, r);
 }
 
 static void test_irq_pending_bit(void **state)
@@ -243,21 +247,19 @@ static void test_irq_pending_bit(void **state)
     (void)state;
     rig_t g;
     rig_init(&g);
-    irq_rig = &g;
-    irq_under_test = irq_new(g.sim, g.cpus, &g.costs, &g.dev, 2, reached, &g);
-    assert_non_null(irq_under_test);
+    g.irq = irq_new(g.sim, g.cpus, &g.costs, &g.dev, 2, reached, &g);
+    assert_non_null(g.irq);
     for (unsigned i = 0; i < 3; i++) {
         io(&g, i);
-        sim_at(g.sim, 100 * i, cqe_at, NULL, i);
+        sim_at(g.sim, 100 * i, cqe_at, &g, i);
     }
     sim_run(g.sim, SIM_MS(1));
     assert_int_equal(g.n, 3);
     assert_int_equal(g.at[0], HANDLER);
     assert_int_equal(g.at[1], HANDLER + HANDLER + PER_CQE);
     assert_int_equal(g.at[2], HANDLER + HANDLER + PER_CQE);
-    assert_int_equal(irq_count(irq_under_test), 2);
+    assert_int_equal(irq_count(g.irq), 2);
     assert_int_equal(g.r[1].deferred, 0); /* a busy handler is no coalescing */
-    irq_free(irq_under_test);
     rig_fini(&g);
 }
 
@@ -269,9 +271,7 @@ static void test_softirq_list(void **state)
     (void)state;
     rig_t g;
     rig_init(&g);
-    blkmq_cfg_t bc = {.host = &g.host, .dev = &g.dev, .rq_affinity = 1};
-    blkmq_t *b = blkmq_new(g.sim, g.cpus, &g.costs, &bc, ignore, reached, &g);
-    assert_non_null(b);
+    blkmq_t *b = rig_blkmq(&g, ignore, reached);
     for (unsigned i = 0; i < 3; i++) {
         req_t *r = io(&g, i);
         r->blk_cpu = 0;
@@ -286,7 +286,6 @@ static void test_softirq_list(void **state)
     assert_int_equal(g.at[1], COMPLETE + PER_RQ);
     assert_int_equal(g.at[2], COMPLETE + 2 * PER_RQ);
     assert_int_equal(g.r[0].completion_cpu, 1);
-    blkmq_free(b);
     rig_fini(&g);
 }
 

@@ -70,17 +70,7 @@ static int run_cli(const char *args, char *out, size_t n)
     return rc;
 }
 
-static double db_num(const char *db, const char *sql)
-{
-    sqlite3 *h;
-    assert_int_equal(sqlite3_open(path_in(db), &h), SQLITE_OK);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
-    double v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_double(st, 0) : NAN;
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return v;
-}
+static double db_num(const char *db, const char *sql) { return tu_db_file_num(dir, db, sql); }
 
 /* QD1 4 KiB random reads over 4 MiB; two affinity variants. */
 static const char *scn =

@@ -61,18 +61,7 @@ static int teardown(void **state)
     return tu_systemf("rm -rf %s", dir);
 }
 
-static double db_num(const char *db, const char *sql)
-{
-    sqlite3 *h;
-    assert_int_equal(sqlite3_open(tu_path(dir, db), &h), SQLITE_OK);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
-    double v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_double(st, 0) : NAN;
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return v;
-}
+static double db_num(const char *db, const char *sql) { return tu_db_file_num(dir, db, sql); }
 
 /* validate --reference DB must exit 2 with a message naming DB; nothing
  * runs, so no live run is needed and no results database is written. */

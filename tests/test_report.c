@@ -132,31 +132,24 @@ static int teardown(void **state)
     return 0;
 }
 
-static double q1(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    double x = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_double(st, 0) : NAN;
-    sqlite3_finalize(st);
-    return x;
-}
-
 static void test_compare_table(void **state)
 {
     fixture_t *f = *state;
     char *err = NULL;
     assert_int_equal(report_compare(f->db, "syn", NULL, &err), 0);
     assert_int_equal(report_compare(f->db, "syn", NULL, &err), 0); /* replaces, not adds */
-    assert_int_equal((int)q1(f->db, "SELECT count(*) FROM comparisons WHERE scenario='syn'"),
+    assert_int_equal((int)tu_db_num(f->db, "SELECT count(*) FROM comparisons WHERE scenario='syn'"),
                      2 * 7);
-    assert_int_equal((int)q1(f->db, "SELECT count(DISTINCT baseline) FROM comparisons"), 1);
-    double d = q1(f->db, "SELECT delta_pct FROM comparisons WHERE variant='fast' AND "
-                         "metric='lat_p99_ns'");
+    assert_int_equal((int)tu_db_num(f->db, "SELECT count(DISTINCT baseline) FROM comparisons"), 1);
+    double d = tu_db_num(f->db, "SELECT delta_pct FROM comparisons WHERE variant='fast' AND "
+                                "metric='lat_p99_ns'");
     assert_true(fabs(d + 10.0) < 1e-6);
-    assert_int_equal((int)q1(f->db, "SELECT significant FROM comparisons WHERE variant='fast' "
+    assert_int_equal((int)tu_db_num(f->db,
+                                    "SELECT significant FROM comparisons WHERE variant='fast' "
                                     "AND metric='lat_p99_ns' AND ci_high < 0"),
                      1);
-    assert_int_equal((int)q1(f->db, "SELECT significant FROM comparisons WHERE variant='same' "
+    assert_int_equal((int)tu_db_num(f->db,
+                                    "SELECT significant FROM comparisons WHERE variant='same' "
                                     "AND metric='lat_p99_ns' AND ci_low < 0 AND ci_high > 0"),
                      0);
     assert_int_equal(report_compare(f->db, "syn", "nope", &err), REPORT_NOTFOUND);
@@ -205,10 +198,12 @@ static void test_summary_view_matches_c(void **state)
     assert_string_equal(r.variant[r.metric[m].winner], "fast");
     report_free(&r);
     /* stage breakdown: shares sum to 1, device is the biggest term */
-    assert_true(fabs(q1(f->db, "SELECT sum(share) FROM v_stage_breakdown WHERE scenario='syn' "
-                               "AND variant='fast'") - 1.0) < 1e-9);
-    assert_int_equal((int)q1(f->db, "SELECT stage_order FROM v_stage_breakdown WHERE "
-                                    "variant='baseline' ORDER BY mean_ns DESC LIMIT 1"),
+    assert_true(
+        fabs(tu_db_num(f->db, "SELECT sum(share) FROM v_stage_breakdown WHERE scenario='syn' "
+                              "AND variant='fast'") -
+             1.0) < 1e-9);
+    assert_int_equal((int)tu_db_num(f->db, "SELECT stage_order FROM v_stage_breakdown WHERE "
+                                           "variant='baseline' ORDER BY mean_ns DESC LIMIT 1"),
                      3);
 }
 
@@ -245,7 +240,7 @@ static void test_view_t_quantiles(void **state)
         char sql[160];
         snprintf(sql, sizeof(sql), "SELECT ci_high - mean FROM v_summary WHERE scenario='%s'",
                  scen);
-        double half = q1(f->db, sql);
+        double half = tu_db_num(f->db, sql);
         printf("# v_summary half-width n=%u: %.6f, GSL %.6f\n", reps, half, c.half);
         assert_true(fabs(half - c.half) < 2e-4 * c.half);
     }
@@ -270,8 +265,8 @@ static void test_latest_run_wins(void **state)
     assert_true(fabs(r.metric[0].ci[0].mean - 200.0) < 1e-9);
     assert_int_equal(r.metric[0].winner, -1);
     report_free(&r);
-    assert_true(fabs(q1(f->db, "SELECT mean FROM v_summary WHERE scenario='rerun'") - 200.0) <
-                1e-9);
+    assert_true(
+        fabs(tu_db_num(f->db, "SELECT mean FROM v_summary WHERE scenario='rerun'") - 200.0) < 1e-9);
 }
 
 /* Scenario "direction" (written once): b has the higher join_rate and more
@@ -326,7 +321,7 @@ static int count_owned(sqlite3 *db, const char *owner)
     char sql[160];
     snprintf(sql, sizeof(sql),
              "SELECT count(*) FROM comparisons WHERE scenario='syn' AND owner='%s'", owner);
-    return (int)q1(db, sql);
+    return (int)tu_db_num(db, sql);
 }
 
 static const compare_row_t val_rows[] = {
@@ -344,9 +339,11 @@ static void test_report_keeps_validate_rows(void **state)
     assert_int_equal(report_compare(f->db, "syn", NULL, &err), 0);
     assert_int_equal(count_owned(f->db, "validate"), 2);
     assert_int_equal(count_owned(f->db, "report"), 2 * 7);
-    assert_true(q1(f->db, "SELECT delta_pct FROM comparisons WHERE variant='baseline:sim'") ==
-                -50.0);
-    assert_int_equal((int)q1(f->db, "SELECT count(*) FROM comparisons WHERE variant="
+    assert_true(
+        tu_db_num(f->db, "SELECT delta_pct FROM comparisons WHERE variant='baseline:sim'") ==
+        -50.0);
+    assert_int_equal((int)tu_db_num(f->db,
+                                    "SELECT count(*) FROM comparisons WHERE variant="
                                     "'baseline:sim' AND ci_low IS NULL AND significant IS NULL"),
                      1);
     assert_int_equal(compare_replace(f->db, "syn", COMPARE_VALIDATE, NULL, 0, &err), 0);
@@ -389,14 +386,15 @@ static void test_old_database_gets_owners(void **state)
     char *err = NULL;
     sqlite3 *db = db_open(path, &err);
     assert_non_null(db);
-    assert_int_equal((int)q1(db, "SELECT count(*) FROM comparisons WHERE owner='validate' AND "
-                                 "variant='a:sim'"),
+    assert_int_equal((int)tu_db_num(db,
+                                    "SELECT count(*) FROM comparisons WHERE owner='validate' AND "
+                                    "variant='a:sim'"),
                      1);
-    assert_int_equal((int)q1(db, "SELECT count(*) FROM comparisons WHERE owner='report' AND "
-                                 "variant='b'"),
+    assert_int_equal((int)tu_db_num(db, "SELECT count(*) FROM comparisons WHERE owner='report' AND "
+                                        "variant='b'"),
                      1);
     assert_int_equal(compare_replace(db, "s", COMPARE_REPORT, NULL, 0, &err), 0);
-    assert_int_equal((int)q1(db, "SELECT count(*) FROM comparisons"), 1);
+    assert_int_equal((int)tu_db_num(db, "SELECT count(*) FROM comparisons"), 1);
     db_close(db);
 }
 
@@ -420,11 +418,11 @@ static void test_what_if_marked(void **state)
             assert_true(db_write_run(f->db, &info, &res, &err) > 0);
             result_fini(&res);
         }
-    assert_int_equal((int)q1(f->db, "SELECT count(*) FROM runs WHERE scenario='wi' AND "
-                                    "what_if IS NULL AND variant='base'"),
+    assert_int_equal((int)tu_db_num(f->db, "SELECT count(*) FROM runs WHERE scenario='wi' AND "
+                                           "what_if IS NULL AND variant='base'"),
                      2);
-    assert_int_equal((int)q1(f->db, "SELECT count(*) FROM runs WHERE scenario='wi' AND "
-                                    "what_if='devices.0.what_if.wrr'"),
+    assert_int_equal((int)tu_db_num(f->db, "SELECT count(*) FROM runs WHERE scenario='wi' AND "
+                                           "what_if='devices.0.what_if.wrr'"),
                      2);
     char *err = NULL;
     FILE *m = tmpfile();
@@ -460,8 +458,8 @@ static void test_what_if_marked(void **state)
     sqlite3_close(old);
     sqlite3 *db = db_open(path, &err);
     assert_non_null(db);
-    assert_int_equal((int)q1(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE "
-                                 "name='what_if'"),
+    assert_int_equal((int)tu_db_num(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE "
+                                        "name='what_if'"),
                      1);
     db_close(db);
 }

@@ -177,18 +177,6 @@ static void test_sim_shared_cpu(void **state)
 
 /* ---- live --------------------------------------------------------------- */
 
-static double db_col(sqlite3 *h, const char *sql, int row, int col)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
-    double v = NAN;
-    for (int i = 0; i <= row && sqlite3_step(st) == SQLITE_ROW; i++)
-        if (i == row)
-            v = sqlite3_column_double(st, col);
-    sqlite3_finalize(st);
-    return v;
-}
-
 /* A chain of four reads with think times, two of them mostly computing:
  * each request reaches the kernel (t_submit) no earlier than think_ns after
  * the previous one was ready, and the busy loops ran on the backend's
@@ -223,15 +211,15 @@ static void test_live_gaps(void **state)
     sqlite3 *h;
     assert_int_equal(sqlite3_open(tu_path(dir, "live.sqlite"), &h), SQLITE_OK);
     const char *q = "SELECT t_submit, t_ready FROM requests ORDER BY t_issue";
-    assert_int_equal((int)db_col(h, "SELECT COUNT(*) FROM requests", 0, 0), 4);
+    assert_int_equal((int)tu_db_cell(h, "SELECT COUNT(*) FROM requests", 0, 0), 4);
     for (int i = 1; i < 4; i++) {
-        double ready = db_col(h, q, i - 1, 1), submit = db_col(h, q, i, 0);
+        double ready = tu_db_cell(h, q, i - 1, 1), submit = tu_db_cell(h, q, i, 0);
         if (submit - ready < (double)think[i])
             fail_msg("request %d reached the kernel %.0f us after request %d was ready; "
                      "think_ns is %.0f us",
                      i, (submit - ready) / 1e3, i - 1, (double)think[i] / 1e3);
     }
-    double cpu = db_col(h, "SELECT value FROM metrics WHERE name = 'cpu_ns_per_io'", 0, 0) * 4;
+    double cpu = tu_db_cell(h, "SELECT value FROM metrics WHERE name = 'cpu_ns_per_io'", 0, 0) * 4;
     if (!(cpu >= (double)(cpu_ns[1] + cpu_ns[3])))
         fail_msg("the workers ran %.0f us of CPU; the trace computes %.0f us", cpu / 1e3,
                  (double)(cpu_ns[1] + cpu_ns[3]) / 1e3);

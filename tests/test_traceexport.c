@@ -31,14 +31,8 @@ static void join_text(const char *text, traceparse_t *t, tracejoin_t *j)
 {
     FILE *f = fmemopen((void *)text, strlen(text), "r");
     assert_non_null(f);
-    traceparse_init(t);
-    tracejoin_init(j);
-    traceparse_err_t err = {0, 0, ""};
-    int rc = traceparse_file(f, t, &err);
+    tu_trace_join(f, "trace", t, j);
     fclose(f);
-    if (rc)
-        fail_msg("line %u: %s", err.line, err.what);
-    assert_int_equal(tracejoin_run(t, j), 0);
 }
 
 /* The joined request whose first block request is at sector, or NULL. */

@@ -81,14 +81,8 @@ static void join_fixture(const char *name, traceparse_t *t, tracejoin_t *j)
 {
     FILE *f = fopen(fixture(name), "r");
     assert_non_null(f);
-    traceparse_init(t);
-    tracejoin_init(j);
-    traceparse_err_t err = {0, 0, ""};
-    int rc = traceparse_file(f, t, &err);
+    tu_trace_join(f, name, t, j);
     fclose(f);
-    if (rc)
-        fail_msg("%s:%u: %s", name, err.line, err.what);
-    assert_int_equal(tracejoin_run(t, j), 0);
 }
 
 static int joined(const tracejoin_req_t *r) { return (r->have & TJ_READY) != 0; }

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
+#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +177,42 @@ void tu_same_request(const trace_rec_t *r, const trace_rec_t *s)
     assert_int_equal(r->bytes, s->bytes);
     assert_int_equal(r->op, s->op);
     assert_int_equal(r->flow, s->flow);
+}
+
+void tu_trace_join(FILE *f, const char *name, traceparse_t *t, tracejoin_t *j)
+{
+    traceparse_init(t);
+    tracejoin_init(j);
+    traceparse_err_t err = {0, 0, ""};
+    if (traceparse_file(f, t, &err))
+        fail_msg("%s:%u: %s", name, err.line, err.what);
+    assert_int_equal(tracejoin_run(t, j), 0);
+}
+
+/* ---- results databases ---------------------------------------------- */
+
+double tu_db_cell(sqlite3 *h, const char *sql, int row, int col)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+    double v = NAN;
+    for (int i = 0; i <= row && sqlite3_step(st) == SQLITE_ROW; i++)
+        if (i == row)
+            v = sqlite3_column_double(st, col);
+    sqlite3_finalize(st);
+    return v;
+}
+
+double tu_db_num(sqlite3 *h, const char *sql) { return tu_db_cell(h, sql, 0, 0); }
+
+double tu_db_file_num(const char *dir, const char *db, const char *sql)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(tu_path(dir, db), &h), SQLITE_OK);
+    double v = tu_db_num(h, sql);
+    sqlite3_close(h);
+    return v;
 }
 
 /* ---- one test per case ----------------------------------------------- */

@@ -1,7 +1,9 @@
 /*
  * testutil.h - what the tests share: files of the source tree and in a
  * scratch directory, and running a command there with its output captured;
- * parsing one workload entry and reading two traces in step; the one way a
+ * parsing one workload entry and reading two traces in step; parsing and
+ * joining a tracefs trace; one number
+ * from a results database; the one way a
  * test skips (after a probe shows a feature missing); and waiting for a
  * file change or a process without sleeping.
  * Linked into every test (tests/CMakeLists.txt); include it after cmocka.h.
@@ -9,11 +11,16 @@
 #ifndef LATSURF_TESTUTIL_H
 #define LATSURF_TESTUTIL_H
 
+#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "calibrate/tracejoin.h"
+#include "calibrate/traceparse.h"
 #include "workload/trace.h"
+
+#include <stdio.h>
 
 /* The binary under test: $LATSURF_BIN (set by ctest), else "latsurf". */
 const char *tu_bin(void);
@@ -62,6 +69,21 @@ uint64_t tu_trace_pairs(trace_reader_t *a, trace_reader_t *b,
 /* Asserts that r and s describe the same request: when, where, how much,
  * which way and of which flow. */
 void tu_same_request(const trace_rec_t *r, const trace_rec_t *s);
+
+/* Parse the tracefs text in f into t and join it into j (both initialised
+ * here; the caller finis them and closes f); fails the test, naming `name`
+ * and the line, when a line does not parse, or when the join fails. */
+void tu_trace_join(FILE *f, const char *name, traceparse_t *t, tracejoin_t *j);
+
+/* ---- results databases ----------------------------------------------
+ * The value at (row, col) of what sql returns on h, as a double; NAN when
+ * it returns fewer rows. Fails the test, naming sql and SQLite's message,
+ * when sql does not prepare. */
+double tu_db_cell(sqlite3 *h, const char *sql, int row, int col);
+/* Its first column of its first row. */
+double tu_db_num(sqlite3 *h, const char *sql);
+/* The same from the database file dir/db, opened for this query only. */
+double tu_db_file_num(const char *dir, const char *db, const char *sql);
 
 /* ---- one test per case ------------------------------------------------
  * A table of cases runs as one cmocka test per case, so a failing case

@@ -13,8 +13,9 @@
 #   --poll P     nvme.ko poll_queues=P
 #   --rdma       load soft-RoCE (rdma_rxe) and the rdma-core userspace
 #   --file       copy SRC into the guest at DEST (default /data/BASENAME)
-# The guest script runs as /guest/run.sh with latsurf on PATH, the NVMe
-# namespace (filled with random bytes) at /dev/nvme0n1, tracefs mounted.
+# The guest script runs as /guest/run.sh, with the check helpers at
+# /guest/check.sh, latsurf on PATH, the NVMe namespace (filled with random
+# bytes) at /dev/nvme0n1, tracefs mounted.
 #
 # Exit: the guest script's exit code; 77 when QEMU cannot run at all (the
 # test is skipped, saying why); 1 when the guest does not boot or finish, with
@@ -183,6 +184,7 @@ cp "$kdir"/modules/*.ko "$root/modules/"
 cp "$here/init" "$root/init"
 chmod +x "$root/init"
 cp "$script" "$root/guest/run.sh"
+cp "$here/check.sh" "$root/guest/check.sh" # the scripts' check helpers
 for f in "${files[@]}"; do
   src=${f%%:*}; dest=${f#*:}
   [ "$dest" = "$f" ] && dest=/data/$(basename "$src")

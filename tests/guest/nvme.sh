@@ -6,13 +6,7 @@
 # Timing under TCG means nothing: only behaviour is asserted.
 D=/dev/nvme0n1
 S=/data/nvme.json
-failed=0
-ok() { echo "ok - $*"; }
-bad() { echo "not ok - $*"; failed=1; }
-check() { # check "what" command...: the command's status decides
-  what=$1; shift
-  if "$@"; then ok "$what"; else bad "$what"; fi
-}
+. /guest/check.sh # ok, bad, check, $failed
 # Count of nvme_setup_cmd on the namespace per qid: "COUNT QID" lines.
 qids() { sed -n 's/.*nvme_setup_cmd:.* disk=nvme0n1 .*qid=\([0-9]*\) .*/\1/p' "$1" | sort | uniq -c; }
 # "joined per request N (P%)" of trace analyze -> P as an integer percent * 10

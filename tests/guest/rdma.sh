@@ -6,13 +6,7 @@
 # Timing under TCG means nothing: only behaviour and ratios are asserted.
 D=/dev/nvme0n1
 S=/data/rdma.json
-failed=0
-ok() { echo "ok - $*"; }
-bad() { echo "not ok - $*"; failed=1; }
-check() { # check "what" command...: the command's status decides
-  what=$1; shift
-  if "$@"; then ok "$what"; else bad "$what"; fi
-}
+. /guest/check.sh # ok, bad, check, $failed
 # metric VARIANT NAME: the value in /tmp/rdma.sqlite
 metric() {
   sqlite3 /tmp/rdma.sqlite "select m.value from metrics m join runs r using (run_id)
