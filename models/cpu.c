@@ -687,6 +687,14 @@ static void cpu_dispatch(cpus_t *c, cpu_t *p)
         return;
     }
     cpu_thread_t *t = p->curr;
+    if (!t && !p->nrq) {
+        /* no fair thread queued (curr is always one of them): fair_schedule
+         * would charge nothing (nothing runs), pick none and clear resched,
+         * so the CPU goes idle without it - most of a CPU's job ends */
+        p->resched = false;
+        p->idle_since = now;
+        return;
+    }
     if (!t || !fair_runnable(t) || (p->resched && fair_preemptible(c, t))) {
         fair_schedule(c, p);
         t = p->curr;

@@ -71,7 +71,8 @@ static inline unsigned hist_bucket_of(uint64_t v)
 
 static inline void hist_add(hist_t *h, uint64_t v)
 {
-    if (h->nexact == h->count && h->nexact < HIST_EXACT)
+    /* count first: past HIST_EXACT values (nearly every add) one compare */
+    if (h->count < HIST_EXACT && h->nexact == h->count)
         h->exact[h->nexact++] = v;
     h->bucket[hist_bucket_of(v)]++;
     h->count++;

@@ -88,8 +88,9 @@ static void pes_top_clear(pes_t *q)
 int pes_init(pes_t *q, size_t cap)
 {
     memset(q, 0, sizeof(*q));
-    if (cap < 16)
-        cap = 16;
+    /* the heap can take a full small array (pes_small_fits relies on it) */
+    if (cap < PES_SMALL)
+        cap = PES_SMALL;
     q->next = malloc(cap * sizeof(*q->next));
     q->lkey = malloc(cap * sizeof(*q->lkey));
     if (!q->next || !q->lkey || pes_heap_init(&q->bottom, cap) != 0) {

@@ -237,10 +237,12 @@ PES_INLINE void pes_small_push_newest(pes_t *q, pes_key_t key)
 
 /* True when pes_push would take its small-mode path for a key of this slot
  * with nothing to allocate: the engine's common case, which it runs through
- * pes_small_push_newest without the rest of pes_push (sim.c). */
+ * pes_small_push_newest without the rest of pes_push (sim.c). The heap's
+ * capacity needs no test: pes_init makes it at least PES_SMALL, and it only
+ * grows. */
 static inline bool pes_small_fits(const pes_t *q, uint32_t slot)
 {
-    return q->small && q->n < PES_SMALL && q->n < q->bottom.cap && slot < q->slot_cap;
+    return q->small && q->n < PES_SMALL && slot < q->slot_cap;
 }
 
 PES_INLINE int pes_push(pes_t *q, pes_key_t key)
