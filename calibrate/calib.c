@@ -18,6 +18,7 @@
 #include "calibrate/calrdma.h"
 #include "calibrate/calsched.h"
 #include "calibrate/calstat.h"
+#include "sim/calfmt.h"
 #include "calibrate/nvmetime.h"
 #include "calibrate/tracejoin.h"
 #include "calibrate/traceparse.h"
@@ -536,10 +537,9 @@ static int traced_run(cal_t *c, int cpu, size_t nreads, size_t nwrites, chain_t 
     return rc;
 }
 
-/* The measured completion chains, whole: at most CHAINS_MAX per side
+/* The measured completion chains, whole: at most CALFMT_CHAIN_MAX per side
  * (evenly spaced in measurement order), for the simulator to resample
  * (models/costs.h, "completion_chains"). */
-#define CHAINS_MAX 2048
 static int put_whole_chains(cal_t *c, const chain_t *ch)
 {
     static const char *const side[2] = {"same", "cross"};
@@ -547,7 +547,7 @@ static int put_whole_chains(cal_t *c, const chain_t *ch)
     int bad = !o || !sides;
     size_t total = 0;
     for (int x = 0; x < 2 && !bad; x++) {
-        size_t n = ch->whole[x].n / 4, keep = n < CHAINS_MAX ? n : CHAINS_MAX;
+        size_t n = ch->whole[x].n / 4, keep = n < CALFMT_CHAIN_MAX ? n : CALFMT_CHAIN_MAX;
         json_t *a = json_array();
         bad |= !a;
         for (size_t k = 0; k < keep && !bad; k++) {

@@ -14,11 +14,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-const double calstat_q[CALSTAT_NQ_MAX] = {0.01, 0.05, 0.10, 0.25, 0.50, 0.75,
-                                          0.90, 0.95, 0.99, 0.999, 0.9999};
-const char *const calstat_qname[CALSTAT_NQ_MAX] = {"p1",  "p5",  "p10", "p25",  "p50",   "p75",
-                                                   "p90", "p95", "p99", "p99.9", "p99.99"};
-
 int calstat_push(calstat_vec_t *v, double x) { return VEC_PUSH(v->v, v->n, v->cap, x); }
 
 void calstat_vec_free(calstat_vec_t *v) { VEC_FREE(v->v, v->n, v->cap); }
@@ -145,9 +140,9 @@ void calstat_from_samples(double *x, size_t n, calstat_param_t *p)
     p->has_q = 1;
     p->nq = CALSTAT_NQ;
     for (size_t i = 0; i < CALSTAT_NQ_MAX; i++) {
-        if (i >= CALSTAT_NQ && (double)n * (1 - calstat_q[i]) < CALSTAT_TAIL_BEYOND)
+        if (i >= CALSTAT_NQ && (double)n * (1 - calfmt_qp[i]) < CALSTAT_TAIL_BEYOND)
             break;
-        p->q[i] = gsl_stats_quantile_from_sorted_data(x, 1, n, calstat_q[i]);
+        p->q[i] = gsl_stats_quantile_from_sorted_data(x, 1, n, calfmt_qp[i]);
         p->nq = (int)i + 1;
     }
     p->value = p->q[4];
@@ -239,7 +234,7 @@ json_t *calstat_json(const calstat_param_t *p, const char *unit, const char *x_u
     if (p->has_q) {
         json_t *q = json_object();
         for (int i = 0; q && i < p->nq; i++)
-            bad |= json_object_set_new(q, calstat_qname[i], num(p->q[i]));
+            bad |= json_object_set_new(q, calfmt_qname[i], num(p->q[i]));
         bad |= json_object_set_new(o, "quantiles", q);
     }
     bad |= json_object_set_new(o, "fit", fit_json(&p->fit, x_unit));

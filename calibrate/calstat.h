@@ -9,6 +9,7 @@
 #ifndef LATSURF_CALSTAT_H
 #define LATSURF_CALSTAT_H
 
+#include "sim/calfmt.h"
 #include <jansson.h>
 #include <stddef.h>
 
@@ -24,14 +25,13 @@ typedef struct {
     double loglik;     /* of the chosen distribution, per sample */
 } calstat_fit_t;
 
-/* The quantiles written: p1 p5 p10 p25 p50 p75 p90 p95 p99 always, then
- * p99.9 and p99.99 where the sample has at least CALSTAT_TAIL_BEYOND
- * values above them (an order statistic with fewer is noise). */
-#define CALSTAT_NQ 9
-#define CALSTAT_NQ_MAX 11
+/* The quantiles written (sim/calfmt.h, the file's vocabulary): p1 p5 p10
+ * p25 p50 p75 p90 p95 p99 always, then p99.9 and p99.99 where the sample
+ * has at least CALSTAT_TAIL_BEYOND values above them (an order statistic
+ * with fewer is noise). */
+#define CALSTAT_NQ CALFMT_NQ_REQ
+#define CALSTAT_NQ_MAX CALFMT_NQ
 #define CALSTAT_TAIL_BEYOND 10
-extern const double calstat_q[CALSTAT_NQ_MAX];
-extern const char *const calstat_qname[CALSTAT_NQ_MAX];
 
 /* A generalized Pareto tail fitted to the excesses over the p95 (peaks over
  * threshold): P(X > t + y | X > t) = (1 + xi y / sigma)^(-1/xi), by

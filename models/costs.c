@@ -60,17 +60,14 @@ const cost_info_t costs_info[COST_N] = {
     [COST_BLK_COMPLETE_PER_RQ] = {"blk_complete_per_rq_ns", "ns", "calibrated only (calbatch: spacing of block_rq_complete in one BLOCK_SOFTIRQ run); uncalibrated: blk_complete_ns each", 800},
     [COST_BLK_DISPATCH_PER_RQ] = {"blk_dispatch_per_rq_ns", "ns", "calibrated only (calbatch: slope of a plugged submit call's span against its SQEs); uncalibrated: blk_dispatch_ns each", 300},
     [COST_DOORBELL] = {"doorbell_ns", "ns", "calibrated only (io_uring_submit() of one read minus the call and blk_dispatch_ns; on a VM the trapped virtqueue kick); uncalibrated 0: a bare-metal doorbell is one posted MMIO write", 0},
-    [COST_IPI_SEND_IDLE] = {"ipi_send_idle_ns", "ns", "calibrated only (futex wake of a thread on an idle CPU, less one on the same CPU: on a VM the halted vCPU is kicked); uncalibrated: ipi_send_ns", 300},
+    [COST_IPI_SEND_IDLE] = {"ipi_send_idle_ns", "ns", "calibrated only (the waker's futex wake of a thread on an idle CPU, less a wake of nobody: on a VM the halted vCPU is kicked); uncalibrated: ipi_send_ns", 300},
     [COST_TASK_WORK_PER_CQE] = {"task_work_per_cqe_ns", "ns", "calibrated only (calbatch: spacing of io_uring_complete in one task_work run); uncalibrated: every completion notifies its task", 450},
 };
 
-#define COST_NQ_REQ 9 /* p1 .. p99 must all be there; p99.9, p99.99 may follow */
-static const double costs_qp[COST_NQ] = {0.01, 0.05, 0.10, 0.25, 0.50, 0.75,
-                                         0.90, 0.95, 0.99, 0.999, 0.9999};
-static const char *const costs_qname[COST_NQ] = {"p1",  "p5",  "p10", "p25",  "p50",   "p75",
-                                                 "p90", "p95", "p99", "p99.9", "p99.99"};
+/* p1 .. p99 must all be there; p99.9, p99.99 may follow (sim/calfmt.h) */
+#define COST_NQ_REQ CALFMT_NQ_REQ
 #define COST_TAIL_Q 7 /* q[7] = p95, the threshold the tail was fitted above */
-/* costs_seg[k]: the first quantile index i with costs_qp[i] > k / 100, for
+/* costs_seg[k]: the first quantile index i with calfmt_qp[i] > k / 100, for
  * u in [k/100, (k+1)/100), k < 99 */
 static const unsigned char costs_seg[99] = {
     0, 1, 1, 1, 1,                                                   /* 0-4 */
@@ -190,10 +187,10 @@ static int costs_parse_param(cost_t *c, cost_id_t id, json_t *p, const char *pat
             return costs_bad(err, n, path, name, "expected \"quantiles\" to be an object");
         int have = 0, top = 0; /* how many; 1 + the highest present */
         for (int i = 0; i < COST_NQ; i++) {
-            json_t *x = json_object_get(q, costs_qname[i]);
+            json_t *x = json_object_get(q, calfmt_qname[i]);
             if (x && !costs_in_range(id, x)) {
                 snprintf(what, sizeof(what), "quantiles.%s: expected a number in [%g, %g]",
-                         costs_qname[i], costs_min(id), costs_max(id));
+                         calfmt_qname[i], costs_min(id), costs_max(id));
                 return costs_bad(err, n, path, name, what);
             }
             if (x) {
@@ -209,7 +206,7 @@ static int costs_parse_param(cost_t *c, cost_id_t id, json_t *p, const char *pat
             c->kind = COST_EMPIRICAL;
             c->nq = have;
             for (int i = 1; i < have; i++)
-                c->slope[i] = (c->q[i] - c->q[i - 1]) / (costs_qp[i] - costs_qp[i - 1]);
+                c->slope[i] = (c->q[i] - c->q[i - 1]) / (calfmt_qp[i] - calfmt_qp[i - 1]);
         } else if (have > 0 && top > COST_NQ_REQ && have != top) {
             return costs_bad(err, n, path, name,
                              "quantiles: p99.99 without p99.9, or a p99.x without p1 .. p99");
@@ -449,23 +446,23 @@ int costs_load(costs_t *k, const char *path, char *err, size_t n)
 static double costs_empirical(const cost_t *c, double u)
 {
     int top = c->nq - 1;
-    if (u > costs_qp[top]) {
+    if (u > calfmt_qp[top]) {
         double qt = c->q[top], xi = c->tail_xi;
         double s = c->tail_sigma + xi * (qt - c->q[COST_TAIL_Q]);
         if (!(c->tail_sigma > 0) || !(s > 0))
             return qt;
-        double v = (u - costs_qp[top]) / (1 - costs_qp[top]);
+        double v = (u - calfmt_qp[top]) / (1 - calfmt_qp[top]);
         double x = qt + (fabs(xi) < 1e-9 ? -s * log1p(-v) : s / xi * (pow(1 - v, -xi) - 1));
         return x < c->tail_cap ? x : c->tail_cap > qt ? c->tail_cap : qt;
     }
-    if (u <= costs_qp[0])
+    if (u <= calfmt_qp[0])
         return c->q[0];
     /* the segment: below p99 by table (the quantiles are whole percents
      * there), which spares the hot path a chain of unpredictable branches */
-    int i = u < 0.99 ? costs_seg[(int)(u * 100)] : u <= costs_qp[8] ? 8 : u <= costs_qp[9] ? 9 : 10;
-    if (u > costs_qp[i]) /* (int)(u * 100) at a knot's own percent */
+    int i = u < 0.99 ? costs_seg[(int)(u * 100)] : u <= calfmt_qp[8] ? 8 : u <= calfmt_qp[9] ? 9 : 10;
+    if (u > calfmt_qp[i]) /* (int)(u * 100) at a knot's own percent */
         i++;
-    return c->q[i - 1] + c->slope[i] * (u - costs_qp[i - 1]);
+    return c->q[i - 1] + c->slope[i] * (u - calfmt_qp[i - 1]);
 }
 
 static double costs_draw_raw(const cost_t *c, gsl_rng *r)

@@ -44,6 +44,7 @@
 #define LATSURF_COSTS_H
 
 #include "models/req.h"
+#include "sim/calfmt.h"
 #include "sim/svcurve.h"
 
 #include <gsl/gsl_rng.h>
@@ -102,7 +103,7 @@ typedef enum {
 
 typedef enum { COST_FIXED, COST_EMPIRICAL, COST_LOGNORMAL, COST_GAMMA, COST_EXPONENTIAL } cost_kind_t;
 
-#define COST_NQ 11 /* p1 p5 p10 p25 p50 p75 p90 p95 p99, then p99.9 p99.99 if measured */
+#define COST_NQ CALFMT_NQ /* p1 p5 p10 p25 p50 p75 p90 p95 p99, then p99.9 p99.99 if measured */
 
 typedef struct {
     double value;
@@ -124,7 +125,7 @@ typedef struct {
     float c2wake;  /* block_rq_complete -> sched_wakeup of the waiter */
 } costs_chain_t;
 
-#define COSTS_CHAIN_MAX 2048
+#define COSTS_CHAIN_MAX CALFMT_CHAIN_MAX
 #define COSTS_CHAIN_MIN 20 /* fewer in a condition: draw from the whole side */
 typedef struct {
     uint32_t n, nidle; /* v[0, nidle): the waiter's CPU was idle; [nidle, n): busy */
