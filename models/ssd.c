@@ -467,7 +467,7 @@ struct ssd {
     res_t *units;                   /* service "calibrated": the parallel units, else NULL */
     svcurve_t curve;                /* service "calibrated" with a curve (n > 0): used instead */
     uint32_t in_service;            /* reads inside under the curve */
-    svcurve_t batch;                /* service "calibrated" as a batch server (n > 0): used instead */
+    svcurve_t batch;                /* service "batch": the batch knots (n > 0): used instead */
     ssd_ring_t bnext, bin;          /* reads waiting for the next batch; the batch in service */
     bool bbusy;                     /* a batch is starting or in service */
     uint64_t page_bytes, unit_bytes;
