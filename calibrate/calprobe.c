@@ -95,7 +95,7 @@ static void rig_close(rig_t *g)
 }
 
 /* 0, or a negative errno with nothing left held. */
-static int rig_open(rig_t *g, int cpu, uint64_t seed, unsigned entries)
+static int rig_open_bytes(rig_t *g, int cpu, uint64_t seed, unsigned entries, unsigned bytes)
 {
     memset(g, 0, sizeof(*g));
     int rc = pin(cpu, &g->pin);
@@ -105,7 +105,7 @@ static int rig_open(rig_t *g, int cpu, uint64_t seed, unsigned entries)
         rc = -ENOMEM;
     else if ((rc = io_uring_queue_init(entries, &g->ring, 0)) == 0)
         g->have_ring = 1;
-    if (!rc && posix_memalign(&g->buf, BLK, BLK)) {
+    if (!rc && posix_memalign(&g->buf, BLK, bytes)) {
         g->buf = NULL;
         rc = -ENOMEM;
     }
@@ -114,15 +114,29 @@ static int rig_open(rig_t *g, int cpu, uint64_t seed, unsigned entries)
         return rc;
     }
     gsl_rng_set(g->rng, seed);
-    memset(g->buf, 0x5a, BLK);
+    memset(g->buf, 0x5a, bytes);
     return 0;
+}
+
+static int rig_open(rig_t *g, int cpu, uint64_t seed, unsigned entries)
+{
+    return rig_open_bytes(g, cpu, seed, entries, BLK);
 }
 
 int calprobe_qd1(int fd, uint64_t nblocks, int cpu, int write, size_t n, uint64_t seed,
                  calprobe_io_t *io, calprobe_stop_t *stop)
 {
+    return calprobe_qd1_bytes(fd, nblocks, cpu, write, BLK, n, seed, io, stop);
+}
+
+int calprobe_qd1_bytes(int fd, uint64_t nblocks, int cpu, int write, unsigned bytes, size_t n,
+                       uint64_t seed, calprobe_io_t *io, calprobe_stop_t *stop)
+{
+    uint64_t slots = nblocks / (bytes / BLK);
+    if (bytes < BLK || bytes % BLK || slots == 0)
+        return -EINVAL;
     rig_t g;
-    int rc = rig_open(&g, cpu, seed, 8);
+    int rc = rig_open_bytes(&g, cpu, seed, 8, bytes);
     if (rc)
         return rc;
     for (size_t i = 0; i < n; i++) {
@@ -130,12 +144,12 @@ int calprobe_qd1(int fd, uint64_t nblocks, int cpu, int write, size_t n, uint64_
             rc = -EINTR;
             break;
         }
-        uint64_t off = gsl_rng_uniform_int(g.rng, nblocks) * BLK;
+        uint64_t off = gsl_rng_uniform_int(g.rng, slots) * bytes;
         struct io_uring_sqe *sqe = io_uring_get_sqe(&g.ring);
         if (write)
-            io_uring_prep_write(sqe, fd, g.buf, BLK, off);
+            io_uring_prep_write(sqe, fd, g.buf, bytes, off);
         else
-            io_uring_prep_read(sqe, fd, g.buf, BLK, off);
+            io_uring_prep_read(sqe, fd, g.buf, bytes, off);
         sqe->user_data = i + 1;
         uint64_t t0 = calprobe_now_ns();
         rc = io_uring_submit(&g.ring);
@@ -143,7 +157,7 @@ int calprobe_qd1(int fd, uint64_t nblocks, int cpu, int write, size_t n, uint64_
             break;
         rc = reap(&g.ring, NULL);
         uint64_t t1 = calprobe_now_ns();
-        if (rc != (int)BLK) {
+        if (rc != (int)bytes) {
             rc = rc < 0 ? rc : -EIO;
             break;
         }

@@ -30,6 +30,10 @@ typedef struct {
  * 4 KiB blocks, from a thread pinned to cpu. io[n] is filled. */
 int calprobe_qd1(int fd, uint64_t nblocks, int cpu, int write, size_t n, uint64_t seed,
                  calprobe_io_t *io, calprobe_stop_t *stop);
+/* The same with requests of `bytes` (a multiple of 4 KiB) at offsets
+ * aligned to their size; -EINVAL for another size. */
+int calprobe_qd1_bytes(int fd, uint64_t nblocks, int cpu, int write, unsigned bytes, size_t n,
+                       uint64_t seed, calprobe_io_t *io, calprobe_stop_t *stop);
 
 /* io_uring_submit() time for batches of 1..32 reads: x = batch size,
  * y = ns per call. reps calls per size. */

@@ -61,6 +61,7 @@ const cost_info_t costs_info[COST_N] = {
     [COST_BLK_DISPATCH_PER_RQ] = {"blk_dispatch_per_rq_ns", "ns", "calibrated only (calbatch: slope of a plugged submit call's span against its SQEs); uncalibrated: blk_dispatch_ns each", 300},
     [COST_DOORBELL] = {"doorbell_ns", "ns", "calibrated only (io_uring_submit() of one read minus the call and blk_dispatch_ns; on a VM the trapped virtqueue kick); uncalibrated 0: a bare-metal doorbell is one posted MMIO write", 0},
     [COST_IPI_SEND_IDLE] = {"ipi_send_idle_ns", "ns", "calibrated only (the waker's futex wake of a thread on an idle CPU, less a wake of nobody: on a VM the halted vCPU is kicked); uncalibrated: ipi_send_ns", 300},
+    [COST_DEVICE_READ_PER_KIB] = {"device_read_ns_per_kib", "ns/KiB", "calibrated only (QD1 64 KiB reads less 4 KiB ones, per KiB beyond 4); 0 (uncalibrated): bytes beyond 4 KiB at pcie.gbps, the link rate", 0},
     [COST_TASK_WORK_PER_CQE] = {"task_work_per_cqe_ns", "ns", "calibrated only (calbatch: spacing of io_uring_complete in one task_work run); uncalibrated: every completion notifies its task", 450},
 };
 

@@ -98,6 +98,7 @@ typedef enum {
     COST_TASK_WORK_PER_CQE,   /* each further completion of one io_uring task_work run */
     COST_DOORBELL,            /* a submit call's doorbell after its last block_rq_issue */
     COST_IPI_SEND_IDLE,       /* an IPI's cost to its sender when its target CPU is idle */
+    COST_DEVICE_READ_PER_KIB, /* a calibrated read's device time per KiB beyond 4 */
     COST_N
 } cost_id_t;
 

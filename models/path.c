@@ -311,6 +311,10 @@ static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
             }
             ssd_set_read_sampler(d->ssd, path_draw_device_read, d);
             irq_set_woken(d->irq);
+            /* 0 (default.json): not measured, bytes beyond 4 KiB at pcie.gbps */
+            double per_kib = costs_value(cfg->costs, COST_DEVICE_READ_PER_KIB);
+            if (cfg->costs->c[COST_DEVICE_READ_PER_KIB].measured && per_kib > 0)
+                ssd_set_read_ns_per_byte(d->ssd, per_kib / 1024);
         }
         /* the calibrated parallelism: service "batch" on the batch knots
          * (path_init checked the calibration has them), else the service

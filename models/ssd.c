@@ -460,6 +460,7 @@ struct ssd {
     uint32_t ndies;
     res_t **chan;
     double chan_ns_per_byte, pcie_ns_per_byte;
+    double read_ns_per_byte;        /* calibrated reads beyond 4 KiB (ssd_set_read_ns_per_byte) */
     sim_time_t t_read, t_prog, t_erase, t_susp, t_iommu;
     double (*read_draw)(void *ctx, const req_t *r, uint32_t n); /* read_dist "calibrated" */
     void *read_ctx;
@@ -846,7 +847,7 @@ static void batch_done(sim_t *sim, void *ctx, uint64_t arg);
 
 /* A batch: every read waiting is taken at once and served together, in a
  * QD1 device-time draw (of the batch's first read) scaled by T(n) / T(1) of
- * the batch curve; bytes beyond 4 KiB at the link rate, as the curve. */
+ * the batch curve; bytes beyond 4 KiB as for the curve. */
 static void batch_start(sim_t *sim, void *ctx, uint64_t arg)
 {
     (void)arg;
@@ -862,7 +863,7 @@ static void batch_start(sim_t *sim, void *ctx, uint64_t arg)
     for (uint32_t i = 0; i < n; i++) {
         const req_t *r = s->cmd[s->bin.v[(s->bin.head + i) & (s->bin.cap - 1)].a].r;
         if (r->bytes > 4096)
-            ns += (double)(r->bytes - 4096) * s->pcie_ns_per_byte;
+            ns += (double)(r->bytes - 4096) * s->read_ns_per_byte;
     }
     sim_after(sim, ns_of(ns), batch_done, s, 0); /* failure: sticky error */
 }
@@ -931,8 +932,8 @@ static void cmd_fetched(ssd_t *s, uint32_t slot)
     }
     if (s->units || s->curve.n) {
         /* a QD1 device-time draw (block_rq_issue -> interrupt: fetch, flash
-         * and transfer of 4 KiB included); bytes beyond 4 KiB at the link
-         * rate, which the calibration did not measure */
+         * and transfer of 4 KiB included); bytes beyond 4 KiB at the
+         * calibrated per-KiB time, else at the link rate */
         double t = s->read_draw ? s->read_draw(s->read_ctx, r, 0) : (double)s->t_read;
         if (s->curve.n) {
             /* served at once, slowed by the k reads now inside (itself
@@ -942,7 +943,7 @@ static void cmd_fetched(ssd_t *s, uint32_t slot)
                 t *= svcurve_ns(&s->curve, s->in_service) / s->curve.ns[0];
         }
         if (r->bytes > 4096)
-            t += (double)(r->bytes - 4096) * s->pcie_ns_per_byte;
+            t += (double)(r->bytes - 4096) * s->read_ns_per_byte;
         if (s->curve.n)
             sim_after(s->sim, ns_of(t), curve_done, s, slot); /* failure: sticky error */
         else if (res_submit(s->units, 0, ns_of(t), unit_done, s, slot))
@@ -1076,6 +1077,7 @@ ssd_t *ssd_new(sim_t *sim, const ssd_cfg_t *cfg, uint64_t seed, uint32_t rep, co
     s->unit_bytes = s->page_bytes * cfg->planes_per_die;
     s->chan_ns_per_byte = cfg->channel_mbps > 0 ? 1000.0 / cfg->channel_mbps : 0;
     s->pcie_ns_per_byte = cfg->pcie_gbps > 0 ? 1.0 / cfg->pcie_gbps : 0;
+    s->read_ns_per_byte = s->pcie_ns_per_byte;
     s->t_read = ns_of(cfg->read_us * 1000);
     s->t_prog = ns_of(cfg->program_us * 1000);
     s->t_erase = ns_of(cfg->erase_us * 1000);
@@ -1217,6 +1219,8 @@ int ssd_set_batch(ssd_t *s, const svcurve_t *c)
     s->batch = *c;
     return 0;
 }
+
+void ssd_set_read_ns_per_byte(ssd_t *s, double ns) { s->read_ns_per_byte = ns; }
 
 int ssd_kick_wanted(const ssd_t *s) { return s->batch.n ? !s->bbusy : -1; }
 

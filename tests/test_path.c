@@ -658,6 +658,35 @@ static void test_ipi_send_idle_charged_to_the_sender(void **state)
     scn_free(without);
 }
 
+/* device_read_ns_per_kib (calibrated): with service "calibrated" a 64 KiB
+ * read's device time is its QD1 draw plus 60 KiB at the calibrated time
+ * per KiB, instead of at the PCIe link rate: each read's device stage
+ * (dispatch -> device done) is exactly 60 x (250 - 100) = 9000 ns longer
+ * with 250 ns/KiB than with 100 (the same keyed draws underneath). */
+static void test_device_read_per_kib(void **state)
+{
+    (void)state;
+    sim_time_t dev[2][64];
+    for (int k = 0; k < 2; k++) {
+        char cal[700], calset[800], extra[160];
+        snprintf(extra, sizeof(extra),
+                 ",\"device_read_4k_ns\": {\"value\": 40000}, "
+                 "\"device_read_ns_per_kib\": {\"value\": %d}", k ? 250 : 100);
+        write_calibration(k ? "kib250.json" : "kib100.json", extra, cal, sizeof(cal));
+        snprintf(calset, sizeof(calset), "host.calibration=%s", cal);
+        char *sets[] = {calset, "devices.0.service=\"calibrated\"", "workload.0.bytes=65536",
+                        "variants=[{\"name\":\"kernel\"}]"};
+        result_t r;
+        run_text(qd1, sets, 4, &r);
+        assert_true(r.nreq >= 64);
+        for (size_t i = 0; i < 64; i++)
+            dev[k][i] = r.req[i].t[T_DEVICE_DONE] - r.req[i].t[T_DISPATCH];
+        result_fini(&r);
+    }
+    for (size_t i = 0; i < 64; i++)
+        assert_int_equal(dev[1][i] - dev[0][i], 9000);
+}
+
 /* An open-loop arrival that wakes its consumer on an hrtimer (workload
  * "wake": "timer"): the consumer, asleep between the sparse arrivals, first
  * pays timer_overshoot_ns (20 us here) and then submits, so the median read
@@ -801,6 +830,7 @@ int main(void)
         cmocka_unit_test(test_doorbell_charged_to_the_caller),
         cmocka_unit_test(test_ipi_send_idle_charged_to_the_sender),
         cmocka_unit_test(test_timer_wake_arrival),
+        cmocka_unit_test(test_device_read_per_kib),
         cmocka_unit_test(test_die_fifo_whatever_mode),
         cmocka_unit_test(test_device_md1),
     };
