@@ -144,7 +144,8 @@ static double path_kick_p(void *ctx, const req_t *r)
         return idle;
     const host_cfg_t *h = p->cfg.host;
     uint32_t cpu = h->sqpoll ? (uint32_t)h->sqpoll_cpu : (uint32_t)r->submit_cpu;
-    return costs_doorbell_p(p->cfg.costs, blkmq_inflight(p->dev[r->dev].blk, cpu, r->op == REQ_WRITE));
+    uint32_t out = blkmq_inflight(p->dev[r->dev].blk, cpu, r->op == REQ_WRITE);
+    return costs_doorbell_p(p->cfg.costs, out);
 }
 
 /* The bio is submitted on the CPU that consumed the SQE: the SQ thread's
@@ -217,6 +218,15 @@ static double path_draw_device_read(void *ctx, const req_t *r, uint32_t n)
     if (r) /* (the 16-bit draw number wraps past 32k chunks: 128 MiB) */
         return costs_req_n(d->p->cfg.costs, COST_DEVICE_READ_4K, r, n & 0xffff);
     return costs_draw(d->p->cfg.costs, COST_DEVICE_READ_4K, d->read_rng);
+}
+
+/* ssd_set_read_extra: r's bytes beyond 4 KiB at a per-KiB draw keyed by
+ * the request (variants stay paired). */
+static double path_draw_read_extra(void *ctx, const req_t *r)
+{
+    const path_dev_t *d = ctx;
+    double per_kib = costs_req(d->p->cfg.costs, COST_DEVICE_READ_PER_KIB, r);
+    return (double)(r->bytes - 4096) / 1024 * per_kib;
 }
 
 /* The continuation's host steps run on the consumer thread. */
@@ -312,9 +322,9 @@ static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
             ssd_set_read_sampler(d->ssd, path_draw_device_read, d);
             irq_set_woken(d->irq);
             /* 0 (default.json): not measured, bytes beyond 4 KiB at pcie.gbps */
-            double per_kib = costs_value(cfg->costs, COST_DEVICE_READ_PER_KIB);
-            if (cfg->costs->c[COST_DEVICE_READ_PER_KIB].measured && per_kib > 0)
-                ssd_set_read_ns_per_byte(d->ssd, per_kib / 1024);
+            if (cfg->costs->c[COST_DEVICE_READ_PER_KIB].measured &&
+                costs_value(cfg->costs, COST_DEVICE_READ_PER_KIB) > 0)
+                ssd_set_read_extra(d->ssd, path_draw_read_extra, d);
         }
         /* the calibrated parallelism: service "batch" on the batch knots
          * (path_init checked the calibration has them), else the service

@@ -460,7 +460,8 @@ struct ssd {
     uint32_t ndies;
     res_t **chan;
     double chan_ns_per_byte, pcie_ns_per_byte;
-    double read_ns_per_byte;        /* calibrated reads beyond 4 KiB (ssd_set_read_ns_per_byte) */
+    double (*read_extra)(void *ctx, const req_t *r); /* ssd_set_read_extra, else NULL */
+    void *extra_ctx;
     sim_time_t t_read, t_prog, t_erase, t_susp, t_iommu;
     double (*read_draw)(void *ctx, const req_t *r, uint32_t n); /* read_dist "calibrated" */
     void *read_ctx;
@@ -845,6 +846,16 @@ static void curve_done(sim_t *sim, void *ctx, uint64_t slot)
 
 static void batch_done(sim_t *sim, void *ctx, uint64_t arg);
 
+/* A calibrated read's time for its bytes beyond the 4 KiB its QD1 draw
+ * covers: the calibration's draw (ssd_set_read_extra), else the link rate. */
+static double beyond_4k(const ssd_t *s, const req_t *r)
+{
+    if (r->bytes <= 4096)
+        return 0;
+    return s->read_extra ? s->read_extra(s->extra_ctx, r)
+                         : (double)(r->bytes - 4096) * s->pcie_ns_per_byte;
+}
+
 /* A batch: every read waiting is taken at once and served together, in a
  * QD1 device-time draw (of the batch's first read) scaled by T(n) / T(1) of
  * the batch curve; bytes beyond 4 KiB as for the curve. */
@@ -860,11 +871,8 @@ static void batch_start(sim_t *sim, void *ctx, uint64_t arg)
     double ns = s->read_draw ? s->read_draw(s->read_ctx, first, 0) : (double)s->t_read;
     if (n > 1)
         ns *= svcurve_ns(&s->batch, n) / s->batch.ns[0];
-    for (uint32_t i = 0; i < n; i++) {
-        const req_t *r = s->cmd[s->bin.v[(s->bin.head + i) & (s->bin.cap - 1)].a].r;
-        if (r->bytes > 4096)
-            ns += (double)(r->bytes - 4096) * s->read_ns_per_byte;
-    }
+    for (uint32_t i = 0; i < n; i++)
+        ns += beyond_4k(s, s->cmd[s->bin.v[(s->bin.head + i) & (s->bin.cap - 1)].a].r);
     sim_after(sim, ns_of(ns), batch_done, s, 0); /* failure: sticky error */
 }
 
@@ -942,8 +950,7 @@ static void cmd_fetched(ssd_t *s, uint32_t slot)
             if (s->in_service > 1)
                 t *= svcurve_ns(&s->curve, s->in_service) / s->curve.ns[0];
         }
-        if (r->bytes > 4096)
-            t += (double)(r->bytes - 4096) * s->read_ns_per_byte;
+        t += beyond_4k(s, r);
         if (s->curve.n)
             sim_after(s->sim, ns_of(t), curve_done, s, slot); /* failure: sticky error */
         else if (res_submit(s->units, 0, ns_of(t), unit_done, s, slot))
@@ -1077,7 +1084,6 @@ ssd_t *ssd_new(sim_t *sim, const ssd_cfg_t *cfg, uint64_t seed, uint32_t rep, co
     s->unit_bytes = s->page_bytes * cfg->planes_per_die;
     s->chan_ns_per_byte = cfg->channel_mbps > 0 ? 1000.0 / cfg->channel_mbps : 0;
     s->pcie_ns_per_byte = cfg->pcie_gbps > 0 ? 1.0 / cfg->pcie_gbps : 0;
-    s->read_ns_per_byte = s->pcie_ns_per_byte;
     s->t_read = ns_of(cfg->read_us * 1000);
     s->t_prog = ns_of(cfg->program_us * 1000);
     s->t_erase = ns_of(cfg->erase_us * 1000);
@@ -1200,33 +1206,38 @@ void ssd_stats(const ssd_t *s, ssd_stats_t *out)
     out->error = s->error;
 }
 
-int ssd_set_curve(ssd_t *s, const svcurve_t *c)
+/* The calibrated service's one model, once: a no-op when not calibrated or
+ * once the units, the curve or the batch knots are set. */
+static bool service_set(const ssd_t *s)
 {
-    if (!s->cfg.service_calibrated || s->units || s->curve.n || s->batch.n)
+    return !s->cfg.service_calibrated || s->units || s->curve.n || s->batch.n;
+}
+
+static int set_knots(ssd_t *s, const svcurve_t *c, svcurve_t *into)
+{
+    if (service_set(s))
         return 0;
     if (svcurve_check(c))
         return -EINVAL;
-    s->curve = *c;
+    *into = *c;
     return 0;
 }
 
-int ssd_set_batch(ssd_t *s, const svcurve_t *c)
+int ssd_set_curve(ssd_t *s, const svcurve_t *c) { return set_knots(s, c, &s->curve); }
+
+int ssd_set_batch(ssd_t *s, const svcurve_t *c) { return set_knots(s, c, &s->batch); }
+
+void ssd_set_read_extra(ssd_t *s, double (*extra)(void *ctx, const req_t *r), void *ctx)
 {
-    if (!s->cfg.service_calibrated || s->units || s->curve.n || s->batch.n)
-        return 0;
-    if (svcurve_check(c))
-        return -EINVAL;
-    s->batch = *c;
-    return 0;
+    s->read_extra = extra;
+    s->extra_ctx = ctx;
 }
-
-void ssd_set_read_ns_per_byte(ssd_t *s, double ns) { s->read_ns_per_byte = ns; }
 
 int ssd_kick_wanted(const ssd_t *s) { return s->batch.n ? !s->bbusy : -1; }
 
 int ssd_set_units(ssd_t *s, uint32_t units)
 {
-    if (!s->cfg.service_calibrated || s->units || s->curve.n || s->batch.n)
+    if (service_set(s))
         return 0;
     s->units = res_new(s->sim, units ? units : 1, 1);
     return s->units ? 0 : -ENOMEM;

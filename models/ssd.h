@@ -141,10 +141,10 @@ int ssd_set_curve(ssd_t *s, const svcurve_t *c);
  * curve; a no-op when not calibrated or once one of them is set. */
 int ssd_set_batch(ssd_t *s, const svcurve_t *c);
 
-/* Calibrated reads ("calibrated", "batch"): each byte beyond 4 KiB adds
- * ns (a calibration's device_read_ns_per_kib / 1024) instead of the PCIe
- * link's time per byte, which nobody measured. */
-void ssd_set_read_ns_per_byte(ssd_t *s, double ns);
+/* Calibrated reads ("calibrated", "batch"): extra(ctx, r) is r's time for
+ * its bytes beyond 4 KiB (a calibration's device_read_ns_per_kib draw),
+ * instead of the PCIe link's time, which nobody measured. */
+void ssd_set_read_extra(ssd_t *s, double (*extra)(void *ctx, const req_t *r), void *ctx);
 
 /* A batch device (ssd_set_batch): 1 while it is idle (it wants a kick for
  * a new read: virtio notifications on), 0 while a batch is starting or in
