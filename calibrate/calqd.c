@@ -374,17 +374,22 @@ static int measure(int fd, uint64_t nblocks, int cpu, const char *irq, unsigned 
     return 0;
 }
 
+/* The time per cycle of pt's depth the pinned CPU sat idle, ns. */
+static double idle_per_cycle(const calqd_point_t *pt)
+{
+    return pt->idle_frac * pt->depth / pt->iops * 1e9;
+}
+
 json_t *calqd_batch_knots(const calqd_point_t *pt, size_t n, double s)
 {
-    double idle1 = pt[0].idle_frac / pt[0].iops * 1e9;
     for (size_t i = 0; i < n; i++)
         if (!(pt[i].cqe_per_irq >= 0.8 * pt[i].depth) || !(pt[i].idle_frac > 0))
             return NULL;
     json_t *kk = json_array(), *tt = json_array(), *ci = json_array(), *ii = json_array();
     int ok = kk && tt && ci && ii;
     for (size_t i = 0; ok && i < n; i++) {
-        double idle = pt[i].idle_frac * pt[i].depth / pt[i].iops * 1e9;
-        double t = i == 0 ? s : fmax(s, s + idle - idle1);
+        double idle = idle_per_cycle(&pt[i]);
+        double t = i == 0 ? s : fmax(s, s + idle - idle_per_cycle(&pt[0]));
         ok = !json_array_append_new(kk, json_real(pt[i].depth)) &&
              !json_array_append_new(tt, json_real(t)) &&
              !json_array_append_new(ci, json_real(pt[i].cqe_per_irq)) &&

@@ -541,6 +541,14 @@ static void write_calibration(const char *name, const char *extra, char *out, si
     fclose(f);
 }
 
+/* The same, as the --set that selects it ("host.calibration=<path>"). */
+static void calibration_set(const char *name, const char *extra, char *set, size_t n)
+{
+    char cal[700];
+    write_calibration(name, extra, cal, sizeof(cal));
+    snprintf(set, n, "host.calibration=%s", cal);
+}
+
 /* Side-conditioned costs (models/costs.h): with "_cross" sides for the
  * dispatch, the handler and the device, a consumer away from the vector's
  * CPU pays each cross side, a consumer on it the plain one. On top of the
@@ -549,14 +557,13 @@ static void write_calibration(const char *name, const char *extra, char *out, si
 static void test_side_conditioned_costs(void **state)
 {
     (void)state;
-    char cal[700], calset[800];
-    write_calibration("sided.json",
-                      ",\"blk_dispatch_cross_ns\": {\"value\": 700},"
-                      "\"irq_handler_cross_ns\": {\"value\": 3000},"
-                      "\"device_read_4k_ns\": {\"value\": 50000},"
-                      "\"device_read_4k_cross_ns\": {\"value\": 52000}",
-                      cal, sizeof(cal));
-    snprintf(calset, sizeof(calset), "host.calibration=%s", cal);
+    char calset[800];
+    calibration_set("sided.json",
+                    ",\"blk_dispatch_cross_ns\": {\"value\": 700},"
+                    "\"irq_handler_cross_ns\": {\"value\": 3000},"
+                    "\"device_read_4k_ns\": {\"value\": 50000},"
+                    "\"device_read_4k_cross_ns\": {\"value\": 52000}",
+                    calset, sizeof(calset));
     char *sets[] = {calset, "devices.0.flash.read_dist=calibrated"};
     scn_t *s = load(qd1, sets, 2);
     result_t far, near;
@@ -582,14 +589,13 @@ static void test_side_conditioned_costs(void **state)
 static void test_calibrated_device_holds_the_wakeup(void **state)
 {
     (void)state;
-    char cal[700], calset[800];
-    write_calibration("woken.json",
-                      ",\"idle_exit_ns\": {\"value\": 4000},"
-                      "\"idle_deep_after_ns\": {\"value\": 1000},"
-                      "\"device_read_4k_ns\": {\"value\": 50000}",
-                      cal, sizeof(cal));
+    char calset[800];
     /* (idle_exit_ns 4000 follows the test costs' 0: the later key wins) */
-    snprintf(calset, sizeof(calset), "host.calibration=%s", cal);
+    calibration_set("woken.json",
+                    ",\"idle_exit_ns\": {\"value\": 4000},"
+                    "\"idle_deep_after_ns\": {\"value\": 1000},"
+                    "\"device_read_4k_ns\": {\"value\": 50000}",
+                    calset, sizeof(calset));
     for (int calibrated = 0; calibrated < 2; calibrated++) {
         char *sets[] = {calset, "variants=[{\"name\":\"consumer\",\"affinity\":\"consumer\"}]",
                         "devices.0.flash.read_dist=calibrated"};
@@ -610,9 +616,9 @@ static void test_calibrated_device_holds_the_wakeup(void **state)
 static void test_doorbell_charged_to_the_caller(void **state)
 {
     (void)state;
-    char cal[700], calset[800];
-    write_calibration("bell.json", ",\"doorbell_ns\": {\"value\": 20000}", cal, sizeof(cal));
-    snprintf(calset, sizeof(calset), "host.calibration=%s", cal);
+    char calset[800];
+    calibration_set("bell.json", ",\"doorbell_ns\": {\"value\": 20000}", calset,
+                    sizeof(calset));
     char *sets[] = {calset, "variants=[{\"name\":\"kernel\"}]"};
     result_t with, without;
     run_text(qd1, sets, 2, &with);
@@ -635,9 +641,9 @@ static void test_doorbell_charged_to_the_caller(void **state)
 static void test_ipi_send_idle_charged_to_the_sender(void **state)
 {
     (void)state;
-    char cal[700], calset[800];
-    write_calibration("ipi.json", ",\"ipi_send_idle_ns\": {\"value\": 20000}", cal, sizeof(cal));
-    snprintf(calset, sizeof(calset), "host.calibration=%s", cal);
+    char calset[800];
+    calibration_set("ipi.json", ",\"ipi_send_idle_ns\": {\"value\": 20000}", calset,
+                    sizeof(calset));
     char *sets[] = {calset};
     scn_t *with = load(qd1, sets, 1), *without = load(qd1, NULL, 0);
     for (uint32_t v = 0; v < 2; v++) { /* kernel: far; consumer: near */
@@ -668,12 +674,11 @@ static void test_device_read_per_kib(void **state)
     (void)state;
     sim_time_t dev[2][64];
     for (int k = 0; k < 2; k++) {
-        char cal[700], calset[800], extra[160];
+        char calset[800], extra[160];
         snprintf(extra, sizeof(extra),
                  ",\"device_read_4k_ns\": {\"value\": 40000}, "
                  "\"device_read_ns_per_kib\": {\"value\": %d}", k ? 250 : 100);
-        write_calibration(k ? "kib250.json" : "kib100.json", extra, cal, sizeof(cal));
-        snprintf(calset, sizeof(calset), "host.calibration=%s", cal);
+        calibration_set(k ? "kib250.json" : "kib100.json", extra, calset, sizeof(calset));
         char *sets[] = {calset, "devices.0.service=\"calibrated\"", "workload.0.bytes=65536",
                         "variants=[{\"name\":\"kernel\"}]"};
         result_t r;
@@ -695,10 +700,9 @@ static void test_device_read_per_kib(void **state)
 static void test_timer_wake_arrival(void **state)
 {
     (void)state;
-    char cal[700], calset[800];
-    write_calibration("timer.json", ",\"timer_overshoot_ns\": {\"value\": 20000}", cal,
-                      sizeof(cal));
-    snprintf(calset, sizeof(calset), "host.calibration=%s", cal);
+    char calset[800];
+    calibration_set("timer.json", ",\"timer_overshoot_ns\": {\"value\": 20000}", calset,
+                    sizeof(calset));
     char *sets[] = {calset, "variants=[{\"name\":\"kernel\"}]", "workload.0.wake=\"timer\""};
     result_t with, without;
     run_text(qd1, sets, 3, &with);
