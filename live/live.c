@@ -391,15 +391,19 @@ static int live_drive(void *x, char *err, size_t errlen)
         uint64_t now = live_mono() - L->t0;
         if (now >= end)
             break;
-        sim_run(L->sim, now);
-        if (sim_error(L->sim)) { /* the workload or the engine failed: the run did */
-            live_failf(L, sim_error(L->sim), "%s", sim_error_msg(L->sim));
-            break;
-        }
+        /* the mark before the events it makes due: with no warm-up, a
+         * driver that first runs late must not let a worker's work (a
+         * think-time busy loop the first event started) begin before the
+         * CPU accounting does */
         if (!L->marked && now >= warm) {
             L->marked = true;
             live_be_mark(L->be);
             L->cpu_mark = live_thread_cpu_ns();
+        }
+        sim_run(L->sim, now);
+        if (sim_error(L->sim)) { /* the workload or the engine failed: the run did */
+            live_failf(L, sim_error(L->sim), "%s", sim_error_msg(L->sim));
+            break;
         }
         if (L->st && now - last_drain >= LIVE_TRACE_DRAIN_NS) {
             pthread_mutex_unlock(&L->mu);
