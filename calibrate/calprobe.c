@@ -11,6 +11,7 @@
 #include <numa.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -471,6 +472,117 @@ int calprobe_wake_nobody(int cpu, size_t n, calstat_vec_t *out)
         rc = calstat_push(out, (double)(calprobe_now_ns() - t0));
     }
     unpin(&p);
+    return rc;
+}
+
+/* ---- the reschedule IPI (calprobe_kick) --------------------------- */
+
+/* SIGURG: ignored by default, so no other part of latsurf expects it; the
+ * handler is installed for the probe only */
+#define KICK_SIG SIGURG
+
+static _Atomic uint64_t kick_seen_ns;
+static _Atomic uint32_t kick_hits;
+
+static void kick_handler(int sig)
+{
+    (void)sig;
+    atomic_store(&kick_seen_ns, calprobe_now_ns());
+    atomic_fetch_add(&kick_hits, 1);
+}
+
+typedef struct {
+    int cpu;
+    int block; /* keep KICK_SIG blocked: the base run */
+    _Atomic pid_t tid;
+    _Atomic int quit;
+    int err;
+} kick_t;
+
+static void *kick_target(void *arg)
+{
+    kick_t *k = arg;
+    pin_t p;
+    if ((k->err = pin(k->cpu, &p))) {
+        atomic_store(&k->tid, -1);
+        return NULL;
+    }
+    sigset_t m;
+    sigemptyset(&m);
+    sigaddset(&m, KICK_SIG);
+    pthread_sigmask(k->block ? SIG_BLOCK : SIG_UNBLOCK, &m, NULL);
+    atomic_store(&k->tid, (pid_t)syscall(SYS_gettid));
+    while (!atomic_load_explicit(&k->quit, memory_order_relaxed))
+        ; /* running in user space: a signal must interrupt it by IPI */
+    unpin(&p);
+    return NULL;
+}
+
+/* n tgkill calls from the calling thread (pinned to cpu_from) to a target
+ * spinning on cpu_to; unblocked, each waits for the handler (10 ms at most:
+ * a lost sample, not a hang). */
+static int kick_run(int cpu_from, int cpu_to, size_t n, int block, calstat_vec_t *send,
+                    calstat_vec_t *deliver, calprobe_stop_t *stop)
+{
+    kick_t k = {.cpu = cpu_to, .block = block};
+    pthread_t th;
+    if (pthread_create(&th, NULL, kick_target, &k))
+        return -EAGAIN;
+    pin_t p;
+    int rc = pin(cpu_from, &p);
+    while (!rc && atomic_load(&k.tid) == 0)
+        sched_yield();
+    if (!rc && atomic_load(&k.tid) < 0)
+        rc = k.err ? k.err : -EINVAL;
+    pid_t pid = getpid(), tid = atomic_load(&k.tid);
+    for (size_t i = 0; i < n && !rc && !*stop; i++) {
+        uint32_t h0 = atomic_load(&kick_hits);
+        uint64_t t0 = calprobe_now_ns();
+        if (syscall(SYS_tgkill, pid, tid, KICK_SIG) != 0) {
+            rc = -errno;
+            break;
+        }
+        uint64_t t1 = calprobe_now_ns();
+        if (block) {
+            rc = calstat_push(send, (double)(t1 - t0));
+            continue;
+        }
+        while (atomic_load(&kick_hits) == h0 && calprobe_now_ns() - t0 < 10000000ull)
+            ;
+        if (atomic_load(&kick_hits) == h0)
+            continue;
+        rc = calstat_push(send, (double)(t1 - t0));
+        if (!rc)
+            rc = calstat_push(deliver, (double)(atomic_load(&kick_seen_ns) - t0));
+    }
+    atomic_store(&k.quit, 1);
+    pthread_join(th, NULL);
+    unpin(&p);
+    if (!rc && *stop)
+        rc = -EINTR;
+    return rc;
+}
+
+int calprobe_kick(int cpu_from, int cpu_to, size_t n, calstat_vec_t *send,
+                  calstat_vec_t *deliver, calstat_vec_t *base, calprobe_stop_t *stop)
+{
+    /* only the target thread may take the signal: the caller blocks it
+     * (so do threads created from here on, which inherit the mask) */
+    sigset_t m, old;
+    sigemptyset(&m);
+    sigaddset(&m, KICK_SIG);
+    pthread_sigmask(SIG_BLOCK, &m, &old);
+    struct sigaction sa = {.sa_handler = kick_handler}, was;
+    sigemptyset(&sa.sa_mask);
+    int rc = sigaction(KICK_SIG, &sa, &was) ? -errno : 0;
+    if (!rc) {
+        rc = kick_run(cpu_from, cpu_to, n, 0, send, deliver, stop);
+        if (!rc)
+            rc = kick_run(cpu_from, cpu_to, n, 1, base, NULL, stop);
+        /* a blocked signal left pending dies with its thread */
+        sigaction(KICK_SIG, &was, NULL);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rc;
 }
 

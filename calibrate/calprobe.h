@@ -67,6 +67,17 @@ int calprobe_pingpong(int cpu_a, int cpu_b, size_t rounds, calstat_vec_t *to_b,
  * cpu: the call's own cost, the base under calprobe_pingpong's wake_call. */
 int calprobe_wake_nobody(int cpu, size_t n, calstat_vec_t *out);
 
+/* The reschedule IPI that notifies a task running on another CPU
+ * (kick_process: what io_uring's TWA_SIGNAL task_work does to a consumer
+ * that is not asleep). A thread spins in user space on cpu_to; a thread on
+ * cpu_from sends it n signals with tgkill (signal_wake_up -> kick_process)
+ * and waits for its handler each time: send gets the tgkill call's
+ * duration, deliver the time from before the call to the handler running
+ * on cpu_to. base gets n calls with the signal blocked in the target (it
+ * stays pending: no wake-up, no IPI): the syscall without the IPI. */
+int calprobe_kick(int cpu_from, int cpu_to, size_t n, calstat_vec_t *send,
+                  calstat_vec_t *deliver, calstat_vec_t *base, calprobe_stop_t *stop);
+
 /* hrtimer sleeps of sleep_ns (clock_nanosleep, timer slack 1 ns as for an
  * in-kernel hrtimer sleeper) from a thread pinned to cpu: actual - asked. */
 int calprobe_timer(int cpu, uint64_t sleep_ns, size_t n, calstat_vec_t *out,

@@ -23,6 +23,8 @@
 #include <fcntl.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
@@ -233,6 +235,32 @@ static void test_probes(void **state)
     calstat_vec_free(&v);
 }
 
+/* The reschedule-IPI probe: every signal reaches the spinning thread (its
+ * handler ran: a delivery time), and a call that had to send the IPI takes
+ * at least as long as one whose signal stayed pending (the base is inside
+ * it). Skips on one CPU: there is no other CPU to interrupt. */
+static void test_kick_probe(void **state)
+{
+    (void)state;
+    tu_skip_unless(sysconf(_SC_NPROCESSORS_ONLN) > 1, "one CPU online: no cross-CPU IPI");
+    calstat_vec_t send = {0}, deliver = {0}, base = {0};
+    assert_int_equal(calprobe_kick(1, 0, 200, &send, &deliver, &base, &no_stop), 0);
+    assert_int_equal(send.n, 200);
+    assert_int_equal(deliver.n, 200);
+    assert_int_equal(base.n, 200);
+    gsl_sort(send.v, 1, send.n);
+    gsl_sort(base.v, 1, base.n);
+    double s50 = gsl_stats_median_from_sorted_data(send.v, 1, send.n);
+    double b50 = gsl_stats_median_from_sorted_data(base.v, 1, base.n);
+    printf("kick: send p50 %.0f ns, blocked base p50 %.0f ns\n", s50, b50);
+    assert_true(s50 >= b50);
+    for (size_t i = 0; i < deliver.n; i++)
+        assert_true(deliver.v[i] > 0 && deliver.v[i] < 1e7);
+    calstat_vec_free(&send);
+    calstat_vec_free(&deliver);
+    calstat_vec_free(&base);
+}
+
 static void test_qd1_probe(void **state)
 {
     (void)state;
@@ -333,6 +361,8 @@ static void test_calibrate_quick(void **state)
     if (sysconf(_SC_NPROCESSORS_ONLN) > 1) {
         check_param(params, "wakeup_same_cpu_ns");
         check_param(params, "wakeup_cross_cpu_ns");
+        check_param(params, "ipi_send_ns");
+        check_param(params, "ipi_ns");
     }
     const char *key;
     json_t *val;
@@ -554,7 +584,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fit_lognormal),    cmocka_unit_test(test_fit_gamma_and_fixed),
         cmocka_unit_test(test_fit_tail),
-        cmocka_unit_test(test_linear_and_json),  cmocka_unit_test(test_probes),
+        cmocka_unit_test(test_linear_and_json),  cmocka_unit_test(test_probes), cmocka_unit_test(test_kick_probe),
         cmocka_unit_test(test_qd1_probe),        cmocka_unit_test(test_calibrate_quick),
         cmocka_unit_test(test_calibrate_sigint), cmocka_unit_test(test_calibrate_bad_input),
         cmocka_unit_test(test_calibrate_existing_file_readonly),
