@@ -911,23 +911,25 @@ static int ipi_send_idle(cal_t *c, calstat_vec_t *cross)
     return put_samples(c, "ipi_send_idle_ns", cross, "ns", src);
 }
 
-/* ipi_send_ns and ipi_ns: the reschedule IPI that notifies a task running
+/* ipi_send_ns, ipi_ns and ipi_recv_ns: the reschedule IPI that notifies a task running
  * on another CPU (kick_process, as TWA_SIGNAL task_work does to a consumer
  * that is awake), sent from the interrupt's CPU as a completion sends it.
  * The sender's share is its tgkill call less the median call whose signal
  * was blocked (no IPI); the delivery runs to the handler on the target, so
- * it includes the return to user space there. On a VM the sender waits
+ * it includes the return to user space there; the receiver's share is the
+ * time its spinning loop lost. On a VM the sender waits
  * while the hypervisor kicks the running vCPU out of guest mode (a trace
  * of the probe here: ipi_send_cpu -> tgkill returns 13 us, ->
  * reschedule_entry on the target 24 us, -> signal_deliver 1 us more). */
 static int ipi_kick(cal_t *c, size_t n)
 {
-    calstat_vec_t send = {0}, deliver = {0}, base = {0};
+    calstat_vec_t send = {0}, deliver = {0}, lost = {0}, base = {0};
     int from = c->cpu[0], to = c->cpu[1];
     progress(c, "reschedule IPI to a running thread, CPU %d -> CPU %d", from, to);
-    int rc = calprobe_kick(from, to, n, &send, &deliver, &base, c->o->stop);
+    int rc = calprobe_kick(from, to, n, &send, &deliver, &lost, &base, c->o->stop);
     if (!rc && (send.n < 10 || base.n == 0)) {
-        note(c, "too few signals reached the spinning thread: no ipi_send_ns, ipi_ns");
+        note(c, "too few signals reached the spinning thread: no ipi_send_ns, ipi_ns, "
+                "ipi_recv_ns");
     } else if (!rc) {
         gsl_sort(base.v, 1, base.n);
         double b = gsl_stats_median_from_sorted_data(base.v, 1, base.n);
@@ -947,9 +949,17 @@ static int ipi_kick(cal_t *c, size_t n)
                  from, to);
         if (!rc)
             rc = put_samples(c, "ipi_ns", &deliver, "ns", src);
+        snprintf(src, sizeof(src),
+                 "the same signals: the longest gap between two clock reads of the thread "
+                 "spinning on CPU %d around each (the IPI's receive - on a VM the exit that "
+                 "injects it - and the signal's handler)",
+                 to);
+        if (!rc)
+            rc = put_samples(c, "ipi_recv_ns", &lost, "ns", src);
     }
     calstat_vec_free(&send);
     calstat_vec_free(&deliver);
+    calstat_vec_free(&lost);
     calstat_vec_free(&base);
     return rc;
 }

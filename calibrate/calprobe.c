@@ -496,6 +496,7 @@ typedef struct {
     int block; /* keep KICK_SIG blocked: the base run */
     _Atomic pid_t tid;
     _Atomic int quit;
+    _Atomic uint64_t gap; /* the longest the target's loop lost since reset */
     int err;
 } kick_t;
 
@@ -512,8 +513,16 @@ static void *kick_target(void *arg)
     sigaddset(&m, KICK_SIG);
     pthread_sigmask(k->block ? SIG_BLOCK : SIG_UNBLOCK, &m, NULL);
     atomic_store(&k->tid, (pid_t)syscall(SYS_gettid));
-    while (!atomic_load_explicit(&k->quit, memory_order_relaxed))
-        ; /* running in user space: a signal must interrupt it by IPI */
+    /* running in user space: a signal must interrupt it by IPI. A gap
+     * between two clock reads is time the CPU spent elsewhere: the IPI's
+     * receive (on a VM, the exit that injects it) and the signal's handler */
+    uint64_t last = calprobe_now_ns();
+    while (!atomic_load_explicit(&k->quit, memory_order_relaxed)) {
+        uint64_t t = calprobe_now_ns();
+        if (t - last > atomic_load_explicit(&k->gap, memory_order_relaxed))
+            atomic_store_explicit(&k->gap, t - last, memory_order_relaxed);
+        last = t;
+    }
     unpin(&p);
     return NULL;
 }
@@ -522,7 +531,7 @@ static void *kick_target(void *arg)
  * spinning on cpu_to; unblocked, each waits for the handler (10 ms at most:
  * a lost sample, not a hang). */
 static int kick_run(int cpu_from, int cpu_to, size_t n, int block, calstat_vec_t *send,
-                    calstat_vec_t *deliver, calprobe_stop_t *stop)
+                    calstat_vec_t *deliver, calstat_vec_t *lost, calprobe_stop_t *stop)
 {
     kick_t k = {.cpu = cpu_to, .block = block};
     pthread_t th;
@@ -537,6 +546,7 @@ static int kick_run(int cpu_from, int cpu_to, size_t n, int block, calstat_vec_t
     pid_t pid = getpid(), tid = atomic_load(&k.tid);
     for (size_t i = 0; i < n && !rc && !*stop; i++) {
         uint32_t h0 = atomic_load(&kick_hits);
+        atomic_store(&k.gap, 0);
         uint64_t t0 = calprobe_now_ns();
         if (syscall(SYS_tgkill, pid, tid, KICK_SIG) != 0) {
             rc = -errno;
@@ -551,9 +561,16 @@ static int kick_run(int cpu_from, int cpu_to, size_t n, int block, calstat_vec_t
             ;
         if (atomic_load(&kick_hits) == h0)
             continue;
+        /* the target's loop resumes right after the handler: give it 5 us
+         * to record the gap */
+        uint64_t seen = calprobe_now_ns();
+        while (calprobe_now_ns() - seen < 5000)
+            ;
         rc = calstat_push(send, (double)(t1 - t0));
         if (!rc)
             rc = calstat_push(deliver, (double)(atomic_load(&kick_seen_ns) - t0));
+        if (!rc)
+            rc = calstat_push(lost, (double)atomic_load(&k.gap));
     }
     atomic_store(&k.quit, 1);
     pthread_join(th, NULL);
@@ -564,7 +581,8 @@ static int kick_run(int cpu_from, int cpu_to, size_t n, int block, calstat_vec_t
 }
 
 int calprobe_kick(int cpu_from, int cpu_to, size_t n, calstat_vec_t *send,
-                  calstat_vec_t *deliver, calstat_vec_t *base, calprobe_stop_t *stop)
+                  calstat_vec_t *deliver, calstat_vec_t *lost, calstat_vec_t *base,
+                  calprobe_stop_t *stop)
 {
     /* only the target thread may take the signal: the caller blocks it
      * (so do threads created from here on, which inherit the mask) */
@@ -576,9 +594,9 @@ int calprobe_kick(int cpu_from, int cpu_to, size_t n, calstat_vec_t *send,
     sigemptyset(&sa.sa_mask);
     int rc = sigaction(KICK_SIG, &sa, &was) ? -errno : 0;
     if (!rc) {
-        rc = kick_run(cpu_from, cpu_to, n, 0, send, deliver, stop);
+        rc = kick_run(cpu_from, cpu_to, n, 0, send, deliver, lost, stop);
         if (!rc)
-            rc = kick_run(cpu_from, cpu_to, n, 1, base, NULL, stop);
+            rc = kick_run(cpu_from, cpu_to, n, 1, base, NULL, NULL, stop);
         /* a blocked signal left pending dies with its thread */
         sigaction(KICK_SIG, &was, NULL);
     }

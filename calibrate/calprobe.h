@@ -73,10 +73,13 @@ int calprobe_wake_nobody(int cpu, size_t n, calstat_vec_t *out);
  * cpu_from sends it n signals with tgkill (signal_wake_up -> kick_process)
  * and waits for its handler each time: send gets the tgkill call's
  * duration, deliver the time from before the call to the handler running
- * on cpu_to. base gets n calls with the signal blocked in the target (it
- * stays pending: no wake-up, no IPI): the syscall without the IPI. */
+ * on cpu_to, lost the longest gap in the target's loop meanwhile (the
+ * receive and the handler: CPU time the target lost). base gets n calls
+ * with the signal blocked in the target (it stays pending: no wake-up, no
+ * IPI): the syscall without the IPI. */
 int calprobe_kick(int cpu_from, int cpu_to, size_t n, calstat_vec_t *send,
-                  calstat_vec_t *deliver, calstat_vec_t *base, calprobe_stop_t *stop);
+                  calstat_vec_t *deliver, calstat_vec_t *lost, calstat_vec_t *base,
+                  calprobe_stop_t *stop);
 
 /* hrtimer sleeps of sleep_ns (clock_nanosleep, timer slack 1 ns as for an
  * in-kernel hrtimer sleeper) from a thread pinned to cpu: actual - asked. */

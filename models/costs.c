@@ -49,7 +49,7 @@ const cost_info_t costs_info[COST_N] = {
     [COST_DEVICE_READ_4K] = {"device_read_4k_ns", "ns", "typical TLC NVMe QD1 4 KiB random read", 80000},
     [COST_IRQ_PER_CQE] = {"irq_per_cqe_ns", "ns", "typical; per-CQE share of nvme_irq (nvme_process_cq, blk_mq_end_request_batch)", 300},
     [COST_IPI_SEND] = {"ipi_send_ns", "ns", "typical; x2APIC ICR write from smp_call_function_single_async", 300},
-    [COST_IPI_RECV] = {"ipi_recv_ns", "ns", "typical; IPI entry + call_single_queue flush on the receiver", 700},
+    [COST_IPI_RECV] = {"ipi_recv_ns", "ns", "typical; IPI entry + call_single_queue flush on the receiver (calibrated: what a running thread loses to a reschedule IPI)", 700},
     [COST_TIMER_OVERSHOOT] = {"timer_overshoot_ns", "ns", "typical; hrtimer wake-up latency with no slack (cyclictest, idle CPU)", 5000},
     [COST_MIGRATION] = {"migration_ns", "ns", "typical; set_task_cpu + dequeue/enqueue on two run queues", 2000},
     [COST_SCHED_HZ] = {"sched_hz", "Hz", "CONFIG_HZ of the calibrated host (/proc/config.gz): 250", 250},
@@ -62,6 +62,7 @@ const cost_info_t costs_info[COST_N] = {
     [COST_DOORBELL] = {"doorbell_ns", "ns", "calibrated only (io_uring_submit() of one read minus the call and blk_dispatch_ns; on a VM the trapped virtqueue kick); uncalibrated 0: a bare-metal doorbell is one posted MMIO write", 0},
     [COST_IPI_SEND_IDLE] = {"ipi_send_idle_ns", "ns", "calibrated only (the waker's futex wake of a thread on an idle CPU, less a wake of nobody: on a VM the halted vCPU is kicked); uncalibrated: ipi_send_ns", 300},
     [COST_DEVICE_READ_PER_KIB] = {"device_read_ns_per_kib", "ns/KiB", "calibrated only (QD1 64 KiB reads less 4 KiB ones, per KiB beyond 4); 0 (uncalibrated): bytes beyond 4 KiB at pcie.gbps, the link rate", 0},
+    [COST_IPI_RECV_IDLE] = {"ipi_recv_idle_ns", "ns", "typical, as ipi_recv_ns's default: the handler alone (a halted vCPU loses no running time to the exit that wakes it, unlike the running one ipi_recv_ns is calibrated on)", 700},
     [COST_TASK_WORK_PER_CQE] = {"task_work_per_cqe_ns", "ns", "calibrated only (calbatch: spacing of io_uring_complete in one task_work run); uncalibrated: every completion notifies its task", 450},
 };
 

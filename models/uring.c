@@ -508,16 +508,21 @@ static bool uring_cpu_idle(const uring_t *u, uint32_t cpu)
 }
 
 /* An IPI from `from` to `to` whose delivery takes `total` ns, the
- * receiver's handler included. Its sender pays ipi_send_ns, or, where
- * calibrated, ipi_send_idle_ns when the target CPU is idle (a VM's sender
- * waits while the hypervisor kicks the halted vCPU). */
+ * receiver's handler included. Where calibrated, what it costs depends on
+ * the target (a VM's numbers in docs/calibration.md): a running CPU loses
+ * the IPI's receive (ipi_recv_ns: on a VM the exit that injects it) and its
+ * sender the kick (ipi_send_ns); a halted one loses nothing to the exit but
+ * runs the handler (ipi_recv_idle_ns), and its sender waits while the
+ * hypervisor wakes it (ipi_send_idle_ns). */
 static void uring_ipi(uring_t *u, uint32_t from, uint32_t to, sim_time_t total, sim_handler_fn fn,
                       req_t *r)
 {
-    sim_time_t recv = RQ(u, COST_IPI_RECV, r);
-    cost_id_t send = u->costs->c[COST_IPI_SEND_IDLE].measured && uring_cpu_idle(u, to)
-                         ? COST_IPI_SEND_IDLE
-                         : COST_IPI_SEND;
+    const cost_t *c = u->costs->c;
+    /* (the idle test walks the CPU's levels: only when it changes a cost) */
+    bool idle = (c[COST_IPI_SEND_IDLE].measured || c[COST_IPI_RECV].measured) &&
+                uring_cpu_idle(u, to);
+    cost_id_t send = idle && c[COST_IPI_SEND_IDLE].measured ? COST_IPI_SEND_IDLE : COST_IPI_SEND;
+    sim_time_t recv = RQ(u, idle ? COST_IPI_RECV_IDLE : COST_IPI_RECV, r);
     cpus_ipi(u->cpus, from, to, RQ(u, send, r), total > recv ? total - recv : 0, recv, fn, u,
              PTR(r));
 }

@@ -238,15 +238,16 @@ static void test_probes(void **state)
 /* The reschedule-IPI probe: every signal reaches the spinning thread (its
  * handler ran: a delivery time), and a call that had to send the IPI takes
  * at least as long as one whose signal stayed pending (the base is inside
- * it). Skips on one CPU: there is no other CPU to interrupt. */
+ * it), and the target lost time to each (its handler ran in its loop). Skips on one CPU: there is no other CPU to interrupt. */
 static void test_kick_probe(void **state)
 {
     (void)state;
     tu_skip_unless(sysconf(_SC_NPROCESSORS_ONLN) > 1, "one CPU online: no cross-CPU IPI");
-    calstat_vec_t send = {0}, deliver = {0}, base = {0};
-    assert_int_equal(calprobe_kick(1, 0, 200, &send, &deliver, &base, &no_stop), 0);
+    calstat_vec_t send = {0}, deliver = {0}, lost = {0}, base = {0};
+    assert_int_equal(calprobe_kick(1, 0, 200, &send, &deliver, &lost, &base, &no_stop), 0);
     assert_int_equal(send.n, 200);
     assert_int_equal(deliver.n, 200);
+    assert_int_equal(lost.n, 200);
     assert_int_equal(base.n, 200);
     gsl_sort(send.v, 1, send.n);
     gsl_sort(base.v, 1, base.n);
@@ -255,9 +256,10 @@ static void test_kick_probe(void **state)
     printf("kick: send p50 %.0f ns, blocked base p50 %.0f ns\n", s50, b50);
     assert_true(s50 >= b50);
     for (size_t i = 0; i < deliver.n; i++)
-        assert_true(deliver.v[i] > 0 && deliver.v[i] < 1e7);
+        assert_true(deliver.v[i] > 0 && deliver.v[i] < 1e7 && lost.v[i] > 0);
     calstat_vec_free(&send);
     calstat_vec_free(&deliver);
+    calstat_vec_free(&lost);
     calstat_vec_free(&base);
 }
 
@@ -363,6 +365,7 @@ static void test_calibrate_quick(void **state)
         check_param(params, "wakeup_cross_cpu_ns");
         check_param(params, "ipi_send_ns");
         check_param(params, "ipi_ns");
+        check_param(params, "ipi_recv_ns");
     }
     const char *key;
     json_t *val;
