@@ -24,6 +24,11 @@ typedef struct {
     /* the request whose task_work run is queued or running on the thread:
      * later completions join that run's list (uring_complete) */
     req_t *tw_leader;
+    /* the leader's wake-up is on its way to the sleeping thread: what joins
+     * meanwhile waits here for the run it wakes the thread for */
+    bool waking;
+    req_t **joined;
+    uint32_t njoined, capjoined;
 } uring_cons_t;
 
 struct uring {
@@ -81,6 +86,8 @@ void uring_free(uring_t *u)
 {
     if (!u)
         return;
+    for (uint32_t i = 0; i < u->ncons; i++)
+        free(u->cons[i].joined);
     free(u->cons);
     free(u->slot);
     free(u->pool);
@@ -447,6 +454,43 @@ static void uring_lead(uring_t *u, req_t *r)
         c->tw_leader = r;
 }
 
+/* A completion that joins the leader's list: one more item of its run. */
+static void uring_join(uring_t *u, req_t *r)
+{
+    uring_cons_t *c = &u->cons[r->thread];
+    r->deferred = c->tw_leader->deferred;
+    cpus_thread_run_first(c->t, RQ(u, COST_TASK_WORK_PER_CQE, r) + uring_touch(u, r),
+                          uring_consumer_ran, u, PTR(r));
+}
+
+/* The leader's wake-up reached the thread and its run is queued: the
+ * completions that joined the list meanwhile follow it, in their order. */
+static void uring_woke(uring_t *u, uring_cons_t *c)
+{
+    c->waking = false;
+    for (uint32_t i = 0; i < c->njoined; i++) {
+        req_t *r = c->joined[i];
+        r->deferred = c->tw_leader ? c->tw_leader->deferred : r->deferred;
+        cpus_thread_run(c->t, RQ(u, COST_TASK_WORK_PER_CQE, r) + uring_touch(u, r),
+                        uring_consumer_ran, u, PTR(r));
+    }
+    c->njoined = 0;
+}
+
+/* A sleeping thread's wake-up leaves for it: in the kernel the task's
+ * task_work list is no longer empty from here on (io_req_normal_work_add
+ * notifies only on the first item), so what completes before the thread
+ * runs joins that list instead of sending another wake-up. Only where the
+ * per-item cost is calibrated, as for every join. */
+static void uring_waking(uring_t *u, req_t *r)
+{
+    uring_cons_t *c = &u->cons[r->thread];
+    if (!u->costs->c[COST_TASK_WORK_PER_CQE].measured || c->tw_leader)
+        return;
+    uring_lead(u, r);
+    c->waking = c->tw_leader == r;
+}
+
 static void uring_cqe_posted(sim_t *sim, void *ctx, uint64_t arg)
 {
     uring_t *u = ctx;
@@ -482,6 +526,7 @@ static void uring_woken(sim_t *sim, void *ctx, uint64_t arg)
     sim_time_t work = RQ(u, COST_TASK_WORK, r) + RQ(u, COST_CQE_POST, r) + uring_touch(u, r);
     uring_lead(u, r);
     cpus_thread_run(u->cons[r->thread].t, work, uring_consumer_ran, u, arg);
+    uring_woke(u, &u->cons[r->thread]);
 }
 
 /* A measured chain's rest after the wakeup: the switch-in and task_work up
@@ -495,6 +540,7 @@ static void uring_chain_woken(sim_t *sim, void *ctx, uint64_t arg)
     uring_lead(u, r);
     cpus_thread_run(u->cons[r->thread].t, r->chain_ns + r->cpu_ns + uring_touch(u, r),
                     uring_consumer_ran, u, arg);
+    uring_woke(u, &u->cons[r->thread]);
 }
 
 /* Nothing else wants the CPU: no kernel work queued, no other runnable
@@ -544,6 +590,7 @@ static void uring_chain(uring_t *u, req_t *r, const costs_chain_t *ch, uint32_t 
     sim_time_t wake = ch->c2wake >= 0 && (sim_time_t)ch->c2wake <= c2cqe ? (sim_time_t)ch->c2wake
                                                                             : c2cqe;
     r->chain_ns = c2cqe - wake;
+    uring_waking(u, r);
     uring_ipi(u, cc, me, wake, uring_chain_woken, r);
 }
 
@@ -586,10 +633,14 @@ void uring_complete(uring_t *u, req_t *r)
         /* io_req_normal_work_add: the task's list is not empty, so the
          * request only joins it (llist_add), with no notification, wakeup
          * or IPI; the run already queued (tctx_task_work) posts its CQE too,
-         * as one more item of the list */
-        r->deferred = c->tw_leader->deferred;
-        cpus_thread_run_first(c->t, RQ(u, COST_TASK_WORK_PER_CQE, r) + uring_touch(u, r),
-                              uring_consumer_ran, u, arg);
+         * as one more item of the list - or, while the wake-up that run
+         * waits for is on its way, the run it will be */
+        if (c->waking) {
+            if (VEC_PUSH(c->joined, c->njoined, c->capjoined, r) != 0)
+                sim_fail(u->sim, -ENOMEM, "io_uring: out of memory for a task_work list");
+            return;
+        }
+        uring_join(u, r);
         return;
     }
     if (!cpus_thread_busy(c->t)) {
@@ -614,6 +665,7 @@ void uring_complete(uring_t *u, req_t *r)
             uring_lead(u, r);
             cpus_thread_run(c->t, work, uring_consumer_ran, u, arg);
         } else {
+            uring_waking(u, r);
             uring_ipi(u, cc, me, RQ(u, COST_WAKEUP_CROSS, r), uring_woken, r);
         }
         return;
