@@ -475,6 +475,42 @@ int calprobe_wake_nobody(int cpu, size_t n, calstat_vec_t *out)
     return rc;
 }
 
+/* ---- a running CPU beside a probe ---------------------------------- */
+
+typedef struct {
+    int cpu, err;
+    _Atomic int quit, running;
+} spin_t;
+
+static void *spin_thread(void *arg)
+{
+    spin_t *sp = arg;
+    pin_t p;
+    if ((sp->err = pin(sp->cpu, &p)) == 0) {
+        atomic_store(&sp->running, 1);
+        while (!atomic_load_explicit(&sp->quit, memory_order_relaxed))
+            ;
+        unpin(&p);
+    }
+    atomic_store(&sp->running, -1);
+    return NULL;
+}
+
+int calprobe_qd1_beside_spinner(int fd, uint64_t nblocks, int cpu, int spin_cpu, size_t n,
+                                uint64_t seed, calprobe_io_t *io, calprobe_stop_t *stop)
+{
+    spin_t sp = {.cpu = spin_cpu};
+    pthread_t th;
+    if (pthread_create(&th, NULL, spin_thread, &sp))
+        return -EAGAIN;
+    while (atomic_load(&sp.running) == 0)
+        sched_yield();
+    int rc = sp.err ? sp.err : calprobe_qd1(fd, nblocks, cpu, 0, n, seed, io, stop);
+    atomic_store(&sp.quit, 1);
+    pthread_join(th, NULL);
+    return rc;
+}
+
 /* ---- the reschedule IPI (calprobe_kick) --------------------------- */
 
 /* SIGURG: ignored by default, so no other part of latsurf expects it; the

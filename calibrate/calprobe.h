@@ -67,6 +67,12 @@ int calprobe_pingpong(int cpu_a, int cpu_b, size_t rounds, calstat_vec_t *to_b,
  * cpu: the call's own cost, the base under calprobe_pingpong's wake_call. */
 int calprobe_wake_nobody(int cpu, size_t n, calstat_vec_t *out);
 
+/* calprobe_qd1's reads (from a thread pinned to cpu) while another thread
+ * spins in user space on spin_cpu: with spin_cpu the interrupt's CPU, what
+ * a running interrupt CPU adds to a read. */
+int calprobe_qd1_beside_spinner(int fd, uint64_t nblocks, int cpu, int spin_cpu, size_t n,
+                                uint64_t seed, calprobe_io_t *io, calprobe_stop_t *stop);
+
 /* The reschedule IPI that notifies a task running on another CPU
  * (kick_process: what io_uring's TWA_SIGNAL task_work does to a consumer
  * that is not asleep). A thread spins in user space on cpu_to; a thread on

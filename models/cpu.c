@@ -993,6 +993,14 @@ uint32_t cpus_queued(const cpus_t *c, uint32_t cpu, cpu_level_t lvl)
     return n;
 }
 
+bool cpus_idle(const cpus_t *c, uint32_t cpu)
+{
+    for (int l = 0; l < CPU_NLEVELS; l++)
+        if (cpus_queued(c, cpu, (cpu_level_t)l))
+            return false;
+    return true;
+}
+
 double cpus_busy_ns(const cpus_t *c, uint32_t cpu, cpu_level_t lvl)
 {
     if (cpu != UINT32_MAX) {

@@ -144,6 +144,9 @@ double cpus_thread_ns(const cpu_thread_t *t);
 /* Jobs queued at a kernel level incl. the running one; for CPU_USER, the
  * runnable fair threads. */
 uint32_t cpus_queued(const cpus_t *c, uint32_t cpu, cpu_level_t lvl);
+/* Nothing wants the CPU: no kernel work queued, no runnable thread (a
+ * thread asleep is not on the run queue). */
+bool cpus_idle(const cpus_t *c, uint32_t cpu);
 /* CPU time spent at a level since creation or the last reset, summed over CPUs
  * when cpu == UINT32_MAX. */
 double cpus_busy_ns(const cpus_t *c, uint32_t cpu, cpu_level_t lvl);

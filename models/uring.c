@@ -543,16 +543,6 @@ static void uring_chain_woken(sim_t *sim, void *ctx, uint64_t arg)
     uring_woke(u, &u->cons[r->thread]);
 }
 
-/* Nothing else wants the CPU: no kernel work queued, no other runnable
- * thread (the sleeping waiter is not on the run queue). */
-static bool uring_cpu_idle(const uring_t *u, uint32_t cpu)
-{
-    for (int l = 0; l < CPU_NLEVELS; l++)
-        if (cpus_queued(u->cpus, cpu, (cpu_level_t)l))
-            return false;
-    return true;
-}
-
 /* An IPI from `from` to `to` whose delivery takes `total` ns, the
  * receiver's handler included. Where calibrated, what it costs depends on
  * the target (a VM's numbers in docs/calibration.md): a running CPU loses
@@ -566,7 +556,7 @@ static void uring_ipi(uring_t *u, uint32_t from, uint32_t to, sim_time_t total, 
     const cost_t *c = u->costs->c;
     /* (the idle test walks the CPU's levels: only when it changes a cost) */
     bool idle = (c[COST_IPI_SEND_IDLE].measured || c[COST_IPI_RECV].measured) &&
-                uring_cpu_idle(u, to);
+                cpus_idle(u->cpus, to);
     cost_id_t send = idle && c[COST_IPI_SEND_IDLE].measured ? COST_IPI_SEND_IDLE : COST_IPI_SEND;
     sim_time_t recv = RQ(u, idle ? COST_IPI_RECV_IDLE : COST_IPI_RECV, r);
     cpus_ipi(u->cpus, from, to, RQ(u, send, r), total > recv ? total - recv : 0, recv, fn, u,
@@ -647,7 +637,7 @@ void uring_complete(uring_t *u, req_t *r)
         /* (the idle test walks the CPU's levels: only when chains were loaded) */
         const costs_chain_t *ch =
             u->costs->chain[cc != me].n
-                ? costs_chain(u->costs, cc != me, uring_cpu_idle(u, me), r)
+                ? costs_chain(u->costs, cc != me, cpus_idle(u->cpus, me), r)
                 : NULL;
         if (ch) {
             uring_chain(u, r, ch, cc, me);
