@@ -95,7 +95,7 @@ PY
     echo "busy/sleep threads (live/hog.h); on a shared VM a hog gets only its share of a loaded CPU."
     echo "Open loop 90%: reported, not gated."
     echo "\"leave-one-out\": qd1-far simulated with the calibration minus every parameter that needs a"
-    echo "thread off the interrupt CPU (\*cross\*, ipi\_\*, qd1_read_p50_cpu\*, the cross completion chains); the model's defaults stand in."
+    echo "thread off the interrupt CPU (\*cross\*, ipi\_\*, irq_busy_ns, qd1_read_p50_cpu\*, the cross completion chains); the model's defaults stand in."
     echo
     if [ "$rounds" -gt 1 ]; then
         echo "The gate: the median of $rounds paired rounds (a round = calibrate, then every regime"

@@ -366,6 +366,7 @@ static void test_calibrate_quick(void **state)
         check_param(params, "ipi_send_ns");
         check_param(params, "ipi_ns");
         check_param(params, "ipi_recv_ns");
+        check_param(params, "irq_busy_ns");
     }
     const char *key;
     json_t *val;
