@@ -143,13 +143,7 @@ static void irq_fire(irq_t *q, uint32_t i, bool coalesced)
      * calibrated), drawn for the batch's first request; irq_per_cqe_ns each
      * further CQE, drawn for its own request (models/costs.h) */
     sim_time_t work = (sim_time_t)costs_req(q->costs, COST_IRQ_HANDLER, batch);
-    /* a CPU that is running when the message comes loses more than the
-     * handler (irq_busy_ns: on a VM the exit that injects it into the
-     * running vCPU); an idle one's wake-up is in the device's time */
-    const cost_t *busy = &q->costs->c[COST_IRQ_BUSY];
-    if (busy->measured && !(busy->kind == COST_FIXED && busy->value == 0) &&
-        !cpus_idle(q->cpus, q->cpu[i]))
-        work += (sim_time_t)costs_req(q->costs, COST_IRQ_BUSY, batch);
+
     for (req_t *r = batch; r; r = r->next) {
         r->irq_cpu = (int16_t)q->cpu[i];
         if (coalesced && now > r->t[T_DEVICE_DONE])

@@ -687,36 +687,6 @@ static void test_ipi_recv_not_on_an_idle_cpu(void **state)
     result_fini(&b);
 }
 
-/* irq_busy_ns (calibrated): a device interrupt that finds its CPU running
- * costs that CPU that much more before the handler ends. Far QD1 reads
- * (the interrupt's CPU idle between them) do not pay it: the median
- * latency is the same with it at 20000 ns as without; beside a hog that
- * keeps the interrupt's CPU busy (3,990 us of every 4 ms) every
- * interrupt pays it, and the median read is exactly 20000 ns later. */
-static void test_irq_busy_only_on_a_running_cpu(void **state)
-{
-    (void)state;
-    char calset[800];
-    calibration_set("irqbusy.json", ",\"irq_busy_ns\": {\"value\": 20000}", calset,
-                    sizeof(calset));
-    char *hog = "host.background=[{\"cpu\": 1, \"period_us\": 4000, \"busy_us\": 3990}]";
-    for (int h = 0; h < 2; h++) {
-        char *without[] = {"variants=[{\"name\":\"kernel\"}]", hog};
-        char *with[] = {"variants=[{\"name\":\"kernel\"}]", hog, calset};
-        if (!h)
-            with[1] = calset;
-        result_t a, b;
-        run_text(qd1, with, h ? 3 : 2, &a);
-        run_text(qd1, without, h ? 2 : 1, &b);
-        long long d = (long long)median_latency(&a) - (long long)median_latency(&b);
-        printf("irq_busy, %s: p50 %+lld ns (%d)\n", h ? "beside a hog" : "idle", d,
-               h ? 20000 : 0);
-        assert_int_equal(d, h ? 20000 : 0);
-        result_fini(&a);
-        result_fini(&b);
-    }
-}
-
 /* The task_work list is not empty from the first completion's wake-up on
  * (io_req_normal_work_add notifies once): eight reads that complete
  * together (a calibrated device of 32 units, 40 us each), the consumer
@@ -926,7 +896,6 @@ int main(void)
         cmocka_unit_test(test_ipi_send_idle_charged_to_the_sender),
         cmocka_unit_test(test_ipi_recv_not_on_an_idle_cpu),
         cmocka_unit_test(test_one_wakeup_per_task_work_list),
-        cmocka_unit_test(test_irq_busy_only_on_a_running_cpu),
         cmocka_unit_test(test_timer_wake_arrival),
         cmocka_unit_test(test_device_read_per_kib),
         cmocka_unit_test(test_die_fifo_whatever_mode),
