@@ -349,6 +349,19 @@ static int irq_cpu_from_counts(cal_t *c)
     return 0;
 }
 
+/* A probe less its base: each of v's samples less the median of base
+ * (sorted here), at least 0; returns that median. */
+static double less_median(calstat_vec_t *v, calstat_vec_t *base)
+{
+    if (!base->n)
+        return 0;
+    gsl_sort(base->v, 1, base->n);
+    double b = gsl_stats_median_from_sorted_data(base->v, 1, base->n);
+    for (size_t i = 0; i < v->n; i++)
+        v->v[i] = v->v[i] > b ? v->v[i] - b : 0;
+    return b;
+}
+
 /* device_read_ns_per_kib: what each KiB beyond 4 adds to a QD1 read, from
  * n 64 KiB reads against n 4 KiB reads just before them (same CPU, same
  * file, untraced): each 64 KiB read less the 4 KiB median, per extra KiB.
@@ -369,13 +382,12 @@ static int read_per_kib(cal_t *c, int cpu, size_t n)
         rc = calprobe_qd1_bytes(c->fd, c->nblocks, cpu, 0, BIG, n, 301, big, c->o->stop);
     for (size_t i = 0; i < n && !rc; i++)
         rc = calstat_push(&s, (double)(small[i].t_done - small[i].t_submit));
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = calstat_push(&v, (double)(big[i].t_done - big[i].t_submit));
     if (!rc) {
-        gsl_sort(s.v, 1, s.n);
-        double base = gsl_stats_median_from_sorted_data(s.v, 1, s.n);
-        for (size_t i = 0; i < n && !rc; i++) {
-            double d = (double)(big[i].t_done - big[i].t_submit) - base;
-            rc = calstat_push(&v, (d > 0 ? d : 0) / ((BIG - 4096) / 1024.0));
-        }
+        double base = less_median(&v, &s);
+        for (size_t i = 0; i < v.n; i++)
+            v.v[i] /= (BIG - 4096) / 1024.0;
         char src[240];
         snprintf(src, sizeof(src),
                  "io_uring QD1 64 KiB O_DIRECT random reads on CPU %d, each less the median of "
@@ -398,7 +410,7 @@ static int read_per_kib(cal_t *c, int cpu, size_t n)
  * running vCPU (an exit, as for a reschedule IPI: ipi_kick) and the
  * spinning vCPU competes with the device's emulation; a trace here showed
  * block_rq_issue -> irq_handler_entry 35 -> 50 us at the median and the
- * whole read 62 -> 95 us. */
+ * whole read 62 -> 95 us. Not read by the simulator yet (docs/models.md). */
 static int irq_busy(cal_t *c, size_t n)
 {
     int irq = c->cpu[0], me = c->cpu[1];
@@ -413,16 +425,10 @@ static int irq_busy(cal_t *c, size_t n)
         rc = calstat_push(&base, (double)(io[i].t_done - io[i].t_submit));
     if (!rc)
         rc = calprobe_qd1_beside_spinner(c->fd, c->nblocks, me, irq, n, 401, io, c->o->stop);
-    double b = 0;
-    if (!rc && base.n) {
-        gsl_sort(base.v, 1, base.n);
-        b = gsl_stats_median_from_sorted_data(base.v, 1, base.n);
-    }
-    for (size_t i = 0; i < n && !rc; i++) {
-        double d = (double)(io[i].t_done - io[i].t_submit) - b;
-        rc = calstat_push(&v, d > 0 ? d : 0);
-    }
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = calstat_push(&v, (double)(io[i].t_done - io[i].t_submit));
     if (!rc) {
+        double b = less_median(&v, &base);
         char src[320];
         snprintf(src, sizeof(src),
                  "QD1 4 KiB reads from CPU %d with a thread spinning in user space on the "
@@ -943,11 +949,8 @@ static int ipi_send_idle(cal_t *c, calstat_vec_t *cross)
             note(c, "too few futex wake calls that woke a sleeper: no ipi_send_idle_ns");
         return rc;
     }
-    gsl_sort(base.v, 1, base.n);
-    double b = gsl_stats_median_from_sorted_data(base.v, 1, base.n);
+    double b = less_median(cross, &base);
     calstat_vec_free(&base);
-    for (size_t i = 0; i < cross->n; i++)
-        cross->v[i] = cross->v[i] > b ? cross->v[i] - b : 0;
     char src[320];
     snprintf(src, sizeof(src),
              "futex ping-pong between two CPUs: the waker's FUTEX_WAKE call that woke the thread "
@@ -977,10 +980,7 @@ static int ipi_kick(cal_t *c, size_t n)
         note(c, "too few signals reached the spinning thread: no ipi_send_ns, ipi_ns, "
                 "ipi_recv_ns");
     } else if (!rc) {
-        gsl_sort(base.v, 1, base.n);
-        double b = gsl_stats_median_from_sorted_data(base.v, 1, base.n);
-        for (size_t i = 0; i < send.n; i++)
-            send.v[i] = send.v[i] > b ? send.v[i] - b : 0;
+        double b = less_median(&send, &base);
         char src[320];
         snprintf(src, sizeof(src),
                  "tgkill from CPU %d to a thread spinning in user space on CPU %d "
