@@ -98,9 +98,11 @@ struct be_worker {
     bool sync_noted;              /* pread mode: said what of the placement it cannot do */
     /* The think window (live_be_cpu_work): this thread's CPU time when it
      * last had a result in hand (t_ready), while its done callback runs
-     * (in_done), and when its last busy loop ended. */
-    double ready_cpu_ns, spin_end_ns;
-    bool in_done;
+     * (in_done), and when its last busy loop ended; spun: a loop ended and
+     * no read was submitted since; after_spin_ns: the CPU time from a loop's
+     * end to the next submission (the next request's bookkeeping), smoothed. */
+    double ready_cpu_ns, spin_end_ns, after_spin_ns;
+    bool in_done, spun;
     uint16_t sync_prio;           /* pread mode: the thread's ioprio now */
     pol_taskrun_t taskrun;
     req_t *loc_head, *loc_tail;
@@ -313,10 +315,13 @@ static void be_fail(be_worker_t *w, int rc, const char *what)
     pthread_mutex_unlock(&be->mu);
 }
 
+static void be_think_end(be_worker_t *w);
+
 static int be_flush(be_worker_t *w)
 {
     if (!io_uring_sq_ready(&w->ring))
         return 0;
+    be_think_end(w);
     uint64_t t = be_now(w->be);
     for (uint32_t i = 0; i < w->npend; i++) {
         const req_t *r = w->slot[w->pend[i]].r;
@@ -359,6 +364,18 @@ static void be_sync_prio(be_worker_t *w, be_slot_t *s)
     w->sync_prio = s->ioprio;
 }
 
+/* A read is submitted: if a think's busy loop came before it, the CPU time
+ * this thread spent between the loop's end and now (the bookkeeping that
+ * issues the read) is part of the next think's window too. */
+static void be_think_end(be_worker_t *w)
+{
+    if (!w->spun)
+        return;
+    w->spun = false;
+    double d = be_thread_cpu_ns() - w->spin_end_ns;
+    w->after_spin_ns = w->after_spin_ns > 0 ? 0.8 * w->after_spin_ns + 0.2 * d : d;
+}
+
 /* pread mode (live_be_cfg_t.sync): the consumer's thread does the I/O
  * itself in one blocking pread/pwrite, as a program that reads with pread
  * does, and completes it on return. t_submit is the syscall's entry (the
@@ -371,6 +388,7 @@ static int be_sync_io(be_worker_t *w, uint32_t i)
     const be_region_t *g = s->use.handle;
     int fd = w->be->cfg.fd;
     be_sync_prio(w, s);
+    be_think_end(w);
     uint64_t t = be_now(w->be);
     hist_add(&w->st.late, t > r->t[T_ISSUE] ? t - r->t[T_ISSUE] : 0);
     r->t[T_SUBMIT] = t;
@@ -588,6 +606,7 @@ static void be_complete(be_worker_t *w, uint64_t ud, int32_t res, uint32_t flags
     double lat = (double)(t_ready - r->t[T_ISSUE]);
     w->ewma_ns = w->ewma_ns > 0 ? 0.9 * w->ewma_ns + 0.1 * lat : lat;
     w->ready_cpu_ns = be_thread_cpu_ns();
+    w->spun = false;
     w->in_done = true;
     w->be->cfg.done(w->be->cfg.ctx, r);
     w->in_done = false;
@@ -773,7 +792,12 @@ static bool be_run_cpu(be_worker_t *w)
          * earlier busy loop. */
         double now = be_thread_cpu_ns();
         double from = j->from_cpu > w->spin_end_ns && j->from_cpu < now ? j->from_cpu : now;
-        w->spin_end_ns = be_spin_until(from + (double)j->ns);
+        /* and the bookkeeping between the loop's end and the next read, as
+         * this worker last measured it, comes off it too (only a think of
+         * this consumer's own, counted from its result) */
+        double after = j->from_cpu > 0 && from == j->from_cpu ? w->after_spin_ns : 0;
+        w->spin_end_ns = be_spin_until(from + (double)j->ns - after);
+        w->spun = true;
         w->be->cfg.cpu_done(w->be->cfg.ctx, j->arg);
         free(j);
         j = next;

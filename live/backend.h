@@ -118,8 +118,10 @@ int live_be_submit(live_be_t *be, req_t *r, const pol_placement_t *pl);
  * call cfg.cpu_done(ctx, arg) on that thread. Asked from that worker's own
  * done callback (a think after a read), the ns count from the result in hand
  * (t_ready): the CPU time the worker spent since on the completion's
- * bookkeeping is part of them, as the application's CPU time from the read's
- * return to its next read was all its think. Meanwhile it reaps nothing:
+ * bookkeeping is part of them, and so is what it spent between its last
+ * busy loop and the read after it (smoothed over its recent thinks), as the
+ * application's CPU time from a read's return to its next read was all its
+ * think. Meanwhile it reaps nothing:
  * the application computes. A worker started here sets its ring up as for
  * a request with the default task_work and interrupt waits (a trace thread's
  * first record computes before its first read); a later placement asking
