@@ -99,8 +99,9 @@ struct be_worker {
     /* The think window (live_be_cpu_work): this thread's CPU time when it
      * last had a result in hand (t_ready), while its done callback runs
      * (in_done), and when its last busy loop ended; spun: a loop ended and
-     * no read was submitted since; after_spin_ns: the CPU time from a loop's
-     * end to the next submission (the next request's bookkeeping), smoothed. */
+     * no read was submitted nor a wait begun since; after_spin_ns: the CPU
+     * time from a loop's end to the next submission without a wait between
+     * (the next request's bookkeeping), smoothed. */
     double ready_cpu_ns, spin_end_ns, after_spin_ns;
     bool in_done, spun;
     uint16_t sync_prio;           /* pread mode: the thread's ioprio now */
@@ -823,6 +824,11 @@ static void be_wait(be_worker_t *w)
     live_be_t *be = w->be;
     if (be->cfg.sync) /* pread mode: nothing to poll for, it waits in pread */
         wm = POL_WAIT_INTERRUPT;
+    /* a think that also sleeps: what the worker spends after its busy loop
+     * (waiting, woken, issuing) is not the bookkeeping of one that does not,
+     * and is not measured (it would shorten the next think's loop by more
+     * than its own issuing costs) */
+    w->spun = false;
     uint64_t now = be_now(be);
     uint64_t window = (uint64_t)atomic_load_explicit(&w->window_ns, memory_order_relaxed);
     uint64_t deadline = w->npend ? w->pend_since + window : UINT64_MAX;
