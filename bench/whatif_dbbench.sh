@@ -18,7 +18,9 @@
 #     /proc/stat procs_running) as host.background threads;
 #  6. `latsurf live` of the picked variant on a file target latsurf creates
 #     (offsets folded into it with wrap_bytes; --allow-write: a recorded write,
-#     if any, lands in that scratch file, never in the database);
+#     if any, lands in that scratch file, never in the database), each read
+#     one blocking pread on its thread as db_bench reads (--submit pread,
+#     docs/whatif.md; SUBMIT=io_uring replays them through rings);
 #  7. `latsurf validate --reference ref.sqlite`: recording vs live vs sim for
 #     every variant, one table.
 #
@@ -26,7 +28,8 @@
 # must be on the device under test), THREADS (1), READS (3000), TARGET_SIZE
 # (1G: the live replay's file; offsets beyond it fold), REPS (3, live and sim
 # replications in validate), RECALIBRATE (set: calibrate even if cal.json exists),
-# QUICK (set: calibrate --quick), WARM (1: read the database once with direct
+# QUICK (set: calibrate --quick), SUBMIT (pread: how live and validate
+# issue the replay's reads, --submit; io_uring), WARM (1: read the database once with direct
 # reads before anything is measured; 0: skip).
 # Needs db_bench (Debian: apt-get install rocksdb-tools), sqlite3, python3, root
 # (tracefs).
@@ -38,6 +41,7 @@ threads=${THREADS:-1}
 reads=${READS:-3000}
 tsize=${TARGET_SIZE:-1G}
 reps=${REPS:-3}
+submit=${SUBMIT:-pread}
 for tool in db_bench sqlite3 python3; do
   command -v $tool >/dev/null || {
     echo "whatif_dbbench: $tool not found (db_bench: apt-get install rocksdb-tools)" >&2; exit 2; }
@@ -161,13 +165,15 @@ echo "picked by the simulated p99 (with the measured load): $pick"
 # 6. live replay of the picked variant
 rm -f live-$tag.sqlite
 (cd "$src" && "$bin" live "$scn" --target "$W/target.dat" --create "$tsize" --allow-write --variant "$pick" \
+   --submit "$submit" \
    --db "$W/live-$tag.sqlite" "${sets[@]}")
 
 # 7. recording vs live vs sim, every variant; the simulation with the
 #    tenants' load as measured around the recording (the live replay meets
 #    whatever load there is when it runs)
 rm -f val-$tag.sqlite
-(cd "$src" && "$bin" validate "$scn" --target "$W/target.dat" --allow-write --reference "$W/ref-$tag.sqlite" \
+(cd "$src" && "$bin" validate "$scn" --target "$W/target.dat" --allow-write --submit "$submit" \
+   --reference "$W/ref-$tag.sqlite" \
    --db "$W/val-$tag.sqlite" --reps "$reps" --sim-reps "$reps" --no-calibrate "${sets[@]}" \
    --set "host.background=$bg") |
   tee validate-$tag.txt

@@ -571,7 +571,7 @@ int cmd_validate(int argc, char **argv)
 {
     if (cmd_wants_help("validate", argc, argv)) {
         printf("\nOptions: those of latsurf live (--target, --db, --duration-ms, --reps,\n"
-               "--variant, --set, --trace, --quiet), and\n"
+               "--variant, --set, --trace, --submit, --quiet), and\n"
                "  --sim-reps N       simulated replications (default: the scenario's)\n"
                "  --rounds N         N paired rounds (each recalibrating with --recalibrate):\n"
                "                     a table per round, then the median of the rounds\n"

@@ -47,7 +47,7 @@ static int bad(const char *cmd, const char *fmt, const char *arg)
 int livecmd_parse(const char *cmd, int argc, char **argv, livecmd_args_t *a)
 {
     enum { O_TARGET = 256, O_DB, O_DUR, O_ALLOW, O_CREATE, O_REPS, O_SET, O_VARIANT, O_TRACE,
-           O_QUIET, O_SIMREPS, O_NOCAL, O_RECAL, O_REF, O_ROUNDS };
+           O_QUIET, O_SIMREPS, O_NOCAL, O_RECAL, O_REF, O_ROUNDS, O_SUBMIT };
     static const struct option opts[] = {
         {"target", required_argument, NULL, O_TARGET},
         {"db", required_argument, NULL, O_DB},
@@ -58,6 +58,7 @@ int livecmd_parse(const char *cmd, int argc, char **argv, livecmd_args_t *a)
         {"set", required_argument, NULL, O_SET},
         {"variant", required_argument, NULL, O_VARIANT},
         {"trace", no_argument, NULL, O_TRACE},
+        {"submit", required_argument, NULL, O_SUBMIT},
         {"quiet", no_argument, NULL, O_QUIET},
         {"sim-reps", required_argument, NULL, O_SIMREPS},
         {"no-calibrate", no_argument, NULL, O_NOCAL},
@@ -116,6 +117,11 @@ int livecmd_parse(const char *cmd, int argc, char **argv, livecmd_args_t *a)
         case O_SET: a->run.sets[a->run.nsets++] = optarg; break;
         case O_VARIANT: a->run.variants[a->run.nvariants++] = optarg; break;
         case O_TRACE: a->run.trace = true; break;
+        case O_SUBMIT:
+            if (strcmp(optarg, "pread") && strcmp(optarg, "io_uring"))
+                return bad(cmd, "--submit: expected io_uring or pread, got '%s'", optarg);
+            a->run.pread = strcmp(optarg, "pread") == 0;
+            break;
         case 'q':
         case O_QUIET: a->quiet = true; break;
         case O_NOCAL:
@@ -152,6 +158,8 @@ int livecmd_parse(const char *cmd, int argc, char **argv, livecmd_args_t *a)
         return bad(cmd, "a SCENARIO file is required%s", "");
     if (!a->run.target)
         return bad(cmd, "--target PATH is required (a file, or an unmounted block device)%s", "");
+    if (a->run.trace && a->run.pread)
+        return bad(cmd, "--trace joins io_uring events: not with --submit pread%s", "");
     if (a->recalibrate && a->no_calibrate)
         return bad(cmd, "--recalibrate and --no-calibrate exclude each other%s", "");
     return CMD_OK;

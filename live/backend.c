@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +67,7 @@ typedef struct be_worker be_worker_t;
 typedef struct be_cpujob {
     struct be_cpujob *next;
     uint64_t ns, arg;
+    double from_cpu;              /* its thread CPU time counts from here (0: from its start) */
 } be_cpujob_t;
 
 struct be_worker {
@@ -93,6 +95,16 @@ struct be_worker {
     /* worker-local */
     struct io_uring ring;
     bool ring_ok, iopoll, fixed_ok, no_rt, woke;
+    bool sync_noted;              /* pread mode: said what of the placement it cannot do */
+    /* The think window (live_be_cpu_work): this thread's CPU time when it
+     * last had a result in hand (t_ready), while its done callback runs
+     * (in_done), and when its last busy loop ended; spun: a loop ended and
+     * no read was submitted nor a wait begun since; after_spin_ns: the CPU
+     * time from a loop's end to the next submission without a wait between
+     * (the next request's bookkeeping), smoothed. */
+    double ready_cpu_ns, spin_end_ns, after_spin_ns;
+    bool in_done, spun;
+    uint16_t sync_prio;           /* pread mode: the thread's ioprio now */
     pol_taskrun_t taskrun;
     req_t *loc_head, *loc_tail;
     pol_registry_t *reg;
@@ -304,10 +316,13 @@ static void be_fail(be_worker_t *w, int rc, const char *what)
     pthread_mutex_unlock(&be->mu);
 }
 
+static void be_think_end(be_worker_t *w);
+
 static int be_flush(be_worker_t *w)
 {
     if (!io_uring_sq_ready(&w->ring))
         return 0;
+    be_think_end(w);
     uint64_t t = be_now(w->be);
     for (uint32_t i = 0; i < w->npend; i++) {
         const req_t *r = w->slot[w->pend[i]].r;
@@ -331,8 +346,63 @@ static struct io_uring_sqe *be_sqe(be_worker_t *w)
     return sqe;
 }
 
+static void be_complete(be_worker_t *w, uint64_t ud, int32_t res, uint32_t flags);
+
+/* pread mode: the thread's I/O priority is the request's (ioprio_set on
+ * this thread, only when it changes); RT refused runs as best effort, and
+ * says so, as a refused RT SQE does. */
+static void be_sync_prio(be_worker_t *w, be_slot_t *s)
+{
+    if (s->ioprio == w->sync_prio)
+        return;
+    if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, (int)s->ioprio) != 0 && errno == EPERM &&
+        s->ioprio >> IOPRIO_CLASS_SHIFT == IOPRIO_CLASS_RT) {
+        w->no_rt = true;
+        w->st.prio_refused++;
+        s->ioprio = live_be_ioprio(POL_PRIO_HIGH);
+        syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, (int)s->ioprio);
+    }
+    w->sync_prio = s->ioprio;
+}
+
+/* A read is submitted: if a think's busy loop came before it, the CPU time
+ * this thread spent between the loop's end and now (the bookkeeping that
+ * issues the read) is part of the next think's window too. */
+static void be_think_end(be_worker_t *w)
+{
+    if (!w->spun)
+        return;
+    w->spun = false;
+    double d = be_thread_cpu_ns() - w->spin_end_ns;
+    w->after_spin_ns = w->after_spin_ns > 0 ? 0.8 * w->after_spin_ns + 0.2 * d : d;
+}
+
+/* pread mode (live_be_cfg_t.sync): the consumer's thread does the I/O
+ * itself in one blocking pread/pwrite, as a program that reads with pread
+ * does, and completes it on return. t_submit is the syscall's entry (the
+ * last stamp user space has before the I/O: pread returns only once it is
+ * done). */
+static int be_sync_io(be_worker_t *w, uint32_t i)
+{
+    be_slot_t *s = &w->slot[i];
+    req_t *r = s->r;
+    const be_region_t *g = s->use.handle;
+    int fd = w->be->cfg.fd;
+    be_sync_prio(w, s);
+    be_think_end(w);
+    uint64_t t = be_now(w->be);
+    hist_add(&w->st.late, t > r->t[T_ISSUE] ? t - r->t[T_ISSUE] : 0);
+    r->t[T_SUBMIT] = t;
+    ssize_t n = r->op == REQ_WRITE ? pwrite(fd, g->mem, r->bytes, (off_t)r->offset)
+                                   : pread(fd, g->mem, r->bytes, (off_t)r->offset);
+    be_complete(w, LIVE_STAMPS_UD(r->id, i), n < 0 ? -errno : (int32_t)n, 0);
+    return 0;
+}
+
 static int be_queue_io(be_worker_t *w, uint32_t i)
 {
+    if (w->be->cfg.sync)
+        return be_sync_io(w, i);
     be_slot_t *s = &w->slot[i];
     req_t *r = s->r;
     be_region_t *g = s->use.handle;
@@ -377,7 +447,7 @@ static int be_prep(be_worker_t *w, req_t *r)
     }
     be_region_t *g = s->use.handle;
     if (!s->use.temporary && g->fixed < 0 && w->fixed_ok)
-        be_fix(w, g);
+        be_fix(w, g); /* never in pread mode: it has no fixed-buffer table */
     pol_prio_t prio = (pol_prio_t)r->prio;
     if (w->no_rt && prio == POL_PRIO_URGENT)
         prio = POL_PRIO_HIGH;
@@ -398,13 +468,23 @@ static int be_prep(be_worker_t *w, req_t *r)
         w->st.submit_elsewhere++;
     if (r->taskrun != w->taskrun)
         w->st.taskrun_mismatch++;
+    if (w->be->cfg.sync && !w->sync_noted &&
+        (r->wait != POL_WAIT_INTERRUPT || r->taskrun != POL_TASKRUN_DEFAULT ||
+         atomic_load_explicit(&w->batch, memory_order_relaxed) > 1 ||
+         (!s->use.temporary && w->be->cfg.registration != POL_REG_NONE))) {
+        w->sync_noted = true;
+        be_note(w->be, "--submit pread: the placement's wait mode, task_work mode, batching and "
+                       "kept registrations have no pread counterpart and were not applied");
+    }
+    /* in flight before it is queued: in pread mode it completes in there */
+    w->inflight++;
     rc = be_queue_io(w, i);
     if (rc) {
+        w->inflight--;
         pol_reg_release(w->reg, &s->use);
         be_slot_put(w, i);
         return rc;
     }
-    w->inflight++;
     return 0;
 }
 
@@ -526,7 +606,11 @@ static void be_complete(be_worker_t *w, uint64_t ud, int32_t res, uint32_t flags
                   atomic_load_explicit(&w->wait, memory_order_relaxed) == POL_WAIT_INTERRUPT;
     double lat = (double)(t_ready - r->t[T_ISSUE]);
     w->ewma_ns = w->ewma_ns > 0 ? 0.9 * w->ewma_ns + 0.1 * lat : lat;
+    w->ready_cpu_ns = be_thread_cpu_ns();
+    w->spun = false;
+    w->in_done = true;
     w->be->cfg.done(w->be->cfg.ctx, r);
+    w->in_done = false;
 }
 
 static int be_reap(be_worker_t *w)
@@ -555,7 +639,7 @@ static int be_ring_setup(be_worker_t *w, pol_wait_t wait)
     const host_cfg_t *h = be->cfg.host;
     const live_topo_t *t = be->cfg.topo;
     pol_taskrun_t tr = w->taskrun;
-    bool want_poll = wait != POL_WAIT_INTERRUPT;
+    bool want_poll = wait != POL_WAIT_INTERRUPT && !be->cfg.sync; /* pread mode: only wake-ups */
     if (want_poll && !t->poll_queues)
         be_note(be, "IOPOLL unavailable on %s (queue/io_poll=0: no polled queues); polling the "
                 "CQ ring instead", t->disk);
@@ -630,7 +714,7 @@ static int be_worker_setup(be_worker_t *w, pol_wait_t wait)
     }
     w->ring_ok = true;
     live_be_t *be = w->be;
-    if (be->cfg.registration != POL_REG_NONE) {
+    if (be->cfg.registration != POL_REG_NONE && !be->cfg.sync) {
         rc = io_uring_register_buffers_sparse(&w->ring, BE_FIXED_SLOTS);
         w->fixed_ok = rc == 0;
         if (rc)
@@ -676,12 +760,13 @@ static void be_take_inbox(be_worker_t *w)
     w->loc_tail = t;
 }
 
-/* Spin until this thread has had ns more CPU time. */
-static void be_spin(uint64_t ns)
+/* Spin until this thread's CPU time reaches until; returns it then. */
+static double be_spin_until(double until)
 {
-    double until = be_thread_cpu_ns() + (double)ns;
-    while (be_thread_cpu_ns() < until) {
+    double now;
+    while ((now = be_thread_cpu_ns()) < until) {
     }
+    return now;
 }
 
 /* Run the CPU work queued for this worker, in order. True if there was any. */
@@ -700,7 +785,20 @@ static bool be_run_cpu(be_worker_t *w)
     }
     while (j) {
         be_cpujob_t *next = j->next;
-        be_spin(j->ns);
+        /* A think's CPU time is the thread's from the result in hand to the
+         * next read, as the recording measured it (think_cpu_ns: on a CPU
+         * between the syscall's exit and the next entry): what this thread
+         * already spent on the result since (the completion's bookkeeping)
+         * is part of it, not on top; never a time already counted for an
+         * earlier busy loop. */
+        double now = be_thread_cpu_ns();
+        double from = j->from_cpu > w->spin_end_ns && j->from_cpu < now ? j->from_cpu : now;
+        /* and the bookkeeping between the loop's end and the next read, as
+         * this worker last measured it, comes off it too (only a think of
+         * this consumer's own, counted from its result) */
+        double after = j->from_cpu > 0 && from == j->from_cpu ? w->after_spin_ns : 0;
+        w->spin_end_ns = be_spin_until(from + (double)j->ns - after);
+        w->spun = true;
         w->be->cfg.cpu_done(w->be->cfg.ctx, j->arg);
         free(j);
         j = next;
@@ -724,6 +822,13 @@ static void be_wait(be_worker_t *w)
     if (w->iopoll)
         wm = POL_WAIT_POLL;
     live_be_t *be = w->be;
+    if (be->cfg.sync) /* pread mode: nothing to poll for, it waits in pread */
+        wm = POL_WAIT_INTERRUPT;
+    /* a think that also sleeps: what the worker spends after its busy loop
+     * (waiting, woken, issuing) is not the bookkeeping of one that does not,
+     * and is not measured (it would shorten the next think's loop by more
+     * than its own issuing costs) */
+    w->spun = false;
     uint64_t now = be_now(be);
     uint64_t window = (uint64_t)atomic_load_explicit(&w->window_ns, memory_order_relaxed);
     uint64_t deadline = w->npend ? w->pend_since + window : UINT64_MAX;
@@ -941,7 +1046,8 @@ static be_worker_t *be_start(live_be_t *be, uint64_t key, uint32_t cpu, const po
     w->key = key;
     w->slots = slab_make(1u << LIVE_STAMPS_SLOT_BITS);
     hist_init(&w->st.late);
-    w->taskrun = (pol_taskrun_t)r->taskrun;
+    /* pread mode: the ring only carries wake-ups (eventfd), set up plainly */
+    w->taskrun = be->cfg.sync ? POL_TASKRUN_DEFAULT : (pol_taskrun_t)r->taskrun;
     atomic_store(&w->wait, (int)r->wait);
     atomic_store(&w->batch, (int)(pl->batch ? pl->batch : 1));
     atomic_store(&w->window_ns, pl->batch_window_ns);
@@ -1072,6 +1178,9 @@ int live_be_cpu_work(live_be_t *be, uint32_t flow, uint32_t cpu, uint64_t ns, ui
         return -ENOMEM;
     j->ns = ns;
     j->arg = arg;
+    /* asked by the consumer's own completion: its think began with the result */
+    if (be_self == w && w->in_done)
+        j->from_cpu = w->ready_cpu_ns;
     pthread_mutex_lock(&w->mu);
     if (w->cpu_tail)
         w->cpu_tail->next = j;

@@ -33,6 +33,9 @@
  * it computes (live_be_cpu_work) it cannot, and cfg.timers_off says so, so
  * that the caller runs them meanwhile.
  *
+ * With cfg.sync (`latsurf live --submit pread`) a worker does each of its
+ * requests as one blocking pread/pwrite instead (t_submit: the call's entry).
+ *
  * Stamped here: t_submit (io_uring_submit returned), t_cqe (the worker has
  * the CQE) and t_ready (it has read every cache line of the data); the
  * kernel stamps in between are left to the caller (tracefs or nearest
@@ -72,6 +75,13 @@ typedef struct {
     pol_reg_t registration;
     const pol_config_t *polcfg;
     bool rdma;                     /* requests with r->rdma continue over RDMA (live/rdma.h) */
+    /* pread mode: each request is one blocking pread/pwrite on its consumer's
+     * thread instead of an SQE (a program that reads with pread, replayed as
+     * it ran); the ring then carries only wake-ups, and the placement's wait
+     * mode, batching, task_work mode and fixed buffers do not apply (a note
+     * says so). Timers are the caller's (give no cfg.timers): a thread
+     * blocked in pread could not run them. */
+    bool sync;
     uint64_t t0_ns;                /* CLOCK_MONOTONIC of run time 0 */
     live_be_done_fn done;
     live_be_cpu_fn cpu_done;       /* may be NULL when live_be_cpu_work is not used */
@@ -105,7 +115,13 @@ int live_be_submit(live_be_t *be, req_t *r, const pol_placement_t *pl);
 /* Have the worker of consumer (flow, declared CPU `cpu`) - started there if
  * it has none yet - run ns of CPU time (a busy loop measured on its own
  * CLOCK_THREAD_CPUTIME_ID, so another thread on its CPU stretches it), then
- * call cfg.cpu_done(ctx, arg) on that thread. Meanwhile it reaps nothing:
+ * call cfg.cpu_done(ctx, arg) on that thread. Asked from that worker's own
+ * done callback (a think after a read), the ns count from the result in hand
+ * (t_ready): the CPU time the worker spent since on the completion's
+ * bookkeeping is part of them, and so is what it spent between its last
+ * busy loop and the read after it (smoothed over its recent thinks), as the
+ * application's CPU time from a read's return to its next read was all its
+ * think. Meanwhile it reaps nothing:
  * the application computes. A worker started here sets its ring up as for
  * a request with the default task_work and interrupt waits (a trace thread's
  * first record computes before its first read); a later placement asking

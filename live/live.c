@@ -297,6 +297,8 @@ static void live_notes(live_t *L, const char *stamp_note, char *notes, size_t nl
         NOTE("%llu requests asked for a GPU or RDMA continuation: not executed live "
              "(t_continued = t_ready)",
              (unsigned long long)L->continued);
+    if (L->c->pread)
+        NOTE("submitted with pread/pwrite on each consumer's thread (--submit pread)");
     if (stamp_note && stamp_note[0])
         NOTE("%s", stamp_note);
 #undef NOTE
@@ -324,15 +326,22 @@ static int live_init(const exec_env_t *env, const void *cfg, void **x, exec_shap
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&L->mu, NULL);
     L->sync_ready = true;
+    if (c->trace && c->pread) {
+        snprintf(err, errlen, "--trace joins the kernel's io_uring events; with --submit pread "
+                              "there are none: use one or the other");
+        return -EINVAL;
+    }
     if (c->trace && live_stamps_start(&L->st, L->stamp_note, sizeof(L->stamp_note)) == 0)
         L->kept = malloc(4096 * sizeof(*L->kept)), L->capkept = L->kept ? 4096 : 0;
     L->t0 = live_mono();
     live_be_cfg_t bc = {
         .fd = c->target->fd, .topo = c->topo, .host = c->host,
         .registration = env->variant->registration, .polcfg = env->polcfg, .rdma = c->rdma,
-        .t0_ns = L->t0,
-        .done = live_done, .cpu_done = live_cpu_done, .timers = live_timers,
-        .timers_off = live_timers_off, .ctx = L,
+        .sync = c->pread, .t0_ns = L->t0,
+        .done = live_done, .cpu_done = live_cpu_done,
+        /* a worker blocked in pread cannot run timers: the driver does */
+        .timers = c->pread ? NULL : live_timers, .timers_off = c->pread ? NULL : live_timers_off,
+        .ctx = L,
     };
     if (!(L->be = live_be_new(&bc, err, errlen)))
         return -ENOMEM;

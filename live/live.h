@@ -27,7 +27,8 @@
  * next request without a think time) is issued on the completing worker,
  * the consumer's own thread. A workload's CPU work (exec_ops_t.cpu_work, a
  * trace's think_cpu_ns) is a busy loop on the consumer's worker thread
- * (live_be_cpu_work).
+ * (live_be_cpu_work). With cfg.pread the workers do each request in one
+ * blocking pread/pwrite and the driver runs every timer.
  *
  * finish fails the run with -EINTR (stopped: every CQE reaped, nothing
  * kept), -EINVAL (bad input: the workload writes without permission or
@@ -53,6 +54,10 @@ typedef struct {
     const host_cfg_t *host;              /* sqpoll settings; may be NULL */
     bool trace;                          /* kernel stamps from tracefs (live/stamps.h) */
     bool rdma;                           /* RDMA continuations (the caller checked a device) */
+    /* --submit pread: each request a blocking pread/pwrite on its consumer's
+     * thread (live/backend.h, cfg.sync), for replaying a program that read
+     * that way; every timer then runs on the driver. Not with trace. */
+    bool pread;
     /* Out: what the host could not do as the policy asked ("" if nothing),
      * written by finish. */
     char *notes;

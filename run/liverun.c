@@ -163,7 +163,7 @@ int liverun_run(const liverun_opts_t *o, liverun_t *c, liverun_done_fn fn, void 
             scn_variant_t *v = &s->var[vi];
             char notes[2048], why[1024];
             live_cfg_t lc = {
-                .target = &c->tgt, .topo = &c->topo, .host = &v->host, .trace = o->trace,
+                .target = &c->tgt, .topo = &c->topo, .host = &v->host, .trace = o->trace, .pread = o->pread,
                 .rdma = c->rdma, .notes = notes, .nlen = sizeof(notes),
             };
             harness_cfg_t hc = {

@@ -37,6 +37,7 @@ typedef struct {
     uint64_t create;              /* --create SIZE, 0 = no */
     uint32_t reps;                /* live replications (default 1) */
     bool allow_write, trace;
+    bool pread;                   /* --submit pread (live/live.h) */
     const char *version;          /* runs.version */
     const volatile sig_atomic_t *stop; /* the caller's Ctrl-C flag, NULL for none */
     /* A message for the user that is not an error: a note on what the host

@@ -299,6 +299,31 @@ static void test_live_consumer_threads(void **state)
                      1);
 }
 
+/* --submit pread (a pread program replayed as it ran): the run completes
+ * its reads and says how they were submitted; --trace, which joins
+ * io_uring events, is refused with it, as is an unknown mode (exit 2). */
+static void test_live_submit_pread(void **state)
+{
+    (void)state;
+    NEED_LIVE();
+    char out[8192];
+    unlink(path_in("pr.sqlite"));
+    assert_int_equal(run_cli("live s.json --target t.dat --variant kernel --submit pread "
+                             "--duration-ms 150 --db pr.sqlite",
+                             out, sizeof(out)),
+                     0);
+    assert_non_null(strstr(out, "--submit pread"));
+    assert_true(db_num("pr.sqlite", "SELECT value FROM metrics WHERE name='iops'") > 10);
+    assert_int_equal(tu_cli(dir, "live s.json --target t.dat --submit pread --trace --db x.sqlite",
+                            out, sizeof(out)),
+                     2);
+    assert_non_null(strstr(out, "--trace"));
+    assert_int_equal(tu_cli(dir, "live s.json --target t.dat --submit aio --db x.sqlite", out,
+                            sizeof(out)),
+                     2);
+    assert_non_null(strstr(out, "--submit"));
+}
+
 /* An open-loop Poisson stream keeps its rate and is issued near its due
  * times: the consumer's worker runs the arrival timers itself (backend.h),
  * so its median delay from the due time to io_uring_submit is far below
@@ -575,6 +600,7 @@ int main(void)
         cmocka_unit_test(test_live_hog),
         cmocka_unit_test(test_live_run),
         cmocka_unit_test(test_live_consumer_threads),
+        cmocka_unit_test(test_live_submit_pread),
         cmocka_unit_test(test_live_open_loop),
         cmocka_unit_test(test_live_registration_counts),
         cmocka_unit_test(test_refuse_mounted_blockdev),
