@@ -606,7 +606,7 @@ static void be_complete(be_worker_t *w, uint64_t ud, int32_t res, uint32_t flags
                   atomic_load_explicit(&w->wait, memory_order_relaxed) == POL_WAIT_INTERRUPT;
     double lat = (double)(t_ready - r->t[T_ISSUE]);
     w->ewma_ns = w->ewma_ns > 0 ? 0.9 * w->ewma_ns + 0.1 * lat : lat;
-    w->ready_cpu_ns = be_thread_cpu_ns();
+    w->ready_cpu_ns = w->be->cfg.thinks ? be_thread_cpu_ns() : 0;
     w->spun = false;
     w->in_done = true;
     w->be->cfg.done(w->be->cfg.ctx, r);

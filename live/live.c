@@ -337,7 +337,7 @@ static int live_init(const exec_env_t *env, const void *cfg, void **x, exec_shap
     live_be_cfg_t bc = {
         .fd = c->target->fd, .topo = c->topo, .host = c->host,
         .registration = env->variant->registration, .polcfg = env->polcfg, .rdma = c->rdma,
-        .sync = c->pread, .t0_ns = L->t0,
+        .sync = c->pread, .thinks = c->thinks, .t0_ns = L->t0,
         .done = live_done, .cpu_done = live_cpu_done,
         /* a worker blocked in pread cannot run timers: the driver does */
         .timers = c->pread ? NULL : live_timers, .timers_off = c->pread ? NULL : live_timers_off,

@@ -58,6 +58,7 @@ typedef struct {
      * thread (live/backend.h, cfg.sync), for replaying a program that read
      * that way; every timer then runs on the driver. Not with trace. */
     bool pread;
+    bool thinks; /* a workload's completions may ask CPU work (wl_ops_t.thinks) */
     /* Out: what the host could not do as the policy asked ("" if nothing),
      * written by finish. */
     char *notes;

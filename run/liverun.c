@@ -166,6 +166,8 @@ int liverun_run(const liverun_opts_t *o, liverun_t *c, liverun_done_fn fn, void 
                 .target = &c->tgt, .topo = &c->topo, .host = &v->host, .trace = o->trace, .pread = o->pread,
                 .rdma = c->rdma, .notes = notes, .nlen = sizeof(notes),
             };
+            for (uint32_t k = 0; k < v->nwl; k++)
+                lc.thinks |= v->wl[k].ops->thinks;
             harness_cfg_t hc = {
                 .ops = &live_exec_ops, .exec_cfg = &lc, .variant = &v->pol,
                 .polcfg = &v->polcfg, .host = &v->host, .wl = v->wl, .nwl = v->nwl,

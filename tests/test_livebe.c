@@ -192,6 +192,7 @@ static void run(ctx_t *c, bool sync, int ndone, int ncpu)
     pol_config_defaults(&pc);
     live_be_cfg_t bc = {
         .fd = t.fd, .topo = &topo, .registration = POL_REG_NONE, .polcfg = &pc, .sync = sync,
+        .thinks = true,
         .t0_ns = mono(), .done = on_done, .cpu_done = on_cpu, .ctx = c,
     };
     pthread_mutex_init(&c->mu, NULL);

@@ -728,4 +728,5 @@ const wl_ops_t wl_trace_ops = {
     .params_free = replay_params_free,
     .start = replay_start,
     .inst_free = replay_free,
+    .thinks = true,
 };

@@ -58,6 +58,10 @@ typedef struct wl_ops {
      * message with wl_fail() */
     int (*start)(const void *params, const wl_env_t *env, void **inst);
     void (*inst_free)(void *inst);
+    /* its completions may ask their consumer for CPU work (wl_env_t's
+     * cpu_work: a replayed think): a live run then marks each result's
+     * thread CPU time, a clock read per completion the others do without */
+    bool thinks;
 } wl_ops_t;
 
 const wl_ops_t *wl_find(const char *name);
