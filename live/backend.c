@@ -150,16 +150,16 @@ struct live_be {
 
 static __thread be_worker_t *be_self;
 
-static uint64_t be_mono(void)
+uint64_t live_be_mono_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t be_now(const live_be_t *be) { return be_mono() - be->cfg.t0_ns; }
+static uint64_t be_now(const live_be_t *be) { return live_be_mono_ns() - be->cfg.t0_ns; }
 
-static double be_thread_cpu_ns(void)
+double live_be_thread_cpu_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -373,7 +373,7 @@ static void be_think_end(be_worker_t *w)
     if (!w->spun)
         return;
     w->spun = false;
-    double d = be_thread_cpu_ns() - w->spin_end_ns;
+    double d = live_be_thread_cpu_ns() - w->spin_end_ns;
     w->after_spin_ns = w->after_spin_ns > 0 ? 0.8 * w->after_spin_ns + 0.2 * d : d;
 }
 
@@ -606,7 +606,7 @@ static void be_complete(be_worker_t *w, uint64_t ud, int32_t res, uint32_t flags
                   atomic_load_explicit(&w->wait, memory_order_relaxed) == POL_WAIT_INTERRUPT;
     double lat = (double)(t_ready - r->t[T_ISSUE]);
     w->ewma_ns = w->ewma_ns > 0 ? 0.9 * w->ewma_ns + 0.1 * lat : lat;
-    w->ready_cpu_ns = w->be->cfg.thinks ? be_thread_cpu_ns() : 0;
+    w->ready_cpu_ns = w->be->cfg.thinks ? live_be_thread_cpu_ns() : 0;
     w->spun = false;
     w->in_done = true;
     w->be->cfg.done(w->be->cfg.ctx, r);
@@ -764,7 +764,7 @@ static void be_take_inbox(be_worker_t *w)
 static double be_spin_until(double until)
 {
     double now;
-    while ((now = be_thread_cpu_ns()) < until) {
+    while ((now = live_be_thread_cpu_ns()) < until) {
     }
     return now;
 }
@@ -791,7 +791,7 @@ static bool be_run_cpu(be_worker_t *w)
          * already spent on the result since (the completion's bookkeeping)
          * is part of it, not on top; never a time already counted for an
          * earlier busy loop. */
-        double now = be_thread_cpu_ns();
+        double now = live_be_thread_cpu_ns();
         double from = j->from_cpu > w->spin_end_ns && j->from_cpu < now ? j->from_cpu : now;
         /* and the bookkeeping between the loop's end and the next read, as
          * this worker last measured it, comes off it too (only a think of
@@ -935,7 +935,7 @@ static void be_worker_loop(be_worker_t *w)
             pol_reg_stats_reset(w->reg);
             w->st.fixed_reads = 0;
             hist_init(&w->st.late);
-            w->cpu_mark_ns = be_thread_cpu_ns();
+            w->cpu_mark_ns = live_be_thread_cpu_ns();
         }
         if (atomic_load(&w->stop) && !w->inflight && !w->npend && !w->loc_head &&
             !atomic_load(&w->in_peek) && !atomic_load(&w->cpu_peek))
@@ -966,9 +966,9 @@ static void *be_worker_main(void *arg)
         if (w->timers)
             prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
         if (atomic_load(&be->marked))
-            w->cpu_mark_ns = be_thread_cpu_ns();
+            w->cpu_mark_ns = live_be_thread_cpu_ns();
         be_worker_loop(w);
-        w->cpu_end_ns = be_thread_cpu_ns();
+        w->cpu_end_ns = live_be_thread_cpu_ns();
         w->st.reg = *pol_reg_stats(w->reg);
     }
     /* buffers unregistered (each kept region, then the table) before the ring goes */

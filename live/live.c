@@ -51,20 +51,6 @@ typedef struct {
     uint64_t unkept;
 } live_t;
 
-static uint64_t live_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static double live_thread_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 static void live_failf(live_t *L, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void live_failf(live_t *L, int rc, const char *fmt, ...)
 {
@@ -165,7 +151,7 @@ static bool live_timers_due(live_t *L)
  * failure, or when it waits for the last I/O. */
 static void live_after_workload(live_t *L)
 {
-    uint64_t now = live_mono() - L->t0;
+    uint64_t now = live_be_mono_ns() - L->t0;
     if (!L->stopping && sim_next(L->sim) <= now)
         sim_run(L->sim, now);
     bool elsewhere = live_timers_due(L);
@@ -201,7 +187,7 @@ static void live_done(void *ctx, req_t *r)
 {
     live_t *L = ctx;
     pthread_mutex_lock(&L->mu);
-    uint64_t now = live_mono() - L->t0;
+    uint64_t now = live_be_mono_ns() - L->t0;
     if (!L->stopping && now > sim_now(L->sim))
         sim_run(L->sim, now);
     if (r->t[T_CONTINUED] < r->t[T_READY])
@@ -226,7 +212,7 @@ static void live_cpu_done(void *ctx, uint64_t arg)
     live_t *L = ctx;
     live_cpujob_t *j = (live_cpujob_t *)(uintptr_t)arg;
     pthread_mutex_lock(&L->mu);
-    uint64_t now = live_mono() - L->t0;
+    uint64_t now = live_be_mono_ns() - L->t0;
     if (!L->stopping && now > sim_now(L->sim))
         sim_run(L->sim, now);
     L->outstanding--;
@@ -333,7 +319,7 @@ static int live_init(const exec_env_t *env, const void *cfg, void **x, exec_shap
     }
     if (c->trace && live_stamps_start(&L->st, L->stamp_note, sizeof(L->stamp_note)) == 0)
         L->kept = malloc(4096 * sizeof(*L->kept)), L->capkept = L->kept ? 4096 : 0;
-    L->t0 = live_mono();
+    L->t0 = live_be_mono_ns();
     live_be_cfg_t bc = {
         .fd = c->target->fd, .topo = c->topo, .host = c->host,
         .registration = env->variant->registration, .polcfg = env->polcfg, .rdma = c->rdma,
@@ -367,7 +353,7 @@ static void live_lock(void *x, bool on)
 static void live_wind_down(live_t *L)
 {
     L->stopping = true;
-    uint64_t drain_until = live_mono() - L->t0 + LIVE_DRAIN_NS;
+    uint64_t drain_until = live_be_mono_ns() - L->t0 + LIVE_DRAIN_NS;
     while (L->outstanding) {
         struct timespec ts;
         live_abs(&ts, drain_until, L->t0);
@@ -397,7 +383,7 @@ static int live_drive(void *x, char *err, size_t errlen)
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     pthread_mutex_lock(&L->mu);
     while (!L->fail && !(stop && *stop)) {
-        uint64_t now = live_mono() - L->t0;
+        uint64_t now = live_be_mono_ns() - L->t0;
         if (now >= end)
             break;
         /* the mark before the events it makes due: with no warm-up, a
@@ -407,7 +393,7 @@ static int live_drive(void *x, char *err, size_t errlen)
         if (!L->marked && now >= warm) {
             L->marked = true;
             live_be_mark(L->be);
-            L->cpu_mark = live_thread_cpu_ns();
+            L->cpu_mark = live_be_thread_cpu_ns();
         }
         sim_run(L->sim, now);
         if (sim_error(L->sim)) { /* the workload or the engine failed: the run did */
@@ -441,7 +427,7 @@ static int live_drive(void *x, char *err, size_t errlen)
     }
     if (slack > 0)
         prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0UL, 0UL, 0UL);
-    L->cpu_end = live_thread_cpu_ns();
+    L->cpu_end = live_be_thread_cpu_ns();
     L->interrupted = stop && *stop;
     /* the measurement is over: stop the hog, joining its threads outside
      * the lock (one may sleep out its period first; the workers' completions

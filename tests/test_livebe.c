@@ -34,20 +34,6 @@
 static char dir[] = "latsurf-livebe-XXXXXX";
 static char why_skip[256];
 
-static uint64_t mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static double thread_cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 /* This thread's read syscalls so far (the read that samples them is
  * counted after it); -1 without task I/O accounting. */
 static long syscr(void)
@@ -112,16 +98,25 @@ typedef struct {
 
 static void burn(double ns)
 {
-    double until = thread_cpu() + ns;
-    while (thread_cpu() < until) {
+    double until = live_be_thread_cpu_ns() + ns;
+    while (live_be_thread_cpu_ns() < until) {
     }
+}
+
+/* One more of what wait_for waits for, from the worker's thread. */
+static void count_up(ctx_t *c, int *n)
+{
+    pthread_mutex_lock(&c->mu);
+    (*n)++;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
 }
 
 static void on_done(void *x, req_t *r)
 {
     ctx_t *c = x;
     (void)r;
-    double cpu = thread_cpu();
+    double cpu = live_be_thread_cpu_ns();
     long n = syscr();
     int k = c->ndone;
     c->syscr[k] = n;
@@ -142,25 +137,19 @@ static void on_done(void *x, req_t *r)
             assert_int_equal(live_be_submit(c->be, &c->r[1], &c->pl), 0);
         }
     }
-    pthread_mutex_lock(&c->mu);
-    c->ndone++;
-    pthread_cond_broadcast(&c->cv);
-    pthread_mutex_unlock(&c->mu);
+    count_up(c, &c->ndone);
 }
 
 static void on_cpu(void *x, uint64_t arg)
 {
     ctx_t *c = x;
-    c->cpu_at_end = thread_cpu();
+    c->cpu_at_end = live_be_thread_cpu_ns();
     if (c->chain && arg == 0) { /* the next read's bookkeeping, then the read */
         burn(c->burn_after_ns);
         c->r[1].t[T_ISSUE] = c->r[0].t[T_READY];
         assert_int_equal(live_be_submit(c->be, &c->r[1], &c->pl), 0);
     }
-    pthread_mutex_lock(&c->mu);
-    c->ncpu++;
-    pthread_cond_broadcast(&c->cv);
-    pthread_mutex_unlock(&c->mu);
+    count_up(c, &c->ncpu);
 }
 
 /* Wait (5 s at most) until ndone and ncpu reach these. */
@@ -193,7 +182,7 @@ static void run(ctx_t *c, bool sync, int ndone, int ncpu)
     live_be_cfg_t bc = {
         .fd = t.fd, .topo = &topo, .registration = POL_REG_NONE, .polcfg = &pc, .sync = sync,
         .thinks = true,
-        .t0_ns = mono(), .done = on_done, .cpu_done = on_cpu, .ctx = c,
+        .t0_ns = live_be_mono_ns(), .done = on_done, .cpu_done = on_cpu, .ctx = c,
     };
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
