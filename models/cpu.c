@@ -553,7 +553,7 @@ static void cpu_hrtick(sim_t *sim, void *ctx, uint64_t idx)
  * (6.6+: deadline reached; 6.17+: protected slice over), so the slice's end
  * is seen when it happens, not at the next tick. CFS's update_curr does not
  * check the slice (only the tick does), so there it changes nothing. */
-static void arm_hrtick_slow(cpus_t *c, cpu_t *p)
+static void arm_hrtick(cpus_t *c, cpu_t *p)
 {
     const cpu_thread_t *t = p->curr;
     bool exact = c->s.hrtick || (t && t->clock_reader && c->s.fair == CPU_FAIR_EEVDF);
@@ -576,14 +576,6 @@ static void arm_hrtick_slow(cpus_t *c, cpu_t *p)
     }
     p->hrtick = sim_after(c->sim, left, cpu_hrtick, c, p->cpu);
     p->hrtick_armed = true;
-}
-
-/* Inline: every start of fair work comes here, and on most CPUs (no
- * HRTICK, no clock reader, no timer armed) there is nothing to do. */
-static inline void arm_hrtick(cpus_t *c, cpu_t *p)
-{
-    if (p->hrtick_armed || c->s.hrtick || (p->curr && p->curr->clock_reader))
-        arm_hrtick_slow(c, p);
 }
 
 /* --- enqueue / dequeue --- */

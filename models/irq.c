@@ -143,7 +143,6 @@ static void irq_fire(irq_t *q, uint32_t i, bool coalesced)
      * calibrated), drawn for the batch's first request; irq_per_cqe_ns each
      * further CQE, drawn for its own request (models/costs.h) */
     sim_time_t work = (sim_time_t)costs_req(q->costs, COST_IRQ_HANDLER, batch);
-
     for (req_t *r = batch; r; r = r->next) {
         r->irq_cpu = (int16_t)q->cpu[i];
         if (coalesced && now > r->t[T_DEVICE_DONE])
