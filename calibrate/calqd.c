@@ -309,12 +309,31 @@ static double param_mean(json_t *p)
 static json_t *depth_row(const calqd_point_t *pt, const calqd_fit_t *f, const svcurve_t *cv,
                          double cz)
 {
-    return json_pack("{s:i, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "depth",
-                     (int)pt->depth, "ios", (json_int_t)pt->ios, "seconds", pt->seconds, "iops",
-                     pt->iops, "mean_ns", pt->mean_ns, "p50_ns", pt->p50_ns, "p99_ns", pt->p99_ns,
-                     "model_iops", calqd_model_iops(pt->depth, f->units, f->service_ns, f->host_ns),
-                     "curve_iops", calqd_curve_iops(pt->depth, cv, cz), "idle_frac", pt->idle_frac,
-                     "cqe_per_irq", pt->cqe_per_irq);
+    json_t *row = json_pack(
+        "{s:i, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "depth", (int)pt->depth, "ios",
+        (json_int_t)pt->ios, "seconds", pt->seconds, "iops", pt->iops, "mean_ns", pt->mean_ns,
+        "p50_ns", pt->p50_ns, "p99_ns", pt->p99_ns, "model_iops",
+        calqd_model_iops(pt->depth, f->units, f->service_ns, f->host_ns), "curve_iops",
+        calqd_curve_iops(pt->depth, cv, cz), "idle_frac", pt->idle_frac, "cqe_per_irq",
+        pt->cqe_per_irq);
+    if (!row || !pt->ncpu)
+        return row;
+    json_t *cpus = json_array();
+    for (unsigned c = 0; cpus && c < pt->ncpu; c++) {
+        json_t *one = json_pack("{s:i, s:f, s:f, s:f}", "cpu", (int)c, "thread_ns",
+                                pt->cpu_ns_per_io[c][CALQD_THREAD], "hardirq_ns",
+                                pt->cpu_ns_per_io[c][CALQD_HARDIRQ], "softirq_ns",
+                                pt->cpu_ns_per_io[c][CALQD_SOFTIRQ]);
+        if (!one || json_array_append_new(cpus, one)) {
+            json_decref(cpus);
+            cpus = NULL;
+        }
+    }
+    if (!cpus || json_object_set_new(row, "cpu_ns_per_io", cpus)) { /* out of memory */
+        json_decref(row);
+        return NULL;
+    }
+    return row;
 }
 
 /* cpu's idle + iowait time since boot, ns (/proc/stat, in USER_HZ units;
@@ -340,6 +359,32 @@ static double cpu_idle_ns(int cpu)
     return ns;
 }
 
+/* Every CPU's time since boot at the CPU model's levels, ns (/proc/stat in
+ * USER_HZ units: user + nice + system, irq, softirq): the CPUs read (at
+ * most max), or 0. */
+static unsigned cpu_levels_ns(double (*ns)[CALQD_NLEVEL], unsigned max)
+{
+    FILE *f = fopen("/proc/stat", "re");
+    if (!f)
+        return 0;
+    char line[512];
+    unsigned n = 0;
+    double hz = (double)sysconf(_SC_CLK_TCK);
+    while (n < max && fgets(line, sizeof(line), f)) {
+        unsigned cpu;
+        unsigned long long v[7];
+        if (sscanf(line, "cpu%u %llu %llu %llu %llu %llu %llu %llu", &cpu, &v[0], &v[1], &v[2],
+                   &v[3], &v[4], &v[5], &v[6]) != 8 || cpu != n)
+            continue; /* the summary line "cpu ", or a CPU out of order */
+        ns[n][CALQD_THREAD] = (double)(v[0] + v[1] + v[2]) * 1e9 / hz;
+        ns[n][CALQD_HARDIRQ] = (double)v[5] * 1e9 / hz;
+        ns[n][CALQD_SOFTIRQ] = (double)v[6] * 1e9 / hz;
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
 /* The device's interrupts so far, all CPUs (irq NULL or none found: 0). */
 static uint64_t irq_total(const char *irq)
 {
@@ -361,16 +406,26 @@ static int measure(int fd, uint64_t nblocks, int cpu, const char *irq, unsigned 
                    calqd_point_t *out)
 {
     double idle0 = cpu >= 0 ? cpu_idle_ns(cpu) : -1;
+    double lv0[CALQD_MAXCPU][CALQD_NLEVEL], lv1[CALQD_MAXCPU][CALQD_NLEVEL];
+    unsigned n0 = cpu_levels_ns(lv0, CALQD_MAXCPU);
     uint64_t irq0 = irq_total(irq), t0 = calprobe_now_ns();
     int rc = calqd_measure(fd, nblocks, cpu, depth, warm, run, seed, stop, out);
     if (rc)
         return rc;
     double span = (double)(calprobe_now_ns() - t0), idle1 = cpu >= 0 ? cpu_idle_ns(cpu) : -1;
+    unsigned n1 = cpu_levels_ns(lv1, CALQD_MAXCPU);
     uint64_t irqs = irq_total(irq) - irq0;
+    double ios = out->iops * span / 1e9; /* completed over the span, warm-up included */
     if (idle0 >= 0 && idle1 >= idle0 && span > 0)
         out->idle_frac = fmin(1, (idle1 - idle0) / span);
     if (irqs)
-        out->cqe_per_irq = out->iops * span / 1e9 / (double)irqs;
+        out->cqe_per_irq = ios / (double)irqs;
+    if (n0 && n0 == n1 && ios > 0) {
+        out->ncpu = n0;
+        for (unsigned c = 0; c < n0; c++)
+            for (int l = 0; l < CALQD_NLEVEL; l++)
+                out->cpu_ns_per_io[c][l] = fmax(0, lv1[c][l] - lv0[c][l]) / ios;
+    }
     return 0;
 }
 

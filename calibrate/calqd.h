@@ -45,6 +45,9 @@ extern const unsigned calqd_depths[CALQD_NDEPTH]; /* 1, 2, 8, 64 */
 #define CALQD_NCHECK 3
 extern const unsigned calqd_check_depths[CALQD_NCHECK]; /* 4, 16, 32 */
 
+#define CALQD_MAXCPU 16 /* CPUs whose time per read a sweep point keeps */
+enum { CALQD_THREAD, CALQD_HARDIRQ, CALQD_SOFTIRQ, CALQD_NLEVEL };
+
 typedef struct {
     unsigned depth;
     uint64_t ios;            /* completed in the measured window */
@@ -55,6 +58,13 @@ typedef struct {
      * where unknown: the pinned CPU's idle + iowait share (/proc/stat), and
      * completions per interrupt of the device's vectors (/proc/interrupts) */
     double idle_frac, cqe_per_irq;
+    /* each CPU's time per completed read over the same span (/proc/stat,
+     * USER_HZ: coarse over a quick sweep's second), at the levels the CPU
+     * model keeps: thread (user + nice + system), hard IRQ, softirq; ncpu 0
+     * where /proc/stat could not be read. Measured to check the model's
+     * CPU per read at depth against, not fitted. */
+    unsigned ncpu;
+    double cpu_ns_per_io[CALQD_MAXCPU][CALQD_NLEVEL];
 } calqd_point_t;
 
 /* Keep `depth` reads in flight on fd's first nblocks 4 KiB blocks from a

@@ -329,6 +329,44 @@ static void check_param(json_t *params, const char *name)
                     json_number_value(json_object_get(q, "p99")));
 }
 
+/* The queue-depth sweep's CPU time per read (device_units.per_depth[].
+ * cpu_ns_per_io, /proc/stat): one entry per CPU, none negative, and no more
+ * CPU time in a second of reads than the CPUs have (a tick of rounding per
+ * CPU level aside); some CPU did the reads' work. */
+static void check_sweep_cpu(json_t *params)
+{
+    json_t *rows = json_object_get(json_object_get(params, "device_units"), "per_depth");
+    if (!json_array_size(rows)) {
+        printf("the sweep's CPU per read not checked: no device_units.per_depth\n");
+        return;
+    }
+    long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        json_t *cpus = json_object_get(row, "cpu_ns_per_io");
+        assert_true(json_is_array(cpus));
+        assert_int_equal((long)json_array_size(cpus), ncpu < 16 ? ncpu : 16);
+        double iops = json_number_value(json_object_get(row, "iops")), busy = 0;
+        size_t j;
+        json_t *c;
+        json_array_foreach(cpus, j, c)
+        {
+            static const char *const lv[] = {"thread_ns", "hardirq_ns", "softirq_ns"};
+            for (size_t l = 0; l < 3; l++) {
+                double v = json_number_value(json_object_get(c, lv[l]));
+                assert_true(v >= 0);
+                busy += v;
+            }
+        }
+        double secs = json_number_value(json_object_get(row, "seconds"));
+        double tick = 1e9 / (double)sysconf(_SC_CLK_TCK);
+        assert_true(busy > 0);
+        assert_true(busy * iops <= (double)json_array_size(cpus) * (1e9 + 3 * tick / secs));
+    }
+}
+
 static void test_calibrate_quick(void **state)
 {
     (void)state;
@@ -379,6 +417,7 @@ static void test_calibrate_quick(void **state)
         qd1 += strncmp(key, "qd1_read_p50_cpu", 16) == 0;
     }
     assert_true(qd1 >= 1);
+    check_sweep_cpu(params);
     /* as root with tracefs, the traced part is there too */
     if (geteuid() == 0 && access("/sys/kernel/tracing/instances", W_OK) == 0) {
         static const char *const traced[] = {"device_write_4k_ns", "irq_cpu",
