@@ -30,9 +30,16 @@ struct blkmq {
     blkmq_hctx_t *hctx;
     uint32_t *map[NMAPS];       /* [cpus] -> hardware queue; read/poll may alias default */
     /* [cpus]: BLOCK_SOFTIRQ raised there and its run has not yet taken the
-     * CPU's blk_cpu_done list (blk_mq_raise_softirq / blk_complete_reqs) */
+     * CPU's blk_cpu_done list (blk_mq_raise_softirq / blk_complete_reqs):
+     * RAISED_SOFTIRQ for a run at softirq level, RAISED_KSOFTIRQD for one
+     * handed to ksoftirqd */
     uint8_t *raised;
+    /* [cpus]: raises in a row that found the softirq level still busy, i.e.
+     * restarts of one __do_softirq pass (lists calibrated only) */
+    uint32_t *restarts;
 };
+
+enum { RAISED_NONE, RAISED_SOFTIRQ, RAISED_KSOFTIRQD };
 
 /* blk_mq_map_queues / blk_mq_pci_map_queues: CPUs of queue q of a set of n
  * queues starting at `first` are the managed spread's [q*cpus/n, ...). */
@@ -60,8 +67,9 @@ blkmq_t *blkmq_new(sim_t *sim, cpus_t *cpus, const costs_t *costs, const blkmq_c
     for (int m = 0; m < NMAPS; m++)
         b->map[m] = calloc(host->cpus, sizeof(*b->map[m]));
     b->raised = calloc(host->cpus ? host->cpus : 1, sizeof(*b->raised));
+    b->restarts = calloc(host->cpus ? host->cpus : 1, sizeof(*b->restarts));
     if (!b->hctx || !b->map[MAP_DEFAULT] || !b->map[MAP_READ] || !b->map[MAP_POLL] ||
-        !b->raised) {
+        !b->raised || !b->restarts) {
         blkmq_free(b);
         return NULL;
     }
@@ -99,6 +107,7 @@ void blkmq_free(blkmq_t *b)
     for (int m = 0; m < NMAPS; m++)
         free(b->map[m]);
     free(b->raised);
+    free(b->restarts);
     free(b);
 }
 
@@ -183,7 +192,26 @@ static void blkmq_list_taken(sim_t *sim, void *ctx, uint64_t cpu)
 {
     (void)sim;
     blkmq_t *b = ctx;
-    b->raised[cpu] = 0;
+    b->raised[cpu] = RAISED_NONE;
+}
+
+/* Whether this softirq work goes to ksoftirqd. In kernel/softirq.c
+ * (handle_softirqs) a pass runs every pending vector, BLOCK_SOFTIRQ taking
+ * its whole list, and restarts while something was raised meanwhile, up to
+ * MAX_SOFTIRQ_RESTART passes (and 2 ms, not modelled) before it wakes
+ * ksoftirqd. With the list calibrated, the completions on one list are one
+ * pass's work, whatever their number: only a raise that finds the softirq
+ * level still busy counts, as a restart, and a request that joins a list
+ * goes where its list's run goes. Uncalibrated, every request is its own
+ * raise, so the backlog of softirq jobs counts the restarts. */
+static bool blkmq_to_ksoftirqd(blkmq_t *b, uint32_t c, bool lists, bool join)
+{
+    if (!lists)
+        return cpus_queued(b->cpus, c, CPU_SOFTIRQ) >= b->host->ksoftirqd_after;
+    if (join)
+        return b->raised[c] == RAISED_KSOFTIRQD;
+    b->restarts[c] = cpus_queued(b->cpus, c, CPU_SOFTIRQ) ? b->restarts[c] + 1 : 0;
+    return b->restarts[c] >= b->host->ksoftirqd_after;
 }
 
 /* BLOCK_SOFTIRQ on r->completion_cpu (blk_done_softirq). The request joins
@@ -200,21 +228,27 @@ static void blkmq_run_softirq(blkmq_t *b, req_t *r)
     bool lists = b->costs->c[COST_BLK_COMPLETE_PER_RQ].measured, join = lists && b->raised[c];
     sim_time_t work =
         (sim_time_t)costs_req(b->costs, join ? COST_BLK_COMPLETE_PER_RQ : COST_BLK_COMPLETE, r);
-    if (cpus_queued(b->cpus, c, CPU_SOFTIRQ) >= b->host->ksoftirqd_after) {
+    if (blkmq_to_ksoftirqd(b, c, lists, join)) {
         /* __do_softirq gave up: the rest runs in ksoftirqd, a fair thread
-         * that competes with the CPU's other threads (plus its wake-up) */
+         * that competes with the CPU's other threads; the raise that hands
+         * it over wakes it (a joining request rides along) */
         cpu_thread_t *k = cpus_ksoftirqd(b->cpus, c);
         if (!k)
             return;
         r->deferred = 1;
-        work += (sim_time_t)costs_req(b->costs, COST_WAKEUP_SAME, r);
+        if (!join)
+            work += (sim_time_t)costs_req(b->costs, COST_WAKEUP_SAME, r);
+        if (lists && !join) {
+            b->raised[c] = RAISED_KSOFTIRQD;
+            cpus_thread_run(k, 0, blkmq_list_taken, b, c);
+        }
         cpus_thread_run(k, work, blkmq_done, b, (uint64_t)(uintptr_t)r);
         return;
     }
     if (lists && !b->raised[c]) {
         /* a new run: it takes the list when it starts (a mark of no work
          * ahead of this request's completion, FIFO at the softirq level) */
-        b->raised[c] = 1;
+        b->raised[c] = RAISED_SOFTIRQ;
         cpus_run(b->cpus, c, CPU_SOFTIRQ, 0, blkmq_list_taken, b, c);
     }
     cpus_run(b->cpus, c, CPU_SOFTIRQ, work, blkmq_done, b, (uint64_t)(uintptr_t)r);

@@ -12,6 +12,8 @@
  *     handler after it: irq_handler_ns + irq_per_cqe_ns, not twice a;
  *   - requests joining a raised BLOCK_SOFTIRQ list cost
  *     blk_complete_per_rq_ns; the one that raises costs blk_complete_ns;
+ *     a list of any length is one softirq pass, and only raises that find
+ *     the softirq still running count towards ksoftirqd (restarts);
  *   - calbatch_fit recovers the slopes a synthetic trace was built with.
  * Costs: call 1000, SQE 100, dispatch 3000 (plugged 500), handler 1000
  * (+200 per further CQE), block completion 2000 (+300 per joining request),
@@ -106,6 +108,14 @@ static void reached(void *ctx, req_t *r)
 {
     rig_t *g = ctx;
     g->at[r - g->r] = sim_now(g->sim);
+    g->n++;
+}
+
+/* Counts completions of requests outside g->r (their times are their own). */
+static void reached_any(void *ctx, req_t *r)
+{
+    (void)r;
+    rig_t *g = ctx;
     g->n++;
 }
 
@@ -289,6 +299,77 @@ static void test_softirq_list(void **state)
     rig_fini(&g);
 }
 
+/* 32 completions handed to BLOCK_SOFTIRQ on CPU 1 at once, more than
+ * ksoftirqd_after (10, MAX_SOFTIRQ_RESTART): still one run of one
+ * __do_softirq pass (blk_complete_reqs takes the whole list), none in
+ * ksoftirqd: request i done at 2000 + 300 i. */
+static void test_softirq_list_is_one_pass(void **state)
+{
+    (void)state;
+    rig_t g;
+    rig_init(&g);
+    enum { N = 32 };
+    req_t rs[N];
+    blkmq_t *b = rig_blkmq(&g, ignore, reached_any);
+    g.n = 0;
+    for (unsigned i = 0; i < N; i++) {
+        memset(&rs[i], 0, sizeof(rs[i]));
+        rs[i].op = REQ_READ;
+        rs[i].gpu = -1;
+        rs[i].tag = i;
+        rs[i].wait = POL_WAIT_INTERRUPT;
+        rs[i].blk_cpu = 0;
+        rs[i].irq_cpu = 1;
+        rs[i].hwq = 0;
+    }
+    for (unsigned i = 0; i < N; i++)
+        blkmq_complete(b, &rs[i]);
+    sim_run(g.sim, SIM_MS(1));
+    assert_int_equal(g.n, N);
+    for (unsigned i = 0; i < N; i++) {
+        assert_int_equal(rs[i].deferred, 0);
+        assert_int_equal(rs[i].t[T_BLK_DONE], COMPLETE + (sim_time_t)i * PER_RQ);
+    }
+    rig_fini(&g);
+}
+
+static void blk_complete_at(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    rig_t *g = ctx;
+    blkmq_complete(g->b, &g->r[arg]);
+}
+
+/* Raises that each find BLOCK_SOFTIRQ still running are restarts of one
+ * pass: completion k (k = 0..7) arrives at 2000 k - 1000 (k > 0), while run
+ * k - 1 (2000 ns, alone on its list, taken at its start) is still running.
+ * With ksoftirqd_after 4 the fourth restart (k = 4, at 7000) hands its run
+ * to ksoftirqd (deferred); the runs before it stay at softirq level, done
+ * at 2000 (k + 1). */
+static void test_softirq_restarts_go_to_ksoftirqd(void **state)
+{
+    (void)state;
+    rig_t g;
+    rig_init(&g);
+    g.host.ksoftirqd_after = 4;
+    rig_blkmq(&g, ignore, reached);
+    for (unsigned k = 0; k < 8; k++) {
+        req_t *r = io(&g, k);
+        r->blk_cpu = 0;
+        r->irq_cpu = 1;
+        r->hwq = 0;
+        sim_at(g.sim, k ? 2000 * (sim_time_t)k - 1000 : 0, blk_complete_at, &g, k);
+    }
+    sim_run(g.sim, SIM_MS(1));
+    assert_int_equal(g.n, 8);
+    for (unsigned k = 0; k < 4; k++) {
+        assert_int_equal(g.r[k].deferred, 0);
+        assert_int_equal(g.at[k], 2000 * (sim_time_t)(k + 1));
+    }
+    assert_int_equal(g.r[4].deferred, 1);
+    rig_fini(&g);
+}
+
 /* A synthetic trace of 40 plugged calls of 4..8 SQEs (prep every 1100 ns,
  * inserts every 150, issues every 450 after a fixed 2000) and their
  * handlers (1000 + 100 k) and softirq runs (completions every 400 after
@@ -364,6 +445,8 @@ int main(void)
         cmocka_unit_test(test_task_work_join),
         cmocka_unit_test(test_irq_pending_bit),
         cmocka_unit_test(test_softirq_list),
+        cmocka_unit_test(test_softirq_list_is_one_pass),
+        cmocka_unit_test(test_softirq_restarts_go_to_ksoftirqd),
         cmocka_unit_test(test_calbatch_fit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
