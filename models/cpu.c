@@ -454,7 +454,6 @@ static void fair_schedule(cpus_t *c, cpu_t *p)
 
 static void cpu_dispatch(cpus_t *c, cpu_t *p);
 static void cpu_on_done(sim_t *sim, void *ctx, uint64_t idx);
-static bool cpu_job_done(sim_t *sim, cpus_t *c, cpu_t *p);
 
 /* Stop whatever runs (it keeps its place); the caller dispatches. */
 static void cpu_stop(cpus_t *c, cpu_t *p)
@@ -554,20 +553,14 @@ static void cpu_hrtick(sim_t *sim, void *ctx, uint64_t idx)
  * (6.6+: deadline reached; 6.17+: protected slice over), so the slice's end
  * is seen when it happens, not at the next tick. CFS's update_curr does not
  * check the slice (only the tick does), so there it changes nothing. */
-static bool hrtick_arms(const cpus_t *c, const cpu_t *p)
-{
-    const cpu_thread_t *t = p->curr;
-    bool exact = c->s.hrtick || (t && t->clock_reader && c->s.fair == CPU_FAIR_EEVDF);
-    return exact && t && p->nrq >= 2;
-}
-
 static void arm_hrtick(cpus_t *c, cpu_t *p)
 {
     const cpu_thread_t *t = p->curr;
+    bool exact = c->s.hrtick || (t && t->clock_reader && c->s.fair == CPU_FAIR_EEVDF);
     if (p->hrtick_armed)
         sim_cancel(c->sim, p->hrtick);
     p->hrtick_armed = false;
-    if (!hrtick_arms(c, p))
+    if (!exact || !t || p->nrq < 2)
         return;
     sim_time_t left;
     if (c->s.fair == CPU_FAIR_EEVDF) {
@@ -679,28 +672,19 @@ static void fair_settle(cpus_t *c, cpu_thread_t *t)
 
 /* Start the highest-level work, if the CPU is free: kernel levels first,
  * then the fair curr (picking one when there is none, when the curr may be
- * pre-empted and is asked to, or when it cannot run). `last`: the caller
- * is the end of a job (cpu_job_done), with nothing to do after this; then,
- * when the work's end would be the engine's next event, the clock moves
- * there (sim_advance) instead of scheduling it, and this returns true: the
- * caller runs that end itself. Exact because that event would be the last
- * one the handler schedules - the user-level start schedules nothing after
- * it where arm_hrtick arms nothing - and the first to run. */
-static bool cpu_dispatch_at(cpus_t *c, cpu_t *p, bool last)
+ * pre-empted and is asked to, or when it cannot run). */
+static void cpu_dispatch(cpus_t *c, cpu_t *p)
 {
     if (p->running >= 0 || p->in_done)
-        return false;
+        return;
     sim_time_t now = sim_now(c->sim);
     for (int l = 0; l < CPU_USER; l++) {
         if (!p->q[l].n)
             continue;
         p->running = l;
         p->started = now;
-        sim_time_t left = p->q[l].j[p->q[l].head].left;
-        if (last && sim_advance(c->sim, now + left))
-            return true;
-        p->timer = sim_after(c->sim, left, cpu_on_done, c, p->cpu);
-        return false;
+        p->timer = sim_after(c->sim, p->q[l].j[p->q[l].head].left, cpu_on_done, c, p->cpu);
+        return;
     }
     cpu_thread_t *t = p->curr;
     if (!t && !p->nrq) {
@@ -709,7 +693,7 @@ static bool cpu_dispatch_at(cpus_t *c, cpu_t *p, bool last)
          * so the CPU goes idle without it - most of a CPU's job ends */
         p->resched = false;
         p->idle_since = now;
-        return false;
+        return;
     }
     if (!t || !fair_runnable(t) || (p->resched && fair_preemptible(c, t))) {
         fair_schedule(c, p);
@@ -717,40 +701,19 @@ static bool cpu_dispatch_at(cpus_t *c, cpu_t *p, bool last)
     }
     if (!t) {
         p->idle_since = now;
-        return false;
+        return;
     }
     p->running = CPU_USER;
     p->started = now;
-    if (t->q.n) {
-        sim_time_t left = t->q.j[t->q.head].left;
-        if (last && !hrtick_arms(c, p) && sim_advance(c->sim, now + left)) {
-            arm_hrtick(c, p); /* (cancels one armed before: no event added) */
-            return true;
-        }
-        p->timer = sim_after(c->sim, left, cpu_on_done, c, p->cpu);
-    }
+    if (t->q.n)
+        p->timer = sim_after(c->sim, t->q.j[t->q.head].left, cpu_on_done, c, p->cpu);
     arm_hrtick(c, p);
-    return false;
 }
 
-static void cpu_dispatch(cpus_t *c, cpu_t *p) { (void)cpu_dispatch_at(c, p, false); }
-
-/* The running work's end (p->timer). When the work dispatched next on the
- * CPU would also be the engine's next event - nothing else due before it
- * ends - its end runs here, in a loop, instead of as another event
- * (cpu_dispatch_at, sim_advance). */
 static void cpu_on_done(sim_t *sim, void *ctx, uint64_t idx)
 {
     cpus_t *c = ctx;
     cpu_t *p = &c->cpu[idx];
-    while (cpu_job_done(sim, c, p))
-        ;
-}
-
-/* One job's end; true when the clock has moved to the end of the work
- * dispatched after it, which the caller runs next. */
-static bool cpu_job_done(sim_t *sim, cpus_t *c, cpu_t *p)
-{
     int lvl = p->running;
     cpu_thread_t *t = NULL;
     cpu_job_t job;
@@ -773,7 +736,7 @@ static bool cpu_job_done(sim_t *sim, cpus_t *c, cpu_t *p)
         fair_dequeue(c, p, t, true);
     if (t && p->resched && p->curr)
         fair_schedule(c, p);
-    return cpu_dispatch_at(c, p, true);
+    cpu_dispatch(c, p);
 }
 
 static int cpu_push(cpus_t *c, cpu_t *p, cpu_deque_t *d, sim_time_t work, sim_handler_fn fn,

@@ -34,8 +34,6 @@ struct sim {
     slab_t evs; /* the pool's bookkeeping: ev[] is a slab */
     uint32_t seq;
     bool stopped;
-    bool in_run;      /* inside sim_run: `until` is its bound (sim_advance) */
-    sim_time_t until;
     uint64_t executed;
     int error;        /* sticky: the first failure's code, 0 while none */
     char errmsg[512];
@@ -172,25 +170,12 @@ bool sim_cancel(sim_t *s, sim_timer_t h)
     return true;
 }
 
-bool sim_advance(sim_t *s, sim_time_t t)
-{
-    /* a cancelled key may stand in for a later event: then false, and the
-     * caller schedules as usual */
-    if (!s->in_run || s->stopped || t > s->until || (!pes_empty(&s->pes) && pes_top(&s->pes)->t <= t))
-        return false;
-    s->now = t;
-    s->executed++;
-    return true;
-}
-
 uint64_t sim_run(sim_t *s, sim_time_t until)
 {
     uint64_t n0 = s->executed;
     if (s->error) /* a failed run stays stopped */
         return 0;
     s->stopped = false;
-    s->in_run = true;
-    s->until = until;
     pes_t *q = &s->pes;
     while (!s->stopped && !pes_empty(q)) {
         pes_key_t k;
@@ -221,7 +206,6 @@ uint64_t sim_run(sim_t *s, sim_time_t until)
         s->executed++;
         fn(s, ctx, arg);
     }
-    s->in_run = false;
     if (!s->stopped && until != SIM_TIME_MAX && s->now < until)
         s->now = until;
     return s->executed - n0;

@@ -61,19 +61,6 @@ static inline sim_timer_t sim_after(sim_t *sim, sim_time_t dt, sim_handler_fn fn
 bool sim_cancel(sim_t *sim, sim_timer_t timer);
 bool sim_pending(const sim_t *sim, sim_timer_t timer);
 
-/* A handler's last step done in place of the engine: true when an event
- * the caller would schedule now for time t (>= now) would be the next to
- * run - every pending event is due after t (one due at t was scheduled
- * earlier, so it runs first), t is within this sim_run()'s bound and the
- * run is not stopping. The clock then moves to t, the event counts as
- * executed, and the caller runs that event's handler itself instead of
- * scheduling it (a loop rather than a return to the engine, which saves the
- * event's trip through the pending set). Only valid where scheduling that
- * event would be the last thing the running handler does: then the events
- * run in the loop's order by construction. False (nothing changes)
- * otherwise, and outside sim_run. */
-bool sim_advance(sim_t *sim, sim_time_t t);
-
 /* Run events with time <= until. Returns the number of events executed by
  * this call. The clock ends at `until` unless sim_stop() was called. */
 uint64_t sim_run(sim_t *sim, sim_time_t until);

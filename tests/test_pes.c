@@ -481,122 +481,6 @@ static void test_engine_cancel_stress(void **state)
     sim_free(s);
 }
 
-/* sim_advance: a chain whose handler, as its last step, either schedules
- * its next step (sim_at) or, where sim_advance allows, runs it in place.
- * Both runs must execute the same steps at the same times in the same
- * order, interleaved with the same other events. */
-typedef struct {
-    bool advance;     /* run the next step in place where allowed */
-    gsl_rng *g;
-    uint64_t *log;    /* chain << 32 | step, per executed step */
-    sim_time_t *when;
-    size_t n, cap;
-    uint64_t inplace; /* steps run in place */
-} chain_t;
-
-static void chain_log(chain_t *c, sim_t *sim, uint64_t arg)
-{
-    if (c->n < c->cap) {
-        c->log[c->n] = arg;
-        c->when[c->n] = sim_now(sim);
-    }
-    c->n++;
-}
-
-static void chain_other(sim_t *sim, void *ctx, uint64_t arg)
-{
-    chain_log(ctx, sim, arg);
-}
-
-static void chain_step(sim_t *sim, void *ctx, uint64_t arg)
-{
-    chain_t *c = ctx;
-    for (;;) {
-        chain_log(c, sim, arg);
-        uint32_t step = (uint32_t)arg;
-        /* a few steps, short or long, some at zero delay (ties) */
-        if (step == 12)
-            return;
-        if (gsl_rng_uniform_int(c->g, 4) == 0) /* an unrelated event meanwhile */
-            sim_after(sim, gsl_rng_uniform_int(c->g, 40), chain_other, c, arg | 0xffff);
-        sim_time_t t = sim_now(sim) + gsl_rng_uniform_int(c->g, 30);
-        arg++;
-        if (!(c->advance && sim_advance(sim, t))) {
-            sim_at(sim, t, chain_step, c, arg);
-            return;
-        }
-        c->inplace++;
-    }
-}
-
-static uint64_t chain_run(chain_t *c, sim_time_t until)
-{
-    sim_t *s = sim_new();
-    for (uint64_t k = 0; k < 50; k++)
-        sim_at(s, gsl_rng_uniform_int(c->g, 200), chain_step, c, k << 32);
-    uint64_t n = sim_run(s, until);
-    n += sim_run(s, SIM_TIME_MAX); /* past the first bound */
-    assert_int_equal(sim_events(s), n);
-    assert_int_equal(sim_npending(s), 0);
-    sim_free(s);
-    return n;
-}
-
-static void test_engine_advance_same_order(void **state)
-{
-    (void)state;
-    enum { CAP = 4096 };
-    chain_t a = {false, gsl_rng_alloc(gsl_rng_mt19937), calloc(CAP, 8), calloc(CAP, 8), 0, CAP, 0};
-    chain_t b = {true, gsl_rng_alloc(gsl_rng_mt19937), calloc(CAP, 8), calloc(CAP, 8), 0, CAP, 0};
-    uint64_t na = chain_run(&a, 150), nb = chain_run(&b, 150);
-    assert_true(a.n < CAP);
-    assert_int_equal(na, a.n); /* a step run in place counts as an event */
-    assert_int_equal(nb, b.n);
-    assert_int_equal(a.n, b.n);
-    assert_memory_equal(a.log, b.log, a.n * 8);
-    assert_memory_equal(a.when, b.when, a.n * 8);
-    assert_true(b.inplace > 0); /* the shortcut was taken, and changed nothing */
-    assert_int_equal(a.inplace, 0);
-    for (chain_t *c = &a; c; c = c == &a ? &b : NULL) {
-        gsl_rng_free(c->g);
-        free(c->log);
-        free(c->when);
-    }
-}
-
-static void advance_probe(sim_t *sim, void *ctx, uint64_t arg)
-{
-    bool *ok = ctx;
-    switch (arg) {
-    case 1: /* a pending event at 50: only strictly before it */
-        ok[0] = !sim_advance(sim, 50) && sim_now(sim) == 10;
-        ok[1] = sim_advance(sim, 49) && sim_now(sim) == 49;
-        break;
-    case 2: /* past the run's bound (100) */
-        ok[2] = !sim_advance(sim, 101) && sim_advance(sim, 100) && sim_now(sim) == 100;
-        sim_stop(sim);
-        ok[3] = !sim_advance(sim, 100); /* a stopped run goes no further */
-        break;
-    }
-}
-
-static void test_engine_advance_limits(void **state)
-{
-    (void)state;
-    sim_t *s = sim_new();
-    bool ok[4] = {false};
-    sim_at(s, 10, advance_probe, ok, 1);
-    sim_at(s, 50, advance_probe, ok, 2);
-    assert_false(sim_advance(s, 5)); /* outside sim_run */
-    assert_int_equal(sim_now(s), 0);
-    /* two events and two advances, each counted as an event run */
-    assert_int_equal(sim_run(s, 100), 4);
-    for (int i = 0; i < 4; i++)
-        assert_true(ok[i]);
-    assert_int_equal(sim_now(s), 100); /* stopped there */
-    sim_free(s);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -615,8 +499,6 @@ int main(void)
         cmocka_unit_test(test_engine_until_and_past),
         cmocka_unit_test(test_engine_stop),
         cmocka_unit_test(test_engine_cancel_stress),
-        cmocka_unit_test(test_engine_advance_same_order),
-        cmocka_unit_test(test_engine_advance_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
