@@ -112,6 +112,38 @@ PY
     fi
     grep '^leave-one-out' "$out" | sed 's/^/    /' || true
     echo
+    echo "## Did the host hold still within each round?"
+    echo
+    echo "Each round's simulation stands on the calibration made at the round's start; on this"
+    echo "shared VM the disk's speed can move within minutes. The calibration's untraced QD1 read"
+    echo "(submit to CQE reaped, consumer on the interrupt's CPU: \`qd1_read_p50_cpuN_ns\`) against"
+    echo "the same round's live qd1-near \`consumer\` p50, the same measurement minutes later:"
+    echo
+    python3 - "$dir" "$out" "$rounds" <<'PY'
+import json, os, re, sys
+d, out, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+text = open(out).read()
+print("| round | calibration QD1 p50 | live qd1-near consumer p50 | live / calibration |")
+print("|---:|---:|---:|---:|")
+for r in range(1, rounds + 1):
+    cal = [f for f in os.listdir(d) if re.fullmatch(r"calibration-.*round%d\.json" % r, f)]
+    if rounds == 1:
+        cal = [f for f in os.listdir(d) if re.fullmatch(r"calibration-[^.]*\.json", f)]
+    part = text.split("round %d:" % r, 1)[1] if rounds > 1 else text
+    m = re.search(r"^\| val-qd1-near \| consumer \| ([0-9.]+) us", part, re.M)
+    if not cal or not m:
+        print("| %d | - | - | - |" % r)
+        continue
+    p = json.load(open(os.path.join(d, cal[0])))["params"]
+    irq = int(p.get("irq_cpu", {}).get("value", 0)) if isinstance(p.get("irq_cpu"), dict) else 0
+    q = p.get("qd1_read_p50_cpu%d_ns" % irq)
+    if not isinstance(q, dict):
+        print("| %d | - | %s us | - |" % (r, m.group(1)))
+        continue
+    c, l = q["value"] / 1e3, float(m.group(1))
+    print("| %d | %.1f us | %.1f us | %.2f |" % (r, c, l, l / c))
+PY
+    echo
     echo "## What the largest errors are known to come from"
     echo
     echo "Measured, not yet in the model (docs/models.md):"
