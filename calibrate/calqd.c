@@ -14,7 +14,9 @@
 #include <gsl/gsl_statistics_double.h>
 #include <liburing.h>
 #include <math.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -464,6 +466,155 @@ json_t *calqd_batch_knots(const calqd_point_t *pt, size_t n, double s)
     return NULL;
 }
 
+/* ---- VM freezes ------------------------------------------------------- */
+
+#define FREEZE_GAP_NS 1000000ull /* a spinner's gap worth keeping */
+#define FREEZE_MAXGAPS 8192
+
+typedef struct {
+    int cpu, err;
+    _Atomic int quit, running;
+    size_t n;
+    calqd_span_t gap[FREEZE_MAXGAPS];
+} freeze_spin_t;
+
+/* A SCHED_IDLE spinner: it runs only when nothing else of the guest wants
+ * its CPU, so a long gap in its clock reads is the CPU busy or the vCPU not
+ * running at all. */
+static void *freeze_spin(void *arg)
+{
+    freeze_spin_t *f = arg;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(f->cpu, &set);
+    struct sched_param sp = {.sched_priority = 0};
+    if (sched_setaffinity(0, sizeof(set), &set) || sched_setscheduler(0, SCHED_IDLE, &sp))
+        f->err = -errno;
+    atomic_store(&f->running, 1);
+    if (f->err)
+        return NULL;
+    uint64_t last = calprobe_now_ns();
+    while (!atomic_load_explicit(&f->quit, memory_order_relaxed)) {
+        uint64_t t = calprobe_now_ns();
+        if (t - last > FREEZE_GAP_NS && f->n < FREEZE_MAXGAPS)
+            f->gap[f->n++] = (calqd_span_t){last, t};
+        last = t;
+    }
+    return NULL;
+}
+
+long calqd_overlap(const calqd_span_t *const *lists, const size_t *n, unsigned nl,
+                   uint64_t min_ns, calqd_span_t *out, size_t max)
+{
+    if (nl == 0)
+        return 0;
+    size_t cap = n[0], m = n[0];
+    calqd_span_t *cur = malloc((cap ? cap : 1) * sizeof(*cur));
+    calqd_span_t *next = malloc((cap ? cap : 1) * sizeof(*next));
+    if (!cur || !next) {
+        free(cur);
+        free(next);
+        return -ENOMEM;
+    }
+    memcpy(cur, lists[0], m * sizeof(*cur));
+    /* intersect two sorted, disjoint lists with two cursors: the result is
+     * sorted and disjoint, and no longer than the first */
+    for (unsigned l = 1; l < nl; l++) {
+        size_t i = 0, j = 0, k = 0;
+        while (i < m && j < n[l]) {
+            uint64_t a = cur[i].a > lists[l][j].a ? cur[i].a : lists[l][j].a;
+            uint64_t b = cur[i].b < lists[l][j].b ? cur[i].b : lists[l][j].b;
+            if (a < b && k < cap)
+                next[k++] = (calqd_span_t){a, b};
+            if (cur[i].b < lists[l][j].b)
+                i++;
+            else
+                j++;
+        }
+        calqd_span_t *t = cur;
+        cur = next;
+        next = t;
+        m = k;
+    }
+    size_t w = 0;
+    for (size_t i = 0; i < m; i++)
+        if (cur[i].b - cur[i].a >= min_ns && w < max)
+            out[w++] = cur[i];
+    free(cur);
+    free(next);
+    return (long)w;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int calqd_freeze(int fd, uint64_t nblocks, int cpu, double run_ms,
+                 const volatile sig_atomic_t *stop, calqd_freeze_t *out)
+{
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned ncpu = online > CALQD_MAXCPU ? CALQD_MAXCPU : online > 0 ? (unsigned)online : 1;
+    if (ncpu < 2)
+        return -ENOTSUP;
+    freeze_spin_t *sp = calloc(ncpu, sizeof(*sp));
+    pthread_t th[CALQD_MAXCPU];
+    if (!sp)
+        return -ENOMEM;
+    unsigned started = 0;
+    int rc = 0;
+    for (; started < ncpu; started++) {
+        sp[started].cpu = (int)started;
+        if (pthread_create(&th[started], NULL, freeze_spin, &sp[started])) {
+            rc = -EAGAIN;
+            break;
+        }
+    }
+    for (unsigned i = 0; i < started; i++)
+        while (!atomic_load(&sp[i].running))
+            sched_yield();
+    for (unsigned i = 0; !rc && i < started; i++)
+        rc = sp[i].err;
+    uint64_t t0 = calprobe_now_ns();
+    calqd_point_t pt = {0};
+    if (!rc)
+        rc = calqd_measure(fd, nblocks, cpu, 1, 0, run_ms, 0xf7ee2e, stop, &pt);
+    uint64_t t1 = calprobe_now_ns();
+    for (unsigned i = 0; i < started; i++) {
+        atomic_store(&sp[i].quit, 1);
+        pthread_join(th[i], NULL);
+    }
+    calqd_span_t *fr = rc ? NULL : malloc(FREEZE_MAXGAPS * sizeof(*fr));
+    double *len = rc ? NULL : malloc(FREEZE_MAXGAPS * sizeof(*len));
+    if (!rc && (!fr || !len))
+        rc = -ENOMEM;
+    if (!rc) {
+        const calqd_span_t *lists[CALQD_MAXCPU];
+        size_t n[CALQD_MAXCPU];
+        for (unsigned i = 0; i < ncpu; i++)
+            lists[i] = sp[i].gap, n[i] = sp[i].n;
+        long k = calqd_overlap(lists, n, ncpu, CALQD_FREEZE_MIN_NS, fr, FREEZE_MAXGAPS);
+        if (k < 0)
+            rc = (int)k;
+        else {
+            *out = (calqd_freeze_t){.cpus = ncpu, .seconds = (double)(t1 - t0) / 1e9,
+                                    .reads_per_s = pt.iops, .freezes = (uint32_t)k};
+            double tot = 0;
+            for (long i = 0; i < k; i++)
+                tot += len[i] = (double)(fr[i].b - fr[i].a);
+            qsort(len, (size_t)k, sizeof(*len), cmp_double);
+            out->frozen_share = t1 > t0 ? tot / (double)(t1 - t0) : 0;
+            out->len_p50_ns = k ? len[k / 2] : 0;
+            out->len_max_ns = k ? len[k - 1] : 0;
+        }
+    }
+    free(fr);
+    free(len);
+    free(sp);
+    return rc;
+}
+
 int calqd_calibrate(int fd, uint64_t nblocks, int cpu, const char *irq_prefix, int quick,
                     json_t *params, const volatile sig_atomic_t *stop)
 {
@@ -552,6 +703,22 @@ int calqd_calibrate(int fd, uint64_t nblocks, int cpu, const char *irq_prefix, i
         return -ENOMEM;
     json_t *b = calqd_batch_knots(pt, CALQD_NDEPTH, s);
     if (b && json_object_set_new(p, "batch", b))
+        return -ENOMEM;
+    /* the VM's freezes, beside the sweep: measured, not yet charged */
+    calqd_freeze_t fz;
+    int frc = calqd_freeze(fd, nblocks, cpu, run, stop, &fz);
+    if (frc == -ENOTSUP)
+        return 0;
+    if (frc)
+        return frc;
+    json_t *v = json_pack(
+        "{s:i, s:f, s:f, s:i, s:f, s:f, s:f, s:s}", "cpus", (int)fz.cpus, "seconds", fz.seconds,
+        "reads_per_s", fz.reads_per_s, "freezes", (int)fz.freezes, "frozen_share",
+        fz.frozen_share, "len_p50_ns", fz.len_p50_ns, "len_max_ns", fz.len_max_ns, "source",
+        "QD1 reads from the sweep's CPU with a SCHED_IDLE spinner on every CPU: a freeze is a "
+        "span of at least 2 ms in which every spinner's clock stood still at once (the whole "
+        "VM stopped; docs/models.md, The VM freezes); measured, not charged by the model");
+    if (!v || json_object_set_new(p, "vm_freeze", v))
         return -ENOMEM;
     return 0;
 }

@@ -74,6 +74,33 @@ int calqd_measure(int fd, uint64_t nblocks, int cpu, unsigned depth, double warm
                   double run_ms, uint64_t seed, const volatile sig_atomic_t *stop,
                   calqd_point_t *out);
 
+/* Whole-VM stops while reads run (docs/models.md, "The VM freezes"): one
+ * SCHED_IDLE spinner per CPU (at most CALQD_MAXCPU) keeps every vCPU busy and
+ * records the gaps in its clock reads; meanwhile QD1 reads run from a thread
+ * pinned to cpu. A freeze is a span in which every spinner was out at once
+ * for at least CALQD_FREEZE_MIN_NS: no guest work keeps two CPUs from their
+ * spinners that long while a QD1 loop sleeps on every read. */
+#define CALQD_FREEZE_MIN_NS 2000000ull
+typedef struct {
+    uint64_t a, b; /* [a, b), CLOCK_MONOTONIC ns */
+} calqd_span_t;
+typedef struct {
+    unsigned cpus;              /* spinners (CPUs online, at most CALQD_MAXCPU) */
+    double seconds, reads_per_s;
+    uint32_t freezes;
+    double frozen_share;        /* of the measured span */
+    double len_p50_ns, len_max_ns;
+} calqd_freeze_t;
+/* 0, -EINTR, -ENOTSUP (one CPU: nothing to tell a freeze from a busy CPU
+ * by), or -errno. */
+int calqd_freeze(int fd, uint64_t nblocks, int cpu, double run_ms,
+                 const volatile sig_atomic_t *stop, calqd_freeze_t *out);
+/* The spans covered by a span of every one of the nl lists at once (each
+ * list sorted and disjoint), at least min_ns long: at most max of them into
+ * out; their number, or -ENOMEM. */
+long calqd_overlap(const calqd_span_t *const *lists, const size_t *n, unsigned nl,
+                   uint64_t min_ns, calqd_span_t *out, size_t max);
+
 /* IOPS of the closed loop above with d requests, c units of mean service
  * s_ns and host delay z_ns (exact MVA, load-dependent station). */
 double calqd_model_iops(unsigned d, double c, double s_ns, double z_ns);

@@ -15,6 +15,7 @@
 #include "testutil.h"
 
 #include "calibrate/calprobe.h"
+#include "calibrate/calqd.h"
 #include "calibrate/calstat.h"
 #include "models/costs.h"
 
@@ -341,6 +342,23 @@ static void check_sweep_cpu(json_t *params)
         return;
     }
     long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+    /* the VM freezes beside the sweep (two CPUs or more): a share of the
+     * span, and freezes no shorter than the 2 ms that defines one */
+    json_t *fz = json_object_get(json_object_get(params, "device_units"), "vm_freeze");
+    if (sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+        assert_non_null(fz);
+        double share = json_number_value(json_object_get(fz, "frozen_share"));
+        json_int_t nf = json_integer_value(json_object_get(fz, "freezes"));
+        double p50 = json_number_value(json_object_get(fz, "len_p50_ns"));
+        double mx = json_number_value(json_object_get(fz, "len_max_ns"));
+        printf("vm_freeze: %lld freezes, %.1f%% of %.2f s, p50 %.1f ms, max %.1f ms\n",
+               (long long)nf, 100 * share, json_number_value(json_object_get(fz, "seconds")),
+               p50 / 1e6, mx / 1e6);
+        assert_true(share >= 0 && share <= 1);
+        assert_true(nf >= 0);
+        if (nf > 0)
+            assert_true(p50 >= CALQD_FREEZE_MIN_NS && mx >= p50);
+    }
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row)

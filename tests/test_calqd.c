@@ -4,7 +4,8 @@
  * MVA over it (calibrate/calqd.h) against closed forms, the curve fit
  * recovering a known curve from the IOPS it produces, and the loader
  * keeping a calibration without a curve on the c units; the batch knots
- * from a sweep's idle shares, by hand, and their loading.
+ * from a sweep's idle shares, by hand, and their loading; the spans every
+ * CPU's spinner was out at once (the VM freeze probe), by hand.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -124,6 +125,30 @@ static void load(const char *json, costs_t *k, int want)
 
 /* A calibration with a curve loads it; one from before the curve keeps
  * device_units alone (the c-units fallback); a bad curve names its path. */
+/* calqd_overlap, by hand: every CPU's spinner out at once. A = [0,10)
+ * [20,30) [40,50), B = [5,25) [45,60), C = [0,100): the spans covered by all
+ * three are [5,10) [20,25) [45,50); with a minimum of 5 all three, of 6
+ * none; a CPU whose spinner never stopped leaves none. */
+static void test_freeze_overlap(void **state)
+{
+    (void)state;
+    const calqd_span_t a[] = {{0, 10}, {20, 30}, {40, 50}}, b[] = {{5, 25}, {45, 60}},
+                       c[] = {{0, 100}};
+    const calqd_span_t *lists[] = {a, b, c};
+    size_t n[] = {3, 2, 1};
+    calqd_span_t out[8];
+    assert_int_equal(calqd_overlap(lists, n, 3, 5, out, 8), 3);
+    const uint64_t want[3][2] = {{5, 10}, {20, 25}, {45, 50}};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(out[i].a, want[i][0]);
+        assert_int_equal(out[i].b, want[i][1]);
+    }
+    assert_int_equal(calqd_overlap(lists, n, 3, 6, out, 8), 0);
+    assert_int_equal(calqd_overlap(lists, n, 2, 1, out, 2), 2); /* at most max */
+    size_t none[] = {3, 0, 1};
+    assert_int_equal(calqd_overlap(lists, none, 3, 0, out, 8), 0);
+}
+
 static void test_loader(void **state)
 {
     (void)state;
@@ -156,6 +181,7 @@ int main(void)
         cmocka_unit_test(test_fit_recovers_curve),
         cmocka_unit_test(test_batch_knots),
         cmocka_unit_test(test_loader),
+        cmocka_unit_test(test_freeze_overlap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
