@@ -574,8 +574,10 @@ int calqd_freeze(int fd, uint64_t nblocks, int cpu, double run_ms,
     for (unsigned i = 0; i < started; i++)
         while (!atomic_load(&sp[i].running))
             sched_yield();
+    /* a CPU the process may not run on (a cpuset) or the idle class refused:
+     * the probe cannot tell a freeze there, so there is no measurement */
     for (unsigned i = 0; !rc && i < started; i++)
-        rc = sp[i].err;
+        rc = sp[i].err == -EINVAL || sp[i].err == -EPERM ? -ENOTSUP : sp[i].err;
     uint64_t t0 = calprobe_now_ns();
     calqd_point_t pt = {0};
     if (!rc)

@@ -91,8 +91,8 @@ typedef struct {
     double frozen_share;        /* of the measured span */
     double len_p50_ns, len_max_ns;
 } calqd_freeze_t;
-/* 0, -EINTR, -ENOTSUP (one CPU: nothing to tell a freeze from a busy CPU
- * by), or -errno. */
+/* 0, -EINTR, -ENOTSUP (one CPU, or a CPU the process may not pin a
+ * spinner to: nothing to tell a freeze from a busy CPU by), or -errno. */
 int calqd_freeze(int fd, uint64_t nblocks, int cpu, double run_ms,
                  const volatile sig_atomic_t *stop, calqd_freeze_t *out);
 /* The spans covered by a span of every one of the nl lists at once (each
