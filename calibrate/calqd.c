@@ -338,33 +338,11 @@ static json_t *depth_row(const calqd_point_t *pt, const calqd_fit_t *f, const sv
     return row;
 }
 
-/* cpu's idle + iowait time since boot, ns (/proc/stat, in USER_HZ units;
- * on a tickless kernel exact up to that rounding), or -1. */
-static double cpu_idle_ns(int cpu)
-{
-    FILE *f = fopen("/proc/stat", "re");
-    if (!f)
-        return -1;
-    char line[512], want[24];
-    snprintf(want, sizeof(want), "cpu%d ", cpu);
-    double ns = -1;
-    while (fgets(line, sizeof(line), f)) {
-        unsigned long long v[5];
-        if (strncmp(line, want, strlen(want)) == 0 &&
-            sscanf(line + strlen(want), "%llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-                   &v[4]) == 5) {
-            ns = (double)(v[3] + v[4]) * 1e9 / (double)sysconf(_SC_CLK_TCK);
-            break;
-        }
-    }
-    fclose(f);
-    return ns;
-}
-
-/* Every CPU's time since boot at the CPU model's levels, ns (/proc/stat in
- * USER_HZ units: user + nice + system, irq, softirq): the CPUs read (at
- * most max), or 0. */
-static unsigned cpu_levels_ns(double (*ns)[CALQD_NLEVEL], unsigned max)
+/* Every CPU's time since boot, ns (/proc/stat in USER_HZ units; on a
+ * tickless kernel exact up to that rounding): at the CPU model's levels
+ * (user + nice + system, irq, softirq) into ns, idle + iowait into idle.
+ * The CPUs read (at most max), or 0. */
+static unsigned cpu_times_ns(double (*ns)[CALQD_NLEVEL], double *idle, unsigned max)
 {
     FILE *f = fopen("/proc/stat", "re");
     if (!f)
@@ -381,6 +359,7 @@ static unsigned cpu_levels_ns(double (*ns)[CALQD_NLEVEL], unsigned max)
         ns[n][CALQD_THREAD] = (double)(v[0] + v[1] + v[2]) * 1e9 / hz;
         ns[n][CALQD_HARDIRQ] = (double)v[5] * 1e9 / hz;
         ns[n][CALQD_SOFTIRQ] = (double)v[6] * 1e9 / hz;
+        idle[n] = (double)(v[3] + v[4]) * 1e9 / hz;
         n++;
     }
     fclose(f);
@@ -407,19 +386,19 @@ static int measure(int fd, uint64_t nblocks, int cpu, const char *irq, unsigned 
                    double warm, double run, uint64_t seed, const volatile sig_atomic_t *stop,
                    calqd_point_t *out)
 {
-    double idle0 = cpu >= 0 ? cpu_idle_ns(cpu) : -1;
     double lv0[CALQD_MAXCPU][CALQD_NLEVEL], lv1[CALQD_MAXCPU][CALQD_NLEVEL];
-    unsigned n0 = cpu_levels_ns(lv0, CALQD_MAXCPU);
+    double idle0[CALQD_MAXCPU], idle1[CALQD_MAXCPU];
+    unsigned n0 = cpu_times_ns(lv0, idle0, CALQD_MAXCPU);
     uint64_t irq0 = irq_total(irq), t0 = calprobe_now_ns();
     int rc = calqd_measure(fd, nblocks, cpu, depth, warm, run, seed, stop, out);
     if (rc)
         return rc;
-    double span = (double)(calprobe_now_ns() - t0), idle1 = cpu >= 0 ? cpu_idle_ns(cpu) : -1;
-    unsigned n1 = cpu_levels_ns(lv1, CALQD_MAXCPU);
+    double span = (double)(calprobe_now_ns() - t0);
+    unsigned n1 = cpu_times_ns(lv1, idle1, CALQD_MAXCPU);
     uint64_t irqs = irq_total(irq) - irq0;
     double ios = out->iops * span / 1e9; /* completed over the span, warm-up included */
-    if (idle0 >= 0 && idle1 >= idle0 && span > 0)
-        out->idle_frac = fmin(1, (idle1 - idle0) / span);
+    if (cpu >= 0 && (unsigned)cpu < n0 && n0 == n1 && idle1[cpu] >= idle0[cpu] && span > 0)
+        out->idle_frac = fmin(1, (idle1[cpu] - idle0[cpu]) / span);
     if (irqs)
         out->cqe_per_irq = ios / (double)irqs;
     if (n0 && n0 == n1 && ios > 0) {
@@ -508,7 +487,11 @@ long calqd_overlap(const calqd_span_t *const *lists, const size_t *n, unsigned n
 {
     if (nl == 0)
         return 0;
-    size_t cap = n[0], m = n[0];
+    /* intersecting a list of m spans with one of n gives at most m + n - 1,
+     * so the total bounds every step (one wide gap can be cut in many) */
+    size_t cap = 0, m = n[0];
+    for (unsigned l = 0; l < nl; l++)
+        cap += n[l];
     calqd_span_t *cur = malloc((cap ? cap : 1) * sizeof(*cur));
     calqd_span_t *next = malloc((cap ? cap : 1) * sizeof(*next));
     if (!cur || !next) {
@@ -518,13 +501,13 @@ long calqd_overlap(const calqd_span_t *const *lists, const size_t *n, unsigned n
     }
     memcpy(cur, lists[0], m * sizeof(*cur));
     /* intersect two sorted, disjoint lists with two cursors: the result is
-     * sorted and disjoint, and no longer than the first */
+     * sorted and disjoint */
     for (unsigned l = 1; l < nl; l++) {
         size_t i = 0, j = 0, k = 0;
         while (i < m && j < n[l]) {
             uint64_t a = cur[i].a > lists[l][j].a ? cur[i].a : lists[l][j].a;
             uint64_t b = cur[i].b < lists[l][j].b ? cur[i].b : lists[l][j].b;
-            if (a < b && k < cap)
+            if (a < b)
                 next[k++] = (calqd_span_t){a, b};
             if (cur[i].b < lists[l][j].b)
                 i++;
@@ -545,21 +528,15 @@ long calqd_overlap(const calqd_span_t *const *lists, const size_t *n, unsigned n
     return (long)w;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 int calqd_freeze(int fd, uint64_t nblocks, int cpu, double run_ms,
                  const volatile sig_atomic_t *stop, calqd_freeze_t *out)
 {
     long online = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned ncpu = online > CALQD_MAXCPU ? CALQD_MAXCPU : online > 0 ? (unsigned)online : 1;
+    unsigned ncpu = online > CALQD_FREEZE_MAXCPU ? CALQD_FREEZE_MAXCPU : online > 0 ? (unsigned)online : 1;
     if (ncpu < 2)
         return -ENOTSUP;
     freeze_spin_t *sp = calloc(ncpu, sizeof(*sp));
-    pthread_t th[CALQD_MAXCPU];
+    pthread_t th[CALQD_FREEZE_MAXCPU];
     if (!sp)
         return -ENOMEM;
     unsigned started = 0;
@@ -592,8 +569,8 @@ int calqd_freeze(int fd, uint64_t nblocks, int cpu, double run_ms,
     if (!rc && (!fr || !len))
         rc = -ENOMEM;
     if (!rc) {
-        const calqd_span_t *lists[CALQD_MAXCPU];
-        size_t n[CALQD_MAXCPU];
+        const calqd_span_t *lists[CALQD_FREEZE_MAXCPU];
+        size_t n[CALQD_FREEZE_MAXCPU];
         for (unsigned i = 0; i < ncpu; i++)
             lists[i] = sp[i].gap, n[i] = sp[i].n;
         long k = calqd_overlap(lists, n, ncpu, CALQD_FREEZE_MIN_NS, fr, FREEZE_MAXGAPS);
@@ -605,9 +582,9 @@ int calqd_freeze(int fd, uint64_t nblocks, int cpu, double run_ms,
             double tot = 0;
             for (long i = 0; i < k; i++)
                 tot += len[i] = (double)(fr[i].b - fr[i].a);
-            qsort(len, (size_t)k, sizeof(*len), cmp_double);
+            gsl_sort(len, 1, (size_t)k);
             out->frozen_share = t1 > t0 ? tot / (double)(t1 - t0) : 0;
-            out->len_p50_ns = k ? len[k / 2] : 0;
+            out->len_p50_ns = k ? gsl_stats_median_from_sorted_data(len, 1, (size_t)k) : 0;
             out->len_max_ns = k ? len[k - 1] : 0;
         }
     }

@@ -45,7 +45,7 @@ extern const unsigned calqd_depths[CALQD_NDEPTH]; /* 1, 2, 8, 64 */
 #define CALQD_NCHECK 3
 extern const unsigned calqd_check_depths[CALQD_NCHECK]; /* 4, 16, 32 */
 
-#define CALQD_MAXCPU 16 /* CPUs whose time per read a sweep point keeps */
+#define CALQD_MAXCPU 256 /* CPUs whose time per read a sweep point keeps */
 enum { CALQD_THREAD, CALQD_HARDIRQ, CALQD_SOFTIRQ, CALQD_NLEVEL };
 
 typedef struct {
@@ -75,17 +75,18 @@ int calqd_measure(int fd, uint64_t nblocks, int cpu, unsigned depth, double warm
                   calqd_point_t *out);
 
 /* Whole-VM stops while reads run (docs/models.md, "The VM freezes"): one
- * SCHED_IDLE spinner per CPU (at most CALQD_MAXCPU) keeps every vCPU busy and
+ * SCHED_IDLE spinner per CPU (the first CALQD_FREEZE_MAXCPU) keeps every vCPU busy and
  * records the gaps in its clock reads; meanwhile QD1 reads run from a thread
  * pinned to cpu. A freeze is a span in which every spinner was out at once
  * for at least CALQD_FREEZE_MIN_NS: no guest work keeps two CPUs from their
  * spinners that long while a QD1 loop sleeps on every read. */
 #define CALQD_FREEZE_MIN_NS 2000000ull
+#define CALQD_FREEZE_MAXCPU 16
 typedef struct {
     uint64_t a, b; /* [a, b), CLOCK_MONOTONIC ns */
 } calqd_span_t;
 typedef struct {
-    unsigned cpus;              /* spinners (CPUs online, at most CALQD_MAXCPU) */
+    unsigned cpus;              /* spinners (CPUs online, at most CALQD_FREEZE_MAXCPU) */
     double seconds, reads_per_s;
     uint32_t freezes;
     double frozen_share;        /* of the measured span */

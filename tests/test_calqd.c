@@ -128,7 +128,8 @@ static void load(const char *json, costs_t *k, int want)
 /* calqd_overlap, by hand: every CPU's spinner out at once. A = [0,10)
  * [20,30) [40,50), B = [5,25) [45,60), C = [0,100): the spans covered by all
  * three are [5,10) [20,25) [45,50); with a minimum of 5 all three, of 6
- * none; a CPU whose spinner never stopped leaves none. */
+ * none; a CPU whose spinner never stopped leaves none; C first and A second
+ * give A's three spans. */
 static void test_freeze_overlap(void **state)
 {
     (void)state;
@@ -147,6 +148,13 @@ static void test_freeze_overlap(void **state)
     assert_int_equal(calqd_overlap(lists, n, 2, 1, out, 2), 2); /* at most max */
     size_t none[] = {3, 0, 1};
     assert_int_equal(calqd_overlap(lists, none, 3, 0, out, 8), 0);
+    /* one CPU's single wide gap cut by the other's three: three spans, more
+     * than the first list holds */
+    const calqd_span_t *wide_first[] = {c, a};
+    size_t nw[] = {1, 3};
+    assert_int_equal(calqd_overlap(wide_first, nw, 2, 1, out, 8), 3);
+    assert_int_equal(out[2].a, 40);
+    assert_int_equal(out[2].b, 50);
 }
 
 static void test_loader(void **state)
