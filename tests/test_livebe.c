@@ -267,7 +267,9 @@ static void test_think_credit_once(void **state)
 /* ... and what the worker spent between a think's loop and the next read
  * (the bookkeeping that issues it) comes off the next think too: 1 ms of
  * it after the first think makes the second, of 3 ms, take about 2 ms of
- * thread CPU from its read's result. */
+ * thread CPU from its read's result, less the worker's own issuing work,
+ * which is measured with it (0.25 ms under ASan here): not taken off, 3 ms;
+ * taken off twice, 1 ms. */
 static void test_think_less_next_bookkeeping(void **state)
 {
     (void)state;
@@ -278,7 +280,7 @@ static void test_think_less_next_bookkeeping(void **state)
         double took = c.cpu_at_end - c.cpu_at_done;
         printf("  %s: %.0f us of thread CPU from the second result to the end of its think\n",
                sync ? "pread" : "io_uring", took / 1e3);
-        assert_true(took > 1.8e6 && took < 2.5e6);
+        assert_true(took > 1.5e6 && took < 2.5e6);
     }
 }
 
