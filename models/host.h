@@ -38,7 +38,7 @@ typedef struct {
     bool sqpoll;                /* io_uring rings use IORING_SETUP_SQPOLL */
     int32_t sqpoll_cpu;         /* sq_thread_cpu */
     double sqpoll_idle_us;      /* sq_thread_idle */
-    uint32_t ksoftirqd_after;   /* softirq backlog that defers to ksoftirqd */
+    uint32_t ksoftirqd_after;   /* restarts of a softirq pass that defer to ksoftirqd */
     int taskrun;                /* -1: as the policy says, else pol_taskrun_t forced */
     int wait;                   /* -1: as the policy says, else pol_wait_t forced */
     host_background_t *background;

@@ -152,7 +152,7 @@ PY
     echo "  4-14 ms about once per 100 ms while reads run and both vCPUs are busy (5-10% of the"
     echo "  time at 10,000-30,000 reads/s). The \`kernel\` variant keeps both busy (the consumer"
     echo "  on CPU 0, the interrupts on CPU 1): its live p99.9 and the open-loop p99 carry them,"
-    echo "  and its live IOPS lose part of the frozen share (at QD1, nearly all of it)."
+    echo "  and a closed loop there must lose throughput to them (inferred, not yet measured)."
     echo "- **CPU time per read at depth** (\"Where the depth regimes' error comes from\"): the"
     echo "  \`calibrated\` device completes reads one by one where the disk completes its whole"
     echo "  queue per interrupt (\`cqe_per_irq\` in the calibration), so the model pays QD1"
