@@ -14,7 +14,10 @@
  * baseline_value = live and delta_pct = the simulator's error in percent.
  * Metric "lat_w1_ns" has the distance as value and the live mean as
  * baseline_value (delta_pct = distance / live mean); variant "*:sim"
- * against "*" carries "ranking_p50_agrees" and "ranking_p99_agrees" (1/0).
+ * against "*" carries "ranking_p50_agrees" and "ranking_p99_agrees" (0 when
+ * a pair of variants the live runs separate, their 95% CIs apart, is ranked
+ * the other way by the simulation, else 1) and "ranking_p50_separated" /
+ * "ranking_p99_separated" (1 when the live runs separate some pair).
  *
  * With --reference DB (an analyzed recording, reports/reference.h) the
  * recording is a third column: one more table (p50, p99, p99.9, IOPS and
@@ -88,7 +91,12 @@ typedef struct {
     char regime[300], variant[72];
     double l[4], s[4]; /* p50, p99, p99.9, IOPS */
     double w1_rel;
-    int rank_ok;
+    /* The ranking against the first variant at p50 and p99 (val_rank_verdict):
+     * this variant's quantile less the first's, live and simulated (NaN on
+     * the first variant's own line), and the sign of the live difference
+     * where the two runs' sampling 95% CIs do not overlap (else 0). */
+    double dl[2], ds[2];
+    int8_t lsign[2];
     uint32_t round; /* --rounds: which one (0-based) */
 } val_line_t;
 
@@ -263,19 +271,92 @@ static compare_row_t val_row(const char *variant, const char *baseline, const ch
     };
 }
 
-/* Same order of the selected variants by quantile q, live and simulated? */
-static bool val_rank_agrees(const liverun_t *c, const val_var_t *vv, double q)
+/* +1 / -1 when a's q-quantile lies above / below b's with their 95%
+ * sampling CIs apart (stats_quantile_ci), else 0. */
+static int8_t val_live_sign(const hist_t *a, const hist_t *b, double q)
 {
-    for (uint32_t i = 0; i < c->s->nvar; i++)
-        for (uint32_t j = i + 1; j < c->s->nvar; j++) {
-            if (!vv[i].have_live || !vv[j].have_live || !vv[i].have_sim || !vv[j].have_sim)
+    double alo, ahi, blo, bhi;
+    stats_quantile_ci(a, q, STATS_LEVEL, &alo, &ahi);
+    stats_quantile_ci(b, q, STATS_LEVEL, &blo, &bhi);
+    return alo > bhi ? 1 : ahi < blo ? -1 : 0;
+}
+
+static int8_t val_sign(double x)
+{
+    return (int8_t)((x > 0) - (x < 0));
+}
+
+/* The ranking verdict over the table's lines of one regime in round
+ * (UINT32_MAX: every round), by p50 (k = 0) and p99 (k = 1): sep[k], some
+ * variant is separated from the first by the live runs; bad[k], the
+ * simulation ranks some separated variant the other way. Pairs the live
+ * runs do not separate are not ranked (issue 16: rankings agree wherever
+ * the variants' CIs do not overlap).
+ * - Several rounds: the rounds pair the variants, so the live difference
+ *   (variant - first) of each round is a sample, and the pair is separated
+ *   when the 95% t-interval of its mean excludes 0. This is the CI that
+ *   counts on a shared host: between two back-to-back live runs the disk
+ *   drifts by more than either run's sampling CI, which would otherwise
+ *   rank two identical configurations. The simulation's direction: the
+ *   sign of the mean of its differences.
+ * - One round: the sampling CIs of the two live quantiles (lsign), which
+ *   do not see that drift. */
+static bool val_rank_in(const val_line_t *l, const char *regime, uint32_t round)
+{
+    return strcmp(l->regime, regime) == 0 && (round == UINT32_MAX || l->round == round);
+}
+
+static int val_rank_verdict(const val_table_t *t, const char *regime, uint32_t round,
+                            bool sep[2], bool bad[2])
+{
+    double *dl = malloc(2 * (t->n + 1) * sizeof(*dl)), *ds = dl ? dl + t->n + 1 : NULL;
+    sep[0] = sep[1] = bad[0] = bad[1] = false;
+    if (!dl)
+        return -ENOMEM;
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < t->n; i++) {
+            const val_line_t *a = &t->v[i];
+            bool done = !val_rank_in(a, regime, round) || !isfinite(a->dl[k]);
+            for (size_t j = 0; j < i && !done; j++)
+                done = val_rank_in(&t->v[j], regime, round) &&
+                       strcmp(t->v[j].variant, a->variant) == 0;
+            if (done) /* not this regime, the first variant, or seen already */
                 continue;
-            double dl = (double)hist_quantile(&vv[i].live, q) - (double)hist_quantile(&vv[j].live, q);
-            double ds = (double)hist_quantile(&vv[i].sim, q) - (double)hist_quantile(&vv[j].sim, q);
-            if ((dl > 0) != (ds > 0) || (dl < 0) != (ds < 0))
-                return false;
+            size_t n = 0;
+            for (size_t j = i; j < t->n; j++) {
+                const val_line_t *b = &t->v[j];
+                if (val_rank_in(b, regime, round) && strcmp(b->variant, a->variant) == 0 &&
+                    isfinite(b->dl[k])) {
+                    dl[n] = b->dl[k];
+                    ds[n++] = b->ds[k];
+                }
+            }
+            int8_t live = a->lsign[k];
+            stats_ci_t ci;
+            if (n > 1 && stats_ci(dl, n, STATS_LEVEL, &ci) == 0)
+                live = ci.lo > 0 || ci.hi < 0 ? val_sign(ci.mean) : 0;
+            if (live == 0)
+                continue;
+            sep[k] = true;
+            if (val_sign(gsl_stats_mean(ds, 1, n)) != live)
+                bad[k] = true;
         }
-    return true;
+    free(dl);
+    return 0;
+}
+
+static const char *val_rank_word(bool sep, bool bad)
+{
+    return bad ? "DIFFERS" : sep ? "agrees" : "CIs overlap";
+}
+
+/* The table's word for a regime: by p50 and p99 together. */
+static const char *val_rank_of(const val_table_t *t, const char *regime, uint32_t round)
+{
+    bool sep[2], bad[2];
+    if (val_rank_verdict(t, regime, round, sep, bad))
+        return "(out of memory)";
+    return val_rank_word(sep[0] || sep[1], bad[0] || bad[1]);
 }
 
 /* --reference: the recording against the live replay and the simulation of
@@ -319,7 +400,7 @@ static int val_report(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, val_
                       const reference_t *ref, val_reftab_t *rt, uint32_t round)
 {
     scn_t *s = c->s;
-    compare_row_t *rows = malloc((17 * (size_t)s->nvar + 2) * sizeof(*rows));
+    compare_row_t *rows = malloc((17 * (size_t)s->nvar + 4) * sizeof(*rows));
     char (*variant)[96] = malloc((size_t)s->nvar * sizeof(*variant));
     char (*refname)[2][96] = malloc((size_t)s->nvar * sizeof(*refname));
     size_t n = 0;
@@ -330,16 +411,21 @@ static int val_report(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, val_
         fprintf(stderr, "latsurf validate: out of memory\n");
         return CMD_FAIL;
     }
-    bool r50 = val_rank_agrees(c, vv, 0.5), r99 = val_rank_agrees(c, vv, 0.99);
+    const val_var_t *v0 = &vv[0];
     for (uint32_t v = 0; v < s->nvar; v++) {
         if (!vv[v].have_live || !vv[v].have_sim)
             continue;
         const hist_t *L = &vv[v].live, *S = &vv[v].sim;
-        val_line_t ln = {.rank_ok = r50 && r99, .round = round};
+        val_line_t ln = {.round = round, .dl = {NAN, NAN}, .ds = {NAN, NAN}};
         static const double q[3] = {0.5, 0.99, 0.999};
         for (int k = 0; k < 3; k++) {
             ln.l[k] = (double)hist_quantile(L, q[k]);
             ln.s[k] = (double)hist_quantile(S, q[k]);
+        }
+        for (int k = 0; k < 2 && v > 0 && v0->have_live && v0->have_sim; k++) {
+            ln.lsign[k] = val_live_sign(L, &v0->live, q[k]);
+            ln.dl[k] = ln.l[k] - (double)hist_quantile(&v0->live, q[k]);
+            ln.ds[k] = ln.s[k] - (double)hist_quantile(&v0->sim, q[k]);
         }
         ln.l[3] = vv[v].n_live ? vv[v].iops_live / vv[v].n_live : NAN;
         ln.s[3] = vv[v].n_sim ? vv[v].iops_sim / vv[v].n_sim : NAN;
@@ -364,10 +450,24 @@ static int val_report(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, val_
                             lmean);
         rows[n++] = val_row(variant[v], base, "lat_w1_ns", w1, lmean);
     }
-    printf("%s: ranking of variants by p50: %s; by p99: %s\n", s->name, r50 ? "agrees" : "DIFFERS",
-           r99 ? "agrees" : "DIFFERS");
-    rows[n++] = val_row("*:sim", "*", "ranking_p50_agrees", r50, 1);
-    rows[n++] = val_row("*:sim", "*", "ranking_p99_agrees", r99, 1);
+    bool sep[2], bad[2];
+    if (val_rank_verdict(tab, s->name, round, sep, bad)) {
+        free(rows);
+        free(variant);
+        free(refname);
+        fprintf(stderr, "latsurf validate: out of memory\n");
+        return CMD_FAIL;
+    }
+    static const char *const rank_metric[2][2] = {
+        {"ranking_p50_agrees", "ranking_p50_separated"},
+        {"ranking_p99_agrees", "ranking_p99_separated"},
+    };
+    printf("%s: ranking of variants by p50: %s; by p99: %s\n", s->name,
+           val_rank_word(sep[0], bad[0]), val_rank_word(sep[1], bad[1]));
+    for (int k = 0; k < 2; k++) {
+        rows[n++] = val_row("*:sim", "*", rank_metric[k][0], !bad[k], 1);
+        rows[n++] = val_row("*:sim", "*", rank_metric[k][1], sep[k], 1);
+    }
     char *err = NULL, *name = NULL; /* each round's rows kept: "NAME round R" */
     int rc = a->rounds > 1 ? asprintf(&name, "%s round %u", s->name, round + 1) < 0 : 0;
     if (rc == 0)
@@ -400,7 +500,7 @@ static void val_print(const val_table_t *t, uint32_t round)
             printf(" %.1f us | %.1f us | %+.1f%% |", l->l[k] / 1e3, l->s[k] / 1e3,
                    val_err(l->s[k], l->l[k]));
         printf(" %.0f | %.0f | %+.1f%% | %.1f%% | %s |\n", l->l[3], l->s[3],
-               val_err(l->s[3], l->l[3]), l->w1_rel * 100, l->rank_ok ? "agrees" : "DIFFERS");
+               val_err(l->s[3], l->l[3]), l->w1_rel * 100, val_rank_of(t, l->regime, l->round));
     }
 }
 
@@ -433,12 +533,10 @@ static void val_print_median(const val_table_t *t, uint32_t rounds)
             continue;
         /* this regime and variant's lines, one a round, found once */
         size_t n = 0;
-        int agree = 0;
         for (size_t j = i; j < t->n && n < rounds; j++) {
             const val_line_t *b = &t->v[j];
             if (strcmp(b->regime, a->regime) == 0 && strcmp(b->variant, a->variant) == 0) {
                 line[n++] = b;
-                agree += b->rank_ok;
             }
         }
         double *lv = x, *sv = x + rounds, *ev = x + 2 * (size_t)rounds, med[3][5];
@@ -462,7 +560,7 @@ static void val_print_median(const val_table_t *t, uint32_t rounds)
         for (int k = 0; k < 3; k++)
             printf(" %.1f us | %.1f us | %+.1f%% |", med[0][k] / 1e3, med[1][k] / 1e3, med[2][k]);
         printf(" %.0f | %.0f | %+.1f%% | %.1f%% | %s | %.1f%% |\n", med[0][3], med[1][3], med[2][3],
-               med[0][4] * 100, 2 * agree > (int)n ? "agrees" : "DIFFERS", med[2][4]);
+               med[0][4] * 100, val_rank_of(t, a->regime, UINT32_MAX), med[2][4]);
     }
     free(x);
     free(line);

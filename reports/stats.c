@@ -33,6 +33,18 @@ int stats_ci(const double *x, size_t n, double level, stats_ci_t *out)
     return 0;
 }
 
+void stats_quantile_ci(const hist_t *h, double q, double level, double *lo, double *hi)
+{
+    if (h->count == 0 || bad_level(level) || !(q > 0 && q < 1)) {
+        *lo = *hi = NAN;
+        return;
+    }
+    double z = gsl_cdf_ugaussian_Pinv(0.5 + level / 2);
+    double half = z * sqrt(q * (1 - q) / (double)h->count);
+    *lo = (double)hist_quantile(h, q - half);
+    *hi = (double)hist_quantile(h, q + half);
+}
+
 static void finish(stats_cmp_t *c)
 {
     c->delta_pct = c->baseline_value != 0.0

@@ -54,6 +54,14 @@ int stats_paired(const double *v, const double *b, size_t n, double level, stats
 int stats_unpaired(const double *v, size_t nv, const double *b, size_t nb, double level,
                    stats_cmp_t *out);
 
+/* The distribution-free confidence interval at level of h's q-quantile
+ * (q in (0,1)), from the sample itself: the order statistics of ranks
+ * n*q -/+ z*sqrt(n*q*(1-q)), z the normal quantile (the normal
+ * approximation to the binomial count of values below the quantile;
+ * Conover, Practical Nonparametric Statistics, 3.2), read off the
+ * histogram with hist_quantile. An empty histogram: both NaN. */
+void stats_quantile_ci(const hist_t *h, double q, double level, double *lo, double *hi);
+
 /* MSER-5 (White 1997): average y in batches of 5, and return in *cut the
  * index (a multiple of 5) of the first observation to keep: the truncation
  * point d in [0, m/2] batches minimising the batch means' sum of squared

@@ -101,6 +101,11 @@ PY
         echo "The gate: the median of $rounds paired rounds (a round = calibrate, then every regime"
         echo "live and simulated). \"live p50 spread\" is how far the live p50 itself moved between"
         echo "rounds (max/min - 1): on this shared VM that is the floor under any error below."
+        echo "\"ranking\": by p50 and p99, against the first variant, over the rounds: a pair is ranked"
+        echo "only where the paired 95% t-interval of the live difference excludes 0 (\"CIs overlap\":"
+        echo "the live runs do not separate the variants); \"agrees\" when the simulation's mean"
+        echo "difference has the same sign for every such pair. The per-round tables use each run's"
+        echo "sampling interval of the quantile, which does not see the drift between runs."
         echo
         sed -n '/^median of/,$p' "$out" | sed -n '/^| regime/,/^$/p'
         echo
