@@ -338,11 +338,7 @@ static json_t *depth_row(const calqd_point_t *pt, const calqd_fit_t *f, const sv
     return row;
 }
 
-/* Every CPU's time since boot, ns (/proc/stat in USER_HZ units; on a
- * tickless kernel exact up to that rounding): at the CPU model's levels
- * (user + nice + system, irq, softirq) into ns, idle + iowait into idle.
- * The CPUs read (at most max), or 0. */
-static unsigned cpu_times_ns(double (*ns)[CALQD_NLEVEL], double *idle, unsigned max)
+unsigned calqd_cpu_times_ns(double (*ns)[CALQD_NLEVEL], double *idle, unsigned max)
 {
     FILE *f = fopen("/proc/stat", "re");
     if (!f)
@@ -388,13 +384,13 @@ static int measure(int fd, uint64_t nblocks, int cpu, const char *irq, unsigned 
 {
     double lv0[CALQD_MAXCPU][CALQD_NLEVEL], lv1[CALQD_MAXCPU][CALQD_NLEVEL];
     double idle0[CALQD_MAXCPU], idle1[CALQD_MAXCPU];
-    unsigned n0 = cpu_times_ns(lv0, idle0, CALQD_MAXCPU);
+    unsigned n0 = calqd_cpu_times_ns(lv0, idle0, CALQD_MAXCPU);
     uint64_t irq0 = irq_total(irq), t0 = calprobe_now_ns();
     int rc = calqd_measure(fd, nblocks, cpu, depth, warm, run, seed, stop, out);
     if (rc)
         return rc;
     double span = (double)(calprobe_now_ns() - t0);
-    unsigned n1 = cpu_times_ns(lv1, idle1, CALQD_MAXCPU);
+    unsigned n1 = calqd_cpu_times_ns(lv1, idle1, CALQD_MAXCPU);
     uint64_t irqs = irq_total(irq) - irq0;
     double ios = out->iops * span / 1e9; /* completed over the span, warm-up included */
     if (cpu >= 0 && (unsigned)cpu < n0 && n0 == n1 && idle1[cpu] >= idle0[cpu] && span > 0)

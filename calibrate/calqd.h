@@ -48,6 +48,13 @@ extern const unsigned calqd_check_depths[CALQD_NCHECK]; /* 4, 16, 32 */
 #define CALQD_MAXCPU 256 /* CPUs whose time per read a sweep point keeps */
 enum { CALQD_THREAD, CALQD_HARDIRQ, CALQD_SOFTIRQ, CALQD_NLEVEL };
 
+/* Every CPU's time since boot, ns (/proc/stat in USER_HZ units; on a
+ * tickless kernel exact up to that rounding): at the CPU model's levels
+ * (user + nice + system, irq, softirq) into ns, idle + iowait into idle.
+ * The CPUs read (at most max, in order, stopping at the first missing), or
+ * 0. */
+unsigned calqd_cpu_times_ns(double (*ns)[CALQD_NLEVEL], double *idle, unsigned max);
+
 typedef struct {
     unsigned depth;
     uint64_t ios;            /* completed in the measured window */

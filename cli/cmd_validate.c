@@ -62,6 +62,8 @@ typedef struct {
     bool have_live, have_sim;
     double iops_live, iops_sim; /* sums over replications */
     uint32_t n_live, n_sim;
+    double cpu_live, cpu_sim;   /* cpu_ns_per_io, summed over replications */
+    uint32_t ncpu_live, ncpu_sim;
     /* with --reference: the replay's span (first t_issue to last t_ready of
      * its request rows) and requests / span, summed over replications */
     double span_live, span_sim, rate_live, rate_sim;
@@ -89,7 +91,7 @@ static int val_reftab_add(val_reftab_t *t, const val_refline_t *l)
 /* One line of the final table. */
 typedef struct {
     char regime[300], variant[72];
-    double l[4], s[4]; /* p50, p99, p99.9, IOPS */
+    double l[5], s[5]; /* p50, p99, p99.9, IOPS, host CPU ns per I/O */
     double w1_rel;
     /* The ranking against the first variant at p50 and p99 (val_rank_verdict):
      * this variant's quantile less the first's, live and simulated (NaN on
@@ -227,13 +229,19 @@ static void val_keep_span(double *span, double *rate, uint32_t *n, const result_
     (*n)++;
 }
 
-/* Add one run to a side's sums: its latency histogram and its IOPS. */
-static void val_keep(hist_t *dst, bool *have, double *iops, uint32_t *n, const result_t *res)
+/* Add one run to a side's sums: its latency histogram, IOPS and host CPU
+ * time per I/O. */
+static void val_keep(hist_t *dst, bool *have, double *iops, uint32_t *n, double *cpu,
+                     uint32_t *ncpu, const result_t *res)
 {
     double x;
     if (result_get_id(res, METRIC_IOPS, &x) == 0) {
         *iops += x;
         (*n)++;
+    }
+    if (result_get_id(res, METRIC_CPU_NS_PER_IO, &x) == 0 && x > 0) {
+        *cpu += x;
+        (*ncpu)++;
     }
     const hist_t *h = val_hist(res, "lat");
     if (!h)
@@ -248,7 +256,8 @@ static void val_on_live(void *ctx, uint32_t v, uint32_t rep, const result_t *res
 {
     (void)rep;
     val_var_t *vv = ctx;
-    val_keep(&vv[v].live, &vv[v].have_live, &vv[v].iops_live, &vv[v].n_live, res);
+    val_keep(&vv[v].live, &vv[v].have_live, &vv[v].iops_live, &vv[v].n_live, &vv[v].cpu_live,
+             &vv[v].ncpu_live, res);
     val_keep_span(&vv[v].span_live, &vv[v].rate_live, &vv[v].nspan_live, res);
 }
 
@@ -400,7 +409,7 @@ static int val_report(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, val_
                       const reference_t *ref, val_reftab_t *rt, uint32_t round)
 {
     scn_t *s = c->s;
-    compare_row_t *rows = malloc((17 * (size_t)s->nvar + 4) * sizeof(*rows));
+    compare_row_t *rows = malloc((18 * (size_t)s->nvar + 4) * sizeof(*rows));
     char (*variant)[96] = malloc((size_t)s->nvar * sizeof(*variant));
     char (*refname)[2][96] = malloc((size_t)s->nvar * sizeof(*refname));
     size_t n = 0;
@@ -429,6 +438,8 @@ static int val_report(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, val_
         }
         ln.l[3] = vv[v].n_live ? vv[v].iops_live / vv[v].n_live : NAN;
         ln.s[3] = vv[v].n_sim ? vv[v].iops_sim / vv[v].n_sim : NAN;
+        ln.l[4] = vv[v].ncpu_live ? vv[v].cpu_live / vv[v].ncpu_live : NAN;
+        ln.s[4] = vv[v].ncpu_sim ? vv[v].cpu_sim / vv[v].ncpu_sim : NAN;
         double w1 = stats_w1_hist(L, S), lmean = hist_mean(L);
         ln.w1_rel = w1 / lmean;
         snprintf(ln.regime, sizeof(ln.regime), "%s", s->name);
@@ -446,6 +457,8 @@ static int val_report(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, val_
         rows[n++] = val_row(variant[v], base, metric_info[METRIC_LAT_P99].name, ln.s[1], ln.l[1]);
         rows[n++] = val_row(variant[v], base, metric_info[METRIC_LAT_P999].name, ln.s[2], ln.l[2]);
         rows[n++] = val_row(variant[v], base, metric_info[METRIC_IOPS].name, ln.s[3], ln.l[3]);
+        rows[n++] = val_row(variant[v], base, metric_info[METRIC_CPU_NS_PER_IO].name, ln.s[4],
+                            ln.l[4]);
         rows[n++] = val_row(variant[v], base, metric_info[METRIC_LAT_MEAN].name, hist_mean(S),
                             lmean);
         rows[n++] = val_row(variant[v], base, "lat_w1_ns", w1, lmean);
@@ -489,8 +502,10 @@ static void val_print(const val_table_t *t, uint32_t round)
     if (round != UINT32_MAX)
         printf("\nround %u:\n", round + 1);
     printf("\n| regime | variant | p50 live | p50 sim | err | p99 live | p99 sim | err | "
-           "p99.9 live | p99.9 sim | err | IOPS live | IOPS sim | err | W1/mean | ranking |\n");
-    printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+           "p99.9 live | p99.9 sim | err | IOPS live | IOPS sim | err | CPU/IO live | CPU/IO sim | "
+           "err | W1/mean | ranking |\n");
+    printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+           "---:|---|\n");
     for (size_t i = 0; i < t->n; i++) {
         const val_line_t *l = &t->v[i];
         if (round != UINT32_MAX && l->round != round)
@@ -499,8 +514,9 @@ static void val_print(const val_table_t *t, uint32_t round)
         for (int k = 0; k < 3; k++)
             printf(" %.1f us | %.1f us | %+.1f%% |", l->l[k] / 1e3, l->s[k] / 1e3,
                    val_err(l->s[k], l->l[k]));
-        printf(" %.0f | %.0f | %+.1f%% | %.1f%% | %s |\n", l->l[3], l->s[3],
-               val_err(l->s[3], l->l[3]), l->w1_rel * 100, val_rank_of(t, l->regime, l->round));
+        printf(" %.0f | %.0f | %+.1f%% | %.1f us | %.1f us | %+.1f%% | %.1f%% | %s |\n", l->l[3],
+               l->s[3], val_err(l->s[3], l->l[3]), l->l[4] / 1e3, l->s[4] / 1e3,
+               val_err(l->s[4], l->l[4]), l->w1_rel * 100, val_rank_of(t, l->regime, l->round));
     }
 }
 
@@ -513,10 +529,10 @@ static void val_print_median(const val_table_t *t, uint32_t rounds)
     printf("\nmedian of %u paired rounds (err: the median of the rounds' errors; live p50 "
            "spread: max/min - 1 over the rounds):\n", rounds);
     printf("\n| regime | variant | rounds | p50 live | p50 sim | err | p99 live | p99 sim | err | "
-           "p99.9 live | p99.9 sim | err | IOPS live | IOPS sim | err | W1/mean | ranking | "
-           "live p50 spread |\n");
-    printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
-           "---:|\n");
+           "p99.9 live | p99.9 sim | err | IOPS live | IOPS sim | err | CPU/IO live | CPU/IO sim | "
+           "err | W1/mean | ranking | live p50 spread |\n");
+    printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+           "---:|---:|---|---:|\n");
     double *x = malloc(3 * (size_t)rounds * sizeof(*x));
     const val_line_t **line = malloc((size_t)rounds * sizeof(*line));
     if (!x || !line) {
@@ -539,28 +555,30 @@ static void val_print_median(const val_table_t *t, uint32_t rounds)
                 line[n++] = b;
             }
         }
-        double *lv = x, *sv = x + rounds, *ev = x + 2 * (size_t)rounds, med[3][5];
-        for (int k = 0; k < 5; k++) { /* p50, p99, p99.9, IOPS, W1 */
+        /* p50, p99, p99.9, IOPS, CPU/IO, then W1 (med[0][5]) and the spread (med[2][5]) */
+        double *lv = x, *sv = x + rounds, *ev = x + 2 * (size_t)rounds, med[3][6];
+        for (int k = 0; k < 6; k++) {
             for (size_t m = 0; m < n; m++) {
                 const val_line_t *b = line[m];
-                lv[m] = k < 4 ? b->l[k] : b->w1_rel;
-                sv[m] = k < 4 ? b->s[k] : b->w1_rel;
-                ev[m] = k < 4 ? val_err(b->s[k], b->l[k]) : b->w1_rel;
+                lv[m] = k < 5 ? b->l[k] : b->w1_rel;
+                sv[m] = k < 5 ? b->s[k] : b->w1_rel;
+                ev[m] = k < 5 ? val_err(b->s[k], b->l[k]) : b->w1_rel;
             }
             if (k == 0) { /* the spread, before the median sorts them */
                 double lo = gsl_stats_min(lv, 1, n), hi = gsl_stats_max(lv, 1, n);
-                med[2][4] = lo > 0 ? (hi / lo - 1) * 100 : NAN;
+                med[2][5] = lo > 0 ? (hi / lo - 1) * 100 : NAN;
             }
             med[0][k] = gsl_stats_median(lv, 1, n);
             med[1][k] = gsl_stats_median(sv, 1, n);
-            if (k < 4)
+            if (k < 5)
                 med[2][k] = gsl_stats_median(ev, 1, n);
         }
         printf("| %s | %s | %zu |", a->regime, a->variant, n);
         for (int k = 0; k < 3; k++)
             printf(" %.1f us | %.1f us | %+.1f%% |", med[0][k] / 1e3, med[1][k] / 1e3, med[2][k]);
-        printf(" %.0f | %.0f | %+.1f%% | %.1f%% | %s | %.1f%% |\n", med[0][3], med[1][3], med[2][3],
-               med[0][4] * 100, val_rank_of(t, a->regime, UINT32_MAX), med[2][4]);
+        printf(" %.0f | %.0f | %+.1f%% | %.1f us | %.1f us | %+.1f%% | %.1f%% | %s | %.1f%% |\n",
+               med[0][3], med[1][3], med[2][3], med[0][4] / 1e3, med[1][4] / 1e3, med[2][4],
+               med[0][5] * 100, val_rank_of(t, a->regime, UINT32_MAX), med[2][5]);
     }
     free(x);
     free(line);
@@ -655,7 +673,8 @@ static int val_simulate(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, bo
                         err[0] ? err : strerror(-r));
             }
             if (r == 0) {
-                val_keep(&vv[v].sim, &vv[v].have_sim, &vv[v].iops_sim, &vv[v].n_sim, &res);
+                val_keep(&vv[v].sim, &vv[v].have_sim, &vv[v].iops_sim, &vv[v].n_sim,
+                         &vv[v].cpu_sim, &vv[v].ncpu_sim, &res);
                 val_keep_span(&vv[v].span_sim, &vv[v].rate_sim, &vv[v].nspan_sim, &res);
             }
             result_fini(&res);
@@ -750,8 +769,8 @@ int cmd_validate(int argc, char **argv)
                     free(c.s->var[v].host.calibration);
                     c.s->var[v].host.calibration = strdup(loo);
                     vv[v].have_sim = false;
-                    vv[v].iops_sim = 0;
-                    vv[v].n_sim = 0;
+                    vv[v].iops_sim = vv[v].cpu_sim = 0;
+                    vv[v].n_sim = vv[v].ncpu_sim = 0;
                 }
                 val_table_t one = {0};
                 rc = val_simulate(&a, &c, vv, false);

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "live.h"
 
+#include "calibrate/calqd.h"
 #include "live/backend.h"
 #include "live/hog.h"
 #include "live/stamps.h"
@@ -42,6 +43,7 @@ typedef struct {
     bool stopping, sleeping, marked, interrupted;
     bool timers_elsewhere;              /* a worker runs the timers (live_be_timer_due) */
     double cpu_mark, cpu_end;           /* the driver thread's CPU time */
+    double irq_mark, irq_end;           /* every CPU's hard-IRQ + softirq time */
     int fail;
     char failmsg[512];
     live_be_stats_t bs;                 /* after finish */
@@ -65,6 +67,21 @@ static void live_failf(live_t *L, int rc, const char *fmt, ...)
 }
 
 /* exec_ops_t.view: inflight and now_ns are the harness's. */
+/* Every CPU's hard-IRQ and softirq time so far, ns (0 without /proc/stat).
+ * A run's CPU per I/O counts it beside the workers' own thread time: the
+ * device's interrupts and the block softirq run charged to no thread (or to
+ * whichever one they interrupt), and the simulator counts them at every
+ * level. It is the whole host's: on a busy machine other work's interrupts
+ * count too. */
+static double live_irq_ns(void)
+{
+    double ns[CALQD_MAXCPU][CALQD_NLEVEL], idle[CALQD_MAXCPU], t = 0;
+    unsigned n = calqd_cpu_times_ns(ns, idle, CALQD_MAXCPU);
+    for (unsigned c = 0; c < n; c++)
+        t += ns[c][CALQD_HARDIRQ] + ns[c][CALQD_SOFTIRQ];
+    return t;
+}
+
 static void live_view(void *x, const req_t *r, pol_view_t *v)
 {
     (void)r;
@@ -394,6 +411,7 @@ static int live_drive(void *x, char *err, size_t errlen)
             L->marked = true;
             live_be_mark(L->be);
             L->cpu_mark = live_be_thread_cpu_ns();
+            L->irq_mark = live_irq_ns();
         }
         sim_run(L->sim, now);
         if (sim_error(L->sim)) { /* the workload or the engine failed: the run did */
@@ -428,6 +446,7 @@ static int live_drive(void *x, char *err, size_t errlen)
     if (slack > 0)
         prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0UL, 0UL, 0UL);
     L->cpu_end = live_be_thread_cpu_ns();
+    L->irq_end = live_irq_ns();
     L->interrupted = stop && *stop;
     /* the measurement is over: stop the hog, joining its threads outside
      * the lock (one may sleep out its period first; the workers' completions
@@ -480,7 +499,8 @@ static int live_finish(void *x, collect_totals_t *tot, char *err, size_t errlen)
         return -EIO;
     }
     col->reg = L->bs.reg;
-    tot->cpu_ns = L->bs.cpu_ns + (L->marked ? L->cpu_end - L->cpu_mark : 0);
+    tot->cpu_ns = L->bs.cpu_ns +
+                  (L->marked ? L->cpu_end - L->cpu_mark + L->irq_end - L->irq_mark : 0);
     return 0;
 }
 

@@ -234,6 +234,14 @@ static void test_live_run(void **state)
     assert_true(db_num("r.sqlite", "SELECT min(value) FROM metrics WHERE name='iops'") > 10);
     assert_true(db_num("r.sqlite", "SELECT min(value) FROM metrics WHERE name='lat_p50_ns'") >
                 1000);
+    /* CPU per I/O (the workers' threads + every CPU's interrupt time,
+     * docs/metrics.md) is some, and a second of I/O takes no more CPU time
+     * than the CPUs have (/proc/stat's 10 ms ticks over 250 ms: 10% slack) */
+    assert_true(db_num("r.sqlite", "SELECT min(value) FROM metrics WHERE name='cpu_ns_per_io'") >
+                0);
+    assert_true(db_num("r.sqlite", "SELECT max(c.value * i.value) FROM metrics c JOIN metrics i "
+                                   "USING(run_id) WHERE c.name='cpu_ns_per_io' AND i.name='iops'") <=
+                1.1e9 * (double)sysconf(_SC_NPROCESSORS_ONLN));
     /* stamps are ordered, so the stages add up to the latency */
     assert_true(db_num("r.sqlite", "SELECT count(*) FROM requests") > 20);
     assert_int_equal(db_num("r.sqlite",
