@@ -94,6 +94,9 @@ PY
     echo "err = (sim - live) / live. Hog regimes: live runs host.background as real pinned"
     echo "busy/sleep threads (live/hog.h); on a shared VM a hog gets only its share of a loaded CPU."
     echo "Open loop 90%: reported, not gated."
+    echo "\"CPU/IO\": host CPU time per I/O, not gated: a check of where the model charges CPU."
+    echo "Live: the I/O threads' own CPU time plus every CPU's hard-IRQ and softirq time over the"
+    echo "window (/proc/stat); simulated: every level of every CPU less the background tasks."
     echo "\"leave-one-out\": qd1-far simulated with the calibration minus every parameter that needs a"
     echo "thread off the interrupt CPU (\*cross\*, ipi\_\*, irq_busy_ns, qd1_read_p50_cpu\*, the cross completion chains); the model's defaults stand in."
     echo
