@@ -295,6 +295,11 @@ static int8_t val_sign(double x)
     return (int8_t)((x > 0) - (x < 0));
 }
 
+static bool val_rank_in(const val_line_t *l, const char *regime, uint32_t round)
+{
+    return strcmp(l->regime, regime) == 0 && (round == UINT32_MAX || l->round == round);
+}
+
 /* The ranking verdict over the table's lines of one regime in round
  * (UINT32_MAX: every round), by p50 (k = 0) and p99 (k = 1): sep[k], some
  * variant is separated from the first by the live runs; bad[k], the
@@ -310,11 +315,6 @@ static int8_t val_sign(double x)
  *   sign of the mean of its differences.
  * - One round: the sampling CIs of the two live quantiles (lsign), which
  *   do not see that drift. */
-static bool val_rank_in(const val_line_t *l, const char *regime, uint32_t round)
-{
-    return strcmp(l->regime, regime) == 0 && (round == UINT32_MAX || l->round == round);
-}
-
 static int val_rank_verdict(const val_table_t *t, const char *regime, uint32_t round,
                             bool sep[2], bool bad[2])
 {
