@@ -100,6 +100,7 @@ typedef enum {
     COST_IPI_SEND_IDLE,       /* an IPI's cost to its sender when its target CPU is idle */
     COST_DEVICE_READ_PER_KIB, /* a calibrated read's device time per KiB beyond 4 */
     COST_IPI_RECV_IDLE,       /* an IPI's cost to its receiver when it woke it from idle */
+    COST_IRQ_BUSY,            /* a device interrupt's later delivery to a CPU that is running */
     COST_N
 } cost_id_t;
 

@@ -162,7 +162,30 @@ static void irq_timer(sim_t *sim, void *ctx, uint64_t i)
         irq_raise(q, (uint32_t)i, true);
 }
 
-void irq_cqe(irq_t *q, req_t *r)
+static void irq_cqe_now(irq_t *q, req_t *r);
+
+static void irq_cqe_late(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    irq_cqe_now(ctx, (req_t *)(uintptr_t)arg);
+}
+
+void irq_cqe(irq_t *q, req_t *r, bool alone)
+{
+    /* irq_set_woken: the message reaches a running CPU irq_busy_ns later
+     * (no coalescing: its timer would hold the message anyway) */
+    if (alone && q->woken && q->agg_time == 0 && q->costs->c[COST_IRQ_BUSY].measured &&
+        !cpus_idle(q->cpus, q->cpu[r->hwq])) {
+        sim_time_t late = (sim_time_t)costs_req(q->costs, COST_IRQ_BUSY, r);
+        if (late > 0) {
+            sim_after(q->sim, late, irq_cqe_late, q, (uint64_t)(uintptr_t)r);
+            return;
+        }
+    }
+    irq_cqe_now(q, r);
+}
+
+static void irq_cqe_now(irq_t *q, req_t *r)
 {
     irq_cq_t *cq = &q->cq[r->hwq];
     req_fifo_push(&cq->held, r);

@@ -121,7 +121,8 @@ static void on_device_done(void *ctx, req_t *r)
                         (sim_time_t)costs_req(d->p->cfg.costs, COST_POLL, r), on_polled, d, PTR(r));
         return;
     }
-    irq_cqe(d->irq, r);
+    /* r still holds its tag: alone when it is the only one in flight */
+    irq_cqe(d->irq, r, blkmq_inflight(d->blk, (uint32_t)r->blk_cpu, r->op == REQ_WRITE) == 1);
 }
 
 /* --- submission side --- */

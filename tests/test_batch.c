@@ -249,7 +249,7 @@ static void cqe_at(sim_t *sim, void *ctx, uint64_t i)
     rig_t *g = ctx;
     req_t *r = &g->r[i];
     r->t[T_DEVICE_DONE] = sim_now(sim);
-    irq_cqe(g->irq, r);
+    irq_cqe(g->irq, r, false);
 }
 
 static void test_irq_pending_bit(void **state)

@@ -107,7 +107,7 @@ static void cqe_now(sim_t *sim, void *ctx, uint64_t i)
 {
     rig_t *g = ctx;
     g->r[i].t[T_DEVICE_DONE] = sim_now(sim);
-    irq_cqe(g->irq, &g->r[i]);
+    irq_cqe(g->irq, &g->r[i], false);
 }
 
 /* Request i, submitted on `cpu` (its software queue) at once, its CQE

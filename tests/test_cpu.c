@@ -384,7 +384,7 @@ static double irq_busy(uint32_t k)
     memset(r, 0, sizeof(r));
     for (uint32_t i = 0; i < k; i++) {
         r[i].coalesce = 1;
-        irq_cqe(q, &r[i]);
+        irq_cqe(q, &r[i], false);
     }
     sim_run(f.sim, 10 * MS);
     assert_int_equal(n, (int)k);
