@@ -386,7 +386,12 @@ static int costs_parse_vmfreeze(json_t *du, vmfreeze_cfg_t *out, const char *pat
                              "vm_freeze.model: expected numbers period_ns (> 0), quota_cpus (> 0), "
                              "per_irq_ns, per_read_ns, poll_ns (>= 0)");
     }
-    *out = (vmfreeze_cfg_t){v[0], v[1], v[2], v[3], v[4]};
+    json_t *mx = json_object_get(m, "io_max_cpus"); /* optional: 0, linear */
+    double io_max = mx ? json_number_value(mx) : 0;
+    if (mx && (!json_is_number(mx) || !(io_max >= 0 && io_max <= 1e6)))
+        return costs_bad(err, n, path, "device_units",
+                         "vm_freeze.model.io_max_cpus: expected a number >= 0");
+    *out = (vmfreeze_cfg_t){v[0], v[1], v[2], v[3], v[4], io_max};
     return 0;
 }
 

@@ -7,6 +7,7 @@
 #include "sim/rng.h"
 
 #include <gsl/gsl_rng.h>
+#include <math.h>
 #include <stdlib.h>
 
 struct vmfreeze {
@@ -16,7 +17,10 @@ struct vmfreeze {
     vmfreeze_cfg_t cfg;
     sim_time_t period, phase;
     double budget;       /* quota_cpus x period, ns of host CPU */
-    double base;         /* host use at the period's start */
+    /* at the period's start: the CPUs' host time, the counts, the time */
+    double base_cpu;
+    uint64_t base_irqs, base_reqs;
+    sim_time_t start;
     vmfreeze_io_fn io;
     void *ctx;
     uint32_t count;
@@ -31,23 +35,32 @@ bool vmfreeze_cfg_on(const vmfreeze_cfg_t *cfg)
            (cfg->per_irq_ns > 0 || cfg->per_read_ns > 0);
 }
 
-/* Host CPU used since the run began: the vCPUs as the host sees them plus
- * the VMM's work for the I/O. */
+static double vmfreeze_cpu(const vmfreeze_t *v)
+{
+    double u = 0;
+    for (uint32_t i = 0; i < v->ncpus; i++)
+        u += cpus_host_ns(v->cpus, i);
+    return u;
+}
+
+/* Host CPU used since the period began (nothing is frozen in it yet): the
+ * vCPUs as the host sees them plus the VMM's work for the I/O. */
 static double vmfreeze_used(const vmfreeze_t *v)
 {
     uint64_t irqs = 0, reqs = 0;
     v->io(v->ctx, &irqs, &reqs);
-    double u = (double)irqs * v->cfg.per_irq_ns + (double)reqs * v->cfg.per_read_ns;
-    for (uint32_t i = 0; i < v->ncpus; i++)
-        u += cpus_host_ns(v->cpus, i);
-    return u;
+    double el = (double)(sim_now(v->sim) - v->start);
+    double n = (double)(reqs - v->base_reqs), io = n * v->cfg.per_read_ns;
+    if (v->cfg.io_max_cpus > 0 && el > 0) /* M (1 - exp(-r c / M)) CPUs over el */
+        io = v->cfg.io_max_cpus * el * -expm1(-io / (v->cfg.io_max_cpus * el));
+    return vmfreeze_cpu(v) - v->base_cpu + (double)(irqs - v->base_irqs) * v->cfg.per_irq_ns + io;
 }
 
 static void vmfreeze_check(sim_t *sim, void *ctx, uint64_t arg)
 {
     (void)arg;
     vmfreeze_t *v = ctx;
-    if (!v->frozen && vmfreeze_used(v) - v->base >= v->budget) {
+    if (!v->frozen && vmfreeze_used(v) >= v->budget) {
         /* throttled: nothing of the VM runs until the period timer */
         v->frozen = true;
         v->since = sim_now(sim);
@@ -67,7 +80,9 @@ static void vmfreeze_period(sim_t *sim, void *ctx, uint64_t arg)
         cpus_freeze(v->cpus, false);
     }
     /* the quota refills (the CPUs' time while frozen is nothing) */
-    v->base = vmfreeze_used(v);
+    v->base_cpu = vmfreeze_cpu(v);
+    v->io(v->ctx, &v->base_irqs, &v->base_reqs);
+    v->start = sim_now(sim);
     sim_after(sim, v->period, vmfreeze_period, v, 0);
 }
 

@@ -9,9 +9,14 @@
  *
  * The host's use in a period: every CPU's host time (cpus_host_ns: the CPU
  * time it ran plus its idle stretches shorter than the halt-poll window,
- * which the host spends polling) plus per_irq_ns for each device interrupt
- * and per_read_ns for each completed request (the VMM's emulation of the
- * device, on the host's CPUs, inside the same quota). It is checked every
+ * which the host spends polling) plus the VMM's emulation of the device, on
+ * the host's CPUs inside the same quota: per_irq_ns for each device
+ * interrupt, and for the requests the devices complete at rate r over the
+ * period so far, io_max_cpus x (1 - exp(-r x per_read_ns / io_max_cpus))
+ * CPUs: per_read_ns each at low rates, saturating at io_max_cpus (an I/O
+ * thread that batches more per wake-up the busier it is; measured: the
+ * share frozen grows ever less with the rate). io_max_cpus 0: per_read_ns
+ * each at every rate. It is checked every
  * VMFREEZE_CHECK_NS; once it reaches the quota, every CPU freezes
  * (cpus_freeze: no task, IRQ, softirq or timer work runs; the device keeps
  * working and its interrupts wait) until the period ends. The grid's phase
@@ -38,8 +43,9 @@ typedef struct {
     double period_ns;   /* the bandwidth period (cpu.cfs_period_us) */
     double quota_cpus;  /* quota per period, in CPUs (cpu.cfs_quota_us / period) */
     double per_irq_ns;  /* host CPU per device interrupt */
-    double per_read_ns; /* host CPU per completed request */
+    double per_read_ns; /* host CPU per completed request, at low rates */
     double poll_ns;     /* the halt-poll window: shorter idle stretches are host time */
+    double io_max_cpus; /* where the requests' host CPU saturates (0: never) */
 } vmfreeze_cfg_t;
 
 /* The process can freeze: a period, a quota and some I/O cost. */
