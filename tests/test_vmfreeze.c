@@ -306,7 +306,7 @@ static void test_cli_off_and_on(void **state)
     char dir[] = "/tmp/latsurf-vmfreeze-XXXXXX";
     assert_non_null(mkdtemp(dir));
     const char *bare = tu_src("scenarios/calibration/this-host.json");
-    run_poisson(dir, bare, "", "a.sqlite", 0);
+    run_poisson(dir, bare, "--set host.vm_freeze=off", "a.sqlite", 0);
     run_poisson(dir, bare, "--set host.vm_freeze=calibrated", "b.sqlite", 0);
     char cmd[2048];
     snprintf(cmd, sizeof(cmd), "cd %s && bash %s a.sqlite b.sqlite >/dev/null", dir,
