@@ -524,8 +524,8 @@ long calqd_overlap(const calqd_span_t *const *lists, const size_t *n, unsigned n
     return (long)w;
 }
 
-int calqd_freeze(int fd, uint64_t nblocks, int cpu, double run_ms,
-                 const volatile sig_atomic_t *stop, calqd_freeze_t *out)
+int calqd_freeze(int fd, uint64_t nblocks, int cpu, const char *irq_prefix, unsigned depth,
+                 double run_ms, const volatile sig_atomic_t *stop, calqd_freeze_t *out)
 {
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned ncpu = online > CALQD_FREEZE_MAXCPU ? CALQD_FREEZE_MAXCPU : online > 0 ? (unsigned)online : 1;
@@ -554,7 +554,7 @@ int calqd_freeze(int fd, uint64_t nblocks, int cpu, double run_ms,
     uint64_t t0 = calprobe_now_ns();
     calqd_point_t pt = {0};
     if (!rc)
-        rc = calqd_measure(fd, nblocks, cpu, 1, 0, run_ms, 0xf7ee2e, stop, &pt);
+        rc = measure(fd, nblocks, cpu, irq_prefix, depth, 0, run_ms, 0xf7ee2e + depth, stop, &pt);
     uint64_t t1 = calprobe_now_ns();
     for (unsigned i = 0; i < started; i++) {
         atomic_store(&sp[i].quit, 1);
@@ -573,8 +573,18 @@ int calqd_freeze(int fd, uint64_t nblocks, int cpu, double run_ms,
         if (k < 0)
             rc = (int)k;
         else {
-            *out = (calqd_freeze_t){.cpus = ncpu, .seconds = (double)(t1 - t0) / 1e9,
-                                    .reads_per_s = pt.iops, .freezes = (uint32_t)k};
+            *out = (calqd_freeze_t){.cpus = ncpu, .depth = depth,
+                                    .seconds = (double)(t1 - t0) / 1e9, .reads_per_s = pt.iops,
+                                    .irqs_per_s = pt.cqe_per_irq > 0 ? pt.iops / pt.cqe_per_irq : 0,
+                                    .freezes = (uint32_t)k};
+            /* the host's period: successive freezes end one period apart
+             * (or a few, where one period froze less than the minimum) */
+            for (long i = 1; i < k; i++)
+                len[i - 1] = (double)(fr[i].b - fr[i - 1].b);
+            if (k >= 3) {
+                gsl_sort(len, 1, (size_t)k - 1);
+                out->period_ns = gsl_stats_median_from_sorted_data(len, 1, (size_t)k - 1);
+            }
             double tot = 0;
             for (long i = 0; i < k; i++)
                 tot += len[i] = (double)(fr[i].b - fr[i].a);
@@ -588,6 +598,79 @@ int calqd_freeze(int fd, uint64_t nblocks, int cpu, double run_ms,
     free(len);
     free(sp);
     return rc;
+}
+
+int calqd_freeze_fit(const calqd_freeze_t *run, size_t n, calqd_freeze_model_t *out)
+{
+    double per[8], x[8], rr[8], sii = 0, sir = 0, srr = 0, six = 0, srx = 0;
+    size_t np = 0, m = 0;
+    int irqs = n > 0;
+    for (size_t i = 0; i < n && m < 8; i++) {
+        const calqd_freeze_t *r = &run[i];
+        if (r->period_ns > 0 && np < 8)
+            per[np++] = r->period_ns;
+        if (!(r->reads_per_s > 0) || !(r->frozen_share < 0.9))
+            continue;
+        /* CPUs used beyond the vCPUs: Q / (1 - s) - Q with Q = cpus */
+        x[m] = r->cpus * r->frozen_share / (1 - r->frozen_share);
+        rr[m] = r->reads_per_s;
+        irqs = irqs && r->irqs_per_s > 0;
+        sii += r->irqs_per_s * r->irqs_per_s;
+        sir += r->irqs_per_s * r->reads_per_s;
+        srr += r->reads_per_s * r->reads_per_s;
+        six += r->irqs_per_s * x[m];
+        srx += r->reads_per_s * x[m];
+        m++;
+    }
+    if (!np || !m || !(srx > 0))
+        return -ENODATA;
+    gsl_sort(per, 1, np);
+    *out = (calqd_freeze_model_t){.period_ns = gsl_stats_median_from_sorted_data(per, 1, np),
+                                  .quota_cpus = run[0].cpus, .poll_ns = CALQD_FREEZE_POLL_NS};
+    /* the split over interrupts and reads (the normal equations of
+     * x = a irqs + b reads), kept for reading */
+    double det = sii * srr - sir * sir;
+    double a = irqs && m >= 2 && det > 1e-9 * sii * srr ? (six * srr - srx * sir) / det : -1;
+    double b = a >= 0 ? (sii * srx - sir * six) / det : -1;
+    out->split_irq_ns = a >= 0 && b >= 0 ? a * 1e9 : -1;
+    out->split_read_ns = a >= 0 && b >= 0 ? b * 1e9 : -1;
+    /* what the model charges: X(r) = M (1 - exp(-r c / M)) through the
+     * first two runs; with u = r1 c / M and k = r2 / r1, X2 / X1 =
+     * (1 - e^-ku) / (1 - e^-u), falling from k (u -> 0: linear) to 1 */
+    out->per_read_ns = srx / srr * 1e9;
+    out->io_max_cpus = 0;
+    if (m >= 2 && x[0] > 0 && x[1] > 0 && rr[0] > 0 && rr[1] != rr[0]) {
+        int hi = rr[1] > rr[0];
+        double r1 = hi ? rr[0] : rr[1], r2 = hi ? rr[1] : rr[0];
+        double x1 = hi ? x[0] : x[1], x2 = hi ? x[1] : x[0];
+        double k = r2 / r1, ratio = x2 / x1;
+        if (ratio <= 1) { /* no growth: saturated below the first rate */
+            out->io_max_cpus = fmax(x1, x2);
+            out->per_read_ns = 20 * out->io_max_cpus / r1 * 1e9;
+        } else if (ratio < k * (1 - 1e-9)) {
+            double lo = 1e-6, up = 50;
+            for (int it = 0; it < 200; it++) {
+                double u = 0.5 * (lo + up);
+                if (-expm1(-k * u) / -expm1(-u) > ratio)
+                    lo = u;
+                else
+                    up = u;
+            }
+            double u = 0.5 * (lo + up);
+            out->io_max_cpus = x1 / -expm1(-u);
+            out->per_read_ns = u * out->io_max_cpus / r1 * 1e9;
+        }
+    }
+    return 0;
+}
+
+static json_t *freeze_run_json(const calqd_freeze_t *f)
+{
+    return json_pack("{s:i, s:f, s:f, s:f, s:i, s:f, s:f, s:f, s:f}", "depth", (int)f->depth,
+                     "seconds", f->seconds, "reads_per_s", f->reads_per_s, "irqs_per_s",
+                     f->irqs_per_s, "freezes", (int)f->freezes, "frozen_share", f->frozen_share,
+                     "len_p50_ns", f->len_p50_ns, "len_max_ns", f->len_max_ns, "period_ns",
+                     f->period_ns);
 }
 
 int calqd_calibrate(int fd, uint64_t nblocks, int cpu, const char *irq_prefix, int quick,
@@ -679,21 +762,55 @@ int calqd_calibrate(int fd, uint64_t nblocks, int cpu, const char *irq_prefix, i
     json_t *b = calqd_batch_knots(pt, CALQD_NDEPTH, s);
     if (b && json_object_set_new(p, "batch", b))
         return -ENOMEM;
-    /* the VM's freezes, beside the sweep: measured, not yet charged */
-    calqd_freeze_t fz;
-    int frc = calqd_freeze(fd, nblocks, cpu, run, stop, &fz);
-    if (frc == -ENOTSUP)
-        return 0;
-    if (frc)
-        return frc;
+    /* the VM's freezes, beside the sweep: at QD1 and at a depth with fewer
+     * interrupts per read, every vCPU kept busy; then the host quota model */
+    calqd_freeze_t fz[2];
+    static const unsigned fzdepth[2] = {1, CALQD_FREEZE_DEPTH2};
+    for (int i = 0; i < 2; i++) {
+        int frc = calqd_freeze(fd, nblocks, cpu, irq_prefix, fzdepth[i], run, stop, &fz[i]);
+        if (frc == -ENOTSUP)
+            return 0;
+        if (frc)
+            return frc;
+    }
+    json_t *runs = json_array();
+    for (int i = 0; i < 2 && runs; i++)
+        if (json_array_append_new(runs, freeze_run_json(&fz[i]))) {
+            json_decref(runs);
+            runs = NULL;
+        }
+    if (!runs)
+        return -ENOMEM;
     json_t *v = json_pack(
-        "{s:i, s:f, s:f, s:i, s:f, s:f, s:f, s:s}", "cpus", (int)fz.cpus, "seconds", fz.seconds,
-        "reads_per_s", fz.reads_per_s, "freezes", (int)fz.freezes, "frozen_share",
-        fz.frozen_share, "len_p50_ns", fz.len_p50_ns, "len_max_ns", fz.len_max_ns, "source",
-        "QD1 reads from the sweep's CPU with a SCHED_IDLE spinner on every CPU: a freeze is a "
-        "span of at least 2 ms in which every spinner's clock stood still at once (the whole "
-        "VM stopped; docs/models.md, The VM freezes); measured, not charged by the model");
+        "{s:i, s:f, s:f, s:i, s:f, s:f, s:f, s:o, s:s}", "cpus", (int)fz[0].cpus, "seconds",
+        fz[0].seconds, "reads_per_s", fz[0].reads_per_s, "freezes", (int)fz[0].freezes,
+        "frozen_share", fz[0].frozen_share, "len_p50_ns", fz[0].len_p50_ns, "len_max_ns",
+        fz[0].len_max_ns, "runs", runs, "source",
+        "reads (QD1, then QD4: the top-level figures are the QD1 run's) from the sweep's CPU with "
+        "a SCHED_IDLE spinner on every CPU: a freeze is a span of at least 2 ms in which every "
+        "spinner's clock stood still at once (the whole VM stopped; docs/models.md, The VM "
+        "freezes)");
     if (!v || json_object_set_new(p, "vm_freeze", v))
         return -ENOMEM;
+    calqd_freeze_model_t m;
+    if (calqd_freeze_fit(fz, 2, &m) == 0) {
+        json_t *mj = json_pack(
+            "{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:s}", "period_ns", m.period_ns,
+            "quota_cpus", m.quota_cpus, "per_irq_ns", m.per_irq_ns, "per_read_ns", m.per_read_ns,
+            "io_max_cpus", m.io_max_cpus, "poll_ns", m.poll_ns, "split_irq_ns", m.split_irq_ns,
+            "split_read_ns", m.split_read_ns, "source",
+            "the VM host's CPU quota (models/vmfreeze.h): period = the runs' median spacing of "
+            "freeze ends; quota = one CPU per vCPU (assumed: spinners alone do not freeze); "
+            "the runs' host CPU beyond the vCPUs, X = cpus x share / (1 - share), against their "
+            "reads per second r: X(r) = io_max_cpus (1 - exp(-r per_read_ns / io_max_cpus)) "
+            "through the two runs (io_max_cpus 0: linear, least squares through 0; per_irq_ns "
+            "0: the simulator's interrupts per read at depth are not the device's); split_*: the "
+            "same "
+            "CPU split over interrupts and reads (-1: not separable), kept, not charged; "
+            "poll_ns: the halt-poll window, a constant measured once on the development VM "
+            "(woken every 100 us: busy, every 200 us: not), not per calibration");
+        if (!mj || json_object_set_new(v, "model", mj))
+            return -ENOMEM;
+    }
     return 0;
 }

@@ -83,26 +83,58 @@ int calqd_measure(int fd, uint64_t nblocks, int cpu, unsigned depth, double warm
 
 /* Whole-VM stops while reads run (docs/models.md, "The VM freezes"): one
  * SCHED_IDLE spinner per CPU (the first CALQD_FREEZE_MAXCPU) keeps every vCPU busy and
- * records the gaps in its clock reads; meanwhile QD1 reads run from a thread
- * pinned to cpu. A freeze is a span in which every spinner was out at once
- * for at least CALQD_FREEZE_MIN_NS: no guest work keeps two CPUs from their
- * spinners that long while a QD1 loop sleeps on every read. */
+ * records the gaps in its clock reads; meanwhile reads at queue depth
+ * `depth` run from a thread pinned to cpu. A freeze is a span in which every
+ * spinner was out at once for at least CALQD_FREEZE_MIN_NS: no guest work
+ * keeps two CPUs from their spinners that long while a loop of a few reads
+ * sleeps on them. */
 #define CALQD_FREEZE_MIN_NS 2000000ull
 #define CALQD_FREEZE_MAXCPU 16
+#define CALQD_FREEZE_DEPTH2 4 /* the second run's depth: fewer interrupts per read */
+/* The halt-poll window the model takes (not measured per calibration): on
+ * the development VM a vCPU woken every 100 us counted as busy to its host,
+ * one woken every 200 us did not (docs/models.md, "The VM freezes"). */
+#define CALQD_FREEZE_POLL_NS 150000.0
 typedef struct {
     uint64_t a, b; /* [a, b), CLOCK_MONOTONIC ns */
 } calqd_span_t;
 typedef struct {
     unsigned cpus;              /* spinners (CPUs online, at most CALQD_FREEZE_MAXCPU) */
+    unsigned depth;
     double seconds, reads_per_s;
+    double irqs_per_s;          /* the device's interrupts (0: not counted) */
     uint32_t freezes;
     double frozen_share;        /* of the measured span */
     double len_p50_ns, len_max_ns;
+    double period_ns;           /* median spacing of successive freeze ends (0: < 3 freezes) */
 } calqd_freeze_t;
 /* 0, -EINTR, -ENOTSUP (one CPU, or a CPU the process may not pin a
- * spinner to: nothing to tell a freeze from a busy CPU by), or -errno. */
-int calqd_freeze(int fd, uint64_t nblocks, int cpu, double run_ms,
-                 const volatile sig_atomic_t *stop, calqd_freeze_t *out);
+ * spinner to: nothing to tell a freeze from a busy CPU by), or -errno.
+ * irq_prefix: the device's /proc/interrupts name (NULL: not counted). */
+int calqd_freeze(int fd, uint64_t nblocks, int cpu, const char *irq_prefix, unsigned depth,
+                 double run_ms, const volatile sig_atomic_t *stop, calqd_freeze_t *out);
+
+/* The host quota behind the freezes (models/vmfreeze.h), from runs with every
+ * vCPU busy: the quota is taken as one CPU per vCPU (spinners alone do not
+ * freeze the VM), so a run frozen a share s of the time used
+ * X = cpus x s / (1 - s) CPUs beyond its vCPUs for its I/O. The model
+ * charges X(r) = io_max_cpus x (1 - exp(-r x per_read_ns / io_max_cpus))
+ * at r reads per second, solved through the first two runs (bisection);
+ * where the second run's X grew in proportion to its reads or more, the
+ * cost is linear (io_max_cpus 0, per_read_ns by least squares through the
+ * origin); where it did not grow, saturated at once (io_max_cpus the larger
+ * X). per_irq_ns is 0: the simulator's interrupts per read at depth are not
+ * the device's. The linear split per_irq x interrupts/s + per_read x
+ * reads/s that two runs with different reads per interrupt solve is kept
+ * in split_irq_ns / split_read_ns (-1 where not separable or negative).
+ * period_ns: the runs' median freeze spacing. -ENODATA when no run froze
+ * or no period was seen (no model: nothing to charge). */
+typedef struct {
+    double period_ns, quota_cpus, per_irq_ns, per_read_ns, poll_ns, io_max_cpus;
+    double split_irq_ns, split_read_ns;
+} calqd_freeze_model_t;
+int calqd_freeze_fit(const calqd_freeze_t *run, size_t n, calqd_freeze_model_t *out);
+
 /* The spans covered by a span of every one of the nl lists at once (each
  * list sorted and disjoint), at least min_ns long: at most max of them into
  * out; their number, or -ENOMEM. */

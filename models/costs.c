@@ -367,6 +367,35 @@ static int costs_parse_curve(json_t *du, const char *key, svcurve_t *out, const 
     return 0;
 }
 
+/* device_units.vm_freeze.model (calibrate/calqd.h): the VM host's quota;
+ * absent (no freezes measured, or a calibration made before the model):
+ * vm_freeze stays zero, off. */
+static int costs_parse_vmfreeze(json_t *du, vmfreeze_cfg_t *out, const char *path, char *err,
+                                size_t n)
+{
+    json_t *m = json_object_get(json_object_get(du, "vm_freeze"), "model");
+    if (!m)
+        return 0;
+    static const char *const keys[] = {"period_ns", "quota_cpus", "per_irq_ns", "per_read_ns",
+                                       "poll_ns"};
+    double v[5];
+    for (int i = 0; i < 5; i++) {
+        json_t *x = json_object_get(m, keys[i]);
+        v[i] = json_number_value(x);
+        if (!json_is_number(x) || !(v[i] >= 0 && v[i] <= 1e12) || (i < 2 && !(v[i] > 0)))
+            return costs_bad(err, n, path, "device_units",
+                             "vm_freeze.model: expected numbers period_ns (> 0), quota_cpus (> 0), "
+                             "per_irq_ns, per_read_ns, poll_ns (>= 0)");
+    }
+    json_t *mx = json_object_get(m, "io_max_cpus"); /* optional: 0, linear */
+    double io_max = mx ? json_number_value(mx) : 0;
+    if (mx && (!json_is_number(mx) || !(io_max >= 0 && io_max <= 1e6)))
+        return costs_bad(err, n, path, "device_units",
+                         "vm_freeze.model.io_max_cpus: expected a number >= 0");
+    *out = (vmfreeze_cfg_t){v[0], v[1], v[2], v[3], v[4], io_max};
+    return 0;
+}
+
 /* The cost a parameter name sets: a cost's own name, or its side-conditioned
  * "_cross" side (the name with "_cross" before "_ns"; *cross = 1); -1 for
  * a measurement the models do not use. */
@@ -428,7 +457,8 @@ int costs_load(costs_t *k, const char *path, char *err, size_t n)
                 break;
             if (id == COST_DEVICE_UNITS &&
                 ((rc = costs_parse_curve(p, "curve", &k->dev_curve, path, err, n)) != 0 ||
-                 (rc = costs_parse_curve(p, "batch", &k->dev_batch, path, err, n)) != 0))
+                 (rc = costs_parse_curve(p, "batch", &k->dev_batch, path, err, n)) != 0 ||
+                 (rc = costs_parse_vmfreeze(p, &k->vm_freeze, path, err, n)) != 0))
                 break;
             if (id == COST_DOORBELL && !cross && (rc = costs_parse_bell(k, p, path, err, n)) != 0)
                 break;

@@ -44,6 +44,7 @@
 #define LATSURF_COSTS_H
 
 #include "models/req.h"
+#include "models/vmfreeze.h"
 #include "sim/calfmt.h"
 #include "sim/svcurve.h"
 
@@ -152,6 +153,9 @@ typedef struct {
      * EVENT_IDX); bell_n == 0: every call rings it */
     double bell_out[8], bell_frac[8];
     uint32_t bell_n;
+    /* device_units.vm_freeze.model: the VM host's CPU quota that freezes the
+     * VM (models/vmfreeze.h); all zero where the file has none */
+    vmfreeze_cfg_t vm_freeze;
     uint32_t key[2];         /* the run's key for keyed draws (costs_set_run) */
     char source[256]; /* calibration file, or "built-in defaults" */
 } costs_t;

@@ -101,6 +101,11 @@ typedef struct {
     int64_t minv;              /* min_vruntime */
     double busy[CPU_NLEVELS];
     uint32_t cpu;
+    /* what the VM's host sees (models/vmfreeze.h): CPU time run, never
+     * reset, plus the idle stretches shorter than the halt-poll window */
+    double host_ns;
+    sim_time_t poll_since;     /* when it last went idle */
+    bool idle_now;
 } cpu_t;
 
 typedef struct {
@@ -121,6 +126,8 @@ struct cpus {
     uint32_t nthr, capthr;
     cpu_ipi_t *ipi;
     uint32_t nipi, capipi, ipi_free;
+    sim_time_t poll_ns;        /* halt-poll window (cpus_set_halt_poll) */
+    bool frozen;               /* cpus_freeze: nothing runs */
 };
 
 #define NICE_0 1024
@@ -221,6 +228,7 @@ static inline __attribute__((always_inline)) void cpu_charge(cpus_t *c, cpu_t *p
     if (!ran)
         return;
     p->busy[p->running] += (double)ran;
+    p->host_ns += (double)ran;
     cpu_deque_t *d;
     if (p->running < CPU_USER) {
         d = &p->q[p->running];
@@ -673,14 +681,31 @@ static void fair_settle(cpus_t *c, cpu_thread_t *t)
 /* Start the highest-level work, if the CPU is free: kernel levels first,
  * then the fair curr (picking one when there is none, when the curr may be
  * pre-empted and is asked to, or when it cannot run). */
+/* The CPU goes idle / starts work: a short idle stretch is host time
+ * (halt polling; models/vmfreeze.h). */
+static inline void cpu_went_idle(cpu_t *p, sim_time_t now)
+{
+    p->idle_since = now;
+    p->poll_since = now;
+    p->idle_now = true;
+}
+
+static inline void cpu_left_idle(const cpus_t *c, cpu_t *p, sim_time_t now)
+{
+    if (p->idle_now && now - p->poll_since < c->poll_ns)
+        p->host_ns += (double)(now - p->poll_since);
+    p->idle_now = false;
+}
+
 static void cpu_dispatch(cpus_t *c, cpu_t *p)
 {
-    if (p->running >= 0 || p->in_done)
+    if (p->running >= 0 || p->in_done || c->frozen)
         return;
     sim_time_t now = sim_now(c->sim);
     for (int l = 0; l < CPU_USER; l++) {
         if (!p->q[l].n)
             continue;
+        cpu_left_idle(c, p, now);
         p->running = l;
         p->started = now;
         p->timer = sim_after(c->sim, p->q[l].j[p->q[l].head].left, cpu_on_done, c, p->cpu);
@@ -692,7 +717,7 @@ static void cpu_dispatch(cpus_t *c, cpu_t *p)
          * would charge nothing (nothing runs), pick none and clear resched,
          * so the CPU goes idle without it - most of a CPU's job ends */
         p->resched = false;
-        p->idle_since = now;
+        cpu_went_idle(p, now);
         return;
     }
     if (!t || !fair_runnable(t) || (p->resched && fair_preemptible(c, t))) {
@@ -700,9 +725,10 @@ static void cpu_dispatch(cpus_t *c, cpu_t *p)
         t = p->curr;
     }
     if (!t) {
-        p->idle_since = now;
+        cpu_went_idle(p, now);
         return;
     }
+    cpu_left_idle(c, p, now);
     p->running = CPU_USER;
     p->started = now;
     if (t->q.n)
@@ -1007,6 +1033,30 @@ double cpus_busy_ns(const cpus_t *c, uint32_t cpu, cpu_level_t lvl)
         sum += cpus_busy_ns(c, i, lvl);
     return sum;
 }
+
+void cpus_set_halt_poll(cpus_t *c, sim_time_t poll_ns) { c->poll_ns = poll_ns; }
+
+double cpus_host_ns(const cpus_t *c, uint32_t cpu)
+{
+    const cpu_t *p = &c->cpu[cpu];
+    return p->host_ns + (p->running >= 0 ? (double)(sim_now(c->sim) - p->started) : 0);
+}
+
+void cpus_freeze(cpus_t *c, bool on)
+{
+    if (on == c->frozen)
+        return;
+    c->frozen = on;
+    for (uint32_t i = 0; i < c->n; i++) {
+        cpu_t *p = &c->cpu[i];
+        if (on)
+            cpu_stop(c, p); /* the running work keeps its place and what is left */
+        else if (p->q[CPU_HARDIRQ].n || p->q[CPU_SOFTIRQ].n || p->nrq)
+            cpu_dispatch(c, p); /* an idle CPU stays idle since it went idle */
+    }
+}
+
+bool cpus_frozen(const cpus_t *c) { return c->frozen; }
 
 void cpus_reset_stats(cpus_t *c)
 {

@@ -36,7 +36,9 @@
  * group scheduling, PELT. A CPU that sat idle longer than the deep-idle
  * threshold first pays the C-state exit cost. The module owns per-CPU busy
  * time by level (fair threads count as CPU_USER, spinning included) and
- * per-thread CPU time.
+ * per-thread CPU time, and the host's view of a vCPU (run time plus idle
+ * stretches shorter than a halt-poll window) with a switch that freezes
+ * every CPU at once (models/vmfreeze.h drives it).
  */
 #ifndef LATSURF_CPU_H
 #define LATSURF_CPU_H
@@ -151,5 +153,22 @@ bool cpus_idle(const cpus_t *c, uint32_t cpu);
  * when cpu == UINT32_MAX. */
 double cpus_busy_ns(const cpus_t *c, uint32_t cpu, cpu_level_t lvl);
 void cpus_reset_stats(cpus_t *c);
+
+/* --- what the VM's host sees (models/vmfreeze.h) --- */
+
+/* Idle stretches shorter than poll_ns count as host time (a hypervisor's
+ * halt polling keeps a vCPU that wakes that soon running); 0 (default):
+ * none. */
+void cpus_set_halt_poll(cpus_t *c, sim_time_t poll_ns);
+/* The CPU's time as its host sees it since creation, never reset: CPU time
+ * run at every level plus the idle stretches shorter than poll_ns (counted
+ * when they end). */
+double cpus_host_ns(const cpus_t *c, uint32_t cpu);
+/* Freeze (on) or thaw every CPU at once: while frozen nothing runs (no
+ * task, IRQ or softirq; what ran keeps its place and its remaining time),
+ * work keeps arriving in the queues, and it all starts at the thaw. Ticks
+ * and timers still fire: what they make runnable waits. */
+void cpus_freeze(cpus_t *c, bool on);
+bool cpus_frozen(const cpus_t *c);
 
 #endif

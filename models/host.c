@@ -17,6 +17,7 @@ static const char *const taskrun_names[] = {"policy", "default", "coop", "defer"
 static const char *const wait_names[] = {"policy", "interrupt", "poll", "hybrid", NULL};
 /* "calibrated" first: index - 1 is the cpu_preempt_t */
 static const char *const preempt_names[] = {"calibrated", "none", "voluntary", "full", NULL};
+static const char *const vm_freeze_names[] = {"off", "calibrated", NULL};
 #define HOST_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 _Static_assert(HOST_NELEM(iosched_names) == HOST_NSCHEDS + 1, "one name per scheduler, then NULL");
 _Static_assert(HOST_NELEM(taskrun_names) == POL_NTASKRUNS + 2, "policy, one per mode, NULL");
@@ -104,6 +105,15 @@ int host_cfg_parse(cfg_t *c, json_t *host, host_cfg_t *h)
         cfg_pop(c, m);
     }
     h->iosched = (host_iosched_t)iosched;
+    int vmf = 0;
+    cfg_enum(c, host, "vm_freeze", &vmf, 0, vm_freeze_names);
+    h->vm_freeze = vmf == 1;
+    if (cfg_ok(c) && h->vm_freeze && !h->calibration) {
+        size_t m = cfg_push(c, "vm_freeze");
+        cfg_fail(c, "\"calibrated\" needs host.calibration (a calibration whose "
+                    "device_units.vm_freeze has a model)");
+        cfg_pop(c, m);
+    }
     if (cfg_ok(c) && h->numa_nodes > h->cpus) {
         size_t m = cfg_push(c, "numa_nodes");
         cfg_fail(c, "expected at most one node per CPU (cpus is %u), got %u", h->cpus,

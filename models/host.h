@@ -54,6 +54,9 @@ typedef struct {
      * in its cache, so the first touch costs mem_warm_factor of a cold one
      * (an assumption until calibrated) */
     bool what_if_warm_cache;
+    /* host.vm_freeze "calibrated": the VM host's CPU quota stops every CPU
+     * as the calibration measured it (models/vmfreeze.h); false: never */
+    bool vm_freeze;
 } host_cfg_t;
 
 int host_cfg_parse(cfg_t *c, json_t *host, host_cfg_t *out); /* host may be NULL */

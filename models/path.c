@@ -8,6 +8,7 @@
 #include "models/cpu.h"
 #include "models/irq.h"
 #include "models/uring.h"
+#include "models/vmfreeze.h"
 #include "sim/rng.h"
 
 #include <errno.h>
@@ -41,6 +42,8 @@ struct path {
     cont_t *cont;
     uint32_t *cpu_node;
     cpu_thread_t **bg;     /* host.background threads */
+    vmfreeze_t *vmf;       /* host.vm_freeze, NULL: off */
+    uint64_t dev_done;     /* requests the devices completed (for vmf) */
     struct timespec t0;   /* wall clock at run start, for progress reports */
     double next_report_s; /* wall seconds of the next progress report */
 };
@@ -113,6 +116,7 @@ static void on_polled(sim_t *sim, void *ctx, uint64_t arg)
 static void on_device_done(void *ctx, req_t *r)
 {
     path_dev_t *d = ctx;
+    d->p->dev_done++;
     if (r->polled) {
         /* the poller finds the CQE within one iteration of its loop, once it
          * is on its CPU (and awake, when hybrid) */
@@ -241,6 +245,16 @@ static cpu_thread_t *path_consumer_thread(void *ctx, const req_t *r)
 
 static void path_free(path_t *p);
 
+/* vmfreeze_io_fn: the VMM's I/O work so far */
+static void path_vmf_io(void *ctx, uint64_t *irqs, uint64_t *reqs)
+{
+    const path_t *p = ctx;
+    *irqs = 0;
+    for (uint32_t i = 0; i < p->cfg.ndev; i++)
+        *irqs += irq_count(p->dev[i].irq);
+    *reqs = p->dev_done;
+}
+
 static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
 {
     path_t *p = calloc(1, sizeof(*p));
@@ -352,6 +366,14 @@ static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
                path_background, p, i);
     if (phase)
         gsl_rng_free(phase);
+    /* host.vm_freeze "calibrated": the VM host's quota as calibrate measured
+     * it (off where the calibration has no model: no freezes there) */
+    if (h->vm_freeze && vmfreeze_cfg_on(&cfg->costs->vm_freeze) &&
+        !(p->vmf = vmfreeze_new(sim, p->cpus, h->cpus, &cfg->costs->vm_freeze, path_vmf_io, p,
+                                env->seed, env->rep))) {
+        path_free(p);
+        return NULL;
+    }
     return p;
 }
 
@@ -366,6 +388,7 @@ static void path_free(path_t *p)
         irq_free(p->dev[i].irq);
         blkmq_free(p->dev[i].blk);
     }
+    vmfreeze_free(p->vmf);
     free(p->dev);
     uring_free(p->uring);
     cpus_free(p->cpus);

@@ -154,13 +154,14 @@ PY
     echo
     echo "## What the largest errors are known to come from"
     echo
-    echo "Measured, not yet in the model (docs/models.md):"
+    echo "Measured, not yet in the model, or modelled only in part (docs/models.md):"
     echo
     echo "- **The VM freezes** (\"The VM freezes\"): on the development VM both vCPUs stop for"
-    echo "  4-14 ms about once per 100 ms while reads run and both vCPUs are busy (5-10% of the"
-    echo "  time at 10,000-30,000 reads/s). The \`kernel\` variant keeps both busy (the consumer"
-    echo "  on CPU 0, the interrupts on CPU 1): its live p99.9 and the open-loop p99 carry them,"
-    echo "  and a closed loop there must lose throughput to them (inferred, not yet measured)."
+    echo "  4-14 ms once per 100 ms while reads run and both vCPUs are busy to the host. The"
+    echo "  regimes set \`host.vm_freeze: \"calibrated\"\` (a CPU quota fed by calibrate's"
+    echo "  spinner runs, models/vmfreeze.h): it brings the \`kernel\` open-loop and deep-queue"
+    echo "  tails near live, but freezes the \`kernel\` closed loops at QD4 and two threads, and"
+    echo "  the open loop's p50 at 60-90%, more than live shows."
     echo "- **CPU time per read at depth** (\"Where the depth regimes' error comes from\"): the"
     echo "  \`calibrated\` device completes reads one by one where the disk completes its whole"
     echo "  queue per interrupt (\`cqe_per_irq\` in the calibration), so the model pays QD1"
