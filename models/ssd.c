@@ -1041,7 +1041,9 @@ int ssd_submit(ssd_t *s, req_t *r, ssd_prio_t prio)
         return ssd_oom(s);
     /* one SQ per hardware queue; per class only under the WRR what-if */
     unsigned p = s->cfg.what_if.wrr && prio < SSD_NPRIO ? (unsigned)prio : SSD_PRIO_URGENT;
-    uint32_t q = (r->hwq % s->nsq) * SSD_NPRIO + p;
+    /* (the division only when it changes something: one per command was a
+     * visible stall) */
+    uint32_t q = (r->hwq < s->nsq ? r->hwq : r->hwq % s->nsq) * SSD_NPRIO + p;
     if (ring_push(&s->sq[q], slot, 0))
         goto nomem;
     if (!s->in_active[q]) {

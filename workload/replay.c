@@ -275,8 +275,9 @@ static void rp_issue(replay_t *w, uint32_t s)
     r->cls = x->cls;
     r->gates = x->gates;
     r->flow = x->flow;
-    uint32_t ncpu = w->env.ncpus ? w->env.ncpus : 1;
-    r->consumer_cpu = (int16_t)(x->cpu % (int)ncpu);
+    int ncpu = w->env.ncpus ? (int)w->env.ncpus : 1;
+    /* the division only for a CPU out of range (one per request showed) */
+    r->consumer_cpu = (int16_t)(x->cpu >= 0 && x->cpu < ncpu ? x->cpu : x->cpu % ncpu);
     r->gpu = x->gpu;
     r->t[T_ISSUE] = sim_now(w->env.sim);
     r->done = rp_done;
