@@ -1131,8 +1131,8 @@ ssd_t *ssd_new(sim_t *sim, const ssd_cfg_t *cfg, uint64_t seed, uint32_t rep, co
         snprintf(buf, sizeof(buf), "%s.flash", name ? name : "ssd");
         s->rng = rng_stream_new(seed, rep, buf);
     }
-    if (!s->sq || !s->in_active || !s->die || !s->die_at || !s->chan || !s->map_tag || !s->link[0] ||
-        !s->link[1] || (cfg->read_exponential && !s->rng)) {
+    if (!s->sq || !s->in_active || !s->die || !s->die_at || !s->chan || !s->map_tag ||
+        !s->link[0] || !s->link[1] || (cfg->read_exponential && !s->rng)) {
         ssd_free(s);
         return NULL;
     }
