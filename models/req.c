@@ -29,7 +29,10 @@ pol_admit_t req_apply_placement(req_t *r, const pol_placement_t *pl, uint32_t nc
         return pl->admit;
     r->submit_cpu = (int16_t)pl->submit_cpu;
     r->home_cpu = r->consumer_cpu; /* the thread the workload declared */
-    r->consumer_cpu = (int16_t)(ncpus ? pl->consumer_cpu % ncpus : pl->consumer_cpu);
+    /* the division only for a CPU out of range: one per request was a
+     * visible stall on the replay's path */
+    uint32_t cc = pl->consumer_cpu;
+    r->consumer_cpu = (int16_t)(ncpus && cc >= ncpus ? cc % ncpus : cc);
     r->completion_cpu = -1; /* blk-mq decides (models/blkmq.c) */
     r->wait = (uint8_t)(wait >= 0 ? wait : (int)pl->wait);
     r->taskrun = (uint8_t)(taskrun >= 0 ? taskrun : (int)pl->taskrun);

@@ -419,6 +419,7 @@ typedef struct {
     uint8_t busy, cur_kind, susp_kind, suspended;
     uint8_t flushing, gc_active, gc_paused;
     uint32_t gc_step, gc_written;
+    uint32_t chan;                 /* the channel the die is on */
     int64_t free_pages;
     double busy_ns;
 } ssd_die_t;
@@ -458,6 +459,8 @@ struct ssd {
     /* flash */
     ssd_die_t *die;
     uint32_t ndies;
+    bool ndies_pow2;               /* page % ndies is a mask */
+    uint32_t *die_at;              /* [ndies]: the die of stripe position i */
     res_t **chan;
     double chan_ns_per_byte, pcie_ns_per_byte;
     double (*read_extra)(void *ctx, const req_t *r); /* ssd_set_read_extra, else NULL */
@@ -497,14 +500,16 @@ static int ssd_oom(ssd_t *s)
 
 /* --------------------------------------------------------------- helpers */
 
+/* The stripe order is a table (ssd_new) and a power-of-two die count a
+ * mask: the three divisions per flash chunk this took were a visible stall
+ * on a read's path. */
 static uint32_t die_of_page(const ssd_t *s, uint64_t page)
 {
-    /* stripe channel first, then die within the channel (MQSim's CWDP order) */
-    uint32_t i = (uint32_t)(page % s->ndies); /* (p / C) % D == (p % CD) / C */
-    return (i % s->cfg.channels) * s->cfg.dies_per_channel + i / s->cfg.channels;
+    uint64_t i = s->ndies_pow2 ? page & (s->ndies - 1) : page % s->ndies;
+    return s->die_at[i];
 }
 
-static uint32_t chan_of_die(const ssd_t *s, uint32_t d) { return d / s->cfg.dies_per_channel; }
+static uint32_t chan_of_die(const ssd_t *s, uint32_t d) { return s->die[d].chan; }
 
 static uint32_t nchunks(const ssd_t *s, const req_t *r)
 {
@@ -1036,7 +1041,9 @@ int ssd_submit(ssd_t *s, req_t *r, ssd_prio_t prio)
         return ssd_oom(s);
     /* one SQ per hardware queue; per class only under the WRR what-if */
     unsigned p = s->cfg.what_if.wrr && prio < SSD_NPRIO ? (unsigned)prio : SSD_PRIO_URGENT;
-    uint32_t q = (r->hwq % s->nsq) * SSD_NPRIO + p;
+    /* (the division only when it changes something: one per command was a
+     * visible stall) */
+    uint32_t q = (r->hwq < s->nsq ? r->hwq : r->hwq % s->nsq) * SSD_NPRIO + p;
     if (ring_push(&s->sq[q], slot, 0))
         goto nomem;
     if (!s->in_active[q]) {
@@ -1114,6 +1121,7 @@ ssd_t *ssd_new(sim_t *sim, const ssd_cfg_t *cfg, uint64_t seed, uint32_t rep, co
     s->sq = calloc((size_t)s->nsq * SSD_NPRIO, sizeof(*s->sq));
     s->in_active = calloc((size_t)s->nsq * SSD_NPRIO, 1);
     s->die = calloc(s->ndies, sizeof(*s->die));
+    s->die_at = calloc(s->ndies, sizeof(*s->die_at));
     s->chan = calloc(cfg->channels, sizeof(*s->chan));
     s->map_tag = malloc((s->map_lines ? s->map_lines : 1) * sizeof(*s->map_tag));
     s->link[0] = res_new(sim, 1, 1);
@@ -1123,8 +1131,8 @@ ssd_t *ssd_new(sim_t *sim, const ssd_cfg_t *cfg, uint64_t seed, uint32_t rep, co
         snprintf(buf, sizeof(buf), "%s.flash", name ? name : "ssd");
         s->rng = rng_stream_new(seed, rep, buf);
     }
-    if (!s->sq || !s->in_active || !s->die || !s->chan || !s->map_tag || !s->link[0] ||
-        !s->link[1] || (cfg->read_exponential && !s->rng)) {
+    if (!s->sq || !s->in_active || !s->die || !s->die_at || !s->chan || !s->map_tag ||
+        !s->link[0] || !s->link[1] || (cfg->read_exponential && !s->rng)) {
         ssd_free(s);
         return NULL;
     }
@@ -1136,8 +1144,15 @@ ssd_t *ssd_new(sim_t *sim, const ssd_cfg_t *cfg, uint64_t seed, uint32_t rep, co
     /* warm cache: line i holds map page i (all of them when the map fits) */
     for (uint64_t i = 0; i < s->map_lines; i++)
         s->map_tag[i] = i;
-    for (uint32_t d = 0; d < s->ndies; d++)
+    for (uint32_t d = 0; d < s->ndies; d++) {
         s->die[d].free_pages = die_pages - user_pages;
+        s->die[d].chan = d / cfg->dies_per_channel;
+    }
+    /* stripe channel first, then die within the channel (MQSim's CWDP
+     * order): page p's die is die_at[p % CD], as (p / C) % D == (p % CD) / C */
+    for (uint32_t i = 0; i < s->ndies; i++)
+        s->die_at[i] = (i % cfg->channels) * cfg->dies_per_channel + i / cfg->channels;
+    s->ndies_pow2 = (s->ndies & (s->ndies - 1)) == 0;
     return s;
 }
 
@@ -1166,6 +1181,7 @@ void ssd_free(ssd_t *s)
     free(s->sq);
     free(s->in_active);
     free(s->die);
+    free(s->die_at);
     free(s->chan);
     free(s->map_tag);
     free(s->cmd);

@@ -81,6 +81,7 @@ typedef struct {
 enum { RP_FREE, RP_BLOCKED, RP_SCHEDULED, RP_QUEUED, RP_ISSUED, RP_DONE };
 
 #define RP_NIL UINT32_MAX
+#define RP_AHEAD 8 /* slots prefetched ahead of the reader (rp_pump) */
 
 typedef struct {
     uint64_t id, seq, offset, think, think_cpu;
@@ -104,6 +105,7 @@ typedef struct {
     slab_t edges;           /* edge[] is a slab; a free edge's next links the free list */
     uint32_t qhead, qtail;  /* records held back by qd */
     uint64_t seq;           /* records read, across passes */
+    uint32_t seq_slot;      /* seq % window, kept in step: no division per record */
     uint64_t live;          /* read but not done */
     uint64_t inflight;
     sim_time_t pass_start, barrier;
@@ -273,8 +275,9 @@ static void rp_issue(replay_t *w, uint32_t s)
     r->cls = x->cls;
     r->gates = x->gates;
     r->flow = x->flow;
-    uint32_t ncpu = w->env.ncpus ? w->env.ncpus : 1;
-    r->consumer_cpu = (int16_t)(x->cpu % (int)ncpu);
+    int ncpu = w->env.ncpus ? (int)w->env.ncpus : 1;
+    /* the division only for a CPU out of range (one per request showed) */
+    r->consumer_cpu = (int16_t)(x->cpu >= 0 && x->cpu < ncpu ? x->cpu : x->cpu % ncpu);
     r->gpu = x->gpu;
     r->t[T_ISSUE] = sim_now(w->env.sim);
     r->done = rp_done;
@@ -591,8 +594,13 @@ static void rp_pump(replay_t *w)
             rp_check_rest(w);
             return;
         }
-        uint32_t s = (uint32_t)(w->seq % w->p.window);
+        uint32_t s = w->seq_slot;
         rp_slot_t *x = &w->slot[s];
+        /* The ring is megabytes and a slot comes round again only after
+         * `window` records: fetch the lines of the records to come while
+         * this one is replayed (RP_AHEAD of them ahead, wrapping). */
+        uint32_t ahead = s + RP_AHEAD;
+        __builtin_prefetch(&w->slot[ahead < w->p.window ? ahead : ahead % w->p.window], 1);
         if (x->state != RP_FREE && x->state != RP_DONE) {
             w->stalled = true;
             return;
@@ -614,6 +622,7 @@ static void rp_pump(replay_t *w)
         if (rp_index(w, &rec, s) < 0)
             return;
         w->seq++;
+        w->seq_slot = s + 1 == w->p.window ? 0 : s + 1;
         rp_admit(w, s, &rec);
         if (w->eof)
             rp_check_rest(w);

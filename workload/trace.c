@@ -86,6 +86,7 @@ int trace_open(const char *path, const char *fmt, trace_reader_t **out, char *er
         return -ENOMEM;
     }
     r->fmt = f;
+    r->t_max = (uint64_t)INT64_MAX / f->tick_ns;
     r->f = fopen(path, "r");
     if (!r->f) {
         int e = errno;
@@ -152,7 +153,7 @@ static int trace_next_one(trace_reader_t *r, trace_rec_t *rec)
         }
         /* A record before the first one's time is clamped, not negative. */
         uint64_t t = raw >= r->base ? raw - r->base : 0;
-        if (t > (uint64_t)INT64_MAX / r->fmt->tick_ns)
+        if (t > r->t_max)
             return trace_fail_at(r, rec->line, "timestamp: more than 2^63 ns after the first "
                                  "record");
         t *= r->fmt->tick_ns;

@@ -124,6 +124,7 @@ struct trace_reader {
     trace_stats_t st;
     bool have_base;
     uint64_t base, last_t;
+    uint64_t t_max;        /* INT64_MAX / fmt->tick_ns: no division per record */
     bool selecting, have_sel_base;
     trace_select_t sel;
     uint64_t sel_base;
