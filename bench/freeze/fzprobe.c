@@ -68,7 +68,7 @@ int main(int argc,char**argv){
   if(rate!=0){
     pin(rc); prctl(PR_SET_TIMERSLACK,1);
     int fd=open(file,O_RDONLY|O_DIRECT); struct io_uring r; io_uring_queue_init(8,&r,0);
-    void*buf; posix_memalign(&buf,4096,4096); off_t sz=lseek(fd,0,SEEK_END)/4096; uint64_t x=88172645463325252ull;
+    void*buf=NULL; if(posix_memalign(&buf,4096,4096)) return 1; off_t sz=lseek(fd,0,SEEK_END)/4096; uint64_t x=88172645463325252ull;
     uint64_t next=t0, iv=rate>0?(uint64_t)(1e9/rate):0;
     int depth=argc>8?atoi(argv[8]):1;
     if(depth>1){ io_uring_queue_exit(&r); io_uring_queue_init(256,&r,0); uint64_t ts[256]; int infl=0;
@@ -106,7 +106,7 @@ int main(int argc,char**argv){
     dets,rate,mode,rc,T,nr/T,(i1[0]-i0[0])/T,(i1[1]-i0[1])/T,k/T,100*tot/(T*1e9),k?len[k/10]:0,k?len[k/2]:0,k?len[k*9/10]:0,k?len[k-1]:0,
     nr?lat[nr/2]:0,nr?lat[nr*99/100]:0,nr?lat[nr*999/1000]:0,nslow);
   printf("  /proc/stat busy (incl. spinners) cpu0 %.0f%% cpu1 %.0f%%\n",(b1[0]-b0[0])/(T),(b1[1]-b0[1])/(T));
-  { double sl=0,*sv=malloc(sizeof(double)*(nslow+1)); for(size_t i=0;i<nslow;i++){sv[i]=(slow[i].b-slow[i].a)/1e6; sl+=sv[i];} qsort(sv,nslow,sizeof(double),cmpd);
+  { double *sv=malloc(sizeof(double)*(nslow+1)); for(size_t i=0;i<nslow;i++) sv[i]=(slow[i].b-slow[i].a)/1e6; qsort(sv,nslow,sizeof(double),cmpd);
     printf("  slow reads: %.1f/s, p50 %.1f p90 %.1f max %.1f ms\n", nslow/T, nslow?sv[nslow/2]:0, nslow?sv[nslow*9/10]:0, nslow?sv[nslow-1]:0); }
   /* per-detector gap stats >=2ms */
   for(int i=0;i<nd;i++){ if(dets[i]=='-')continue; size_t c=0; double s=0; for(size_t j=0;j<D[i].n;j++) if(D[i].g[j].b-D[i].g[j].a>=2000000){c++;s+=D[i].g[j].b-D[i].g[j].a;}
