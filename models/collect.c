@@ -138,6 +138,8 @@ int collect_result(const collect_t *c, const collect_totals_t *t, result_t *o)
     rc |= result_set_id(o, METRIC_IOPS, secs > 0 ? n / secs : 0);
     rc |= result_set_id(o, METRIC_BYTES_PER_S, secs > 0 ? (double)c->bytes / secs : 0);
     rc |= result_set_id(o, METRIC_CPU_NS_PER_IO, n ? t->cpu_ns / n : 0);
+    if (t->has_frozen && t->measured_ns > 0)
+        rc |= result_set_id(o, METRIC_VM_FROZEN, t->frozen_ns / t->measured_ns);
     rc |= result_set_id(o, METRIC_REQUESTS_DROPPED, (double)c->dropped);
     rc |= result_set_id(o, METRIC_E2E_MEAN, hist_mean(&c->e2e));
     for (int s = 0; s < REQ_NSTAGES && !rc; s++)

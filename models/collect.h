@@ -15,6 +15,8 @@
 #include "sim/hist.h"
 #include "sim/result.h"
 
+#include <stdbool.h>
+
 typedef struct {
     sim_time_t warm;        /* requests issued before this are not counted */
     uint32_t record_max;    /* request rows to keep */
@@ -42,6 +44,8 @@ int collect_series(collect_t *c, uint32_t nbins, sim_time_t bin_ns);
 typedef struct {
     double measured_ns;     /* measurement window: duration - warm-up */
     double cpu_ns;          /* host CPU time spent on I/O in the window */
+    bool has_frozen;        /* the run modelled the VM's freezes (host.vm_freeze): */
+    double frozen_ns;       /* the time every CPU was frozen in the window */
     uint64_t events;
     double wall_s;
 } collect_totals_t;

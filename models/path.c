@@ -43,6 +43,7 @@ struct path {
     uint32_t *cpu_node;
     cpu_thread_t **bg;     /* host.background threads */
     vmfreeze_t *vmf;       /* host.vm_freeze, NULL: off */
+    double frozen_at_warm; /* vmfreeze_frozen_ns at the end of warm-up */
     uint64_t dev_done;     /* requests the devices completed (for vmf) */
     struct timespec t0;   /* wall clock at run start, for progress reports */
     double next_report_s; /* wall seconds of the next progress report */
@@ -421,13 +422,15 @@ static int path_init(const exec_env_t *env, const void *cfg, void **x, exec_shap
     return 0;
 }
 
-/* End of warm-up: forget CPU accounting so far. */
+/* End of warm-up: forget CPU accounting so far, and note the time frozen. */
 static void path_warm(sim_t *sim, void *ctx, uint64_t arg)
 {
     (void)sim;
     (void)arg;
     path_t *p = ctx;
     cpus_reset_stats(p->cpus);
+    if (p->vmf)
+        p->frozen_at_warm = vmfreeze_frozen_ns(p->vmf);
 }
 
 static double path_since(const struct timespec *t0)
@@ -488,6 +491,10 @@ static int path_finish_run(void *x, collect_totals_t *tot, char *err, size_t err
     for (int l = 0; l < CPU_NLEVELS; l++)
         t += cpus_busy_ns(p->cpus, UINT32_MAX, (cpu_level_t)l);
     tot->cpu_ns = t;
+    if (p->vmf) {
+        tot->has_frozen = true;
+        tot->frozen_ns = vmfreeze_frozen_ns(p->vmf) - p->frozen_at_warm;
+    }
     return 0;
 }
 

@@ -92,6 +92,8 @@ typedef enum { METRIC_PLOT_NONE, METRIC_PLOT_LATENCY, METRIC_PLOT_RATES, METRIC_
     X(IOPS, "iops", PER_S, HIGHER, 1, NONE, "measured requests per second")                        \
     X(BYTES_PER_S, "bytes_per_s", BYTES_PER_S, HIGHER, 0, NONE, "measured bytes per second")       \
     X(CPU_NS_PER_IO, "cpu_ns_per_io", NS, LOWER, 0, NONE, "host CPU time per request")             \
+    X(VM_FROZEN, "vm_frozen_fraction", FRACTION, LOWER, 0, NONE,                                   \
+      "measured time the VM's host held every vCPU (host.vm_freeze)")                              \
     X(QUERY_P50, "query_latency_p50_ns", NS, LOWER, 0, NONE, "median retrieval query latency")     \
     X(QUERY_P99, "query_latency_p99_ns", NS, LOWER, 0, NONE, "p99 retrieval query latency")        \
     X(E2E_MEAN, "e2e_mean_ns", NS, LOWER, 0, NONE, "mean t_issue -> t_continued")                  \

@@ -322,6 +322,20 @@ static void test_cli_off_and_on(void **state)
     double off = tu_db_file_num(dir, "a.sqlite", q), on = tu_db_file_num(dir, "c.sqlite", q);
     printf("kernel p99: off %.1f us, on %.1f us\n", off / 1e3, on / 1e3);
     assert_true(on > 1e6 && on > 5 * off);
+    /* vm_frozen_fraction: only where freezes are modelled; the kernel
+     * variant (both vCPUs busy) froze, the consumer one (CPU 0 idle: 1 CPU
+     * + 30,000 x 9 us = 1.27 of the 2-CPU quota) never does */
+    const char *fq = "SELECT count(*) FROM metrics WHERE name = 'vm_frozen_fraction'";
+    assert_true(tu_db_file_num(dir, "a.sqlite", fq) == 0);
+    assert_true(tu_db_file_num(dir, "b.sqlite", fq) == 0);
+    const char *fk = "SELECT m.value FROM metrics m JOIN runs r USING (run_id) "
+                     "WHERE r.variant = 'kernel' AND m.name = 'vm_frozen_fraction'";
+    const char *fc = "SELECT m.value FROM metrics m JOIN runs r USING (run_id) "
+                     "WHERE r.variant = 'consumer' AND m.name = 'vm_frozen_fraction'";
+    double fkv = tu_db_file_num(dir, "c.sqlite", fk);
+    printf("vm_frozen_fraction: kernel %.4f\n", fkv);
+    assert_true(fkv > 0 && fkv < 1);
+    assert_true(tu_db_file_num(dir, "c.sqlite", fc) == 0);
     /* a period of 0 is no model: bad input, naming the file */
     snprintf(model, sizeof(model), "%s", cal_with_model(dir, "bad.json", 0));
     run_poisson(dir, model, "--set host.vm_freeze=calibrated", "d.sqlite", 2);
