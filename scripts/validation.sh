@@ -65,7 +65,7 @@ cal=$(ls "$dir"/calibration-*.json | grep -v near-only | head -1)
     echo "  one froze the simulated \`consumer\` variant at QD16-32, which live does not: a choice"
     echo "  of form informed by these regimes, its parameters not fitted to them."
     echo "- \`irq_busy_ns\` (an interrupt reaching a running vCPU later): the calibration's QD1"
-    echo "  reads beside a spinner on the interrupt's CPU."
+    echo "  reads from the other CPU with the interrupt's CPU idle, then spinning."
     echo "- Nothing is fitted to the live runs in this table."
     echo
     echo "## Device parallelism fitted by the (first round's) calibration"
