@@ -202,26 +202,56 @@ trap 'rm -f "$img"' EXIT
 head -c $((disk_mb << 20)) /dev/urandom >"$img"
 
 # --- boot ---------------------------------------------------------------------
+# The emulated (TCG) guest kernel has hung once in many runs here: both vCPUs
+# reported "BUG: soft lockup" (the idle task on one, latsurf inside the kernel
+# on the other) from 26 s on until the timeout, where the same clone then
+# passed in 61 s. A guest whose kernel reports a soft lockup is stopped at
+# once and booted again, once, saying so; a second lockup, like any other
+# failure, fails the test (latsurf hanging the guest twice is not a flake).
 log=$work/console.log
-: >"$log"
 mem=$((512 + disk_mb))
+boot() {
+  : >"$log"
+  timeout -k 5 "$timeout" $qemu -M q35 -accel $accel -cpu $cpu -smp "$smp" -m $mem \
+    -display none -nodefaults -no-user-config -no-reboot -serial file:"$log" \
+    -kernel "$kdir/vmlinux" -initrd "$work/initramfs.cpio" \
+    -append "console=ttyS0 panic=-1 rdinit=/init loglevel=4 tsc=reliable" \
+    -drive file="$img",if=none,id=nvm,format=raw,cache=writeback \
+    -device nvme,serial=latsurf0,drive=nvm,max_ioqpairs="$queues" \
+    >"$work/qemu.out" 2>&1 &
+  local q=$!
+  lockup=0
+  while kill -0 $q 2>/dev/null; do
+    if grep -q 'BUG: soft lockup' "$log"; then
+      lockup=1
+      kill $q 2>/dev/null
+      break
+    fi
+    sleep 2
+  done
+  wait $q
+}
 t0=$(date +%s.%N)
 set +e
-timeout -k 5 "$timeout" $qemu -M q35 -accel $accel -cpu $cpu -smp "$smp" -m $mem \
-  -display none -nodefaults -no-user-config -no-reboot -serial file:"$log" \
-  -kernel "$kdir/vmlinux" -initrd "$work/initramfs.cpio" \
-  -append "console=ttyS0 panic=-1 rdinit=/init loglevel=4 tsc=reliable" \
-  -drive file="$img",if=none,id=nvm,format=raw,cache=writeback \
-  -device nvme,serial=latsurf0,drive=nvm,max_ioqpairs="$queues" \
-  >"$work/qemu.out" 2>&1
+boot
 qrc=$?
+if [ $lockup = 1 ]; then
+  cp "$log" "$work/console-lockup.log"
+  echo "guest.sh: the guest kernel reported a soft lockup (console kept in" \
+       "$work/console-lockup.log); booting it again, once" >&2
+  t0=$(date +%s.%N)
+  boot
+  qrc=$?
+fi
 set -e
 t1=$(date +%s.%N)
 secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 tail_of() { echo "--- console tail ($log) ---"; tail -n 60 "$log"; cat "$work/qemu.out"; }
 rc=$(sed -n 's/.*LATSURF_GUEST_RC=\([0-9]*\).*/\1/p' "$log" | tail -1)
 if [ -z "$rc" ]; then
-  if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
+  if [ $lockup = 1 ]; then
+    echo "guest.sh: the guest kernel reported a soft lockup again ($accel, -smp $smp)" >&2
+  elif [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
     echo "guest.sh: the guest did not finish within ${timeout}s ($accel, -smp $smp)" >&2
   else
     echo "guest.sh: the guest did not finish (qemu exit $qrc, ${secs}s, $accel)" >&2
