@@ -104,8 +104,7 @@ typedef struct {
     /* what the VM's host sees (models/vmfreeze.h): CPU time run, never
      * reset, plus the idle stretches shorter than the halt-poll window */
     double host_ns;
-    sim_time_t poll_since;     /* when it last went idle */
-    bool idle_now;
+    bool idle_now;             /* went idle at idle_since, not yet left */
 } cpu_t;
 
 typedef struct {
@@ -678,25 +677,24 @@ static void fair_settle(cpus_t *c, cpu_thread_t *t)
 
 /* --- running work --- */
 
-/* Start the highest-level work, if the CPU is free: kernel levels first,
- * then the fair curr (picking one when there is none, when the curr may be
- * pre-empted and is asked to, or when it cannot run). */
 /* The CPU goes idle / starts work: a short idle stretch is host time
  * (halt polling; models/vmfreeze.h). */
 static inline void cpu_went_idle(cpu_t *p, sim_time_t now)
 {
     p->idle_since = now;
-    p->poll_since = now;
     p->idle_now = true;
 }
 
 static inline void cpu_left_idle(const cpus_t *c, cpu_t *p, sim_time_t now)
 {
-    if (p->idle_now && now - p->poll_since < c->poll_ns)
-        p->host_ns += (double)(now - p->poll_since);
+    if (p->idle_now && now - p->idle_since < c->poll_ns)
+        p->host_ns += (double)(now - p->idle_since);
     p->idle_now = false;
 }
 
+/* Start the highest-level work, if the CPU is free: kernel levels first,
+ * then the fair curr (picking one when there is none, when the curr may be
+ * pre-empted and is asked to, or when it cannot run). */
 static void cpu_dispatch(cpus_t *c, cpu_t *p)
 {
     if (p->running >= 0 || p->in_done || c->frozen)
