@@ -9,7 +9,10 @@
 
 #include <errno.h>
 #include <gsl/gsl_blas.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_fit.h>
 #include <gsl/gsl_multifit_nlinear.h>
+#include <gsl/gsl_roots.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <liburing.h>
@@ -600,11 +603,17 @@ int calqd_freeze(int fd, uint64_t nblocks, int cpu, const char *irq_prefix, unsi
     return rc;
 }
 
+/* (1 - e^-ku) / (1 - e^-u) - ratio: p = {k, ratio} */
+static double freeze_ratio_gap(double u, void *p)
+{
+    const double *kr = p;
+    return -expm1(-kr[0] * u) / -expm1(-u) - kr[1];
+}
+
 int calqd_freeze_fit(const calqd_freeze_t *run, size_t n, calqd_freeze_model_t *out)
 {
-    double per[8], x[8], rr[8], sii = 0, sir = 0, srr = 0, six = 0, srx = 0;
+    double per[8], x[8], rr[8];
     size_t np = 0, m = 0;
-    int irqs = n > 0;
     for (size_t i = 0; i < n && m < 8; i++) {
         const calqd_freeze_t *r = &run[i];
         if (r->period_ns > 0 && np < 8)
@@ -614,49 +623,44 @@ int calqd_freeze_fit(const calqd_freeze_t *run, size_t n, calqd_freeze_model_t *
         /* CPUs used beyond the vCPUs: Q / (1 - s) - Q with Q = cpus */
         x[m] = r->cpus * r->frozen_share / (1 - r->frozen_share);
         rr[m] = r->reads_per_s;
-        irqs = irqs && r->irqs_per_s > 0;
-        sii += r->irqs_per_s * r->irqs_per_s;
-        sir += r->irqs_per_s * r->reads_per_s;
-        srr += r->reads_per_s * r->reads_per_s;
-        six += r->irqs_per_s * x[m];
-        srx += r->reads_per_s * x[m];
         m++;
     }
-    if (!np || !m || !(srx > 0))
+    double c = 0, cov, sumsq;
+    if (!np || !m || gsl_fit_mul(rr, 1, x, 1, m, &c, &cov, &sumsq) || !(c > 0))
         return -ENODATA;
     gsl_sort(per, 1, np);
     *out = (calqd_freeze_model_t){.period_ns = gsl_stats_median_from_sorted_data(per, 1, np),
-                                  .quota_cpus = run[0].cpus, .poll_ns = CALQD_FREEZE_POLL_NS};
-    /* the split over interrupts and reads (the normal equations of
-     * x = a irqs + b reads), kept for reading */
-    double det = sii * srr - sir * sir;
-    double a = irqs && m >= 2 && det > 1e-9 * sii * srr ? (six * srr - srx * sir) / det : -1;
-    double b = a >= 0 ? (sii * srx - sir * six) / det : -1;
-    out->split_irq_ns = a >= 0 && b >= 0 ? a * 1e9 : -1;
-    out->split_read_ns = a >= 0 && b >= 0 ? b * 1e9 : -1;
+                                  .quota_cpus = run[0].cpus, .poll_ns = CALQD_FREEZE_POLL_NS,
+                                  .per_read_ns = c * 1e9}; /* linear, through the origin */
     /* what the model charges: X(r) = M (1 - exp(-r c / M)) through the
      * first two runs; with u = r1 c / M and k = r2 / r1, X2 / X1 =
      * (1 - e^-ku) / (1 - e^-u), falling from k (u -> 0: linear) to 1 */
-    out->per_read_ns = srx / srr * 1e9;
-    out->io_max_cpus = 0;
-    if (m >= 2 && x[0] > 0 && x[1] > 0 && rr[0] > 0 && rr[1] != rr[0]) {
+    if (m >= 2 && x[0] > 0 && x[1] > 0 && rr[1] != rr[0]) {
         int hi = rr[1] > rr[0];
         double r1 = hi ? rr[0] : rr[1], r2 = hi ? rr[1] : rr[0];
         double x1 = hi ? x[0] : x[1], x2 = hi ? x[1] : x[0];
-        double k = r2 / r1, ratio = x2 / x1;
-        if (ratio <= 1) { /* no growth: saturated below the first rate */
+        double kr[2] = {r2 / r1, x2 / x1};
+        if (kr[1] <= 1) { /* no growth: saturated below the first rate */
             out->io_max_cpus = fmax(x1, x2);
             out->per_read_ns = 20 * out->io_max_cpus / r1 * 1e9;
-        } else if (ratio < k * (1 - 1e-9)) {
-            double lo = 1e-6, up = 50;
-            for (int it = 0; it < 200; it++) {
-                double u = 0.5 * (lo + up);
-                if (-expm1(-k * u) / -expm1(-u) > ratio)
-                    lo = u;
-                else
-                    up = u;
+        } else if (kr[1] < kr[0] * (1 - 1e-9)) {
+            /* the gap is k - ratio > 0 as u -> 0 and 1 - ratio < 0 by u = 50 */
+            gsl_function f = {.function = freeze_ratio_gap, .params = kr};
+            gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+            if (!s || gsl_root_fsolver_set(s, &f, 1e-6, 50)) {
+                if (s)
+                    gsl_root_fsolver_free(s);
+                return -ENOMEM;
             }
-            double u = 0.5 * (lo + up);
+            double u = 0;
+            for (int it = 0; it < 200; it++) {
+                gsl_root_fsolver_iterate(s);
+                u = gsl_root_fsolver_root(s);
+                if (gsl_root_test_interval(gsl_root_fsolver_x_lower(s),
+                                           gsl_root_fsolver_x_upper(s), 0, 1e-12) == GSL_SUCCESS)
+                    break;
+            }
+            gsl_root_fsolver_free(s);
             out->io_max_cpus = x1 / -expm1(-u);
             out->per_read_ns = u * out->io_max_cpus / r1 * 1e9;
         }
@@ -795,18 +799,15 @@ int calqd_calibrate(int fd, uint64_t nblocks, int cpu, const char *irq_prefix, i
     calqd_freeze_model_t m;
     if (calqd_freeze_fit(fz, 2, &m) == 0) {
         json_t *mj = json_pack(
-            "{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:s}", "period_ns", m.period_ns,
+            "{s:f, s:f, s:f, s:f, s:f, s:f, s:s}", "period_ns", m.period_ns,
             "quota_cpus", m.quota_cpus, "per_irq_ns", m.per_irq_ns, "per_read_ns", m.per_read_ns,
-            "io_max_cpus", m.io_max_cpus, "poll_ns", m.poll_ns, "split_irq_ns", m.split_irq_ns,
-            "split_read_ns", m.split_read_ns, "source",
+            "io_max_cpus", m.io_max_cpus, "poll_ns", m.poll_ns, "source",
             "the VM host's CPU quota (models/vmfreeze.h): period = the runs' median spacing of "
             "freeze ends; quota = one CPU per vCPU (assumed: spinners alone do not freeze); "
             "the runs' host CPU beyond the vCPUs, X = cpus x share / (1 - share), against their "
             "reads per second r: X(r) = io_max_cpus (1 - exp(-r per_read_ns / io_max_cpus)) "
             "through the two runs (io_max_cpus 0: linear, least squares through 0; per_irq_ns "
-            "0: the simulator's interrupts per read at depth are not the device's); split_*: the "
-            "same "
-            "CPU split over interrupts and reads (-1: not separable), kept, not charged; "
+            "0: the simulator's interrupts per read at depth are not the device's); "
             "poll_ns: the halt-poll window, a constant measured once on the development VM "
             "(woken every 100 us: busy, every 200 us: not), not per calibration");
         if (!mj || json_object_set_new(v, "model", mj))

@@ -119,19 +119,15 @@ int calqd_freeze(int fd, uint64_t nblocks, int cpu, const char *irq_prefix, unsi
  * freeze the VM), so a run frozen a share s of the time used
  * X = cpus x s / (1 - s) CPUs beyond its vCPUs for its I/O. The model
  * charges X(r) = io_max_cpus x (1 - exp(-r x per_read_ns / io_max_cpus))
- * at r reads per second, solved through the first two runs (bisection);
+ * at r reads per second, solved through the first two runs (GSL's Brent);
  * where the second run's X grew in proportion to its reads or more, the
  * cost is linear (io_max_cpus 0, per_read_ns by least squares through the
  * origin); where it did not grow, saturated at once (io_max_cpus the larger
  * X). per_irq_ns is 0: the simulator's interrupts per read at depth are not
- * the device's. The linear split per_irq x interrupts/s + per_read x
- * reads/s that two runs with different reads per interrupt solve is kept
- * in split_irq_ns / split_read_ns (-1 where not separable or negative).
- * period_ns: the runs' median freeze spacing. -ENODATA when no run froze
+ * the device's. period_ns: the runs' median freeze spacing. -ENODATA when no run froze
  * or no period was seen (no model: nothing to charge). */
 typedef struct {
     double period_ns, quota_cpus, per_irq_ns, per_read_ns, poll_ns, io_max_cpus;
-    double split_irq_ns, split_read_ns;
 } calqd_freeze_model_t;
 int calqd_freeze_fit(const calqd_freeze_t *run, size_t n, calqd_freeze_model_t *out);
 

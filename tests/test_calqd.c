@@ -186,9 +186,7 @@ static void test_loader(void **state)
  * interrupts) a second frozen 0.2 / 2.2 of the time used 2 x s / (1 - s)
  * = 0.2 CPUs for its I/O; a QD4 run at 32,000 reads and 8,000 interrupts
  * frozen 0.256 / 2.256: 0.256 CPUs, less than 3.2 x 0.2, so the cost
- * saturates: the fitted M (1 - exp(-r c / M)) passes through both. The
- * split: a x 10e3 + b x 10e3 = 0.2 and a x 8e3 + b x 32e3 = 0.256 give
- * a = 16 us per interrupt and b = 4 us per read. A second run at 0.64 CPUs
+ * saturates: the fitted M (1 - exp(-r c / M)) passes through both. A second run at 0.64 CPUs
  * (3.2 x 0.2) is linear: 20 us a read, no saturation. */
 static double fit_x(const calqd_freeze_model_t *m, double r)
 {
@@ -209,17 +207,15 @@ static void test_freeze_fit(void **state)
     printf("saturating: c %.0f ns, M %.4f CPUs\n", m.per_read_ns, m.io_max_cpus);
     assert_true(m.io_max_cpus > 0.256 && m.per_irq_ns == 0);
     assert_true(fabs(fit_x(&m, 10e3) - 0.2) < 1e-6 && fabs(fit_x(&m, 32e3) - 0.256) < 1e-6);
-    assert_true(fabs(m.split_irq_ns - 16000) < 1);
-    assert_true(fabs(m.split_read_ns - 4000) < 1);
     assert_true(m.period_ns == 100e6 && m.quota_cpus == 2);
     /* proportional: linear */
     run[1].frozen_share = 0.64 / 2.64;
     assert_int_equal(calqd_freeze_fit(run, 2, &m), 0);
     assert_true(m.io_max_cpus == 0 && fabs(m.per_read_ns - 20000) < 1);
-    /* without interrupt counts: no split */
-    run[0].irqs_per_s = run[1].irqs_per_s = 0;
+    /* no growth: saturated at the first run's X */
+    run[1].frozen_share = 0.2 / 2.2;
     assert_int_equal(calqd_freeze_fit(run, 2, &m), 0);
-    assert_true(m.split_irq_ns == -1);
+    assert_true(fabs(m.io_max_cpus - 0.2) < 1e-9);
     /* nothing froze: no model */
     run[0].frozen_share = run[1].frozen_share = 0;
     assert_int_equal(calqd_freeze_fit(run, 2, &m), -ENODATA);
