@@ -799,15 +799,15 @@ int calqd_calibrate(int fd, uint64_t nblocks, int cpu, const char *irq_prefix, i
     calqd_freeze_model_t m;
     if (calqd_freeze_fit(fz, 2, &m) == 0) {
         json_t *mj = json_pack(
-            "{s:f, s:f, s:f, s:f, s:f, s:f, s:s}", "period_ns", m.period_ns,
-            "quota_cpus", m.quota_cpus, "per_irq_ns", m.per_irq_ns, "per_read_ns", m.per_read_ns,
+            "{s:f, s:f, s:f, s:f, s:f, s:s}", "period_ns", m.period_ns,
+            "quota_cpus", m.quota_cpus, "per_read_ns", m.per_read_ns,
             "io_max_cpus", m.io_max_cpus, "poll_ns", m.poll_ns, "source",
             "the VM host's CPU quota (models/vmfreeze.h): period = the runs' median spacing of "
             "freeze ends; quota = one CPU per vCPU (assumed: spinners alone do not freeze); "
             "the runs' host CPU beyond the vCPUs, X = cpus x share / (1 - share), against their "
             "reads per second r: X(r) = io_max_cpus (1 - exp(-r per_read_ns / io_max_cpus)) "
-            "through the two runs (io_max_cpus 0: linear, least squares through 0; per_irq_ns "
-            "0: the simulator's interrupts per read at depth are not the device's); "
+            "through the two runs (io_max_cpus 0: linear, least squares through 0; no cost per "
+            "interrupt: the simulator's interrupts per read at depth are not the device's); "
             "poll_ns: the halt-poll window, a constant measured once on the development VM "
             "(woken every 100 us: busy, every 200 us: not), not per calibration");
         if (!mj || json_object_set_new(v, "model", mj))

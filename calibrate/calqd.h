@@ -123,11 +123,11 @@ int calqd_freeze(int fd, uint64_t nblocks, int cpu, const char *irq_prefix, unsi
  * where the second run's X grew in proportion to its reads or more, the
  * cost is linear (io_max_cpus 0, per_read_ns by least squares through the
  * origin); where it did not grow, saturated at once (io_max_cpus the larger
- * X). per_irq_ns is 0: the simulator's interrupts per read at depth are not
- * the device's. period_ns: the runs' median freeze spacing. -ENODATA when no run froze
+ * X). No cost per interrupt: the simulator's interrupts per read at depth
+ * are not the device's. period_ns: the runs' median freeze spacing. -ENODATA when no run froze
  * or no period was seen (no model: nothing to charge). */
 typedef struct {
-    double period_ns, quota_cpus, per_irq_ns, per_read_ns, poll_ns, io_max_cpus;
+    double period_ns, quota_cpus, per_read_ns, poll_ns, io_max_cpus;
 } calqd_freeze_model_t;
 int calqd_freeze_fit(const calqd_freeze_t *run, size_t n, calqd_freeze_model_t *out);
 

@@ -166,6 +166,12 @@ int cmd_run(int argc, char **argv)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     int progress = !a.quiet && isatty(STDERR_FILENO);
+    char note[1024], said[1024] = ""; /* once, not once per variant */
+    for (uint32_t v = 0; v < s->nvar && !a.quiet; v++)
+        if (runner_note(s, v, note, sizeof(note)) && strcmp(note, said) != 0) {
+            fprintf(stderr, "latsurf run: note: %s\n", note);
+            strcpy(said, note);
+        }
     char *host = run_hostname();
     uint32_t total = s->nvar * s->run.replications, done = 0;
     rc = CMD_OK;

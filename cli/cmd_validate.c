@@ -641,6 +641,12 @@ static int val_simulate(const livecmd_args_t *a, liverun_t *c, val_var_t *vv, bo
 {
     scn_t *s = c->s;
     uint32_t reps = a->sim_reps ? a->sim_reps : s->run.replications;
+    char note[1024], said[1024] = ""; /* once, not once per variant */
+    for (uint32_t v = 0; v < s->nvar && !a->quiet && store; v++)
+        if (c->selected[v] && runner_note(s, v, note, sizeof(note)) && strcmp(note, said) != 0) {
+            fprintf(stderr, "latsurf validate: note: %s\n", note);
+            strcpy(said, note);
+        }
     for (uint32_t rep = 0; rep < reps; rep++)
         for (uint32_t v = 0; v < s->nvar; v++) {
             if (!c->selected[v])

@@ -247,13 +247,10 @@ static cpu_thread_t *path_consumer_thread(void *ctx, const req_t *r)
 static void path_free(path_t *p);
 
 /* vmfreeze_io_fn: the VMM's I/O work so far */
-static void path_vmf_io(void *ctx, uint64_t *irqs, uint64_t *reqs)
+static uint64_t path_vmf_io(void *ctx)
 {
     const path_t *p = ctx;
-    *irqs = 0;
-    for (uint32_t i = 0; i < p->cfg.ndev; i++)
-        *irqs += irq_count(p->dev[i].irq);
-    *reqs = p->dev_done;
+    return p->dev_done;
 }
 
 static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)

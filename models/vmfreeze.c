@@ -19,7 +19,7 @@ struct vmfreeze {
     double budget;       /* quota_cpus x period, ns of host CPU */
     /* at the period's start: the CPUs' host time, the counts, the time */
     double base_cpu;
-    uint64_t base_irqs, base_reqs;
+    uint64_t base_reqs;
     sim_time_t start;
     vmfreeze_io_fn io;
     void *ctx;
@@ -32,7 +32,7 @@ struct vmfreeze {
 bool vmfreeze_cfg_on(const vmfreeze_cfg_t *cfg)
 {
     return cfg && cfg->period_ns >= 1e6 && cfg->quota_cpus > 0 &&
-           (cfg->per_irq_ns > 0 || cfg->per_read_ns > 0);
+           cfg->per_read_ns > 0;
 }
 
 static double vmfreeze_cpu(const vmfreeze_t *v)
@@ -47,13 +47,12 @@ static double vmfreeze_cpu(const vmfreeze_t *v)
  * vCPUs as the host sees them plus the VMM's work for the I/O. */
 static double vmfreeze_used(const vmfreeze_t *v)
 {
-    uint64_t irqs = 0, reqs = 0;
-    v->io(v->ctx, &irqs, &reqs);
+    uint64_t reqs = v->io(v->ctx);
     double el = (double)(sim_now(v->sim) - v->start);
     double n = (double)(reqs - v->base_reqs), io = n * v->cfg.per_read_ns;
     if (v->cfg.io_max_cpus > 0 && el > 0) /* M (1 - exp(-r c / M)) CPUs over el */
         io = v->cfg.io_max_cpus * el * -expm1(-io / (v->cfg.io_max_cpus * el));
-    return vmfreeze_cpu(v) - v->base_cpu + (double)(irqs - v->base_irqs) * v->cfg.per_irq_ns + io;
+    return vmfreeze_cpu(v) - v->base_cpu + io;
 }
 
 static void vmfreeze_check(sim_t *sim, void *ctx, uint64_t arg)
@@ -81,7 +80,7 @@ static void vmfreeze_period(sim_t *sim, void *ctx, uint64_t arg)
     }
     /* the quota refills (the CPUs' time while frozen is nothing) */
     v->base_cpu = vmfreeze_cpu(v);
-    v->io(v->ctx, &v->base_irqs, &v->base_reqs);
+    v->base_reqs = v->io(v->ctx);
     v->start = sim_now(sim);
     sim_after(sim, v->period, vmfreeze_period, v, 0);
 }

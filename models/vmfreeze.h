@@ -10,9 +10,8 @@
  * The host's use in a period: every CPU's host time (cpus_host_ns: the CPU
  * time it ran plus its idle stretches shorter than the halt-poll window,
  * which the host spends polling) plus the VMM's emulation of the device, on
- * the host's CPUs inside the same quota: per_irq_ns for each device
- * interrupt, and for the requests the devices complete at rate r over the
- * period so far, io_max_cpus x (1 - exp(-r x per_read_ns / io_max_cpus))
+ * the host's CPUs inside the same quota: for the requests the devices
+ * complete at rate r over the period so far, io_max_cpus x (1 - exp(-r x per_read_ns / io_max_cpus))
  * CPUs: per_read_ns each at low rates, saturating at io_max_cpus (an I/O
  * thread that batches more per wake-up the busier it is; measured: the
  * share frozen grows ever less with the rate). io_max_cpus 0: per_read_ns
@@ -25,8 +24,10 @@
  * timeline.
  *
  * The module owns its configuration copy, its timers and its counts; the
- * caller (models/path.c) tells it the device interrupts raised and the
- * requests the devices completed so far (vmfreeze_io_fn).
+ * caller (models/path.c) tells it the requests the devices completed so far
+ * (vmfreeze_io_fn). The VMM's cost is per request, not per interrupt: the
+ * model's interrupts per read at depth are not the device's (docs/models.md),
+ * and calibrate's runs cannot separate the two.
  */
 #ifndef LATSURF_VMFREEZE_H
 #define LATSURF_VMFREEZE_H
@@ -42,19 +43,18 @@
 typedef struct {
     double period_ns;   /* the bandwidth period (cpu.cfs_period_us) */
     double quota_cpus;  /* quota per period, in CPUs (cpu.cfs_quota_us / period) */
-    double per_irq_ns;  /* host CPU per device interrupt */
     double per_read_ns; /* host CPU per completed request, at low rates */
     double poll_ns;     /* the halt-poll window: shorter idle stretches are host time */
     double io_max_cpus; /* where the requests' host CPU saturates (0: never) */
 } vmfreeze_cfg_t;
 
-/* The process can freeze: a period, a quota and some I/O cost. */
+/* The process can freeze: a period, a quota and an I/O cost. */
 bool vmfreeze_cfg_on(const vmfreeze_cfg_t *cfg);
 
 typedef struct vmfreeze vmfreeze_t;
 
-/* The device interrupts raised and the requests completed since the run began. */
-typedef void (*vmfreeze_io_fn)(void *ctx, uint64_t *irqs, uint64_t *reqs);
+/* The requests the devices completed since the run began. */
+typedef uint64_t (*vmfreeze_io_fn)(void *ctx);
 
 /* Drive cpus' freezes from cfg (vmfreeze_cfg_on must hold), reading the
  * I/O counts from io(ctx); sets the halt-poll window on cpus. NULL on ENOMEM. */

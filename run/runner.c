@@ -23,6 +23,23 @@ char *runner_calibration(const scn_t *s, uint32_t variant)
     return scn_resolve(s, s->var[variant].host.calibration);
 }
 
+int runner_note(const scn_t *s, uint32_t variant, char *msg, size_t n)
+{
+    if (!s->var[variant].host.vm_freeze)
+        return 0;
+    costs_t costs;
+    char *cal = runner_calibration(s, variant), why[512];
+    int off = costs_load(&costs, cal, why, sizeof(why)) == 0 &&
+              !vmfreeze_cfg_on(&costs.vm_freeze);
+    if (off)
+        snprintf(msg, n, "%s: host.vm_freeze \"calibrated\": %s has no device_units.vm_freeze."
+                 "model (the host did not freeze in calibrate's runs, or the calibration is "
+                 "older than that measurement): simulated without freezes", s->file,
+                 cal ? cal : "the built-in calibration");
+    free(cal);
+    return off;
+}
+
 #define RUNNER_MSER_BINS 200
 
 /* One run with the warm-up cut at `warm`; with series != NULL also the

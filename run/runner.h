@@ -33,4 +33,12 @@ int runner_run_progress(const scn_t *s, uint32_t variant, uint32_t rep,
 /* The calibration file a variant uses, resolved (NULL = built-in defaults). */
 char *runner_calibration(const scn_t *s, uint32_t variant);
 
+/* What the variant's runs leave out although its scenario asks for it, for
+ * the caller to tell the user: host.vm_freeze "calibrated" with a
+ * calibration that has no freeze model (a host that never froze in
+ * calibrate's runs, or a calibration made before calibrate looked) runs
+ * without freezes. 1 with msg filled, 0 nothing to say (a calibration that
+ * does not load is runner_run's error, not a note). */
+int runner_note(const scn_t *s, uint32_t variant, char *msg, size_t n);
+
 #endif

@@ -41,8 +41,7 @@ typedef struct {
     sim_t *sim;
     cpus_t *cpus;
     sim_time_t done[4];
-    uint64_t irqs;          /* the I/O the host emulates: one interrupt per tick */
-    bool as_reads;          /* count them as completed requests instead */
+    uint64_t reqs;          /* the I/O the host emulates: one request per tick */
     sim_time_t io_every;    /* 0: none */
     cpu_thread_t *waker;    /* woken every wake_every with 1 us of work */
     sim_time_t wake_every;
@@ -106,7 +105,7 @@ static void io_tick(sim_t *sim, void *ctx, uint64_t arg)
 {
     fx_t *f = ctx;
     if (!cpus_frozen(f->cpus)) /* a frozen guest issues nothing */
-        f->irqs++;
+        f->reqs++;
     sim_after(sim, f->io_every, io_tick, f, arg);
 }
 
@@ -124,15 +123,14 @@ static void wake_tick(sim_t *sim, void *ctx, uint64_t arg)
     sim_after(sim, f->wake_every, wake_tick, f, arg);
 }
 
-static void fx_io(void *ctx, uint64_t *irqs, uint64_t *reqs)
+static uint64_t fx_io(void *ctx)
 {
     const fx_t *f = ctx;
-    *irqs = f->as_reads ? 0 : f->irqs;
-    *reqs = f->as_reads ? f->irqs : 0;
+    return f->reqs;
 }
 
-/* Run 10 s: `spin` CPUs spinning, an interrupt every 100 us costing the host
- * 20 us (0.2 CPU), CPU 1 woken every wake_every when set. */
+/* Run 10 s: `spin` CPUs spinning, a request every 100 us costing the host
+ * 20 us (0.2 CPU, linear), CPU 1 woken every wake_every when set. */
 static vmfreeze_t *run_cfg(fx_t *f, uint32_t spin, sim_time_t wake_every, uint64_t seed,
                            const vmfreeze_cfg_t *cfg)
 {
@@ -157,8 +155,8 @@ static vmfreeze_t *run_cfg(fx_t *f, uint32_t spin, sim_time_t wake_every, uint64
 
 static vmfreeze_t *run_quota(fx_t *f, uint32_t spin, sim_time_t wake_every, uint64_t seed)
 {
-    vmfreeze_cfg_t cfg = {.period_ns = 100e6, .quota_cpus = 2, .per_irq_ns = 20000,
-                          .per_read_ns = 0, .poll_ns = 150e3};
+    vmfreeze_cfg_t cfg = {.period_ns = 100e6, .quota_cpus = 2, .per_read_ns = 20000,
+                          .poll_ns = 150e3};
     return run_cfg(f, spin, wake_every, seed, &cfg);
 }
 
@@ -171,7 +169,6 @@ static void test_saturating_cost(void **state)
                           .poll_ns = 150e3, .io_max_cpus = 0.1};
     memset(&f, 0, sizeof(f));
     vmfreeze_t *v = run_cfg(&f, 2, 0, 7, &cfg);
-    f.as_reads = true;
     sim_run(f.sim, 10000 * MS);
     double each = vmfreeze_frozen_ns(v) / vmfreeze_count(v);
     printf("%u freezes of %.3f ms\n", vmfreeze_count(v), each / 1e6);
@@ -266,30 +263,43 @@ static void test_deterministic(void **state)
     assert_int_not_equal(ph[0], ph[2]);
 }
 
-/* `latsurf run` of the 30% open loop (0.3 s, one replication) in dir. */
-static void run_poisson(const char *dir, const char *cal, const char *extra, const char *db,
-                        int want)
+/* `latsurf run` of the 30% open loop (0.3 s, one replication) in dir; its
+ * output into out. */
+static void run_poisson_out(const char *dir, const char *cal, const char *extra, const char *db,
+                            int want, char *out, size_t n)
 {
-    char args[16384], out[16384];
+    char args[16384];
     snprintf(args, sizeof(args),
              "run %s --set host.calibration=%s --set run.duration_ms=300 --reps 1 --seed 7 "
-             "--db %s -q %s",
+             "--db %s %s",
              tu_src("scenarios/validation/poisson-30.json"), cal, db, extra);
-    int rc = tu_cli(dir, args, out, sizeof(out));
+    int rc = tu_cli(dir, args, out, n);
     if (rc != want)
         printf("%s\n", out);
     assert_int_equal(rc, want);
 }
 
-/* this-host.json with device_units {value 32, vm_freeze.model {...}} */
-static const char *cal_with_model(const char *dir, const char *name, double period_ns)
+static void run_poisson(const char *dir, const char *cal, const char *extra, const char *db,
+                        int want)
+{
+    char out[16384], ex[1024];
+    snprintf(ex, sizeof(ex), "-q %s", extra);
+    run_poisson_out(dir, cal, ex, db, want, out, sizeof(out));
+}
+
+/* this-host.json with device_units {value 32, vm_freeze.model {...}};
+ * per_irq_ns written only where it is not 0 (calibrations wrote 0 once) */
+static const char *cal_with_model(const char *dir, const char *name, double period_ns,
+                                  double per_irq_ns)
 {
     json_error_t e;
     json_t *root = json_load_file(tu_src("scenarios/calibration/this-host.json"), 0, &e);
     assert_non_null(root);
-    json_t *model = json_pack("{s:f, s:f, s:f, s:f, s:f}", "period_ns", period_ns,
-                              "quota_cpus", 2.0, "per_irq_ns", 0.0, "per_read_ns", 9000.0,
+    json_t *model = json_pack("{s:f, s:f, s:f, s:f}", "period_ns", period_ns,
+                              "quota_cpus", 2.0, "per_read_ns", 9000.0,
                               "poll_ns", 150000.0);
+    if (per_irq_ns != 0)
+        assert_int_equal(json_object_set_new(model, "per_irq_ns", json_real(per_irq_ns)), 0);
     json_t *du = json_pack("{s:f, s:s, s:{s:o}}", "value", 32.0, "unit", "units", "vm_freeze",
                            "model", model);
     assert_non_null(du);
@@ -307,7 +317,11 @@ static void test_cli_off_and_on(void **state)
     assert_non_null(mkdtemp(dir));
     const char *bare = tu_src("scenarios/calibration/this-host.json");
     run_poisson(dir, bare, "--set host.vm_freeze=off", "a.sqlite", 0);
-    run_poisson(dir, bare, "--set host.vm_freeze=calibrated", "b.sqlite", 0);
+    char out[16384];
+    /* asked for, but the calibration has no model: said, and nothing frozen */
+    run_poisson_out(dir, bare, "--set host.vm_freeze=calibrated", "b.sqlite", 0, out,
+                    sizeof(out));
+    assert_non_null(strstr(out, "note:") && strstr(out, "simulated without freezes"));
     char cmd[2048];
     snprintf(cmd, sizeof(cmd), "cd %s && bash %s a.sqlite b.sqlite >/dev/null", dir,
              tu_src("scripts/db_diff.sh"));
@@ -315,8 +329,10 @@ static void test_cli_off_and_on(void **state)
     /* 30,000 reads/s x 9 us: 2.27 CPUs of demand on 2, 11.9 ms of every
      * 100 ms frozen: the kernel variant's p99 (both vCPUs busy) is ms */
     char model[4096];
-    snprintf(model, sizeof(model), "%s", cal_with_model(dir, "model.json", 100e6));
-    run_poisson(dir, model, "--set host.vm_freeze=calibrated", "c.sqlite", 0);
+    snprintf(model, sizeof(model), "%s", cal_with_model(dir, "model.json", 100e6, 0));
+    run_poisson_out(dir, model, "--set host.vm_freeze=calibrated", "c.sqlite", 0, out,
+                    sizeof(out));
+    assert_null(strstr(out, "without freezes"));
     const char *q = "SELECT m.value FROM metrics m JOIN runs r USING (run_id) "
                     "WHERE r.variant = 'kernel' AND m.name = 'lat_p99_ns'";
     double off = tu_db_file_num(dir, "a.sqlite", q), on = tu_db_file_num(dir, "c.sqlite", q);
@@ -337,8 +353,13 @@ static void test_cli_off_and_on(void **state)
     assert_true(fkv > 0 && fkv < 1);
     assert_true(tu_db_file_num(dir, "c.sqlite", fc) == 0);
     /* a period of 0 is no model: bad input, naming the file */
-    snprintf(model, sizeof(model), "%s", cal_with_model(dir, "bad.json", 0));
+    snprintf(model, sizeof(model), "%s", cal_with_model(dir, "bad.json", 0, 0));
     run_poisson(dir, model, "--set host.vm_freeze=calibrated", "d.sqlite", 2);
+    /* a cost per interrupt is not modelled: refused, not ignored */
+    snprintf(model, sizeof(model), "%s", cal_with_model(dir, "irq.json", 100e6, 20000));
+    run_poisson_out(dir, model, "-q --set host.vm_freeze=calibrated", "e.sqlite", 2, out,
+                    sizeof(out));
+    assert_non_null(strstr(out, "per_irq_ns"));
     tu_systemf("rm -rf %s", dir);
 }
 
