@@ -171,6 +171,8 @@ static int costs_parse_tail(cost_t *c, cost_id_t id, json_t *t, const char *path
     return 0;
 }
 
+static int costs_id_of(const char *name, int *cross);
+
 static int costs_parse_param(cost_t *c, cost_id_t id, json_t *p, const char *path,
                              const char *name, char *err, size_t n)
 {
@@ -217,6 +219,16 @@ static int costs_parse_param(cost_t *c, cost_id_t id, json_t *p, const char *pat
         int rc = costs_parse_tail(c, id, json_object_get(p, "tail"), path, name, err, n);
         if (rc)
             return rc;
+    }
+    json_t *with = json_object_get(p, "drawn_with");
+    if (with) {
+        int cross = 0, wid = json_is_string(with) ? costs_id_of(json_string_value(with), &cross)
+                                                   : -1;
+        if (wid < 0 || cross || wid == (int)id)
+            return costs_bad(err, n, path, name,
+                             "drawn_with: expected the name of another cost (e.g. "
+                             "\"device_read_4k_ns\")");
+        c->drawn_with = wid + 1;
     }
     json_t *fit = json_object_get(p, "fit");
     if (fit && c->kind == COST_FIXED) {
@@ -577,6 +589,8 @@ static double costs_at_cost(const costs_t *k, const cost_t *c, cost_id_t id, uin
 {
     if (c->kind == COST_FIXED)
         return c->value;
+    if (c->drawn_with)
+        id = (cost_id_t)(c->drawn_with - 1);
     philox2x32_ctr_t w = costs_words(k, who, costs_stage(id), n);
     double u = costs_u01(w.v[0]), x;
     switch (c->kind) {

@@ -120,6 +120,12 @@ typedef struct {
     double tail_sigma, tail_xi, tail_cap;
     double max;       /* the largest value a draw may take (by unit) */
     int measured;     /* 1 when a calibration file set it */
+    /* > 0: drawn at the uniform of cost drawn_with - 1's draw for the same
+     * identity and n (the calibration's "drawn_with"): calibrate measured
+     * this cost as the quantile differences of a whole against that part,
+     * so the part's draw plus this one at the same quantile is the whole's
+     * quantile; independent draws would add the two spreads */
+    int drawn_with;
 } cost_t;
 
 /* One measured completion chain, ns. c2wake < 0: no wakeup was traced. */

@@ -448,6 +448,11 @@ static void test_calibrate_quick(void **state)
     assert_true(qd1 >= 1);
     check_sweep_cpu(params);
     check_vm_freeze(params);
+    /* the per-KiB quantile differences are drawn with the 4 KiB time */
+    json_t *pk = json_object_get(params, "device_read_ns_per_kib");
+    if (pk)
+        assert_string_equal(json_string_value(json_object_get(pk, "drawn_with")),
+                            "device_read_4k_ns");
     /* as root with tracefs, the traced part is there too */
     if (geteuid() == 0 && access("/sys/kernel/tracing/instances", W_OK) == 0) {
         static const char *const traced[] = {"device_write_4k_ns", "irq_cpu",

@@ -235,6 +235,81 @@ static void test_doorbell_kick_fraction(void **state)
     assert_non_null(strstr(err, "params.doorbell_ns"));
 }
 
+/* A 64 KiB QD1 read's time as calibrate writes it: the 4 KiB device time
+ * plus the quantile differences per KiB beyond 4, "drawn_with" the 4 KiB
+ * draw. With the same uniform the two are comonotone, and the sum's
+ * quantiles are the sums of the parts' quantiles (additivity of quantiles
+ * under comonotonicity): the 64 KiB distribution calibrate measured. */
+static const char *per_kib_cal(const char *with)
+{
+    static char text[1024];
+    snprintf(text, sizeof(text),
+             "{\"latsurf_calibration\":1,\"params\":{"
+             "\"device_read_4k_ns\":{\"value\":70000,\"quantiles\":{\"p1\":60000,"
+             "\"p5\":62000,\"p10\":64000,\"p25\":67000,\"p50\":70000,\"p75\":74000,"
+             "\"p90\":85000,\"p95\":100000,\"p99\":150000}},"
+             "\"device_read_ns_per_kib\":{\"value\":300,%s\"quantiles\":{\"p1\":100,"
+             "\"p5\":150,\"p10\":200,\"p25\":250,\"p50\":300,\"p75\":400,\"p90\":600,"
+             "\"p95\":800,\"p99\":1500}}}}",
+             with);
+    return write_tmp(text);
+}
+
+static void test_drawn_with(void **state)
+{
+    (void)state;
+    costs_t k, ind;
+    char err[256];
+    const char *p = per_kib_cal("\"drawn_with\":\"device_read_4k_ns\",");
+    if (costs_load(&k, p, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    unlink(p);
+    p = per_kib_cal("");
+    assert_int_equal(costs_load(&ind, p, err, sizeof(err)), 0);
+    unlink(p);
+    costs_set_run(&k, 1, 0);
+    costs_set_run(&ind, 1, 0);
+    enum { N = 200000, M = 2000 };
+    static double d[N], e[N];
+    int below = 0, below_ind = 0, discordant = 0, discordant_ind = 0;
+    const double q90 = 85000 + 60 * 600; /* p90 of 4 KiB + 60 KiB at p90 */
+    for (int i = 0; i < N; i++) {
+        req_t r = {.flow = 1, .tag = (uint64_t)i, .offset = (uint64_t)i * 65536, .bytes = 65536};
+        d[i] = costs_req(&k, COST_DEVICE_READ_4K, &r);
+        e[i] = costs_req(&k, COST_DEVICE_READ_PER_KIB, &r);
+        double ei = costs_req(&ind, COST_DEVICE_READ_PER_KIB, &r);
+        /* the part's draw is its own either way */
+        assert_true(costs_req(&ind, COST_DEVICE_READ_4K, &r) == d[i]);
+        below += d[i] + 60 * e[i] <= q90;
+        below_ind += d[i] + 60 * ei <= q90;
+        if (i > 0 && i < M)
+            discordant += (d[i] - d[i - 1]) * (e[i] - e[i - 1]) < 0;
+    }
+    for (int i = 1; i < M; i++) { /* independent: about half the pairs disagree */
+        req_t a = {.flow = 1, .tag = (uint64_t)i, .offset = (uint64_t)i * 65536};
+        req_t b = {.flow = 1, .tag = (uint64_t)i - 1, .offset = (uint64_t)(i - 1) * 65536};
+        discordant_ind += (d[i] - d[i - 1]) * (costs_req(&ind, COST_DEVICE_READ_PER_KIB, &a) -
+                                               costs_req(&ind, COST_DEVICE_READ_PER_KIB, &b)) < 0;
+    }
+    printf("comonotone: %d of %d pairs discordant, %.4f at or below the p90 sum; independent: "
+           "%d, %.4f\n", discordant, M - 1, (double)below / N, discordant_ind,
+           (double)below_ind / N);
+    assert_int_equal(discordant, 0);
+    /* binomial sd at p = 0.9, n = 2e5: 0.00067; 5 sd */
+    assert_true(fabs((double)below / N - 0.9) < 0.0034);
+    assert_true(discordant_ind > M / 4); /* apart, the ranks are independent */
+    /* drawn with an unknown cost, or itself: refused, naming the place */
+    p = write_tmp("{\"latsurf_calibration\":1,\"params\":{\"device_read_ns_per_kib\":"
+                  "{\"value\":300,\"drawn_with\":\"no_such_ns\"}}}");
+    assert_int_equal(costs_load(&k, p, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "device_read_ns_per_kib") && strstr(err, "drawn_with"));
+    unlink(p);
+    p = write_tmp("{\"latsurf_calibration\":1,\"params\":{\"device_read_ns_per_kib\":"
+                  "{\"value\":300,\"drawn_with\":\"device_read_ns_per_kib\"}}}");
+    assert_int_equal(costs_load(&k, p, err, sizeof(err)), -EINVAL);
+    unlink(p);
+}
+
 static void test_bad_files(void **state)
 {
     (void)state;
@@ -265,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_unmeasured_keeps_default),
         cmocka_unit_test(test_cross_side),
         cmocka_unit_test(test_doorbell_kick_fraction),
+        cmocka_unit_test(test_drawn_with),
         cmocka_unit_test(test_bad_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
