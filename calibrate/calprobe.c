@@ -334,8 +334,15 @@ int calprobe_poll(int cpu, int batches, calstat_vec_t *out, calprobe_stop_t *sto
 
 /* ---- hrtimer overshoot -------------------------------------------------- */
 
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 int calprobe_timer(int cpu, uint64_t sleep_ns, size_t n, calstat_vec_t *out,
-                   calprobe_stop_t *stop)
+                   calstat_vec_t *cpu_out, calprobe_stop_t *stop)
 {
     pin_t p;
     int rc = pin(cpu, &p);
@@ -349,11 +356,15 @@ int calprobe_timer(int cpu, uint64_t sleep_ns, size_t n, calstat_vec_t *out,
             break;
         }
         struct timespec ts = {(time_t)(sleep_ns / 1000000000u), (long)(sleep_ns % 1000000000u)};
+        uint64_t c0 = cpu_out ? thread_cpu_ns() : 0;
         uint64_t t0 = calprobe_now_ns();
         while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
             ;
         uint64_t t1 = calprobe_now_ns();
+        uint64_t c1 = cpu_out ? thread_cpu_ns() : 0;
         rc = calstat_push(out, t1 - t0 > sleep_ns ? (double)(t1 - t0 - sleep_ns) : 0.0);
+        if (!rc && cpu_out)
+            rc = calstat_push(cpu_out, (double)(c1 - c0));
     }
     prctl(PR_SET_TIMERSLACK, slack > 0 ? (unsigned long)slack : 0UL, 0, 0, 0);
     unpin(&p);

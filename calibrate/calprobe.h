@@ -88,9 +88,12 @@ int calprobe_kick(int cpu_from, int cpu_to, size_t n, calstat_vec_t *send,
                   calprobe_stop_t *stop);
 
 /* hrtimer sleeps of sleep_ns (clock_nanosleep, timer slack 1 ns as for an
- * in-kernel hrtimer sleeper) from a thread pinned to cpu: actual - asked. */
+ * in-kernel hrtimer sleeper) from a thread pinned to cpu: actual - asked
+ * into out; with cpu_out, also the thread's own CPU time of each sleep
+ * (CLOCK_THREAD_CPUTIME_ID around the call: arming the timer, going to
+ * sleep, the switch back in and the return). */
 int calprobe_timer(int cpu, uint64_t sleep_ns, size_t n, calstat_vec_t *out,
-                   calprobe_stop_t *stop);
+                   calstat_vec_t *cpu_out, calprobe_stop_t *stop);
 
 /* Context switch on one CPU: futex round trips / 2, in batches of 100. */
 int calprobe_ctxswitch(int cpu, size_t batches, calstat_vec_t *out, calprobe_stop_t *stop);

@@ -102,6 +102,8 @@ typedef enum {
     COST_DEVICE_READ_PER_KIB, /* a calibrated read's device time per KiB beyond 4 */
     COST_IPI_RECV_IDLE,       /* an IPI's cost to its receiver when it woke it from idle */
     COST_IRQ_BUSY,            /* a device interrupt's later delivery to a CPU that is running */
+    COST_TIMER_WAKE_CPU,      /* an hrtimer sleep's CPU in the sleeping thread */
+    COST_TIMER_WAKE_IRQ,      /* an hrtimer sleep's CPU in no thread: expiry interrupt, idle exit */
     COST_N
 } cost_id_t;
 

@@ -818,6 +818,53 @@ static void test_timer_wake_arrival(void **state)
     result_fini(&without);
 }
 
+/* The same wake with its CPU calibrated: of the 20 us overshoot, 5 us run
+ * at hard-IRQ level on the consumer's CPU (the expiry's interrupt, the idle
+ * exit) and 8 us are the consumer's own (switch in, return). The CPU is
+ * idle between the sparse arrivals, so the read is exactly as slow as with
+ * the overshoot alone, and costs 13,000 ns of CPU more for each arrival
+ * that found its consumer asleep: most (at 2,000 a second a few arrive
+ * while the last read is still on the thread, and pay no wake). */
+static void test_timer_wake_cpu(void **state)
+{
+    (void)state;
+    char plain[800], costed[800];
+    calibration_set("timer.json", ",\"timer_overshoot_ns\": {\"value\": 20000}", plain,
+                    sizeof(plain));
+    calibration_set("timercpu.json",
+                    ",\"timer_overshoot_ns\": {\"value\": 20000}, "
+                    "\"timer_wake_cpu_ns\": {\"value\": 8000}, "
+                    "\"timer_wake_irq_ns\": {\"value\": 5000}",
+                    costed, sizeof(costed));
+    char *sets[] = {plain, "variants=[{\"name\":\"kernel\"}]", "workload.0.wake=\"timer\""};
+    result_t with, without;
+    run_text(qd1, sets, 3, &without);
+    sets[0] = costed;
+    run_text(qd1, sets, 3, &with);
+    long long d = (long long)median_latency(&with) - (long long)median_latency(&without);
+    double c = metric(&with, "cpu_ns_per_io") - metric(&without, "cpu_ns_per_io");
+    printf("timer wake CPU: p50 %+lld ns (0), cpu_ns_per_io %+.1f ns (13000 a wake)\n", d, c);
+    assert_int_equal(d, 0);
+    assert_true(c > 0.9 * 13000 && c <= 13000 + 1.0);
+    /* a read alone (no arrival within 300 us either side): submitted and
+     * ready at exactly the same times; one close to another may move by
+     * the wake's CPU it now meets on its CPU */
+    assert_int_equal(with.nreq, without.nreq);
+    size_t alone = 0;
+    for (size_t i = 1; i + 1 < with.nreq; i++) {
+        const result_req_t *a = &with.req[i], *b = &without.req[i];
+        if (a->t[T_ISSUE] - with.req[i - 1].t[T_ISSUE] < 300000 ||
+            with.req[i + 1].t[T_ISSUE] - a->t[T_ISSUE] < 300000)
+            continue;
+        alone++;
+        assert_int_equal(a->t[T_SUBMIT], b->t[T_SUBMIT]);
+        assert_int_equal(a->t[T_READY], b->t[T_READY]);
+    }
+    assert_true(alone >= 100);
+    result_fini(&with);
+    result_fini(&without);
+}
+
 /* One die (tR 60 us), 4 KiB reads: a step-critical QD1 reader on CPU 0
  * beside a QD16 bulk stream on CPU 2, each trip through the host far
  * shorter than tR. The die serves host commands FIFO, so the 17 commands
@@ -939,6 +986,7 @@ int main(void)
         cmocka_unit_test(test_one_wakeup_per_task_work_list),
         cmocka_unit_test(test_irq_busy_delays_delivery_to_a_running_cpu),
         cmocka_unit_test(test_timer_wake_arrival),
+        cmocka_unit_test(test_timer_wake_cpu),
         cmocka_unit_test(test_device_read_per_kib),
         cmocka_unit_test(test_die_fifo_whatever_mode),
         cmocka_unit_test(test_device_md1),
