@@ -446,6 +446,19 @@ static void uring_consumer_ran(sim_t *sim, void *ctx, uint64_t arg)
         cpus_thread_spin(t, false);
 }
 
+/* What r's task_work costs the thread on `cpu` beyond a local completion's
+ * when r completed on another CPU (remote_task_work_ns, per read, as the
+ * queue-depth sweep measured the thread's CPU time far less near: the
+ * io_uring request and its CQE come from the completing CPU's cache).
+ * Not added to a resampled completion chain, measured whole with the
+ * waiter on either side; 0 (no draw) uncalibrated. */
+static sim_time_t uring_remote_ns(const uring_t *u, const req_t *r, uint32_t cpu)
+{
+    if (!u->costs->c[COST_REMOTE_TASK_WORK].measured || (uint32_t)r->completion_cpu == cpu)
+        return 0;
+    return RQ(u, COST_REMOTE_TASK_WORK, r);
+}
+
 /* r's task_work run is now queued on its consumer thread. */
 static void uring_lead(uring_t *u, req_t *r)
 {
@@ -459,7 +472,9 @@ static void uring_join(uring_t *u, req_t *r)
 {
     uring_cons_t *c = &u->cons[r->thread];
     r->deferred = c->tw_leader->deferred;
-    cpus_thread_run_first(c->t, RQ(u, COST_TASK_WORK_PER_CQE, r) + uring_touch(u, r),
+    cpus_thread_run_first(c->t,
+                          RQ(u, COST_TASK_WORK_PER_CQE, r) + uring_touch(u, r) +
+                              uring_remote_ns(u, r, cpus_thread_cpu(c->t)),
                           uring_consumer_ran, u, PTR(r));
 }
 
@@ -471,7 +486,9 @@ static void uring_woke(uring_t *u, uring_cons_t *c)
     for (uint32_t i = 0; i < c->njoined; i++) {
         req_t *r = c->joined[i];
         r->deferred = c->tw_leader ? c->tw_leader->deferred : r->deferred;
-        cpus_thread_run(c->t, RQ(u, COST_TASK_WORK_PER_CQE, r) + uring_touch(u, r),
+        cpus_thread_run(c->t,
+                        RQ(u, COST_TASK_WORK_PER_CQE, r) + uring_touch(u, r) +
+                            uring_remote_ns(u, r, cpus_thread_cpu(c->t)),
                         uring_consumer_ran, u, PTR(r));
     }
     c->njoined = 0;
@@ -511,7 +528,9 @@ static void uring_post_task_work(sim_t *sim, void *ctx, uint64_t arg)
     cpu_thread_t *t = u->host->sqpoll ? uring_sq_thread(u) : u->cons[r->thread].t;
     uring_lead(u, r);
     if (t)
-        cpus_thread_run_first(t, RQ(u, COST_TASK_WORK, r) + RQ(u, COST_CQE_POST, r),
+        cpus_thread_run_first(t,
+                              RQ(u, COST_TASK_WORK, r) + RQ(u, COST_CQE_POST, r) +
+                                  uring_remote_ns(u, r, cpus_thread_cpu(t)),
                               uring_cqe_posted, u, arg);
 }
 
@@ -523,9 +542,11 @@ static void uring_woken(sim_t *sim, void *ctx, uint64_t arg)
     (void)sim;
     uring_t *u = ctx;
     req_t *r = (req_t *)(uintptr_t)arg;
-    sim_time_t work = RQ(u, COST_TASK_WORK, r) + RQ(u, COST_CQE_POST, r) + uring_touch(u, r);
+    cpu_thread_t *t = u->cons[r->thread].t;
+    sim_time_t work = RQ(u, COST_TASK_WORK, r) + RQ(u, COST_CQE_POST, r) + uring_touch(u, r) +
+                      uring_remote_ns(u, r, cpus_thread_cpu(t));
     uring_lead(u, r);
-    cpus_thread_run(u->cons[r->thread].t, work, uring_consumer_ran, u, arg);
+    cpus_thread_run(t, work, uring_consumer_ran, u, arg);
     uring_woke(u, &u->cons[r->thread]);
 }
 
@@ -615,7 +636,7 @@ void uring_complete(uring_t *u, req_t *r)
         /* the spinning task notices within a poll iteration and runs
          * task_work itself, once it is on its CPU (and awake) */
         sim_time_t work = RQ(u, COST_POLL, r) + RQ(u, COST_TASK_WORK, r) +
-                          RQ(u, COST_CQE_POST, r) + uring_touch(u, r);
+                          RQ(u, COST_CQE_POST, r) + uring_touch(u, r) + uring_remote_ns(u, r, me);
         cpus_thread_run(c->t, work, uring_consumer_ran, u, arg);
         return;
     }
@@ -671,6 +692,8 @@ void uring_complete(uring_t *u, req_t *r)
     /* COOP / DEFER: the task_work waits for the task's next transition */
     r->deferred = 1;
     uring_lead(u, r);
-    cpus_thread_run(c->t, RQ(u, COST_TASK_WORK, r) + RQ(u, COST_CQE_POST, r), uring_cqe_posted, u,
-                    arg);
+    cpus_thread_run(c->t,
+                    RQ(u, COST_TASK_WORK, r) + RQ(u, COST_CQE_POST, r) +
+                        uring_remote_ns(u, r, me),
+                    uring_cqe_posted, u, arg);
 }
