@@ -214,12 +214,16 @@ static bool blkmq_to_ksoftirqd(blkmq_t *b, uint32_t c, bool lists, bool join)
     return b->restarts[c] >= b->host->ksoftirqd_after;
 }
 
-/* What completing r costs its completing CPU beyond a local completion
- * when that CPU did not allocate r (blk_cpu): remote_complete_softirq_ns,
- * per read, as the queue-depth sweep measured it far less near (the
- * request, bio and io_uring request are the other CPU's cache lines, and
- * the completion is handed to a task on another CPU). Charged with the
- * completion's own work, wherever it runs; 0 (no draw) uncalibrated. */
+/* What a request that joins a BLOCK_SOFTIRQ list costs its completing CPU
+ * beyond blk_complete_per_rq_ns when that CPU did not allocate it
+ * (blk_cpu): remote_complete_softirq_ns, per read, as the queue-depth sweep
+ * measured it far less near (the request, bio and io_uring request are the
+ * other CPU's cache lines, and each completion is handed to a task on
+ * another CPU). Joins only: the per-request cost was measured on the
+ * interrupt's CPU (calbatch, near), while the run's first request pays
+ * what calibrate measured with the waiter on its side at QD1
+ * (blk_complete_cross_ns, then the IPI or wake-up), a lone remote
+ * completion's cost included. 0 (no draw) uncalibrated. */
 static sim_time_t blkmq_remote_ns(const blkmq_t *b, const req_t *r)
 {
     if (!b->costs->c[COST_REMOTE_SOFTIRQ].measured || r->completion_cpu == r->blk_cpu)
@@ -240,8 +244,8 @@ static void blkmq_run_softirq(blkmq_t *b, req_t *r)
     /* uncalibrated, every request pays the same: the list changes nothing */
     bool lists = b->costs->c[COST_BLK_COMPLETE_PER_RQ].measured, join = lists && b->raised[c];
     sim_time_t work =
-        (sim_time_t)costs_req(b->costs, join ? COST_BLK_COMPLETE_PER_RQ : COST_BLK_COMPLETE, r) +
-        blkmq_remote_ns(b, r);
+        join ? (sim_time_t)costs_req(b->costs, COST_BLK_COMPLETE_PER_RQ, r) + blkmq_remote_ns(b, r)
+             : (sim_time_t)costs_req(b->costs, COST_BLK_COMPLETE, r);
     if (blkmq_to_ksoftirqd(b, c, lists, join)) {
         /* __do_softirq gave up: the rest runs in ksoftirqd, a fair thread
          * that competes with the CPU's other threads; the raise that hands
@@ -306,8 +310,7 @@ void blkmq_complete(blkmq_t *b, req_t *r)
     }
     /* ->complete() inline: in the hard-IRQ handler (nvme_irq -> nvme_pci_complete_rq) */
     r->completion_cpu = (int16_t)v;
-    cpus_run(b->cpus, v, CPU_HARDIRQ,
-             (sim_time_t)costs_req(b->costs, COST_BLK_COMPLETE, r) + blkmq_remote_ns(b, r),
+    cpus_run(b->cpus, v, CPU_HARDIRQ, (sim_time_t)costs_req(b->costs, COST_BLK_COMPLETE, r),
              blkmq_done, b, arg);
 }
 

@@ -446,12 +446,15 @@ static void uring_consumer_ran(sim_t *sim, void *ctx, uint64_t arg)
         cpus_thread_spin(t, false);
 }
 
-/* What r's task_work costs the thread on `cpu` beyond a local completion's
- * when r completed on another CPU (remote_task_work_ns, per read, as the
- * queue-depth sweep measured the thread's CPU time far less near: the
- * io_uring request and its CQE come from the completing CPU's cache).
- * Not added to a resampled completion chain, measured whole with the
- * waiter on either side; 0 (no draw) uncalibrated. */
+/* What r costs the thread on `cpu` as an item of a task_work run beyond
+ * task_work_per_cqe_ns when r completed on another CPU (remote_task_work_ns,
+ * per read, as the queue-depth sweep measured the thread's CPU time far
+ * less near: the io_uring request and its CQE come from the completing
+ * CPU's cache). Items that join a run only: the per-item cost was measured
+ * with the thread on the interrupt's CPU (calbatch, near), while the run's
+ * first completion pays what calibrate measured with the waiter on its side
+ * at QD1 (the completion chains, or the IPI or wake-up and task_work_ns),
+ * a lone remote completion's cost included. 0 (no draw) uncalibrated. */
 static sim_time_t uring_remote_ns(const uring_t *u, const req_t *r, uint32_t cpu)
 {
     if (!u->costs->c[COST_REMOTE_TASK_WORK].measured || (uint32_t)r->completion_cpu == cpu)
@@ -528,9 +531,7 @@ static void uring_post_task_work(sim_t *sim, void *ctx, uint64_t arg)
     cpu_thread_t *t = u->host->sqpoll ? uring_sq_thread(u) : u->cons[r->thread].t;
     uring_lead(u, r);
     if (t)
-        cpus_thread_run_first(t,
-                              RQ(u, COST_TASK_WORK, r) + RQ(u, COST_CQE_POST, r) +
-                                  uring_remote_ns(u, r, cpus_thread_cpu(t)),
+        cpus_thread_run_first(t, RQ(u, COST_TASK_WORK, r) + RQ(u, COST_CQE_POST, r),
                               uring_cqe_posted, u, arg);
 }
 
@@ -542,11 +543,9 @@ static void uring_woken(sim_t *sim, void *ctx, uint64_t arg)
     (void)sim;
     uring_t *u = ctx;
     req_t *r = (req_t *)(uintptr_t)arg;
-    cpu_thread_t *t = u->cons[r->thread].t;
-    sim_time_t work = RQ(u, COST_TASK_WORK, r) + RQ(u, COST_CQE_POST, r) + uring_touch(u, r) +
-                      uring_remote_ns(u, r, cpus_thread_cpu(t));
+    sim_time_t work = RQ(u, COST_TASK_WORK, r) + RQ(u, COST_CQE_POST, r) + uring_touch(u, r);
     uring_lead(u, r);
-    cpus_thread_run(t, work, uring_consumer_ran, u, arg);
+    cpus_thread_run(u->cons[r->thread].t, work, uring_consumer_ran, u, arg);
     uring_woke(u, &u->cons[r->thread]);
 }
 
@@ -636,7 +635,7 @@ void uring_complete(uring_t *u, req_t *r)
         /* the spinning task notices within a poll iteration and runs
          * task_work itself, once it is on its CPU (and awake) */
         sim_time_t work = RQ(u, COST_POLL, r) + RQ(u, COST_TASK_WORK, r) +
-                          RQ(u, COST_CQE_POST, r) + uring_touch(u, r) + uring_remote_ns(u, r, me);
+                          RQ(u, COST_CQE_POST, r) + uring_touch(u, r);
         cpus_thread_run(c->t, work, uring_consumer_ran, u, arg);
         return;
     }
@@ -692,8 +691,6 @@ void uring_complete(uring_t *u, req_t *r)
     /* COOP / DEFER: the task_work waits for the task's next transition */
     r->deferred = 1;
     uring_lead(u, r);
-    cpus_thread_run(c->t,
-                    RQ(u, COST_TASK_WORK, r) + RQ(u, COST_CQE_POST, r) +
-                        uring_remote_ns(u, r, me),
-                    uring_cqe_posted, u, arg);
+    cpus_thread_run(c->t, RQ(u, COST_TASK_WORK, r) + RQ(u, COST_CQE_POST, r), uring_cqe_posted, u,
+                    arg);
 }

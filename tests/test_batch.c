@@ -15,9 +15,10 @@
  *     a list of any length is one softirq pass, and only raises that find
  *     the softirq still running count towards ksoftirqd (restarts);
  *   - a remote completion (completed on a CPU other than the request's)
- *     costs remote_complete_softirq_ns more in BLOCK_SOFTIRQ on the
- *     completing CPU and remote_task_work_ns more per task_work item on the
- *     consumer's CPU; a local one nothing, an uncalibrated one nothing;
+ *     that joins a BLOCK_SOFTIRQ list costs remote_complete_softirq_ns more
+ *     there (the completing CPU), and one that joins a task_work run
+ *     remote_task_work_ns more on the consumer's CPU; the first of either,
+ *     a local one and an uncalibrated one nothing more;
  *   - calbatch_fit recovers the slopes a synthetic trace was built with.
  * Costs: call 1000, SQE 100, dispatch 3000 (plugged 500), handler 1000
  * (+200 per further CQE), block completion 2000 (+300 per joining request),
@@ -246,8 +247,10 @@ static void test_task_work_join(void **state)
 }
 
 /* A remote completion's per-read costs (remote_complete_softirq_ns R_SIRQ,
- * remote_task_work_ns R_TW): charged where they fall, only where
- * calibrated, only when the completing CPU is not the request's. */
+ * remote_task_work_ns R_TW): charged where they fall, to the completions
+ * that join a softirq list or a task_work run (the first of each pays
+ * costs measured on its side at QD1), only where calibrated, only when the
+ * completing CPU is not the request's. */
 #define R_SIRQ 700
 #define R_TW 400
 
@@ -259,45 +262,57 @@ static void rig_remote(rig_t *g, bool calibrated)
     g->costs.c[COST_REMOTE_TASK_WORK].measured = calibrated;
 }
 
-/* One block completion on CPU 1 (the vector's) at t = 0 of a request
- * allocated on blk_cpu: its done time and every CPU's busy time by level. */
-static sim_time_t softirq_one(bool calibrated, int16_t blk_cpu, double busy[2][CPU_NLEVELS])
+/* Three block completions on CPU 1 (the vector's) at t = 0 of requests
+ * allocated on blk_cpu, one BLOCK_SOFTIRQ run: their done times and every
+ * CPU's busy time by level. */
+static void softirq_three(bool calibrated, int16_t blk_cpu, sim_time_t at[3],
+                          double busy[2][CPU_NLEVELS])
 {
     rig_t g;
     rig_init(&g);
     rig_remote(&g, calibrated);
     blkmq_t *b = rig_blkmq(&g, ignore, reached);
-    req_t *r = io(&g, 0);
-    r->blk_cpu = blk_cpu;
-    r->irq_cpu = 1;
-    blkmq_complete(b, r);
+    for (unsigned i = 0; i < 3; i++) {
+        req_t *r = io(&g, i);
+        r->blk_cpu = blk_cpu;
+        r->irq_cpu = 1;
+    }
+    for (unsigned i = 0; i < 3; i++)
+        blkmq_complete(b, &g.r[i]);
     sim_run(g.sim, SIM_MS(1));
-    assert_int_equal(g.n, 1);
-    assert_int_equal(r->completion_cpu, 1);
+    assert_int_equal(g.n, 3);
+    for (unsigned i = 0; i < 3; i++) {
+        assert_int_equal(g.r[i].completion_cpu, 1);
+        at[i] = g.at[i];
+    }
     for (uint32_t c = 0; c < 2; c++)
         for (int l = 0; l < CPU_NLEVELS; l++)
             busy[c][l] = cpus_busy_ns(g.cpus, c, (cpu_level_t)l);
-    sim_time_t at = g.at[0];
     rig_fini(&g);
-    return at;
 }
 
-/* Allocated on CPU 0, completed on CPU 1: BLOCK_SOFTIRQ on CPU 1 runs
- * blk_complete_ns + R_SIRQ and nothing else runs anywhere; allocated on
- * CPU 1, or uncalibrated: blk_complete_ns alone. */
+/* Allocated on CPU 0, completed on CPU 1: the run's first request costs
+ * blk_complete_ns, each of the two that join its list
+ * blk_complete_per_rq_ns + R_SIRQ, all of it softirq time on CPU 1 and
+ * nothing anywhere else; allocated on CPU 1, or uncalibrated: no R_SIRQ. */
 static void test_remote_softirq(void **state)
 {
     (void)state;
+    sim_time_t at[3];
     double busy[2][CPU_NLEVELS];
-    assert_int_equal(softirq_one(true, 0, busy), COMPLETE + R_SIRQ);
-    assert_true(busy[1][CPU_SOFTIRQ] == COMPLETE + R_SIRQ);
+    softirq_three(true, 0, at, busy);
+    assert_int_equal(at[0], COMPLETE);
+    assert_int_equal(at[1], COMPLETE + PER_RQ + R_SIRQ);
+    assert_int_equal(at[2], COMPLETE + 2 * (PER_RQ + R_SIRQ));
+    assert_true(busy[1][CPU_SOFTIRQ] == COMPLETE + 2 * (PER_RQ + R_SIRQ));
     assert_true(busy[1][CPU_HARDIRQ] == 0 && busy[1][CPU_USER] == 0);
     for (int l = 0; l < CPU_NLEVELS; l++)
         assert_true(busy[0][l] == 0);
-    assert_int_equal(softirq_one(true, 1, busy), COMPLETE); /* near: nothing extra */
-    assert_true(busy[1][CPU_SOFTIRQ] == COMPLETE);
-    assert_int_equal(softirq_one(false, 0, busy), COMPLETE); /* uncalibrated: off */
-    assert_true(busy[1][CPU_SOFTIRQ] == COMPLETE);
+    for (int cal = 0; cal < 2; cal++) { /* near (calibrated), far uncalibrated */
+        softirq_three(cal, cal ? 1 : 0, at, busy);
+        assert_int_equal(at[2], COMPLETE + 2 * PER_RQ);
+        assert_true(busy[1][CPU_SOFTIRQ] == COMPLETE + 2 * PER_RQ);
+    }
 }
 
 /* Two completions on CPU cc at t = 100 us for a consumer asleep on CPU
@@ -332,11 +347,11 @@ static void task_work_two(bool calibrated, int16_t me, int16_t cc, sim_time_t at
     rig_fini(&g);
 }
 
-/* Completed on CPU 1 for a consumer on CPU 0: the cross-CPU wake-up, then
- * the leader's task_work and the joined one each cost R_TW more on CPU 0,
- * as thread time (the leader consumed R_TW later, the joined one, behind
- * it, 2 R_TW later); CPU 1 and the other levels are untouched. Consumer on
- * CPU 1 with the completions: nothing changes. */
+/* Completed on CPU 1 for a consumer on CPU 0: the cross-CPU wake-up and
+ * the leader's task_work as before, then the joined item costs
+ * task_work_per_cqe_ns + R_TW: consumed R_TW later, R_TW more thread time
+ * on CPU 0; CPU 1 and the other levels untouched. Consumer on CPU 1 with
+ * the completions: nothing changes. */
 static void test_remote_task_work(void **state)
 {
     (void)state;
@@ -344,9 +359,10 @@ static void test_remote_task_work(void **state)
     double bon[2][CPU_NLEVELS], boff[2][CPU_NLEVELS];
     task_work_two(true, 0, 1, on, bon);
     task_work_two(false, 0, 1, off, boff);
-    assert_int_equal(on[0], off[0] + R_TW);
-    assert_int_equal(on[1], off[1] + 2 * R_TW);
-    assert_true(bon[0][CPU_USER] == boff[0][CPU_USER] + 2 * R_TW);
+    assert_int_equal(on[0], off[0]);
+    assert_int_equal(on[1], off[1] + R_TW);
+    assert_true(on[1] > on[0]); /* the joined item runs behind the leader's */
+    assert_true(bon[0][CPU_USER] == boff[0][CPU_USER] + R_TW);
     for (int l = 0; l < CPU_NLEVELS; l++) {
         assert_true(bon[1][l] == boff[1][l]);
         if (l != CPU_USER)
