@@ -470,9 +470,10 @@ static int remote_step(int fd, uint64_t nblocks, int cpu, const char *irq, doubl
                  CALQD_REMOTE_DEPTH,
                  i == 0 ? "softirq time on the interrupt's CPU" : "thread time on the thread's CPU",
                  far_cpu, cpu,
-                 i == 0 ? "charged to a remote completion's softirq work (models/blkmq.c)"
-                        : "charged to a remote completion's task_work on the consumer's CPU "
-                          "(models/uring.c)",
+                 i == 0 ? "charged to a remote request that joins a BLOCK_SOFTIRQ list "
+                          "(models/blkmq.c)"
+                        : "charged to a remote completion that joins a task_work run, on the "
+                          "consumer's CPU (models/uring.c)",
                  near->cqe_per_irq, fp.cqe_per_irq, rm.hardirq_ns);
         /* the loader takes values >= 0: a negative difference (rounding) is none */
         json_t *p = json_pack("{s:f, s:s, s:I, s:{s:s}, s:f, s:i, s:s}", "value", fmax(0, v[i]),

@@ -64,8 +64,8 @@ const cost_info_t costs_info[COST_N] = {
     [COST_DEVICE_READ_PER_KIB] = {"device_read_ns_per_kib", "ns/KiB", "calibrated only (QD1 64 KiB reads less 4 KiB ones, per KiB beyond 4); 0 (uncalibrated): bytes beyond 4 KiB at pcie.gbps, the link rate", 0},
     [COST_IPI_RECV_IDLE] = {"ipi_recv_idle_ns", "ns", "typical, as ipi_recv_ns's default: the handler alone (a halted vCPU loses no running time to the exit that wakes it, unlike the running one ipi_recv_ns is calibrated on)", 700},
     [COST_IRQ_BUSY] = {"irq_busy_ns", "ns", "calibrated only (QD1 reads from another CPU with a thread spinning on the interrupt's CPU, less the median with it idle: on a VM a running vCPU gets the interrupt later than a halted one); uncalibrated 0: bare metal delivers to a running CPU at once", 0},
-    [COST_REMOTE_SOFTIRQ] = {"remote_complete_softirq_ns", "ns", "calibrated only (queue-depth sweep at QD64: softirq time per read on the interrupt's CPU with the thread on another CPU, less with it on the interrupt's CPU); uncalibrated 0: nothing charged", 0},
-    [COST_REMOTE_TASK_WORK] = {"remote_task_work_ns", "ns", "calibrated only (queue-depth sweep at QD64: the thread's CPU time per read on another CPU than the interrupt's, less on the interrupt's CPU); uncalibrated 0: nothing charged", 0},
+    [COST_REMOTE_SOFTIRQ] = {"remote_complete_softirq_ns", "ns", "calibrated only (queue-depth sweep at QD64: softirq time per read on the interrupt's CPU with the thread on another CPU, less with it on the interrupt's CPU), charged to a remote request that joins a BLOCK_SOFTIRQ list; uncalibrated 0: nothing charged", 0},
+    [COST_REMOTE_TASK_WORK] = {"remote_task_work_ns", "ns", "calibrated only (queue-depth sweep at QD64: the thread's CPU time per read on another CPU than the interrupt's, less on the interrupt's CPU), charged to a remote completion that joins a task_work run; uncalibrated 0: nothing charged", 0},
     [COST_TASK_WORK_PER_CQE] = {"task_work_per_cqe_ns", "ns", "calibrated only (calbatch: spacing of io_uring_complete in one task_work run); uncalibrated: every completion notifies its task", 450},
 };
 

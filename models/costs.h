@@ -103,9 +103,10 @@ typedef enum {
     COST_IPI_RECV_IDLE,       /* an IPI's cost to its receiver when it woke it from idle */
     COST_IRQ_BUSY,            /* a device interrupt's later delivery to a CPU that is running */
     /* a completion on a CPU other than the one that submitted it, per read at depth
-     * (calibrate/calqd.h, calqd_remote_costs): charged only where calibrated */
-    COST_REMOTE_SOFTIRQ,      /* ... its block completion's extra on the completing CPU */
-    COST_REMOTE_TASK_WORK,    /* ... its task_work's extra on the consumer's CPU */
+     * (calibrate/calqd.h, calqd_remote_costs), charged to the completions that join a
+     * batch (the first of one pays QD1 costs measured on its side); calibrated only */
+    COST_REMOTE_SOFTIRQ,      /* ... joining a BLOCK_SOFTIRQ list: extra on the completing CPU */
+    COST_REMOTE_TASK_WORK,    /* ... joining a task_work run: extra on the consumer's CPU */
     COST_N
 } cost_id_t;
 
