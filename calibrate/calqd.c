@@ -86,6 +86,10 @@ int calqd_measure(int fd, uint64_t nblocks, int cpu, unsigned depth, double warm
     while (rc >= 0 && inflight) {
         struct io_uring_cqe *cqe;
         rc = io_uring_wait_cqe(&ring, &cqe);
+        if (rc == -EINTR && !*stop) {
+            rc = 0; /* a signal that is not the stop (a job-control stop and continue) */
+            continue;
+        }
         if (rc < 0)
             break;
         unsigned head, seen = 0;
