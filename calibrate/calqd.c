@@ -86,6 +86,10 @@ int calqd_measure(int fd, uint64_t nblocks, int cpu, unsigned depth, double warm
     while (rc >= 0 && inflight) {
         struct io_uring_cqe *cqe;
         rc = io_uring_wait_cqe(&ring, &cqe);
+        if (rc == -EINTR && !*stop) {
+            rc = 0; /* a signal that is not the stop (a job-control stop and continue) */
+            continue;
+        }
         if (rc < 0)
             break;
         unsigned head, seen = 0;
@@ -405,6 +409,83 @@ static int measure(int fd, uint64_t nblocks, int cpu, const char *irq, unsigned 
         for (unsigned c = 0; c < n0; c++)
             for (int l = 0; l < CALQD_NLEVEL; l++)
                 out->cpu_ns_per_io[c][l] = fmax(0, lv1[c][l] - lv0[c][l]) / ios;
+    }
+    return 0;
+}
+
+int calqd_remote_costs(const calqd_point_t *near, const calqd_point_t *far, unsigned irq_cpu,
+                       unsigned far_cpu, calqd_remote_t *out)
+{
+    unsigned ncpu = near->ncpu < far->ncpu ? near->ncpu : far->ncpu;
+    if (irq_cpu >= ncpu || far_cpu >= ncpu || far_cpu == irq_cpu)
+        return -EINVAL;
+    const double(*n)[CALQD_NLEVEL] = near->cpu_ns_per_io, (*f)[CALQD_NLEVEL] = far->cpu_ns_per_io;
+    out->softirq_ns = f[irq_cpu][CALQD_SOFTIRQ] - n[irq_cpu][CALQD_SOFTIRQ];
+    out->task_work_ns = f[far_cpu][CALQD_THREAD] - n[irq_cpu][CALQD_THREAD];
+    out->hardirq_ns = f[irq_cpu][CALQD_HARDIRQ] + f[far_cpu][CALQD_HARDIRQ] -
+                      n[irq_cpu][CALQD_HARDIRQ] - n[far_cpu][CALQD_HARDIRQ];
+    return 0;
+}
+
+/* A CPU other than cpu that this process may run on, or -1. */
+static int other_cpu(int cpu)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set))
+        return -1;
+    for (int c = 0; c < CALQD_MAXCPU && c < CPU_SETSIZE; c++)
+        if (c != cpu && CPU_ISSET(c, &set))
+            return c;
+    return -1;
+}
+
+/* The far point at CALQD_REMOTE_DEPTH (near: the sweep's point there, on
+ * the interrupt's CPU `cpu`): "far" in dev, the two remote costs in params.
+ * Nothing added where no other CPU is allowed or a point lacks CPU times. */
+static int remote_step(int fd, uint64_t nblocks, int cpu, const char *irq, double warm,
+                       double run, uint64_t seed, const calqd_point_t *near, const calqd_fit_t *f,
+                       const svcurve_t *cv, double cz, json_t *params, json_t *dev,
+                       const volatile sig_atomic_t *stop)
+{
+    int far_cpu = other_cpu(cpu);
+    if (cpu < 0 || far_cpu < 0)
+        return 0;
+    calqd_point_t fp;
+    int rc = measure(fd, nblocks, far_cpu, irq, CALQD_REMOTE_DEPTH, warm, run, seed, stop, &fp);
+    if (rc)
+        return rc == -EINVAL || rc == -EPERM ? 0 : rc; /* not pinnable there: no far point */
+    calqd_remote_t rm;
+    if (calqd_remote_costs(near, &fp, (unsigned)cpu, (unsigned)far_cpu, &rm))
+        return 0;
+    json_t *row = depth_row(&fp, f, cv, cz);
+    if (!row || json_object_set_new(row, "cpu", json_integer(far_cpu)) ||
+        json_object_set_new(dev, "far", row))
+        return -ENOMEM;
+    static const char *const name[2] = {"remote_complete_softirq_ns", "remote_task_work_ns"};
+    double v[2] = {rm.softirq_ns, rm.task_work_ns};
+    for (int i = 0; i < 2; i++) {
+        char src[700];
+        snprintf(src, sizeof(src),
+                 "queue-depth sweep at QD%u, %s: the thread on CPU %d (far) less the thread on "
+                 "CPU %d, the interrupt's (near), per read (/proc/stat, USER_HZ ticks; "
+                 "device_units.far and the per_depth row); %s; a difference, so it holds the "
+                 "far side's per-batch costs spread over its reads too (cqe_per_irq near %.1f, "
+                 "far %.1f); hard IRQ difference %.0f ns, not charged",
+                 CALQD_REMOTE_DEPTH,
+                 i == 0 ? "softirq time on the interrupt's CPU" : "thread time on the thread's CPU",
+                 far_cpu, cpu,
+                 i == 0 ? "charged to a remote request that joins a BLOCK_SOFTIRQ list "
+                          "(models/blkmq.c)"
+                        : "charged to a remote completion that joins a task_work run, on the "
+                          "consumer's CPU (models/uring.c)",
+                 near->cqe_per_irq, fp.cqe_per_irq, rm.hardirq_ns);
+        /* the loader takes values >= 0: a negative difference (rounding) is none */
+        json_t *p = json_pack("{s:f, s:s, s:I, s:{s:s}, s:f, s:i, s:s}", "value", fmax(0, v[i]),
+                              "unit", "ns", "samples", (json_int_t)fp.ios, "fit", "dist",
+                              "fixed", "measured_ns", v[i], "depth", CALQD_REMOTE_DEPTH,
+                              "source", src);
+        if (!p || json_object_set_new(params, name[i], p))
+            return -ENOMEM;
     }
     return 0;
 }
@@ -766,6 +847,13 @@ int calqd_calibrate(int fd, uint64_t nblocks, int cpu, const char *irq_prefix, i
     json_t *b = calqd_batch_knots(pt, CALQD_NDEPTH, s);
     if (b && json_object_set_new(p, "batch", b))
         return -ENOMEM;
+    /* the remote completion's per-read cost: the largest fit depth again,
+     * from another CPU (same seed: the same offsets) */
+    for (size_t i = 0; i < CALQD_NDEPTH; i++)
+        if (calqd_depths[i] == CALQD_REMOTE_DEPTH &&
+            (rc = remote_step(fd, nblocks, cpu, irq_prefix, warm, run, 0x5eed + i, &pt[i], &f,
+                              &cv, cz, params, p, stop)))
+            return rc;
     /* the VM's freezes, beside the sweep: at QD1 and at a depth with fewer
      * interrupts per read, every vCPU kept busy; then the host quota model */
     calqd_freeze_t fz[2];

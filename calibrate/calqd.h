@@ -176,6 +176,27 @@ int calqd_fit(const calqd_point_t *pt, size_t n, double s_ns, double z_ns, calqd
  * share (or out of memory). */
 json_t *calqd_batch_knots(const calqd_point_t *pt, size_t n, double s_ns);
 
+/* The per-read cost of a remote completion (docs/calibration.md, "Remote
+ * completions"): the same depth measured with the thread on the interrupt's
+ * CPU (near) and on another CPU (far). A far read completes on the
+ * interrupt's CPU, which did not allocate it, and its io_uring task_work
+ * runs on the thread's CPU: softirq_ns is the far point's softirq time per
+ * read on the interrupt's CPU less the near point's there; task_work_ns the
+ * far point's thread time per read on the thread's CPU less the near
+ * point's thread time on the interrupt's CPU (where the near thread ran);
+ * hardirq_ns the same difference of hard-IRQ time over both CPUs (recorded,
+ * not charged: without CONFIG_IRQ_TIME_ACCOUNTING it is 0). Differences as
+ * measured (may be < 0 by a tick's rounding). -EINVAL when a point has no
+ * CPU times or a CPU is out of its range. */
+typedef struct {
+    double softirq_ns, task_work_ns, hardirq_ns;
+} calqd_remote_t;
+int calqd_remote_costs(const calqd_point_t *near, const calqd_point_t *far, unsigned irq_cpu,
+                       unsigned far_cpu, calqd_remote_t *out);
+/* The depth the far point is measured at: a fit depth (the largest: the
+ * per-batch share of the difference is spread over the most reads). */
+#define CALQD_REMOTE_DEPTH 64
+
 /* The calibrate step: sweep calqd_depths on the IRQ CPU `cpu` (quick: 0.2 s
  * warm-up + 1 s per depth; else 0.5 + 3 s), take S as the mean of
  * params.device_read_4k_ns (its fit) and Z as the QD1 mean latency minus S,
@@ -189,7 +210,10 @@ json_t *calqd_batch_knots(const calqd_point_t *pt, size_t n, double s_ns);
  * pinned CPU sat idle waiting (idle share x d / IOPS(d)): what the device
  * took beyond QD1, measured, not solved through a host model.
  * Then measure calqd_check_depths the same way and record them with both
- * models' IOPS there as "check" (the fits never see them). -ENOENT when
+ * models' IOPS there as "check" (the fits never see them). Where another
+ * CPU is allowed, measure CALQD_REMOTE_DEPTH again from it ("far") and add
+ * "remote_complete_softirq_ns" and "remote_task_work_ns" to params
+ * (calqd_remote_costs against the sweep's point at that depth). -ENOENT when
  * params has no device_read_4k_ns; else 0, -EINTR or -errno. */
 int calqd_calibrate(int fd, uint64_t nblocks, int cpu, const char *irq_prefix, int quick,
                     json_t *params, const volatile sig_atomic_t *stop);

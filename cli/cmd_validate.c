@@ -610,7 +610,8 @@ static void val_print_ref(const val_reftab_t *t, const reference_t *ref, const c
 static bool val_loo_drop(const char *name)
 {
     return strstr(name, "cross") || strncmp(name, "ipi_", 4) == 0 ||
-           strcmp(name, "irq_busy_ns") == 0 || (strncmp(name, "qd1_read_p50_cpu", 16) == 0);
+           strcmp(name, "irq_busy_ns") == 0 || strncmp(name, "qd1_read_p50_cpu", 16) == 0 ||
+           strncmp(name, "remote_", 7) == 0; /* the sweep's far point (calqd.h) */
 }
 
 static int val_loo_file(const char *cal, const char *out)
@@ -793,9 +794,9 @@ int cmd_validate(int argc, char **argv)
                         rc = CMD_FAIL;
                 free(one.v);
                 printf("leave-one-out: %s simulated with %s (the calibration without the "
-                       "parameters that need a thread off the interrupt CPU: *cross*, ipi_*, irq_busy_ns, "
-                       "qd1_read_p50_cpu*, the cross completion chains; the model's defaults "
-                       "stand in)\n", name, loo);
+                       "parameters that need a thread off the interrupt CPU: *cross*, ipi_*, "
+                       "irq_busy_ns, remote_*, qd1_read_p50_cpu*, the cross completion chains; "
+                       "the model's defaults stand in)\n", name, loo);
             }
         }
         free(cal);

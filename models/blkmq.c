@@ -214,6 +214,23 @@ static bool blkmq_to_ksoftirqd(blkmq_t *b, uint32_t c, bool lists, bool join)
     return b->restarts[c] >= b->host->ksoftirqd_after;
 }
 
+/* What a request that joins a BLOCK_SOFTIRQ list costs its completing CPU
+ * beyond blk_complete_per_rq_ns when that CPU did not allocate it
+ * (blk_cpu): remote_complete_softirq_ns, per read, as the queue-depth sweep
+ * measured it far less near (the request, bio and io_uring request are the
+ * other CPU's cache lines, and each completion is handed to a task on
+ * another CPU). Joins only: the per-request cost was measured on the
+ * interrupt's CPU (calbatch, near), while the run's first request pays
+ * what calibrate measured with the waiter on its side at QD1
+ * (blk_complete_cross_ns, then the IPI or wake-up), a lone remote
+ * completion's cost included. 0 (no draw) uncalibrated. */
+static sim_time_t blkmq_remote_ns(const blkmq_t *b, const req_t *r)
+{
+    if (!b->costs->c[COST_REMOTE_SOFTIRQ].measured || r->completion_cpu == r->blk_cpu)
+        return 0;
+    return (sim_time_t)costs_req(b->costs, COST_REMOTE_SOFTIRQ, r);
+}
+
 /* BLOCK_SOFTIRQ on r->completion_cpu (blk_done_softirq). The request joins
  * the CPU's blk_cpu_done list; blk_mq_raise_softirq raises the softirq only
  * when the list was empty (llist_add), and the run (blk_complete_reqs)
@@ -227,7 +244,8 @@ static void blkmq_run_softirq(blkmq_t *b, req_t *r)
     /* uncalibrated, every request pays the same: the list changes nothing */
     bool lists = b->costs->c[COST_BLK_COMPLETE_PER_RQ].measured, join = lists && b->raised[c];
     sim_time_t work =
-        (sim_time_t)costs_req(b->costs, join ? COST_BLK_COMPLETE_PER_RQ : COST_BLK_COMPLETE, r);
+        join ? (sim_time_t)costs_req(b->costs, COST_BLK_COMPLETE_PER_RQ, r) + blkmq_remote_ns(b, r)
+             : (sim_time_t)costs_req(b->costs, COST_BLK_COMPLETE, r);
     if (blkmq_to_ksoftirqd(b, c, lists, join)) {
         /* __do_softirq gave up: the rest runs in ksoftirqd, a fair thread
          * that competes with the CPU's other threads; the raise that hands

@@ -66,6 +66,8 @@ const cost_info_t costs_info[COST_N] = {
     [COST_IRQ_BUSY] = {"irq_busy_ns", "ns", "calibrated only (QD1 reads from another CPU with a thread spinning on the interrupt's CPU, less the median with it idle: on a VM a running vCPU gets the interrupt later than a halted one); uncalibrated 0: bare metal delivers to a running CPU at once", 0},
     [COST_TIMER_WAKE_CPU] = {"timer_wake_cpu_ns", "ns", "calibrated only (the thread's CPU time of each calibrated hrtimer sleep: arming, sleeping, switch-in, return; 13.5 us on the development VM); uncalibrated 0: the sleep's CPU is not charged", 0},
     [COST_TIMER_WAKE_IRQ] = {"timer_wake_irq_ns", "ns", "calibrated only (the same sleeps: the CPU's time not idle less the thread's, per sleep: the expiry's interrupt, idle exit and entry); uncalibrated 0", 0},
+    [COST_REMOTE_SOFTIRQ] = {"remote_complete_softirq_ns", "ns", "calibrated only (queue-depth sweep at QD64: softirq time per read on the interrupt's CPU with the thread on another CPU, less with it on the interrupt's CPU), charged to a remote request that joins a BLOCK_SOFTIRQ list; uncalibrated 0: nothing charged", 0},
+    [COST_REMOTE_TASK_WORK] = {"remote_task_work_ns", "ns", "calibrated only (queue-depth sweep at QD64: the thread's CPU time per read on another CPU than the interrupt's, less on the interrupt's CPU), charged to a remote completion that joins a task_work run; uncalibrated 0: nothing charged", 0},
     [COST_TASK_WORK_PER_CQE] = {"task_work_per_cqe_ns", "ns", "calibrated only (calbatch: spacing of io_uring_complete in one task_work run); uncalibrated: every completion notifies its task", 450},
 };
 

@@ -104,6 +104,11 @@ typedef enum {
     COST_IRQ_BUSY,            /* a device interrupt's later delivery to a CPU that is running */
     COST_TIMER_WAKE_CPU,      /* an hrtimer sleep's CPU in the sleeping thread */
     COST_TIMER_WAKE_IRQ,      /* an hrtimer sleep's CPU in no thread: expiry interrupt, idle exit */
+    /* a completion on a CPU other than the one that submitted it, per read at depth
+     * (calibrate/calqd.h, calqd_remote_costs), charged to the completions that join a
+     * batch (the first of one pays QD1 costs measured on its side); calibrated only */
+    COST_REMOTE_SOFTIRQ,      /* ... joining a BLOCK_SOFTIRQ list: extra on the completing CPU */
+    COST_REMOTE_TASK_WORK,    /* ... joining a task_work run: extra on the consumer's CPU */
     COST_N
 } cost_id_t;
 

@@ -475,6 +475,22 @@ static void uring_consumer_ran(sim_t *sim, void *ctx, uint64_t arg)
         cpus_thread_spin(t, false);
 }
 
+/* What r costs the thread on `cpu` as an item of a task_work run beyond
+ * task_work_per_cqe_ns when r completed on another CPU (remote_task_work_ns,
+ * per read, as the queue-depth sweep measured the thread's CPU time far
+ * less near: the io_uring request and its CQE come from the completing
+ * CPU's cache). Items that join a run only: the per-item cost was measured
+ * with the thread on the interrupt's CPU (calbatch, near), while the run's
+ * first completion pays what calibrate measured with the waiter on its side
+ * at QD1 (the completion chains, or the IPI or wake-up and task_work_ns),
+ * a lone remote completion's cost included. 0 (no draw) uncalibrated. */
+static sim_time_t uring_remote_ns(const uring_t *u, const req_t *r, uint32_t cpu)
+{
+    if (!u->costs->c[COST_REMOTE_TASK_WORK].measured || (uint32_t)r->completion_cpu == cpu)
+        return 0;
+    return RQ(u, COST_REMOTE_TASK_WORK, r);
+}
+
 /* r's task_work run is now queued on its consumer thread. */
 static void uring_lead(uring_t *u, req_t *r)
 {
@@ -488,7 +504,9 @@ static void uring_join(uring_t *u, req_t *r)
 {
     uring_cons_t *c = &u->cons[r->thread];
     r->deferred = c->tw_leader->deferred;
-    cpus_thread_run_first(c->t, RQ(u, COST_TASK_WORK_PER_CQE, r) + uring_touch(u, r),
+    cpus_thread_run_first(c->t,
+                          RQ(u, COST_TASK_WORK_PER_CQE, r) + uring_touch(u, r) +
+                              uring_remote_ns(u, r, cpus_thread_cpu(c->t)),
                           uring_consumer_ran, u, PTR(r));
 }
 
@@ -500,7 +518,9 @@ static void uring_woke(uring_t *u, uring_cons_t *c)
     for (uint32_t i = 0; i < c->njoined; i++) {
         req_t *r = c->joined[i];
         r->deferred = c->tw_leader ? c->tw_leader->deferred : r->deferred;
-        cpus_thread_run(c->t, RQ(u, COST_TASK_WORK_PER_CQE, r) + uring_touch(u, r),
+        cpus_thread_run(c->t,
+                        RQ(u, COST_TASK_WORK_PER_CQE, r) + uring_touch(u, r) +
+                            uring_remote_ns(u, r, cpus_thread_cpu(c->t)),
                         uring_consumer_ran, u, PTR(r));
     }
     c->njoined = 0;

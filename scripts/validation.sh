@@ -106,7 +106,7 @@ PY
     echo "Live: the I/O threads' own CPU time plus every CPU's hard-IRQ and softirq time over the"
     echo "window (/proc/stat); simulated: every level of every CPU less the background tasks."
     echo "\"leave-one-out\": qd1-far simulated with the calibration minus every parameter that needs a"
-    echo "thread off the interrupt CPU (\*cross\*, ipi\_\*, irq_busy_ns, qd1_read_p50_cpu\*, the cross completion chains); the model's defaults stand in."
+    echo "thread off the interrupt CPU (\*cross\*, ipi\_\*, irq_busy_ns, remote\_\*, qd1_read_p50_cpu\*, the cross completion chains); the model's defaults stand in."
     echo
     if [ "$rounds" -gt 1 ]; then
         echo "The gate: the median of $rounds paired rounds (a round = calibrate, then every regime"

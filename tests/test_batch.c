@@ -14,6 +14,11 @@
  *     blk_complete_per_rq_ns; the one that raises costs blk_complete_ns;
  *     a list of any length is one softirq pass, and only raises that find
  *     the softirq still running count towards ksoftirqd (restarts);
+ *   - a remote completion (completed on a CPU other than the request's)
+ *     that joins a BLOCK_SOFTIRQ list costs remote_complete_softirq_ns more
+ *     there (the completing CPU), and one that joins a task_work run
+ *     remote_task_work_ns more on the consumer's CPU; the first of either,
+ *     a local one and an uncalibrated one nothing more;
  *   - calbatch_fit recovers the slopes a synthetic trace was built with.
  * Costs: call 1000, SQE 100, dispatch 3000 (plugged 500), handler 1000
  * (+200 per further CQE), block completion 2000 (+300 per joining request),
@@ -241,6 +246,137 @@ static void test_task_work_join(void **state)
     rig_fini(&g);
 }
 
+/* A remote completion's per-read costs (remote_complete_softirq_ns R_SIRQ,
+ * remote_task_work_ns R_TW): charged where they fall, to the completions
+ * that join a softirq list or a task_work run (the first of each pays
+ * costs measured on its side at QD1), only where calibrated, only when the
+ * completing CPU is not the request's. */
+#define R_SIRQ 700
+#define R_TW 400
+
+static void rig_remote(rig_t *g, bool calibrated)
+{
+    g->costs.c[COST_REMOTE_SOFTIRQ].value = R_SIRQ;
+    g->costs.c[COST_REMOTE_TASK_WORK].value = R_TW;
+    g->costs.c[COST_REMOTE_SOFTIRQ].measured = calibrated;
+    g->costs.c[COST_REMOTE_TASK_WORK].measured = calibrated;
+}
+
+/* Three block completions on CPU 1 (the vector's) at t = 0 of requests
+ * allocated on blk_cpu, one BLOCK_SOFTIRQ run: their done times and every
+ * CPU's busy time by level. */
+static void softirq_three(bool calibrated, int16_t blk_cpu, sim_time_t at[3],
+                          double busy[2][CPU_NLEVELS])
+{
+    rig_t g;
+    rig_init(&g);
+    rig_remote(&g, calibrated);
+    blkmq_t *b = rig_blkmq(&g, ignore, reached);
+    for (unsigned i = 0; i < 3; i++) {
+        req_t *r = io(&g, i);
+        r->blk_cpu = blk_cpu;
+        r->irq_cpu = 1;
+    }
+    for (unsigned i = 0; i < 3; i++)
+        blkmq_complete(b, &g.r[i]);
+    sim_run(g.sim, SIM_MS(1));
+    assert_int_equal(g.n, 3);
+    for (unsigned i = 0; i < 3; i++) {
+        assert_int_equal(g.r[i].completion_cpu, 1);
+        at[i] = g.at[i];
+    }
+    for (uint32_t c = 0; c < 2; c++)
+        for (int l = 0; l < CPU_NLEVELS; l++)
+            busy[c][l] = cpus_busy_ns(g.cpus, c, (cpu_level_t)l);
+    rig_fini(&g);
+}
+
+/* Allocated on CPU 0, completed on CPU 1: the run's first request costs
+ * blk_complete_ns, each of the two that join its list
+ * blk_complete_per_rq_ns + R_SIRQ, all of it softirq time on CPU 1 and
+ * nothing anywhere else; allocated on CPU 1, or uncalibrated: no R_SIRQ. */
+static void test_remote_softirq(void **state)
+{
+    (void)state;
+    sim_time_t at[3];
+    double busy[2][CPU_NLEVELS];
+    softirq_three(true, 0, at, busy);
+    assert_int_equal(at[0], COMPLETE);
+    assert_int_equal(at[1], COMPLETE + PER_RQ + R_SIRQ);
+    assert_int_equal(at[2], COMPLETE + 2 * (PER_RQ + R_SIRQ));
+    assert_true(busy[1][CPU_SOFTIRQ] == COMPLETE + 2 * (PER_RQ + R_SIRQ));
+    assert_true(busy[1][CPU_HARDIRQ] == 0 && busy[1][CPU_USER] == 0);
+    for (int l = 0; l < CPU_NLEVELS; l++)
+        assert_true(busy[0][l] == 0);
+    for (int cal = 0; cal < 2; cal++) { /* near (calibrated), far uncalibrated */
+        softirq_three(cal, cal ? 1 : 0, at, busy);
+        assert_int_equal(at[2], COMPLETE + 2 * PER_RQ);
+        assert_true(busy[1][CPU_SOFTIRQ] == COMPLETE + 2 * PER_RQ);
+    }
+}
+
+/* Two completions on CPU cc at t = 100 us for a consumer asleep on CPU
+ * `me`, the per-CQE cost calibrated (the second joins the first's task_work
+ * list): when each was consumed, and every CPU's busy time by level. */
+static void task_work_two(bool calibrated, int16_t me, int16_t cc, sim_time_t at[2],
+                          double busy[2][CPU_NLEVELS])
+{
+    rig_t g;
+    rig_init(&g);
+    rig_remote(&g, calibrated);
+    g.costs.c[COST_CONTEXT_SWITCH].value = 1000;
+    g.costs.c[COST_TASK_WORK].value = 300;
+    g.costs.c[COST_CQE_POST].value = 100;
+    g.costs.c[COST_TASK_WORK_PER_CQE].value = 150;
+    g.costs.c[COST_TASK_WORK_PER_CQE].measured = 1;
+    uring_t *u = rig_uring(&g, ignore, reached);
+    for (unsigned i = 0; i < 2; i++) {
+        req_t *r = io(&g, i);
+        r->consumer_cpu = me;
+        assert_int_equal(uring_submit(u, r, 2, SIM_MS(1), 0, 0), 0);
+        r->completion_cpu = cc;
+        sim_at(g.sim, 100000, complete_at, &g, i);
+    }
+    sim_run(g.sim, SIM_MS(1));
+    assert_int_equal(g.n, 2);
+    at[0] = g.at[0];
+    at[1] = g.at[1];
+    for (uint32_t c = 0; c < 2; c++)
+        for (int l = 0; l < CPU_NLEVELS; l++)
+            busy[c][l] = cpus_busy_ns(g.cpus, c, (cpu_level_t)l);
+    rig_fini(&g);
+}
+
+/* Completed on CPU 1 for a consumer on CPU 0: the cross-CPU wake-up and
+ * the leader's task_work as before, then the joined item costs
+ * task_work_per_cqe_ns + R_TW: consumed R_TW later, R_TW more thread time
+ * on CPU 0; CPU 1 and the other levels untouched. Consumer on CPU 1 with
+ * the completions: nothing changes. */
+static void test_remote_task_work(void **state)
+{
+    (void)state;
+    sim_time_t on[2], off[2];
+    double bon[2][CPU_NLEVELS], boff[2][CPU_NLEVELS];
+    task_work_two(true, 0, 1, on, bon);
+    task_work_two(false, 0, 1, off, boff);
+    assert_int_equal(on[0], off[0]);
+    assert_int_equal(on[1], off[1] + R_TW);
+    assert_true(on[1] > on[0]); /* the joined item runs behind the leader's */
+    assert_true(bon[0][CPU_USER] == boff[0][CPU_USER] + R_TW);
+    for (int l = 0; l < CPU_NLEVELS; l++) {
+        assert_true(bon[1][l] == boff[1][l]);
+        if (l != CPU_USER)
+            assert_true(bon[0][l] == boff[0][l]);
+    }
+    task_work_two(true, 1, 1, on, bon); /* near */
+    task_work_two(false, 1, 1, off, boff);
+    assert_int_equal(on[0], off[0]);
+    assert_int_equal(on[1], off[1]);
+    for (uint32_t c = 0; c < 2; c++)
+        for (int l = 0; l < CPU_NLEVELS; l++)
+            assert_true(bon[c][l] == boff[c][l]);
+}
+
 /* CQEs at t = 0, 100 and 200 on the vector of CPU 1: the first handler
  * (one CQE) runs [0, 1000); the vector raised meanwhile is pending, and
  * one more handler reaps both others: [1000, 1000 + 1000 + 200). */
@@ -445,6 +581,8 @@ int main(void)
         cmocka_unit_test(test_task_work_join),
         cmocka_unit_test(test_irq_pending_bit),
         cmocka_unit_test(test_softirq_list),
+        cmocka_unit_test(test_remote_softirq),
+        cmocka_unit_test(test_remote_task_work),
         cmocka_unit_test(test_softirq_list_is_one_pass),
         cmocka_unit_test(test_softirq_restarts_go_to_ksoftirqd),
         cmocka_unit_test(test_calbatch_fit),

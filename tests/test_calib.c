@@ -369,6 +369,32 @@ static void check_sweep_cpu(json_t *params)
     }
 }
 
+/* The remote completion's far point (device_units.far, two CPUs or more
+ * this process may run on): at the remote depth, from another CPU than the
+ * sweep's, and both costs from it (the loader's range: >= 0). */
+static void check_remote(json_t *params)
+{
+    json_t *du = json_object_get(params, "device_units");
+    cpu_set_t set;
+    if (!du || sched_getaffinity(0, sizeof(set), &set) || CPU_COUNT(&set) < 2) {
+        printf("remote completion costs not checked: no sweep, or one CPU\n");
+        return;
+    }
+    json_t *far = json_object_get(du, "far");
+    assert_non_null(far);
+    assert_int_equal(json_integer_value(json_object_get(far, "depth")), CALQD_REMOTE_DEPTH);
+    assert_true(json_number_value(json_object_get(far, "iops")) > 0);
+    static const char *const name[] = {"remote_complete_softirq_ns", "remote_task_work_ns"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *p = json_object_get(params, name[i]);
+        assert_non_null(p);
+        assert_true(json_number_value(json_object_get(p, "value")) >= 0);
+        printf("%s %.0f ns (measured %.0f)\n", name[i],
+               json_number_value(json_object_get(p, "value")),
+               json_number_value(json_object_get(p, "measured_ns")));
+    }
+}
+
 /* The VM freezes beside the sweep (device_units.vm_freeze, two CPUs or more
  * that this process may all run on): a share of the span, and freezes no
  * shorter than the 2 ms that defines one. */
@@ -447,6 +473,7 @@ static void test_calibrate_quick(void **state)
     }
     assert_true(qd1 >= 1);
     check_sweep_cpu(params);
+    check_remote(params);
     check_vm_freeze(params);
     /* the per-KiB quantile differences are drawn with the 4 KiB time */
     json_t *pk = json_object_get(params, "device_read_ns_per_kib");

@@ -5,7 +5,8 @@
  * recovering a known curve from the IOPS it produces, and the loader
  * keeping a calibration without a curve on the c units; the batch knots
  * from a sweep's idle shares, by hand, and their loading; the spans every
- * CPU's spinner was out at once (the VM freeze probe), by hand.
+ * CPU's spinner was out at once (the VM freeze probe), by hand; the remote
+ * completion's costs from a near and a far sweep point, by hand.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -112,6 +113,37 @@ static void test_batch_knots(void **state)
     json_decref(b);
     pt[2].cqe_per_irq = 1.1;
     assert_null(calqd_batch_knots(pt, 4, 30000));
+}
+
+/* The remote completion's costs by hand, from the bare loop's QD64 figures
+ * (docs/models.md): near, CPU 1 (the interrupt's) 1.7 us thread + 0.4 us
+ * softirq per read; far, the thread on CPU 0 3.25 us, CPU 1 1.95 us
+ * softirq: softirq 1950 - 400 = 1550 ns, task_work 3250 - 1700 = 1550 ns;
+ * the hard IRQ difference over both CPUs 60 + 10 - 20 - 0 = 50 ns. A CPU
+ * out of the points' range, or the same CPU twice, is -EINVAL. */
+static void test_remote_costs(void **state)
+{
+    (void)state;
+    static calqd_point_t near, far;
+    near.ncpu = far.ncpu = 2;
+    near.cpu_ns_per_io[1][CALQD_THREAD] = 1700;
+    near.cpu_ns_per_io[1][CALQD_SOFTIRQ] = 400;
+    near.cpu_ns_per_io[1][CALQD_HARDIRQ] = 20;
+    near.cpu_ns_per_io[0][CALQD_THREAD] = 30; /* background on the other CPU: not the read's */
+    far.cpu_ns_per_io[0][CALQD_THREAD] = 3250;
+    far.cpu_ns_per_io[0][CALQD_HARDIRQ] = 10;
+    far.cpu_ns_per_io[1][CALQD_SOFTIRQ] = 1950;
+    far.cpu_ns_per_io[1][CALQD_HARDIRQ] = 60;
+    far.cpu_ns_per_io[1][CALQD_THREAD] = 40;
+    calqd_remote_t rm;
+    assert_int_equal(calqd_remote_costs(&near, &far, 1, 0, &rm), 0);
+    assert_true(fabs(rm.softirq_ns - 1550) < 1e-9);
+    assert_true(fabs(rm.task_work_ns - 1550) < 1e-9);
+    assert_true(fabs(rm.hardirq_ns - 50) < 1e-9);
+    assert_int_equal(calqd_remote_costs(&near, &far, 1, 1, &rm), -EINVAL);
+    assert_int_equal(calqd_remote_costs(&near, &far, 1, 2, &rm), -EINVAL);
+    far.ncpu = 0;
+    assert_int_equal(calqd_remote_costs(&near, &far, 1, 0, &rm), -EINVAL);
 }
 
 static void load(const char *json, costs_t *k, int want)
@@ -228,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_mva_closed_forms),
         cmocka_unit_test(test_fit_recovers_curve),
         cmocka_unit_test(test_batch_knots),
+        cmocka_unit_test(test_remote_costs),
         cmocka_unit_test(test_loader),
         cmocka_unit_test(test_freeze_overlap),
         cmocka_unit_test(test_freeze_fit),
