@@ -7,6 +7,10 @@
  * pinned to that CPU and to one other (the fio-comparable numbers); the
  * same runs traced, joined per request, for the device service time and
  * the completion chain split by waiter locality; then the CPU-only probes.
+ * The QD1 stages are guarded against a passing host disturbance (calguard.h,
+ * guard_* here): a stage whose blocks disagree or that is slower than its
+ * CPU's untraced reads is taken again, and the whole set where the end's
+ * reference probe shows it was all taken in a slowed state.
  */
 #define _GNU_SOURCE
 #include "calib.h"
