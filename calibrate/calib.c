@@ -163,6 +163,13 @@ static void append(char *buf, size_t size, const char *sep, const char *fmt, ...
     va_end(ap);
 }
 
+/* What a re-take adds to a stage's seed: its reads go to other offsets
+ * than the set-aside take's (0 on the first take: its offsets unchanged). */
+static uint64_t take_seed(const cal_t *c, int id)
+{
+    return 1000 * (uint64_t)c->g.takes[id];
+}
+
 static void stage_begin(cal_t *c)
 {
     c->g.disturbed = 0;
@@ -191,7 +198,7 @@ static int stage_again(cal_t *c, int id, const char *label)
     }
     append(c->g.hist[id], sizeof(c->g.hist[id]), ", then ", "take %d set aside: %s", t, c->g.why);
     note(c, "guard: %s re-taken, take %d disturbed: %s", label, t, c->g.why);
-    c->nsteps++;
+    c->nsteps += id != GS_PER_KIB; /* (the per-KiB reads print no step) */
     return 1;
 }
 
@@ -497,9 +504,11 @@ static int read_per_kib(cal_t *c, int cpu, size_t n)
     calstat_vec_t v = {0}, s = {0};
     int rc = small && big ? 0 : -ENOMEM;
     if (!rc)
-        rc = calprobe_qd1_bytes(c->fd, c->nblocks, cpu, 0, 4096, n, 300, small, c->o->stop);
+        rc = calprobe_qd1_bytes(c->fd, c->nblocks, cpu, 0, 4096, n,
+                                300 + take_seed(c, GS_PER_KIB), small, c->o->stop);
     if (!rc)
-        rc = calprobe_qd1_bytes(c->fd, c->nblocks, cpu, 0, BIG, n, 301, big, c->o->stop);
+        rc = calprobe_qd1_bytes(c->fd, c->nblocks, cpu, 0, BIG, n,
+                                301 + take_seed(c, GS_PER_KIB), big, c->o->stop);
     for (size_t i = 0; i < n && !rc; i++)
         rc = calstat_push(&s, (double)(small[i].t_done - small[i].t_submit));
     for (size_t i = 0; i < n && !rc; i++)
@@ -556,11 +565,13 @@ static int irq_busy(cal_t *c, size_t n)
     calstat_vec_t base = {0}, v = {0};
     if (!io)
         return -ENOMEM;
-    int rc = calprobe_qd1(c->fd, c->nblocks, me, 0, n, 400, io, c->o->stop);
+    int rc = calprobe_qd1(c->fd, c->nblocks, me, 0, n, 400 + take_seed(c, GS_IRQ_BUSY), io,
+                          c->o->stop);
     for (size_t i = 0; i < n && !rc; i++)
         rc = calstat_push(&base, (double)(io[i].t_done - io[i].t_submit));
     if (!rc)
-        rc = calprobe_qd1_beside_spinner(c->fd, c->nblocks, me, irq, n, 401, io, c->o->stop);
+        rc = calprobe_qd1_beside_spinner(c->fd, c->nblocks, me, irq, n,
+                                         401 + take_seed(c, GS_IRQ_BUSY), io, c->o->stop);
     for (size_t i = 0; i < n && !rc; i++)
         rc = calstat_push(&v, (double)(io[i].t_done - io[i].t_submit));
     if (!rc)
@@ -591,7 +602,9 @@ static int qd1_untraced(cal_t *c, int cpu, size_t n)
     calstat_vec_t v = {0};
     if (!io)
         return -ENOMEM;
-    int rc = calprobe_qd1(c->fd, c->nblocks, cpu, 0, n, 100 + (uint64_t)cpu, io, c->o->stop);
+    int id = c->ncpu_used > 1 && cpu == c->cpu[1] ? GS_QD1_1 : GS_QD1_0;
+    int rc = calprobe_qd1(c->fd, c->nblocks, cpu, 0, n, 100 + (uint64_t)cpu + take_seed(c, id),
+                          io, c->o->stop);
     for (size_t i = 0; i < n && !rc; i++)
         rc = calstat_push(&v, (double)(io[i].t_done - io[i].t_submit));
     if (!rc) {
@@ -776,12 +789,13 @@ static int traced_run(cal_t *c, int cpu, size_t nreads, size_t nwrites, chain_t 
     int rc = rd && wr ? 0 : -ENOMEM;
     if (!rc && (rc = tracerec_start(extra, 16384, &rec, err, sizeof(err))))
         note(c, "tracing failed: %s", err);
+    int id = c->ncpu_used > 1 && cpu == c->cpu[1] ? GS_TRACED_1 : GS_TRACED_0;
     if (!rc)
-        rc = calprobe_qd1(c->fd, c->nblocks, cpu, 0, nreads, 200 + (uint64_t)cpu, rd,
-                          c->o->stop);
+        rc = calprobe_qd1(c->fd, c->nblocks, cpu, 0, nreads,
+                          200 + (uint64_t)cpu + take_seed(c, id), rd, c->o->stop);
     if (!rc && nwrites)
-        rc = calprobe_qd1(c->fd, c->nblocks, cpu, 1, nwrites, 300 + (uint64_t)cpu, wr,
-                          c->o->stop);
+        rc = calprobe_qd1(c->fd, c->nblocks, cpu, 1, nwrites,
+                          300 + (uint64_t)cpu + take_seed(c, id), wr, c->o->stop);
     if (!rc) {
         traceparse_err_t perr;
         rc = tracerec_readback(rec, &tp, &perr, &tmp);
@@ -1684,7 +1698,9 @@ static int guard_end(cal_t *c, const sizes_t *sz)
         }
         note(c, "guard: set %d re-taken at the end: %s", c->g.whole + 1, why);
         c->g.whole++;
-        c->nsteps += c->ncpu_used * 2 + 1;
+        char w[256];
+        c->nsteps += c->ncpu_used * (tracerec_available(w, sizeof(w)) ? 2 : 1) +
+                     (c->ncpu_used > 1); /* the set's steps again */
         rc = guarded_take(c, sz);
         if (rc)
             return rc;
