@@ -1,11 +1,13 @@
 /*
  * calguard.h - whether a calibration stage was taken during a passing host
  * disturbance (a shared VM's host slowing it for seconds at a time), by the
- * stage's own internal consistency: the medians of consecutive blocks of
- * its samples (a disturbance that began or ended inside the stage), and a
- * reference probe's median against the stage's (a disturbance that covered
- * the whole stage). calib.c re-takes a stage found disturbed (at most
- * CALGUARD_RETAKES times) and says so in the calibration's provenance.
+ * calibration's own internal consistency: the medians of consecutive blocks
+ * of a stage's samples (a disturbance that began or ended inside the
+ * stage), and medians of QD1 reads against the same CPU's untraced QD1
+ * reads or a later reference probe (a disturbance that covered a whole
+ * stage or the whole set). calib.c re-takes what it finds disturbed (at
+ * most CALGUARD_RETAKES times) and says so in the calibration's provenance
+ * and the parameters' sources.
  *
  * Owns nothing: pure functions over samples in measurement order. The
  * thresholds and where they come from: docs/calibration.md, "Disturbed
