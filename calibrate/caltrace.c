@@ -101,9 +101,10 @@ static int put(json_t *params, const char *name, double value, const char *unit,
     for (size_t i = 0; pairs && i < npairs; i++)
         if (json_array_append_new(pairs, json_real(per_pair[i])))
             break;
-    json_t *o = pairs ? json_pack("{s:f, s:s, s:I, s:o, s:s}", "value", value, "unit", unit,
-                                  "samples", (json_int_t)samples, "pairs", pairs, "source",
-                                  source)
+    /* the file's shape (docs/calibration.md): a fixed value, no quantiles */
+    json_t *o = pairs ? json_pack("{s:f, s:s, s:I, s:{s:s}, s:o, s:s}", "value", value, "unit",
+                                  unit, "samples", (json_int_t)samples, "fit", "dist", "fixed",
+                                  "pairs", pairs, "source", source)
                       : NULL;
     if (!o || json_object_set_new(params, name, o))
         return -ENOMEM;
