@@ -15,7 +15,9 @@
 #     calibration, every variant: the prediction, and the policy it picks
 #     (the variant with the lowest simulated p99); and again with the other
 #     tenants' CPU load as measured around the recording (mean runnable tasks,
-#     /proc/stat procs_running) as host.background threads;
+#     /proc/stat procs_running) as host.background threads; and with
+#     host.traced (the recording's own conditions: the tracing costs the
+#     calibration measured), which validate's simulation uses too;
 #  6. `latsurf live` of the picked variant on a file target latsurf creates
 #     (offsets folded into it with wrap_bytes; --allow-write: a recorded write,
 #     if any, lands in that scratch file, never in the database), each read
@@ -153,12 +155,25 @@ EOF
 
   # 5. simulate every variant, pick the policy; then once more with the
   #    tenants' load measured around the recording (host.background)
-  rm -f sim-$tag.sqlite simload-$tag.sqlite
+  rm -f sim-$tag.sqlite simload-$tag.sqlite simtr-$tag.sqlite
   (cd "$src" && "$bin" run "$scn" --db "$W/sim-$tag.sqlite" --reps "$reps" "${sets[@]}" \
      --set run.record_requests=$((2 * nreq + 1000)) -q) > sim-$tag.log
+  # the same under the recording's own conditions (host.traced: the
+  # tracepoints' CPU in each read and the recorder's thread, as calibrate
+  # measured them): what the recording is compared with; the plain sim
+  # above is the untraced prediction a user acts on
+  traced=()
+  grep -q '"trace_syscall_ns"' "$W/$cal" && traced=(--set host.traced=true)
+  if [ ${#traced[@]} -gt 0 ]; then
+    (cd "$src" && "$bin" run "$scn" --db "$W/simtr-$tag.sqlite" --reps "$reps" "${sets[@]}" \
+       --set run.record_requests=$((2 * nreq + 1000)) "${traced[@]}" -q) > simtr-$tag.log
+  else
+    echo "$cal has no trace_syscall_ns (calibrated without tracefs): no host.traced simulation"
+  fi
   (cd "$src" && "$bin" run "$scn" --db "$W/simload-$tag.sqlite" --reps "$reps" "${sets[@]}" \
      --set run.record_requests=$((2 * nreq + 1000)) --set "host.background=$bg" -q) > simload-$tag.log
-  for d in sim simload; do
+  for d in sim simload simtr; do
+    [ -f $d-$tag.sqlite ] || continue
     echo "$d (p50, p99, duration: first issue to last ready, mean over replications)"
     sqlite3 -header -column $d-$tag.sqlite "SELECT r.variant, COUNT(*) AS reps,
       ROUND(AVG((SELECT value FROM metrics WHERE run_id = r.run_id AND name = 'lat_p50_ns'))/1e3, 1) AS p50_us,
@@ -183,7 +198,7 @@ EOF
   (cd "$src" && "$bin" validate "$scn" --target "$W/target.dat" --allow-write --submit "$submit" \
      --reference "$W/ref-$tag.sqlite" \
      --db "$W/val-$tag.sqlite" --reps "$reps" --sim-reps "$reps" --no-calibrate "${sets[@]}" \
-     --set "host.background=$bg") |
+     --set "host.background=$bg" "${traced[@]}") |
     tee validate-$tag.txt
 }
 
@@ -225,6 +240,36 @@ for r in range(1, rounds + 1):
 med = ["%+.1f%%" % statistics.median(rows[(r, v, m)][1] for r in range(1, rounds + 1))
        for v in variants for m in metrics]
 print("| median | | | | %s |" % " | ".join(med))
+print("(sim: validate's simulation, host.traced on where the calibration has the trace "
+      "costs, with the tenants' load)")
+# step 5's simulations of the baseline, no tenants' load: host.traced off
+# (the untraced prediction) and on (the recording's conditions), against the
+# same recording values
+import os
+def simerr(path, r):
+    if not os.path.exists(path):
+        return None
+    db = sqlite3.connect(path)
+    q = db.execute("""SELECT AVG((SELECT value FROM metrics WHERE run_id = r.run_id AND name = 'lat_p50_ns')),
+        AVG((SELECT value FROM metrics WHERE run_id = r.run_id AND name = 'lat_p99_ns')),
+        AVG((SELECT MAX(t_ready) - MIN(t_issue) FROM requests WHERE run_id = r.run_id))
+        FROM runs r WHERE r.variant = 'baseline'""").fetchone()
+    return [100.0 * (q[i] / rows[(r, variants[1], m)][0] - 1) for i, m in enumerate(metrics)]
+print("| round | untraced sim p50 | p99 | duration | host.traced sim p50 | p99 | duration |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+errs = {}
+for r in range(1, rounds + 1):
+    u = simerr("%s/sim-t%s-r%d.sqlite" % (w, threads, r), r)
+    t = simerr("%s/simtr-t%s-r%d.sqlite" % (w, threads, r), r)
+    errs[r] = (u, t)
+    cells = ["%+.1f%%" % x for x in (u or [float("nan")] * 3) + (t or [float("nan")] * 3)]
+    print("| %d | %s |" % (r, " | ".join(cells)))
+med = []
+for k in range(2):
+    for i in range(3):
+        xs = [errs[r][k][i] for r in errs if errs[r][k]]
+        med.append("%+.1f%%" % statistics.median(xs) if xs else "-")
+print("| median | %s |" % " | ".join(med))
 print("bounds (issue 18): p50 within 15%, p99 within 30%, duration within 15%")
 EOF
 fi

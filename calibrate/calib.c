@@ -17,6 +17,7 @@
 
 #include "calibrate/calbatch.h"
 #include "calibrate/calguard.h"
+#include "calibrate/caltrace.h"
 #include "calibrate/calhog.h"
 #include "calibrate/calprobe.h"
 #include "calibrate/calqd.h"
@@ -1860,7 +1861,7 @@ int calib_run(const calib_opts_t *o, json_t **out, char *err, size_t errlen)
     c.ncpu_used = c.cpu[1] >= 0 ? 2 : 1;
     char why[256];
     int traced = tracerec_available(why, sizeof(why));
-    c.nsteps = 2 + c.ncpu_used * (traced ? 2 : 1) + (c.ncpu_used > 1 ? 6 : 3) + 4 + 2 + traced + 1;
+    c.nsteps = 2 + c.ncpu_used * (traced ? 2 : 1) + (c.ncpu_used > 1 ? 6 : 3) + 4 + 2 + 2 * traced + 1;
     {
         /* the parameters the guarded stages write: those new after them */
         json_t *before = json_deep_copy(c.params);
@@ -1907,6 +1908,18 @@ int calib_run(const calib_opts_t *o, json_t **out, char *err, size_t errlen)
                                 sizeof(why2));
         if (why2[0])
             note(&c, "calbatch: %s", why2);
+    }
+    if (!rc && traced) { /* what `trace record` costs a traced read (caltrace.h) */
+        progress(&c, "preads on CPU %d untraced and under trace record's events", c.cpu[0]);
+        char why2[512];
+        rc = caltrace_calibrate(c.fd, c.nblocks, c.cpu[0], opts.quick, c.params, c.o->stop, why2,
+                                sizeof(why2));
+        if (rc && rc != -EINTR) { /* optional: host.traced refuses a file without it */
+            note(&c, "caltrace: not measured: %s%s%s", strerror(-rc), why2[0] ? ": " : "", why2);
+            rc = 0;
+        } else if (why2[0]) {
+            note(&c, "caltrace: %s", why2);
+        }
     }
     if (!rc)
         rc = cpu_probes(&c, sz);

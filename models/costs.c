@@ -418,6 +418,38 @@ static int costs_parse_vmfreeze(json_t *du, vmfreeze_cfg_t *out, const char *pat
     return 0;
 }
 
+/* trace_syscall_ns, trace_drain_event_ns, trace_events_per_read
+ * (calibrate/caltrace.h): all three or none (a calibration made without
+ * tracefs, or before them); traced_measured says which. */
+static int costs_parse_traced(costs_t *k, json_t *params, const char *path, char *err, size_t n)
+{
+    static const char *const names[] = {"trace_syscall_ns", "trace_drain_event_ns",
+                                        "trace_events_per_read"};
+    double v[3];
+    int have = 0;
+    for (int i = 0; i < 3; i++) {
+        json_t *p = json_object_get(params, names[i]);
+        if (!p)
+            continue;
+        json_t *x = json_object_get(p, "value");
+        v[i] = json_number_value(x);
+        if (!json_is_number(x) || !(v[i] >= 0 && v[i] <= 1e9))
+            return costs_bad(err, n, path, names[i], "expected a value >= 0");
+        have++;
+    }
+    if (have && have < 3)
+        return costs_bad(err, n, path, names[have == 1 ? 0 : 1],
+                         "trace_syscall_ns, trace_drain_event_ns and trace_events_per_read "
+                         "come together (calibrate measures them in one step)");
+    if (have == 3) {
+        k->trace_syscall_ns = v[0];
+        k->trace_drain_event_ns = v[1];
+        k->trace_events_per_read = v[2];
+        k->traced_measured = true;
+    }
+    return 0;
+}
+
 /* The cost a parameter name sets: a cost's own name, or its side-conditioned
  * "_cross" side (the name with "_cross" before "_ns"; *cross = 1); -1 for
  * a measurement the models do not use. */
@@ -486,6 +518,8 @@ int costs_load(costs_t *k, const char *path, char *err, size_t n)
                 break;
         }
     }
+    if (rc == 0)
+        rc = costs_parse_traced(k, params, path, err, n);
     json_decref(root);
     if (rc == 0)
         snprintf(k->source, sizeof(k->source), "%s", path);

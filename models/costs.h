@@ -169,6 +169,12 @@ typedef struct {
     /* device_units.vm_freeze.model: the VM host's CPU quota that freezes the
      * VM (models/vmfreeze.h); all zero where the file has none */
     vmfreeze_cfg_t vm_freeze;
+    /* what `latsurf trace record` costs a traced read (calibrate/caltrace.h),
+     * charged by host.traced: trace_syscall_ns (CPU added to the reader's
+     * call), trace_drain_event_ns x trace_events_per_read (the recorder's
+     * CPU per read); traced_measured 0 where the file has none */
+    double trace_syscall_ns, trace_drain_event_ns, trace_events_per_read;
+    bool traced_measured;
     uint32_t key[2];         /* the run's key for keyed draws (costs_set_run) */
     char source[256]; /* calibration file, or "built-in defaults" */
 } costs_t;

@@ -105,6 +105,13 @@ int host_cfg_parse(cfg_t *c, json_t *host, host_cfg_t *h)
         cfg_pop(c, m);
     }
     h->iosched = (host_iosched_t)iosched;
+    cfg_bool(c, host, "traced", &h->traced, false);
+    if (cfg_ok(c) && h->traced && !h->calibration) {
+        size_t m = cfg_push(c, "traced");
+        cfg_fail(c, "true needs host.calibration (a calibration with trace_syscall_ns, "
+                    "measured where tracefs was usable)");
+        cfg_pop(c, m);
+    }
     int vmf = 0;
     cfg_enum(c, host, "vm_freeze", &vmf, 0, vm_freeze_names);
     h->vm_freeze = vmf == 1;
@@ -159,9 +166,10 @@ int host_cfg_parse(cfg_t *c, json_t *host, host_cfg_t *h)
 
 void host_cfg_what_if(const host_cfg_t *h, char *buf, size_t len)
 {
-    const char *key[2] = {h->what_if_warm_cache ? "host.what_if.warm_cache" : NULL,
-                          h->cont && cont_cfg_direct(h->cont) ? "host.gpu.direct" : NULL};
-    for (int i = 0; i < 2; i++) {
+    const char *key[3] = {h->what_if_warm_cache ? "host.what_if.warm_cache" : NULL,
+                          h->cont && cont_cfg_direct(h->cont) ? "host.gpu.direct" : NULL,
+                          h->traced ? "host.traced" : NULL};
+    for (int i = 0; i < 3; i++) {
         size_t n = strlen(buf);
         if (key[i] && n + 1 < len)
             snprintf(buf + n, len - n, "%s%s", n ? ", " : "", key[i]);

@@ -57,13 +57,18 @@ typedef struct {
     /* host.vm_freeze "calibrated": the VM host's CPU quota stops every CPU
      * as the calibration measured it (models/vmfreeze.h); false: never */
     bool vm_freeze;
+    /* host.traced: the workload runs under `latsurf trace record`, so each
+     * request pays the tracepoints' CPU on its consumer's submit call and
+     * a recorder thread drains the events (calibrated: calibrate/caltrace.h;
+     * models/path.c); false: untraced */
+    bool traced;
 } host_cfg_t;
 
 int host_cfg_parse(cfg_t *c, json_t *host, host_cfg_t *out); /* host may be NULL */
 void host_cfg_fini(host_cfg_t *h);
 
-/* Append the what-if keys h enables ("host.what_if.warm_cache", and
- * "host.gpu.direct"), comma separated, to buf (which holds a string). */
+/* Append the what-if keys h enables ("host.what_if.warm_cache",
+ * "host.gpu.direct" and "host.traced"), comma separated, to buf (which holds a string). */
 void host_cfg_what_if(const host_cfg_t *h, char *buf, size_t len);
 
 static inline uint32_t host_node_of(const host_cfg_t *h, uint32_t cpu)

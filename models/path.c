@@ -43,6 +43,8 @@ struct path {
     uint32_t *cpu_node;
     cpu_thread_t **bg;     /* host.background threads */
     vmfreeze_t *vmf;       /* host.vm_freeze, NULL: off */
+    cpu_thread_t *rec;     /* host.traced: the recorder's thread, NULL: off */
+    uint64_t traced_reqs;  /* host.traced: requests submitted since its last drain */
     double frozen_at_warm; /* vmfreeze_frozen_ns at the end of warm-up */
     uint64_t dev_done;     /* requests the devices completed (for vmf) */
     struct timespec t0;   /* wall clock at run start, for progress reports */
@@ -188,8 +190,18 @@ static int path_submit(void *x, req_t *r, const pol_placement_t *pl)
     }
     /* a refusal (out of memory) has failed the run; r is in the harness's
      * hands again */
+    double sub = blkmq_submit_cost(d->blk, r), plugged = blkmq_submit_cost_plugged(d->blk, r);
+    if (p->rec) {
+        /* host.traced: the tracepoints the recorder enabled run in the
+         * consumer's call (sys_enter/exit, block_rq_insert/issue, its
+         * sched_switch), CPU of that call as calibrate measured it per
+         * traced pread (trace_syscall_ns); one request = one syscall */
+        sub += p->cfg.costs->trace_syscall_ns;
+        plugged += p->cfg.costs->trace_syscall_ns;
+        p->traced_reqs++;
+    }
     return uring_submit(p->uring, r, pl->batch ? pl->batch : 1, (sim_time_t)pl->batch_window_ns,
-                        blkmq_submit_cost(d->blk, r), blkmq_submit_cost_plugged(d->blk, r));
+                        sub, plugged);
 }
 
 /* exec_ops_t.cpu_work: the application's own computing, user work of its
@@ -214,6 +226,31 @@ static void path_background(sim_t *sim, void *ctx, uint64_t i)
     const host_background_t *b = &p->cfg.host->background[i];
     cpus_thread_run(p->bg[i], (sim_time_t)(b->busy_us * 1000), sim_nothing, NULL, 0);
     sim_after(sim, (sim_time_t)(b->period_us * 1000), path_background, p, i);
+}
+
+/* host.traced: `latsurf trace record` drains the trace buffers every 50 ms
+ * (cli/cmd_trace.c), trace_drain_event_ns of CPU per event, and the
+ * requests since its last drain wrote trace_events_per_read events each
+ * (calibrate/caltrace.h). It is an ordinary task the scheduler wakes on its
+ * previous CPU if that is idle, else on an idle one (select_idle_sibling),
+ * else where it was. */
+#define PATH_DRAIN_PERIOD_NS 50000000
+static void path_drain(sim_t *sim, void *ctx, uint64_t arg)
+{
+    (void)arg;
+    path_t *p = ctx;
+    const costs_t *k = p->cfg.costs;
+    double work = (double)p->traced_reqs * k->trace_events_per_read * k->trace_drain_event_ns;
+    p->traced_reqs = 0;
+    if (!cpus_thread_busy(p->rec) && !cpus_idle(p->cpus, cpus_thread_cpu(p->rec)))
+        for (uint32_t c = 0; c < p->cfg.host->cpus; c++)
+            if (cpus_idle(p->cpus, c)) {
+                cpus_thread_move(p->rec, c);
+                break;
+            }
+    if (work >= 1)
+        cpus_thread_run(p->rec, (sim_time_t)work, sim_nothing, NULL, 0);
+    sim_after(sim, PATH_DRAIN_PERIOD_NS, path_drain, p, 0);
 }
 
 /* QD1 device time drawn from the calibration (flash.read_dist "calibrated"):
@@ -364,6 +401,21 @@ static path_t *path_new(const exec_env_t *env, const path_cfg_t *cfg)
                path_background, p, i);
     if (phase)
         gsl_rng_free(phase);
+    /* host.traced (runner checked the calibration has the trace costs): the
+     * recorder starts before the command, so its drain's phase against the
+     * workload is uniform */
+    if (h->traced) {
+        gsl_rng *ph = rng_stream_new(env->seed, env->rep, "host.traced");
+        if (!ph || !(p->rec = cpus_thread_new(p->cpus, 0, 0))) {
+            if (ph)
+                gsl_rng_free(ph);
+            path_free(p);
+            return NULL;
+        }
+        cpus_thread_set_user(p->rec, true);
+        sim_at(sim, (sim_time_t)(gsl_rng_uniform(ph) * PATH_DRAIN_PERIOD_NS), path_drain, p, 0);
+        gsl_rng_free(ph);
+    }
     /* host.vm_freeze "calibrated": the VM host's quota as calibrate measured
      * it (off where the calibration has no model: no freezes there) */
     if (h->vm_freeze && vmfreeze_cfg_on(&cfg->costs->vm_freeze) &&

@@ -60,6 +60,13 @@ static int runner_once(const scn_t *s, uint32_t vi, uint32_t rep, sim_time_t war
         snprintf(err, errlen, "%s: host.calibration: %s", s->file, why);
         return rc == -ENOENT ? -EINVAL : rc;
     }
+    if (v->host.traced && !costs.traced_measured) {
+        char *c2 = runner_calibration(s, vi);
+        snprintf(err, errlen, "%s: host.traced: %s has no trace_syscall_ns (calibrate measures "
+                 "it only where tracefs is usable, root)", s->file, c2 ? c2 : "the calibration");
+        free(c2);
+        return -EINVAL;
+    }
     path_cfg_t pc = {.host = &v->host, .dev = v->dev, .ndev = v->ndev, .costs = &costs};
     harness_cfg_t hc = {
         .ops = &path_exec_ops, .exec_cfg = &pc, .variant = &v->pol, .polcfg = &v->polcfg,

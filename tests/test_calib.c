@@ -485,7 +485,8 @@ static void test_calibrate_quick(void **state)
         static const char *const traced[] = {"device_write_4k_ns", "irq_cpu",
                                              "blk_complete_ns",    "complete_to_cqe_same_ns",
                                              "cqe_to_run_same_ns", "cqe_post_ns",
-                                             "completion_chains"};
+                                             "completion_chains",  "trace_syscall_ns",
+                                             "trace_drain_event_ns", "trace_events_per_read"};
         for (size_t i = 0; i < sizeof(traced) / sizeof(traced[0]); i++)
             check_param(params, traced[i]);
         /* the measured chains load (models/costs.h), whole */
@@ -494,6 +495,7 @@ static void test_calibrate_quick(void **state)
         if (costs_load(&k, out, why, sizeof(why)) != 0)
             fail_msg("%s", why);
         assert_true(k.chain[0].n + k.chain[1].n > 0);
+        assert_true(k.traced_measured); /* host.traced can use this file */
     } else {
         printf("traced parameters not checked: needs root and tracefs\n");
     }

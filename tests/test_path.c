@@ -13,7 +13,8 @@
  *     die-priority what-if is on;
  *   - DEFER_TASKRUN defers CQE visibility until the task stops running;
  *   - the device stage alone matches M/D/1 (Pollaczek-Khinchine);
- *   - per-stage means sum to lat_mean_ns on every run.
+ *   - per-stage means sum to lat_mean_ns on every run;
+ *   - host.traced charges the calibrated tracing costs where they fall.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -965,6 +966,53 @@ static void test_device_md1(void **state)
     scn_free(s);
 }
 
+/* host.traced: each request pays trace_syscall_ns (7000 ns here) as CPU of
+ * its consumer's submit call, and a recorder thread drains
+ * trace_events_per_read x trace_drain_event_ns (10 x 100 ns) per request
+ * every 50 ms. Sparse QD1 reads, the consumer on CPU 0 with nothing else
+ * to run: the median read is exactly 7000 ns longer, and the CPU per read
+ * grows by 7000 + 1000 ns (the recorder's part less the reads of the last
+ * 50 ms, which it drains after the run: within 5% over 1 s). A calibration
+ * without the trace costs is refused. */
+static void test_traced_charges_the_recorder(void **state)
+{
+    (void)state;
+    char calset[800];
+    calibration_set("traced.json",
+                    ",\"trace_syscall_ns\": {\"value\": 7000},"
+                    "\"trace_drain_event_ns\": {\"value\": 100},"
+                    "\"trace_events_per_read\": {\"value\": 10}",
+                    calset, sizeof(calset));
+    char *on[] = {calset, "host.traced=true", "run.duration_ms=1000"};
+    char *off[] = {calset, "run.duration_ms=1000"};
+    scn_t *a = load(qd1, on, 3), *b = load(qd1, off, 2);
+    assert_string_equal(a->var[0].what_if, "host.traced");
+    assert_string_equal(b->var[0].what_if, "");
+    result_t ra, rb;
+    run_one(a, 0, 0, &ra);
+    run_one(b, 0, 0, &rb);
+    double dlat = (double)median_latency(&ra) - (double)median_latency(&rb);
+    double dcpu = metric(&ra, "cpu_ns_per_io") - metric(&rb, "cpu_ns_per_io");
+    printf("host.traced: median read %+.0f ns (7000), cpu_ns_per_io %+.1f ns (7000 + 1000)\n",
+           dlat, dcpu);
+    assert_true(fabs(dlat - 7000) <= 1.0);
+    assert_true(dcpu >= 7000 + 0.95 * 1000 && dcpu <= 7000 + 1000 + 1.0);
+    result_fini(&ra);
+    result_fini(&rb);
+    scn_free(a);
+    scn_free(b);
+    /* the plain test calibration has no trace costs: refused, not run untraced */
+    char *bare[] = {"host.traced=true"};
+    scn_t *c = load(qd1, bare, 1);
+    result_t rc;
+    result_init(&rc);
+    char err[1024];
+    assert_int_not_equal(runner_run(c, 0, 0, NULL, &rc, err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "host.traced"));
+    result_fini(&rc);
+    scn_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -990,6 +1038,7 @@ int main(void)
         cmocka_unit_test(test_device_read_per_kib),
         cmocka_unit_test(test_die_fifo_whatever_mode),
         cmocka_unit_test(test_device_md1),
+        cmocka_unit_test(test_traced_charges_the_recorder),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
