@@ -31,13 +31,7 @@ uint64_t calprobe_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-typedef struct {
-    cpu_set_t old;
-    int pinned;
-} pin_t;
-
-/* Pin the calling thread to cpu (cpu < 0: leave it). */
-static int pin(int cpu, pin_t *p)
+int calprobe_pin(int cpu, calprobe_pin_t *p)
 {
     p->pinned = 0;
     if (cpu < 0)
@@ -54,7 +48,7 @@ static int pin(int cpu, pin_t *p)
     return 0;
 }
 
-static void unpin(pin_t *p)
+void calprobe_unpin(calprobe_pin_t *p)
 {
     if (p->pinned)
         pthread_setaffinity_np(pthread_self(), sizeof(p->old), &p->old);
@@ -82,7 +76,7 @@ typedef struct {
     struct io_uring ring;
     void *buf;
     gsl_rng *rng;
-    pin_t pin;
+    calprobe_pin_t pin;
     int have_ring;
 } rig_t;
 
@@ -91,7 +85,7 @@ static void rig_close(rig_t *g)
     free(g->buf);
     if (g->have_ring)
         io_uring_queue_exit(&g->ring);
-    unpin(&g->pin);
+    calprobe_unpin(&g->pin);
     gsl_rng_free(g->rng);
 }
 
@@ -99,7 +93,7 @@ static void rig_close(rig_t *g)
 static int rig_open_bytes(rig_t *g, int cpu, uint64_t seed, unsigned entries, unsigned bytes)
 {
     memset(g, 0, sizeof(*g));
-    int rc = pin(cpu, &g->pin);
+    int rc = calprobe_pin(cpu, &g->pin);
     if (rc)
         return rc;
     if (!(g->rng = gsl_rng_alloc(gsl_rng_mt19937)))
@@ -217,8 +211,8 @@ int calprobe_submit_batches(int fd, uint64_t nblocks, int cpu, int reps, calstat
     enum { MAXB = 32 };
     struct io_uring ring;
     void *buf = NULL;
-    pin_t p;
-    int rc = pin(cpu, &p);
+    calprobe_pin_t p;
+    int rc = calprobe_pin(cpu, &p);
     if (rc)
         return rc;
     if ((rc = io_uring_queue_init(2 * MAXB, &ring, 0)) < 0)
@@ -260,7 +254,7 @@ int calprobe_submit_batches(int fd, uint64_t nblocks, int cpu, int reps, calstat
 out_ring:
     io_uring_queue_exit(&ring);
 out_pin:
-    unpin(&p);
+    calprobe_unpin(&p);
     return rc;
 }
 
@@ -274,8 +268,8 @@ static int ring_probe(int cpu, int n, ring_sample_fn sample, calstat_vec_t *out,
                       calprobe_stop_t *stop)
 {
     struct io_uring ring;
-    pin_t p;
-    int rc = pin(cpu, &p);
+    calprobe_pin_t p;
+    int rc = calprobe_pin(cpu, &p);
     if (rc)
         return rc;
     if ((rc = io_uring_queue_init(8, &ring, 0)) < 0)
@@ -289,7 +283,7 @@ static int ring_probe(int cpu, int n, ring_sample_fn sample, calstat_vec_t *out,
     }
     io_uring_queue_exit(&ring);
 out:
-    unpin(&p);
+    calprobe_unpin(&p);
     return rc;
 }
 
@@ -344,8 +338,8 @@ static uint64_t thread_cpu_ns(void)
 int calprobe_timer(int cpu, uint64_t sleep_ns, size_t n, calstat_vec_t *out,
                    calstat_vec_t *cpu_out, calprobe_stop_t *stop)
 {
-    pin_t p;
-    int rc = pin(cpu, &p);
+    calprobe_pin_t p;
+    int rc = calprobe_pin(cpu, &p);
     if (rc)
         return rc;
     int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
@@ -367,7 +361,7 @@ int calprobe_timer(int cpu, uint64_t sleep_ns, size_t n, calstat_vec_t *out,
             rc = calstat_push(cpu_out, (double)(c1 - c0));
     }
     prctl(PR_SET_TIMERSLACK, slack > 0 ? (unsigned long)slack : 0UL, 0, 0, 0);
-    unpin(&p);
+    calprobe_unpin(&p);
     return rc;
 }
 
@@ -399,8 +393,8 @@ static void *pp_thread(void *arg)
 {
     pp_t *pp = ((pp_arg_t *)arg)->pp;
     int me = ((pp_arg_t *)arg)->me, other = !me;
-    pin_t p;
-    if ((pp->err[me] = pin(pp->cpu[me], &p)))
+    calprobe_pin_t p;
+    if ((pp->err[me] = calprobe_pin(pp->cpu[me], &p)))
         return NULL;
     const struct timespec to = {0, 200 * 1000000L};
     uint64_t batch_start = calprobe_now_ns();
@@ -431,7 +425,7 @@ static void *pp_thread(void *arg)
     }
     atomic_store(&pp->quit, 1);
     futex(&pp->turn, FUTEX_WAKE, 1, NULL);
-    unpin(&p);
+    calprobe_unpin(&p);
     return NULL;
 }
 
@@ -472,8 +466,8 @@ int calprobe_pingpong(int cpu_a, int cpu_b, size_t rounds, calstat_vec_t *to_b,
 
 int calprobe_wake_nobody(int cpu, size_t n, calstat_vec_t *out)
 {
-    pin_t p;
-    int rc = pin(cpu, &p);
+    calprobe_pin_t p;
+    int rc = calprobe_pin(cpu, &p);
     if (rc)
         return rc;
     _Atomic uint32_t word = 0;
@@ -482,7 +476,7 @@ int calprobe_wake_nobody(int cpu, size_t n, calstat_vec_t *out)
         futex(&word, FUTEX_WAKE, 1, NULL);
         rc = calstat_push(out, (double)(calprobe_now_ns() - t0));
     }
-    unpin(&p);
+    calprobe_unpin(&p);
     return rc;
 }
 
@@ -496,12 +490,12 @@ typedef struct {
 static void *spin_thread(void *arg)
 {
     spin_t *sp = arg;
-    pin_t p;
-    if ((sp->err = pin(sp->cpu, &p)) == 0) {
+    calprobe_pin_t p;
+    if ((sp->err = calprobe_pin(sp->cpu, &p)) == 0) {
         atomic_store(&sp->running, 1);
         while (!atomic_load_explicit(&sp->quit, memory_order_relaxed))
             ;
-        unpin(&p);
+        calprobe_unpin(&p);
     }
     atomic_store(&sp->running, -1);
     return NULL;
@@ -550,8 +544,8 @@ typedef struct {
 static void *kick_target(void *arg)
 {
     kick_t *k = arg;
-    pin_t p;
-    if ((k->err = pin(k->cpu, &p))) {
+    calprobe_pin_t p;
+    if ((k->err = calprobe_pin(k->cpu, &p))) {
         atomic_store(&k->tid, -1);
         return NULL;
     }
@@ -570,7 +564,7 @@ static void *kick_target(void *arg)
             atomic_store_explicit(&k->gap, t - last, memory_order_relaxed);
         last = t;
     }
-    unpin(&p);
+    calprobe_unpin(&p);
     return NULL;
 }
 
@@ -584,8 +578,8 @@ static int kick_run(int cpu_from, int cpu_to, size_t n, int block, calstat_vec_t
     pthread_t th;
     if (pthread_create(&th, NULL, kick_target, &k))
         return -EAGAIN;
-    pin_t p;
-    int rc = pin(cpu_from, &p);
+    calprobe_pin_t p;
+    int rc = calprobe_pin(cpu_from, &p);
     while (!rc && atomic_load(&k.tid) == 0)
         sched_yield();
     if (!rc && atomic_load(&k.tid) < 0)
@@ -621,7 +615,7 @@ static int kick_run(int cpu_from, int cpu_to, size_t n, int block, calstat_vec_t
     }
     atomic_store(&k.quit, 1);
     pthread_join(th, NULL);
-    unpin(&p);
+    calprobe_unpin(&p);
     if (!rc && *stop)
         rc = -EINTR;
     return rc;
@@ -693,8 +687,8 @@ int calprobe_memcopy(int cpu, int node, const unsigned *sizes_kib, size_t nsizes
                      calstat_vec_t *x, calstat_vec_t *y, calprobe_stop_t *stop)
 {
     size_t max = calprobe_largest_bytes(sizes_kib, nsizes);
-    pin_t p;
-    int rc = pin(cpu, &p);
+    calprobe_pin_t p;
+    int rc = calprobe_pin(cpu, &p);
     if (rc)
         return rc;
     char *src = alloc_on(max, node), *dst = alloc_on(max, node);
@@ -722,7 +716,7 @@ int calprobe_memcopy(int cpu, int node, const unsigned *sizes_kib, size_t nsizes
 out:
     free_on(src, max, node);
     free_on(dst, max, node);
-    unpin(&p);
+    calprobe_unpin(&p);
     return rc;
 }
 

@@ -14,6 +14,7 @@
 
 #include "calibrate/calstat.h"
 
+#include <sched.h> /* cpu_set_t: its includers define _GNU_SOURCE */
 #include <signal.h>
 #include <stdint.h>
 
@@ -86,6 +87,16 @@ int calprobe_qd1_beside_spinner(int fd, uint64_t nblocks, int cpu, int spin_cpu,
 int calprobe_kick(int cpu_from, int cpu_to, size_t n, calstat_vec_t *send,
                   calstat_vec_t *deliver, calstat_vec_t *lost, calstat_vec_t *base,
                   calprobe_stop_t *stop);
+
+/* The calling thread pinned to one CPU, and its affinity before. */
+typedef struct {
+    cpu_set_t old;
+    int pinned;
+} calprobe_pin_t;
+/* Pin the calling thread to cpu (cpu < 0: leave it); 0 or -errno. */
+int calprobe_pin(int cpu, calprobe_pin_t *p);
+/* Restore the affinity calprobe_pin found. */
+void calprobe_unpin(calprobe_pin_t *p);
 
 /* hrtimer sleeps of sleep_ns (clock_nanosleep, timer slack 1 ns as for an
  * in-kernel hrtimer sleeper) from a thread pinned to cpu: actual - asked

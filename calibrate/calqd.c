@@ -53,15 +53,10 @@ int calqd_measure(int fd, uint64_t nblocks, int cpu, unsigned depth, double warm
 {
     if (depth == 0 || depth > MAXDEPTH || nblocks == 0)
         return -EINVAL;
-    cpu_set_t old, set;
-    int pinned = 0;
-    if (cpu >= 0 && sched_getaffinity(0, sizeof(old), &old) == 0) {
-        CPU_ZERO(&set);
-        CPU_SET(cpu, &set);
-        if (sched_setaffinity(0, sizeof(set), &set))
-            return -errno;
-        pinned = 1;
-    }
+    calprobe_pin_t pin;
+    int prc = calprobe_pin(cpu, &pin);
+    if (prc)
+        return prc;
     struct io_uring ring;
     uint8_t *buf = NULL;
     uint64_t t0[MAXDEPTH], rs = seed;
@@ -142,8 +137,7 @@ int calqd_measure(int fd, uint64_t nblocks, int cpu, unsigned depth, double warm
 out_ring:
     io_uring_queue_exit(&ring);
 out_pin:
-    if (pinned)
-        sched_setaffinity(0, sizeof(old), &old);
+    calprobe_unpin(&pin);
     return rc;
 }
 

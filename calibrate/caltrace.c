@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "caltrace.h"
 
+#include "calibrate/calprobe.h"
 #include "calibrate/tracerec.h"
 
 #include <errno.h>
@@ -126,15 +127,10 @@ int caltrace_calibrate(int fd, uint64_t nblocks, int cpu, int quick, json_t *par
     if (nblocks == 0)
         return -EINVAL;
     unsigned npairs = quick ? 2 : 4, n = quick ? 150 : 1000;
-    cpu_set_t old, set;
-    int pinned = 0;
-    if (cpu >= 0 && sched_getaffinity(0, sizeof(old), &old) == 0) {
-        CPU_ZERO(&set);
-        CPU_SET(cpu, &set);
-        if (sched_setaffinity(0, sizeof(set), &set))
-            return -errno;
-        pinned = 1;
-    }
+    calprobe_pin_t pin;
+    int prc = calprobe_pin(cpu, &pin);
+    if (prc)
+        return prc;
     void *buf = NULL;
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     int rc = rng && posix_memalign(&buf, BLK, BLK) == 0 ? 0 : -ENOMEM;
@@ -206,7 +202,6 @@ int caltrace_calibrate(int fd, uint64_t nblocks, int cpu, int quick, json_t *par
     free(buf);
     if (rng)
         gsl_rng_free(rng);
-    if (pinned)
-        sched_setaffinity(0, sizeof(old), &old);
+    calprobe_unpin(&pin);
     return rc;
 }
