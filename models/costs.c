@@ -68,6 +68,9 @@ const cost_info_t costs_info[COST_N] = {
     [COST_TIMER_WAKE_IRQ] = {"timer_wake_irq_ns", "ns", "calibrated only (the same sleeps: the CPU's time not idle less the thread's, per sleep: the expiry's interrupt, idle exit and entry); uncalibrated 0", 0},
     [COST_REMOTE_SOFTIRQ] = {"remote_complete_softirq_ns", "ns", "calibrated only (queue-depth sweep at QD64: softirq time per read on the interrupt's CPU with the thread on another CPU, less with it on the interrupt's CPU), charged to a remote request that joins a BLOCK_SOFTIRQ list; uncalibrated 0: nothing charged", 0},
     [COST_REMOTE_TASK_WORK] = {"remote_task_work_ns", "ns", "calibrated only (queue-depth sweep at QD64: the thread's CPU time per read on another CPU than the interrupt's, less on the interrupt's CPU), charged to a remote completion that joins a task_work run; uncalibrated 0: nothing charged", 0},
+    [COST_TRACE_SYSCALL] = {"trace_syscall_ns", "ns", "calibrated only (caltrace: blocking preads under trace record's set-up less untraced, thread CPU); 0: host.traced refused without a calibration that has them", 0},
+    [COST_TRACE_DRAIN_EVENT] = {"trace_drain_event_ns", "ns", "calibrated only (caltrace: the recorder's CPU per event drained)", 0},
+    [COST_TRACE_EVENTS_PER_READ] = {"trace_events_per_read", "event", "calibrated only (caltrace: events drained per traced read); 0: no trace costs measured", 0},
     [COST_TASK_WORK_PER_CQE] = {"task_work_per_cqe_ns", "ns", "calibrated only (calbatch: spacing of io_uring_complete in one task_work run); uncalibrated: every completion notifies its task", 450},
 };
 
@@ -418,38 +421,6 @@ static int costs_parse_vmfreeze(json_t *du, vmfreeze_cfg_t *out, const char *pat
     return 0;
 }
 
-/* trace_syscall_ns, trace_drain_event_ns, trace_events_per_read
- * (calibrate/caltrace.h): all three or none (a calibration made without
- * tracefs, or before them); traced_measured says which. */
-static int costs_parse_traced(costs_t *k, json_t *params, const char *path, char *err, size_t n)
-{
-    static const char *const names[] = {"trace_syscall_ns", "trace_drain_event_ns",
-                                        "trace_events_per_read"};
-    double v[3];
-    int have = 0;
-    for (int i = 0; i < 3; i++) {
-        json_t *p = json_object_get(params, names[i]);
-        if (!p)
-            continue;
-        json_t *x = json_object_get(p, "value");
-        v[i] = json_number_value(x);
-        if (!json_is_number(x) || !(v[i] >= 0 && v[i] <= 1e9))
-            return costs_bad(err, n, path, names[i], "expected a value >= 0");
-        have++;
-    }
-    if (have && have < 3)
-        return costs_bad(err, n, path, names[have == 1 ? 0 : 1],
-                         "trace_syscall_ns, trace_drain_event_ns and trace_events_per_read "
-                         "come together (calibrate measures them in one step)");
-    if (have == 3) {
-        k->trace_syscall_ns = v[0];
-        k->trace_drain_event_ns = v[1];
-        k->trace_events_per_read = v[2];
-        k->traced_measured = true;
-    }
-    return 0;
-}
-
 /* The cost a parameter name sets: a cost's own name, or its side-conditioned
  * "_cross" side (the name with "_cross" before "_ns"; *cross = 1); -1 for
  * a measurement the models do not use. */
@@ -518,8 +489,6 @@ int costs_load(costs_t *k, const char *path, char *err, size_t n)
                 break;
         }
     }
-    if (rc == 0)
-        rc = costs_parse_traced(k, params, path, err, n);
     json_decref(root);
     if (rc == 0)
         snprintf(k->source, sizeof(k->source), "%s", path);

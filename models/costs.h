@@ -109,6 +109,11 @@ typedef enum {
      * batch (the first of one pays QD1 costs measured on its side); calibrated only */
     COST_REMOTE_SOFTIRQ,      /* ... joining a BLOCK_SOFTIRQ list: extra on the completing CPU */
     COST_REMOTE_TASK_WORK,    /* ... joining a task_work run: extra on the consumer's CPU */
+    /* what `latsurf trace record` costs a traced read (calibrate/caltrace.h),
+     * charged by host.traced only; fixed values, as calibrate measures them */
+    COST_TRACE_SYSCALL,        /* CPU tracing adds to the reader's call */
+    COST_TRACE_DRAIN_EVENT,    /* the recorder's CPU per event it drains */
+    COST_TRACE_EVENTS_PER_READ, /* events drained per traced read */
     COST_N
 } cost_id_t;
 
@@ -169,12 +174,6 @@ typedef struct {
     /* device_units.vm_freeze.model: the VM host's CPU quota that freezes the
      * VM (models/vmfreeze.h); all zero where the file has none */
     vmfreeze_cfg_t vm_freeze;
-    /* what `latsurf trace record` costs a traced read (calibrate/caltrace.h),
-     * charged by host.traced: trace_syscall_ns (CPU added to the reader's
-     * call), trace_drain_event_ns x trace_events_per_read (the recorder's
-     * CPU per read); traced_measured 0 where the file has none */
-    double trace_syscall_ns, trace_drain_event_ns, trace_events_per_read;
-    bool traced_measured;
     uint32_t key[2];         /* the run's key for keyed draws (costs_set_run) */
     char source[256]; /* calibration file, or "built-in defaults" */
 } costs_t;

@@ -196,8 +196,9 @@ static int path_submit(void *x, req_t *r, const pol_placement_t *pl)
          * consumer's call (sys_enter/exit, block_rq_insert/issue, its
          * sched_switch), CPU of that call as calibrate measured it per
          * traced pread (trace_syscall_ns); one request = one syscall */
-        sub += p->cfg.costs->trace_syscall_ns;
-        plugged += p->cfg.costs->trace_syscall_ns;
+        double t = costs_value(p->cfg.costs, COST_TRACE_SYSCALL);
+        sub += t;
+        plugged += t;
         p->traced_reqs++;
     }
     return uring_submit(p->uring, r, pl->batch ? pl->batch : 1, (sim_time_t)pl->batch_window_ns,
@@ -240,7 +241,8 @@ static void path_drain(sim_t *sim, void *ctx, uint64_t arg)
     (void)arg;
     path_t *p = ctx;
     const costs_t *k = p->cfg.costs;
-    double work = (double)p->traced_reqs * k->trace_events_per_read * k->trace_drain_event_ns;
+    double work = (double)p->traced_reqs * costs_value(k, COST_TRACE_EVENTS_PER_READ) *
+                  costs_value(k, COST_TRACE_DRAIN_EVENT);
     p->traced_reqs = 0;
     if (!cpus_thread_busy(p->rec) && !cpus_idle(p->cpus, cpus_thread_cpu(p->rec)))
         for (uint32_t c = 0; c < p->cfg.host->cpus; c++)

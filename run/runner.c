@@ -60,7 +60,7 @@ static int runner_once(const scn_t *s, uint32_t vi, uint32_t rep, sim_time_t war
         snprintf(err, errlen, "%s: host.calibration: %s", s->file, why);
         return rc == -ENOENT ? -EINVAL : rc;
     }
-    if (v->host.traced && !costs.traced_measured) {
+    if (v->host.traced && !(costs_value(&costs, COST_TRACE_EVENTS_PER_READ) > 0)) {
         char *c2 = runner_calibration(s, vi);
         snprintf(err, errlen, "%s: host.traced: %s has no trace_syscall_ns (calibrate measures "
                  "it only where tracefs is usable, root)", s->file, c2 ? c2 : "the calibration");
